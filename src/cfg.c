@@ -1,0 +1,583 @@
+/* cfg.c — the configuration table, its INI parser, checks and dump.
+ *
+ * Everything is generated from cfg.def: the struct (cfg.h), a static table of
+ * key metadata with each field's offset in the struct, the defaults, and the
+ * dump. inih does the INI syntax; a line-counting reader gives the handler
+ * the line of every key (Debian's libinih is built without handler line
+ * numbers). Numbers go through strtol/strtod with full end-pointer checks. */
+#include "cfg.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "err.h"
+#include "fsutil.h"
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+enum { T_INT, T_REAL, T_ENUM, T_LIST };
+#define CFG_TYPE_INT T_INT
+#define CFG_TYPE_REAL T_REAL
+#define CFG_TYPE_ENUM T_ENUM
+#define CFG_TYPE_LIST T_LIST
+
+typedef struct key_info {
+    const char *section, *key, *dotted;
+    int type;
+    const char *def;
+    double lo, hi;
+    const char *choices;
+    const char *help;
+    size_t offset;
+} key_info;
+
+static const key_info keys[CFG_NKEYS] = {
+#define CFG(s, k, t, def, lo, hi, ch, help) \
+    {#s, #k, #s "." #k, CFG_TYPE_##t, def, lo, hi, ch, help, offsetof(cfg, s##_##k)},
+#include "cfg.def"
+#undef CFG
+};
+
+static const char *origin_name(const char *origin)
+{
+    return origin ? origin : "command line";
+}
+
+/* "FILE:LINE: " or "FILE: " or "command line: " prefix for messages. */
+static void where(char *buf, size_t n, const char *origin, int line)
+{
+    if (line > 0) snprintf(buf, n, "%s:%d", origin_name(origin), line);
+    else snprintf(buf, n, "%s", origin_name(origin));
+}
+
+int cfg_find(const char *dotted)
+{
+    for (int i = 0; i < CFG_NKEYS; i++)
+        if (strcmp(keys[i].dotted, dotted) == 0) return i;
+    return -1;
+}
+
+const char *cfg_key_name(int i) { return keys[i].dotted; }
+
+static int section_known(const char *s)
+{
+    for (int i = 0; i < CFG_NKEYS; i++)
+        if (strcmp(keys[i].section, s) == 0) return 1;
+    return strcmp(s, "full") == 0;
+}
+
+/* Trim leading/trailing white space in place; returns the start. */
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+static int parse_list(const char *text, cfg_list *out, const key_info *k,
+                      const char *w)
+{
+    char buf[CFG_VALUE_MAX];
+    if (strlen(text) >= sizeof buf)
+        PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: value too long", w, k->section,
+                   k->key);
+    strcpy(buf, text);
+    out->n = 0;
+    out->rows = 0;
+    size_t row_len = 0, first_len = 0;
+    char *p = buf;
+    for (;;) {
+        char *end = p + strcspn(p, ",;");
+        char sep = *end;
+        *end = '\0';
+        char *tok = trim(p);
+        if (*tok == '\0')
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: empty number in list '%s'",
+                       w, k->section, k->key, text);
+        char *e;
+        errno = 0;
+        double v = strtod(tok, &e);
+        if (*e != '\0' || errno == ERANGE || !isfinite(v))
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: not a finite number: '%s'",
+                       w, k->section, k->key, tok);
+        if (v < k->lo || v > k->hi)
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %g is outside [%g, %g]", w,
+                       k->section, k->key, v, k->lo, k->hi);
+        if (out->n >= CFG_LIST_MAX)
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: more than %d numbers", w,
+                       k->section, k->key, CFG_LIST_MAX);
+        out->v[out->n++] = v;
+        row_len++;
+        if (sep != ',') {
+            if (out->rows == 0) first_len = row_len;
+            else if (row_len != first_len)
+                PREF_ERROR(PREF_EINPUT,
+                           "%s: [%s] %s: row %zu has %zu numbers, row 1 has %zu",
+                           w, k->section, k->key, out->rows + 1, row_len,
+                           first_len);
+            out->rows++;
+            row_len = 0;
+        }
+        if (sep == '\0') break;
+        p = end + 1;
+    }
+    return PREF_OK;
+}
+
+/* Parse text into a scratch value of key k, checking type and range. */
+static int parse_value(const key_info *k, const char *text, void *dst,
+                       const char *w)
+{
+    char buf[CFG_VALUE_MAX];
+    if (strlen(text) >= sizeof buf)
+        PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: value too long", w, k->section,
+                   k->key);
+    strcpy(buf, text);
+    char *t = trim(buf);
+    char *e;
+    switch (k->type) {
+    case T_INT: {
+        errno = 0;
+        long long v = strtoll(t, &e, 10);
+        if (*t == '\0' || *e != '\0' || errno == ERANGE)
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: not an integer: '%s'", w,
+                       k->section, k->key, t);
+        if ((double)v < k->lo || (double)v > k->hi)
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %lld is outside [%.0f, %.0f]",
+                       w, k->section, k->key, v, k->lo, k->hi);
+        *(long *)dst = (long)v;
+        return PREF_OK;
+    }
+    case T_REAL: {
+        errno = 0;
+        double v = strtod(t, &e);
+        if (*t == '\0' || *e != '\0' || errno == ERANGE || !isfinite(v))
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: not a finite number: '%s'",
+                       w, k->section, k->key, t);
+        if (v < k->lo || v > k->hi)
+            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %g is outside [%g, %g]", w,
+                       k->section, k->key, v, k->lo, k->hi);
+        *(double *)dst = v;
+        return PREF_OK;
+    }
+    case T_ENUM: {
+        const char *c = k->choices;
+        size_t n = strlen(t);
+        while (*c) {
+            size_t len = strcspn(c, "|");
+            if (len == n && strncmp(c, t, n) == 0) {
+                memcpy(dst, t, n + 1);
+                return PREF_OK;
+            }
+            c += len;
+            if (*c == '|') c++;
+        }
+        PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: '%s' is not one of %s", w,
+                   k->section, k->key, t, k->choices);
+    }
+    case T_LIST:
+        return parse_list(t, (cfg_list *)dst, k, w);
+    }
+    PREF_ERROR(PREF_EINTERNAL, "bad key type");
+}
+
+static int set_key(cfg *c, int i, const char *value, const char *origin,
+                   int line)
+{
+    char w[1200];
+    where(w, sizeof w, origin, line);
+    const key_info *k = &keys[i];
+    /* Parse into scratch first so a failed set leaves c unchanged. */
+    static _Thread_local cfg_list scratch;
+    void *tmp = &scratch;
+    PREF_TRY(parse_value(k, value, tmp, w));
+    char *dst = (char *)c + k->offset;
+    switch (k->type) {
+    case T_INT: memcpy(dst, tmp, sizeof(long)); break;
+    case T_REAL: memcpy(dst, tmp, sizeof(double)); break;
+    case T_ENUM: memcpy(dst, tmp, CFG_ENUM_MAX); break;
+    case T_LIST: memcpy(dst, tmp, sizeof(cfg_list)); break;
+    }
+    c->line[i] = line;
+    return PREF_OK;
+}
+
+void cfg_init(cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < CFG_NKEYS; i++) {
+        int s = set_key(c, i, keys[i].def, "cfg.def", 0);
+        (void)s; /* defaults are valid by construction (tests/test_cfg.c) */
+    }
+}
+
+int cfg_set(cfg *c, const char *section, const char *key, const char *value,
+            const char *origin, int line)
+{
+    char w[1200];
+    where(w, sizeof w, origin, line);
+    char dotted[160];
+    snprintf(dotted, sizeof dotted, "%s.%s", section, key);
+    int i = cfg_find(dotted);
+    if (i < 0) {
+        if (!section_known(section) && strcmp(section, "sweep") != 0)
+            PREF_ERROR(PREF_EINPUT, "%s: unknown section [%s]", w, section);
+        PREF_ERROR(PREF_EINPUT, "%s: unknown key '%s' in [%s]", w, key,
+                   section);
+    }
+    return set_key(c, i, value, origin, line);
+}
+
+int cfg_set_dotted(cfg *c, const char *dotted, const char *value,
+                   const char *origin, int line)
+{
+    char w[1200];
+    where(w, sizeof w, origin, line);
+    int i = cfg_find(dotted);
+    if (i < 0)
+        PREF_ERROR(PREF_EINPUT, "%s: unknown key '%s' (expected section.key)",
+                   w, dotted);
+    return set_key(c, i, value, origin, line);
+}
+
+/* ---- INI parsing ----------------------------------------------------- */
+
+typedef struct parse_ctx {
+    cfg *c;
+    FILE *f;
+    int line;         /* lines read so far = line of the current key */
+    int err;          /* first error code */
+    char msg[1400];   /* first error message */
+    unsigned char seen[CFG_NKEYS];
+} parse_ctx;
+
+static char *count_reader(char *str, int num, void *stream)
+{
+    parse_ctx *p = stream;
+    char *r = fgets(str, num, p->f);
+    if (r) p->line++;
+    return r;
+}
+
+static int fail(parse_ctx *p, int code)
+{
+    if (!p->err) {
+        p->err = code;
+        snprintf(p->msg, sizeof p->msg, "%s", pref_last_error());
+    }
+    return 0;
+}
+
+static int add_extra(parse_ctx *p, cfg_extra *x, const char *section,
+                     const char *name, const char *value, int is_sweep)
+{
+    cfg *c = p->c;
+    char w[1200];
+    where(w, sizeof w, c->file, p->line);
+    int i = cfg_find(name);
+    if (i < 0)
+        return fail(p, pref_set_error(PREF_EINPUT,
+            "%s: unknown key '%s' in [%s] (expected section.key)", w, name,
+            section));
+    if ((is_sweep && strcmp(keys[i].section, "sweep") == 0) || (is_sweep && strcmp(keys[i].section, "run") == 0))
+        return fail(p, pref_set_error(PREF_EINPUT,
+            "%s: [%s] %s: this key cannot be swept", w, section, name));
+    for (size_t j = 0; j < x->n; j++)
+        if (x->e[j].key == i)
+            return fail(p, pref_set_error(PREF_EINPUT,
+                "%s: [%s] %s: given twice (first on line %d)", w, section,
+                name, x->e[j].line));
+    if (x->n >= CFG_EXTRA_MAX)
+        return fail(p, pref_set_error(PREF_EINPUT, "%s: [%s]: more than %d entries",
+                                      w, section, CFG_EXTRA_MAX));
+    if (strlen(value) >= CFG_VALUE_MAX)
+        return fail(p, pref_set_error(PREF_EINPUT, "%s: [%s] %s: value too long",
+                                      w, section, name));
+    /* Check every value parses now, so errors point at this line. */
+    char buf[CFG_VALUE_MAX];
+    strcpy(buf, value);
+    char *s = buf;
+    for (;;) {
+        char *bar = is_sweep ? strchr(s, '|') : NULL;
+        if (bar) *bar = '\0';
+        static _Thread_local cfg_list scratch;
+        char *t = trim(s);
+        if (*t == '\0')
+            return fail(p, pref_set_error(PREF_EINPUT,
+                "%s: [%s] %s: empty value in list", w, section, name));
+        if (parse_value(&keys[i], t, &scratch, w) != PREF_OK)
+            return fail(p, PREF_EINPUT);
+        if (!bar) break;
+        s = bar + 1;
+    }
+    cfg_entry *e = &x->e[x->n++];
+    e->key = i;
+    e->line = p->line;
+    strcpy(e->value, value);
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value)
+{
+    parse_ctx *p = user;
+    cfg *c = p->c;
+    if (p->err) return 1; /* report the first error only */
+    char w[1200];
+    where(w, sizeof w, c->file, p->line);
+    if (strcmp(section, "sweep") == 0 && strchr(name, '.'))
+        return add_extra(p, &c->sweep, section, name, value, 1);
+    if (strcmp(section, "full") == 0)
+        return add_extra(p, &c->full, section, name, value, 0);
+    if (!section_known(section))
+        return fail(p, pref_set_error(PREF_EINPUT, "%s: unknown section [%s]",
+                                      w, section));
+    char dotted[160];
+    snprintf(dotted, sizeof dotted, "%s.%s", section, name);
+    int i = cfg_find(dotted);
+    if (i < 0)
+        return fail(p, pref_set_error(PREF_EINPUT,
+                                      "%s: unknown key '%s' in [%s]", w, name,
+                                      section));
+    if (p->seen[i])
+        return fail(p, pref_set_error(PREF_EINPUT,
+            "%s: [%s] %s: given twice (first on line %d)", w, section, name,
+            c->line[i]));
+    p->seen[i] = 1;
+    if (set_key(c, i, value, c->file, p->line) != PREF_OK)
+        return fail(p, PREF_EINPUT);
+    return 1;
+}
+
+int cfg_load(cfg *c, const char *path)
+{
+    parse_ctx p;
+    memset(&p, 0, sizeof p);
+    p.c = c;
+    snprintf(c->file, sizeof c->file, "%s", path);
+    p.f = fopen(path, "r");
+    if (!p.f) {
+        int e = errno;
+        PREF_ERROR(e == ENOENT ? PREF_EINPUT : PREF_EIO, "%s: cannot open: %s",
+                   path, strerror(e));
+    }
+    int rc = ini_parse_stream(count_reader, &p, handler, &p);
+    fclose(p.f);
+    if (p.err) PREF_ERROR(p.err, "%s", p.msg);
+    if (rc > 0)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: syntax error (expected [section] or "
+                   "key = value)", path, rc);
+    if (rc < 0) PREF_ERROR(PREF_EIO, "%s: cannot read", path);
+    return cfg_check(c);
+}
+
+/* ---- cross-key checks ------------------------------------------------- */
+
+static void key_where(const cfg *c, int i, char *buf, size_t n)
+{
+    if (c->line[i] > 0) snprintf(buf, n, "%s:%d", c->file, c->line[i]);
+    else if (c->file[0]) snprintf(buf, n, "%s", c->file);
+    else snprintf(buf, n, "config");
+}
+
+/* Report against key i, or against key alt when i kept its default (the
+ * mismatch was then caused by alt, e.g. types without eta). */
+#define CHECK_FAIL2(i, alt, ...) do { int k_ = c->line[i] > 0 ? (i) : (alt); \
+    char w_[1200]; key_where(c, k_, w_, sizeof w_); \
+    char m_[1000]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+    PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %s", w_, keys[i].section, keys[i].key, m_); } while (0)
+#define CHECK_FAIL(i, ...) do { char w_[1200]; key_where(c, (i), w_, sizeof w_); \
+    char m_[1000]; snprintf(m_, sizeof m_, __VA_ARGS__); \
+    PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %s", w_, keys[i].section, keys[i].key, m_); } while (0)
+
+/* A list that must have d numbers (or 1, broadcast). */
+static int check_vec(const cfg *c, int i, const cfg_list *l, long d)
+{
+    if (l->n != 1 && l->n != (size_t)d)
+        CHECK_FAIL(i, "has %zu numbers; design.d = %ld needs %ld (or 1)", l->n,
+                   d, d);
+    return PREF_OK;
+}
+
+int cfg_check(const cfg *c)
+{
+    long d = c->design_d, K = c->population_types;
+    long m = cfg_m(c);
+    if (strcmp(c->population_kind, "latent_class") == 0) {
+        if (c->population_eta.n != (size_t)K)
+            CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,
+                        "has %zu numbers; types = %ld",
+                       c->population_eta.n, K);
+        double s = 0.0;
+        for (size_t k = 0; k < c->population_eta.n; k++)
+            s += c->population_eta.v[k];
+        if (fabs(s - 1.0) > 1e-9)
+            CHECK_FAIL(CFG_KEY_population_eta, "sums to %.17g, not 1", s);
+        if (c->population_theta.rows != (size_t)K)
+            CHECK_FAIL2(CFG_KEY_population_theta, CFG_KEY_population_types,
+                        "has %zu rows; types = %ld",
+                       c->population_theta.rows, K);
+        if (c->population_theta.n != (size_t)(K * d))
+            CHECK_FAIL2(CFG_KEY_population_theta, CFG_KEY_design_d,
+                       "rows have %zu numbers; design.d = %ld",
+                       c->population_theta.n / c->population_theta.rows, d);
+    }
+    if (strcmp(c->population_kind, "polarised") == 0)
+        PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
+    if (strcmp(c->population_kind, "gaussian") == 0) {
+        PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
+        const cfg_list *v = &c->population_cov;
+        if (v->n == 1) {
+            if (!(v->v[0] > 0))
+                CHECK_FAIL(CFG_KEY_population_cov, "variance must be > 0");
+        } else if (v->n == (size_t)d && v->rows == 1) {
+            for (size_t k = 0; k < v->n; k++)
+                if (!(v->v[k] > 0))
+                    CHECK_FAIL(CFG_KEY_population_cov,
+                               "diagonal entry %zu must be > 0", k + 1);
+        } else if (v->n == (size_t)(d * d) && v->rows == (size_t)d) {
+            for (long a = 0; a < d; a++)
+                for (long b = 0; b < a; b++)
+                    if (v->v[a * d + b] != v->v[b * d + a])
+                        CHECK_FAIL(CFG_KEY_population_cov,
+                                   "not symmetric at (%ld, %ld)", a + 1, b + 1);
+            /* positive definiteness is checked by the Cholesky in sim.c */
+        } else {
+            CHECK_FAIL(CFG_KEY_population_cov,
+                       "needs 1 number, %ld numbers or %ld rows of %ld", d, d, d);
+        }
+    }
+    if (strcmp(c->design_answer, "topk") == 0 && c->design_r >= m)
+        CHECK_FAIL(CFG_KEY_design_r, "r = %ld must be below m = %ld",
+                   c->design_r, m);
+    if (c->design_prompts > 0 && c->design_pool < m)
+        CHECK_FAIL(CFG_KEY_design_pool, "pool = %ld is smaller than m = %ld",
+                   c->design_pool, m);
+    return PREF_OK;
+}
+
+long cfg_m(const cfg *c)
+{
+    return strcmp(c->design_answer, "pair") == 0 ? 2 : c->design_m;
+}
+
+long cfg_r(const cfg *c)
+{
+    const char *a = c->design_answer;
+    if (strcmp(a, "topk") == 0) return c->design_r;
+    if (strcmp(a, "full") == 0) return cfg_m(c) - 1;
+    return 1;
+}
+
+/* ---- dump -------------------------------------------------------------- */
+
+/* Shortest "%.Ng" (N = 15..17) that reads back as exactly v: exact like
+ * "%.17g" but 0.6 stays "0.6" in a file people read and edit. */
+static int fmt_real(char *buf, size_t n, double v)
+{
+    int w = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        w = snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    return w;
+}
+
+void cfg_format(const cfg *c, int i, char *buf, size_t n)
+{
+    const key_info *k = &keys[i];
+    const char *src = (const char *)c + k->offset;
+    switch (k->type) {
+    case T_INT: snprintf(buf, n, "%ld", *(const long *)src); break;
+    case T_REAL: fmt_real(buf, n, *(const double *)src); break;
+    case T_ENUM: snprintf(buf, n, "%s", src); break;
+    case T_LIST: {
+        const cfg_list *l = (const cfg_list *)src;
+        size_t per = l->rows ? l->n / l->rows : l->n, used = 0;
+        buf[0] = '\0';
+        for (size_t j = 0; j < l->n && used < n; j++) {
+            const char *sep = j == 0 ? "" : (j % per == 0 ? "; " : ", ");
+            int w = snprintf(buf + used, n - used, "%s", sep);
+            if (w < 0 || (size_t)w >= n - used) break;
+            used += (size_t)w;
+            w = fmt_real(buf + used, n - used, l->v[j]);
+            if (w < 0) break;
+            used += (size_t)w;
+        }
+        break;
+    }
+    }
+}
+
+int cfg_write(const cfg *c, FILE *f)
+{
+    fprintf(f, "; resolved configuration written by hetpref %s\n"
+               "; every key is spelled out; feed this file back to rerun\n",
+            PACKAGE_VERSION);
+    const char *sec = "";
+    char buf[CFG_LIST_MAX * 26];
+    for (int i = 0; i < CFG_NKEYS; i++) {
+        if (strcmp(sec, keys[i].section) != 0) {
+            sec = keys[i].section;
+            fprintf(f, "\n[%s]\n", sec);
+        }
+        cfg_format(c, i, buf, sizeof buf);
+        fprintf(f, "%s = %s\n", keys[i].key, buf);
+        if (strcmp(sec, "sweep") == 0 && (i + 1 == CFG_NKEYS ||
+                                          strcmp(keys[i + 1].section, "sweep")))
+            for (size_t j = 0; j < c->sweep.n; j++)
+                fprintf(f, "%s = %s\n", keys[c->sweep.e[j].key].dotted,
+                        c->sweep.e[j].value);
+    }
+    if (c->full.n) {
+        fprintf(f, "\n[full]\n");
+        for (size_t j = 0; j < c->full.n; j++)
+            fprintf(f, "%s = %s\n", keys[c->full.e[j].key].dotted,
+                    c->full.e[j].value);
+    }
+    return ferror(f) ? pref_set_error(PREF_EIO, "config write failed") : PREF_OK;
+}
+
+int cfg_write_file(const cfg *c, const char *dir)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "config.ini"));
+    fsutil_file o;
+    PREF_TRY(fsutil_open(&o, path));
+    int s = cfg_write(c, o.f);
+    if (s != PREF_OK) {
+        fsutil_abort(&o);
+        return s;
+    }
+    return fsutil_commit(&o);
+}
+
+void cfg_help(FILE *f)
+{
+    const char *sec = "";
+    for (int i = 0; i < CFG_NKEYS; i++) {
+        if (strcmp(sec, keys[i].section) != 0) {
+            sec = keys[i].section;
+            fprintf(f, "\n[%s]\n", sec);
+        }
+        fprintf(f, "  %-16s default %-22s %s", keys[i].key, keys[i].def,
+                keys[i].help);
+        if (keys[i].choices) fprintf(f, " (%s)", keys[i].choices);
+        fputc('\n', f);
+    }
+    fprintf(f, "\n[sweep] also takes section.key = v1 | v2 | ... (one cell per "
+               "combination)\n[full] takes section.key = value overrides for "
+               "`reproduce --full`\n");
+}

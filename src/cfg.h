@@ -1,0 +1,113 @@
+/* cfg.h — configuration: one struct generated from cfg.def, parsed by inih.
+ *
+ * cfg_init sets every default; cfg_load parses an INI file onto it (unknown
+ * section or key, a key given twice, a malformed or out-of-range value is
+ * PREF_EINPUT with "FILE:LINE: ..."); cfg_set applies one section.key=value
+ * (command-line --set, sweep values, reproduce --full overrides);
+ * cfg_check validates relations between keys (eta sums to 1, shapes match d
+ * and K, ...), naming the line where the offending key was set; cfg_write
+ * dumps the resolved config, every key spelled out, so it can be fed back.
+ *
+ * The sections [sweep] and [full] also take entries "section.key = value"
+ * (in [sweep] the value is a '|'-separated list); they are checked against
+ * the table when read and stored verbatim in cfg.sweep / cfg.full.
+ * Not here: what the keys mean to the simulator (sim.c) or sweeps (sweep.c). */
+#ifndef HETPREF_CFG_H
+#define HETPREF_CFG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CFG_LIST_MAX 1024
+#define CFG_ENUM_MAX 32
+#define CFG_EXTRA_MAX 32
+#define CFG_VALUE_MAX 1024
+
+/* A list of numbers in rows (rows separated by ';', all of equal length). */
+typedef struct cfg_list {
+    size_t n;    /* numbers in all */
+    size_t rows; /* n / rows numbers per row */
+    double v[CFG_LIST_MAX];
+} cfg_list;
+
+/* A dynamic "section.key = value" entry of [sweep] or [full]. */
+typedef struct cfg_entry {
+    int key;     /* index into the table (CFG_KEY_...) */
+    int line;    /* line in the file, 0 when not from a file */
+    char value[CFG_VALUE_MAX];
+} cfg_entry;
+
+typedef struct cfg_extra {
+    size_t n;
+    cfg_entry e[CFG_EXTRA_MAX];
+} cfg_extra;
+
+#define CFG_T_INT long
+#define CFG_T_REAL double
+#define CFG_T_ENUM char
+#define CFG_T_LIST cfg_list
+#define CFG_DIM_INT
+#define CFG_DIM_REAL
+#define CFG_DIM_ENUM [CFG_ENUM_MAX]
+#define CFG_DIM_LIST
+
+enum {
+#define CFG(s, k, t, def, lo, hi, ch, help) CFG_KEY_##s##_##k,
+#include "cfg.def"
+#undef CFG
+    CFG_NKEYS
+};
+
+typedef struct cfg {
+#define CFG(s, k, t, def, lo, hi, ch, help) CFG_T_##t s##_##k CFG_DIM_##t;
+#include "cfg.def"
+#undef CFG
+    int line[CFG_NKEYS];  /* where each key was set; 0 = default/command line */
+    char file[1024];      /* the config file's name ("" when none) */
+    cfg_extra sweep;      /* [sweep] section.key = v1 | v2 | ... */
+    cfg_extra full;       /* [full] section.key = value */
+} cfg;
+
+/* Every default, no file. */
+void cfg_init(cfg *c);
+
+/* Parse path onto c (normally right after cfg_init), then cfg_check.
+ * Returns PREF_OK, PREF_EINPUT (message "FILE:LINE: ...") or PREF_EIO. */
+int cfg_load(cfg *c, const char *path);
+
+/* Set one key from text. origin/line name the source for messages (origin
+ * may be NULL: "command line"). Returns PREF_OK or PREF_EINPUT. */
+int cfg_set(cfg *c, const char *section, const char *key, const char *value,
+            const char *origin, int line);
+
+/* Same with "section.key". */
+int cfg_set_dotted(cfg *c, const char *dotted, const char *value,
+                   const char *origin, int line);
+
+/* Index of "section.key" in the table, or -1. */
+int cfg_find(const char *dotted);
+
+/* "section.key" of table entry i (static storage). */
+const char *cfg_key_name(int i);
+
+/* The current value of key i as text, in the config.ini format. */
+void cfg_format(const cfg *c, int i, char *buf, size_t n);
+
+/* Cross-key validation. Returns PREF_OK or PREF_EINPUT naming file:line. */
+int cfg_check(const cfg *c);
+
+/* Write the resolved configuration (every key, [sweep] and [full] entries)
+ * with a header comment naming the program version. PREF_OK or PREF_EIO. */
+int cfg_write(const cfg *c, FILE *f);
+
+/* Write config.ini into dir atomically. */
+int cfg_write_file(const cfg *c, const char *dir);
+
+/* Print every key, its default and help (for --help). */
+void cfg_help(FILE *f);
+
+/* Effective candidates per query and ranked answers per query. */
+long cfg_m(const cfg *c);
+long cfg_r(const cfg *c);
+
+#endif

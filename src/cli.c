@@ -1,0 +1,427 @@
+/* cli.c — command dispatch and option parsing (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "csvio.h"
+#include "data.h"
+#include "err.h"
+#include "fsutil.h"
+#include "reproduce.h"
+#include "rngs.h"
+#include "sim.h"
+#include "sweep.h"
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static const char usage_main[] =
+    "usage: hetpref COMMAND [options]\n"
+    "\n"
+    "Heterogeneous human preferences: simulate latent annotator types answering\n"
+    "pairwise and ranked queries (Bradley-Terry / Plackett-Luce), sweep, plot.\n"
+    "\n"
+    "commands:\n"
+    "  simulate  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
+    "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume] [--set ...]\n"
+    "  merge     DIR... -o DIR\n"
+    "  plot      DIR\n"
+    "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID]\n"
+    "  describe  --data CSV\n"
+    "  fit, identify, mmra: planned (see README.md)\n"
+    "\n"
+    "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
+    "\n"
+    "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
+    "130 interrupted (sweep: finish with --resume)\n";
+
+static int fail(int code)
+{
+    fprintf(stderr, "hetpref: %s\n", pref_last_error());
+    return pref_exit_status(code);
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "hetpref: %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try 'hetpref %s --help')\n", cmd);
+    return 2;
+}
+
+/* Option matching: "--name value" or "--name=value". Returns the value and
+ * advances *i, or NULL when argv[*i] is not this option. *missing is set when
+ * the option is present without a value. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name,
+                             int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return NULL;
+    if (a[n] == '=') return a + n + 1;
+    if (a[n] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *e;
+    errno = 0;
+    long v = strtol(s, &e, 10);
+    if (!*s || *e || errno || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+/* Default output directory: results/<config file stem>. */
+static void default_out(const char *config, char *buf, size_t n)
+{
+    const char *b = strrchr(config, '/');
+    b = b ? b + 1 : config;
+    size_t len = strlen(b);
+    if (len > 4 && strcmp(b + len - 4, ".ini") == 0) len -= 4;
+    snprintf(buf, n, "results/%.*s", (int)len, b);
+}
+
+/* Apply "section.key=value". */
+static int apply_set(cfg *c, const char *kv)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq)
+        PREF_ERROR(PREF_EINPUT, "--set %s: expected section.key=value", kv);
+    char key[256];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    return cfg_set_dotted(c, key, eq + 1, "--set", 0);
+}
+
+typedef struct common_opts {
+    const char *config, *out;
+    const char *sets[64];
+    int n_sets;
+    long seed;        /* -1: from config */
+    long threads;
+    long shard_i, shard_n;
+    int resume;
+} common_opts;
+
+/* Parse the options shared by simulate and sweep. Returns -1 on success or an
+ * exit status. */
+static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
+                        int allow_sweep)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = -1;
+    o->shard_i = o->shard_n = 1;
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "-o", &missing))) o->out = v;
+        else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
+            if (parse_long(v, 0, 4294967295L, &o->seed))
+                return usage_error(cmd, "--seed: not a seed in [0, 2^32): '%s'", v);
+        } else if ((v = opt_value(argc, argv, &i, "--set", &missing))) {
+            if (o->n_sets == 64) return usage_error(cmd, "too many --set%s", "");
+            o->sets[o->n_sets++] = v;
+        } else if (allow_sweep && (v = opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (parse_long(v, 1, 4096, &o->threads))
+                return usage_error(cmd, "--threads: expected 1..4096, got '%s'", v);
+        } else if (allow_sweep && (v = opt_value(argc, argv, &i, "--shard", &missing))) {
+            char *e;
+            long a = strtol(v, &e, 10), b = 0;
+            if (*e == '/') b = strtol(e + 1, &e, 10);
+            if (*e || a < 1 || b < 1 || a > b || b > 1000000)
+                return usage_error(cmd, "--shard: expected I/N with 1 <= I <= N, "
+                                   "got '%s'", v);
+            o->shard_i = a;
+            o->shard_n = b;
+        } else if (allow_sweep && strcmp(argv[i], "--resume") == 0) {
+            o->resume = 1;
+        } else if (missing) {
+            return usage_error(cmd, "%s needs a value", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error(cmd, "unknown option '%s'", argv[i]);
+        } else if (!o->config) {
+            o->config = argv[i];
+        } else {
+            return usage_error(cmd, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!o->config) return usage_error(cmd, "missing CONFIG%s", "");
+    return -1;
+}
+
+/* Load CONFIG, apply --set and --seed, check. */
+static int load_cfg(const common_opts *o, cfg *c)
+{
+    cfg_init(c);
+    PREF_TRY(cfg_load(c, o->config));
+    for (int i = 0; i < o->n_sets; i++) PREF_TRY(apply_set(c, o->sets[i]));
+    if (o->seed >= 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%ld", o->seed);
+        PREF_TRY(cfg_set(c, "run", "seed", buf, "--seed", 0));
+    }
+    return cfg_check(c);
+}
+
+static int has_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
+/* ---- simulate ---------------------------------------------------------- */
+
+static int cmd_simulate(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: hetpref simulate CONFIG [-o DIR] [--seed S] "
+               "[--set section.key=value]...\n\n"
+               "Simulates [design] users answering queries from [population] and "
+               "writes\nDIR/prefs.csv (SPEC section 6 long format), DIR/truth.csv "
+               "(type,weight,theta1..d)\nand DIR/config.ini (resolved config). "
+               "DIR defaults to results/<config name>.\nConfig keys: hetpref "
+               "config --help\n");
+        return 0;
+    }
+    common_opts o;
+    int rc = parse_common("simulate", argc, argv, &o, 0);
+    if (rc >= 0) return rc;
+    char outbuf[4096];
+    if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
+    const char *out = o.out ? o.out : outbuf;
+    cfg *c = malloc(sizeof *c);
+    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    sim_population *pop = NULL;
+    sim_design *g = NULL;
+    data_set *ds = NULL;
+    gsl_rng *rng = NULL;
+    char path[4096];
+    int st = load_cfg(&o, c);
+    uint64_t master = (uint64_t)c->run_seed;
+    if (!st) st = sim_population_from_cfg(c, &pop);
+    if (!st) {
+        rng = rngs_alloc(rngs_seed(master, 0, 0));
+        if (!rng) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    }
+    if (!st) st = sim_design_from_cfg(c, rng, &g);
+    if (!st) st = sim_simulate(pop, g, rngs_seed(master, 0, 1), &ds);
+    if (!st) st = fsutil_mkdirs(out);
+    if (!st) st = fsutil_join(path, sizeof path, out, "prefs.csv");
+    if (!st) st = csvio_write(path, ds);
+    if (!st) st = fsutil_join(path, sizeof path, out, "truth.csv");
+    if (!st) st = sim_write_truth(pop, path);
+    if (!st) st = cfg_write_file(c, out);
+    gsl_rng_free(rng);
+    data_free(ds);
+    sim_design_free(g);
+    sim_population_free(pop);
+    free(c);
+    return st ? fail(st) : 0;
+}
+
+/* ---- sweep / merge ------------------------------------------------------ */
+
+static int cmd_sweep(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: hetpref sweep CONFIG [-o DIR] [--threads N] [--shard I/N] "
+               "[--resume]\n                     [--seed S] [--set section.key=value]...\n\n"
+               "Runs [sweep] task over every cell (the product of the '|' lists of "
+               "its\nsection.key entries) x replicates. Writes DIR/runs.csv (one row "
+               "per task),\nDIR/summary.csv (per cell and metric: n, mean, sd, 95%% "
+               "CI), DIR/config.ini.\n--threads: default all cores. --shard I/N: "
+               "run tasks I, I+N, ... (merge with\n'hetpref merge'). Results are "
+               "identical for any threads/shards. Ctrl-C finishes\nthe tasks in "
+               "flight; --resume then skips finished tasks.\n");
+        return 0;
+    }
+    common_opts o;
+    int rc = parse_common("sweep", argc, argv, &o, 1);
+    if (rc >= 0) return rc;
+    char outbuf[4096];
+    if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
+    cfg *c = malloc(sizeof *c);
+    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    int st = load_cfg(&o, c);
+    if (!st) {
+        sweep_params sp;
+        sweep_params_init(&sp);
+        sp.threads = (int)o.threads;
+        sp.shard_i = (unsigned)o.shard_i;
+        sp.shard_n = (unsigned)o.shard_n;
+        sp.resume = o.resume;
+        st = sweep_run(c, o.out ? o.out : outbuf, &sp);
+    }
+    free(c);
+    return st ? fail(st) : 0;
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: hetpref merge DIR... -o DIR\n\nCombines the shard "
+               "directories of one sweep (identical config.ini) into\none: runs.csv "
+               "and summary.csv byte-identical to an unsharded run.\n");
+        return 0;
+    }
+    const char *dirs[1024], *out = NULL;
+    size_t n = 0;
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        const char *v = opt_value(argc, argv, &i, "-o", &missing);
+        if (v) out = v;
+        else if (missing) return usage_error("merge", "-o needs a value%s", "");
+        else if (argv[i][0] == '-') return usage_error("merge", "unknown option '%s'", argv[i]);
+        else if (n < 1024) dirs[n++] = argv[i];
+    }
+    if (!out) return usage_error("merge", "missing -o DIR%s", "");
+    if (!n) return usage_error("merge", "no shard directories given%s", "");
+    int st = sweep_merge(dirs, n, out);
+    return st ? fail(st) : 0;
+}
+
+/* ---- plot / reproduce ------------------------------------------------- */
+
+static int cmd_plot(int argc, char **argv)
+{
+    if (has_help(argc, argv) || argc != 3) {
+        printf("usage: hetpref plot DIR\n\nRedraws the plot of an experiment's "
+               "results directory (results/<id>) into\nthe sibling plots/ "
+               "directory (DIR/../../plots), writing <id>.gp, .png, .svg.\n");
+        return argc == 3 ? 0 : 2;
+    }
+    char plots[4096];
+    snprintf(plots, sizeof plots, "%s/../../plots", argv[2]);
+    if (!fsutil_exists(argv[2]))
+        return fail(pref_set_error(PREF_EINPUT, "%s: no such directory", argv[2]));
+    int st = repro_plot(argv[2], plots);
+    return st ? fail(st) : 0;
+}
+
+static int cmd_reproduce(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: hetpref reproduce [--quick | --full] [-o DIR] [--threads N] "
+               "[--only ID]\n\nRuns every registered experiment: configs/<id>.ini "
+               "-> DIR/results/<id>/ (CSV)\nand DIR/plots/<id>.{png,svg,gp}. --quick "
+               "(default): minutes on 2 cores;\n--full: paper-sized, applying each "
+               "config's [full] section. DIR defaults to '.'.\n\nexperiments:\n");
+        repro_list(stdout);
+        return 0;
+    }
+    int full = 0;
+    long threads = 0;
+    const char *out = ".", *only = NULL;
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if (strcmp(argv[i], "--quick") == 0) full = 0;
+        else if (strcmp(argv[i], "--full") == 0) full = 1;
+        else if ((v = opt_value(argc, argv, &i, "-o", &missing))) out = v;
+        else if ((v = opt_value(argc, argv, &i, "--only", &missing))) only = v;
+        else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (parse_long(v, 1, 4096, &threads))
+                return usage_error("reproduce", "--threads: expected 1..4096, got '%s'", v);
+        } else if (missing) return usage_error("reproduce", "%s needs a value", argv[i]);
+        else return usage_error("reproduce", "unknown argument '%s'", argv[i]);
+    }
+    int st = repro_run(out, full, (int)threads, only, stderr);
+    return st ? fail(st) : 0;
+}
+
+/* ---- describe ----------------------------------------------------------- */
+
+static int cmd_describe(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: hetpref describe --data CSV\n\nReads and validates a "
+               "preference file (SPEC section 6) and prints its shape:\nusers, "
+               "queries, answers by kind (m, r), features, optional columns.\n");
+        return 0;
+    }
+    const char *data = NULL;
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        const char *v = opt_value(argc, argv, &i, "--data", &missing);
+        if (v) data = v;
+        else if (missing) return usage_error("describe", "--data needs a value%s", "");
+        else return usage_error("describe", "unknown argument '%s'", argv[i]);
+    }
+    if (!data) return usage_error("describe", "missing --data CSV%s", "");
+    data_set *ds = NULL;
+    int st = csvio_read(data, &ds);
+    if (st) return fail(st);
+    printf("users,%zu\nqueries,%zu\ncandidates,%zu\nfeatures,%zu\n", ds->n_users,
+           ds->n_queries, ds->n_cands, ds->d);
+    /* Histogram of (m, r) kinds. */
+    size_t kinds[16][3] = {{0}}, nk = 0, other = 0;
+    for (size_t q = 0; q < ds->n_queries; q++) {
+        size_t m = data_m(ds, q), r = ds->q_r[q], k;
+        for (k = 0; k < nk; k++)
+            if (kinds[k][0] == m && kinds[k][1] == r) break;
+        if (k == nk) {
+            if (nk == 16) { other++; continue; }
+            kinds[nk][0] = m;
+            kinds[nk][1] = r;
+            kinds[nk++][2] = 0;
+        }
+        kinds[k][2]++;
+    }
+    for (size_t k = 0; k < nk; k++)
+        printf("answers_m%zu_r%zu,%zu\n", kinds[k][0], kinds[k][1], kinds[k][2]);
+    if (other) printf("answers_other,%zu\n", other);
+    printf("has_type,%d\nhas_prompt,%d\nhas_logp_ref,%d\n", ds->user_type != NULL,
+           ds->q_prompt != NULL, ds->logp_ref != NULL);
+    data_free(ds);
+    return 0;
+}
+
+int cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("hetpref %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "simulate") == 0) return cmd_simulate(argc, argv);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc, argv);
+    if (strcmp(cmd, "merge") == 0) return cmd_merge(argc, argv);
+    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc, argv);
+    if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc, argv);
+    if (strcmp(cmd, "describe") == 0) return cmd_describe(argc, argv);
+    if (strcmp(cmd, "config") == 0) {
+        printf("Configuration keys (INI sections; every key optional):\n");
+        cfg_help(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "fit") == 0 || strcmp(cmd, "identify") == 0 ||
+        strcmp(cmd, "mmra") == 0) {
+        fprintf(stderr, "hetpref: %s: not available in this version yet\n", cmd);
+        return 1;
+    }
+    fprintf(stderr, "hetpref: unknown command '%s'\n%s", cmd, usage_main);
+    return 2;
+}

@@ -1,0 +1,1341 @@
+/* csvio.c — preference data as long CSV (SPEC §6, §8), through libcsv.
+ *
+ * What it does
+ *
+ * Reading. The stream is read in chunks and handed to libcsv (strict mode)
+ * one physical line at a time, so every record knows the line it started on:
+ * line numbers in messages count LF characters, blank lines included. (A
+ * record whose first field is a quoted field with embedded newlines is
+ * reported at the line where that field ends; CR-only line endings count as
+ * one line.) Fields of a record are copied into one reusable buffer and the
+ * record is processed at its end, so a wrong field count is reported before
+ * any field is interpreted. Each row is appended to flat arrays that grow by
+ * doubling: features and logp_ref go straight to their final arrays, plus a
+ * rank, a line number and (only when rows are out of order) a query number
+ * per row; ids are interned in four string tables; a (user, query) key maps
+ * to a query number through an open-addressing table of uint64 keys.
+ *
+ * At the end of input the rows are grouped. Fast path: when every query's
+ * rows are contiguous and every user's queries are contiguous (simulated
+ * output, or any file sorted by user and query), the rows are already
+ * grouped in place. Otherwise each row gets its destination (users by first
+ * appearance, queries within a user by first appearance, rows of a query in
+ * input order) and the flat arrays are permuted in place by following
+ * cycles. Then every query is checked (count, ranks, items) and put in
+ * canonical order (ranked rows by rank, then unranked rows in input order)
+ * with a scratch array of its own size. No step allocates per row.
+ *
+ * Writing. One buffered pass over users, queries, candidates. Numbers are
+ * "%.17g" in the C locale; ids are written bare unless they need quoting,
+ * in which case they go through csv_fwrite.
+ *
+ * Numbers. Both directions have an exact integer fast path (128-bit
+ * arithmetic, where the compiler has it) for the common range, and fall back
+ * to strtod/snprintf outside it; the results are bit-for-bit those of the C
+ * library in the default rounding mode (tests/test_csvio.c checks this on
+ * random input).
+ *
+ * What it does not do: call setlocale (the C locale is assumed), check
+ * statistical sanity, or validate a data set before writing it (that is
+ * data_check's job; the writer writes what it is given). */
+#include "csvio.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "fsutil.h"
+
+#define CSVIO_CHUNK (1u << 20)      /* default read chunk (bytes) */
+#define CSVIO_WBUF (1u << 18)       /* writer buffer (bytes) */
+#define CSVIO_SHOW 40               /* bytes of a bad field quoted in errors */
+#define CSVIO_MIN_ROWS 1024u        /* initial row capacity */
+#define CSVIO_NONE SIZE_MAX         /* "no such column" */
+
+/* ------------------------------------------------------------------------ */
+/* Numbers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+#if defined(__SIZEOF_INT128__) && defined(__GNUC__) && \
+    FLT_EVAL_METHOD == 0 && DBL_MANT_DIG == 53 && FLT_RADIX == 2
+#define CSVIO_FAST_NUM 1
+__extension__ typedef unsigned __int128 csvio_u128;
+#else
+#define CSVIO_FAST_NUM 0
+#endif
+
+#if CSVIO_FAST_NUM
+static const uint64_t csvio_p10[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+    100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
+
+/* 10^0 .. 10^22: all exactly representable as doubles. */
+static const double csvio_p10d[23] = {
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* 5^0 .. 5^27 (5^27 < 2^63). */
+static const uint64_t csvio_p5[28] = {
+    1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL,
+    390625ULL, 1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL,
+    1220703125ULL, 6103515625ULL, 30517578125ULL, 152587890625ULL,
+    762939453125ULL, 3814697265625ULL, 19073486328125ULL,
+    95367431640625ULL, 476837158203125ULL, 2384185791015625ULL,
+    11920928955078125ULL, 59604644775390625ULL, 298023223876953125ULL,
+    1490116119384765625ULL, 7450580596923828125ULL};
+
+static int csvio_bits128(csvio_u128 n)
+{
+    uint64_t hi = (uint64_t)(n >> 64);
+    return hi ? 128 - __builtin_clzll(hi) : 64 - __builtin_clzll((uint64_t)n);
+}
+
+/* The double nearest to (n + f) * 2^e2, where n > 0 and f in [0, 1) is a
+ * fraction known only by sticky = (f != 0); ties to even. Returns 0, or -1
+ * when the result is not a normal double (caller falls back). */
+static int csvio_round(csvio_u128 n, int e2, int sticky, double *out)
+{
+    int bits = csvio_bits128(n);
+    uint64_t m;
+    if (bits <= 53) {
+        m = (uint64_t)n << (53 - bits); /* exact; sticky is 0 on this path */
+        e2 -= 53 - bits;
+    } else {
+        int sh = bits - 53;
+        m = (uint64_t)(n >> sh);
+        csvio_u128 rest = n & (((csvio_u128)1 << sh) - 1);
+        csvio_u128 half = (csvio_u128)1 << (sh - 1);
+        if (rest > half || (rest == half && (sticky || (m & 1)))) m++;
+        e2 += sh;
+        if (m >> 53) {
+            m >>= 1;
+            e2++;
+        }
+    }
+    int be = e2 + 52 + 1023;
+    if (be < 1 || be > 2046) return -1;
+    uint64_t b = ((uint64_t)be << 52) | (m & ((1ULL << 52) - 1));
+    memcpy(out, &b, sizeof b);
+    return 0;
+}
+
+/* Exact value of D * 10^e10 (D > 0), or -1 when out of the fast range.
+ * Clinger's fast path when D and 10^|e10| are exact doubles; otherwise
+ * D * 5^e10 * 2^e10 (e10 >= 0) or D * 2^s / 5^j * 2^-(s+j) (e10 = -j) with
+ * one 128-bit product or quotient and a single rounding. */
+static int csvio_decimal(uint64_t D, long e10, double *out)
+{
+    if (D <= (1ULL << 53) && e10 >= -22 && e10 <= 22) {
+        double v = (double)D;
+        *out = e10 < 0 ? v / csvio_p10d[-e10] : v * csvio_p10d[e10];
+        return 0;
+    }
+    if (e10 >= 0 && e10 <= 27)
+        return csvio_round((csvio_u128)D * csvio_p5[e10], (int)e10, 0, out);
+    if (e10 < 0 && e10 >= -27) {
+        int j = (int)-e10;
+        int sh = 127 - (64 - __builtin_clzll(D));
+        csvio_u128 n = (csvio_u128)D << sh;
+        csvio_u128 q = n / csvio_p5[j];
+        csvio_u128 rem = n - q * csvio_p5[j];
+        return csvio_round(q, -sh - j, rem != 0, out);
+    }
+    return -1;
+}
+#endif /* CSVIO_FAST_NUM */
+
+/* Parse s[0..len) (NUL-terminated at len) as a finite double. Returns 0,
+ * -1 (not a number) or -2 (NaN or infinite, including overflow). The result
+ * is exactly strtod's: plain decimals take an exact fast path, anything else
+ * (hex, inf/nan, long mantissas, far exponents) goes to strtod. */
+static int csvio_parse_double(const char *s, size_t len, double *out)
+{
+#if CSVIO_FAST_NUM
+    const char *p = s, *end = s + len;
+    int neg = 0, any = 0, nd = 0;
+    uint64_t D = 0;
+    long e10 = 0;
+    if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        any = 1;
+        if (D == 0 && *p == '0') continue;
+        if (nd == 19) goto slow;
+        D = D * 10 + (uint64_t)(*p - '0');
+        nd++;
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+            any = 1;
+            if (D == 0 && *p == '0') {
+                if (e10 > -100000) e10--;
+                continue;
+            }
+            if (nd == 19) goto slow;
+            D = D * 10 + (uint64_t)(*p - '0');
+            nd++;
+            e10--;
+        }
+    }
+    if (!any) goto slow;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        long ex = 0;
+        p++;
+        if (p < end && (*p == '-' || *p == '+')) eneg = *p++ == '-';
+        if (p == end || *p < '0' || *p > '9') goto slow;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (ex < 100000) ex = ex * 10 + (*p - '0');
+        e10 += eneg ? -ex : ex;
+    }
+    if (p != end) goto slow;
+    if (D == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 0;
+    }
+    double v;
+    if (csvio_decimal(D, e10, &v) != 0) goto slow;
+    *out = neg ? -v : v;
+    return 0;
+slow:
+#endif
+    if (len == 0) return -1;
+    char *e;
+    double w = strtod(s, &e);
+    if (e != s + len) return -1;
+    if (!isfinite(w)) return -2;
+    *out = w;
+    return 0;
+}
+
+/* Decimal digits of v into dst (no NUL); returns the count (1..20). */
+static size_t csvio_fmt_u64(char *dst, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) dst[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* v formatted exactly as printf("%.17g") in the C locale, into dst (at
+ * least 32 bytes; no NUL). Returns the length. Fast path for zero and
+ * 1e-5 <= |v| < 1e17: the 17 significant digits are the exact value times
+ * 10^k, rounded half to even, computed in 128-bit integers. */
+static size_t csvio_fmt_double(char *dst, double v)
+{
+#if CSVIO_FAST_NUM
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    unsigned be = (unsigned)(bits >> 52) & 0x7ff;
+    uint64_t frac = bits & ((1ULL << 52) - 1);
+    char *p = dst;
+    if (be == 0 && frac == 0) {
+        if (bits >> 63) *p++ = '-';
+        *p++ = '0';
+        return (size_t)(p - dst);
+    }
+    double a = fabs(v);
+    if (be != 0 && be != 0x7ff && a >= 1e-5 && a < 1e17) {
+        uint64_t M = frac | (1ULL << 52);
+        int E = (int)be - 1075;           /* v = M * 2^E */
+        int e2 = (int)be - 1023;          /* 2^e2 <= a < 2^(e2+1) */
+        /* floor(e2 * log10(2)) (78913 / 2^18 ~ log10 2); off by at most
+         * one, which the loop below corrects. */
+        int X = e2 >= 0 ? (e2 * 78913) >> 18
+                        : -((-e2 * 78913 + (1 << 18) - 1) >> 18);
+        uint64_t q64 = 0;
+        int ok = 0;
+        for (int it = 0; it < 4 && !ok; it++) {
+            int k = 16 - X;               /* 10^16 <= a * 10^k < 10^17 */
+            if (k < 0 || k > 22) break;
+            csvio_u128 N = k <= 19 ? (csvio_u128)M * csvio_p10[k]
+                                   : (csvio_u128)(M * csvio_p10[k - 19]) *
+                                         csvio_p10[19];
+            csvio_u128 q, rem = 0, half = 0;
+            if (E >= 0) {
+                q = N << E;
+            } else {
+                q = N >> -E;
+                rem = N & (((csvio_u128)1 << -E) - 1);
+                half = (csvio_u128)1 << (-E - 1);
+            }
+            if (q >= csvio_p10[17]) { X++; continue; }
+            if (q < csvio_p10[16]) { X--; continue; }
+            q64 = (uint64_t)q;
+            if (E < 0 && (rem > half || (rem == half && (q64 & 1)))) q64++;
+            if (q64 == csvio_p10[17]) {
+                q64 = csvio_p10[16];
+                X++;
+            }
+            ok = 1;
+        }
+        if (ok) {
+            char D[17];
+            for (int i = 16; i >= 0; i--) {
+                D[i] = (char)('0' + q64 % 10);
+                q64 /= 10;
+            }
+            int nd = 17;
+            while (nd > 1 && D[nd - 1] == '0') nd--;
+            if (bits >> 63) *p++ = '-';
+            if (X < -4) {                 /* %e style (X >= 17 not here) */
+                *p++ = D[0];
+                if (nd > 1) {
+                    *p++ = '.';
+                    memcpy(p, D + 1, (size_t)nd - 1);
+                    p += nd - 1;
+                }
+                *p++ = 'e';
+                *p++ = '-';
+                int ax = -X;
+                if (ax < 10) *p++ = '0';
+                p += csvio_fmt_u64(p, (uint64_t)ax);
+            } else if (X >= 0) {          /* ddd[.ddd] */
+                memcpy(p, D, (size_t)X + 1);
+                p += X + 1;
+                if (nd > X + 1) {
+                    *p++ = '.';
+                    memcpy(p, D + X + 1, (size_t)(nd - X - 1));
+                    p += nd - X - 1;
+                }
+            } else {                      /* 0.000ddd */
+                *p++ = '0';
+                *p++ = '.';
+                for (int i = 0; i < -X - 1; i++) *p++ = '0';
+                memcpy(p, D, (size_t)nd);
+                p += nd;
+            }
+            return (size_t)(p - dst);
+        }
+    }
+#endif
+    int n = snprintf(dst, 32, "%.17g", v);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reader                                                                   */
+/* ------------------------------------------------------------------------ */
+
+enum { COL_USER, COL_QUERY, COL_ITEM, COL_RANK, COL_PROMPT, COL_LOGP,
+       COL_TYPE, COL_NAMED, COL_X = COL_NAMED };
+
+static const char *const csvio_colname[COL_NAMED] = {
+    "user", "query", "item", "rank", "prompt", "logp_ref", "type"};
+
+typedef struct csvio_reader {
+    const char *name;   /* for messages */
+    int status;         /* first error; callbacks do nothing once set */
+    size_t line;        /* physical line being fed, 1-based */
+    size_t row_line;    /* line of the current record */
+    size_t header_line;
+    int have_header;
+
+    /* header: column of each role (CSVIO_NONE when absent), features */
+    size_t ncols, d;
+    size_t col[COL_NAMED];
+    size_t *xcol;       /* (d) column of feature k */
+
+    /* current record: fields back to back, each NUL-terminated */
+    char *fbuf;
+    size_t flen, fcap;
+    size_t *foff;       /* (nf + 1) start offsets; foff[nf] = flen */
+    size_t nf, focap;
+
+    /* rows, in input order until grouped */
+    size_t n, cap;
+    double *x;          /* (cap, d) */
+    double *logp;       /* (cap) when the column exists */
+    uint32_t *item, *rank;
+    size_t *rline;      /* line of each row */
+    size_t *qrow;       /* query of each row; NULL while rows are grouped */
+
+    /* queries, by first appearance */
+    size_t nq, qcap;
+    uint32_t *q_user, *q_name, *q_prompt;
+    size_t *q_m;        /* rows so far */
+    size_t *q_first;    /* first row (meaningful while grouped) */
+
+    /* users, by first appearance (= index in the users table) */
+    size_t ucap;
+    uint32_t *u_type;
+    size_t *u_nq;       /* queries of the user */
+
+    /* (user << 32 | query name) -> query number */
+    uint64_t *kkey;     /* CSVIO_KEY_EMPTY when free */
+    size_t *kval;
+    size_t kcap;        /* power of two */
+    unsigned kbits;
+
+    strtab *users, *queries, *items, *prompts;
+
+    /* contiguity state for the fast path */
+    int grouped;
+    uint64_t cur_key;
+    size_t cur_g;
+    uint32_t cur_user;
+
+    /* scratch for the per-query pass */
+    size_t *spos, *sdest;
+    size_t scap;
+} csvio_reader;
+
+#define CSVIO_KEY_EMPTY UINT64_MAX
+
+/* Printable copy of a field for messages: at most CSVIO_SHOW bytes, control
+ * bytes as '?', "..." when cut. */
+static const char *rd_show(char *buf, size_t n, const char *s, size_t len)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < len && k + 4 < n; i++) {
+        if (i == CSVIO_SHOW) {
+            memcpy(buf + k, "...", 3);
+            k += 3;
+            break;
+        }
+        unsigned char c = (unsigned char)s[i];
+        buf[k++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
+/* Record "NAME:LINE: message" (no LINE when line is 0) and return
+ * PREF_EINPUT. */
+__attribute__((format(printf, 3, 4)))
+static int rd_error(const csvio_reader *r, size_t line, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line) PREF_ERROR(PREF_EINPUT, "%s:%zu: %s", r->name, line, msg);
+    PREF_ERROR(PREF_EINPUT, "%s: %s", r->name, msg);
+}
+
+static void rd_init(csvio_reader *r, const char *name)
+{
+    memset(r, 0, sizeof *r);
+    r->name = name;
+    r->line = 1;
+    r->grouped = 1;
+    for (int i = 0; i < COL_NAMED; i++) r->col[i] = CSVIO_NONE;
+}
+
+static void rd_free(csvio_reader *r)
+{
+    free(r->xcol);
+    free(r->fbuf);
+    free(r->foff);
+    free(r->x);
+    free(r->logp);
+    free(r->item);
+    free(r->rank);
+    free(r->rline);
+    free(r->qrow);
+    free(r->q_user);
+    free(r->q_name);
+    free(r->q_prompt);
+    free(r->q_m);
+    free(r->q_first);
+    free(r->u_type);
+    free(r->u_nq);
+    free(r->kkey);
+    free(r->kval);
+    strtab_free(r->users);
+    strtab_free(r->queries);
+    strtab_free(r->items);
+    strtab_free(r->prompts);
+    free(r->spos);
+    free(r->sdest);
+}
+
+/* realloc *p to n elements of size sz (n > 0). PREF_OK or PREF_ENOMEM; *p
+ * is unchanged on failure. */
+static int rd_resize(void *pp, size_t n, size_t sz)
+{
+    void **p = pp;
+    if (n > SIZE_MAX / sz) return PREF_ENOMEM;
+    void *q = realloc(*p, n * sz);
+    if (!q) return PREF_ENOMEM;
+    *p = q;
+    return PREF_OK;
+}
+
+static int rd_nomem(const csvio_reader *r)
+{
+    PREF_ERROR(PREF_ENOMEM, "%s: out of memory", r->name);
+}
+
+/* --- libcsv callbacks ---------------------------------------------------- */
+
+static void rd_field(void *s, size_t len, void *data)
+{
+    csvio_reader *r = data;
+    if (r->status) return;
+    if (r->nf == 0) {
+        r->row_line = r->line;
+        r->flen = 0;
+    }
+    if (r->have_header && r->nf >= r->ncols) { /* only counted */
+        r->nf++;
+        return;
+    }
+    if (r->nf + 2 > r->focap) {
+        size_t cap = r->focap ? 2 * r->focap : 64;
+        if (rd_resize(&r->foff, cap, sizeof *r->foff)) {
+            r->status = rd_nomem(r);
+            return;
+        }
+        r->focap = cap;
+    }
+    if (len >= SIZE_MAX / 2 - r->flen) {
+        r->status = rd_nomem(r);
+        return;
+    }
+    if (r->flen + len + 1 > r->fcap) {
+        size_t cap = r->fcap ? r->fcap : 1024;
+        while (cap < r->flen + len + 1) cap *= 2;
+        if (rd_resize(&r->fbuf, cap, 1)) {
+            r->status = rd_nomem(r);
+            return;
+        }
+        r->fcap = cap;
+    }
+    r->foff[r->nf] = r->flen;
+    if (len) memcpy(r->fbuf + r->flen, s, len);
+    r->flen += len;
+    r->fbuf[r->flen++] = '\0';
+    r->nf++;
+    r->foff[r->nf] = r->flen;
+}
+
+static int rd_header(csvio_reader *r);
+static int rd_row(csvio_reader *r);
+
+static void rd_record(int c, void *data)
+{
+    csvio_reader *r = data;
+    (void)c;
+    if (!r->status && r->nf > 0)
+        r->status = r->have_header ? rd_row(r) : rd_header(r);
+    r->nf = 0;
+    r->flen = 0;
+}
+
+/* Field i of the current record and its length. */
+static const char *rd_f(const csvio_reader *r, size_t i, size_t *len)
+{
+    *len = r->foff[i + 1] - r->foff[i] - 1;
+    return r->fbuf + r->foff[i];
+}
+
+/* --- header -------------------------------------------------------------- */
+
+/* Feature number of a column named x<k> (k >= 1, no leading zero, at most
+ * 9 digits), else 0. */
+static size_t rd_xname(const char *s, size_t len)
+{
+    if (len < 2 || len > 10 || s[0] != 'x' || s[1] == '0') return 0;
+    size_t k = 0;
+    for (size_t i = 1; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return 0;
+        k = 10 * k + (size_t)(s[i] - '0');
+    }
+    return k;
+}
+
+static int rd_header(csvio_reader *r)
+{
+    char show[64];
+    size_t nx = 0;
+    r->header_line = r->row_line;
+    r->ncols = r->nf;
+    /* A UTF-8 byte order mark is not part of the first name. */
+    if (r->foff[1] - r->foff[0] - 1 >= 3 &&
+        memcmp(r->fbuf, "\xEF\xBB\xBF", 3) == 0)
+        r->foff[0] += 3;
+    for (size_t j = 0; j < r->ncols; j++) {
+        size_t len;
+        const char *s = rd_f(r, j, &len);
+        int role = -1;
+        for (int k = 0; k < COL_NAMED; k++)
+            if (strlen(csvio_colname[k]) == len &&
+                memcmp(csvio_colname[k], s, len) == 0)
+                role = k;
+        if (role >= 0) {
+            if (r->col[role] != CSVIO_NONE)
+                return rd_error(r, r->row_line, "column '%s' repeated",
+                                csvio_colname[role]);
+            r->col[role] = j;
+        } else if (rd_xname(s, len)) {
+            nx++;
+        } else {
+            return rd_error(r, r->row_line, "unknown column '%s'",
+                            rd_show(show, sizeof show, s, len));
+        }
+    }
+    for (int k = COL_USER; k <= COL_RANK; k++)
+        if (r->col[k] == CSVIO_NONE)
+            return rd_error(r, r->row_line, "missing column '%s'",
+                            csvio_colname[k]);
+    if (nx == 0) return rd_error(r, r->row_line, "missing column 'x1'");
+    r->xcol = malloc(nx * sizeof *r->xcol);
+    if (!r->xcol) return rd_nomem(r);
+    for (size_t k = 0; k < nx; k++) r->xcol[k] = CSVIO_NONE;
+    /* nx distinct names within 1..nx are exactly x1..xnx; a name above nx
+     * leaves a gap that the scan below reports. */
+    for (size_t j = 0; j < r->ncols; j++) {
+        size_t len;
+        const char *s = rd_f(r, j, &len);
+        size_t k = rd_xname(s, len);
+        if (k == 0 || k > nx) continue;
+        if (r->xcol[k - 1] != CSVIO_NONE)
+            return rd_error(r, r->row_line, "column 'x%zu' repeated", k);
+        r->xcol[k - 1] = j;
+    }
+    for (size_t k = 0; k < nx; k++)
+        if (r->xcol[k] == CSVIO_NONE)
+            return rd_error(r, r->row_line, "missing column 'x%zu'", k + 1);
+    r->d = nx;
+
+    r->users = strtab_alloc();
+    r->queries = strtab_alloc();
+    r->items = strtab_alloc();
+    if (r->col[COL_PROMPT] != CSVIO_NONE) r->prompts = strtab_alloc();
+    if (!r->users || !r->queries || !r->items ||
+        (r->col[COL_PROMPT] != CSVIO_NONE && !r->prompts))
+        return rd_nomem(r);
+    r->kcap = 1024;
+    r->kbits = 10;
+    r->kkey = malloc(r->kcap * sizeof *r->kkey);
+    r->kval = malloc(r->kcap * sizeof *r->kval);
+    if (!r->kkey || !r->kval) return rd_nomem(r);
+    for (size_t i = 0; i < r->kcap; i++) r->kkey[i] = CSVIO_KEY_EMPTY;
+    r->have_header = 1;
+    return PREF_OK;
+}
+
+/* --- rows ---------------------------------------------------------------- */
+
+static int rd_grow_rows(csvio_reader *r)
+{
+    size_t cap = r->cap ? 2 * r->cap : CSVIO_MIN_ROWS;
+    if (cap < r->cap || cap > SIZE_MAX / r->d) return rd_nomem(r);
+    if (rd_resize(&r->x, cap * r->d, sizeof *r->x) ||
+        (r->col[COL_LOGP] != CSVIO_NONE &&
+         rd_resize(&r->logp, cap, sizeof *r->logp)) ||
+        rd_resize(&r->item, cap, sizeof *r->item) ||
+        rd_resize(&r->rank, cap, sizeof *r->rank) ||
+        rd_resize(&r->rline, cap, sizeof *r->rline) ||
+        (r->qrow && rd_resize(&r->qrow, cap, sizeof *r->qrow)))
+        return rd_nomem(r);
+    r->cap = cap;
+    return PREF_OK;
+}
+
+static int rd_grow_queries(csvio_reader *r)
+{
+    size_t cap = r->qcap ? 2 * r->qcap : 256;
+    if (rd_resize(&r->q_user, cap, sizeof *r->q_user) ||
+        rd_resize(&r->q_name, cap, sizeof *r->q_name) ||
+        (r->prompts && rd_resize(&r->q_prompt, cap, sizeof *r->q_prompt)) ||
+        rd_resize(&r->q_m, cap, sizeof *r->q_m) ||
+        rd_resize(&r->q_first, cap, sizeof *r->q_first))
+        return rd_nomem(r);
+    r->qcap = cap;
+    return PREF_OK;
+}
+
+static int rd_grow_users(csvio_reader *r)
+{
+    size_t cap = r->ucap ? 2 * r->ucap : 256;
+    if ((r->col[COL_TYPE] != CSVIO_NONE &&
+         rd_resize(&r->u_type, cap, sizeof *r->u_type)) ||
+        rd_resize(&r->u_nq, cap, sizeof *r->u_nq))
+        return rd_nomem(r);
+    r->ucap = cap;
+    return PREF_OK;
+}
+
+static size_t rd_kslot(const csvio_reader *r, uint64_t key)
+{
+    /* Fibonacci hashing: the top kbits of key * 2^64 / phi. */
+    size_t mask = r->kcap - 1;
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> (64 - r->kbits));
+    while (r->kkey[i] != CSVIO_KEY_EMPTY && r->kkey[i] != key)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Double the key table (kept at most half full). */
+static int rd_grow_keys(csvio_reader *r)
+{
+    size_t ocap = r->kcap;
+    uint64_t *okey = r->kkey;
+    size_t *oval = r->kval;
+    if (ocap > SIZE_MAX / 2 / sizeof *r->kval) return rd_nomem(r);
+    r->kkey = malloc(2 * ocap * sizeof *r->kkey);
+    r->kval = malloc(2 * ocap * sizeof *r->kval);
+    if (!r->kkey || !r->kval) {
+        free(r->kkey);
+        free(r->kval);
+        r->kkey = okey;
+        r->kval = oval;
+        return rd_nomem(r);
+    }
+    r->kcap = 2 * ocap;
+    r->kbits++;
+    for (size_t i = 0; i < r->kcap; i++) r->kkey[i] = CSVIO_KEY_EMPTY;
+    for (size_t i = 0; i < ocap; i++) {
+        if (okey[i] == CSVIO_KEY_EMPTY) continue;
+        size_t s = rd_kslot(r, okey[i]);
+        r->kkey[s] = okey[i];
+        r->kval[s] = oval[i];
+    }
+    free(okey);
+    free(oval);
+    return PREF_OK;
+}
+
+/* Rows stop being grouped: give every row so far its query number. While
+ * grouped, query g owns rows [q_first[g], q_first[g] + q_m[g]). */
+static int rd_ungroup(csvio_reader *r)
+{
+    if (rd_resize(&r->qrow, r->cap, sizeof *r->qrow)) return rd_nomem(r);
+    for (size_t g = 0; g < r->nq; g++)
+        for (size_t k = 0; k < r->q_m[g]; k++) r->qrow[r->q_first[g] + k] = g;
+    r->grouped = 0;
+    return PREF_OK;
+}
+
+/* Intern id field col into t. Ids may not be empty or contain NUL. */
+static int rd_id(csvio_reader *r, int role, strtab *t, uint32_t *idx)
+{
+    size_t len;
+    const char *s = rd_f(r, r->col[role], &len);
+    if (len == 0)
+        return rd_error(r, r->row_line, "column '%s': empty id",
+                        csvio_colname[role]);
+    if (memchr(s, '\0', len))
+        return rd_error(r, r->row_line, "column '%s': id contains a NUL "
+                        "byte", csvio_colname[role]);
+    if (strtab_intern(t, s, len, idx)) return rd_nomem(r);
+    return PREF_OK;
+}
+
+static int rd_number(csvio_reader *r, size_t col, const char *colname,
+                     double *out)
+{
+    char show[64];
+    size_t len;
+    const char *s = rd_f(r, col, &len);
+    int rc = csvio_parse_double(s, len, out);
+    if (rc == 0) return PREF_OK;
+    return rd_error(r, r->row_line, "column '%s': %s: '%s'", colname,
+                    rc == -2 ? "not a finite number" : "not a number",
+                    rd_show(show, sizeof show, s, len));
+}
+
+/* Parse a decimal integer field (optional sign, digits only). Returns 0 and
+ * *v, or -1 when it is not an integer. */
+static int rd_integer(const char *s, size_t len, long long *v)
+{
+    if (len == 0 || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-' ||
+                      s[0] == '+'))
+        return -1;
+    char *e;
+    errno = 0;
+    long long w = strtoll(s, &e, 10);
+    if (e != s + len || e == s) return -1;
+    if (errno == ERANGE) w = w < 0 ? -1 : LLONG_MAX;
+    *v = w;
+    return 0;
+}
+
+static int rd_row(csvio_reader *r)
+{
+    char show[64], show2[64], show3[64];
+    size_t len;
+    const char *s;
+    if (r->nf != r->ncols)
+        return rd_error(r, r->row_line, "expected %zu fields (as in the "
+                        "header), found %zu", r->ncols, r->nf);
+    if (r->n == r->cap) PREF_TRY(rd_grow_rows(r));
+    size_t k = r->n;
+
+    /* ids and the query this row belongs to */
+    size_t nu = strtab_size(r->users);
+    uint32_t u, qn, it;
+    PREF_TRY(rd_id(r, COL_USER, r->users, &u));
+    int new_user = u == nu;
+    if (new_user && nu == r->ucap) PREF_TRY(rd_grow_users(r));
+    PREF_TRY(rd_id(r, COL_QUERY, r->queries, &qn));
+    uint64_t key = (uint64_t)u << 32 | qn;
+    size_t g;
+    int new_query = 0;
+    if (r->nq > 0 && key == r->cur_key) {
+        g = r->cur_g;
+    } else {
+        if ((r->nq + 1) * 2 > r->kcap) PREF_TRY(rd_grow_keys(r));
+        size_t sl = rd_kslot(r, key);
+        if (r->kkey[sl] == CSVIO_KEY_EMPTY) {
+            if (r->nq == r->qcap) PREF_TRY(rd_grow_queries(r));
+            g = r->nq++;
+            r->kkey[sl] = key;
+            r->kval[sl] = g;
+            r->q_user[g] = u;
+            r->q_name[g] = qn;
+            r->q_m[g] = 0;
+            r->q_first[g] = k;
+            if (new_user) r->u_nq[u] = 0;
+            r->u_nq[u]++;
+            new_query = 1;
+            if (r->grouped && !new_user && u != r->cur_user)
+                PREF_TRY(rd_ungroup(r));
+        } else {
+            g = r->kval[sl];
+            if (r->grouped) PREF_TRY(rd_ungroup(r));
+        }
+        r->cur_key = key;
+        r->cur_g = g;
+        r->cur_user = u;
+    }
+    PREF_TRY(rd_id(r, COL_ITEM, r->items, &it));
+
+    /* rank */
+    long long v;
+    s = rd_f(r, r->col[COL_RANK], &len);
+    if (rd_integer(s, len, &v) != 0)
+        return rd_error(r, r->row_line, "column 'rank': not an integer: '%s'",
+                        rd_show(show, sizeof show, s, len));
+    if (v < 0)
+        return rd_error(r, r->row_line, "column 'rank': negative rank: '%s'",
+                        rd_show(show, sizeof show, s, len));
+    if (v >= (long long)UINT32_MAX)
+        return rd_error(r, r->row_line, "column 'rank': rank too large: "
+                        "'%s'", rd_show(show, sizeof show, s, len));
+
+    /* features, logp_ref */
+    double *xk = r->x + k * r->d;
+    for (size_t j = 0; j < r->d; j++) {
+        char nm[24];
+        size_t col = r->xcol[j];
+        size_t flen = r->foff[col + 1] - r->foff[col] - 1;
+        if (csvio_parse_double(r->fbuf + r->foff[col], flen, xk + j) == 0)
+            continue;
+        snprintf(nm, sizeof nm, "x%zu", j + 1);
+        return rd_number(r, col, nm, xk + j);
+    }
+    if (r->logp)
+        PREF_TRY(rd_number(r, r->col[COL_LOGP], "logp_ref", r->logp + k));
+
+    /* prompt: constant within the query; empty means none */
+    if (r->prompts) {
+        uint32_t pr = DATA_NONE;
+        s = rd_f(r, r->col[COL_PROMPT], &len);
+        if (len > 0) PREF_TRY(rd_id(r, COL_PROMPT, r->prompts, &pr));
+        if (new_query) {
+            r->q_prompt[g] = pr;
+        } else if (r->q_prompt[g] != pr) {
+            uint32_t p0 = r->q_prompt[g];
+            const char *s0 = p0 == DATA_NONE ? "" : strtab_get(r->prompts, p0);
+            return rd_error(
+                r, r->row_line,
+                "query '%s' of user '%s': column 'prompt': '%s' differs from "
+                "the query's earlier prompt '%s'",
+                rd_show(show, sizeof show, strtab_get(r->queries, qn),
+                        strlen(strtab_get(r->queries, qn))),
+                rd_show(show2, sizeof show2, strtab_get(r->users, u),
+                        strlen(strtab_get(r->users, u))),
+                rd_show(show3, sizeof show3, s, len), s0);
+        }
+    }
+
+    /* type: a positive integer (stored 0-based), constant within the user;
+     * empty means unknown */
+    if (r->u_type) {
+        uint32_t ty = DATA_NONE;
+        s = rd_f(r, r->col[COL_TYPE], &len);
+        if (len > 0) {
+            if (rd_integer(s, len, &v) != 0 || v < 1)
+                return rd_error(r, r->row_line, "column 'type': not a "
+                                "positive integer: '%s'",
+                                rd_show(show, sizeof show, s, len));
+            if (v >= (long long)UINT32_MAX)
+                return rd_error(r, r->row_line, "column 'type': type too "
+                                "large: '%s'",
+                                rd_show(show, sizeof show, s, len));
+            ty = (uint32_t)(v - 1);
+        }
+        if (new_user) {
+            r->u_type[u] = ty;
+        } else if (r->u_type[u] != ty) {
+            char t0[24] = "";
+            if (r->u_type[u] != DATA_NONE)
+                snprintf(t0, sizeof t0, "%llu",
+                         (unsigned long long)r->u_type[u] + 1);
+            return rd_error(
+                r, r->row_line,
+                "user '%s': column 'type': '%s' differs from the user's "
+                "earlier type '%s'",
+                rd_show(show, sizeof show, strtab_get(r->users, u),
+                        strlen(strtab_get(r->users, u))),
+                rd_show(show2, sizeof show2, s, len), t0);
+        }
+    }
+
+    r->item[k] = it;
+    r->rank[k] = (uint32_t)v;
+    r->rline[k] = r->row_line;
+    if (r->qrow) r->qrow[k] = g;
+    r->q_m[g]++;
+    r->n++;
+    return PREF_OK;
+}
+
+/* --- grouping and per-query checks ---------------------------------------- */
+
+static void rd_swap_rows(csvio_reader *r, size_t a, size_t b)
+{
+    double *xa = r->x + a * r->d, *xb = r->x + b * r->d;
+    for (size_t j = 0; j < r->d; j++) {
+        double t = xa[j];
+        xa[j] = xb[j];
+        xb[j] = t;
+    }
+    if (r->logp) {
+        double t = r->logp[a];
+        r->logp[a] = r->logp[b];
+        r->logp[b] = t;
+    }
+    uint32_t t32 = r->item[a];
+    r->item[a] = r->item[b];
+    r->item[b] = t32;
+    t32 = r->rank[a];
+    r->rank[a] = r->rank[b];
+    r->rank[b] = t32;
+    size_t tl = r->rline[a];
+    r->rline[a] = r->rline[b];
+    r->rline[b] = tl;
+}
+
+/* Move row base + k to base + dest[k] for k < n, in place, by following
+ * cycles (each swap puts one row in its final place). dest must be a
+ * permutation of 0..n-1; it is left as the identity. */
+static void rd_permute(csvio_reader *r, size_t base, size_t *dest, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        while (dest[k] != k) {
+            size_t j = dest[k];
+            rd_swap_rows(r, base + k, base + j);
+            dest[k] = dest[j];
+            dest[j] = j;
+        }
+    }
+}
+
+/* Check query q (rows [b, b + m), input order) and sort it canonically.
+ * stamp[item] is 1 + the last row where item was seen. */
+static int rd_query(csvio_reader *r, data_set *ds, size_t q, uint32_t user,
+                    size_t *stamp)
+{
+    char su[64], sq[64], si[64];
+    size_t b = ds->q_cand[q], m = ds->q_cand[q + 1] - b;
+    const char *un = strtab_get(r->users, user);
+    const char *qn = strtab_get(r->queries, ds->q_name[q]);
+#define RD_QUERY_ERROR(line, ...)                                            \
+    do {                                                                     \
+        char what_[512];                                                     \
+        snprintf(what_, sizeof what_, __VA_ARGS__);                          \
+        return rd_error(r, (line), "query '%s' of user '%s': %s",            \
+                        rd_show(sq, sizeof sq, qn, strlen(qn)),              \
+                        rd_show(su, sizeof su, un, strlen(un)), what_);      \
+    } while (0)
+
+    if (m < 2)
+        RD_QUERY_ERROR(r->rline[b], "only one candidate (a query needs at "
+                       "least 2)");
+    if (m > r->scap) {
+        size_t cap = r->scap ? r->scap : 64;
+        while (cap < m) cap *= 2;
+        if (rd_resize(&r->spos, cap, sizeof *r->spos) ||
+            rd_resize(&r->sdest, cap, sizeof *r->sdest))
+            return rd_nomem(r);
+        r->scap = cap;
+    }
+    size_t *pos = r->spos, *dest = r->sdest;
+    for (size_t j = 0; j < m; j++) pos[j] = CSVIO_NONE;
+    size_t nr = 0, rmax = 0;
+    for (size_t j = 0; j < m; j++) {
+        size_t rk = r->rank[b + j];
+        if (rk == 0) continue;
+        if (rk > m)
+            RD_QUERY_ERROR(r->rline[b], "rank %zu above the number of "
+                           "candidates (%zu)", rk, m);
+        if (pos[rk - 1] != CSVIO_NONE)
+            RD_QUERY_ERROR(r->rline[b + j], "rank %zu repeated", rk);
+        pos[rk - 1] = j;
+        nr++;
+        if (rk > rmax) rmax = rk;
+    }
+    if (nr == 0 || pos[0] == CSVIO_NONE)
+        RD_QUERY_ERROR(r->rline[b], "no rank 1 (every query needs a best "
+                       "candidate)");
+    if (rmax > nr)
+        for (size_t j = 0; j < rmax; j++)
+            if (pos[j] == CSVIO_NONE)
+                RD_QUERY_ERROR(r->rline[b], "ranks not consecutive: rank %zu "
+                               "missing", j + 1);
+    for (size_t j = 0; j < m; j++) {
+        uint32_t it = r->item[b + j];
+        if (stamp[it] > b) {
+            const char *s = strtab_get(r->items, it);
+            RD_QUERY_ERROR(r->rline[b + j], "column 'item': '%s' repeated "
+                           "(also on line %zu)",
+                           rd_show(si, sizeof si, s, strlen(s)),
+                           r->rline[stamp[it] - 1]);
+        }
+        stamp[it] = b + j + 1;
+    }
+#undef RD_QUERY_ERROR
+
+    /* Canonical order: rank k to slot k - 1, unranked after, in order. */
+    size_t next = nr, moved = 0;
+    for (size_t j = 0; j < m; j++) {
+        size_t rk = r->rank[b + j];
+        dest[j] = rk ? rk - 1 : next++;
+        moved |= dest[j] != j;
+    }
+    if (moved) rd_permute(r, b, dest, m);
+    ds->q_r[q] = (uint32_t)(nr == m ? m - 1 : nr);
+    return PREF_OK;
+}
+
+/* All rows read: group them, check each query, hand the arrays to *out. */
+static int rd_finish(csvio_reader *r, data_set **out)
+{
+    if (!r->have_header) return rd_error(r, 0, "empty file");
+    if (r->n == 0)
+        return rd_error(r, r->header_line, "no data rows after the header");
+    size_t nu = strtab_size(r->users), nq = r->nq, n = r->n;
+    unsigned flags = (r->u_type ? DATA_HAS_TYPE : 0) |
+                     (r->prompts ? DATA_HAS_PROMPT : 0) |
+                     (r->logp ? DATA_HAS_LOGP : 0);
+    data_set *ds = data_alloc(nu, nq, 0, r->d, flags);
+    if (!ds) return rd_nomem(r);
+
+    /* users: offsets by query count; names are their own indices */
+    for (size_t i = 0; i < nu; i++) {
+        ds->user_q[i + 1] = ds->user_q[i] + r->u_nq[i];
+        ds->user_name[i] = (uint32_t)i;
+        if (ds->user_type) ds->user_type[i] = r->u_type[i];
+    }
+
+    if (r->grouped) {
+        /* queries are already in final order, rows of each contiguous */
+        for (size_t g = 0; g < nq; g++) {
+            ds->q_cand[g + 1] = ds->q_cand[g] + r->q_m[g];
+            ds->q_name[g] = r->q_name[g];
+            if (ds->q_prompt) ds->q_prompt[g] = r->q_prompt[g];
+        }
+    } else {
+        /* final position of query g: next free slot of its user (u_nq is
+         * reused as that cursor); then each row's destination, in place of
+         * its query number (q_first is reused as the row cursor). */
+        for (size_t i = 0; i < nu; i++) r->u_nq[i] = ds->user_q[i];
+        for (size_t g = 0; g < nq; g++) {
+            size_t pq = r->u_nq[r->q_user[g]]++;
+            r->q_first[g] = pq;  /* temporarily: final position */
+            ds->q_cand[pq + 1] = r->q_m[g];
+            ds->q_name[pq] = r->q_name[g];
+            if (ds->q_prompt) ds->q_prompt[pq] = r->q_prompt[g];
+        }
+        for (size_t q = 0; q < nq; q++) ds->q_cand[q + 1] += ds->q_cand[q];
+        for (size_t g = 0; g < nq; g++)
+            r->q_first[g] = ds->q_cand[r->q_first[g]];
+        for (size_t k = 0; k < n; k++) r->qrow[k] = r->q_first[r->qrow[k]]++;
+        rd_permute(r, 0, r->qrow, n);
+    }
+
+    size_t *stamp = calloc(strtab_size(r->items), sizeof *stamp);
+    if (!stamp) {
+        data_free(ds);
+        return rd_nomem(r);
+    }
+    for (size_t i = 0; i < nu; i++) {
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+            int rc = rd_query(r, ds, q, (uint32_t)i, stamp);
+            if (rc) {
+                free(stamp);
+                data_free(ds);
+                return rc;
+            }
+        }
+    }
+    free(stamp);
+
+    /* hand over the candidate arrays (trimmed) and the tables */
+    double *x = realloc(r->x, n * r->d * sizeof *x);
+    if (x) r->x = x;
+    uint32_t *it = realloc(r->item, n * sizeof *it);
+    if (it) r->item = it;
+    free(ds->x);
+    free(ds->c_item);
+    ds->x = r->x;
+    ds->c_item = r->item;
+    r->x = NULL;
+    r->item = NULL;
+    if (r->logp) {
+        double *lp = realloc(r->logp, n * sizeof *lp);
+        if (lp) r->logp = lp;
+        free(ds->logp_ref);
+        ds->logp_ref = r->logp;
+        r->logp = NULL;
+    }
+    ds->n_cands = n;
+    ds->users = r->users;
+    ds->queries = r->queries;
+    ds->items = r->items;
+    ds->prompts = r->prompts;
+    r->users = r->queries = r->items = r->prompts = NULL;
+    *out = ds;
+    return PREF_OK;
+}
+
+/* Feed s[0..len) to libcsv one physical line at a time. */
+static void rd_feed(csvio_reader *r, struct csv_parser *p, const char *s,
+                    size_t len)
+{
+    while (len > 0 && !r->status) {
+        const char *nl = memchr(s, '\n', len);
+        size_t k = nl ? (size_t)(nl - s) + 1 : len;
+        if (csv_parse(p, s, k, rd_field, rd_record, r) != k && !r->status) {
+            int e = csv_error(p);
+            if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+                r->status = rd_nomem(r);
+            else
+                r->status = rd_error(r, r->line, "malformed CSV: stray "
+                                     "quote or text after a closing quote");
+        }
+        if (nl) r->line++;
+        s += k;
+        len -= k;
+    }
+}
+
+int csvio_read_stream(FILE *f, const char *name, size_t chunk, data_set **out)
+{
+    *out = NULL;
+    if (chunk == 0) chunk = CSVIO_CHUNK;
+    csvio_reader r;
+    rd_init(&r, name);
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
+        PREF_ERROR(PREF_ENOMEM, "%s: cannot start the CSV parser", name);
+    char *buf = malloc(chunk);
+    if (!buf) r.status = rd_nomem(&r);
+    while (!r.status) {
+        size_t got = fread(buf, 1, chunk, f);
+        if (got > 0) rd_feed(&r, &p, buf, got);
+        if (got < chunk) {
+            if (ferror(f)) {
+                int e = errno;
+                r.status = pref_set_error(PREF_EIO, "%s: read error: %s",
+                                          name, strerror(e));
+            }
+            break;
+        }
+    }
+    if (!r.status && csv_fini(&p, rd_field, rd_record, &r) != 0 && !r.status)
+        r.status = rd_error(&r, r.line, "malformed CSV: quoted field not "
+                            "closed at end of file");
+    if (!r.status) r.status = rd_finish(&r, out);
+    csv_free(&p);
+    free(buf);
+    rd_free(&r);
+    return r.status;
+}
+
+int csvio_read(const char *path, data_set **out)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        PREF_ERROR(PREF_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+    int rc = csvio_read_stream(f, path, 0, out);
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writer                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct csvio_writer {
+    FILE *f;
+    char *buf;
+    size_t n;
+    int err;            /* errno of the first failed write, or -1 */
+} csvio_writer;
+
+static void wr_flush(csvio_writer *w)
+{
+    if (w->n && !w->err && fwrite(w->buf, 1, w->n, w->f) != w->n)
+        w->err = errno ? errno : -1;
+    w->n = 0;
+}
+
+/* Room for k more bytes (k <= CSVIO_WBUF). */
+static inline char *wr_room(csvio_writer *w, size_t k)
+{
+    if (CSVIO_WBUF - w->n < k) wr_flush(w);
+    return w->buf + w->n;
+}
+
+static void wr_bytes(csvio_writer *w, const char *s, size_t len)
+{
+    if (len > CSVIO_WBUF / 2) {
+        wr_flush(w);
+        if (!w->err && fwrite(s, 1, len, w->f) != len)
+            w->err = errno ? errno : -1;
+        return;
+    }
+    memcpy(wr_room(w, len), s, len);
+    w->n += len;
+}
+
+static inline void wr_char(csvio_writer *w, char c)
+{
+    *wr_room(w, 1) = c;
+    w->n++;
+}
+
+static inline void wr_u64(csvio_writer *w, uint64_t v)
+{
+    w->n += csvio_fmt_u64(wr_room(w, 20), v);
+}
+
+static inline void wr_double(csvio_writer *w, double v)
+{
+    w->n += csvio_fmt_double(wr_room(w, 32), v);
+}
+
+/* A string field: bare when libcsv reads it back unchanged, else quoted by
+ * csv_fwrite (comma, quote, CR, LF, or leading/trailing space or tab). */
+static void wr_string(csvio_writer *w, const char *s)
+{
+    size_t len = strlen(s);
+    int quote = len > 0 && (s[0] == ' ' || s[0] == '\t' ||
+                            s[len - 1] == ' ' || s[len - 1] == '\t');
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+    if (!quote) {
+        wr_bytes(w, s, len);
+        return;
+    }
+    wr_flush(w);
+    if (!w->err && csv_fwrite(w->f, s, len) != 0) w->err = errno ? errno : -1;
+}
+
+/* The label of id idx in t (see data_label), without formatting through
+ * stdio when there is no table. */
+static void wr_label(csvio_writer *w, const strtab *t, uint32_t idx)
+{
+    if (t && idx < strtab_size(t))
+        wr_string(w, strtab_get(t, idx));
+    else
+        wr_u64(w, (uint64_t)idx + 1);
+}
+
+int csvio_write_stream(FILE *f, const data_set *ds)
+{
+    csvio_writer w = {f, malloc(CSVIO_WBUF), 0, 0};
+    if (!w.buf) PREF_ERROR(PREF_ENOMEM, "csv writer: out of memory");
+    size_t d = ds->d;
+
+    wr_bytes(&w, "user,query,item,rank", 20);
+    for (size_t j = 0; j < d; j++) {
+        wr_bytes(&w, ",x", 2);
+        wr_u64(&w, j + 1);
+    }
+    if (ds->q_prompt) wr_bytes(&w, ",prompt", 7);
+    if (ds->logp_ref) wr_bytes(&w, ",logp_ref", 9);
+    if (ds->user_type) wr_bytes(&w, ",type", 5);
+    wr_char(&w, '\n');
+
+    for (size_t i = 0; i < ds->n_users && !w.err; i++) {
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+            size_t b = ds->q_cand[q], e = ds->q_cand[q + 1];
+            for (size_t c = b; c < e; c++) {
+                wr_label(&w, ds->users, ds->user_name[i]);
+                wr_char(&w, ',');
+                wr_label(&w, ds->queries, ds->q_name[q]);
+                wr_char(&w, ',');
+                wr_label(&w, ds->items, ds->c_item[c]);
+                wr_char(&w, ',');
+                wr_u64(&w, c - b < ds->q_r[q] ? c - b + 1 : 0);
+                const double *xc = ds->x + c * d;
+                for (size_t j = 0; j < d; j++) {
+                    wr_char(&w, ',');
+                    wr_double(&w, xc[j]);
+                }
+                if (ds->q_prompt) {
+                    wr_char(&w, ',');
+                    if (ds->q_prompt[q] != DATA_NONE)
+                        wr_label(&w, ds->prompts, ds->q_prompt[q]);
+                }
+                if (ds->logp_ref) {
+                    wr_char(&w, ',');
+                    wr_double(&w, ds->logp_ref[c]);
+                }
+                if (ds->user_type) {
+                    wr_char(&w, ',');
+                    if (ds->user_type[i] != DATA_NONE)
+                        wr_u64(&w, (uint64_t)ds->user_type[i] + 1);
+                }
+                wr_char(&w, '\n');
+            }
+        }
+    }
+    wr_flush(&w);
+    free(w.buf);
+    if (w.err || ferror(f))
+        PREF_ERROR(PREF_EIO, "csv write failed: %s",
+                   w.err > 0 ? strerror(w.err) : "stream error");
+    return PREF_OK;
+}
+
+int csvio_write(const char *path, const data_set *ds)
+{
+    fsutil_file o;
+    PREF_TRY(fsutil_open(&o, path));
+    int rc = csvio_write_stream(o.f, ds);
+    if (rc != PREF_OK) {
+        fsutil_abort(&o);
+        if (rc == PREF_EIO) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", pref_last_error());
+            PREF_ERROR(PREF_EIO, "%s: %s", path, msg);
+        }
+        return rc;
+    }
+    return fsutil_commit(&o);
+}

@@ -1,0 +1,91 @@
+/* data.h — preference data in memory (SPEC §1, §6).
+ *
+ * A data set is N users, each with a run of queries; each query a run of
+ * m >= 2 candidates. Everything is flat: candidates of a query are contiguous,
+ * queries of a user are contiguous, and offsets (CSR style) index the runs.
+ *
+ * Canonical candidate order: inside a query the ranked candidates come first,
+ * in rank order (row 0 is rank 1), followed by the unranked ones in their
+ * input order. So a Plackett–Luce answer is just "the first r of m" and the
+ * likelihood kernels (pl.h) never need an index indirection.
+ *
+ * Ids are kept for output: each of user, query, item and prompt has a uint32
+ * per entity indexing a string table; a NULL table means "the label is the
+ * index plus one, printed in decimal" — used by the simulator (user i is
+ * "i+1", query t of a user is "t+1", the candidate drawn j-th is "j+1"), so
+ * simulated data carry no strings at all.
+ *
+ * This module only holds and checks data; reading and writing CSV is csvio.h,
+ * generating it is sim.h. */
+#ifndef HETPREF_DATA_H
+#define HETPREF_DATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strtab.h"
+
+#define DATA_NONE UINT32_MAX /* "absent" for prompt and type */
+
+typedef struct data_set {
+    size_t d;          /* features per candidate */
+    size_t n_users;
+    size_t n_queries;
+    size_t n_cands;
+
+    /* per user (n_users), plus offsets (n_users + 1) */
+    size_t *user_q;    /* queries of user i: [user_q[i], user_q[i+1]) */
+    uint32_t *user_name;  /* id index into users */
+    uint32_t *user_type;  /* true type 0..K-1, DATA_NONE; NULL: no type column */
+
+    /* per query (n_queries), plus offsets (n_queries + 1) */
+    size_t *q_cand;    /* candidates of query q: [q_cand[q], q_cand[q+1]) */
+    uint32_t *q_r;     /* ranked candidates r, 1 <= r <= m - 1 */
+    uint32_t *q_name;  /* id index into queries */
+    uint32_t *q_prompt;/* index into prompts, DATA_NONE; NULL: no prompt column */
+
+    /* per candidate (n_cands) */
+    double *x;         /* (n_cands, d) row-major features */
+    double *logp_ref;  /* (n_cands) reference log-probabilities; NULL: all 0 */
+    uint32_t *c_item;  /* id index into items */
+
+    /* id tables; each may be NULL (see above) */
+    strtab *users, *queries, *items, *prompts;
+} data_set;
+
+/* Flags for data_alloc: which optional arrays to allocate. */
+enum {
+    DATA_HAS_TYPE = 1u << 0,
+    DATA_HAS_PROMPT = 1u << 1,
+    DATA_HAS_LOGP = 1u << 2
+};
+
+/* Allocate a data set with the given sizes; arrays are uninitialised except
+ * that user_q[0] = q_cand[0] = 0. The string tables are NULL. Returns NULL on
+ * out-of-memory. Free with data_free. */
+data_set *data_alloc(size_t n_users, size_t n_queries, size_t n_cands,
+                     size_t d, unsigned flags);
+
+/* Free everything the set owns, including its string tables. NULL is a no-op. */
+void data_free(data_set *ds);
+
+/* Check every structural invariant (offsets monotone and consistent, m >= 2,
+ * 1 <= r <= m - 1, finite features, type/prompt within range). Returns PREF_OK
+ * or PREF_EINPUT with a message naming the first broken invariant. */
+int data_check(const data_set *ds);
+
+/* Bytes of the raw data: features, logp_ref, offsets, ranks, ids and string
+ * tables — the yardstick for the memory targets of bench/. */
+size_t data_raw_bytes(const data_set *ds);
+
+/* Number of candidates of query q. */
+static inline size_t data_m(const data_set *ds, size_t q)
+{
+    return ds->q_cand[q + 1] - ds->q_cand[q];
+}
+
+/* The label of id index idx in table t: the stored string when t is not
+ * NULL, else idx + 1 formatted into buf (size n >= 12). Never NULL. */
+const char *data_label(const strtab *t, uint32_t idx, char *buf, size_t n);
+
+#endif

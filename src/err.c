@@ -1,0 +1,43 @@
+/* err.c — thread-local error messages for hetpref (see err.h). */
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static _Thread_local char err_msg[1024];
+
+const char *pref_strerror(int code)
+{
+    switch (code) {
+    case PREF_OK: return "success";
+    case PREF_EINPUT: return "invalid input";
+    case PREF_ENOMEM: return "out of memory";
+    case PREF_EIO: return "input/output error";
+    case PREF_ENUM: return "numerical failure";
+    case PREF_ELP: return "linear program failed";
+    case PREF_EINTR: return "interrupted";
+    case PREF_EINTERNAL: return "internal error";
+    default: return "unknown error";
+    }
+}
+
+int pref_exit_status(int code)
+{
+    if (code == PREF_OK) return 0;
+    if (code == PREF_EINPUT) return 2;
+    if (code == PREF_EINTR) return 130;
+    return 1;
+}
+
+int pref_set_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *pref_last_error(void) { return err_msg; }
+
+void pref_clear_error(void) { err_msg[0] = '\0'; }

@@ -1,0 +1,41 @@
+/* fsutil.h — output files that appear whole or not at all.
+ *
+ * fsutil_open_tmp opens "path.tmp.PID" for writing; fsutil_commit closes it
+ * (checking every write error, including the final flush) and renames it onto
+ * path; fsutil_abort closes and removes it. Use these for every output file so
+ * an error or interrupt never leaves a half-written result. Also mkdir -p.
+ * Not here: formatting (callers print with "%.17g" in the C locale). */
+#ifndef HETPREF_FSUTIL_H
+#define HETPREF_FSUTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct fsutil_file {
+    FILE *f;
+    char path[4096];
+    char tmp[4096 + 32];
+} fsutil_file;
+
+/* Open a temporary sibling of path. Returns PREF_OK or PREF_EIO (message
+ * names the path). */
+int fsutil_open(fsutil_file *o, const char *path);
+
+/* Flush, close and rename onto the final path. On any failure the temporary
+ * file is removed and PREF_EIO returned. */
+int fsutil_commit(fsutil_file *o);
+
+/* Close and remove the temporary file (safe after a failed open). */
+void fsutil_abort(fsutil_file *o);
+
+/* Create dir and its parents (mode 0777 & ~umask). PREF_OK or PREF_EIO. */
+int fsutil_mkdirs(const char *dir);
+
+/* Join dir and name into buf (size n). Returns PREF_OK or PREF_EINPUT when
+ * the result does not fit. */
+int fsutil_join(char *buf, size_t n, const char *dir, const char *name);
+
+/* 1 when path exists (any type), else 0. */
+int fsutil_exists(const char *path);
+
+#endif

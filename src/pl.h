@@ -1,0 +1,59 @@
+/* pl.h — the Plackett–Luce kernel: log-likelihood, derivatives, sampling.
+ *
+ * Every estimator calls these. An answer to a query with m candidates is a
+ * top-r ordering; by the canonical order of data.h the chosen candidates are
+ * rows 0..r-1 in rank order, so the answer is implicit in (m, r):
+ *
+ *   log P = sum_{s<r} [ u_s - log sum_{j>=s} exp(u_j) ]          (SPEC §1)
+ *
+ * Bradley–Terry is m = 2, r = 1. All work is in log space with a suffix
+ * log-sum-exp, so nothing underflows however extreme the utilities.
+ * No function here allocates; callers pass work buffers. Not here: mixtures,
+ * responsibilities and optimisation (those live in the estimators). */
+#ifndef HETPREF_PL_H
+#define HETPREF_PL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+/* log P(rows 0..r-1 ranked first, in order | utilities u[0..m)).
+ * Requires 1 <= r <= m - 1 (r = m is accepted and equals r = m - 1). O(m). */
+double pl_loglik(const double *u, size_t m, size_t r);
+
+/* Same, and writes the gradient with respect to u into du (m entries,
+ * overwritten). O(m r). */
+double pl_loglik_du(const double *u, size_t m, size_t r, double *du);
+
+/* Linear utilities u = X theta, X (m, d) row-major. Returns log P and
+ * accumulates  grad += w * d logP/d theta  (d entries) and, when hess is not
+ * NULL,  hess += w * d2 logP/d theta2  ((d, d) row-major, full symmetric;
+ * negative semi-definite). work needs m + d doubles. O(r m d^2). */
+double pl_linear_accum(const double *x, size_t m, size_t d, size_t r,
+                       const double *theta, double w, double *grad,
+                       double *hess, double *work);
+
+/* u[j] = x_j . theta for j < m (X (m, d) row-major). */
+void pl_utilities(const double *x, size_t m, size_t d, const double *theta,
+                  double *u);
+
+/* Draw an exact Plackett–Luce top-r ordering: perturb each u_j with an
+ * independent standard Gumbel variate and keep the r largest, best first
+ * (Gumbel-max trick). Writes perm[0..r) (indices into 0..m-1, distinct).
+ * work needs m doubles. Uses m uniform draws from rng. O(m r). */
+void pl_sample(const gsl_rng *rng, const double *u, size_t m, size_t r,
+               uint32_t *perm, double *work);
+
+/* log(exp(a) + exp(b)) without overflow. */
+static inline double pl_logaddexp(double a, double b);
+
+#include <math.h>
+static inline double pl_logaddexp(double a, double b)
+{
+    if (a < b) { double t = a; a = b; b = t; }
+    if (b == -INFINITY) return a;
+    return a + log1p(exp(b - a));
+}
+
+#endif

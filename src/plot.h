@@ -1,0 +1,50 @@
+/* plot.h — the only module that talks to gnuplot.
+ *
+ * An experiment builds a script body with plot_printf / plot_quoted; plot_render
+ * writes DIR/NAME.gp (self-contained: style header, a loop that renders the
+ * body once to NAME.png with pngcairo and once to NAME.svg, data paths
+ * relative to DIR so `cd DIR && gnuplot NAME.gp` redraws it), then runs
+ * gnuplot with DIR as its working directory, feeding the script through a
+ * pipe (no shell involved: posix_spawn). Every user-supplied string goes
+ * through plot_quoted, which escapes it for a gnuplot single-quoted string;
+ * terminals use `noenhanced` so no markup is interpreted.
+ *
+ * Missing gnuplot is not an error: plot_render prints one warning to stderr,
+ * still writes the .gp script, sets *rendered = 0 and returns PREF_OK.
+ * The gnuplot executable is $HETPREF_GNUPLOT if set, else the one configure
+ * found. Deliberately not here: computing anything that is plotted. */
+#ifndef HETPREF_PLOT_H
+#define HETPREF_PLOT_H
+
+#include <stddef.h>
+
+typedef struct plot_script plot_script;
+
+/* A new script named name (file stem, [A-Za-z0-9_-] only) with an image size
+ * in pixels. NULL on out-of-memory or a bad name. Free with plot_script_free. */
+plot_script *plot_script_alloc(const char *name, int width, int height);
+void plot_script_free(plot_script *s); /* NULL is a no-op */
+
+/* Append raw gnuplot text (the caller's own constant commands). Returns
+ * PREF_OK or PREF_ENOMEM. */
+int plot_printf(plot_script *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Append text as one escaped gnuplot single-quoted string literal
+ * (quotes doubled, control characters replaced by spaces). */
+int plot_quoted(plot_script *s, const char *text);
+
+/* Append the path of file relative to the directory dir (both may be
+ * relative to the current directory; both are resolved), quoted as by
+ * plot_quoted. Returns PREF_OK, PREF_EIO if either cannot be resolved, or
+ * PREF_ENOMEM. */
+int plot_path(plot_script *s, const char *dir, const char *file);
+
+/* Write dir/NAME.gp atomically and run gnuplot on it in dir, producing
+ * NAME.png and NAME.svg. *rendered (may be NULL) is 1 when gnuplot ran and
+ * exited 0. Returns PREF_OK (also when gnuplot is missing: warning printed),
+ * PREF_EIO when the script cannot be written or gnuplot fails on it (its
+ * stderr is passed through). */
+int plot_render(const plot_script *s, const char *dir, int *rendered);
+
+#endif

@@ -1,0 +1,112 @@
+/* reproduce.c — the experiment registry and its driver (see reproduce.h). */
+#include "reproduce.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "fsutil.h"
+
+#include "../sims/calibration.h"
+
+static const repro_exp table[] = {
+    {"calibration",
+     "simulated answer frequencies vs exact Plackett-Luce probabilities",
+     calib_experiment, calib_plot},
+};
+#define N_EXP (sizeof table / sizeof table[0])
+
+const repro_exp *repro_find(const char *id)
+{
+    for (size_t i = 0; i < N_EXP; i++)
+        if (strcmp(table[i].id, id) == 0) return &table[i];
+    return NULL;
+}
+
+void repro_list(FILE *f)
+{
+    for (size_t i = 0; i < N_EXP; i++)
+        fprintf(f, "  %-16s %s\n", table[i].id, table[i].what);
+}
+
+int repro_config_path(const char *id, char *buf, size_t n)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s.ini", id);
+    const char *env = getenv("HETPREF_CONFIGS");
+    const char *dirs[] = {env, "configs", HETPREF_DATADIR "/configs"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!dirs[i] || !dirs[i][0]) continue;
+        if (fsutil_join(buf, n, dirs[i], name) == PREF_OK && fsutil_exists(buf))
+            return PREF_OK;
+    }
+    PREF_ERROR(PREF_EINPUT, "configs/%s: not found (looked in $HETPREF_CONFIGS, "
+               "./configs and %s/configs)", name, HETPREF_DATADIR);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int run_one(const repro_exp *e, const char *out_dir, int full,
+                   int threads, FILE *log)
+{
+    char path[4096], res[4096], plots[4096], sub[512];
+    PREF_TRY(repro_config_path(e->id, path, sizeof path));
+    cfg *c = malloc(sizeof *c);
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    cfg_init(c);
+    int st = cfg_load(c, path);
+    for (size_t j = 0; !st && full && j < c->full.n; j++)
+        st = cfg_set_dotted(c, cfg_key_name(c->full.e[j].key),
+                            c->full.e[j].value, path, c->full.e[j].line);
+    if (!st) st = cfg_check(c);
+    snprintf(sub, sizeof sub, "results/%s", e->id);
+    if (!st) st = fsutil_join(res, sizeof res, out_dir, sub);
+    if (!st) st = fsutil_join(plots, sizeof plots, out_dir, "plots");
+    if (!st) st = fsutil_mkdirs(res);
+    double t0 = now();
+    if (log && !st) {
+        fprintf(log, "hetpref: %s: running (%s) ...\n", e->id, full ? "full" : "quick");
+        fflush(log);
+    }
+    if (!st) st = e->run(c, res, threads);
+    if (!st) st = e->plot(res, plots);
+    if (log && !st)
+        fprintf(log, "hetpref: %s: done in %.1f s -> %s, %s/%s.png\n", e->id,
+                now() - t0, res, plots, e->id);
+    free(c);
+    return st;
+}
+
+int repro_run(const char *out_dir, int full, int threads, const char *only,
+              FILE *log)
+{
+    if (only && !repro_find(only))
+        PREF_ERROR(PREF_EINPUT, "reproduce: unknown experiment '%s'", only);
+    for (size_t i = 0; i < N_EXP; i++) {
+        if (only && strcmp(only, table[i].id) != 0) continue;
+        PREF_TRY(run_one(&table[i], out_dir, full, threads, log));
+    }
+    return PREF_OK;
+}
+
+int repro_plot(const char *res_dir, const char *plot_dir)
+{
+    size_t n = strlen(res_dir);
+    while (n > 1 && res_dir[n - 1] == '/') n--;
+    size_t b = n;
+    while (b > 0 && res_dir[b - 1] != '/') b--;
+    char id[256];
+    snprintf(id, sizeof id, "%.*s", (int)(n - b), res_dir + b);
+    const repro_exp *e = repro_find(id);
+    if (!e)
+        PREF_ERROR(PREF_EINPUT, "%s: not an experiment's results directory "
+                   "(its name must be an experiment id; see hetpref reproduce "
+                   "--help)", res_dir);
+    return e->plot(res_dir, plot_dir);
+}

@@ -1,0 +1,42 @@
+/* reproduce.h — the registry of experiments behind `hetpref reproduce`.
+ *
+ * Each experiment has an id, a config file configs/<id>.ini (quick sizes in
+ * the main sections, --full overrides in its [full] section), code under
+ * sims/ that writes CSV into results/<id>/, and a plot written into plots/.
+ * Later issues add rows to the table in reproduce.c. Not here: the
+ * experiments' science (sims/), command-line parsing (cli.c). */
+#ifndef HETPREF_REPRODUCE_H
+#define HETPREF_REPRODUCE_H
+
+#include <stdio.h>
+
+#include "cfg.h"
+
+typedef struct repro_exp {
+    const char *id;
+    const char *what;   /* one line for --help and the log */
+    int (*run)(const cfg *c, const char *res_dir, int threads);
+    int (*plot)(const char *res_dir, const char *plot_dir);
+} repro_exp;
+
+/* The experiment called id, or NULL. */
+const repro_exp *repro_find(const char *id);
+
+/* Print the registry (id and description), one per line. */
+void repro_list(FILE *f);
+
+/* Locate configs/<id>.ini: $HETPREF_CONFIGS, ./configs, then the installed
+ * data directory. Returns PREF_OK with the path in buf, or PREF_EINPUT. */
+int repro_config_path(const char *id, char *buf, size_t n);
+
+/* Run experiments into out_dir/results/<id>/ and out_dir/plots/: all of them
+ * when only is NULL, else the one named. full applies [full] overrides.
+ * threads 0 = all cores. Progress lines go to log (may be NULL). */
+int repro_run(const char *out_dir, int full, int threads, const char *only,
+              FILE *log);
+
+/* Redraw the plot of the results directory res_dir (its basename is the
+ * experiment id) into plot_dir. */
+int repro_plot(const char *res_dir, const char *plot_dir);
+
+#endif

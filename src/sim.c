@@ -1,0 +1,291 @@
+/* sim.c — populations, designs and exact answer simulation (see sim.h). */
+#include "sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "pl.h"
+#include "rngs.h"
+
+/* Users per block of the parallel simulation; part of the output contract
+ * (changing it changes the simulated data for a given seed). */
+#define SIM_BLOCK 1024
+
+void sim_population_free(sim_population *p)
+{
+    if (!p) return;
+    free(p->eta);
+    free(p->theta);
+    free(p->mean);
+    free(p->chol);
+    free(p);
+}
+
+static double vec_at(const cfg_list *l, size_t j)
+{
+    return l->n == 1 ? l->v[0] : l->v[j];
+}
+
+int sim_population_from_cfg(const cfg *c, sim_population **out)
+{
+    *out = NULL;
+    size_t d = (size_t)c->design_d;
+    sim_population *p = calloc(1, sizeof *p);
+    if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    p->d = d;
+    const char *kind = c->population_kind;
+    if (strcmp(kind, "gaussian") == 0) {
+        p->mean = malloc(d * sizeof(double));
+        p->chol = calloc(d * d, sizeof(double));
+        if (!p->mean || !p->chol) {
+            sim_population_free(p);
+            PREF_ERROR(PREF_ENOMEM, "out of memory");
+        }
+        for (size_t j = 0; j < d; j++) p->mean[j] = vec_at(&c->population_mean, j);
+        const cfg_list *v = &c->population_cov;
+        gsl_matrix_view L = gsl_matrix_view_array(p->chol, d, d);
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++) {
+                double s;
+                if (v->n == 1) s = a == b ? v->v[0] : 0.0;
+                else if (v->n == d && v->rows == 1) s = a == b ? v->v[a] : 0.0;
+                else s = v->v[a * d + b];
+                gsl_matrix_set(&L.matrix, a, b, s);
+            }
+        gsl_error_handler_t *old = gsl_set_error_handler_off();
+        int st = gsl_linalg_cholesky_decomp1(&L.matrix);
+        gsl_set_error_handler(old);
+        if (st) {
+            sim_population_free(p);
+            if (c->line[CFG_KEY_population_cov] > 0)
+                PREF_ERROR(PREF_EINPUT, "%s:%d: [population] cov: not positive "
+                           "definite", c->file, c->line[CFG_KEY_population_cov]);
+            PREF_ERROR(PREF_EINPUT, "[population] cov: not positive definite");
+        }
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = a + 1; b < d; b++) p->chol[a * d + b] = 0.0;
+        *out = p;
+        return PREF_OK;
+    }
+    size_t K = 1;
+    if (strcmp(kind, "latent_class") == 0) K = (size_t)c->population_types;
+    else if (strcmp(kind, "polarised") == 0) K = 2;
+    p->K = K;
+    p->eta = malloc(K * sizeof(double));
+    p->theta = calloc(K * d, sizeof(double));
+    if (!p->eta || !p->theta) {
+        sim_population_free(p);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    if (strcmp(kind, "latent_class") == 0) {
+        memcpy(p->eta, c->population_eta.v, K * sizeof(double));
+        memcpy(p->theta, c->population_theta.v, K * d * sizeof(double));
+    } else if (strcmp(kind, "polarised") == 0) {
+        p->eta[0] = p->eta[1] = 0.5;
+        for (size_t j = 0; j < d; j++) {
+            p->theta[j] = vec_at(&c->population_b, j);
+            p->theta[d + j] = -p->theta[j];
+        }
+    } else { /* indifferent: everyone has theta = 0 */
+        p->eta[0] = 1.0;
+    }
+    *out = p;
+    return PREF_OK;
+}
+
+void sim_design_free(sim_design *g)
+{
+    if (!g) return;
+    free(g->pool_x);
+    free(g);
+}
+
+static double draw_feature(const sim_design *g, const gsl_rng *rng)
+{
+    if (g->uniform) return g->scale * (2.0 * gsl_rng_uniform(rng) - 1.0);
+    return gsl_ran_gaussian_ziggurat(rng, g->scale);
+}
+
+int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out)
+{
+    *out = NULL;
+    sim_design *g = calloc(1, sizeof *g);
+    if (!g) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    g->d = (size_t)c->design_d;
+    g->m = (size_t)cfg_m(c);
+    g->r = (size_t)cfg_r(c);
+    g->T = (size_t)c->design_T;
+    g->users = (size_t)c->design_users;
+    g->uniform = strcmp(c->design_features, "uniform") == 0;
+    g->scale = c->design_feature_scale;
+    g->prompts = (size_t)c->design_prompts;
+    g->pool = g->prompts ? (size_t)c->design_pool : 0;
+    if (g->prompts) {
+        size_t n = g->prompts * g->pool * g->d;
+        g->pool_x = malloc(n * sizeof(double));
+        if (!g->pool_x) {
+            sim_design_free(g);
+            PREF_ERROR(PREF_ENOMEM, "out of memory for %zu pool features", n);
+        }
+        for (size_t i = 0; i < n; i++) g->pool_x[i] = draw_feature(g, rng);
+    }
+    *out = g;
+    return PREF_OK;
+}
+
+uint32_t sim_draw_user(const sim_population *p, const gsl_rng *rng,
+                       double *theta)
+{
+    size_t d = p->d;
+    if (p->K == 0) {
+        /* theta = mean + L z, z ~ N(0, I) */
+        for (size_t a = 0; a < d; a++) theta[a] = p->mean[a];
+        for (size_t b = 0; b < d; b++) {
+            double z = gsl_ran_gaussian_ziggurat(rng, 1.0);
+            for (size_t a = b; a < d; a++) theta[a] += p->chol[a * d + b] * z;
+        }
+        return DATA_NONE;
+    }
+    size_t k = 0;
+    if (p->K > 1) {
+        double v = gsl_rng_uniform(rng), acc = 0.0;
+        for (k = 0; k + 1 < p->K; k++) {
+            acc += p->eta[k];
+            if (v < acc) break;
+        }
+    }
+    memcpy(theta, p->theta + k * d, d * sizeof(double));
+    return (uint32_t)k;
+}
+
+void sim_draw_query(const sim_design *g, const gsl_rng *rng, double *x,
+                    uint32_t *prompt, uint32_t *items, uint32_t *work)
+{
+    size_t m = g->m, d = g->d;
+    if (!g->prompts) {
+        for (size_t i = 0; i < m * d; i++) x[i] = draw_feature(g, rng);
+        *prompt = DATA_NONE;
+        for (size_t j = 0; j < m; j++) items[j] = (uint32_t)j;
+        return;
+    }
+    size_t pr = gsl_rng_uniform_int(rng, g->prompts);
+    /* m distinct pool members by a partial Fisher–Yates shuffle. */
+    for (size_t j = 0; j < g->pool; j++) work[j] = (uint32_t)j;
+    for (size_t j = 0; j < m; j++) {
+        size_t t = j + gsl_rng_uniform_int(rng, g->pool - j);
+        uint32_t tmp = work[j];
+        work[j] = work[t];
+        work[t] = tmp;
+        items[j] = work[j];
+        memcpy(x + j * d, g->pool_x + (pr * g->pool + work[j]) * d,
+               d * sizeof(double));
+    }
+    *prompt = (uint32_t)pr;
+}
+
+int sim_simulate(const sim_population *p, const sim_design *g,
+                 unsigned long seed, data_set **out)
+{
+    *out = NULL;
+    size_t N = g->users, T = g->T, m = g->m, d = g->d, r = g->r;
+    unsigned flags = 0;
+    if (p->K > 0) flags |= DATA_HAS_TYPE;
+    if (g->prompts) flags |= DATA_HAS_PROMPT;
+    data_set *ds = data_alloc(N, N * T, N * T * m, d, flags);
+    if (!ds) PREF_ERROR(PREF_ENOMEM, "out of memory for %zu users", N);
+    size_t nblocks = (N + SIM_BLOCK - 1) / SIM_BLOCK;
+    int fail = 0;
+#pragma omp parallel
+    {
+        /* Per-thread scratch, allocated once; reseeded per block. */
+        gsl_rng *rng = rngs_alloc(1);
+        double *theta = malloc(d * sizeof(double));
+        double *x = malloc(m * d * sizeof(double));
+        double *u = malloc(2 * m * sizeof(double));
+        uint32_t *perm = malloc((m + m + (g->pool > m ? g->pool : m)) *
+                                sizeof(uint32_t));
+        if (!rng || !theta || !x || !u || !perm) {
+#pragma omp atomic write
+            fail = 1;
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t b = 0; b < nblocks; b++) {
+            if (fail) continue;
+            gsl_rng_set(rng, rngs_seed(seed, 0x51d0b10cULL, b));
+            uint32_t *items = perm + m, *work = perm + 2 * m;
+            size_t i_end = (b + 1) * SIM_BLOCK < N ? (b + 1) * SIM_BLOCK : N;
+            for (size_t i = b * SIM_BLOCK; i < i_end; i++) {
+                uint32_t k = sim_draw_user(p, rng, theta);
+                if (ds->user_type) ds->user_type[i] = k;
+                ds->user_name[i] = (uint32_t)i;
+                ds->user_q[i + 1] = (i + 1) * T;
+                for (size_t t = 0; t < T; t++) {
+                    size_t q = i * T + t, c0 = q * m;
+                    uint32_t prompt;
+                    sim_draw_query(g, rng, x, &prompt, items, work);
+                    pl_utilities(x, m, d, theta, u);
+                    pl_sample(rng, u, m, r, perm, u + m);
+                    ds->q_cand[q + 1] = c0 + m;
+                    ds->q_r[q] = (uint32_t)r;
+                    ds->q_name[q] = (uint32_t)t;
+                    if (ds->q_prompt) ds->q_prompt[q] = prompt;
+                    /* Canonical order: the r chosen in rank order, then the
+                     * others in drawn order. u[m..] marks chosen slots. */
+                    for (size_t j = 0; j < m; j++) u[m + j] = 0.0;
+                    size_t c = c0;
+                    for (size_t s = 0; s < r; s++) {
+                        size_t j = perm[s];
+                        u[m + j] = 1.0;
+                        memcpy(ds->x + c * d, x + j * d, d * sizeof(double));
+                        ds->c_item[c++] = items[j];
+                    }
+                    for (size_t j = 0; j < m; j++) {
+                        if (u[m + j] != 0.0) continue;
+                        memcpy(ds->x + c * d, x + j * d, d * sizeof(double));
+                        ds->c_item[c++] = items[j];
+                    }
+                }
+            }
+        }
+        gsl_rng_free(rng);
+        free(theta);
+        free(x);
+        free(u);
+        free(perm);
+    }
+    if (fail) {
+        data_free(ds);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    *out = ds;
+    return PREF_OK;
+}
+
+int sim_write_truth(const sim_population *p, const char *path)
+{
+    fsutil_file o;
+    PREF_TRY(fsutil_open(&o, path));
+    FILE *f = o.f;
+    fprintf(f, "type,weight");
+    for (size_t j = 0; j < p->d; j++) fprintf(f, ",theta%zu", j + 1);
+    fputc('\n', f);
+    if (p->K == 0) {
+        fprintf(f, "mean,1");
+        for (size_t j = 0; j < p->d; j++) fprintf(f, ",%.17g", p->mean[j]);
+        fputc('\n', f);
+    }
+    for (size_t k = 0; k < p->K; k++) {
+        fprintf(f, "%zu,%.17g", k + 1, p->eta[k]);
+        for (size_t j = 0; j < p->d; j++)
+            fprintf(f, ",%.17g", p->theta[k * p->d + j]);
+        fputc('\n', f);
+    }
+    return fsutil_commit(&o);
+}

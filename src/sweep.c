@@ -1,0 +1,716 @@
+/* sweep.c — sweep plans, the parallel task loop, journal, merge (sweep.h).
+ *
+ * Determinism: rows are rebuilt from (plan, task index, seed, metrics) at the
+ * end, never in completion order; metrics are stored and re-read as "%.17g"
+ * text, which round-trips doubles exactly, so a merged or resumed sweep
+ * writes the same bytes as one uninterrupted run. */
+#include "sweep.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "err.h"
+#include "fsutil.h"
+#include "progress.h"
+#include "rngs.h"
+#include "stats.h"
+#include "tasks.h"
+
+#define SWEEP_MAX_VALUES 512
+
+struct sweep_plan {
+    const task_def *task;
+    size_t n_keys, n_cells, reps, n_tasks;
+    int key[CFG_EXTRA_MAX];
+    int line[CFG_EXTRA_MAX];
+    size_t n_vals[CFG_EXTRA_MAX];
+    char *text[CFG_EXTRA_MAX];                    /* owned copies */
+    const char *vals[CFG_EXTRA_MAX][SWEEP_MAX_VALUES];
+    uint64_t master;
+};
+
+void sweep_params_init(sweep_params *p)
+{
+    p->threads = 0;
+    p->shard_i = 1;
+    p->shard_n = 1;
+    p->resume = 0;
+}
+
+void sweep_plan_free(sweep_plan *p)
+{
+    if (!p) return;
+    for (size_t j = 0; j < p->n_keys; j++) free(p->text[j]);
+    free(p);
+}
+
+size_t sweep_plan_cells(const sweep_plan *p) { return p->n_cells; }
+size_t sweep_plan_tasks(const sweep_plan *p) { return p->n_tasks; }
+size_t sweep_plan_keys(const sweep_plan *p) { return p->n_keys; }
+
+const char *sweep_plan_key_name(const sweep_plan *p, size_t j)
+{
+    return cfg_key_name(p->key[j]);
+}
+
+static size_t value_index(const sweep_plan *p, size_t cell, size_t j)
+{
+    for (size_t i = p->n_keys; i-- > j + 1;) cell /= p->n_vals[i];
+    return cell % p->n_vals[j];
+}
+
+const char *sweep_plan_value(const sweep_plan *p, size_t cell, size_t j)
+{
+    return p->vals[j][value_index(p, cell, j)];
+}
+
+int sweep_plan_cell_cfg(const sweep_plan *p, const cfg *base, size_t cell,
+                        cfg *out)
+{
+    if (out != base) memcpy(out, base, sizeof *out);
+    for (size_t j = 0; j < p->n_keys; j++)
+        PREF_TRY(cfg_set_dotted(out, cfg_key_name(p->key[j]),
+                                sweep_plan_value(p, cell, j), base->file,
+                                p->line[j]));
+    return cfg_check(out);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
+    return s;
+}
+
+int sweep_plan_build(const cfg *c, sweep_plan **out)
+{
+    *out = NULL;
+    const task_def *task = tasks_find(c->sweep_task);
+    if (!task)
+        PREF_ERROR(PREF_EINTERNAL, "task '%s' not registered", c->sweep_task);
+    sweep_plan *p = calloc(1, sizeof *p);
+    if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    p->task = task;
+    p->reps = (size_t)c->sweep_replicates;
+    p->master = (uint64_t)c->run_seed;
+    p->n_cells = 1;
+    for (size_t j = 0; j < c->sweep.n; j++) {
+        const cfg_entry *e = &c->sweep.e[j];
+        p->key[j] = e->key;
+        p->line[j] = e->line;
+        p->text[j] = strdup(e->value);
+        p->n_keys = j + 1;
+        if (!p->text[j]) {
+            sweep_plan_free(p);
+            PREF_ERROR(PREF_ENOMEM, "out of memory");
+        }
+        char *s = p->text[j];
+        for (;;) {
+            char *bar = strchr(s, '|');
+            if (bar) *bar = '\0';
+            if (p->n_vals[j] >= SWEEP_MAX_VALUES) {
+                sweep_plan_free(p);
+                PREF_ERROR(PREF_EINPUT, "%s:%d: [sweep] %s: more than %d values",
+                           c->file, e->line, cfg_key_name(e->key),
+                           SWEEP_MAX_VALUES);
+            }
+            p->vals[j][p->n_vals[j]++] = trim(s);
+            if (!bar) break;
+            s = bar + 1;
+        }
+        if (p->n_cells > ((size_t)1 << 40) / p->n_vals[j]) {
+            sweep_plan_free(p);
+            PREF_ERROR(PREF_EINPUT, "%s: [sweep]: too many cells", c->file);
+        }
+        p->n_cells *= p->n_vals[j];
+    }
+    p->n_tasks = p->n_cells * p->reps;
+    /* Check every cell now, so a bad combination fails before any work. */
+    cfg *cc = malloc(sizeof *cc);
+    if (!cc) {
+        sweep_plan_free(p);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    int st = PREF_OK;
+    for (size_t cell = 0; cell < p->n_cells && !st; cell++) {
+        st = sweep_plan_cell_cfg(p, c, cell, cc);
+        if (!st && task->check) st = task->check(cc);
+        if (st && p->n_keys) {
+            /* Say which cell: "FILE:LINE: [sweep] cell 2 (k = v, ...): why". */
+            char desc[1024];
+            size_t used = 0;
+            for (size_t j = 0; j < p->n_keys && used < sizeof desc; j++)
+                used += (size_t)snprintf(desc + used, sizeof desc - used,
+                                         "%s%s = %s", j ? ", " : "",
+                                         sweep_plan_key_name(p, j),
+                                         sweep_plan_value(p, cell, j));
+            char why[1400];
+            snprintf(why, sizeof why, "%s", pref_last_error());
+            pref_set_error(st, "%s:%d: [sweep] cell %zu (%s): %s", c->file,
+                           p->line[0], cell, desc, why);
+        }
+    }
+    free(cc);
+    if (st) {
+        sweep_plan_free(p);
+        return st;
+    }
+    *out = p;
+    return PREF_OK;
+}
+
+/* ---- output tables ------------------------------------------------------ */
+
+static void put_num(FILE *f, double v)
+{
+    if (isnan(v)) fputs("NaN", f);
+    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
+    else fprintf(f, "%.17g", v);
+}
+
+static void put_text(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n")) csv_fwrite(f, s, strlen(s));
+    else fputs(s, f);
+}
+
+typedef struct results {
+    size_t n_tasks, n_metrics;
+    unsigned char *have;
+    unsigned long *seed;
+    double *met;       /* (n_tasks, n_metrics) */
+} results;
+
+static void results_free(results *r)
+{
+    free(r->have);
+    free(r->seed);
+    free(r->met);
+}
+
+static int results_alloc(results *r, size_t n_tasks, size_t n_metrics)
+{
+    r->n_tasks = n_tasks;
+    r->n_metrics = n_metrics;
+    r->have = calloc(n_tasks ? n_tasks : 1, 1);
+    r->seed = calloc(n_tasks ? n_tasks : 1, sizeof *r->seed);
+    r->met = calloc(n_tasks * n_metrics + 1, sizeof *r->met);
+    if (!r->have || !r->seed || !r->met) {
+        results_free(r);
+        PREF_ERROR(PREF_ENOMEM, "out of memory for %zu tasks", n_tasks);
+    }
+    return PREF_OK;
+}
+
+static int write_runs(const sweep_plan *p, const results *r, const char *dir)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "runs.csv"));
+    fsutil_file o;
+    PREF_TRY(fsutil_open(&o, path));
+    FILE *f = o.f;
+    fputs("task,cell,replicate", f);
+    for (size_t j = 0; j < p->n_keys; j++) {
+        fputc(',', f);
+        put_text(f, sweep_plan_key_name(p, j));
+    }
+    fputs(",seed", f);
+    for (size_t k = 0; k < r->n_metrics; k++) fprintf(f, ",%s", p->task->metrics[k]);
+    fputc('\n', f);
+    for (size_t t = 0; t < r->n_tasks; t++) {
+        if (!r->have[t]) continue;
+        size_t cell = t / p->reps, rep = t % p->reps;
+        fprintf(f, "%zu,%zu,%zu", t, cell, rep);
+        for (size_t j = 0; j < p->n_keys; j++) {
+            fputc(',', f);
+            put_text(f, sweep_plan_value(p, cell, j));
+        }
+        fprintf(f, ",%lu", r->seed[t]);
+        for (size_t k = 0; k < r->n_metrics; k++) {
+            fputc(',', f);
+            put_num(f, r->met[t * r->n_metrics + k]);
+        }
+        fputc('\n', f);
+    }
+    return fsutil_commit(&o);
+}
+
+static int write_summary(const sweep_plan *p, const results *r, const char *dir)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "summary.csv"));
+    double *vals = malloc((p->reps + 1) * 2 * sizeof(double));
+    if (!vals) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    fsutil_file o;
+    int st = fsutil_open(&o, path);
+    if (st) {
+        free(vals);
+        return st;
+    }
+    FILE *f = o.f;
+    fputs("cell", f);
+    for (size_t j = 0; j < p->n_keys; j++) {
+        fputc(',', f);
+        put_text(f, sweep_plan_key_name(p, j));
+    }
+    fputs(",metric,n,mean,sd,ci_low,ci_high\n", f);
+    for (size_t cell = 0; cell < p->n_cells; cell++) {
+        size_t any = 0;
+        for (size_t rep = 0; rep < p->reps; rep++) any += r->have[cell * p->reps + rep];
+        if (!any) continue;
+        for (size_t k = 0; k < r->n_metrics; k++) {
+            size_t n = 0;
+            for (size_t rep = 0; rep < p->reps; rep++) {
+                size_t t = cell * p->reps + rep;
+                if (r->have[t]) vals[n++] = r->met[t * r->n_metrics + k];
+            }
+            stats_summary s;
+            stats_summarise(vals, 1, n, vals + p->reps + 1, &s);
+            fprintf(f, "%zu", cell);
+            for (size_t j = 0; j < p->n_keys; j++) {
+                fputc(',', f);
+                put_text(f, sweep_plan_value(p, cell, j));
+            }
+            fprintf(f, ",%s,%zu,", p->task->metrics[k], s.n);
+            put_num(f, s.mean);
+            fputc(',', f);
+            put_num(f, s.sd);
+            fputc(',', f);
+            put_num(f, s.ci_low);
+            fputc(',', f);
+            put_num(f, s.ci_high);
+            fputc('\n', f);
+        }
+    }
+    free(vals);
+    return fsutil_commit(&o);
+}
+
+/* ---- the journal ------------------------------------------------------- */
+
+static int journal_load(const char *path, const sweep_plan *p, results *r)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return PREF_OK; /* nothing done yet */
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    int st = PREF_OK;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        lineno++;
+        if (line[len - 1] != '\n') break; /* torn last line: redo that task */
+        char *s = line, *e;
+        errno = 0;
+        unsigned long long t = strtoull(s, &e, 10);
+        if (e == s || *e != '\t' || t >= p->n_tasks) {
+            st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
+                                path, lineno);
+            break;
+        }
+        s = e + 1;
+        unsigned long seed = strtoul(s, &e, 10);
+        if (e == s) {
+            st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
+                                path, lineno);
+            break;
+        }
+        for (size_t k = 0; k < r->n_metrics && !st; k++) {
+            if (*e != '\t') {
+                st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
+                                    path, lineno);
+                break;
+            }
+            s = e + 1;
+            r->met[t * r->n_metrics + k] = strtod(s, &e);
+            if (e == s)
+                st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
+                                    path, lineno);
+        }
+        if (st) break;
+        r->have[t] = 1;
+        r->seed[t] = seed;
+    }
+    free(line);
+    fclose(f);
+    return st;
+}
+
+static volatile sig_atomic_t sweep_stop;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    sweep_stop = 1;
+}
+
+/* The resolved config as text, for writing and for --resume comparisons. */
+static char *config_text(const cfg *c)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    cfg_write(c, f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t cap = 0, n = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = 2 * cap + 8192;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k < 4096) break;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dir, name));
+    fsutil_file o;
+    PREF_TRY(fsutil_open(&o, path));
+    fputs(text, o.f);
+    return fsutil_commit(&o);
+}
+
+int sweep_run(const cfg *c, const char *dir, const sweep_params *pp)
+{
+    sweep_params defaults;
+    sweep_params_init(&defaults);
+    const sweep_params *sp = pp ? pp : &defaults;
+    if (sp->shard_n < 1 || sp->shard_i < 1 || sp->shard_i > sp->shard_n)
+        PREF_ERROR(PREF_EINPUT, "--shard %u/%u: need 1 <= I <= N", sp->shard_i,
+                   sp->shard_n);
+    sweep_plan *p = NULL;
+    PREF_TRY(sweep_plan_build(c, &p));
+    results r;
+    int st = results_alloc(&r, p->n_tasks, p->task->n_metrics);
+    if (st) {
+        sweep_plan_free(p);
+        return st;
+    }
+    char jpath[4096], cpath[4096];
+    char *text = config_text(c);
+    if (!text) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = fsutil_mkdirs(dir);
+    if (!st) st = fsutil_join(jpath, sizeof jpath, dir, "runs.journal");
+    if (!st) st = fsutil_join(cpath, sizeof cpath, dir, "config.ini");
+    if (!st && sp->resume && fsutil_exists(jpath)) {
+        char *old = read_file(cpath);
+        if (!old || strcmp(old, text) != 0)
+            st = pref_set_error(PREF_EINPUT, "%s: --resume: the directory holds "
+                                "a sweep with a different configuration", dir);
+        free(old);
+        if (!st) st = journal_load(jpath, p, &r);
+    } else if (!st) {
+        remove(jpath);
+    }
+    if (!st) st = write_text(dir, "config.ini", text);
+    free(text);
+    /* Pending tasks of this shard. */
+    size_t *pending = NULL, n_pending = 0, n_shard = 0;
+    if (!st) {
+        pending = malloc((p->n_tasks + 1) * sizeof *pending);
+        if (!pending) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    }
+    for (size_t t = 0; !st && t < p->n_tasks; t++) {
+        if (t % sp->shard_n != sp->shard_i - 1) continue;
+        n_shard++;
+        if (!r.have[t]) pending[n_pending++] = t;
+    }
+    FILE *journal = NULL;
+    if (!st) {
+        journal = fopen(jpath, "a");
+        if (!journal)
+            st = pref_set_error(PREF_EIO, "%s: cannot write: %s", jpath,
+                                strerror(errno));
+    }
+    if (st) {
+        free(pending);
+        results_free(&r);
+        sweep_plan_free(p);
+        return st;
+    }
+
+    int nt = sp->threads;
+#ifdef _OPENMP
+    if (nt <= 0) nt = omp_get_max_threads();
+#else
+    nt = 1;
+#endif
+    struct sigaction sa, old_sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sweep_stop = 0;
+    sigaction(SIGINT, &sa, &old_sa);
+
+    /* Test hook: raise a real SIGINT after this many tasks finish, so the
+     * interrupt/resume path is tested deterministically (tests/). */
+    const char *hook = getenv("HETPREF_TEST_SIGINT_AFTER");
+    long sigint_after = hook && *hook ? strtol(hook, NULL, 10) : -1;
+    size_t finished = 0;
+
+    progress bar;
+    progress_start(&bar, "sweep", n_pending);
+    int failed = 0;
+    char fail_msg[1400] = "";
+    size_t nm = r.n_metrics;
+#pragma omp parallel num_threads(nt)
+    {
+        cfg *cc = malloc(sizeof *cc);
+        gsl_rng *rng = rngs_alloc(1);
+        double met[64];
+        if (!cc || !rng || nm > 64) {
+#pragma omp critical(hetpref_sweep)
+            if (!failed) {
+                failed = PREF_ENOMEM;
+                snprintf(fail_msg, sizeof fail_msg, "out of memory");
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < n_pending; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || sweep_stop) continue;
+            size_t t = pending[i], cell = t / p->reps, rep = t % p->reps;
+            unsigned long seed = rngs_seed(p->master, cell, rep);
+            int ts = sweep_plan_cell_cfg(p, c, cell, cc);
+            if (!ts) {
+                gsl_rng_set(rng, seed);
+                ts = p->task->run(cc, rng, met);
+            }
+#pragma omp critical(hetpref_sweep)
+            {
+                if (ts) {
+                    if (!failed) {
+                        failed = ts;
+                        snprintf(fail_msg, sizeof fail_msg, "task %zu (cell %zu, "
+                                 "replicate %zu): %s", t, cell, rep,
+                                 pref_last_error());
+                    }
+                } else {
+                    /* One whole line per task, flushed, so an interrupted run
+                     * keeps every finished task. */
+                    fprintf(journal, "%zu\t%lu", t, seed);
+                    for (size_t k = 0; k < nm; k++) {
+                        fputc('\t', journal);
+                        put_num(journal, met[k]);
+                        r.met[t * nm + k] = met[k];
+                    }
+                    fputc('\n', journal);
+                    fflush(journal);
+                    r.have[t] = 1;
+                    r.seed[t] = seed;
+                    if (++finished == (size_t)sigint_after) raise(SIGINT);
+                }
+            }
+            progress_tick(&bar, 1);
+        }
+        free(cc);
+        gsl_rng_free(rng);
+    }
+    progress_end(&bar);
+    sigaction(SIGINT, &old_sa, NULL);
+    int jerr = ferror(journal);
+    fclose(journal);
+
+    size_t done = 0;
+    for (size_t i = 0; i < n_pending; i++) done += r.have[pending[i]];
+    if (failed) st = pref_set_error(failed, "%s", fail_msg);
+    else if (jerr) st = pref_set_error(PREF_EIO, "%s: write failed", jpath);
+    else if (sweep_stop || done < n_pending)
+        st = pref_set_error(PREF_EINTR, "interrupted: %zu of %zu tasks done "
+                            "(journal %s); rerun with --resume to finish",
+                            n_shard - n_pending + done, n_shard, jpath);
+    if (!st) st = write_runs(p, &r, dir);
+    if (!st) st = write_summary(p, &r, dir);
+    if (!st) remove(jpath);
+    free(pending);
+    results_free(&r);
+    sweep_plan_free(p);
+    return st;
+}
+
+/* ---- merge -------------------------------------------------------------- */
+
+typedef struct merge_ctx {
+    const sweep_plan *p;
+    results *r;
+    const char *path;
+    size_t row, field, n_fields_expected;
+    char fields[8][64];  /* task, cell, replicate + room */
+    size_t task;
+    unsigned long seed;
+    double met[64];
+    int err;
+} merge_ctx;
+
+static void merge_field(void *s, size_t len, void *data)
+{
+    merge_ctx *m = data;
+    if (m->err) return;
+    size_t nk = m->p->n_keys, i = m->field++;
+    char buf[128];
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if (m->row == 0) return; /* header: checked by field count only */
+    char *e;
+    if (i == 0) {
+        m->task = (size_t)strtoull(buf, &e, 10);
+        if (e == buf || *e) m->err = 1;
+    } else if (i == 3 + nk) {
+        m->seed = strtoul(buf, &e, 10);
+        if (e == buf || *e) m->err = 1;
+    } else if (i > 3 + nk && i - 4 - nk < m->r->n_metrics) {
+        m->met[i - 4 - nk] = strtod(buf, &e);
+        if (e == buf || *e) m->err = 1;
+    }
+}
+
+static void merge_row(int c, void *data)
+{
+    (void)c;
+    merge_ctx *m = data;
+    if (m->err) return;
+    if (m->field != m->n_fields_expected) {
+        m->err = pref_set_error(PREF_EINPUT, "%s:%zu: expected %zu fields, got %zu",
+                                m->path, m->row + 1, m->n_fields_expected,
+                                m->field);
+        return;
+    }
+    if (m->row > 0) {
+        if (m->task >= m->r->n_tasks) {
+            m->err = pref_set_error(PREF_EINPUT, "%s:%zu: task %zu out of range",
+                                    m->path, m->row + 1, m->task);
+            return;
+        }
+        if (m->r->have[m->task]) {
+            m->err = pref_set_error(PREF_EINPUT, "%s:%zu: task %zu appears in "
+                                    "more than one shard", m->path, m->row + 1,
+                                    m->task);
+            return;
+        }
+        m->r->have[m->task] = 1;
+        m->r->seed[m->task] = m->seed;
+        memcpy(m->r->met + m->task * m->r->n_metrics, m->met,
+               m->r->n_metrics * sizeof(double));
+    }
+    m->row++;
+    m->field = 0;
+}
+
+static int merge_one(const char *dir, const sweep_plan *p, results *r)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "runs.csv"));
+    FILE *f = fopen(path, "rb");
+    if (!f) PREF_ERROR(PREF_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+    struct csv_parser cp;
+    if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fclose(f);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    merge_ctx m;
+    memset(&m, 0, sizeof m);
+    m.p = p;
+    m.r = r;
+    m.path = path;
+    m.n_fields_expected = 4 + p->n_keys + r->n_metrics;
+    char buf[65536];
+    size_t n;
+    int st = PREF_OK;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0 && !m.err) {
+        if (csv_parse(&cp, buf, n, merge_field, merge_row, &m) != n) {
+            st = pref_set_error(PREF_EINPUT, "%s: %s", path,
+                                csv_strerror(csv_error(&cp)));
+            break;
+        }
+    }
+    if (!st && !m.err) csv_fini(&cp, merge_field, merge_row, &m);
+    csv_free(&cp);
+    fclose(f);
+    if (!st && m.err == 1)
+        st = pref_set_error(PREF_EINPUT, "%s:%zu: not a number", path, m.row + 1);
+    else if (!st && m.err)
+        st = m.err;
+    return st;
+}
+
+int sweep_merge(const char *const *dirs, size_t n, const char *out)
+{
+    if (n == 0) PREF_ERROR(PREF_EINPUT, "merge: no directories given");
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dirs[0], "config.ini"));
+    char *text = read_file(path);
+    if (!text) PREF_ERROR(PREF_EINPUT, "%s: cannot read", path);
+    for (size_t i = 1; i < n; i++) {
+        char p2[4096];
+        int s = fsutil_join(p2, sizeof p2, dirs[i], "config.ini");
+        char *t2 = s ? NULL : read_file(p2);
+        int same = t2 && strcmp(t2, text) == 0;
+        free(t2);
+        if (!same) {
+            free(text);
+            PREF_ERROR(PREF_EINPUT, "%s: config differs from %s (not shards of "
+                       "one sweep)", p2, path);
+        }
+    }
+    cfg *c = malloc(sizeof *c);
+    if (!c) {
+        free(text);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    cfg_init(c);
+    int st = cfg_load(c, path);
+    sweep_plan *p = NULL;
+    results r = {0};
+    if (!st) st = sweep_plan_build(c, &p);
+    if (!st) st = results_alloc(&r, p->n_tasks, p->task->n_metrics);
+    for (size_t i = 0; !st && i < n; i++) st = merge_one(dirs[i], p, &r);
+    for (size_t t = 0; !st && p && t < p->n_tasks; t++)
+        if (!r.have[t])
+            st = pref_set_error(PREF_EINPUT, "merge: task %zu is in none of the "
+                                "%zu directories (a shard missing?)", t, n);
+    if (!st) st = fsutil_mkdirs(out);
+    if (!st) st = write_text(out, "config.ini", text);
+    if (!st) st = write_runs(p, &r, out);
+    if (!st) st = write_summary(p, &r, out);
+    free(text);
+    free(c);
+    if (p) results_free(&r);
+    sweep_plan_free(p);
+    return st;
+}

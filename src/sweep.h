@@ -1,0 +1,67 @@
+/* sweep.h — parameter sweeps: cells × replicates, in parallel, resumable.
+ *
+ * A [sweep] section lists "section.key = v1 | v2 | ..." entries and a number
+ * of replicates. The cells are the cartesian product of the lists (the first
+ * entry varies slowest); task t = cell * replicates + replicate; its
+ * generator is seeded with rngs_seed(run.seed, cell, replicate), so a task's
+ * result does not depend on thread count, sharding or resumption.
+ *
+ * sweep_run executes the configured task (tasks.h) over every task of this
+ * shard, journalling each finished task as one line of DIR/runs.journal
+ * (written whole under a lock), then writes DIR/runs.csv (task, cell,
+ * replicate, swept keys, seed, metrics; rows in task order) and
+ * DIR/summary.csv (per cell and metric: n, mean, sd, 95% t-interval) and
+ * removes the journal. On SIGINT the tasks in flight finish and are
+ * journalled, no new task starts, and PREF_EINTR is returned; --resume
+ * (p->resume) skips journalled tasks. sweep_merge rebuilds both tables from
+ * shard directories; the result is byte-identical to a single run.
+ * Not here: what a task computes (tasks.c) or plotting. */
+#ifndef HETPREF_SWEEP_H
+#define HETPREF_SWEEP_H
+
+#include <stddef.h>
+
+#include "cfg.h"
+
+typedef struct sweep_plan sweep_plan;
+
+/* Build the plan of c's [sweep] section, checking every cell's config and
+ * the task's own check. PREF_OK, PREF_EINPUT (message names the [sweep]
+ * line) or PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */
+int sweep_plan_build(const cfg *c, sweep_plan **out);
+void sweep_plan_free(sweep_plan *p);
+
+size_t sweep_plan_cells(const sweep_plan *p);
+size_t sweep_plan_tasks(const sweep_plan *p);
+size_t sweep_plan_keys(const sweep_plan *p);
+
+/* Column name ("section.key") of swept key j. */
+const char *sweep_plan_key_name(const sweep_plan *p, size_t j);
+
+/* Text value of swept key j in cell (trimmed, as written in the config). */
+const char *sweep_plan_value(const sweep_plan *p, size_t cell, size_t j);
+
+/* out = base with cell's values applied. PREF_OK or PREF_EINPUT. */
+int sweep_plan_cell_cfg(const sweep_plan *p, const cfg *base, size_t cell,
+                        cfg *out);
+
+typedef struct sweep_params {
+    int threads;          /* 0: all cores (omp_get_max_threads) */
+    unsigned shard_i;     /* this shard, 1..shard_n */
+    unsigned shard_n;     /* number of shards (1: no sharding) */
+    int resume;           /* skip tasks already in DIR/runs.journal */
+} sweep_params;
+
+void sweep_params_init(sweep_params *p);
+
+/* Run the sweep of c into dir (created if needed; config.ini written first).
+ * PREF_OK, PREF_EINPUT (bad plan, or --resume on a directory holding a
+ * different configuration), PREF_EINTR (interrupted; journal kept), or the
+ * first task's error. p may be NULL (defaults). */
+int sweep_run(const cfg *c, const char *dir, const sweep_params *p);
+
+/* Merge the runs.csv of shard directories (identical config.ini) into out.
+ * Every task must be present exactly once. */
+int sweep_merge(const char *const *dirs, size_t n, const char *out);
+
+#endif

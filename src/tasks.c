@@ -1,0 +1,18 @@
+/* tasks.c — the table of sweep tasks (see tasks.h). */
+#include "tasks.h"
+
+#include <string.h>
+
+#include "../sims/calibration.h"
+
+static const task_def table[] = {
+    {"calibration", CALIB_NMETRICS, calib_metric_names, calib_check,
+     calib_task},
+};
+
+const task_def *tasks_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(table[i].name, name) == 0) return &table[i];
+    return NULL;
+}

@@ -1,0 +1,75 @@
+#!/bin/sh
+# cli_errors.sh — every class of bad input (SPEC §8) through the real CLI:
+# exit status 2, a message "hetpref: FILE:LINE: ..." naming the field, and
+# no output left behind. Also usage errors and the stable exit statuses.
+. "${srcdir:-.}/tests/lib.sh"
+
+# Bad configs: the first line of each file is "; LINE|fragment".
+for f in "$TESTDATA"/bad/*.ini; do
+    name=$(basename "$f" .ini)
+    spec=$(head -n 1 "$f" | sed 's/^; //')
+    line=${spec%%|*}
+    frag=${spec#*|}
+    out="$scratch/out_$name"
+    "$HETPREF" simulate "$f" -o "$out" 2>"$scratch/err" >/dev/null
+    rc=$?
+    check "$name: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+    check "$name: message names $f:$line: ($(cat "$scratch/err"))" \
+        grep -qF "hetpref: $f:$line: " "$scratch/err"
+    check "$name: message mentions '$frag'" grep -qF "$frag" "$scratch/err"
+    check "$name: no output directory" [ ! -e "$out" ]
+done
+
+# Bad data: tests/data/baddata/EXPECT lists file|line|fragment.
+while IFS='|' read -r file line frag; do
+    case $file in '#'*|'') continue ;; esac
+    f="$TESTDATA/baddata/$file"
+    "$HETPREF" describe --data "$f" >"$scratch/out" 2>"$scratch/err"
+    rc=$?
+    msg=$(cat "$scratch/err")
+    check "$file: exit 2 (got $rc: $msg)" [ "$rc" -eq 2 ]
+    check "$file: nothing on stdout" [ ! -s "$scratch/out" ]
+    case $line in
+        0) check "$file: message names the file ($msg)" grep -qF "hetpref: $f" "$scratch/err" ;;
+        -1) check "$file: message names file:line ($msg)" grep -qE "hetpref: $f:[0-9]+: " "$scratch/err" ;;
+        *) check "$file: message names $file:$line ($msg)" grep -qF "hetpref: $f:$line: " "$scratch/err" ;;
+    esac
+    check "$file: message mentions '$frag' ($msg)" grep -qiF "$frag" "$scratch/err"
+done < "$TESTDATA/baddata/EXPECT"
+
+# A missing data file and a missing config are input errors too.
+"$HETPREF" describe --data "$scratch/nope.csv" 2>/dev/null
+check "missing data file: exit 2" [ $? -eq 2 ]
+"$HETPREF" simulate "$scratch/nope.ini" -o "$scratch/x" 2>/dev/null
+check "missing config: exit 2" [ $? -eq 2 ]
+
+# Usage errors.
+expect_usage() { # expect_usage DESCRIPTION ARGS...
+    d=$1; shift
+    "$HETPREF" "$@" >/dev/null 2>"$scratch/err"
+    rc=$?
+    check "$d: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+    check "$d: says something" [ -s "$scratch/err" ]
+}
+expect_usage "no command"
+expect_usage "unknown command" frobnicate
+expect_usage "simulate without config" simulate
+expect_usage "unknown option" simulate "$TESTDATA/tiny.ini" --frob
+expect_usage "bad --seed" simulate "$TESTDATA/tiny.ini" --seed -3
+expect_usage "bad --set" simulate "$TESTDATA/tiny.ini" --set design.users
+expect_usage "--set unknown key" simulate "$TESTDATA/tiny.ini" --set design.userz=3 -o "$scratch/y"
+check "--set error leaves no output" [ ! -e "$scratch/y" ]
+expect_usage "bad --threads" sweep "$TESTDATA/sweep_small.ini" --threads 0
+expect_usage "bad --shard" sweep "$TESTDATA/sweep_small.ini" --shard 3/2
+expect_usage "merge without -o" merge "$scratch"
+expect_usage "reproduce unknown experiment" reproduce --only nope -o "$scratch/r"
+
+"$HETPREF" --help >/dev/null
+check "--help exits 0" [ $? -eq 0 ]
+"$HETPREF" --version | grep -q '^hetpref '
+check "--version prints the version" [ $? -eq 0 ]
+for c in simulate sweep merge plot reproduce describe; do
+    "$HETPREF" $c --help >/dev/null
+    check "$c --help exits 0" [ $? -eq 0 ]
+done
+finish

@@ -1,0 +1,22 @@
+# tests/lib.sh — shared helpers for the shell tests (sourced).
+# Each test script counts its checks and exits non-zero when any failed;
+# automake's harness reads the exit status (77 = skipped).
+set -u
+: "${HETPREF:?HETPREF must point at the hetpref binary (make check sets it)}"
+: "${TESTDATA:?TESTDATA must point at tests/data}"
+export LC_ALL=C
+n_pass=0
+n_fail=0
+ok() { n_pass=$((n_pass + 1)); }
+bad() { n_fail=$((n_fail + 1)); echo "FAIL: $*" >&2; }
+check() { # check DESCRIPTION COMMAND...
+    desc=$1; shift
+    if "$@"; then ok; else bad "$desc"; fi
+}
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/hetpref-test.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+finish() {
+    echo "$0: $n_pass passed, $n_fail failed"
+    [ "$n_fail" -eq 0 ]
+    exit $?
+}

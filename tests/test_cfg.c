@@ -1,0 +1,169 @@
+/* test_cfg.c — configuration table: defaults, parsing, every class of bad
+ * config (message names file, line and key), dump round trip, sweep entries. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gsl/gsl_test.h>
+
+#include "cfg.h"
+#include "err.h"
+#include "sweep.h"
+
+static char dir[256];
+
+static const char *write_tmp(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static cfg C, C2;
+
+/* Load text; expect PREF_EINPUT and a message containing "FILE:LINE:" and
+ * the fragment. */
+static void expect_bad(const char *text, int line, const char *fragment)
+{
+    const char *path = write_tmp("bad.ini", text);
+    cfg_init(&C);
+    int st = cfg_load(&C, path);
+    char want[600];
+    if (line > 0) snprintf(want, sizeof want, "%s:%d: ", path, line);
+    else snprintf(want, sizeof want, "%s", path);
+    const char *msg = pref_last_error();
+    gsl_test_int(st, PREF_EINPUT, "bad config rejected: %s", fragment);
+    gsl_test(strstr(msg, want) != msg, "message '%s' starts with '%s'", msg, want);
+    gsl_test(!strstr(msg, fragment), "message '%s' mentions '%s'", msg, fragment);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/test_cfg.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) return 1;
+
+    cfg_init(&C);
+    gsl_test_int(cfg_check(&C), PREF_OK, "defaults pass the checks");
+    gsl_test_int((int)C.design_d, 2, "default d");
+    gsl_test_str(C.population_kind, "polarised", "default population");
+    gsl_test_int((int)cfg_m(&C), 3, "default m");
+
+    const char *good = write_tmp("good.ini",
+        "; comment\n[run]\nseed = 77\n\n[population]\nkind = latent_class\n"
+        "types = 3\neta = 0.2, 0.3, 0.5\ntheta = 1,2; 3,4; -5, 6.5\n"
+        "[design]\nanswer = full\nm = 4\n[sweep]\nreplicates = 3\n"
+        "design.m = 3 | 5\npopulation.eta = 0.2,0.3,0.5 | 0.6, 0.2, 0.2\n");
+    cfg_init(&C);
+    gsl_test_int(cfg_load(&C, good), PREF_OK, "good config loads (%s)",
+                 pref_last_error());
+    gsl_test_int((int)C.run_seed, 77, "seed read");
+    gsl_test_int((int)C.population_theta.rows, 3, "theta rows");
+    gsl_test_rel(C.population_theta.v[5], 6.5, 1e-15, "theta last value");
+    gsl_test_int((int)cfg_r(&C), 3, "full ranking of 4: r = 3");
+    gsl_test_int(C.line[CFG_KEY_population_eta], 8, "line of eta recorded");
+    gsl_test_int((int)C.sweep.n, 2, "two swept keys");
+
+    /* Dump -> load -> dump is identical. */
+    FILE *f = fopen(write_tmp("dump1.ini", ""), "w");
+    cfg_write(&C, f);
+    fclose(f);
+    char p1[512], p2[512];
+    snprintf(p1, sizeof p1, "%s/dump1.ini", dir);
+    cfg_init(&C2);
+    gsl_test_int(cfg_load(&C2, p1), PREF_OK, "dump reloads (%s)", pref_last_error());
+    snprintf(p2, sizeof p2, "%s/dump2.ini", dir);
+    f = fopen(p2, "w");
+    cfg_write(&C2, f);
+    fclose(f);
+    char b1[65536], b2[65536];
+    f = fopen(p1, "r");
+    size_t n1 = fread(b1, 1, sizeof b1, f);
+    fclose(f);
+    f = fopen(p2, "r");
+    size_t n2 = fread(b2, 1, sizeof b2, f);
+    fclose(f);
+    gsl_test(n1 != n2 || memcmp(b1, b2, n1) != 0, "dump round trip is identical");
+
+    /* Sweep plan: 2 x 2 cells, 3 replicates; first key varies slowest. */
+    sweep_plan *plan = NULL;
+    gsl_test_int(sweep_plan_build(&C, &plan), PREF_OK, "plan builds (%s)",
+                 pref_last_error());
+    if (plan) {
+        gsl_test_int((int)sweep_plan_cells(plan), 4, "cells");
+        gsl_test_int((int)sweep_plan_tasks(plan), 12, "tasks");
+        gsl_test_str(sweep_plan_value(plan, 1, 0), "3", "cell 1 key 0");
+        gsl_test_str(sweep_plan_value(plan, 2, 0), "5", "cell 2 key 0");
+        gsl_test_str(sweep_plan_value(plan, 1, 1), "0.6, 0.2, 0.2", "cell 1 key 1");
+        gsl_test_int(sweep_plan_cell_cfg(plan, &C, 3, &C2), PREF_OK, "cell cfg");
+        gsl_test_int((int)C2.design_m, 5, "cell 3 has m = 5");
+        gsl_test_rel(C2.population_eta.v[0], 0.6, 1e-15, "cell 3 eta");
+        sweep_plan_free(plan);
+    }
+
+    /* --set style overrides. */
+    cfg_init(&C);
+    gsl_test_int(cfg_set_dotted(&C, "design.users", "123", NULL, 0), PREF_OK,
+                 "set users");
+    gsl_test_int((int)C.design_users, 123, "users set");
+    gsl_test_int(cfg_set_dotted(&C, "design.userz", "1", NULL, 0), PREF_EINPUT,
+                 "unknown dotted key refused");
+    gsl_test_int(cfg_set_dotted(&C, "design.users", "12x", NULL, 0), PREF_EINPUT,
+                 "bad value refused");
+    gsl_test_int((int)C.design_users, 123, "failed set leaves the value");
+
+    /* Every class of bad config. */
+    expect_bad("[design]\nd = 2\nfoo = 1\n", 3, "unknown key 'foo' in [design]");
+    expect_bad("[desing]\nd = 2\n", 2, "unknown section [desing]");
+    expect_bad("[design]\nd = two\n", 2, "not an integer");
+    expect_bad("[design]\nd = 2.5\n", 2, "not an integer");
+    expect_bad("[design]\nm = 1\n", 2, "outside");
+    expect_bad("[design]\nusers = 0\n", 2, "outside");
+    expect_bad("[design]\nfeature_scale = nan\n", 2, "not a finite number");
+    expect_bad("[design]\nfeature_scale = -1\n", 2, "outside");
+    expect_bad("[design]\nanswer = triple\n", 2, "is not one of pair|top1|topk|full");
+    expect_bad("[design]\nd = 2\nd = 3\n", 3, "given twice");
+    expect_bad("[population]\nkind = latent_class\neta = 0.5, 0.4\n", 3,
+               "sums to");
+    expect_bad("[population]\nkind = latent_class\ntypes = 0\n", 3, "outside");
+    expect_bad("[population]\nkind = latent_class\ntypes = 3\n", 3, "eta");
+    expect_bad("[population]\nkind = latent_class\ntheta = 1, 2; 3\n", 3,
+               "row 2 has 1 numbers");
+    expect_bad("[population]\nkind = latent_class\ntheta = 1, 2, 3; 3, 4, 5\n", 3,
+               "design.d = 2");
+    expect_bad("[population]\neta = 0.5, , 0.5\n", 2, "empty number");
+    expect_bad("[population]\nkind = polarised\nb = 1, 2, 3\n", 3, "design.d = 2");
+    expect_bad("[population]\nkind = gaussian\ncov = 1, 2; 3, 4\n", 3,
+               "not symmetric");
+    expect_bad("[design]\nanswer = topk\nm = 3\nr = 3\n", 4, "must be below m");
+    expect_bad("[design]\nm = 5\nprompts = 2\npool = 4\n", 4, "smaller than m");
+    expect_bad("[sweep]\ndesign.dd = 1 | 2\n", 2, "unknown key 'design.dd'");
+    expect_bad("[sweep]\ndesign.d = 1 | x\n", 2, "not an integer");
+    expect_bad("[sweep]\ndesign.d = 1 | \n", 2, "empty value");
+    expect_bad("[sweep]\nrun.seed = 1 | 2\n", 2, "cannot be swept");
+    expect_bad("[full]\ndesign.users = -5\n", 2, "outside");
+    expect_bad("[design]\nthis line is not ini\n", 2, "syntax error");
+
+    /* A sweep cell that breaks a cross-key check names the [sweep] line. */
+    const char *bad_cell = write_tmp("cell.ini",
+        "[design]\nanswer = topk\nm = 4\nr = 2\n[sweep]\ndesign.m = 4 | 2\n");
+    cfg_init(&C);
+    gsl_test_int(cfg_load(&C, bad_cell), PREF_OK, "cell config loads");
+    int st = sweep_plan_build(&C, &plan);
+    gsl_test_int(st, PREF_EINPUT, "bad cell rejected");
+    gsl_test(!strstr(pref_last_error(), "cell.ini:6:"),
+             "bad cell message names the sweep line: %s", pref_last_error());
+
+    /* Missing file is an input error. */
+    cfg_init(&C);
+    gsl_test_int(cfg_load(&C, "/nonexistent/x.ini"), PREF_EINPUT, "missing file");
+
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) return 1;
+    exit(gsl_test_summary());
+}
