@@ -436,6 +436,25 @@ int cfg_check(const cfg *c)
     }
     if (strcmp(c->population_kind, "polarised") == 0)
         PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
+    if (strcmp(c->compare_kind, "latent_class") == 0) {
+        long K2 = c->compare_types;
+        if (c->compare_eta.n != (size_t)K2)
+            CHECK_FAIL2(CFG_KEY_compare_eta, CFG_KEY_compare_types,
+                        "has %zu numbers; types = %ld", c->compare_eta.n, K2);
+        double s = 0.0;
+        for (size_t k = 0; k < c->compare_eta.n; k++) s += c->compare_eta.v[k];
+        if (fabs(s - 1.0) > 1e-9)
+            CHECK_FAIL(CFG_KEY_compare_eta, "sums to %.17g, not 1", s);
+        if (c->compare_theta.rows != (size_t)K2)
+            CHECK_FAIL2(CFG_KEY_compare_theta, CFG_KEY_compare_types,
+                        "has %zu rows; types = %ld", c->compare_theta.rows, K2);
+        if (c->compare_theta.n != (size_t)(K2 * d))
+            CHECK_FAIL2(CFG_KEY_compare_theta, CFG_KEY_design_d,
+                        "rows have %zu numbers; design.d = %ld",
+                        c->compare_theta.n / c->compare_theta.rows, d);
+    }
+    if (strcmp(c->compare_kind, "polarised") == 0)
+        PREF_TRY(check_vec(c, CFG_KEY_compare_b, &c->compare_b, d));
     if (strcmp(c->population_kind, "gaussian") == 0) {
         PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
         const cfg_list *v = &c->population_cov;
@@ -462,6 +481,9 @@ int cfg_check(const cfg *c)
     if (strcmp(c->design_answer, "topk") == 0 && c->design_r >= m)
         CHECK_FAIL(CFG_KEY_design_r, "r = %ld must be below m = %ld",
                    c->design_r, m);
+    if (c->design_budget > 0 && c->design_budget < c->design_T)
+        CHECK_FAIL(CFG_KEY_design_budget, "budget %ld is below T = %ld",
+                   c->design_budget, c->design_T);
     if (c->design_prompts > 0 && c->design_pool < m)
         CHECK_FAIL(CFG_KEY_design_pool, "pool = %ld is smaller than m = %ld",
                    c->design_pool, m);

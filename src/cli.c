@@ -10,7 +10,9 @@
 #include "csvio.h"
 #include "data.h"
 #include "err.h"
+#include "fitout.h"
 #include "fsutil.h"
+#include "mix.h"
 #include "reproduce.h"
 #include "rngs.h"
 #include "sim.h"
@@ -35,8 +37,9 @@ static const char usage_main[] =
     "  merge     DIR... -o DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID]\n"
+    "  fit       --data CSV --model lcl --types K [--starts S] [--seed S] [-o DIR] ...\n"
     "  describe  --data CSV\n"
-    "  fit, identify, mmra: planned (see README.md)\n"
+    "  identify, mmra: planned (see README.md)\n"
     "\n"
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
@@ -343,6 +346,174 @@ static int cmd_reproduce(int argc, char **argv)
     return st ? fail(st) : 0;
 }
 
+/* Read a data file; a path that does not exist is an input error (exit 2),
+ * like any other problem with what the user gave us. */
+static int read_data(const char *path, data_set **ds)
+{
+    if (!fsutil_exists(path))
+        PREF_ERROR(PREF_EINPUT, "%s: cannot open: no such file", path);
+    return csvio_read(path, ds);
+}
+
+/* ---- fit ---------------------------------------------------------------- */
+
+static const char usage_fit[] =
+    "usage: hetpref fit --data CSV --model lcl --types K [--starts S] [--seed S]\n"
+    "                   [--tol x] [--max-iter n] [--se observed|sandwich]\n"
+    "                   [--threads N] [--truth CSV] [--set fit.key=value] [-o DIR]\n"
+    "\n"
+    "Latent-class Plackett-Luce by EM (SPEC section 3) on any data in the long\n"
+    "CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
+    "ordinary Plackett-Luce / Bradley-Terry / conditional-logit MLE. Writes\n"
+    "DIR/estimates.csv, DIR/posteriors.csv, DIR/fit.csv, DIR/config.ini and,\n"
+    "when the data have a type column, DIR/evaluation.csv (accuracy and ARI after\n"
+    "aligning labels; w1 against --truth, default truth.csv beside the data).\n"
+    "Identical output for any --threads. DIR defaults to results/fit.\n";
+
+/* Map a fit flag to its config key and set it (messages name the flag). */
+static int set_flag(cfg *c, const char *flag, const char *key, const char *v)
+{
+    char dotted[64];
+    snprintf(dotted, sizeof dotted, "%s", key);
+    if (cfg_find(dotted) < 0)
+        PREF_ERROR(PREF_EINTERNAL, "unknown key %s", key);
+    return cfg_set_dotted(c, dotted, v, flag, 0);
+}
+
+static int cmd_fit(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        fputs(usage_fit, stdout);
+        return 0;
+    }
+    static const struct { const char *flag, *key; } flags[] = {
+        {"--model", "fit.model"},     {"--types", "fit.types"},
+        {"--starts", "fit.starts"},   {"--seed", "run.seed"},
+        {"--tol", "fit.tol"},         {"--max-iter", "fit.max_iter"},
+        {"--se", "fit.se"},
+    };
+    cfg *c = malloc(sizeof *c);
+    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    cfg_init(c);
+    const char *data = NULL, *out = "results/fit", *truth = NULL;
+    long threads = 0;
+    int st = PREF_OK, have_types = 0;
+    for (int i = 2; i < argc && !st; i++) {
+        int missing = 0, done = 0;
+        const char *v;
+        for (size_t f = 0; f < sizeof flags / sizeof flags[0] && !done; f++)
+            if ((v = opt_value(argc, argv, &i, flags[f].flag, &missing))) {
+                st = set_flag(c, flags[f].flag, flags[f].key, v);
+                have_types |= strcmp(flags[f].flag, "--types") == 0;
+                done = 1;
+            }
+        if (done || missing) {
+            if (missing) {
+                free(c);
+                return usage_error("fit", "%s needs a value", argv[i]);
+            }
+            continue;
+        }
+        if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = opt_value(argc, argv, &i, "-o", &missing))) out = v;
+        else if ((v = opt_value(argc, argv, &i, "--truth", &missing))) truth = v;
+        else if ((v = opt_value(argc, argv, &i, "--set", &missing))) st = apply_set(c, v);
+        else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (parse_long(v, 1, 4096, &threads)) {
+                free(c);
+                return usage_error("fit", "--threads: expected 1..4096, got '%s'", v);
+            }
+        } else {
+            free(c);
+            return usage_error("fit", missing ? "%s needs a value"
+                                              : "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (st) {
+        free(c);
+        return fail(st);
+    }
+    if (!data) {
+        free(c);
+        return usage_error("fit", "missing --data CSV%s", "");
+    }
+    if (!have_types) {
+        free(c);
+        return usage_error("fit", "missing --types K%s", "");
+    }
+    if (strcmp(c->fit_model, "lcl") != 0) {
+        free(c);
+        return fail(pref_set_error(PREF_EINPUT, "--model %s: not available in "
+                                   "this version (use --model lcl)", c->fit_model));
+    }
+    data_set *ds = NULL;
+    mix_fit *fit = NULL;
+    st = read_data(data, &ds);
+    if (!st && (size_t)c->fit_types > ds->n_users)
+        st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users in "
+                            "%s (%zu)", c->fit_types, data, ds->n_users);
+    if (!st) {
+        unsigned char flat[4096];
+        size_t nflat = ds->d <= 4096 ? mix_uninformative_columns(ds, flat) : 0;
+        for (size_t j = 0; j < ds->d && j < 4096 && nflat; j++)
+            if (flat[j])
+                fprintf(stderr, "hetpref: warning: %s: column 'x%zu' is constant "
+                        "within every query: it carries no information (its "
+                        "coefficients are fixed at 0, standard errors NaN)\n", data, j + 1);
+    }
+    /* Truth for W1 (read before fitting, so a bad file writes nothing):
+     * --truth, else truth.csv beside the data when present. */
+    size_t Kt = 0;
+    double *te = NULL, *tt = NULL;
+    if (!st && ds->user_type) {
+        char tpath[4096];
+        const char *slash = strrchr(data, '/');
+        if (!truth) {
+            snprintf(tpath, sizeof tpath, "%.*struth.csv",
+                     slash ? (int)(slash - data + 1) : 0, data);
+            if (fsutil_exists(tpath)) truth = tpath;
+        }
+        if (truth) {
+            st = sim_read_truth(truth, ds->d, &Kt, &te, &tt);
+            if (st == PREF_EIO) st = pref_set_error(PREF_EINPUT, "%s", pref_last_error());
+        }
+    }
+    if (!st) {
+        mix_params mp;
+        mix_params_init(&mp);
+        mp.starts = (size_t)c->fit_starts;
+        mp.tol = c->fit_tol;
+        mp.max_iter = (size_t)c->fit_max_iter;
+        mp.sandwich = strcmp(c->fit_se, "sandwich") == 0;
+        mp.threads = (int)threads;
+        mp.seed = (uint64_t)c->run_seed;
+        st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &fit);
+    }
+    if (!st && !fit->se_ok)
+        fprintf(stderr, "hetpref: warning: the information matrix is singular "
+                "(constant or collinear features, or a non-identified model): "
+                "standard errors are NaN\n");
+    if (!st) st = fsutil_mkdirs(out);
+    if (!st) st = fitout_write(ds, fit, out);
+    if (!st && ds->user_type) {
+        uint32_t kmax = 0;
+        for (size_t i = 0; i < ds->n_users; i++)
+            if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
+                kmax = ds->user_type[i] + 1;
+        double acc, ari, w1;
+        st = mix_evaluate(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
+                          &w1);
+        if (!st) st = fitout_write_eval(out, acc, ari, w1);
+    }
+    if (!st) st = cfg_write_file(c, out);
+    free(te);
+    free(tt);
+    mix_fit_free(fit);
+    data_free(ds);
+    free(c);
+    return st ? fail(st) : 0;
+}
+
 /* ---- describe ----------------------------------------------------------- */
 
 static int cmd_describe(int argc, char **argv)
@@ -363,7 +534,7 @@ static int cmd_describe(int argc, char **argv)
     }
     if (!data) return usage_error("describe", "missing --data CSV%s", "");
     data_set *ds = NULL;
-    int st = csvio_read(data, &ds);
+    int st = read_data(data, &ds);
     if (st) return fail(st);
     printf("users,%zu\nqueries,%zu\ncandidates,%zu\nfeatures,%zu\n", ds->n_users,
            ds->n_queries, ds->n_cands, ds->d);
@@ -412,12 +583,13 @@ int cli_main(int argc, char **argv)
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc, argv);
     if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc, argv);
     if (strcmp(cmd, "describe") == 0) return cmd_describe(argc, argv);
+    if (strcmp(cmd, "fit") == 0) return cmd_fit(argc, argv);
     if (strcmp(cmd, "config") == 0) {
         printf("Configuration keys (INI sections; every key optional):\n");
         cfg_help(stdout);
         return 0;
     }
-    if (strcmp(cmd, "fit") == 0 || strcmp(cmd, "identify") == 0 ||
+    if (strcmp(cmd, "identify") == 0 ||
         strcmp(cmd, "mmra") == 0) {
         fprintf(stderr, "hetpref: %s: not available in this version yet\n", cmd);
         return 1;

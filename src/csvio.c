@@ -23,7 +23,8 @@
  * input order) and the flat arrays are permuted in place by following
  * cycles. Then every query is checked (count, ranks, items) and put in
  * canonical order (ranked rows by rank, then unranked rows in input order)
- * with a scratch array of its own size. No step allocates per row.
+ * in place, with two scratch arrays sized for the largest query. No step
+ * allocates per row.
  *
  * Writing. One buffered pass over users, queries, candidates. Numbers are
  * "%.17g" in the C locale; ids are written bare unless they need quoting,
@@ -55,7 +56,7 @@
 #include "fsutil.h"
 
 #define CSVIO_CHUNK (1u << 20)      /* default read chunk (bytes) */
-#define CSVIO_WBUF (1u << 18)       /* writer buffer (bytes) */
+#define CSVIO_WBUF (1u << 16)       /* writer buffer (bytes, on the stack) */
 #define CSVIO_SHOW 40               /* bytes of a bad field quoted in errors */
 #define CSVIO_MIN_ROWS 1024u        /* initial row capacity */
 #define CSVIO_NONE SIZE_MAX         /* "no such column" */
@@ -162,31 +163,31 @@ static int csvio_decimal(uint64_t D, long e10, double *out)
 static int csvio_parse_double(const char *s, size_t len, double *out)
 {
 #if CSVIO_FAST_NUM
-    const char *p = s, *end = s + len;
-    int neg = 0, any = 0, nd = 0;
-    uint64_t D = 0;
+    const char *p = s, *end = s + len, *p0;
+    int neg = 0, any = 0;
+    uint64_t D = 0;     /* significant digits; wraps past 19, then unused */
     long e10 = 0;
+    size_t nd;
     if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
-        any = 1;
-        if (D == 0 && *p == '0') continue;
-        if (nd == 19) goto slow;
+    for (; p < end && *p == '0'; p++) any = 1;      /* leading zeros */
+    for (p0 = p; p < end && (unsigned)(*p - '0') < 10; p++)
         D = D * 10 + (uint64_t)(*p - '0');
-        nd++;
-    }
+    nd = (size_t)(p - p0);
+    any |= nd > 0;
     if (p < end && *p == '.') {
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-            any = 1;
-            if (D == 0 && *p == '0') {
+        p++;
+        if (nd == 0)                                /* 0.000ddd */
+            for (; p < end && *p == '0'; p++) {
+                any = 1;
                 if (e10 > -100000) e10--;
-                continue;
             }
-            if (nd == 19) goto slow;
+        for (p0 = p; p < end && (unsigned)(*p - '0') < 10; p++)
             D = D * 10 + (uint64_t)(*p - '0');
-            nd++;
-            e10--;
-        }
+        nd += (size_t)(p - p0);
+        e10 -= p - p0;
+        any |= p > p0;
     }
+    if (nd > 19) goto slow;
     if (!any) goto slow;
     if (p < end && (*p == 'e' || *p == 'E')) {
         int eneg = 0;
@@ -332,7 +333,7 @@ static size_t csvio_fmt_double(char *dst, double v)
 /* ------------------------------------------------------------------------ */
 
 enum { COL_USER, COL_QUERY, COL_ITEM, COL_RANK, COL_PROMPT, COL_LOGP,
-       COL_TYPE, COL_NAMED, COL_X = COL_NAMED };
+       COL_TYPE, COL_NAMED };
 
 static const char *const csvio_colname[COL_NAMED] = {
     "user", "query", "item", "rank", "prompt", "logp_ref", "type"};
@@ -342,6 +343,7 @@ typedef struct csvio_reader {
     int status;         /* first error; callbacks do nothing once set */
     size_t line;        /* physical line being fed, 1-based */
     size_t row_line;    /* line of the current record */
+    size_t end_line;    /* line where the last complete record ended */
     size_t header_line;
     int have_header;
 
@@ -534,6 +536,7 @@ static void rd_record(int c, void *data)
     (void)c;
     if (!r->status && r->nf > 0)
         r->status = r->have_header ? rd_row(r) : rd_header(r);
+    r->end_line = r->line;
     r->nf = 0;
     r->flen = 0;
 }
@@ -770,7 +773,7 @@ static int rd_integer(const char *s, size_t len, long long *v)
 
 static int rd_row(csvio_reader *r)
 {
-    char show[64], show2[64], show3[64];
+    char show[64], show2[64], show3[64], show4[64];
     size_t len;
     const char *s;
     if (r->nf != r->ncols)
@@ -819,15 +822,15 @@ static int rd_row(csvio_reader *r)
     PREF_TRY(rd_id(r, COL_ITEM, r->items, &it));
 
     /* rank */
-    long long v;
+    long long v, rank;
     s = rd_f(r, r->col[COL_RANK], &len);
-    if (rd_integer(s, len, &v) != 0)
+    if (rd_integer(s, len, &rank) != 0)
         return rd_error(r, r->row_line, "column 'rank': not an integer: '%s'",
                         rd_show(show, sizeof show, s, len));
-    if (v < 0)
+    if (rank < 0)
         return rd_error(r, r->row_line, "column 'rank': negative rank: '%s'",
                         rd_show(show, sizeof show, s, len));
-    if (v >= (long long)UINT32_MAX)
+    if (rank >= (long long)UINT32_MAX)
         return rd_error(r, r->row_line, "column 'rank': rank too large: "
                         "'%s'", rd_show(show, sizeof show, s, len));
 
@@ -863,7 +866,8 @@ static int rd_row(csvio_reader *r)
                         strlen(strtab_get(r->queries, qn))),
                 rd_show(show2, sizeof show2, strtab_get(r->users, u),
                         strlen(strtab_get(r->users, u))),
-                rd_show(show3, sizeof show3, s, len), s0);
+                rd_show(show3, sizeof show3, s, len),
+                rd_show(show4, sizeof show4, s0, strlen(s0)));
         }
     }
 
@@ -901,7 +905,7 @@ static int rd_row(csvio_reader *r)
     }
 
     r->item[k] = it;
-    r->rank[k] = (uint32_t)v;
+    r->rank[k] = (uint32_t)rank;
     r->rline[k] = r->row_line;
     if (r->qrow) r->qrow[k] = g;
     r->q_m[g]++;
@@ -1016,7 +1020,8 @@ static int rd_query(csvio_reader *r, data_set *ds, size_t q, uint32_t user,
 #undef RD_QUERY_ERROR
 
     /* Canonical order: rank k to slot k - 1, unranked after, in order. */
-    size_t next = nr, moved = 0;
+    size_t next = nr;
+    int moved = 0;
     for (size_t j = 0; j < m; j++) {
         size_t rk = r->rank[b + j];
         dest[j] = rk ? rk - 1 : next++;
@@ -1034,9 +1039,9 @@ static int rd_finish(csvio_reader *r, data_set **out)
     if (r->n == 0)
         return rd_error(r, r->header_line, "no data rows after the header");
     size_t nu = strtab_size(r->users), nq = r->nq, n = r->n;
-    unsigned flags = (r->u_type ? DATA_HAS_TYPE : 0) |
-                     (r->prompts ? DATA_HAS_PROMPT : 0) |
-                     (r->logp ? DATA_HAS_LOGP : 0);
+    unsigned flags = (r->col[COL_TYPE] != CSVIO_NONE ? DATA_HAS_TYPE : 0) |
+                     (r->col[COL_PROMPT] != CSVIO_NONE ? DATA_HAS_PROMPT : 0) |
+                     (r->col[COL_LOGP] != CSVIO_NONE ? DATA_HAS_LOGP : 0);
     data_set *ds = data_alloc(nu, nq, 0, r->d, flags);
     if (!ds) return rd_nomem(r);
 
@@ -1162,8 +1167,11 @@ int csvio_read_stream(FILE *f, const char *name, size_t chunk, data_set **out)
             break;
         }
     }
+    /* An unclosed quote is reported at the start of its record (or, when
+     * it opens the record, at the line after the last complete one). */
+    size_t open_line = r.nf > 0 ? r.row_line : r.end_line + 1;
     if (!r.status && csv_fini(&p, rd_field, rd_record, &r) != 0 && !r.status)
-        r.status = rd_error(&r, r.line, "malformed CSV: quoted field not "
+        r.status = rd_error(&r, open_line, "malformed CSV: quoted field not "
                             "closed at end of file");
     if (!r.status) r.status = rd_finish(&r, out);
     csv_free(&p);
@@ -1267,8 +1275,8 @@ static void wr_label(csvio_writer *w, const strtab *t, uint32_t idx)
 
 int csvio_write_stream(FILE *f, const data_set *ds)
 {
-    csvio_writer w = {f, malloc(CSVIO_WBUF), 0, 0};
-    if (!w.buf) PREF_ERROR(PREF_ENOMEM, "csv writer: out of memory");
+    char buf[CSVIO_WBUF];
+    csvio_writer w = {f, buf, 0, 0};
     size_t d = ds->d;
 
     wr_bytes(&w, "user,query,item,rank", 20);
@@ -1316,7 +1324,6 @@ int csvio_write_stream(FILE *f, const data_set *ds)
         }
     }
     wr_flush(&w);
-    free(w.buf);
     if (w.err || ferror(f))
         PREF_ERROR(PREF_EIO, "csv write failed: %s",
                    w.err > 0 ? strerror(w.err) : "stream error");

@@ -9,11 +9,20 @@
 #include "fsutil.h"
 
 #include "../sims/calibration.h"
+#include "../sims/lcl.h"
 
 static const repro_exp table[] = {
     {"calibration",
      "simulated answer frequencies vs exact Plackett-Luce probabilities",
      calib_experiment, calib_plot},
+    {"recovery", "W1 error of the estimated mixture vs N: pairs / top-1 of 3 / "
+     "full 3, log-log slopes", recovery_experiment, recovery_plot},
+    {"budget", "W1 error vs answers per user at a fixed budget N*T",
+     budget_experiment, budget_plot},
+    {"select_k", "BIC and ICL vs the number of fitted types, pairs vs triples",
+     selectk_experiment, selectk_plot},
+    {"coverage", "coverage of 95% Wald intervals (observed information, "
+     "sandwich)", coverage_experiment, coverage_plot},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <csv.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_randist.h>
@@ -32,6 +33,10 @@ static double vec_at(const cfg_list *l, size_t j)
 {
     return l->n == 1 ? l->v[0] : l->v[j];
 }
+
+static int finite_population(size_t d, const char *kind, size_t types,
+                             const cfg_list *eta, const cfg_list *theta,
+                             const cfg_list *b, sim_population **out);
 
 int sim_population_from_cfg(const cfg *c, sim_population **out)
 {
@@ -74,8 +79,29 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
         *out = p;
         return PREF_OK;
     }
+    free(p);
+    return finite_population(d, kind, (size_t)c->population_types,
+                             &c->population_eta, &c->population_theta,
+                             &c->population_b, out);
+}
+
+int sim_population_compare_from_cfg(const cfg *c, sim_population **out)
+{
+    *out = NULL;
+    return finite_population((size_t)c->design_d, c->compare_kind,
+                             (size_t)c->compare_types, &c->compare_eta,
+                             &c->compare_theta, &c->compare_b, out);
+}
+
+static int finite_population(size_t d, const char *kind, size_t types,
+                             const cfg_list *eta, const cfg_list *theta,
+                             const cfg_list *b, sim_population **out)
+{
+    sim_population *p = calloc(1, sizeof *p);
+    if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    p->d = d;
     size_t K = 1;
-    if (strcmp(kind, "latent_class") == 0) K = (size_t)c->population_types;
+    if (strcmp(kind, "latent_class") == 0) K = types;
     else if (strcmp(kind, "polarised") == 0) K = 2;
     p->K = K;
     p->eta = malloc(K * sizeof(double));
@@ -85,12 +111,12 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
     if (strcmp(kind, "latent_class") == 0) {
-        memcpy(p->eta, c->population_eta.v, K * sizeof(double));
-        memcpy(p->theta, c->population_theta.v, K * d * sizeof(double));
+        memcpy(p->eta, eta->v, K * sizeof(double));
+        memcpy(p->theta, theta->v, K * d * sizeof(double));
     } else if (strcmp(kind, "polarised") == 0) {
         p->eta[0] = p->eta[1] = 0.5;
         for (size_t j = 0; j < d; j++) {
-            p->theta[j] = vec_at(&c->population_b, j);
+            p->theta[j] = vec_at(b, j);
             p->theta[d + j] = -p->theta[j];
         }
     } else { /* indifferent: everyone has theta = 0 */
@@ -122,7 +148,8 @@ int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out)
     g->m = (size_t)cfg_m(c);
     g->r = (size_t)cfg_r(c);
     g->T = (size_t)c->design_T;
-    g->users = (size_t)c->design_users;
+    g->users = c->design_budget > 0 ? (size_t)(c->design_budget / c->design_T)
+                                    : (size_t)c->design_users;
     g->uniform = strcmp(c->design_features, "uniform") == 0;
     g->scale = c->design_feature_scale;
     g->prompts = (size_t)c->design_prompts;
@@ -288,4 +315,115 @@ int sim_write_truth(const sim_population *p, const char *path)
         fputc('\n', f);
     }
     return fsutil_commit(&o);
+}
+
+/* ---- truth.csv reader (libcsv) ------------------------------------------ */
+
+typedef struct truth_ctx {
+    const char *path;
+    size_t d, field, row, K, cap;
+    double *eta, *theta;
+    int err;
+} truth_ctx;
+
+static void truth_field(void *s, size_t len, void *data)
+{
+    truth_ctx *t = data;
+    if (t->err) return;
+    char buf[128];
+    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    size_t f = t->field++;
+    if (t->row == 0) {
+        char want[32];
+        if (f == 0) snprintf(want, sizeof want, "type");
+        else if (f == 1) snprintf(want, sizeof want, "weight");
+        else snprintf(want, sizeof want, "theta%zu", f - 1);
+        if (strcmp(buf, want) != 0)
+            t->err = pref_set_error(PREF_EINPUT, "%s:1: column %zu is '%s', "
+                                    "expected '%s'", t->path, f + 1, buf, want);
+        return;
+    }
+    if (f == 0 || f > t->d + 1) return;
+    if (t->K == t->cap) {
+        size_t nc = t->cap ? 2 * t->cap : 8;
+        double *e = realloc(t->eta, nc * sizeof(double));
+        if (e) t->eta = e;
+        double *th = realloc(t->theta, nc * t->d * sizeof(double));
+        if (th) t->theta = th;
+        if (!e || !th) {
+            t->err = pref_set_error(PREF_ENOMEM, "out of memory");
+            return;
+        }
+        t->cap = nc;
+    }
+    char *e;
+    double v = strtod(buf, &e);
+    if (e == buf || *e || !isfinite(v)) {
+        t->err = pref_set_error(PREF_EINPUT, "%s:%zu: column %zu: not a finite "
+                                "number: '%s'", t->path, t->row + 1, f + 1, buf);
+        return;
+    }
+    if (f == 1) t->eta[t->K] = v;
+    else t->theta[t->K * t->d + f - 2] = v;
+}
+
+static void truth_row(int c, void *data)
+{
+    (void)c;
+    truth_ctx *t = data;
+    if (t->err) return;
+    if (t->field != t->d + 2)
+        t->err = pref_set_error(PREF_EINPUT, "%s:%zu: %zu fields, expected %zu "
+                                "(type,weight,theta1..theta%zu)", t->path,
+                                t->row + 1, t->field, t->d + 2, t->d);
+    else if (t->row > 0)
+        t->K++;
+    t->row++;
+    t->field = 0;
+}
+
+int sim_read_truth(const char *path, size_t d, size_t *K, double **eta,
+                   double **theta)
+{
+    *eta = *theta = NULL;
+    *K = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) PREF_ERROR(PREF_EIO, "%s: cannot open", path);
+    struct csv_parser cp;
+    if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fclose(f);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    truth_ctx t = {.path = path, .d = d};
+    char buf[8192];
+    size_t n;
+    int st = PREF_OK;
+    while (!t.err && (n = fread(buf, 1, sizeof buf, f)) > 0)
+        if (csv_parse(&cp, buf, n, truth_field, truth_row, &t) != n) {
+            st = pref_set_error(PREF_EINPUT, "%s:%zu: %s", path, t.row + 1,
+                                csv_strerror(csv_error(&cp)));
+            break;
+        }
+    if (!st && !t.err) csv_fini(&cp, truth_field, truth_row, &t);
+    csv_free(&cp);
+    fclose(f);
+    if (!st) st = t.err;
+    if (!st && t.K == 0) st = pref_set_error(PREF_EINPUT, "%s: no types", path);
+    if (!st) {
+        double s = 0;
+        for (size_t k = 0; k < t.K; k++) s += t.eta[k];
+        if (fabs(s - 1.0) > 1e-6)
+            st = pref_set_error(PREF_EINPUT, "%s: weights sum to %g, not 1", path, s);
+    }
+    if (st) {
+        free(t.eta);
+        free(t.theta);
+        return st;
+    }
+    *K = t.K;
+    *eta = t.eta;
+    *theta = t.theta;
+    return PREF_OK;
 }

@@ -47,6 +47,9 @@ typedef struct sim_design {
 int sim_population_from_cfg(const cfg *c, sim_population **out);
 void sim_population_free(sim_population *p);
 
+/* Same for the [compare] population (always finite). */
+int sim_population_compare_from_cfg(const cfg *c, sim_population **out);
+
 /* Build from a checked configuration; candidate pools (if any) are drawn
  * with rng. Free with sim_design_free (NULL is a no-op). */
 int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out);
@@ -73,3 +76,10 @@ int sim_simulate(const sim_population *p, const sim_design *g,
 int sim_write_truth(const sim_population *p, const char *path);
 
 #endif
+
+/* Read a truth.csv (type,weight,theta1..thetad) as written by
+ * sim_write_truth. On success *K, *eta (K) and *theta (K, d) are set (caller
+ * frees eta and theta). PREF_EINPUT with "FILE:LINE: ..." on a malformed
+ * file or a dimension other than d; PREF_EIO when it cannot be opened. */
+int sim_read_truth(const char *path, size_t d, size_t *K, double **eta,
+                   double **theta);

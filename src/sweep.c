@@ -67,6 +67,11 @@ static size_t value_index(const sweep_plan *p, size_t cell, size_t j)
     return cell % p->n_vals[j];
 }
 
+size_t sweep_plan_key_values(const sweep_plan *p, size_t j)
+{
+    return p->n_vals[j];
+}
+
 const char *sweep_plan_value(const sweep_plan *p, size_t cell, size_t j)
 {
     return p->vals[j][value_index(p, cell, j)];

@@ -38,6 +38,9 @@ size_t sweep_plan_keys(const sweep_plan *p);
 /* Column name ("section.key") of swept key j. */
 const char *sweep_plan_key_name(const sweep_plan *p, size_t j);
 
+/* Number of values listed for swept key j. */
+size_t sweep_plan_key_values(const sweep_plan *p, size_t j);
+
 /* Text value of swept key j in cell (trimmed, as written in the config). */
 const char *sweep_plan_value(const sweep_plan *p, size_t cell, size_t j);
 

@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include "../sims/calibration.h"
+#include "../sims/lcl.h"
 
 static const task_def table[] = {
     {"calibration", CALIB_NMETRICS, calib_metric_names, calib_check,
      calib_task},
+    {"lcl", LCL_NMETRICS, lcl_metric_names, lcl_check, lcl_task},
 };
 
 const task_def *tasks_find(const char *name)

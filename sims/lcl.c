@@ -1,0 +1,409 @@
+/* lcl.c — latent-class estimation task and its experiments (see lcl.h). */
+#include "lcl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "mix.h"
+#include "plot.h"
+#include "rngs.h"
+#include "sim.h"
+#include "stats.h"
+#include "sweep.h"
+
+const char *const lcl_metric_names[LCL_NMETRICS] = {
+    "w1", "accuracy", "ari", "loglik", "aic", "bic", "icl", "iterations",
+    "converged", "best_start_hits", "empty_classes", "coverage"};
+
+int lcl_check(const cfg *c)
+{
+    if (strcmp(c->fit_model, "lcl") != 0)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] model: the lcl task needs model = lcl",
+                   c->file, c->line[CFG_KEY_fit_model]);
+    long users = c->design_budget > 0 ? c->design_budget / c->design_T
+                                      : c->design_users;
+    if (c->fit_types > users)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] types: %ld types for %ld users",
+                   c->file, c->line[CFG_KEY_fit_types], c->fit_types, users);
+    return PREF_OK;
+}
+
+/* Fraction of parameters whose 95% Wald interval covers the truth, labels
+ * aligned by the permutation minimising the squared theta distance. */
+static double coverage(const mix_fit *f, const sim_population *p)
+{
+    size_t K = f->K, d = f->d;
+    if (p->K != K || K > 8 || !f->se_ok) return NAN;
+    size_t perm[8], best[8];
+    for (size_t k = 0; k < K; k++) perm[k] = best[k] = k;
+    double bestv = INFINITY;
+    for (;;) {
+        double v = 0;
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < d; j++) {
+                double e = f->theta[perm[k] * d + j] - p->theta[k * d + j];
+                v += e * e;
+            }
+        if (v < bestv) {
+            bestv = v;
+            memcpy(best, perm, sizeof perm);
+        }
+        size_t i = K - 1;
+        while (i > 0 && perm[i - 1] >= perm[i]) i--;
+        if (i == 0) break;
+        size_t j = K - 1;
+        while (perm[j] <= perm[i - 1]) j--;
+        size_t t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+        for (size_t a = i, b = K - 1; a < b; a++, b--) {
+            t = perm[a];
+            perm[a] = perm[b];
+            perm[b] = t;
+        }
+    }
+    double z = gsl_cdf_ugaussian_Pinv(0.975);
+    size_t n = 0, hit = 0;
+    for (size_t k = 0; k < K; k++) {
+        size_t e = best[k];
+        for (size_t j = 0; j < d; j++) {
+            hit += fabs(f->theta[e * d + j] - p->theta[k * d + j]) <=
+                   z * f->se_theta[e * d + j];
+            n++;
+        }
+        if (K > 1) {
+            hit += fabs(f->eta[e] - p->eta[k]) <= z * f->se_eta[e];
+            n++;
+        }
+    }
+    return (double)hit / (double)n;
+}
+
+int lcl_task(const cfg *c, gsl_rng *rng, double *met)
+{
+    PREF_TRY(lcl_check(c));
+    for (size_t k = 0; k < LCL_NMETRICS; k++) met[k] = NAN;
+    sim_population *p = NULL;
+    sim_design *g = NULL;
+    data_set *ds = NULL;
+    mix_fit *f = NULL;
+    int st = sim_population_from_cfg(c, &p);
+    if (!st) st = sim_design_from_cfg(c, rng, &g);
+    if (!st) st = sim_simulate(p, g, gsl_rng_get(rng), &ds);
+    if (!st) {
+        mix_params mp;
+        mix_params_init(&mp);
+        mp.starts = (size_t)c->fit_starts;
+        mp.tol = c->fit_tol;
+        mp.max_iter = (size_t)c->fit_max_iter;
+        mp.sandwich = strcmp(c->fit_se, "sandwich") == 0;
+        mp.threads = 1; /* tasks already run in parallel */
+        mp.seed = gsl_rng_get(rng);
+        st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &f);
+    }
+    if (!st && p->K > 0) {
+        double acc, ari, w1;
+        st = mix_evaluate(f, ds->user_type, p->K, p->eta, p->theta, &acc, &ari, &w1);
+        met[0] = w1;
+        met[1] = acc;
+        met[2] = ari;
+        met[11] = coverage(f, p);
+    }
+    if (!st) {
+        met[3] = f->loglik;
+        met[4] = f->aic;
+        met[5] = f->bic;
+        met[6] = f->icl;
+        met[7] = (double)f->iterations;
+        met[8] = f->converged;
+        met[9] = (double)f->best_hits;
+        met[10] = (double)f->empty_events;
+    }
+    mix_fit_free(f);
+    data_free(ds);
+    sim_design_free(g);
+    sim_population_free(p);
+    return st;
+}
+
+/* ---- recovery: W1 vs N with log-log slopes -------------------------------- */
+
+/* Append "slope" rows to summary.csv: for each value of the first swept key
+ * (the answer kind), regress log(metric) on log(x) over every replicate of
+ * runs.csv, x being the value of the second swept key. Rows have the
+ * summary's columns: cell empty, key 1 = kind, key 2 = "slope",
+ * metric = "<metric>_loglog_slope", n, mean = slope, sd = its standard error,
+ * ci = slope +- t sd. */
+static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
+{
+    sweep_plan *plan = NULL;
+    PREF_TRY(sweep_plan_build(c, &plan));
+    size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
+    int mi = -1;
+    for (int k = 0; k < LCL_NMETRICS; k++)
+        if (strcmp(lcl_metric_names[k], metric) == 0) mi = k;
+    char path[4096];
+    int st = fsutil_join(path, sizeof path, res_dir, "runs.csv");
+    FILE *in = st ? NULL : fopen(path, "r");
+    if (!st && !in) st = pref_set_error(PREF_EIO, "%s: cannot read", path);
+    double *lx = malloc(n_cells * reps * sizeof(double));
+    double *ly = malloc(n_cells * reps * sizeof(double));
+    size_t *cellof = malloc(n_cells * reps * sizeof(size_t));
+    size_t n = 0;
+    if (!st && (!lx || !ly || !cellof)) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    /* runs.csv: task,cell,replicate,key1,key2,seed,metrics... (no quoted
+     * fields for these sweeps: kinds and integers). */
+    char line[8192];
+    if (!st && !fgets(line, sizeof line, in)) st = pref_set_error(PREF_EIO, "%s: empty", path);
+    while (!st && fgets(line, sizeof line, in)) {
+        char *fld[64];
+        size_t nf = 0;
+        for (char *s = line; nf < 64;) {
+            fld[nf++] = s;
+            char *comma = strchr(s, ',');
+            if (!comma) break;
+            *comma = '\0';
+            s = comma + 1;
+        }
+        if (nf < 6 + (size_t)mi + 1) continue;
+        size_t cell = strtoul(fld[1], NULL, 10);
+        double x = strtod(fld[4], NULL), y = strtod(fld[6 + mi], NULL);
+        if (cell < n_cells && x > 0 && y > 0 && isfinite(y)) {
+            lx[n] = log(x);
+            ly[n] = log(y);
+            cellof[n++] = cell;
+        }
+    }
+    if (in) fclose(in);
+    fsutil_file o;
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
+    char *old = NULL;
+    if (!st) {
+        FILE *f = fopen(path, "r");
+        if (!f) st = pref_set_error(PREF_EIO, "%s: cannot read", path);
+        else {
+            size_t cap = 1 << 16, len = 0;
+            old = malloc(cap);
+            size_t k;
+            while (old && (k = fread(old + len, 1, cap - len - 1, f)) > 0) {
+                len += k;
+                if (len + 1 == cap) {
+                    char *nb = realloc(old, cap *= 2);
+                    if (!nb) { free(old); old = NULL; }
+                    else old = nb;
+                }
+            }
+            if (old) old[len] = '\0';
+            fclose(f);
+            if (!old) st = pref_set_error(PREF_ENOMEM, "out of memory");
+        }
+    }
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fputs(old, o.f);
+        /* Cells are ordered with the first key slowest. */
+        size_t n_kinds = sweep_plan_key_values(plan, 0), per = n_cells / n_kinds;
+        double *xs = malloc(n * sizeof(double) + 1), *ys = malloc(n * sizeof(double) + 1);
+        for (size_t kk = 0; xs && ys && kk < n_kinds; kk++) {
+            size_t m = 0;
+            for (size_t i = 0; i < n; i++)
+                if (cellof[i] / per == kk) {
+                    xs[m] = lx[i];
+                    ys[m++] = ly[i];
+                }
+            double slope, icpt, se;
+            stats_slope(xs, ys, m, &slope, &icpt, &se);
+            double t = m > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(m - 2)) : NAN;
+            fprintf(o.f, ",%s,slope,%s_loglog_slope,%zu,%.17g,%.17g,%.17g,%.17g\n",
+                    sweep_plan_value(plan, kk * per, 0), metric, m, slope, se,
+                    slope - t * se, slope + t * se);
+        }
+        free(xs);
+        free(ys);
+        st = fsutil_commit(&o);
+    }
+    free(old);
+    free(lx);
+    free(ly);
+    free(cellof);
+    sweep_plan_free(plan);
+    return st;
+}
+
+static int run_sweep(const cfg *c, const char *res_dir, int threads)
+{
+    sweep_params sp;
+    sweep_params_init(&sp);
+    sp.threads = threads;
+    return sweep_run(c, res_dir, &sp);
+}
+
+int recovery_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    PREF_TRY(run_sweep(c, res_dir, threads));
+    return append_slopes(c, res_dir, "w1");
+}
+
+/* Common start of a plot reading DIR/summary.csv as `f`. */
+static plot_script *start_plot(const char *name, int w, int h,
+                               const char *res_dir, const char *plot_dir,
+                               int *st)
+{
+    char sum[4096];
+    *st = fsutil_join(sum, sizeof sum, res_dir, "summary.csv");
+    if (!*st) *st = fsutil_mkdirs(plot_dir);
+    if (*st) return NULL;
+    plot_script *s = plot_script_alloc(name, w, h);
+    if (!s) {
+        *st = pref_set_error(PREF_ENOMEM, "out of memory");
+        return NULL;
+    }
+    *st = plot_printf(s, "f = ");
+    if (!*st) *st = plot_path(s, plot_dir, sum);
+    if (!*st) *st = plot_printf(s, "\n");
+    if (*st) {
+        plot_script_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static const char *const kinds[3] = {"pair", "top1", "full"};
+static const char *const kind_titles[3] = {"pairs", "top-1 of 3", "full ranking of 3"};
+
+int recovery_plot(const char *res_dir, const char *plot_dir)
+{
+    int st;
+    plot_script *s = start_plot("recovery", 900, 600, res_dir, plot_dir, &st);
+    if (!s) return st;
+    /* summary.csv: cell,design.answer,design.users,metric,n,mean,sd,lo,hi */
+    st = plot_printf(s,
+        "set logscale xy\n"
+        "set title 'Recovery of the polarised mixture: W1 error vs users "
+        "(mean, 95%% CI)'\n"
+        "set xlabel 'users N (one answer each)'\n"
+        "set ylabel '1-Wasserstein error of the estimated mixing distribution'\n"
+        "set key outside right top\n");
+    for (int k = 0; !st && k < 3; k++)
+        st = plot_printf(s,
+            "stats f using (strcol(2) eq '%s' && strcol(4) eq 'w1_loglog_slope' ? "
+            "$6 : NaN) nooutput\nslope_%s = STATS_max\n", kinds[k], kinds[k]);
+    if (!st) st = plot_printf(s, "plot ");
+    for (int k = 0; !st && k < 3; k++)
+        st = plot_printf(s,
+            "%sf using (strcol(2) eq '%s' && strcol(4) eq 'w1' ? $3 : NaN):6:"
+            "($8 > 0 ? $8 : $6 / 10):9 with yerrorlines lt %d title "
+            "sprintf('%s: slope %%.2f', slope_%s)",
+            k ? ", " : "", kinds[k], k + 1, kind_titles[k], kinds[k]);
+    if (!st) st = plot_printf(s, ", 0.5 * (x / 500.0)**(-0.5) with lines lt 8 dt 2 "
+                                 "title 'slope -1/2 (reference)'\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}
+
+/* ---- budget: W1 vs answers per user at fixed N*T ------------------------- */
+
+int budget_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    return run_sweep(c, res_dir, threads);
+}
+
+int budget_plot(const char *res_dir, const char *plot_dir)
+{
+    int st;
+    plot_script *s = start_plot("budget", 900, 600, res_dir, plot_dir, &st);
+    if (!s) return st;
+    /* summary.csv: cell,design.answer,design.T,metric,n,mean,sd,lo,hi */
+    st = plot_printf(s,
+        "set logscale xy\nset xtics (1, 2, 4, 8, 16, 32)\n"
+        "set title 'The price of pairs: W1 error at a fixed budget of answers "
+        "(mean, 95%% CI)'\n"
+        "set xlabel 'answers per user T (users N = budget / T)'\n"
+        "set ylabel '1-Wasserstein error'\nset key outside right top\nplot ");
+    for (int k = 0; !st && k < 3; k++)
+        st = plot_printf(s,
+            "%sf using (strcol(2) eq '%s' && strcol(4) eq 'w1' ? $3 : NaN):6:"
+            "($8 > 0 ? $8 : $6 / 10):9 with yerrorlines lt %d title '%s'",
+            k ? ", " : "", kinds[k], k + 1, kind_titles[k]);
+    if (!st) st = plot_printf(s, "\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}
+
+/* ---- select_k: BIC and ICL vs K ------------------------------------------ */
+
+int selectk_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    return run_sweep(c, res_dir, threads);
+}
+
+int selectk_plot(const char *res_dir, const char *plot_dir)
+{
+    int st;
+    plot_script *s = start_plot("select_k", 1100, 480, res_dir, plot_dir, &st);
+    if (!s) return st;
+    /* summary.csv: cell,design.answer,fit.types,metric,n,mean,sd,lo,hi */
+    st = plot_printf(s,
+        "set multiplot layout 1,2 title 'Choosing K (truth: 2 types); lower is "
+        "better; differences from K = 1 (mean, 95%% CI)'\n"
+        "set xlabel 'fitted types K'\nset xtics 1\nset key top right\n");
+    const char *crit[2] = {"bic", "icl"}, *ctitle[2] = {"BIC", "ICL"};
+    for (int c2 = 0; !st && c2 < 2; c2++) {
+        st = plot_printf(s, "set title '%s'\nset ylabel '%s(K) - %s(1)'\n",
+                         ctitle[c2], ctitle[c2], ctitle[c2]);
+        for (int k = 0; !st && k < 2; k++)
+            st = plot_printf(s,
+                "stats f using (strcol(2) eq '%s' && strcol(4) eq '%s' && $3 == 1 ? "
+                "$6 : NaN) nooutput\nbase_%s = STATS_max\n",
+                kinds[k == 0 ? 0 : 1], crit[c2], kinds[k == 0 ? 0 : 1]);
+        if (!st) st = plot_printf(s, "plot ");
+        for (int k = 0; !st && k < 2; k++) {
+            const char *kd = kinds[k == 0 ? 0 : 1];
+            st = plot_printf(s,
+                "%sf using (strcol(2) eq '%s' && strcol(4) eq '%s' ? $3 : NaN):"
+                "($6 - base_%s):($8 - base_%s):($9 - base_%s) with yerrorlines "
+                "lt %d title '%s'",
+                k ? ", " : "", kd, crit[c2], kd, kd, kd, k + 1,
+                kind_titles[k == 0 ? 0 : 1]);
+        }
+        if (!st) st = plot_printf(s, ", 0 with lines lt 8 dt 2 notitle\n");
+    }
+    if (!st) st = plot_printf(s, "unset multiplot\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}
+
+/* ---- coverage of the 95% intervals --------------------------------------- */
+
+int coverage_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    return run_sweep(c, res_dir, threads);
+}
+
+int coverage_plot(const char *res_dir, const char *plot_dir)
+{
+    int st;
+    plot_script *s = start_plot("coverage", 800, 500, res_dir, plot_dir, &st);
+    if (!s) return st;
+    /* summary.csv: cell,fit.se,metric,n,mean,sd,lo,hi */
+    st = plot_printf(s,
+        "set title 'Coverage of 95%% Wald intervals (K = 2, top-1 of 3; mean "
+        "over replicates, 95%% CI)'\n"
+        "set ylabel 'fraction of parameters covered'\nset yrange [0.8:1]\n"
+        "set xrange [-0.5:1.5]\nset xtics ('observed information' 0, "
+        "'sandwich' 1)\nset key bottom right\n"
+        "plot f using (strcol(3) eq 'coverage' ? $1 : NaN):5:7:8 with yerrorbars "
+        "lt 1 pt 7 ps 1.5 title 'estimated coverage', 0.95 with lines lt 2 dt 2 "
+        "title 'nominal 0.95'\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}

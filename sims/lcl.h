@@ -1,0 +1,37 @@
+/* lcl.h — latent-class estimation experiments (SPEC §2 items 3–5, §3).
+ *
+ * The sweep task `lcl`: simulate a data set from [population] and [design]
+ * with the task's generator, fit fit.types classes by EM (mix.h), and report
+ * the 1-Wasserstein error of the estimated mixing distribution against the
+ * truth (label-free), clustering accuracy and ARI, log-likelihood, AIC, BIC,
+ * ICL, iterations, convergence, how many starts reached the best optimum,
+ * emptied classes, and the coverage of the 95% Wald intervals (fraction of
+ * the K*(d+1) parameters whose interval holds the truth, after aligning
+ * labels; NaN unless fit.types equals the true K).
+ *
+ * Experiments on top of it: `recovery` (W1 vs N, log-log, fitted slopes),
+ * `budget` (W1 vs answers per user at fixed N*T), `select_k` (BIC and ICL vs
+ * K), `coverage` (standard-error calibration). Not here: the estimator. */
+#ifndef HETPREF_LCL_H
+#define HETPREF_LCL_H
+
+#include <gsl/gsl_rng.h>
+
+#include "cfg.h"
+
+#define LCL_NMETRICS 12
+extern const char *const lcl_metric_names[LCL_NMETRICS];
+
+int lcl_check(const cfg *c);
+int lcl_task(const cfg *c, gsl_rng *rng, double *metrics);
+
+int recovery_experiment(const cfg *c, const char *res_dir, int threads);
+int recovery_plot(const char *res_dir, const char *plot_dir);
+int budget_experiment(const cfg *c, const char *res_dir, int threads);
+int budget_plot(const char *res_dir, const char *plot_dir);
+int selectk_experiment(const cfg *c, const char *res_dir, int threads);
+int selectk_plot(const char *res_dir, const char *plot_dir);
+int coverage_experiment(const cfg *c, const char *res_dir, int threads);
+int coverage_plot(const char *res_dir, const char *plot_dir);
+
+#endif

@@ -1,0 +1,820 @@
+/* mix.c — latent-class Plackett–Luce EM (see mix.h for the method).
+ *
+ * Data passes are organised in blocks of MIX_BLOCK users; each block writes
+ * its partial sums into its own slot and the slots are added in block order
+ * afterwards, so OpenMP scheduling never changes a single bit of the result.
+ * All buffers are allocated once per fit (mix_ws); the passes never
+ * allocate. */
+#include "mix.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "err.h"
+#include "pl.h"
+#include "rngs.h"
+#include "w1.h"
+
+#define MIX_BLOCK 256
+#define MIX_STREAM 0x6d69785fULL /* "mix_" */
+
+void mix_params_init(mix_params *p)
+{
+    p->starts = 20;
+    p->tol = 1e-9;
+    p->max_iter = 500;
+    p->ridge = 1e-9;
+    p->min_weight = 1e-6;
+    p->best_tol = 1e-6;
+    p->sandwich = 0;
+    p->threads = 0;
+    p->seed = 1;
+}
+
+const char *mix_params_check(const mix_params *p)
+{
+    if (p->starts < 1) return "starts must be >= 1";
+    if (!(p->tol > 0) || !isfinite(p->tol)) return "tol must be > 0";
+    if (p->max_iter < 1) return "max_iter must be >= 1";
+    if (!(p->ridge >= 0) || !isfinite(p->ridge)) return "ridge must be >= 0";
+    if (!(p->min_weight >= 0) || p->min_weight >= 1) return "min_weight must be in [0, 1)";
+    if (!(p->best_tol >= 0)) return "best_tol must be >= 0";
+    return NULL;
+}
+
+void mix_fit_free(mix_fit *f)
+{
+    if (!f) return;
+    free(f->eta);
+    free(f->theta);
+    free(f->post);
+    free(f->se_eta);
+    free(f->se_theta);
+    free(f);
+}
+
+/* ---- workspace ----------------------------------------------------------- */
+
+typedef struct mix_ws {
+    size_t K, d, n_users, n_blocks, mmax, nthreads;
+    size_t stride;      /* per-block partial: K*(d + d*d + 2) + 1 */
+    double *part;       /* (n_blocks, stride) */
+    double *scratch;    /* (nthreads, per-thread scratch) */
+    size_t scratch_n;
+    double *post;       /* (n_users, K) current responsibilities */
+    unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
+    double *eta, *theta, *theta_new, *step, *g, *H, *Q, *Qnew, *sumg;
+} mix_ws;
+
+static void ws_free(mix_ws *w)
+{
+    if (!w) return;
+    free(w->part);
+    free(w->scratch);
+    free(w->post);
+    free(w->eta);
+    free(w->theta);
+    free(w->theta_new);
+    free(w->step);
+    free(w->g);
+    free(w->H);
+    free(w->Q);
+    free(w->Qnew);
+    free(w->sumg);
+    free(w->flat);
+    free(w);
+}
+
+static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
+{
+    mix_ws *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    size_t d = ds->d;
+    w->K = K;
+    w->d = d;
+    w->n_users = ds->n_users;
+    w->n_blocks = (ds->n_users + MIX_BLOCK - 1) / MIX_BLOCK;
+    for (size_t q = 0; q < ds->n_queries; q++)
+        if (data_m(ds, q) > w->mmax) w->mmax = data_m(ds, q);
+#ifdef _OPENMP
+    w->nthreads = threads > 0 ? (size_t)threads : (size_t)omp_get_max_threads();
+#else
+    (void)threads;
+    w->nthreads = 1;
+#endif
+    w->stride = K * (d + d * d + 2) + 1;
+    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d) */
+    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d;
+    w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
+    w->part = malloc(w->n_blocks * w->stride * sizeof(double));
+    w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
+    w->post = malloc(ds->n_users * K * sizeof(double));
+    w->eta = malloc(K * sizeof(double));
+    w->theta = malloc(K * d * sizeof(double));
+    w->theta_new = malloc(K * d * sizeof(double));
+    w->step = malloc(K * d * sizeof(double));
+    w->g = malloc(K * d * sizeof(double));
+    w->H = malloc(K * d * d * sizeof(double));
+    w->Q = malloc(K * sizeof(double));
+    w->Qnew = malloc(K * sizeof(double));
+    w->sumg = malloc(K * sizeof(double));
+    w->flat = calloc(d ? d : 1, 1);
+    if (w->flat) mix_uninformative_columns(ds, w->flat);
+    if (!w->flat || !w->part || !w->scratch || !w->post || !w->eta || !w->theta ||
+        !w->theta_new || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
+        !w->sumg) {
+        ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static double *thread_scratch(const mix_ws *w)
+{
+#ifdef _OPENMP
+    return w->scratch + (size_t)omp_get_thread_num() * w->scratch_n;
+#else
+    return w->scratch;
+#endif
+}
+
+/* ---- the passes ---------------------------------------------------------- */
+
+/* E-step + accumulation. For every user: log L_ik, responsibilities (written
+ * to post unless given = 1, in which case post holds fixed weights), and the
+ * weighted sums per class: g_k, H_k, Q_k = sum gamma log L_k, sum gamma.
+ * Returns the observed log-likelihood sum_i log sum_k eta_k L_ik. */
+static double pass_accumulate(const data_set *ds, mix_ws *w, int given)
+{
+    size_t K = w->K, d = w->d, nb = w->n_blocks;
+    const size_t dd = d * d;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        double *s = thread_scratch(w);
+        double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
+               *Hi = gi + K * d;
+        double *pt = w->part + b * w->stride;
+        memset(pt, 0, w->stride * sizeof(double));
+        double *pg = pt, *pH = pg + K * d, *pQ = pH + K * dd, *pS = pQ + K,
+               *pL = pS + K;
+        size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
+                                                         : w->n_users;
+        for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
+            memset(gi, 0, K * (d + dd) * sizeof(double));
+            double mx = -INFINITY;
+            for (size_t k = 0; k < K; k++) {
+                double ll = 0.0;
+                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                    size_t c0 = ds->q_cand[q];
+                    ll += pl_linear_accum(ds->x + c0 * d, data_m(ds, q), d,
+                                          ds->q_r[q], w->theta + k * d, 1.0,
+                                          gi + k * d, Hi + k * dd, work);
+                }
+                la[k] = ll;
+                double a = log(w->eta[k]) + ll;
+                if (a > mx) mx = a;
+            }
+            double z = 0.0;
+            for (size_t k = 0; k < K; k++) z += exp(log(w->eta[k]) + la[k] - mx);
+            double lse = mx + log(z);
+            *pL += lse;
+            double *gam = w->post + i * K;
+            for (size_t k = 0; k < K; k++) {
+                if (!given) gam[k] = exp(log(w->eta[k]) + la[k] - lse);
+                double gk = gam[k];
+                if (gk == 0.0) continue;
+                pS[k] += gk;
+                pQ[k] += gk * la[k];
+                for (size_t j = 0; j < d; j++) pg[k * d + j] += gk * gi[k * d + j];
+                for (size_t j = 0; j < dd; j++) pH[k * dd + j] += gk * Hi[k * dd + j];
+            }
+        }
+    }
+    /* Ordered reduction. */
+    memset(w->g, 0, K * d * sizeof(double));
+    memset(w->H, 0, K * dd * sizeof(double));
+    memset(w->Q, 0, K * sizeof(double));
+    memset(w->sumg, 0, K * sizeof(double));
+    double L = 0.0;
+    for (size_t b = 0; b < nb; b++) {
+        const double *pt = w->part + b * w->stride;
+        for (size_t j = 0; j < K * d; j++) w->g[j] += pt[j];
+        for (size_t j = 0; j < K * dd; j++) w->H[j] += pt[K * d + j];
+        for (size_t k = 0; k < K; k++) {
+            w->Q[k] += pt[K * (d + dd) + k];
+            w->sumg[k] += pt[K * (d + dd) + K + k];
+        }
+        L += pt[K * (d + dd) + 2 * K];
+    }
+    return L;
+}
+
+/* Weighted log-likelihood Q_k(theta_new) for every class, post fixed. */
+static void pass_q(const data_set *ds, mix_ws *w)
+{
+    size_t K = w->K, d = w->d, nb = w->n_blocks;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        double *u = thread_scratch(w);
+        double *pq = w->part + b * w->stride;
+        memset(pq, 0, K * sizeof(double));
+        size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
+                                                         : w->n_users;
+        for (size_t i = b * MIX_BLOCK; i < i_end; i++)
+            for (size_t k = 0; k < K; k++) {
+                double gk = w->post[i * K + k];
+                if (gk == 0.0) continue;
+                double ll = 0.0;
+                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                    size_t c0 = ds->q_cand[q], m = data_m(ds, q);
+                    pl_utilities(ds->x + c0 * d, m, d, w->theta_new + k * d, u);
+                    ll += pl_loglik(u, m, ds->q_r[q]);
+                }
+                pq[k] += gk * ll;
+            }
+    }
+    memset(w->Qnew, 0, K * sizeof(double));
+    for (size_t b = 0; b < nb; b++)
+        for (size_t k = 0; k < K; k++) w->Qnew[k] += w->part[b * w->stride + k];
+}
+
+/* Newton direction for class k: (-H_k + ridge' I) step = g_k, with ridge'
+ * scaled to the Hessian and raised until the Cholesky succeeds. */
+static int newton_direction(mix_ws *w, size_t k, double ridge)
+{
+    size_t d = w->d;
+    double A[64 * 64], *Ap = A;
+    double *heap = NULL;
+    if (d > 64) {
+        heap = malloc(d * d * sizeof(double)); /* only for d > 64: not hot */
+        if (!heap) return PREF_ENOMEM;
+        Ap = heap;
+    }
+    const double *Hk = w->H + k * d * d;
+    double tr = 0.0;
+    for (size_t j = 0; j < d; j++) tr -= Hk[j * d + j];
+    double lam = ridge * (tr > 1.0 ? tr / (double)d : 1.0);
+    if (lam == 0.0) lam = 1e-300;
+    int st = PREF_ENUM;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        for (size_t j = 0; j < d * d; j++) Ap[j] = -Hk[j];
+        for (size_t j = 0; j < d; j++) Ap[j * d + j] += lam;
+        /* Uninformative columns: their coefficient stays exactly at 0
+         * (identity row/column, zero gradient), so rounding noise in a
+         * direction the data cannot see is never amplified by the ridge. */
+        for (size_t j = 0; j < d; j++)
+            if (w->flat[j]) {
+                for (size_t c = 0; c < d; c++) Ap[j * d + c] = Ap[c * d + j] = 0.0;
+                Ap[j * d + j] = 1.0;
+                w->g[k * d + j] = 0.0;
+            }
+        gsl_matrix_view Av = gsl_matrix_view_array(Ap, d, d);
+        gsl_vector_const_view gv = gsl_vector_const_view_array(w->g + k * d, d);
+        gsl_vector_view sv = gsl_vector_view_array(w->step + k * d, d);
+        if (gsl_linalg_cholesky_decomp1(&Av.matrix) == 0 &&
+            gsl_linalg_cholesky_solve(&Av.matrix, &gv.vector, &sv.vector) == 0) {
+            st = PREF_OK;
+            break;
+        }
+        lam = lam < 1e-12 ? 1e-12 : lam * 100.0;
+    }
+    free(heap);
+    return st;
+}
+
+/* M-step: eta from responsibilities, one damped Newton step per theta_k. */
+static int m_step(const data_set *ds, mix_ws *w, const mix_params *p)
+{
+    size_t K = w->K, d = w->d;
+    for (size_t k = 0; k < K; k++) w->eta[k] = w->sumg[k] / (double)w->n_users;
+    double scale[64];
+    for (size_t k = 0; k < K; k++) {
+        if (w->sumg[k] <= 0.0) {
+            memset(w->step + k * d, 0, d * sizeof(double));
+        } else {
+            PREF_TRY(newton_direction(w, k, p->ridge));
+        }
+        scale[k] = 1.0;
+    }
+    for (int halving = 0; halving < 40; halving++) {
+        for (size_t k = 0; k < K; k++)
+            for (size_t j = 0; j < d; j++)
+                w->theta_new[k * d + j] =
+                    w->theta[k * d + j] + scale[k] * w->step[k * d + j];
+        pass_q(ds, w);
+        int again = 0;
+        for (size_t k = 0; k < K; k++) {
+            if (scale[k] == 0.0) continue;
+            double tolq = 1e-12 * fabs(w->Q[k]) + 1e-300;
+            if (!(w->Qnew[k] >= w->Q[k] - tolq)) {
+                scale[k] *= 0.5;
+                again = 1;
+                if (halving == 39) scale[k] = 0.0;
+            }
+        }
+        if (!again) break;
+    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t j = 0; j < d; j++)
+            w->theta[k * d + j] += scale[k] * w->step[k * d + j];
+    return PREF_OK;
+}
+
+/* Re-seed classes whose weight fell below min_weight by splitting the
+ * heaviest class. Returns the number re-seeded. */
+static size_t protect_empty(mix_ws *w, const mix_params *p, gsl_rng *rng)
+{
+    size_t K = w->K, d = w->d, n = 0;
+    for (size_t k = 0; k < K; k++) {
+        if (w->eta[k] >= p->min_weight && w->eta[k] * (double)w->n_users >= 0.5)
+            continue;
+        size_t h = 0;
+        for (size_t j = 1; j < K; j++)
+            if (w->eta[j] > w->eta[h]) h = j;
+        if (h == k) continue;
+        w->eta[h] *= 0.5;
+        w->eta[k] = w->eta[h];
+        for (size_t j = 0; j < d; j++)
+            w->theta[k * d + j] = w->theta[h * d + j] + gsl_ran_gaussian(rng, 0.1);
+        n++;
+    }
+    return n;
+}
+
+typedef struct start_result {
+    double loglik, max_decrease;
+    size_t iterations, empty;
+    int converged;
+} start_result;
+
+/* One EM run from a random hard assignment. On return w holds the final
+ * parameters and responsibilities consistent with them. */
+static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
+                     gsl_rng *rng, start_result *res)
+{
+    size_t K = w->K, N = w->n_users;
+    memset(res, 0, sizeof *res);
+    /* Random hard assignment (every class non-empty when N >= K). */
+    for (size_t i = 0; i < N; i++) {
+        size_t k = i < K ? i : gsl_rng_uniform_int(rng, K);
+        memset(w->post + i * K, 0, K * sizeof(double));
+        w->post[i * K + k] = 1.0;
+    }
+    for (size_t i = N; i-- > 1;) { /* shuffle so the forced ones are random */
+        size_t j = gsl_rng_uniform_int(rng, i + 1);
+        for (size_t k = 0; k < K; k++) {
+            double t = w->post[i * K + k];
+            w->post[i * K + k] = w->post[j * K + k];
+            w->post[j * K + k] = t;
+        }
+    }
+    memset(w->theta, 0, K * w->d * sizeof(double));
+    for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
+    /* Initial M-steps on the fixed assignment. */
+    for (int it = 0; it < 3; it++) {
+        pass_accumulate(ds, w, 1);
+        PREF_TRY(m_step(ds, w, p));
+    }
+    double prev = -INFINITY;
+    for (size_t it = 1;; it++) {
+        double L = pass_accumulate(ds, w, 0);
+        if (!isfinite(L))
+            PREF_ERROR(PREF_ENUM, "EM: log-likelihood not finite at iteration %zu", it);
+        res->loglik = L;
+        res->iterations = it;
+        if (it > 1) {
+            double inc = L - prev;
+            if (-inc > res->max_decrease) res->max_decrease = -inc;
+            if (fabs(inc) <= p->tol * fabs(L)) {
+                res->converged = 1;
+                break;
+            }
+        }
+        if (it >= p->max_iter) break;
+        prev = L;
+        PREF_TRY(m_step(ds, w, p));
+        size_t e = protect_empty(w, p, rng);
+        if (e) {
+            res->empty += e;
+            prev = -INFINITY; /* a re-seed may lower L: not an EM step */
+        }
+    }
+    return PREF_OK;
+}
+
+/* ---- standard errors ----------------------------------------------------- */
+
+/* Observed information J = -sum_i Hess l_i and B = sum_i s_i s_i^T at the
+ * current parameters (w->theta, w->eta), for parameters (theta_1..theta_K,
+ * alpha_1..alpha_{K-1}), eta = softmax(alpha, 0). */
+static int information(const data_set *ds, mix_ws *w, double *J, double *B)
+{
+    size_t K = w->K, d = w->d, P = K * d + K - 1, dd = d * d;
+    size_t blk = 1024, nb = (w->n_users + blk - 1) / blk;
+    double *part = malloc(nb * 2 * P * P * sizeof(double));
+    double *ps = malloc(w->nthreads * (2 * P + P * P) * sizeof(double));
+    if (!part || !ps) {
+        free(part);
+        free(ps);
+        PREF_ERROR(PREF_ENOMEM, "out of memory for the information matrix");
+    }
+    int st = PREF_OK;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
+    for (size_t b = 0; b < nb; b++) {
+        double *s = thread_scratch(w);
+        double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
+               *Hi = gi + K * d;
+#ifdef _OPENMP
+        double *sv = ps + (size_t)omp_get_thread_num() * (2 * P + P * P);
+#else
+        double *sv = ps;
+#endif
+        double *ak = sv + P;  /* gradient of a_k */
+        double *Jb = part + b * 2 * P * P, *Bb = Jb + P * P;
+        memset(Jb, 0, 2 * P * P * sizeof(double));
+        size_t i_end = (b + 1) * blk < w->n_users ? (b + 1) * blk : w->n_users;
+        for (size_t i = b * blk; i < i_end; i++) {
+            memset(gi, 0, K * (d + dd) * sizeof(double));
+            double mx = -INFINITY;
+            for (size_t k = 0; k < K; k++) {
+                double ll = 0.0;
+                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
+                    ll += pl_linear_accum(ds->x + ds->q_cand[q] * d, data_m(ds, q),
+                                          d, ds->q_r[q], w->theta + k * d, 1.0,
+                                          gi + k * d, Hi + k * dd, work);
+                la[k] = log(w->eta[k]) + ll;
+                if (la[k] > mx) mx = la[k];
+            }
+            double z = 0.0;
+            for (size_t k = 0; k < K; k++) z += exp(la[k] - mx);
+            for (size_t k = 0; k < K; k++) la[k] = exp(la[k] - mx) / z; /* gamma */
+            /* score s = sum_k gamma_k grad a_k */
+            memset(sv, 0, P * sizeof(double));
+            for (size_t k = 0; k < K; k++) {
+                for (size_t j = 0; j < d; j++) sv[k * d + j] = la[k] * gi[k * d + j];
+                for (size_t j = 0; j + 1 < K; j++)
+                    sv[K * d + j] += la[k] * ((j == k) - w->eta[j]);
+            }
+            /* -Hess l_i = -sum_k gamma_k (Hess a_k + ga ga^T) + s s^T */
+            for (size_t k = 0; k < K; k++) {
+                double gk = la[k];
+                memset(ak, 0, P * sizeof(double));
+                for (size_t j = 0; j < d; j++) ak[k * d + j] = gi[k * d + j];
+                for (size_t j = 0; j + 1 < K; j++) ak[K * d + j] = (j == k) - w->eta[j];
+                for (size_t a = 0; a < P; a++) {
+                    if (ak[a] == 0.0) continue;
+                    double ca = gk * ak[a];
+                    for (size_t c = 0; c < P; c++) Jb[a * P + c] -= ca * ak[c];
+                }
+                for (size_t a = 0; a < d; a++)
+                    for (size_t c = 0; c < d; c++)
+                        Jb[(k * d + a) * P + k * d + c] -= gk * Hi[k * dd + a * d + c];
+            }
+            /* Hess of log eta wrt alpha: -(diag(eta') - eta' eta'^T), same
+             * for every k, weights sum to 1. */
+            for (size_t a = 0; a + 1 < K; a++)
+                for (size_t c = 0; c + 1 < K; c++)
+                    Jb[(K * d + a) * P + K * d + c] +=
+                        (a == c ? w->eta[a] : 0.0) - w->eta[a] * w->eta[c];
+            for (size_t a = 0; a < P; a++)
+                for (size_t c = 0; c < P; c++) {
+                    Jb[a * P + c] += sv[a] * sv[c];
+                    Bb[a * P + c] += sv[a] * sv[c];
+                }
+        }
+    }
+    memset(J, 0, P * P * sizeof(double));
+    memset(B, 0, P * P * sizeof(double));
+    for (size_t b = 0; b < nb; b++)
+        for (size_t j = 0; j < P * P; j++) {
+            J[j] += part[b * 2 * P * P + j];
+            B[j] += part[b * 2 * P * P + P * P + j];
+        }
+    free(part);
+    free(ps);
+    return st;
+}
+
+static void standard_errors(const data_set *ds, mix_ws *w, const mix_params *p,
+                            mix_fit *f)
+{
+    size_t K = w->K, d = w->d, P = K * d + K - 1;
+    for (size_t j = 0; j < K * d; j++) f->se_theta[j] = NAN;
+    for (size_t k = 0; k < K; k++) f->se_eta[k] = NAN;
+    f->se_ok = 0;
+    double *J = malloc(P * P * sizeof(double)), *B = malloc(P * P * sizeof(double));
+    double *C = malloc(P * P * sizeof(double));
+    size_t *act = malloc(P * sizeof(size_t)), *pos = malloc(P * sizeof(size_t));
+    if (!J || !B || !C || !act || !pos || information(ds, w, J, B) != PREF_OK)
+        goto out;
+    /* Active parameters: all but the coefficients of uninformative columns,
+     * whose standard errors stay NaN (not identified). */
+    size_t A = 0;
+    for (size_t a = 0; a < P; a++) {
+        int flat = a < K * d && w->flat[a % d];
+        pos[a] = flat ? SIZE_MAX : A;
+        if (!flat) act[A++] = a;
+    }
+    /* Compact J and B to the active block (in place, row by row). */
+    for (size_t r = 0; r < A; r++)
+        for (size_t c = 0; c < A; c++) {
+            J[r * A + c] = J[act[r] * P + act[c]];
+            B[r * A + c] = B[act[r] * P + act[c]];
+        }
+    gsl_matrix_view Jv = gsl_matrix_view_array(J, A, A);
+    /* Symmetrise against rounding, then invert by Cholesky. */
+    for (size_t a = 0; a < A; a++)
+        for (size_t c = 0; c < a; c++) {
+            double v = 0.5 * (J[a * A + c] + J[c * A + a]);
+            J[a * A + c] = J[c * A + a] = v;
+        }
+    if (gsl_linalg_cholesky_decomp1(&Jv.matrix) != 0) goto out;
+    /* Reject near-singular information (collinear features, a model the data
+     * cannot identify): the smallest squared pivot relative to the largest. */
+    double dmin = INFINITY, dmax = 0.0;
+    for (size_t a = 0; a < A; a++) {
+        double v = J[a * A + a] * J[a * A + a];
+        if (v < dmin) dmin = v;
+        if (v > dmax) dmax = v;
+    }
+    if (!(dmin > 1e-12 * dmax)) goto out;
+    if (gsl_linalg_cholesky_invert(&Jv.matrix) != 0) goto out;
+    if (p->sandwich) {
+        /* C = Jinv B Jinv */
+        gsl_matrix_view Bv = gsl_matrix_view_array(B, A, A);
+        gsl_matrix_view Cv = gsl_matrix_view_array(C, A, A);
+        gsl_matrix *T = gsl_matrix_alloc(A, A);
+        if (!T) goto out;
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Jv.matrix, &Bv.matrix, 0.0, T);
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, T, &Jv.matrix, 0.0, &Cv.matrix);
+        gsl_matrix_free(T);
+    } else {
+        memcpy(C, J, A * A * sizeof(double));
+    }
+    for (size_t j = 0; j < K * d; j++)
+        if (pos[j] != SIZE_MAX) f->se_theta[j] = sqrt(C[pos[j] * A + pos[j]]);
+    /* eta = softmax(alpha, 0): d eta_k / d alpha_j = eta_k (delta_kj - eta_j) */
+    for (size_t k = 0; k < K; k++) {
+        double v = 0.0;
+        for (size_t a = 0; a + 1 < K; a++)
+            for (size_t c = 0; c + 1 < K; c++) {
+                double ga = w->eta[k] * ((k == a) - w->eta[a]);
+                double gc = w->eta[k] * ((k == c) - w->eta[c]);
+                v += ga * C[pos[K * d + a] * A + pos[K * d + c]] * gc;
+            }
+        f->se_eta[k] = K > 1 ? sqrt(v) : 0.0;
+    }
+    f->se_ok = 1;
+out:
+    free(J);
+    free(B);
+    free(C);
+    free(act);
+    free(pos);
+}
+
+/* ---- driver -------------------------------------------------------------- */
+
+/* Present types by decreasing weight (ties: larger theta_1 first), so output
+ * order does not depend on which random start won. */
+static void sort_types(mix_fit *f)
+{
+    size_t K = f->K, d = f->d;
+    for (size_t a = 1; a < K; a++)
+        for (size_t b = a; b > 0; b--) {
+            size_t i = b - 1, j = b;
+            int swap = f->eta[j] > f->eta[i] ||
+                       (f->eta[j] == f->eta[i] && f->theta[j * d] > f->theta[i * d]);
+            if (!swap) break;
+            double t;
+#define SWAP(x, y) (t = (x), (x) = (y), (y) = t)
+            SWAP(f->eta[i], f->eta[j]);
+            SWAP(f->se_eta[i], f->se_eta[j]);
+            for (size_t c = 0; c < d; c++) {
+                SWAP(f->theta[i * d + c], f->theta[j * d + c]);
+                SWAP(f->se_theta[i * d + c], f->se_theta[j * d + c]);
+            }
+            for (size_t u = 0; u < f->n_users; u++)
+                SWAP(f->post[u * K + i], f->post[u * K + j]);
+#undef SWAP
+        }
+}
+
+int mix_fit_run(const data_set *ds, size_t K, const mix_params *pp,
+                mix_fit **out)
+{
+    *out = NULL;
+    mix_params defaults;
+    mix_params_init(&defaults);
+    const mix_params *p = pp ? pp : &defaults;
+    const char *why = mix_params_check(p);
+    if (why) PREF_ERROR(PREF_EINPUT, "fit: %s", why);
+    if (K < 1 || K > 64) PREF_ERROR(PREF_EINPUT, "--types %zu: need 1 <= K <= 64", K);
+    if (K > ds->n_users)
+        PREF_ERROR(PREF_EINPUT, "--types %zu: more types than users (%zu)", K,
+                   ds->n_users);
+    size_t d = ds->d;
+    mix_ws *w = ws_alloc(ds, K, p->threads);
+    mix_fit *f = calloc(1, sizeof *f);
+    double *best_theta = malloc(K * d * sizeof(double));
+    double *best_eta = malloc(K * sizeof(double));
+    gsl_rng *rng = rngs_alloc(1);
+    if (f) {
+        f->eta = malloc(K * sizeof(double));
+        f->theta = malloc(K * d * sizeof(double));
+        f->post = malloc(ds->n_users * K * sizeof(double));
+        f->se_eta = malloc(K * sizeof(double));
+        f->se_theta = malloc(K * d * sizeof(double));
+    }
+    if (!w || !f || !best_theta || !best_eta || !rng || !f->eta || !f->theta ||
+        !f->post || !f->se_eta || !f->se_theta) {
+        ws_free(w);
+        mix_fit_free(f);
+        free(best_theta);
+        free(best_eta);
+        gsl_rng_free(rng);
+        PREF_ERROR(PREF_ENOMEM, "out of memory for the fit");
+    }
+    f->K = K;
+    f->d = d;
+    f->n_users = ds->n_users;
+    double *L = malloc(p->starts * sizeof(double));
+    int st = L ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    double bestL = -INFINITY;
+    size_t best_s = 0;
+    start_result best_res = {0};
+    for (size_t s = 0; !st && s < p->starts; s++) {
+        gsl_rng_set(rng, rngs_seed(p->seed, s, MIX_STREAM));
+        start_result res;
+        st = run_start(ds, w, p, rng, &res);
+        if (st) break;
+        L[s] = res.loglik;
+        f->empty_events += res.empty;
+        if (res.max_decrease > f->max_decrease) f->max_decrease = res.max_decrease;
+        if (res.loglik > bestL) {
+            bestL = res.loglik;
+            best_s = s;
+            best_res = res;
+            memcpy(best_theta, w->theta, K * d * sizeof(double));
+            memcpy(best_eta, w->eta, K * sizeof(double));
+        }
+    }
+    (void)best_s;
+    if (!st) {
+        f->starts = p->starts;
+        for (size_t s = 0; s < p->starts; s++)
+            f->best_hits += fabs(L[s] - bestL) <= p->best_tol * (1.0 + fabs(bestL));
+        /* Restore the best start and recompute posteriors at it. */
+        memcpy(w->theta, best_theta, K * d * sizeof(double));
+        memcpy(w->eta, best_eta, K * sizeof(double));
+        f->loglik = pass_accumulate(ds, w, 0);
+        f->iterations = best_res.iterations;
+        f->converged = best_res.converged;
+        memcpy(f->theta, w->theta, K * d * sizeof(double));
+        memcpy(f->eta, w->eta, K * sizeof(double));
+        memcpy(f->post, w->post, ds->n_users * K * sizeof(double));
+        double ent = 0.0;
+        for (size_t j = 0; j < ds->n_users * K; j++)
+            if (f->post[j] > 0) ent -= f->post[j] * log(f->post[j]);
+        double np = (double)(K * d + K - 1), n = (double)ds->n_users;
+        f->entropy = ent;
+        f->aic = -2.0 * f->loglik + 2.0 * np;
+        f->bic = -2.0 * f->loglik + np * log(n);
+        f->icl = f->bic + 2.0 * ent;
+        standard_errors(ds, w, p, f);
+        sort_types(f);
+    }
+    free(L);
+    free(best_theta);
+    free(best_eta);
+    gsl_rng_free(rng);
+    ws_free(w);
+    if (st) {
+        mix_fit_free(f);
+        return st;
+    }
+    *out = f;
+    return PREF_OK;
+}
+
+size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags)
+{
+    size_t d = ds->d, n = 0;
+    for (size_t j = 0; j < d; j++) {
+        int varies = 0;
+        for (size_t q = 0; q < ds->n_queries && !varies; q++) {
+            const double *x0 = ds->x + ds->q_cand[q] * d;
+            for (size_t c = 1; c < data_m(ds, q); c++)
+                if (x0[c * d + j] != x0[j]) { varies = 1; break; }
+        }
+        if (flags) flags[j] = !varies;
+        n += !varies;
+    }
+    return n;
+}
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+double mix_ari(const uint32_t *a, const uint32_t *b, size_t n)
+{
+    enum { L = 64 };
+    static _Thread_local double tab[L][L];
+    double ra[L] = {0}, rb[L] = {0};
+    memset(tab, 0, sizeof tab);
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] >= L || b[i] >= L) return NAN;
+        tab[a[i]][b[i]] += 1.0;
+        ra[a[i]] += 1.0;
+        rb[b[i]] += 1.0;
+    }
+    double sij = 0, sa = 0, sb = 0;
+    for (size_t i = 0; i < L; i++) {
+        sa += ra[i] * (ra[i] - 1) / 2;
+        sb += rb[i] * (rb[i] - 1) / 2;
+        for (size_t j = 0; j < L; j++) sij += tab[i][j] * (tab[i][j] - 1) / 2;
+    }
+    double tot = (double)n * ((double)n - 1) / 2;
+    double expct = sa * sb / tot, mx = 0.5 * (sa + sb);
+    if (mx == expct) return 1.0;
+    return (sij - expct) / (mx - expct);
+}
+
+int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
+                 const double *true_eta, const double *true_theta,
+                 double *accuracy, double *ari, double *w1)
+{
+    size_t K = f->K, n = f->n_users;
+    uint32_t *hat = calloc(n ? n : 1, sizeof *hat);
+    if (!hat) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t k = 1; k < K; k++)
+            if (f->post[i * K + k] > f->post[i * K + best]) best = k;
+        hat[i] = (uint32_t)best;
+    }
+    *ari = mix_ari(hat, true_type, n);
+    /* Confusion counts, then the best matching of estimated to true labels. */
+    size_t Km = K > Kt ? K : Kt;
+    double *conf = calloc(Km * Km, sizeof(double));
+    if (!conf) {
+        free(hat);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        if (true_type[i] < Kt) conf[hat[i] * Km + true_type[i]] += 1.0;
+    double best = 0.0;
+    if (Km <= 8) {
+        size_t perm[8];
+        for (size_t j = 0; j < Km; j++) perm[j] = j;
+        for (;;) {
+            double s = 0;
+            for (size_t j = 0; j < Km; j++) s += conf[j * Km + perm[j]];
+            if (s > best) best = s;
+            /* next permutation (lexicographic) */
+            size_t i = Km - 1;
+            while (i > 0 && perm[i - 1] >= perm[i]) i--;
+            if (i == 0) break;
+            size_t j = Km - 1;
+            while (perm[j] <= perm[i - 1]) j--;
+            size_t t = perm[i - 1];
+            perm[i - 1] = perm[j];
+            perm[j] = t;
+            for (size_t a = i, b = Km - 1; a < b; a++, b--) {
+                t = perm[a];
+                perm[a] = perm[b];
+                perm[b] = t;
+            }
+        }
+    } else { /* greedy */
+        unsigned char used_r[64] = {0}, used_c[64] = {0};
+        for (size_t step = 0; step < Km; step++) {
+            double bv = -1;
+            size_t br = 0, bc = 0;
+            for (size_t r = 0; r < Km; r++)
+                for (size_t c = 0; c < Km; c++)
+                    if (!used_r[r] && !used_c[c] && conf[r * Km + c] > bv) {
+                        bv = conf[r * Km + c];
+                        br = r;
+                        bc = c;
+                    }
+            used_r[br] = used_c[bc] = 1;
+            best += bv;
+        }
+    }
+    *accuracy = best / (double)n;
+    free(conf);
+    free(hat);
+    *w1 = NAN;
+    if (true_eta && true_theta)
+        return w1_distance(K, f->eta, f->theta, Kt, true_eta, true_theta, f->d, w1);
+    return PREF_OK;
+}

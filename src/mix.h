@@ -1,0 +1,93 @@
+/* mix.h — latent-class Plackett–Luce (mixed logit with K point masses),
+ * fitted by EM (SPEC §3).
+ *
+ * Model: user i has type k with probability eta_k; all of a user's answers
+ * follow Plackett–Luce with linear utilities u = theta_k . x. The marginal
+ * log-likelihood is sum_i log sum_k eta_k prod_q P(o_q | theta_k).
+ *
+ * EM: the E-step gives responsibilities gamma_ik; the M-step sets eta_k to
+ * the mean responsibility and takes a damped Newton step on each theta_k's
+ * gamma-weighted PL log-likelihood (concave: analytic gradient and Hessian,
+ * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
+ * increases), so the observed log-likelihood never decreases. Random starts
+ * (random hard assignment of users to types, as R's flexmix does), stopping
+ * on relative log-likelihood change, empty-class protection (a class whose
+ * weight falls below min_weight is re-seeded by splitting the heaviest class
+ * and the event is counted), standard errors from the observed information
+ * of the marginal likelihood (or the sandwich with per-user scores), AIC,
+ * BIC and ICL (flexmix's conventions, n = number of users).
+ *
+ * Determinism: users are processed in fixed blocks whose partial sums are
+ * added in block order, so results are bit-identical for any thread count.
+ * Each start s draws from its own generator rngs_seed(seed, s, MIX_STREAM).
+ * logp_ref is ignored (linear utilities have no reference policy).
+ * Not here: file output (cli.c), evaluation against a truth (mix_eval). */
+#ifndef HETPREF_MIX_H
+#define HETPREF_MIX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data.h"
+
+typedef struct mix_params {
+    size_t starts;      /* random starts (default 20) */
+    double tol;         /* stop when (L_new - L_old) <= tol * |L_new| (1e-9) */
+    size_t max_iter;    /* EM iterations per start (default 500) */
+    double ridge;       /* added to -H before Cholesky (default 1e-9) */
+    double min_weight;  /* empty-class threshold on eta_k (default 1e-6) */
+    double best_tol;    /* |L_s - L_best| counted as reaching the best (1e-6) */
+    int sandwich;       /* 1: sandwich standard errors; 0: observed info */
+    int threads;        /* 0: all cores */
+    uint64_t seed;      /* master seed for the starts */
+} mix_params;
+
+/* Defaults as documented above. */
+void mix_params_init(mix_params *p);
+
+/* NULL when p is usable, else a message naming the bad field. */
+const char *mix_params_check(const mix_params *p);
+
+typedef struct mix_fit {
+    size_t K, d, n_users;
+    double *eta;        /* (K) */
+    double *theta;      /* (K, d) */
+    double *post;       /* (n_users, K) posterior type probabilities */
+    double *se_eta;     /* (K) delta-method standard errors */
+    double *se_theta;   /* (K, d) */
+    double loglik, aic, bic, icl, entropy;
+    size_t iterations;  /* of the best start */
+    int converged;      /* of the best start */
+    size_t starts;      /* starts run */
+    size_t best_hits;   /* starts within best_tol of the best log-likelihood */
+    size_t empty_events;/* classes re-seeded, over all starts */
+    int se_ok;          /* 0 when the information was singular (SEs NaN) */
+    double max_decrease;/* largest log-likelihood decrease seen (>= 0) */
+} mix_fit;
+
+/* Fit a K-class model to ds. Returns PREF_OK and *out (free with
+ * mix_fit_free), PREF_EINPUT (K < 1, K > users, bad params), PREF_ENUM
+ * (non-finite log-likelihood), PREF_ENOMEM. p may be NULL (defaults).
+ * Time: O(starts * iterations * answers * r * m * d^2 * K). */
+int mix_fit_run(const data_set *ds, size_t K, const mix_params *p,
+                mix_fit **out);
+void mix_fit_free(mix_fit *f); /* NULL is a no-op */
+
+/* Columns of ds->x that are constant (or all zero) across candidates of
+ * every query carry no information in Plackett–Luce (utilities are shift
+ * invariant within a query). Returns the number of such columns and sets
+ * flags[j] = 1 for each (flags has d entries, may be NULL). */
+size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags);
+
+/* Evaluation against a known truth. true_type (n_users, 0-based), truth
+ * eta/theta (Kt, d; may be NULL: w1 is then NaN). Labels are aligned by the
+ * best permutation (K <= 8; otherwise greedy). Returns PREF_OK or an error
+ * from the W1 linear program. */
+int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
+                 const double *true_eta, const double *true_theta,
+                 double *accuracy, double *ari, double *w1);
+
+/* Adjusted Rand index of two labelings of n items (labels < 64). */
+double mix_ari(const uint32_t *a, const uint32_t *b, size_t n);
+
+#endif

@@ -1,0 +1,78 @@
+#!/bin/sh
+# fit_cli.sh — `hetpref fit` end to end: --types 1 on pairs equals a
+# logistic regression without intercept on the feature differences
+# (reference values from R, below), output is identical for any --threads,
+# a latent-class fit writes every table, and bad input is refused cleanly.
+. "${srcdir:-.}/tests/lib.sh"
+data="$TESTDATA/pairs_glm.csv"
+
+# Reference: R 4.2.2, glm(y ~ 0 + D, family = binomial) with D = x_winner -
+# x_loser for the 120 pairs of tests/data/pairs_glm.csv and y = 1
+# (glm.control(epsilon = 1e-14)); coefficients, sqrt(diag(vcov)), logLik:
+#   0.745842919708 -0.468929890588 0.538028190956
+#   0.192285462953  0.165177802802  0.180292455297
+#   -64.8924145146
+"$HETPREF" fit --data "$data" --model lcl --types 1 --starts 2 -o "$scratch/k1" 2>"$scratch/err"
+check "fit --types 1: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+relcheck() { # relcheck DESC GOT WANT TOL
+    awk -v g="$2" -v w="$3" -v t="$4" 'BEGIN { d = g - w; if (d < 0) d = -d;
+        s = w < 0 ? -w : w; exit !(d <= t * s) }'
+    check "$1 (got $2, want $3)" [ $? -eq 0 ]
+}
+row=$(sed -n 2p "$scratch/k1/estimates.csv")
+IFS=, read -r _t _w b1 b2 b3 _sw s1 s2 s3 <<EOF2
+$row
+EOF2
+relcheck "theta1 = glm coefficient" "$b1" 0.745842919708 1e-6
+relcheck "theta2 = glm coefficient" "$b2" -0.468929890588 1e-6
+relcheck "theta3 = glm coefficient" "$b3" 0.538028190956 1e-6
+relcheck "se1 = glm standard error" "$s1" 0.192285462953 1e-6
+relcheck "se2 = glm standard error" "$s2" 0.165177802802 1e-6
+relcheck "se3 = glm standard error" "$s3" 0.180292455297 1e-6
+ll=$(sed -n 2p "$scratch/k1/fit.csv" | cut -d, -f1)
+relcheck "loglik = glm logLik" "$ll" -64.8924145146 1e-9
+check "config.ini written" grep -qx 'types = 1' "$scratch/k1/config.ini"
+check "posteriors: header + 60 users" [ "$(wc -l < "$scratch/k1/posteriors.csv")" -eq 61 ]
+check "evaluation.csv (type column present)" [ -s "$scratch/k1/evaluation.csv" ]
+
+# A latent-class fit on simulated triples, 1 vs 2 threads: identical bytes.
+"$HETPREF" simulate "$TESTDATA/tiny.ini" --set design.users=300 --set design.answer=top1 \
+    -o "$scratch/sim" >/dev/null
+for t in 1 2; do
+    "$HETPREF" fit --data "$scratch/sim/prefs.csv" --model lcl --types 2 --starts 4 \
+        --seed 7 --threads $t -o "$scratch/f$t"
+    check "fit K=2 threads $t: exit 0" [ $? -eq 0 ]
+done
+for f in estimates.csv posteriors.csv fit.csv evaluation.csv config.ini; do
+    check "$f identical for 1 and 2 threads" cmp -s "$scratch/f1/$f" "$scratch/f2/$f"
+done
+check "estimates header" grep -qx 'type,weight,theta1,theta2,se_weight,se_theta1,se_theta2' "$scratch/f1/estimates.csv"
+check "fit.csv header" grep -q '^loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,empty_classes$' "$scratch/f1/fit.csv"
+check "evaluation uses truth.csv beside the data (w1 finite)" \
+    awk -F, 'NR == 2 { exit !($3 + 0 == $3 && $3 != "NaN") }' "$scratch/f1/evaluation.csv"
+
+# Bad input: exit 2, message, no output.
+expect_bad() { # expect_bad DESC FRAGMENT ARGS...
+    d=$1; frag=$2; shift 2
+    rm -rf "$scratch/bad"
+    "$HETPREF" fit "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
+    rc=$?
+    check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
+    check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
+    check "$d: no output" [ ! -e "$scratch/bad" ]
+}
+expect_bad "types above users" "more types than users" --data "$data" --model lcl --types 61
+expect_bad "types 0" "--types" --data "$data" --model lcl --types 0
+expect_bad "bad model" "--model" --data "$data" --model svm --types 2
+expect_bad "missing data" "missing --data" --model lcl --types 2
+expect_bad "bad data" "x1" --data "$TESTDATA/baddata/nan.csv" --model lcl --types 1
+printf 'type,weight,theta1\n1,1,0.5\n' > "$scratch/badtruth.csv"
+expect_bad "truth of the wrong dimension" "badtruth.csv" --data "$data" --model lcl --types 1 --truth "$scratch/badtruth.csv"
+
+# Constant feature: a warning, finite estimates, NaN standard errors.
+awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $7 = 1.5; print }' "$data" > "$scratch/const.csv"
+"$HETPREF" fit --data "$scratch/const.csv" --model lcl --types 1 --starts 1 -o "$scratch/const" 2>"$scratch/err"
+check "constant feature: exit 0" [ $? -eq 0 ]
+check "constant feature: warning names x3" grep -q "column 'x3' is constant" "$scratch/err"
+check "constant feature: theta3 = 0" awk -F, 'NR == 2 { exit !($5 == 0) }' "$scratch/const/estimates.csv"
+finish
