@@ -276,28 +276,43 @@ static plot_script *start_plot(const char *name, int w, int h,
 static const char *const kinds[3] = {"pair", "top1", "full"};
 static const char *const kind_titles[3] = {"pairs", "top-1 of 3", "full ranking of 3"};
 
+/* Datablocks $<kind>_<metric> of (x, mean, ci_low, ci_high) rows for one
+ * answer kind and metric of a summary.csv whose first two keys are the kind
+ * and the x variable. The lower bound is clipped for log axes. */
+static int filter_series(plot_script *s, const char *kind, const char *metric,
+                         int clip)
+{
+    char name[64], cond[160];
+    snprintf(name, sizeof name, "%s_%s", kind, metric);
+    snprintf(cond, sizeof cond, "strcol(2) eq '%s' && strcol(4) eq '%s'", kind,
+             metric);
+    return plot_filter(s, name, "f",
+                       clip ? "3:6:($8 > 0 ? $8 : $6 / 10):9" : "3:6:8:9", cond);
+}
+
 int recovery_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
     plot_script *s = start_plot("recovery", 900, 600, res_dir, plot_dir, &st);
     if (!s) return st;
     /* summary.csv: cell,design.answer,design.users,metric,n,mean,sd,lo,hi */
-    st = plot_printf(s,
-        "set logscale xy\n"
-        "set title 'Recovery of the polarised mixture: W1 error vs users "
-        "(mean, 95%% CI)'\n"
-        "set xlabel 'users N (one answer each)'\n"
-        "set ylabel '1-Wasserstein error of the estimated mixing distribution'\n"
-        "set key outside right top\n");
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s,
+            "set datafile separator ','\n"
             "stats f using (strcol(2) eq '%s' && strcol(4) eq 'w1_loglog_slope' ? "
             "$6 : NaN) nooutput\nslope_%s = STATS_max\n", kinds[k], kinds[k]);
-    if (!st) st = plot_printf(s, "plot ");
+    for (int k = 0; !st && k < 3; k++) st = filter_series(s, kinds[k], "w1", 1);
+    if (!st)
+        st = plot_printf(s,
+            "set logscale xy\nset xrange [350:23000]\n"
+            "set title 'Recovery of the polarised mixture: W1 error vs users "
+            "(mean, 95%% CI over replicates)'\n"
+            "set xlabel 'users N (one answer each)'\n"
+            "set ylabel '1-Wasserstein error of the estimated mixing distribution'\n"
+            "set key top right\nplot ");
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s,
-            "%sf using (strcol(2) eq '%s' && strcol(4) eq 'w1' ? $3 : NaN):6:"
-            "($8 > 0 ? $8 : $6 / 10):9 with yerrorlines lt %d title "
+            "%s$%s_w1 using 1:2:3:4 with yerrorlines lt %d title "
             "sprintf('%s: slope %%.2f', slope_%s)",
             k ? ", " : "", kinds[k], k + 1, kind_titles[k], kinds[k]);
     if (!st) st = plot_printf(s, ", 0.5 * (x / 500.0)**(-0.5) with lines lt 8 dt 2 "
@@ -320,17 +335,17 @@ int budget_plot(const char *res_dir, const char *plot_dir)
     plot_script *s = start_plot("budget", 900, 600, res_dir, plot_dir, &st);
     if (!s) return st;
     /* summary.csv: cell,design.answer,design.T,metric,n,mean,sd,lo,hi */
-    st = plot_printf(s,
-        "set logscale xy\nset xtics (1, 2, 4, 8, 16, 32)\n"
-        "set title 'The price of pairs: W1 error at a fixed budget of answers "
-        "(mean, 95%% CI)'\n"
-        "set xlabel 'answers per user T (users N = budget / T)'\n"
-        "set ylabel '1-Wasserstein error'\nset key outside right top\nplot ");
-    for (int k = 0; !st && k < 3; k++)
+    for (int k = 0; !st && k < 3; k++) st = filter_series(s, kinds[k], "w1", 1);
+    if (!st)
         st = plot_printf(s,
-            "%sf using (strcol(2) eq '%s' && strcol(4) eq 'w1' ? $3 : NaN):6:"
-            "($8 > 0 ? $8 : $6 / 10):9 with yerrorlines lt %d title '%s'",
-            k ? ", " : "", kinds[k], k + 1, kind_titles[k]);
+            "set logscale xy\nset xrange [0.8:20]\nset xtics (1, 2, 4, 8, 16)\n"
+            "set title 'The price of pairs: W1 error at a fixed budget of answers "
+            "(mean, 95%% CI)'\n"
+            "set xlabel 'answers per user T (users N = budget / T)'\n"
+            "set ylabel '1-Wasserstein error'\nset key top right\nplot ");
+    for (int k = 0; !st && k < 3; k++)
+        st = plot_printf(s, "%s$%s_w1 using 1:2:3:4 with yerrorlines lt %d title '%s'",
+                         k ? ", " : "", kinds[k], k + 1, kind_titles[k]);
     if (!st) st = plot_printf(s, "\n");
     if (!st) st = plot_render(s, plot_dir, NULL);
     plot_script_free(s);
@@ -350,29 +365,30 @@ int selectk_plot(const char *res_dir, const char *plot_dir)
     plot_script *s = start_plot("select_k", 1100, 480, res_dir, plot_dir, &st);
     if (!s) return st;
     /* summary.csv: cell,design.answer,fit.types,metric,n,mean,sd,lo,hi */
-    st = plot_printf(s,
-        "set multiplot layout 1,2 title 'Choosing K (truth: 2 types); lower is "
-        "better; differences from K = 1 (mean, 95%% CI)'\n"
-        "set xlabel 'fitted types K'\nset xtics 1\nset key top right\n");
     const char *crit[2] = {"bic", "icl"}, *ctitle[2] = {"BIC", "ICL"};
+    for (int c2 = 0; !st && c2 < 2; c2++)
+        for (int k = 0; !st && k < 2; k++) {
+            st = plot_printf(s,
+                "set datafile separator ','\n"
+                "stats f using (strcol(2) eq '%s' && strcol(4) eq '%s' && $3 == 1 ? "
+                "$6 : NaN) nooutput\nbase_%s_%s = STATS_max\n",
+                kinds[k], crit[c2], kinds[k], crit[c2]);
+            if (!st) st = filter_series(s, kinds[k], crit[c2], 0);
+        }
+    if (!st)
+        st = plot_printf(s,
+            "set multiplot layout 1,2 title 'Choosing K (truth: 2 types, one "
+            "answer per user); lower is better (mean, 95%% CI)'\n"
+            "set xlabel 'fitted types K'\nset xtics 1\nset key top left\n");
     for (int c2 = 0; !st && c2 < 2; c2++) {
-        st = plot_printf(s, "set title '%s'\nset ylabel '%s(K) - %s(1)'\n",
+        st = plot_printf(s, "set title '%s'\nset ylabel '%s(K) - %s(1)'\nplot ",
                          ctitle[c2], ctitle[c2], ctitle[c2]);
         for (int k = 0; !st && k < 2; k++)
             st = plot_printf(s,
-                "stats f using (strcol(2) eq '%s' && strcol(4) eq '%s' && $3 == 1 ? "
-                "$6 : NaN) nooutput\nbase_%s = STATS_max\n",
-                kinds[k == 0 ? 0 : 1], crit[c2], kinds[k == 0 ? 0 : 1]);
-        if (!st) st = plot_printf(s, "plot ");
-        for (int k = 0; !st && k < 2; k++) {
-            const char *kd = kinds[k == 0 ? 0 : 1];
-            st = plot_printf(s,
-                "%sf using (strcol(2) eq '%s' && strcol(4) eq '%s' ? $3 : NaN):"
-                "($6 - base_%s):($8 - base_%s):($9 - base_%s) with yerrorlines "
-                "lt %d title '%s'",
-                k ? ", " : "", kd, crit[c2], kd, kd, kd, k + 1,
-                kind_titles[k == 0 ? 0 : 1]);
-        }
+                "%s$%s_%s using 1:($2 - base_%s_%s):($3 - base_%s_%s):"
+                "($4 - base_%s_%s) with yerrorlines lt %d title '%s'",
+                k ? ", " : "", kinds[k], crit[c2], kinds[k], crit[c2], kinds[k],
+                crit[c2], kinds[k], crit[c2], k + 1, kind_titles[k]);
         if (!st) st = plot_printf(s, ", 0 with lines lt 8 dt 2 notitle\n");
     }
     if (!st) st = plot_printf(s, "unset multiplot\n");

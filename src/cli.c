@@ -12,6 +12,7 @@
 #include "err.h"
 #include "fitout.h"
 #include "fsutil.h"
+#include "identify.h"
 #include "mix.h"
 #include "reproduce.h"
 #include "rngs.h"
@@ -39,7 +40,8 @@ static const char usage_main[] =
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID]\n"
     "  fit       --data CSV --model lcl --types K [--starts S] [--seed S] [-o DIR] ...\n"
     "  describe  --data CSV\n"
-    "  identify, mmra: planned (see README.md)\n"
+    "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
+    "  mmra: planned (see README.md)\n"
     "\n"
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
@@ -514,6 +516,35 @@ static int cmd_fit(int argc, char **argv)
     return st ? fail(st) : 0;
 }
 
+/* ---- identify ------------------------------------------------------------ */
+
+static int cmd_identify(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        printf("usage: hetpref identify CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n\n"
+               "Writes DIR/equivalence.csv ([population] vs [compare]: the largest and mean\n"
+               "absolute difference of answer probabilities for pair, top1_of_3, full_3 and\n"
+               "pairs_T2 over identify.designs random query designs), DIR/fisher.csv (the\n"
+               "eigenvalues of the expected per-user Fisher information of [population],\n"
+               "exact over outcomes, averaged over identify.fisher_designs designs, for pair,\n"
+               "top1_of_3, full_3 and each T in identify.T; mc_se = batch-means Monte Carlo\n"
+               "standard error) and DIR/config.ini. DIR defaults to results/<config name>.\n");
+        return 0;
+    }
+    common_opts o;
+    int rc = parse_common("identify", argc, argv, &o, 0);
+    if (rc >= 0) return rc;
+    char outbuf[4096];
+    if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
+    const char *out = o.out ? o.out : outbuf;
+    cfg *c = malloc(sizeof *c);
+    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    int st = load_cfg(&o, c);
+    if (!st) st = identify_run(c, out);
+    free(c);
+    return st ? fail(st) : 0;
+}
+
 /* ---- describe ----------------------------------------------------------- */
 
 static int cmd_describe(int argc, char **argv)
@@ -584,13 +615,13 @@ int cli_main(int argc, char **argv)
     if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc, argv);
     if (strcmp(cmd, "describe") == 0) return cmd_describe(argc, argv);
     if (strcmp(cmd, "fit") == 0) return cmd_fit(argc, argv);
+    if (strcmp(cmd, "identify") == 0) return cmd_identify(argc, argv);
     if (strcmp(cmd, "config") == 0) {
         printf("Configuration keys (INI sections; every key optional):\n");
         cfg_help(stdout);
         return 0;
     }
-    if (strcmp(cmd, "identify") == 0 ||
-        strcmp(cmd, "mmra") == 0) {
+    if (strcmp(cmd, "mmra") == 0) {
         fprintf(stderr, "hetpref: %s: not available in this version yet\n", cmd);
         return 1;
     }

@@ -216,8 +216,9 @@ void lp_solution_free(lp_solution *sol);
  *
  * Returns PREF_OK when GLPK's glp_simplex returned 0 and the solution status
  * is optimal; then sol->status == LP_OPTIMAL and every field is set.
- * Otherwise sol->status says why, the arrays and obj are NaN (iterations is
- * kept when known), and the return value is
+ * Otherwise sol->status says why (when sol is not NULL), the arrays and
+ * obj are NaN (left untouched if lp is NULL or the sizes do not match;
+ * iterations is kept when known), and the return value is
  *   PREF_EINPUT  lp, sol or p invalid (NULL, size mismatch, bad field);
  *   PREF_ELP     infeasible ("LP infeasible"), unbounded ("LP unbounded"),
  *                iteration/time limit, solver failure, or a GLPK internal

@@ -61,6 +61,7 @@
 
 #include "plot.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -568,4 +569,19 @@ int plot_render(const plot_script *s, const char *dir, int *rendered)
                    gp, exe, WEXITSTATUS(status));
     PREF_ERROR(PREF_EIO, "%s: gnuplot (%s) killed by signal %d", gp, exe,
                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int plot_filter(plot_script *s, const char *name, const char *src,
+                const char *cols, const char *cond)
+{
+    for (const char *c = name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '_'))
+            PREF_ERROR(PREF_EINPUT, "plot_filter: bad datablock name '%s'", name);
+    return plot_printf(s,
+                       "set datafile separator ','\n"
+                       "set table $%s\n"
+                       "plot %s using %s with table if (%s)\n"
+                       "unset table\n"
+                       "set datafile separator whitespace\n",
+                       name, src, cols, cond);
 }

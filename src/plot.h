@@ -40,6 +40,16 @@ int plot_quoted(plot_script *s, const char *text);
  * PREF_ENOMEM. */
 int plot_path(plot_script *s, const char *dir, const char *file);
 
+/* Append commands copying the rows of the CSV file held in the gnuplot
+ * variable src that satisfy cond (a gnuplot expression, e.g.
+ * "strcol(2) eq 'pair'"), columns `cols` (a using-spec such as "3:6:8:9"),
+ * into the datablock $name; afterwards the data separator is whitespace, as
+ * datablocks need. Filtering into a datablock (rather than mapping rows to
+ * NaN) keeps the points of one series joined by lines. name: [A-Za-z0-9_];
+ * src, cols, cond: the caller's own constant text. */
+int plot_filter(plot_script *s, const char *name, const char *src,
+                const char *cols, const char *cond);
+
 /* Write dir/NAME.gp atomically and run gnuplot on it in dir, producing
  * NAME.png and NAME.svg. *rendered (may be NULL) is 1 when gnuplot ran and
  * exited 0. Returns PREF_OK (also when gnuplot is missing: warning printed),

@@ -9,12 +9,18 @@
 #include "fsutil.h"
 
 #include "../sims/calibration.h"
+#include "../sims/equivalence.h"
+#include "../sims/fisher.h"
 #include "../sims/lcl.h"
 
 static const repro_exp table[] = {
     {"calibration",
      "simulated answer frequencies vs exact Plackett-Luce probabilities",
      calib_experiment, calib_plot},
+    {"equivalence", "polarised vs indifferent: identical pair probabilities, "
+     "different ternary ones", equiv_experiment, equiv_plot},
+    {"fisher", "smallest Fisher eigenvalue vs asymmetry and vs T, pairs vs "
+     "triples", fisher_experiment, fisher_plot},
     {"recovery", "W1 error of the estimated mixture vs N: pairs / top-1 of 3 / "
      "full 3, log-log slopes", recovery_experiment, recovery_plot},
     {"budget", "W1 error vs answers per user at a fixed budget N*T",

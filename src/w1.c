@@ -167,12 +167,16 @@ static int w1_run(const char *fn, int allow_closed_form, size_t na,
             const double *ws = na == 1 ? w + na : w;
             size_t n = na == 1 ? nb : na;
             double s = 0.0;
-            for (size_t j = 0; j < n; j++)
-                s += ws[j] * w1_dist(x0, &xs[j * d], d);
-            if (!isfinite(s))
-                rc = pref_set_error(PREF_EINPUT, "%s: distances overflow", fn);
-            else
-                *out = s;
+            for (size_t j = 0; j < n && rc == PREF_OK; j++) {
+                double dist = w1_dist(x0, &xs[j * d], d);
+                if (!isfinite(dist))
+                    rc = pref_set_error(PREF_EINPUT, "%s: distance between "
+                                        "the single atom and point %zu of %s "
+                                        "overflows", fn, j,
+                                        na == 1 ? "b" : "a");
+                s += ws[j] * dist;
+            }
+            if (rc == PREF_OK) *out = s;
         } else {
             rc = w1_lp(na, w, xa, nb, w + na, xb, d, fn, out);
         }
