@@ -130,7 +130,8 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
         uint32_t prompt, *items = perm + m, *work = perm + 2 * m;
         sim_draw_query(g, rng, x, &prompt, items, work);
         for (size_t k = 0; k < pop->K; k++)
-            pl_utilities(x, m, d, pop->theta + k * d, ut + k * m);
+            for (size_t j = 0; j < m; j++)
+                ut[k * m + j] = sim_reward(pop, k, x + j * d);
         /* Exact probability of each outcome under the mixture. */
         for (size_t o = 0; o < n_out; o++) {
             tuple_decode(o, m, r, perm, used);
@@ -148,8 +149,8 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
         }
         /* Simulate through the simulator's own path. */
         for (size_t a = 0; a < n_ans; a++) {
-            sim_draw_user(pop, rng, theta);
-            pl_utilities(x, m, d, theta, u);
+            uint32_t k = sim_draw_user(pop, rng, theta);
+            for (size_t j = 0; j < m; j++) u[j] = sim_reward(pop, k, x + j * d);
             pl_sample(rng, u, m, r, perm, u + m);
             count[tuple_index(perm, m, r, used)]++;
         }

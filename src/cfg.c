@@ -415,6 +415,27 @@ int cfg_check(const cfg *c)
 {
     long d = c->design_d, K = c->population_types;
     long m = cfg_m(c);
+    int nonlinear = strcmp(c->population_kind, "traits") == 0 ||
+                    strcmp(c->population_kind, "teacher") == 0;
+    if (nonlinear) {
+        if (c->population_eta.n != (size_t)K)
+            CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,
+                        "has %zu numbers; types = %ld", c->population_eta.n, K);
+        double s = 0.0;
+        for (size_t k = 0; k < c->population_eta.n; k++)
+            s += c->population_eta.v[k];
+        if (fabs(s - 1.0) > 1e-9)
+            CHECK_FAIL(CFG_KEY_population_eta, "sums to %.17g, not 1", s);
+        if (strcmp(c->population_kind, "traits") == 0 && K > d)
+            CHECK_FAIL(CFG_KEY_population_types,
+                       "traits: %ld types need d >= %ld (design.d = %ld)", K, K, d);
+    }
+    if (c->design_test_prompts > 0 && c->design_prompts == 0)
+        CHECK_FAIL(CFG_KEY_design_test_prompts, "needs design.prompts > 0");
+    if (c->design_ref_quality.n != 1 && c->design_ref_quality.n != (size_t)d)
+        CHECK_FAIL(CFG_KEY_design_ref_quality,
+                   "has %zu numbers; design.d = %ld needs %ld (or 1)",
+                   c->design_ref_quality.n, d, d);
     if (strcmp(c->population_kind, "latent_class") == 0) {
         if (c->population_eta.n != (size_t)K)
             CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,

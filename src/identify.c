@@ -676,10 +676,12 @@ static int cfg_fail(const cfg *c, int key, const char *fmt, ...)
 
 int identify_check(const cfg *c, size_t m, size_t r, size_t T, int blame_key)
 {
-    if (strcmp(c->population_kind, "gaussian") == 0)
+    const char *k = c->population_kind;
+    if (strcmp(k, "gaussian") == 0 || strcmp(k, "traits") == 0 ||
+        strcmp(k, "teacher") == 0)
         return cfg_fail(c, CFG_KEY_population_kind, "identifiability needs a "
-                        "finite population (latent_class, polarised, "
-                        "indifferent), not gaussian");
+                        "finite population with linear utilities (latent_class, "
+                        "polarised, indifferent), not %s", k);
     if (c->design_prompts > 0 && (size_t)c->design_pool < m)
         return cfg_fail(c, CFG_KEY_design_pool, "pool = %ld is smaller than "
                         "the %zu candidates of a query", c->design_pool, m);

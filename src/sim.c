@@ -26,6 +26,7 @@ void sim_population_free(sim_population *p)
     free(p->theta);
     free(p->mean);
     free(p->chol);
+    free(p->teacher);
     free(p);
 }
 
@@ -37,6 +38,83 @@ static double vec_at(const cfg_list *l, size_t j)
 static int finite_population(size_t d, const char *kind, size_t types,
                              const cfg_list *eta, const cfg_list *theta,
                              const cfg_list *b, sim_population **out);
+
+static double draw_feature(const sim_design *g, const gsl_rng *rng);
+
+/* Nonlinear rewards. traits: r_k(x) = s tanh(2 x_k). teacher: a random
+ * one-hidden-layer tanh network per type, r_k(x) = s * v.tanh(W x + b) / sd,
+ * with sd its standard deviation under the feature law (estimated on 4000
+ * draws), so every type's reward has standard deviation ~ s. The teachers
+ * are part of the truth: drawn from run.seed, identical for every task. */
+static int make_rewards(sim_population *p, const cfg *c)
+{
+    size_t d = p->d, K = p->K, H = (size_t)c->population_teacher_hidden;
+    p->reward_scale = c->population_reward_scale;
+    if (strcmp(c->population_kind, "traits") == 0) {
+        p->reward = SIM_TRAITS;
+        return PREF_OK;
+    }
+    p->reward = SIM_TEACHER;
+    p->th = H;
+    size_t stride = H * d + 2 * H + 1;
+    p->teacher = malloc(K * stride * sizeof(double));
+    gsl_rng *r = rngs_alloc(rngs_seed((uint64_t)c->run_seed, 0x7eac4e2ULL, 0));
+    double *x = malloc(d * sizeof(double));
+    if (!p->teacher || !r || !x) {
+        gsl_rng_free(r);
+        free(x);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    sim_design fl = {.uniform = strcmp(c->design_features, "uniform") == 0,
+                     .scale = c->design_feature_scale};
+    for (size_t k = 0; k < K; k++) {
+        double *t = p->teacher + k * stride;
+        double *W = t, *b = W + H * d, *v = b + H;
+        for (size_t j = 0; j < H * d; j++)
+            W[j] = gsl_ran_gaussian(r, 2.0 / sqrt((double)d) / fl.scale);
+        for (size_t j = 0; j < H; j++) b[j] = gsl_ran_gaussian(r, 0.5);
+        for (size_t j = 0; j < H; j++) v[j] = gsl_ran_gaussian(r, 1.0);
+        t[stride - 1] = 1.0;
+        double s1 = 0, s2 = 0;
+        for (int n = 0; n < 4000; n++) {
+            for (size_t j = 0; j < d; j++) x[j] = draw_feature(&fl, r);
+            double y = sim_reward(p, k, x) / p->reward_scale;
+            s1 += y;
+            s2 += y * y;
+        }
+        double var = s2 / 4000.0 - (s1 / 4000.0) * (s1 / 4000.0);
+        t[stride - 1] = var > 0 ? 1.0 / sqrt(var) : 1.0;
+    }
+    gsl_rng_free(r);
+    free(x);
+    return PREF_OK;
+}
+
+double sim_reward(const sim_population *p, size_t k, const double *x)
+{
+    size_t d = p->d;
+    switch (p->reward) {
+    case SIM_TRAITS:
+        return p->reward_scale * tanh(2.0 * x[k % d]);
+    case SIM_TEACHER: {
+        size_t H = p->th, stride = H * d + 2 * H + 1;
+        const double *t = p->teacher + k * stride;
+        const double *W = t, *b = W + H * d, *v = b + H;
+        double y = 0.0;
+        for (size_t h = 0; h < H; h++) {
+            double z = b[h];
+            for (size_t j = 0; j < d; j++) z += W[j * H + h] * x[j];
+            y += v[h] * tanh(z);
+        }
+        return p->reward_scale * t[stride - 1] * y;
+    }
+    default: {
+        double y = 0.0;
+        for (size_t j = 0; j < d; j++) y += p->theta[k * d + j] * x[j];
+        return y;
+    }
+    }
+}
 
 int sim_population_from_cfg(const cfg *c, sim_population **out)
 {
@@ -80,9 +158,19 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
         return PREF_OK;
     }
     free(p);
-    return finite_population(d, kind, (size_t)c->population_types,
-                             &c->population_eta, &c->population_theta,
-                             &c->population_b, out);
+    int nonlinear = strcmp(kind, "traits") == 0 || strcmp(kind, "teacher") == 0;
+    PREF_TRY(finite_population(d, nonlinear ? "latent_class_eta" : kind,
+                               (size_t)c->population_types, &c->population_eta,
+                               &c->population_theta, &c->population_b, out));
+    if (nonlinear) {
+        int st = make_rewards(*out, c);
+        if (st) {
+            sim_population_free(*out);
+            *out = NULL;
+            return st;
+        }
+    }
+    return PREF_OK;
 }
 
 int sim_population_compare_from_cfg(const cfg *c, sim_population **out)
@@ -101,7 +189,8 @@ static int finite_population(size_t d, const char *kind, size_t types,
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->d = d;
     size_t K = 1;
-    if (strcmp(kind, "latent_class") == 0) K = types;
+    if (strcmp(kind, "latent_class") == 0 || strcmp(kind, "latent_class_eta") == 0)
+        K = types;
     else if (strcmp(kind, "polarised") == 0) K = 2;
     p->K = K;
     p->eta = malloc(K * sizeof(double));
@@ -113,6 +202,8 @@ static int finite_population(size_t d, const char *kind, size_t types,
     if (strcmp(kind, "latent_class") == 0) {
         memcpy(p->eta, eta->v, K * sizeof(double));
         memcpy(p->theta, theta->v, K * d * sizeof(double));
+    } else if (strcmp(kind, "latent_class_eta") == 0) {
+        memcpy(p->eta, eta->v, K * sizeof(double)); /* rewards set later */
     } else if (strcmp(kind, "polarised") == 0) {
         p->eta[0] = p->eta[1] = 0.5;
         for (size_t j = 0; j < d; j++) {
@@ -130,7 +221,15 @@ void sim_design_free(sim_design *g)
 {
     if (!g) return;
     free(g->pool_x);
+    free(g->ref_w);
+    free(g->pool_logp);
     free(g);
+}
+
+void sim_design_use_prompts(sim_design *g, int test)
+{
+    g->prompt_lo = test ? g->prompts : 0;
+    g->prompt_hi = test ? g->prompts + g->test_prompts : g->prompts;
 }
 
 static double draw_feature(const sim_design *g, const gsl_rng *rng)
@@ -153,15 +252,43 @@ int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out)
     g->uniform = strcmp(c->design_features, "uniform") == 0;
     g->scale = c->design_feature_scale;
     g->prompts = (size_t)c->design_prompts;
+    g->test_prompts = g->prompts ? (size_t)c->design_test_prompts : 0;
     g->pool = g->prompts ? (size_t)c->design_pool : 0;
+    sim_design_use_prompts(g, 0);
+    size_t np = g->prompts + g->test_prompts;
+    const cfg_list *q = &c->design_ref_quality;
+    int ref = 0;
+    for (size_t j = 0; j < q->n; j++) ref |= q->v[j] != 0.0;
+    if (ref) {
+        g->ref_w = malloc(g->d * sizeof(double));
+        if (!g->ref_w) {
+            sim_design_free(g);
+            PREF_ERROR(PREF_ENOMEM, "out of memory");
+        }
+        for (size_t j = 0; j < g->d; j++) g->ref_w[j] = vec_at(q, j);
+    }
     if (g->prompts) {
-        size_t n = g->prompts * g->pool * g->d;
+        size_t n = np * g->pool * g->d;
         g->pool_x = malloc(n * sizeof(double));
-        if (!g->pool_x) {
+        g->pool_logp = malloc(np * g->pool * sizeof(double));
+        if (!g->pool_x || !g->pool_logp) {
             sim_design_free(g);
             PREF_ERROR(PREF_ENOMEM, "out of memory for %zu pool features", n);
         }
         for (size_t i = 0; i < n; i++) g->pool_x[i] = draw_feature(g, rng);
+        /* log pi_ref within each pool: log softmax of w . x (uniform if no w) */
+        for (size_t pr = 0; pr < np; pr++) {
+            double *lp = g->pool_logp + pr * g->pool, lse = -INFINITY;
+            for (size_t y = 0; y < g->pool; y++) {
+                double v = 0.0;
+                if (g->ref_w)
+                    for (size_t j = 0; j < g->d; j++)
+                        v += g->ref_w[j] * g->pool_x[(pr * g->pool + y) * g->d + j];
+                lp[y] = v;
+                lse = pl_logaddexp(lse, v);
+            }
+            for (size_t y = 0; y < g->pool; y++) lp[y] -= lse;
+        }
     }
     *out = g;
     return PREF_OK;
@@ -202,7 +329,7 @@ void sim_draw_query(const sim_design *g, const gsl_rng *rng, double *x,
         for (size_t j = 0; j < m; j++) items[j] = (uint32_t)j;
         return;
     }
-    size_t pr = gsl_rng_uniform_int(rng, g->prompts);
+    size_t pr = g->prompt_lo + gsl_rng_uniform_int(rng, g->prompt_hi - g->prompt_lo);
     /* m distinct pool members by a partial Fisher–Yates shuffle. */
     for (size_t j = 0; j < g->pool; j++) work[j] = (uint32_t)j;
     for (size_t j = 0; j < m; j++) {
@@ -225,6 +352,7 @@ int sim_simulate(const sim_population *p, const sim_design *g,
     unsigned flags = 0;
     if (p->K > 0) flags |= DATA_HAS_TYPE;
     if (g->prompts) flags |= DATA_HAS_PROMPT;
+    if (g->ref_w) flags |= DATA_HAS_LOGP;
     data_set *ds = data_alloc(N, N * T, N * T * m, d, flags);
     if (!ds) PREF_ERROR(PREF_ENOMEM, "out of memory for %zu users", N);
     size_t nblocks = (N + SIM_BLOCK - 1) / SIM_BLOCK;
@@ -235,10 +363,11 @@ int sim_simulate(const sim_population *p, const sim_design *g,
         gsl_rng *rng = rngs_alloc(1);
         double *theta = malloc(d * sizeof(double));
         double *x = malloc(m * d * sizeof(double));
-        double *u = malloc(2 * m * sizeof(double));
+        double *u = malloc(3 * m * sizeof(double));
+        unsigned char *used = malloc(m);
         uint32_t *perm = malloc((m + m + (g->pool > m ? g->pool : m)) *
                                 sizeof(uint32_t));
-        if (!rng || !theta || !x || !u || !perm) {
+        if (!rng || !theta || !x || !u || !perm || !used) {
 #pragma omp atomic write
             fail = 1;
         }
@@ -257,25 +386,51 @@ int sim_simulate(const sim_population *p, const sim_design *g,
                     size_t q = i * T + t, c0 = q * m;
                     uint32_t prompt;
                     sim_draw_query(g, rng, x, &prompt, items, work);
-                    pl_utilities(x, m, d, theta, u);
+                    if (p->reward != SIM_LINEAR && k != DATA_NONE)
+                        for (size_t j = 0; j < m; j++)
+                            u[j] = sim_reward(p, k, x + j * d);
+                    else
+                        pl_utilities(x, m, d, theta, u);
                     pl_sample(rng, u, m, r, perm, u + m);
+                    /* reference log-probabilities of the drawn candidates:
+                     * pool-normalised with pools, query-normalised without */
+                    double *lq = u + m; /* reuse after pl_sample */
+                    if (ds->logp_ref) {
+                        double lse = -INFINITY;
+                        for (size_t j = 0; j < m; j++) {
+                            if (g->prompts) {
+                                lq[j] = g->pool_logp[prompt * g->pool + items[j]];
+                            } else {
+                                double v = 0.0;
+                                for (size_t a = 0; a < d; a++)
+                                    v += g->ref_w[a] * x[j * d + a];
+                                lq[j] = v;
+                                lse = pl_logaddexp(lse, v);
+                            }
+                        }
+                        if (!g->prompts)
+                            for (size_t j = 0; j < m; j++) lq[j] -= lse;
+                    }
                     ds->q_cand[q + 1] = c0 + m;
                     ds->q_r[q] = (uint32_t)r;
                     ds->q_name[q] = (uint32_t)t;
                     if (ds->q_prompt) ds->q_prompt[q] = prompt;
                     /* Canonical order: the r chosen in rank order, then the
                      * others in drawn order. u[m..] marks chosen slots. */
-                    for (size_t j = 0; j < m; j++) u[m + j] = 0.0;
+                    unsigned char *chosen = used;
+                    memset(chosen, 0, m);
                     size_t c = c0;
                     for (size_t s = 0; s < r; s++) {
                         size_t j = perm[s];
-                        u[m + j] = 1.0;
+                        chosen[j] = 1;
                         memcpy(ds->x + c * d, x + j * d, d * sizeof(double));
+                        if (ds->logp_ref) ds->logp_ref[c] = lq[j];
                         ds->c_item[c++] = items[j];
                     }
                     for (size_t j = 0; j < m; j++) {
-                        if (u[m + j] != 0.0) continue;
+                        if (chosen[j]) continue;
                         memcpy(ds->x + c * d, x + j * d, d * sizeof(double));
+                        if (ds->logp_ref) ds->logp_ref[c] = lq[j];
                         ds->c_item[c++] = items[j];
                     }
                 }
@@ -285,6 +440,7 @@ int sim_simulate(const sim_population *p, const sim_design *g,
         free(theta);
         free(x);
         free(u);
+        free(used);
         free(perm);
     }
     if (fail) {

@@ -24,21 +24,30 @@
 #include "cfg.h"
 #include "data.h"
 
+enum { SIM_LINEAR = 0, SIM_TRAITS = 1, SIM_TEACHER = 2 };
+
 typedef struct sim_population {
     size_t d;
     size_t K;        /* point masses (finite), 0 for gaussian */
     double *eta;     /* (K) */
-    double *theta;   /* (K, d) */
+    double *theta;   /* (K, d) linear utilities (zeros for nonlinear kinds) */
     double *mean;    /* (d) gaussian only, else NULL */
     double *chol;    /* (d, d) lower Cholesky factor of cov, gaussian only */
+    int reward;      /* SIM_LINEAR, SIM_TRAITS or SIM_TEACHER */
+    double reward_scale;
+    size_t th;       /* teacher hidden units */
+    double *teacher; /* (K, th*d + 2*th + 1): W (d, th), b (th), v (th), scale */
 } sim_population;
 
 typedef struct sim_design {
     size_t d, m, r, T, users;
     int uniform;     /* 1: uniform(-s, s) features; 0: N(0, s^2) */
     double scale;
-    size_t prompts, pool;
-    double *pool_x;  /* (prompts * pool, d) candidate features, or NULL */
+    size_t prompts, pool, test_prompts;
+    size_t prompt_lo, prompt_hi; /* prompts queries draw from: [lo, hi) */
+    double *pool_x;  /* ((prompts + test_prompts) * pool, d), or NULL */
+    double *ref_w;   /* (d) reference quality weights, NULL: uniform */
+    double *pool_logp; /* ((prompts + test_prompts) * pool) log pi_ref, or NULL */
 } sim_design;
 
 /* Build from a checked configuration. Returns PREF_OK, PREF_EINPUT (e.g. a
@@ -54,6 +63,15 @@ int sim_population_compare_from_cfg(const cfg *c, sim_population **out);
  * with rng. Free with sim_design_free (NULL is a no-op). */
 int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out);
 void sim_design_free(sim_design *g);
+
+/* Reward of type k for a candidate with features x (d): theta_k . x for
+ * linear kinds; reward_scale * tanh(2 x_k) for traits; the type's teacher
+ * network for teacher. */
+double sim_reward(const sim_population *p, size_t k, const double *x);
+
+/* Restrict queries to the training prompts (test = 0, the default) or to the
+ * held-out test prompts (test = 1; needs design.test_prompts > 0). */
+void sim_design_use_prompts(sim_design *g, int test);
 
 /* Draw a user's utility vector into theta (d). Returns the type index
  * (0..K-1), or DATA_NONE for a gaussian population. */

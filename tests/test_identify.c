@@ -102,6 +102,7 @@ static void test_equivalence(void)
     g.prompts = 5;
     g.pool = 4;
     g.pool_x = pool_x;
+    sim_design_use_prompts(&g, 0);
     double mx, mean;
     gsl_test_int(identify_equivalence(&A, &B, &g, 1, 500, rng, &mx, &mean),
                  PREF_OK, "equivalence with pools");

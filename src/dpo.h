@@ -1,0 +1,78 @@
+/* dpo.h — the weighted Plackett–Luce DPO loss and its minibatch trainer.
+ *
+ * For one policy f (nn.h) and a set of queries with weights w_q (the E-step
+ * responsibilities gamma_ik of the query's user, or 1), the loss is
+ *
+ *   L = - sum_q w_q log P_PL(o_q | u),   u_c = beta (f(x_c) - logp_ref_c)
+ *
+ * (SPEC §4): pairs, top-1 and full rankings are one code path because the
+ * answer is "the first r of m" in the canonical candidate order (data.h).
+ * The trainer runs epochs of Adam over shuffled minibatches of `batch`
+ * queries: it gathers the batch's candidates into a contiguous (n, d) block,
+ * calls nn_forward / dpo loss / nn_backward / adam_step, and never allocates
+ * after dpo_trainer_alloc. The loss reported for an epoch is the mean of
+ * L / sum(w) over its minibatches. A non-finite loss or parameter stops
+ * training with PREF_ENUM naming the epoch and step.
+ * Not here: EM (emdpo.h), choosing weights. */
+#ifndef HETPREF_DPO_H
+#define HETPREF_DPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "adam.h"
+#include "data.h"
+#include "nn.h"
+
+/* Loss of a block of queries already evaluated: f (n_cands) network outputs
+ * for the candidates of n_q queries laid out contiguously, query q owning
+ * [off[q], off[q+1]) with r[q] ranked first; logp_ref (n_cands) may be NULL
+ * (0); w (n_q) may be NULL (1). Writes dL/df into df (n_cands) and returns
+ * L. O(n_cands * r). */
+double dpo_block_loss(const double *f, const double *logp_ref,
+                      const size_t *off, const uint32_t *r, const double *w,
+                      size_t n_q, double beta, double *df);
+
+typedef struct dpo_params {
+    double beta;     /* DPO temperature (default 0.1) */
+    size_t batch;    /* queries per minibatch (default 64) */
+    size_t epochs;   /* epochs per call of dpo_train (default 1) */
+    adam_params adam;
+} dpo_params;
+
+void dpo_params_init(dpo_params *p);
+const char *dpo_params_check(const dpo_params *p);
+
+typedef struct dpo_trainer dpo_trainer;
+
+/* A trainer for networks c on data ds (sizes read from ds: the largest
+ * batch of candidates is batch * max m). Owns Adam moments and scratch.
+ * NULL on out-of-memory. */
+dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
+                               const dpo_params *p);
+void dpo_trainer_free(dpo_trainer *t); /* NULL is a no-op */
+
+/* Zero the Adam moments and step counter (for a restart from scratch). */
+void dpo_trainer_reset(dpo_trainer *t);
+
+/* Train params for p->epochs epochs over the queries listed in qidx
+ * (n_q indices into ds; NULL = all queries) with per-query weights
+ * qweight (indexed by query index into ds, NULL = 1). Minibatch order is
+ * drawn from rng. *loss (may be NULL) receives the last epoch's mean loss.
+ * PREF_OK, or PREF_ENUM on a non-finite loss/parameter. */
+int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
+              const size_t *qidx, size_t n_q, const double *qweight,
+              gsl_rng *rng, double *loss);
+
+/* Total weighted loss over all queries of ds (no training), for monitoring. */
+double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
+                      const double *qweight);
+
+/* Network outputs f(x_c) for every candidate of ds (f: ds->n_cands),
+ * computed in chunks through the trainer's buffers (no allocation). */
+void dpo_forward_all(dpo_trainer *t, const double *params, const data_set *ds,
+                     double *f);
+
+#endif
