@@ -194,6 +194,29 @@ static int parse_value(const key_info *k, const char *text, void *dst,
 }
 
 static int set_key(cfg *c, int i, const char *value, const char *origin,
+                   int line);
+
+/* Scenario presets (population.preset): set the keys they stand for, as if
+ * written at the preset's line. */
+static int apply_preset(cfg *c, const char *origin, int line)
+{
+    static const struct { const char *name, *kv[4][2]; } presets[] = {
+        {"two_traits", {{"population.kind", "traits"}, {"population.types", "2"},
+                        {"population.eta", "0.75, 0.25"}, {"fit.types", "2"}}},
+        {"four_groups", {{"population.kind", "teacher"}, {"population.types", "4"},
+                         {"population.eta", "0.4, 0.3, 0.2, 0.1"},
+                         {"fit.types", "4"}}},
+    };
+    for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++) {
+        if (strcmp(c->population_preset, presets[p].name) != 0) continue;
+        for (size_t j = 0; j < 4; j++)
+            PREF_TRY(set_key(c, cfg_find(presets[p].kv[j][0]), presets[p].kv[j][1],
+                             origin, line));
+    }
+    return PREF_OK;
+}
+
+static int set_key(cfg *c, int i, const char *value, const char *origin,
                    int line)
 {
     char w[1200];
@@ -211,6 +234,7 @@ static int set_key(cfg *c, int i, const char *value, const char *origin,
     case T_LIST: memcpy(dst, tmp, sizeof(cfg_list)); break;
     }
     c->line[i] = line;
+    if (i == CFG_KEY_population_preset) return apply_preset(c, origin, line);
     return PREF_OK;
 }
 

@@ -2,9 +2,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <csv.h>
 
 #include "cfg.h"
 #include "csvio.h"
@@ -14,6 +17,9 @@
 #include "fsutil.h"
 #include "identify.h"
 #include "mix.h"
+#include "emdpo.h"
+#include "policyio.h"
+#include "../sims/emdpo_sim.h"
 #include "reproduce.h"
 #include "rngs.h"
 #include "sim.h"
@@ -362,15 +368,69 @@ static int read_data(const char *path, data_set **ds)
 static const char usage_fit[] =
     "usage: hetpref fit --data CSV --model lcl --types K [--starts S] [--seed S]\n"
     "                   [--tol x] [--max-iter n] [--se observed|sandwich]\n"
-    "                   [--threads N] [--truth CSV] [--set fit.key=value] [-o DIR]\n"
+    "                   [--threads N] [--truth CSV] [--set section.key=value] [-o DIR]\n"
+    "       hetpref fit --data CSV --model emdpo --types K [--beta b] [--lr x]\n"
+    "                   [--batch B] [--epochs E] [--em-iters I] [--hidden H]\n"
+    "                   [--layers L] [--init dirichlet|kmeans|truth]\n"
+    "                   [--m-step warm|restart] [--threads N] [--seed S] [-o DIR]\n"
     "\n"
-    "Latent-class Plackett-Luce by EM (SPEC section 3) on any data in the long\n"
-    "CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
+    "--model lcl: latent-class Plackett-Luce by EM (SPEC section 3) on any data in\n"
+    "the long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
     "ordinary Plackett-Luce / Bradley-Terry / conditional-logit MLE. Writes\n"
     "DIR/estimates.csv, DIR/posteriors.csv, DIR/fit.csv, DIR/config.ini and,\n"
     "when the data have a type column, DIR/evaluation.csv (accuracy and ARI after\n"
     "aligning labels; w1 against --truth, default truth.csv beside the data).\n"
+    "\n"
+    "--model emdpo: EM-DPO (SPEC section 4): one compact neural policy per latent\n"
+    "type, trained by EM on the weighted Plackett-Luce DPO loss with utility\n"
+    "beta (f - logp_ref). Writes DIR/posteriors.csv, DIR/fit.csv (per EM iteration:\n"
+    "iteration,loglik,eta1..etaK and, with a type column, accuracy,ari),\n"
+    "DIR/policies.txt (format in src/policyio.h; read by hetpref mmra --policies)\n"
+    "and DIR/config.ini. Flags are the [emdpo] config keys of the same names.\n"
+    "\n"
     "Identical output for any --threads. DIR defaults to results/fit.\n";
+
+static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
+{
+    size_t K = f->K;
+    char path[4096], buf[32];
+    fsutil_file o;
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "posteriors.csv"));
+    PREF_TRY(fsutil_open(&o, path));
+    fputs("user", o.f);
+    for (size_t k = 0; k < K; k++) fprintf(o.f, ",p%zu", k + 1);
+    fputc('\n', o.f);
+    for (size_t i = 0; i < ds->n_users; i++) {
+        const char *id = data_label(ds->users, ds->user_name[i], buf, sizeof buf);
+        if (strpbrk(id, ",\"\r\n")) csv_fwrite(o.f, id, strlen(id));
+        else fputs(id, o.f);
+        for (size_t k = 0; k < K; k++) fprintf(o.f, ",%.17g", f->post[i * K + k]);
+        fputc('\n', o.f);
+    }
+    PREF_TRY(fsutil_commit(&o));
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "fit.csv"));
+    PREF_TRY(fsutil_open(&o, path));
+    fputs("iteration,loglik", o.f);
+    for (size_t k = 0; k < K; k++) fprintf(o.f, ",eta%zu", k + 1);
+    if (ds->user_type) fputs(",accuracy,ari", o.f);
+    fputc('\n', o.f);
+    for (size_t it = 0; it <= f->iters; it++) {
+        fprintf(o.f, "%zu,", it);
+        if (isnan(f->tr_loglik[it])) fputs("NaN", o.f);
+        else fprintf(o.f, "%.17g", f->tr_loglik[it]);
+        for (size_t k = 0; k < K; k++) fprintf(o.f, ",%.17g", f->tr_eta[it * K + k]);
+        if (ds->user_type) fprintf(o.f, ",%.17g,%.17g", f->tr_acc[it], f->tr_ari[it]);
+        fputc('\n', o.f);
+    }
+    PREF_TRY(fsutil_commit(&o));
+    policy_set *ps = policy_set_alloc(&f->net, f->beta, K);
+    if (!ps) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    memcpy(ps->params, f->params, K * f->n_params * sizeof(double));
+    memcpy(ps->weights, f->eta, K * sizeof(double));
+    int st = policyio_write(ps, dir);
+    policy_set_free(ps);
+    return st;
+}
 
 /* Map a fit flag to its config key and set it (messages name the flag). */
 static int set_flag(cfg *c, const char *flag, const char *key, const char *v)
@@ -392,7 +452,11 @@ static int cmd_fit(int argc, char **argv)
         {"--model", "fit.model"},     {"--types", "fit.types"},
         {"--starts", "fit.starts"},   {"--seed", "run.seed"},
         {"--tol", "fit.tol"},         {"--max-iter", "fit.max_iter"},
-        {"--se", "fit.se"},
+        {"--se", "fit.se"},           {"--beta", "emdpo.beta"},
+        {"--lr", "emdpo.lr"},         {"--batch", "emdpo.batch"},
+        {"--epochs", "emdpo.epochs"}, {"--em-iters", "emdpo.em_iters"},
+        {"--hidden", "emdpo.hidden"}, {"--layers", "emdpo.layers"},
+        {"--init", "emdpo.init"},     {"--m-step", "emdpo.m_step"},
     };
     cfg *c = malloc(sizeof *c);
     if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
@@ -443,12 +507,36 @@ static int cmd_fit(int argc, char **argv)
         free(c);
         return usage_error("fit", "missing --types K%s", "");
     }
-    if (strcmp(c->fit_model, "lcl") != 0) {
-        free(c);
-        return fail(pref_set_error(PREF_EINPUT, "--model %s: not available in "
-                                   "this version (use --model lcl)", c->fit_model));
-    }
     data_set *ds = NULL;
+    if (strcmp(c->fit_model, "emdpo") == 0) {
+        emdpo_fit *ef = NULL;
+        st = read_data(data, &ds);
+        if (!st && (size_t)c->fit_types > ds->n_users)
+            st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
+                                "in %s (%zu)", c->fit_types, data, ds->n_users);
+        emdpo_params ep;
+        emdpo_params_from_cfg(c, &ep);
+        if (!st) {
+            ep.net.d = ds->d;
+            ep.threads = (int)threads;
+            const char *why = emdpo_params_check(&ep);
+            if (why) st = pref_set_error(PREF_EINPUT, "fit: %s", why);
+        }
+        if (!st && ep.init == EMDPO_INIT_TRUTH && !ds->user_type)
+            st = pref_set_error(PREF_EINPUT, "--init truth: %s has no type column",
+                                data);
+        if (!st) st = emdpo_fit_run(ds, &ep, &ef);
+        if (!st) st = fsutil_mkdirs(out);
+        if (!st) st = write_emdpo(ds, ef, out);
+        if (!st) st = cfg_write_file(c, out);
+        if (!st && ef->max_decrease > 0)
+            fprintf(stderr, "hetpref: note: the log-likelihood fell by up to %.3g "
+                    "between EM iterations (stochastic M-steps)\n", ef->max_decrease);
+        emdpo_fit_free(ef);
+        data_free(ds);
+        free(c);
+        return st ? fail(st) : 0;
+    }
     mix_fit *fit = NULL;
     st = read_data(data, &ds);
     if (!st && (size_t)c->fit_types > ds->n_users)

@@ -748,38 +748,33 @@ double mix_ari(const uint32_t *a, const uint32_t *b, size_t n)
     return (sij - expct) / (mx - expct);
 }
 
-int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
-                 const double *true_eta, const double *true_theta,
-                 double *accuracy, double *ari, double *w1)
+double mix_align(const double *post, size_t n, size_t K, const uint32_t *truth,
+                 size_t Kt, size_t *perm_out)
 {
-    size_t K = f->K, n = f->n_users;
-    uint32_t *hat = calloc(n ? n : 1, sizeof *hat);
-    if (!hat) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    size_t Km = K > Kt ? K : Kt;
+    if (Km > 64) Km = 64;
+    double conf[64 * 64];
+    memset(conf, 0, sizeof conf);
+    size_t counted = 0;
     for (size_t i = 0; i < n; i++) {
+        if (truth[i] >= Kt || truth[i] >= 64) continue;
         size_t best = 0;
         for (size_t k = 1; k < K; k++)
-            if (f->post[i * K + k] > f->post[i * K + best]) best = k;
-        hat[i] = (uint32_t)best;
+            if (post[i * K + k] > post[i * K + best]) best = k;
+        conf[best * Km + truth[i]] += 1.0;
+        counted++;
     }
-    *ari = mix_ari(hat, true_type, n);
-    /* Confusion counts, then the best matching of estimated to true labels. */
-    size_t Km = K > Kt ? K : Kt;
-    double *conf = calloc(Km * Km, sizeof(double));
-    if (!conf) {
-        free(hat);
-        PREF_ERROR(PREF_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        if (true_type[i] < Kt) conf[hat[i] * Km + true_type[i]] += 1.0;
-    double best = 0.0;
+    size_t perm[64], bestp[64];
+    for (size_t j = 0; j < Km; j++) perm[j] = bestp[j] = j;
+    double best = -1.0;
     if (Km <= 8) {
-        size_t perm[8];
-        for (size_t j = 0; j < Km; j++) perm[j] = j;
         for (;;) {
             double s = 0;
             for (size_t j = 0; j < Km; j++) s += conf[j * Km + perm[j]];
-            if (s > best) best = s;
-            /* next permutation (lexicographic) */
+            if (s > best) {
+                best = s;
+                memcpy(bestp, perm, Km * sizeof(size_t));
+            }
             size_t i = Km - 1;
             while (i > 0 && perm[i - 1] >= perm[i]) i--;
             if (i == 0) break;
@@ -796,6 +791,7 @@ int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
         }
     } else { /* greedy */
         unsigned char used_r[64] = {0}, used_c[64] = {0};
+        best = 0.0;
         for (size_t step = 0; step < Km; step++) {
             double bv = -1;
             size_t br = 0, bc = 0;
@@ -807,12 +803,32 @@ int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
                         bc = c;
                     }
             used_r[br] = used_c[bc] = 1;
+            bestp[br] = bc;
             best += bv;
         }
     }
-    *accuracy = best / (double)n;
-    free(conf);
+    if (perm_out)
+        for (size_t k = 0; k < K; k++)
+            perm_out[k] = k < Km && bestp[k] < Kt ? bestp[k] : SIZE_MAX;
+    return counted ? best / (double)counted : NAN;
+}
+
+int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
+                 const double *true_eta, const double *true_theta,
+                 double *accuracy, double *ari, double *w1)
+{
+    size_t K = f->K, n = f->n_users;
+    uint32_t *hat = calloc(n ? n : 1, sizeof *hat);
+    if (!hat) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t k = 1; k < K; k++)
+            if (f->post[i * K + k] > f->post[i * K + best]) best = k;
+        hat[i] = (uint32_t)best;
+    }
+    *ari = mix_ari(hat, true_type, n);
     free(hat);
+    *accuracy = mix_align(f->post, n, K, true_type, Kt, NULL);
     *w1 = NAN;
     if (true_eta && true_theta)
         return w1_distance(K, f->eta, f->theta, Kt, true_eta, true_theta, f->d, w1);

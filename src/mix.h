@@ -87,6 +87,14 @@ int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
                  const double *true_eta, const double *true_theta,
                  double *accuracy, double *ari, double *w1);
 
+/* Accuracy of the MAP labels of posteriors post (n, K) against truth
+ * (n, labels < Kt, DATA_NONE skipped) under the best matching of estimated
+ * to true labels (all permutations for max(K, Kt) <= 8, else greedy).
+ * perm (may be NULL, K entries) receives the true label matched to each
+ * estimated label (or SIZE_MAX when unmatched). Returns the accuracy. */
+double mix_align(const double *post, size_t n, size_t K, const uint32_t *truth,
+                 size_t Kt, size_t *perm);
+
 /* Adjusted Rand index of two labelings of n items (labels < 64). */
 double mix_ari(const uint32_t *a, const uint32_t *b, size_t n);
 

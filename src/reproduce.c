@@ -9,6 +9,7 @@
 #include "fsutil.h"
 
 #include "../sims/calibration.h"
+#include "../sims/emdpo_sim.h"
 #include "../sims/equivalence.h"
 #include "../sims/fisher.h"
 #include "../sims/lcl.h"
@@ -29,6 +30,11 @@ static const repro_exp table[] = {
      selectk_experiment, selectk_plot},
     {"coverage", "coverage of 95% Wald intervals (observed information, "
      "sandwich)", coverage_experiment, coverage_plot},
+    {"emdpo_clusters", "EM-DPO clustering accuracy and eta across iterations: "
+     "pairs vs top-1 of 3 vs full 3", emdpo_clusters_experiment,
+     emdpo_clusters_plot},
+    {"emdpo_groups", "per-type held-out accuracy and regret: reference, DPO, "
+     "cluster-DPO, EM-DPO, oracle", emdpo_groups_experiment, emdpo_groups_plot},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 

@@ -1,0 +1,531 @@
+/* emdpo_sim.c — EM-DPO task, baselines, exact evaluation, experiments
+ * (see emdpo_sim.h). */
+#include "emdpo_sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "err.h"
+#include "fsutil.h"
+#include "mix.h"
+#include "nn.h"
+#include "pl.h"
+#include "plot.h"
+#include "rngs.h"
+#include "sim.h"
+#include "stats.h"
+#include "sweep.h"
+
+const char *const emdpo_base_names[EMDPO_NBASE] = {
+    "reference", "dpo", "cluster_dpo", "emdpo", "oracle"};
+
+#define B_REF 0
+#define B_DPO 1
+#define B_CLU 2
+#define B_EM 3
+#define B_ORA 4
+
+#define M(b, t) "accuracy_" #b "_t" #t
+#define R(b, t) "regret_" #b "_t" #t
+#define FOUR(X, b) X(b, 1), X(b, 2), X(b, 3), X(b, 4)
+const char *const emdpo_metric_names[EMDPO_NMETRICS] = {
+    "train_accuracy", "train_ari", "test_accuracy", "test_ari", "max_decrease",
+    "final_loglik",
+    FOUR(M, reference), FOUR(M, dpo), FOUR(M, cluster_dpo), FOUR(M, emdpo),
+    FOUR(M, oracle),
+    FOUR(R, reference), FOUR(R, dpo), FOUR(R, cluster_dpo), FOUR(R, emdpo),
+    FOUR(R, oracle)};
+#undef M
+#undef R
+#undef FOUR
+
+static size_t acc_index(size_t b, size_t t) { return 6 + b * EMDPO_MAXT + t; }
+static size_t reg_index(size_t b, size_t t)
+{
+    return 6 + EMDPO_NBASE * EMDPO_MAXT + b * EMDPO_MAXT + t;
+}
+
+void emdpo_params_from_cfg(const cfg *c, emdpo_params *p)
+{
+    emdpo_params_init(p);
+    p->net.d = (size_t)c->design_d;
+    p->net.hidden = (size_t)c->emdpo_hidden;
+    p->net.layers = (size_t)c->emdpo_layers;
+    p->net.act = strcmp(c->emdpo_activation, "softplus") == 0 ? NN_SOFTPLUS : NN_TANH;
+    p->dpo.beta = c->emdpo_beta;
+    p->dpo.batch = (size_t)c->emdpo_batch;
+    p->dpo.epochs = (size_t)c->emdpo_epochs;
+    p->dpo.adam.lr = c->emdpo_lr;
+    p->K = (size_t)c->fit_types;
+    p->em_iters = (size_t)c->emdpo_em_iters;
+    p->init = strcmp(c->emdpo_init, "dirichlet") == 0 ? EMDPO_INIT_DIRICHLET
+              : strcmp(c->emdpo_init, "truth") == 0   ? EMDPO_INIT_TRUTH
+                                                      : EMDPO_INIT_KMEANS;
+    p->warm = strcmp(c->emdpo_m_step, "warm") == 0;
+    p->seed = (uint64_t)c->run_seed;
+}
+
+int emdpo_sim_check(const cfg *c)
+{
+    const char *k = c->population_kind;
+    if (strcmp(k, "gaussian") == 0)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: EM-DPO simulations "
+                   "need discrete types", c->file, c->line[CFG_KEY_population_kind]);
+    if (c->design_prompts == 0 || c->design_test_prompts == 0)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [design] prompts: EM-DPO evaluation needs "
+                   "prompts with pools and test_prompts > 0", c->file,
+                   c->line[CFG_KEY_design_prompts]);
+    if (c->emdpo_test_users < 1)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [emdpo] test_users: need >= 1", c->file,
+                   c->line[CFG_KEY_emdpo_test_users]);
+    if (c->fit_types > c->design_users)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] types: more types than users",
+                   c->file, c->line[CFG_KEY_fit_types]);
+    if (c->population_types > EMDPO_MAXT && strcmp(k, "latent_class") != 0)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [population] types: the emdpo task "
+                   "reports up to %d types", c->file,
+                   c->line[CFG_KEY_population_types], EMDPO_MAXT);
+    emdpo_params p;
+    emdpo_params_from_cfg(c, &p);
+    const char *why = emdpo_params_check(&p);
+    if (why) PREF_ERROR(PREF_EINPUT, "%s: [emdpo]: %s", c->file, why);
+    return PREF_OK;
+}
+
+/* ---- exact evaluation --------------------------------------------------- */
+
+/* Mean over prompts [lo, hi) of type k's regret under the policy
+ * pi(y|p) = softmax_y f(x_y) (params; NULL = the reference policy itself).
+ * buf: 4 * pool + nn_acts_size(pool) doubles. */
+static double pool_regret(const sim_population *pop, const sim_design *g,
+                          size_t lo, size_t hi, const nn_config *c,
+                          const double *params, size_t k, double beta,
+                          double *buf)
+{
+    size_t P = g->pool, d = g->d;
+    double *f = buf, *lp = buf + P, *r = buf + 2 * P, *acts = buf + 4 * P;
+    double tot = 0.0;
+    for (size_t pr = lo; pr < hi; pr++) {
+        const double *X = g->pool_x + pr * P * d, *lref = g->pool_logp + pr * P;
+        if (params) nn_forward(c, params, X, P, acts, f);
+        else memcpy(f, lref, P * sizeof(double));
+        double lse = -INFINITY, lse_star = -INFINITY;
+        for (size_t y = 0; y < P; y++) {
+            lse = pl_logaddexp(lse, f[y]);
+            r[y] = sim_reward(pop, k, X + y * d);
+            lse_star = pl_logaddexp(lse_star, lref[y] + r[y] / beta);
+        }
+        double V = 0.0;
+        for (size_t y = 0; y < P; y++) {
+            lp[y] = f[y] - lse;
+            double py = exp(lp[y]);
+            V += py * (r[y] - beta * (lp[y] - lref[y]));
+        }
+        double Vstar = beta * lse_star;
+        tot += Vstar - V;
+    }
+    return tot / (double)(hi - lo);
+}
+
+/* Held-out answer accuracy of a policy for the users of true type t: the
+ * share of queries whose top candidate under f (params; NULL = logp_ref)
+ * is the annotator's first choice (ties share the credit). */
+static double answer_accuracy(const data_set *ts, const nn_config *c,
+                              const double *params, uint32_t t, double *buf)
+{
+    double hit = 0.0, n = 0.0;
+    double *f = buf, *acts = buf + 256;
+    for (size_t i = 0; i < ts->n_users; i++) {
+        if (ts->user_type[i] != t) continue;
+        for (size_t q = ts->user_q[i]; q < ts->user_q[i + 1]; q++) {
+            size_t c0 = ts->q_cand[q], m = data_m(ts, q);
+            if (params) nn_forward(c, params, ts->x + c0 * ts->d, m, acts, f);
+            else
+                for (size_t j = 0; j < m; j++)
+                    f[j] = ts->logp_ref ? ts->logp_ref[c0 + j] : 0.0;
+            double mx = f[0];
+            for (size_t j = 1; j < m; j++)
+                if (f[j] > mx) mx = f[j];
+            size_t ties = 0;
+            for (size_t j = 0; j < m; j++) ties += f[j] == mx;
+            hit += f[0] == mx ? 1.0 / (double)ties : 0.0; /* row 0 = rank 1 */
+            n += 1.0;
+        }
+    }
+    return n > 0 ? hit / n : NAN;
+}
+
+/* Index of the estimated type matched to true type t, or -1. */
+static long served_by(const size_t *perm, size_t K, size_t t)
+{
+    for (size_t k = 0; k < K; k++)
+        if (perm[k] == t) return (long)k;
+    return -1;
+}
+
+typedef struct sim_run {
+    sim_population *pop;
+    sim_design *g;
+    data_set *train, *test;
+} sim_run;
+
+static void sim_run_free(sim_run *s)
+{
+    data_free(s->train);
+    data_free(s->test);
+    sim_design_free(s->g);
+    sim_population_free(s->pop);
+}
+
+static int simulate_run(const cfg *c, gsl_rng *rng, sim_run *s)
+{
+    memset(s, 0, sizeof *s);
+    PREF_TRY(sim_population_from_cfg(c, &s->pop));
+    int st = sim_design_from_cfg(c, rng, &s->g);
+    if (!st) st = sim_simulate(s->pop, s->g, gsl_rng_get(rng), &s->train);
+    if (!st) {
+        sim_design held = *s->g;
+        held.users = (size_t)c->emdpo_test_users;
+        sim_design_use_prompts(&held, 1);
+        st = sim_simulate(s->pop, &held, gsl_rng_get(rng), &s->test);
+    }
+    if (st) sim_run_free(s);
+    return st;
+}
+
+int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
+{
+    PREF_TRY(emdpo_sim_check(c));
+    for (size_t j = 0; j < EMDPO_NMETRICS; j++) met[j] = NAN;
+    sim_run s;
+    PREF_TRY(simulate_run(c, rng, &s));
+    emdpo_params p;
+    emdpo_params_from_cfg(c, &p);
+    p.threads = 1; /* sweep tasks already run in parallel */
+    p.seed = gsl_rng_get(rng);
+    size_t K = p.K, Kt = s.pop->K, N = s.train->n_users, d = s.train->d;
+    nn_config net = p.net;
+    net.d = d;
+    size_t np = nn_num_params(&net);
+    emdpo_fit *fit = NULL;
+    double *hard = malloc(N * (K > Kt ? K : Kt) * sizeof(double));
+    double *pc = malloc(K * np * sizeof(double));       /* cluster-DPO */
+    double *po = malloc(Kt * np * sizeof(double));      /* oracle */
+    double *pd = malloc(np * sizeof(double));           /* single DPO */
+    double *ones = malloc(N * sizeof(double));
+    double *tpost = malloc(s.test->n_users * K * sizeof(double));
+    size_t pool = s.g->pool;
+    double *buf = malloc((4 * pool + nn_acts_size(&net, pool > 256 ? pool : 256) + 512) *
+                         sizeof(double));
+    int st = (!hard || !pc || !po || !pd || !ones || !tpost || !buf)
+                 ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    if (!st) st = emdpo_fit_run(s.train, &p, &fit);
+    /* cluster-DPO: one M-step on the hard initial clustering */
+    if (!st) {
+        for (size_t i = 0; i < N; i++) {
+            size_t b = 0;
+            for (size_t k = 1; k < K; k++)
+                if (fit->init_post[i * K + k] > fit->init_post[i * K + b]) b = k;
+            for (size_t k = 0; k < K; k++) hard[i * K + k] = k == b;
+        }
+        st = emdpo_train_weighted(s.train, &p, hard, fit->ref, 0, pc);
+    }
+    /* oracle: one M-step on the true types */
+    if (!st) {
+        emdpo_params po_p = p;
+        po_p.K = Kt;
+        for (size_t i = 0; i < N; i++)
+            for (size_t k = 0; k < Kt; k++) hard[i * Kt + k] = s.train->user_type[i] == k;
+        st = emdpo_train_weighted(s.train, &po_p, hard, fit->ref, 0, po);
+    }
+    /* single DPO on everyone */
+    if (!st) {
+        emdpo_params p1 = p;
+        p1.K = 1;
+        for (size_t i = 0; i < N; i++) ones[i] = 1.0;
+        st = emdpo_train_weighted(s.train, &p1, ones, fit->ref, 0, pd);
+    }
+    /* held-out clustering with the EM-DPO policies */
+    double test_L = NAN;
+    if (!st) st = emdpo_estep(s.test, &p, fit->params, fit->eta, tpost, &test_L);
+    if (!st) {
+        size_t perm_em[64], perm_cl[64];
+        met[0] = mix_align(fit->post, N, K, s.train->user_type, Kt, perm_em);
+        met[1] = fit->tr_ari[fit->iters];
+        met[2] = mix_align(tpost, s.test->n_users, K, s.test->user_type, Kt, NULL);
+        uint32_t *hat = malloc(s.test->n_users * sizeof(uint32_t));
+        if (hat) {
+            for (size_t i = 0; i < s.test->n_users; i++) {
+                size_t b = 0;
+                for (size_t k = 1; k < K; k++)
+                    if (tpost[i * K + k] > tpost[i * K + b]) b = k;
+                hat[i] = (uint32_t)b;
+            }
+            met[3] = mix_ari(hat, s.test->user_type, s.test->n_users);
+            free(hat);
+        }
+        met[4] = fit->max_decrease;
+        met[5] = fit->tr_loglik[fit->iters];
+        mix_align(fit->init_post, N, K, s.train->user_type, Kt, perm_cl);
+        size_t lo = s.g->prompts, hi = s.g->prompts + s.g->test_prompts;
+        double beta = p.dpo.beta;
+        for (size_t t = 0; t < Kt && t < EMDPO_MAXT; t++) {
+            const double *pol[EMDPO_NBASE];
+            long ke = served_by(perm_em, K, t), kc = served_by(perm_cl, K, t);
+            pol[B_REF] = NULL;
+            pol[B_DPO] = pd;
+            pol[B_CLU] = kc >= 0 ? pc + (size_t)kc * np : pd;
+            pol[B_EM] = ke >= 0 ? fit->params + (size_t)ke * np : pd;
+            pol[B_ORA] = po + t * np;
+            for (size_t b = 0; b < EMDPO_NBASE; b++) {
+                /* a type no estimated class serves gets no policy: NaN */
+                if ((b == B_EM && ke < 0) || (b == B_CLU && kc < 0)) continue;
+                met[acc_index(b, t)] =
+                    answer_accuracy(s.test, &net, pol[b], (uint32_t)t, buf);
+                met[reg_index(b, t)] =
+                    pool_regret(s.pop, s.g, lo, hi, &net, pol[b], t, beta, buf);
+            }
+        }
+    }
+    emdpo_fit_free(fit);
+    free(hard);
+    free(pc);
+    free(po);
+    free(pd);
+    free(ones);
+    free(tpost);
+    free(buf);
+    sim_run_free(&s);
+    return st;
+}
+
+/* ---- emdpo_clusters: accuracy and eta across EM iterations ---------------- */
+
+int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    /* Cells: the [sweep] values (answer kinds) x replicates, each a full EM
+     * run whose trace goes into iterations.csv in task order. */
+    sweep_plan *plan = NULL;
+    PREF_TRY(sweep_plan_build(c, &plan));
+    size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
+    size_t n_tasks = n_cells * reps, I = (size_t)c->emdpo_em_iters;
+    size_t Kf = (size_t)c->fit_types;
+    size_t row = 4 + Kf;  /* loglik, accuracy, ari, max_decrease, eta1..K */
+    double *res = malloc(n_tasks * (I + 1) * row * sizeof(double));
+    int st = res ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    int failed = 0;
+    char msg[1400] = "";
+#ifdef _OPENMP
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+#else
+    int nt = 1;
+    (void)threads;
+#endif
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (size_t t = 0; t < n_tasks; t++) {
+        if (st || failed) continue;
+        size_t cell = t / reps, rep = t % reps;
+        cfg *cc = malloc(sizeof *cc);
+        gsl_rng *rng = rngs_alloc(rngs_seed((uint64_t)c->run_seed, cell, rep));
+        int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+        if (!s) s = sweep_plan_cell_cfg(plan, c, cell, cc);
+        sim_run sr;
+        if (!s) s = simulate_run(cc, rng, &sr);
+        emdpo_fit *fit = NULL;
+        if (!s) {
+            emdpo_params p;
+            emdpo_params_from_cfg(cc, &p);
+            p.threads = 1;
+            p.seed = gsl_rng_get(rng);
+            s = emdpo_fit_run(sr.train, &p, &fit);
+            sim_run_free(&sr);
+        }
+        for (size_t it = 0; !s && it <= I; it++) {
+            double *o = res + (t * (I + 1) + it) * row;
+            o[0] = fit->tr_loglik[it];
+            o[1] = fit->tr_acc[it];
+            o[2] = fit->tr_ari[it];
+            o[3] = fit->max_decrease;
+            for (size_t k = 0; k < Kf; k++) o[4 + k] = fit->tr_eta[it * Kf + k];
+        }
+        emdpo_fit_free(fit);
+        gsl_rng_free(rng);
+        free(cc);
+        if (s) {
+#pragma omp critical(hetpref_emdpo_exp)
+            if (!failed) {
+                failed = s;
+                snprintf(msg, sizeof msg, "task %zu: %s", t, pref_last_error());
+            }
+        }
+    }
+    if (!st && failed) st = pref_set_error(failed, "%s", msg);
+    char path[4096];
+    fsutil_file o;
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "iterations.csv");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fprintf(o.f, "cell");
+        for (size_t j = 0; j < sweep_plan_keys(plan); j++)
+            fprintf(o.f, ",%s", sweep_plan_key_name(plan, j));
+        fprintf(o.f, ",replicate,iteration,loglik,accuracy,ari,max_decrease");
+        for (size_t k = 0; k < Kf; k++) fprintf(o.f, ",eta%zu", k + 1);
+        fputc('\n', o.f);
+        for (size_t t = 0; t < n_tasks; t++)
+            for (size_t it = 0; it <= I; it++) {
+                const double *r = res + (t * (I + 1) + it) * row;
+                fprintf(o.f, "%zu", t / reps);
+                for (size_t j = 0; j < sweep_plan_keys(plan); j++)
+                    fprintf(o.f, ",%s", sweep_plan_value(plan, t / reps, j));
+                fprintf(o.f, ",%zu,%zu", t % reps, it);
+                for (size_t j = 0; j < row; j++) {
+                    if (isnan(r[j])) fputs(",NaN", o.f);
+                    else fprintf(o.f, ",%.17g", r[j]);
+                }
+                fputc('\n', o.f);
+            }
+        st = fsutil_commit(&o);
+    }
+    /* Per (cell, iteration) means and 95% intervals of accuracy and eta1. */
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        double *v = malloc(2 * reps * sizeof(double) + 8);
+        fprintf(o.f, "cell");
+        for (size_t j = 0; j < sweep_plan_keys(plan); j++)
+            fprintf(o.f, ",%s", sweep_plan_key_name(plan, j));
+        fprintf(o.f, ",iteration,metric,n,mean,sd,ci_low,ci_high\n");
+        const char *mn[3] = {"accuracy", "eta1", "loglik"};
+        size_t mi[3] = {1, 4, 0};
+        for (size_t cell = 0; v && cell < n_cells; cell++)
+            for (size_t it = 0; it <= I; it++)
+                for (size_t m = 0; m < 3; m++) {
+                    for (size_t r = 0; r < reps; r++)
+                        v[r] = res[((cell * reps + r) * (I + 1) + it) * row + mi[m]];
+                    stats_summary sm;
+                    stats_summarise(v, 1, reps, v + reps, &sm);
+                    fprintf(o.f, "%zu", cell);
+                    for (size_t j = 0; j < sweep_plan_keys(plan); j++)
+                        fprintf(o.f, ",%s", sweep_plan_value(plan, cell, j));
+                    fprintf(o.f, ",%zu,%s,%zu,%.17g,%.17g,%.17g,%.17g\n", it, mn[m],
+                            sm.n, sm.mean, sm.sd, sm.ci_low, sm.ci_high);
+                }
+        free(v);
+        st = fsutil_commit(&o);
+    }
+    if (!st) st = cfg_write_file(c, res_dir);
+    free(res);
+    sweep_plan_free(plan);
+    return st;
+}
+
+int emdpo_clusters_plot(const char *res_dir, const char *plot_dir)
+{
+    char sum[4096];
+    PREF_TRY(fsutil_join(sum, sizeof sum, res_dir, "summary.csv"));
+    PREF_TRY(fsutil_mkdirs(plot_dir));
+    plot_script *s = plot_script_alloc("emdpo_clusters", 1100, 480);
+    if (!s) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    static const char *const kinds[3] = {"pair", "top1", "full"};
+    static const char *const titles[3] = {"pairs", "top-1 of 3", "full ranking of 3"};
+    int st = plot_printf(s, "f = ");
+    if (!st) st = plot_path(s, plot_dir, sum);
+    if (!st) st = plot_printf(s, "\n");
+    /* summary.csv: cell,design.answer,iteration,metric,n,mean,sd,lo,hi */
+    for (int k = 0; !st && k < 3; k++) {
+        char name[32], cond[128];
+        snprintf(name, sizeof name, "acc_%s", kinds[k]);
+        snprintf(cond, sizeof cond, "strcol(2) eq '%s' && strcol(4) eq 'accuracy'", kinds[k]);
+        st = plot_filter(s, name, "f", "3:6:8:9", cond);
+        snprintf(name, sizeof name, "eta_%s", kinds[k]);
+        snprintf(cond, sizeof cond, "strcol(2) eq '%s' && strcol(4) eq 'eta1'", kinds[k]);
+        if (!st) st = plot_filter(s, name, "f", "3:6:8:9", cond);
+    }
+    if (!st)
+        st = plot_printf(s, "set multiplot layout 1,2 title 'EM-DPO: clustering "
+                            "across EM iterations, same number of answers per user "
+                            "(mean, 95%% CI over replicates)'\n"
+                            "set xlabel 'EM iteration (0 = initial clustering)'\n"
+                            "set key bottom right\nset title 'clustering accuracy "
+                            "(best label matching)'\nset ylabel 'accuracy'\n"
+                            "set yrange [0.4:1.02]\nplot ");
+    for (int k = 0; !st && k < 3; k++)
+        st = plot_printf(s, "%s$acc_%s using 1:2:3:4 with yerrorlines lt %d title '%s'",
+                         k ? ", " : "", kinds[k], k + 1, titles[k]);
+    if (!st)
+        st = plot_printf(s, "\nset title 'estimated weight of type 1'\n"
+                            "set ylabel 'eta_1'\nset yrange [*:*]\nplot ");
+    for (int k = 0; !st && k < 3; k++)
+        st = plot_printf(s, "%s$eta_%s using 1:2:3:4 with yerrorlines lt %d title '%s'",
+                         k ? ", " : "", kinds[k], k + 1, titles[k]);
+    if (!st) st = plot_printf(s, "\nunset multiplot\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}
+
+/* ---- emdpo_groups: every baseline, both scenarios ------------------------- */
+
+int emdpo_groups_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    sweep_params sp;
+    sweep_params_init(&sp);
+    sp.threads = threads;
+    return sweep_run(c, res_dir, &sp);
+}
+
+int emdpo_groups_plot(const char *res_dir, const char *plot_dir)
+{
+    char sum[4096];
+    PREF_TRY(fsutil_join(sum, sizeof sum, res_dir, "summary.csv"));
+    PREF_TRY(fsutil_mkdirs(plot_dir));
+    plot_script *s = plot_script_alloc("emdpo_groups", 1200, 800);
+    if (!s) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = plot_printf(s, "f = ");
+    if (!st) st = plot_path(s, plot_dir, sum);
+    /* summary.csv: cell,population.preset,metric,n,mean,sd,lo,hi; the cell
+     * index orders scenarios: 0 = two_traits, 1 = four_groups. */
+    if (!st)
+        st = plot_printf(s,
+            "\nset datafile separator ','\n"
+            "set multiplot layout 2,2 title 'Per-type held-out answer accuracy and "
+            "exact regret of each policy (mean, 95%% CI)'\n"
+            "set style data histogram\nset style histogram errorbars gap 1 lw 1\n"
+            "set style fill solid 0.8 border -1\nset key top left\n"
+            "set xtics ('type 1' 0, 'type 2' 1, 'type 3' 2, 'type 4' 3)\n");
+    const char *scen[2] = {"two_traits (eta = 0.75, 0.25)",
+                           "four_groups (eta = 0.4, 0.3, 0.2, 0.1)"};
+    const char *what[2] = {"accuracy", "regret"};
+    for (int sc = 0; !st && sc < 2; sc++)
+        for (int w = 0; !st && w < 2; w++) {
+            st = plot_printf(s, "set title '%s: %s'\nset ylabel '%s'\n"
+                                "set yrange [0:*]\n", scen[sc], what[w],
+                             w ? "regret (lower is better)" : "held-out accuracy");
+            for (int b = 0; !st && b < EMDPO_NBASE; b++) {
+                char name[64];
+                snprintf(name, sizeof name, "s%d_%s_%s", sc, what[w],
+                         emdpo_base_names[b]);
+                /* rows of one baseline: types in order; keep mean and CI */
+                st = plot_printf(s,
+                    "set datafile separator ','\nset table $%s\n"
+                    "plot f using 5:7:8 with table if ($1 == %d && "
+                    "strstrt(strcol(3), '%s_%s_t') == 1 && $5 == $5)\n"
+                    "unset table\n", name, sc, what[w], emdpo_base_names[b]);
+            }
+            if (!st) st = plot_printf(s, "set datafile separator whitespace\nplot ");
+            for (int b = 0; !st && b < EMDPO_NBASE; b++)
+                st = plot_printf(s, "%s$s%d_%s_%s using 1:2:3 lt %d title '%s'",
+                                 b ? ", " : "", sc, what[w], emdpo_base_names[b],
+                                 b + 1, emdpo_base_names[b]);
+            if (!st) st = plot_printf(s, "\n");
+        }
+    if (!st) st = plot_printf(s, "unset multiplot\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}

@@ -1,0 +1,373 @@
+/* dpo.c — weighted Plackett–Luce DPO loss and its Adam minibatch trainer
+ * (see dpo.h; SPEC §4).
+ *
+ * What it does. dpo_block_loss turns network outputs into DPO implicit
+ * rewards u = beta (f - logp_ref) query by query and evaluates the
+ * Plackett–Luce kernel pl_loglik_du on them (Rafailov et al. 2023, eq. 7,
+ * with the Bradley–Terry term replaced by Plackett–Luce as in their
+ * Appendix A.3):
+ *
+ *   L = - sum_q w_q log P_PL(o_q | u_q),   dL/df_c = - w_q beta dlogP/du_c.
+ *
+ * The trainer shuffles the query list every epoch (Fisher–Yates drawing
+ * exactly what gsl_ran_shuffle draws), gathers each minibatch's candidates
+ * into one contiguous (n, d) block, and runs nn_forward, dpo_block_loss,
+ * nn_backward and adam_step on it. The gradient of a step is that of
+ * L_batch / n_batch (the batch mean of w_q * loss_q, an unbiased estimate of
+ * the per-query average of the total weighted loss), so a batch of small
+ * responsibilities takes a small step; the loss *reported* for an epoch is,
+ * as dpo.h says, the mean over its minibatches of L_batch / sum_batch(w)
+ * (minibatches whose weights sum to 0 are left out of that mean).
+ *
+ * Every buffer is sized in dpo_trainer_alloc (batch * max m candidate rows,
+ * the query order, Adam moments); train, total_loss and forward_all never
+ * allocate. Everything is sequential, so the same rng state, inputs and
+ * parameters give identical bits.
+ *
+ * What it deliberately does not do: EM or responsibilities (emdpo), skip
+ * zero-weight queries (that would change the batch composition, hence the
+ * results; their gradient is 0 anyway), learning-rate schedules, or early
+ * stopping. dpo_block_loss also accepts df = NULL (loss only). */
+#include "dpo.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "pl.h"
+
+/* Queries with at most this many candidates go through pl_loglik_du on a
+ * stack copy of their utilities; longer ones use the in-place evaluation
+ * below (dpo_block_loss has no workspace argument). */
+#define DPO_STACK_M 256
+
+/* Loss and gradient of one long query (m > DPO_STACK_M) in place: on entry
+ * u[0..m) holds the utilities, on exit dlogP/du; returns log P. Same formula
+ * as pl.c, d logP/du_j = [j < r] - sum_{s < r, s <= j} exp(u_j - LSE_s),
+ * evaluated in one forward sweep: the running A_k = log sum_{s<=k} exp(-LSE_s)
+ * turns the inner sum into exp(u_j + A_{min(j, r-1)}), and u_j is overwritten
+ * only after every LSE_s that needs it (s <= j) has been computed. O(m r). */
+static double dpo_pl_inplace(double *u, size_t m, size_t r)
+{
+    if (r >= m) r = m - 1;
+    double ll = 0.0, A = -INFINITY;
+    for (size_t s = 0; s < m; s++) {
+        if (s < r) {
+            double mx = u[s];
+            for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
+            double z = 0.0;
+            for (size_t j = s; j < m; j++) z += exp(u[j] - mx);
+            double lse = mx + log(z);
+            ll += u[s] - lse;
+            A = pl_logaddexp(A, -lse);
+            u[s] = 1.0 - exp(u[s] + A);
+        } else {
+            u[s] = -exp(u[s] + A);
+        }
+    }
+    return ll;
+}
+
+/* Loss only of one long query (m > DPO_STACK_M) without a copy: the suffix
+ * log-sum-exp of pl_loglik, on utilities formed on the fly. O(m). */
+static double dpo_pl_suffix(const double *f, const double *lref, size_t m,
+                            size_t r, double beta)
+{
+    if (r >= m) r = m - 1;
+    double lse = -INFINITY, ll = 0.0;
+    for (size_t s = m; s-- > 0;) {
+        double us = beta * (f[s] - (lref ? lref[s] : 0.0));
+        lse = pl_logaddexp(us, lse);
+        if (s < r) ll += us - lse;
+    }
+    return ll;
+}
+
+double dpo_block_loss(const double *f, const double *logp_ref,
+                      const size_t *off, const uint32_t *r, const double *w,
+                      size_t n_q, double beta, double *df)
+{
+    double u[DPO_STACK_M], du[DPO_STACK_M];
+    double L = 0.0;
+    for (size_t q = 0; q < n_q; q++) {
+        size_t c0 = off[q], m = off[q + 1] - off[q];
+        const double *fq = f + c0, *lq = logp_ref ? logp_ref + c0 : NULL;
+        double wq = w ? w[q] : 1.0, ll;
+        if (m <= DPO_STACK_M) {
+            for (size_t j = 0; j < m; j++)
+                u[j] = beta * (fq[j] - (lq ? lq[j] : 0.0));
+            if (df) {
+                ll = pl_loglik_du(u, m, r[q], du);
+                for (size_t j = 0; j < m; j++) df[c0 + j] = -wq * beta * du[j];
+            } else {
+                ll = pl_loglik(u, m, r[q]);
+            }
+        } else if (df) {
+            double *uq = df + c0;
+            for (size_t j = 0; j < m; j++)
+                uq[j] = beta * (fq[j] - (lq ? lq[j] : 0.0));
+            ll = dpo_pl_inplace(uq, m, r[q]);
+            for (size_t j = 0; j < m; j++) uq[j] *= -wq * beta;
+        } else {
+            ll = dpo_pl_suffix(fq, lq, m, r[q], beta);
+        }
+        L -= wq * ll;
+    }
+    return L;
+}
+
+void dpo_params_init(dpo_params *p)
+{
+    p->beta = 0.1;
+    p->batch = 64;
+    p->epochs = 1;
+    adam_params_init(&p->adam);
+}
+
+const char *dpo_params_check(const dpo_params *p)
+{
+    if (!(p->beta > 0) || !isfinite(p->beta)) return "beta must be > 0 and finite";
+    if (p->batch < 1) return "batch must be >= 1";
+    if (p->batch > 1000000) return "batch must be <= 1000000";
+    if (p->epochs < 1) return "epochs must be >= 1";
+    return adam_params_check(&p->adam);
+}
+
+/* ---- trainer ------------------------------------------------------------- */
+
+struct dpo_trainer {
+    nn_config c;
+    dpo_params p;
+    size_t d, n_params;
+    size_t cap_q, cap_n;  /* queries and candidate rows per block */
+    size_t n_order;       /* capacity of order (ds->n_queries at alloc) */
+    size_t t;             /* Adam steps taken since alloc / reset */
+    double *grads, *m, *v;  /* (n_params) each, nn.h layout */
+    double *X;            /* (cap_n, d) gathered features */
+    double *lref;         /* (cap_n) gathered logp_ref */
+    double *f, *df;       /* (cap_n) outputs and dL/df */
+    double *w;            /* (cap_q) weights */
+    size_t *off;          /* (cap_q + 1) block offsets */
+    uint32_t *r;          /* (cap_q) ranked counts */
+    double *acts;         /* nn_acts_size(c, cap_n) */
+    double *scratch;      /* nn_scratch_size(c, cap_n) */
+    size_t *order;        /* (n_order) query order of the current call */
+};
+
+/* malloc of n elements (at least one, so NULL means failure) of size sz. */
+static void *dpo_array(size_t n, size_t sz)
+{
+    if (n == 0) n = 1;
+    if (n > SIZE_MAX / sz) return NULL;
+    return malloc(n * sz);
+}
+
+/* NULL also when c or p is invalid (callers check both first) or a block
+ * would exceed CBLAS's int dimensions. */
+dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
+                               const dpo_params *p)
+{
+    dpo_params def;
+    if (!p) {
+        dpo_params_init(&def);
+        p = &def;
+    }
+    if (nn_config_check(c) || dpo_params_check(p) || ds->d != c->d) return NULL;
+    size_t max_m = 2;
+    for (size_t q = 0; q < ds->n_queries; q++)
+        if (data_m(ds, q) > max_m) max_m = data_m(ds, q);
+    if (max_m > (size_t)INT32_MAX / p->batch) return NULL;
+    size_t cap_n = p->batch * max_m;
+    if (c->d > 0 && cap_n > SIZE_MAX / c->d / 2) return NULL;
+
+    dpo_trainer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->c = *c;
+    t->p = *p;
+    t->d = c->d;
+    t->n_params = nn_num_params(c);
+    t->cap_q = p->batch;
+    t->cap_n = cap_n;
+    t->n_order = ds->n_queries;
+    t->grads = dpo_array(t->n_params, sizeof *t->grads);
+    t->m = dpo_array(t->n_params, sizeof *t->m);
+    t->v = dpo_array(t->n_params, sizeof *t->v);
+    t->X = dpo_array(cap_n * c->d, sizeof *t->X);
+    t->lref = dpo_array(cap_n, sizeof *t->lref);
+    t->f = dpo_array(cap_n, sizeof *t->f);
+    t->df = dpo_array(cap_n, sizeof *t->df);
+    t->w = dpo_array(t->cap_q, sizeof *t->w);
+    t->off = dpo_array(t->cap_q + 1, sizeof *t->off);
+    t->r = dpo_array(t->cap_q, sizeof *t->r);
+    t->acts = dpo_array(nn_acts_size(c, cap_n), sizeof *t->acts);
+    t->scratch = dpo_array(nn_scratch_size(c, cap_n), sizeof *t->scratch);
+    t->order = dpo_array(t->n_order, sizeof *t->order);
+    if (!t->grads || !t->m || !t->v || !t->X || !t->lref || !t->f || !t->df ||
+        !t->w || !t->off || !t->r || !t->acts || !t->scratch || !t->order) {
+        dpo_trainer_free(t);
+        return NULL;
+    }
+    dpo_trainer_reset(t);
+    return t;
+}
+
+void dpo_trainer_free(dpo_trainer *t)
+{
+    if (!t) return;
+    free(t->grads);
+    free(t->m);
+    free(t->v);
+    free(t->X);
+    free(t->lref);
+    free(t->f);
+    free(t->df);
+    free(t->w);
+    free(t->off);
+    free(t->r);
+    free(t->acts);
+    free(t->scratch);
+    free(t->order);
+    free(t);
+}
+
+void dpo_trainer_reset(dpo_trainer *t)
+{
+    for (size_t i = 0; i < t->n_params; i++) t->m[i] = t->v[i] = 0.0;
+    t->t = 0;
+}
+
+/* Fisher–Yates, drawing exactly as gsl_ran_shuffle does (i from n-1 down to
+ * 1, j = gsl_rng_uniform_int(rng, i + 1)), but on size_t without memcpy. */
+static void dpo_shuffle(gsl_rng *rng, size_t *a, size_t n)
+{
+    for (size_t i = n; i-- > 1;) {
+        size_t j = gsl_rng_uniform_int(rng, i + 1);
+        size_t tmp = a[i];
+        a[i] = a[j];
+        a[j] = tmp;
+    }
+}
+
+static const char *dpo_nonfinite_name(double x)
+{
+    return isnan(x) ? "NaN" : (x > 0 ? "+inf" : "-inf");
+}
+
+/* Gather queries order[0..nb) into the trainer's block; returns the number
+ * of candidate rows, or 0 if they do not fit (a data set other than the one
+ * the trainer was sized for). */
+static size_t dpo_gather(dpo_trainer *t, const data_set *ds,
+                         const size_t *order, size_t nb, const double *qweight)
+{
+    size_t n = 0, d = t->d;
+    t->off[0] = 0;
+    for (size_t i = 0; i < nb; i++) {
+        size_t q = order[i], c0 = ds->q_cand[q], m = data_m(ds, q);
+        if (m > t->cap_n - n) return 0;
+        memcpy(t->X + n * d, ds->x + c0 * d, m * d * sizeof *t->X);
+        if (ds->logp_ref)
+            memcpy(t->lref + n, ds->logp_ref + c0, m * sizeof *t->lref);
+        n += m;
+        t->off[i + 1] = n;
+        t->r[i] = ds->q_r[q];
+        t->w[i] = qweight ? qweight[q] : 1.0;
+    }
+    return n;
+}
+
+int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
+              const size_t *qidx, size_t n_q, const double *qweight,
+              gsl_rng *rng, double *loss)
+{
+    if (ds->d != t->d)
+        PREF_ERROR(PREF_EINPUT, "dpo_train: data has d = %zu, the trainer d = %zu",
+                   ds->d, t->d);
+    if (!qidx) n_q = ds->n_queries;
+    if (n_q > t->n_order)
+        PREF_ERROR(PREF_EINPUT, "dpo_train: %zu queries, but the trainer was "
+                   "sized for %zu", n_q, t->n_order);
+    for (size_t i = 0; i < n_q; i++) {
+        t->order[i] = qidx ? qidx[i] : i;
+        if (t->order[i] >= ds->n_queries)
+            PREF_ERROR(PREF_EINPUT, "dpo_train: query index %zu out of range "
+                       "(%zu queries)", t->order[i], ds->n_queries);
+    }
+    const double *lref = ds->logp_ref ? t->lref : NULL;
+    double epoch_loss = 0.0;
+    for (size_t e = 0; e < t->p.epochs; e++) {
+        dpo_shuffle(rng, t->order, n_q);
+        double sum = 0.0;
+        size_t counted = 0, step = 0;
+        for (size_t b0 = 0; b0 < n_q; b0 += t->cap_q) {
+            size_t nb = n_q - b0 < t->cap_q ? n_q - b0 : t->cap_q;
+            step++;
+            size_t n = dpo_gather(t, ds, t->order + b0, nb, qweight);
+            if (n == 0)
+                PREF_ERROR(PREF_EINPUT, "dpo_train: a minibatch has more "
+                           "candidates than the trainer was sized for");
+            nn_forward(&t->c, params, t->X, n, t->acts, t->f);
+            double L = dpo_block_loss(t->f, lref, t->off, t->r, t->w, nb,
+                                      t->p.beta, t->df);
+            if (!isfinite(L))
+                PREF_ERROR(PREF_ENUM, "training diverged at epoch %zu, step %zu: "
+                           "loss is %s", e + 1, step, dpo_nonfinite_name(L));
+            double wsum = 0.0;
+            for (size_t i = 0; i < nb; i++) wsum += t->w[i];
+            if (wsum > 0) {
+                sum += L / wsum;
+                counted++;
+            }
+            double scale = 1.0 / (double)nb;
+            for (size_t j = 0; j < n; j++) t->df[j] *= scale;
+            nn_zero_grad(&t->c, t->grads);
+            nn_backward(&t->c, params, t->X, n, t->acts, t->df, t->grads,
+                        t->scratch);
+            t->t++;
+            adam_step(&t->p.adam, params, t->grads, t->m, t->v, t->n_params,
+                      t->t);
+            for (size_t i = 0; i < t->n_params; i++)
+                if (!isfinite(params[i]))
+                    PREF_ERROR(PREF_ENUM, "training diverged at epoch %zu, "
+                               "step %zu: parameter %zu is %s after the Adam "
+                               "step", e + 1, step, i,
+                               dpo_nonfinite_name(params[i]));
+        }
+        epoch_loss = counted ? sum / (double)counted : 0.0;
+    }
+    if (loss) *loss = epoch_loss;
+    return PREF_OK;
+}
+
+double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
+                      const double *qweight)
+{
+    double total = 0.0;
+    size_t q0 = 0;
+    while (q0 < ds->n_queries) {
+        /* The largest run of consecutive queries that fits the block. */
+        size_t c0 = ds->q_cand[q0], nb = 0;
+        while (q0 + nb < ds->n_queries && nb < t->cap_q &&
+               ds->q_cand[q0 + nb + 1] - c0 <= t->cap_n)
+            nb++;
+        if (nb == 0) return NAN; /* a query larger than the trainer's block */
+        for (size_t i = 0; i <= nb; i++) t->off[i] = ds->q_cand[q0 + i] - c0;
+        size_t n = t->off[nb];
+        nn_forward(&t->c, params, ds->x + c0 * ds->d, n, t->acts, t->f);
+        total += dpo_block_loss(t->f, ds->logp_ref ? ds->logp_ref + c0 : NULL,
+                                t->off, ds->q_r + q0,
+                                qweight ? qweight + q0 : NULL, nb, t->p.beta,
+                                NULL);
+        q0 += nb;
+    }
+    return total;
+}
+
+void dpo_forward_all(dpo_trainer *t, const double *params, const data_set *ds,
+                     double *f)
+{
+    for (size_t c0 = 0; c0 < ds->n_cands; c0 += t->cap_n) {
+        size_t n = ds->n_cands - c0 < t->cap_n ? ds->n_cands - c0 : t->cap_n;
+        nn_forward(&t->c, params, ds->x + c0 * ds->d, n, t->acts, f + c0);
+    }
+}

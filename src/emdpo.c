@@ -1,0 +1,539 @@
+/* emdpo.c — EM-DPO (see emdpo.h). */
+#include "emdpo.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "err.h"
+#include "mix.h"
+#include "pl.h"
+#include "rngs.h"
+
+#define EMDPO_STREAM_M 0x656d5f6dULL  /* M-step generators */
+#define EMDPO_STREAM_I 0x656d5f69ULL  /* initialisation */
+#define EMDPO_STREAM_R 0x656d5f72ULL  /* reference network */
+
+void emdpo_params_init(emdpo_params *p)
+{
+    memset(p, 0, sizeof *p);
+    p->net.hidden = 32;
+    p->net.layers = 1;
+    p->net.act = NN_TANH;
+    dpo_params_init(&p->dpo);
+    p->K = 2;
+    p->em_iters = 8;
+    p->init = EMDPO_INIT_KMEANS;
+    p->warm = 0;
+    p->threads = 0;
+    p->seed = 1;
+}
+
+const char *emdpo_params_check(const emdpo_params *p)
+{
+    if (p->K < 1 || p->K > 64) return "types must be in 1..64";
+    if (p->em_iters < 1) return "em_iters must be >= 1";
+    if (p->init < 0 || p->init > 2) return "unknown init";
+    const char *w = dpo_params_check(&p->dpo);
+    if (w) return w;
+    nn_config c = p->net;
+    if (c.d == 0) c.d = 1;
+    return nn_config_check(&c);
+}
+
+void emdpo_fit_free(emdpo_fit *f)
+{
+    if (!f) return;
+    free(f->params);
+    free(f->ref);
+    free(f->eta);
+    free(f->post);
+    free(f->init_post);
+    free(f->tr_loglik);
+    free(f->tr_eta);
+    free(f->tr_acc);
+    free(f->tr_ari);
+    free(f);
+}
+
+void emdpo_reference(const emdpo_params *p, size_t d, double *ref)
+{
+    nn_config c = p->net;
+    c.d = d;
+    gsl_rng *r = rngs_alloc(rngs_seed(p->seed, 0, EMDPO_STREAM_R));
+    nn_init_params(&c, ref, r);
+    gsl_rng_free(r);
+    /* Zero output layer: f = 0, the uniform policy, so every policy starts
+     * at the reference and only learns what the preferences say. */
+    nn_params v;
+    nn_point_params(&c, ref, &v);
+    size_t in = c.layers ? c.hidden : c.d;
+    memset(v.W[c.layers], 0, in * sizeof(double));
+    v.b[c.layers][0] = 0.0;
+}
+
+/* ---- initialisation ------------------------------------------------------ */
+
+/* Per-user preference summary: mean over the user's answers of the chosen
+ * (rank-1) candidate's features minus the query's mean features. */
+static void user_summaries(const data_set *ds, double *s)
+{
+    size_t d = ds->d;
+    for (size_t i = 0; i < ds->n_users; i++) {
+        double *si = s + i * d;
+        memset(si, 0, d * sizeof(double));
+        size_t nq = ds->user_q[i + 1] - ds->user_q[i];
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+            size_t c0 = ds->q_cand[q], m = data_m(ds, q);
+            for (size_t j = 0; j < d; j++) {
+                double mean = 0.0;
+                for (size_t c = 0; c < m; c++) mean += ds->x[(c0 + c) * d + j];
+                si[j] += ds->x[c0 * d + j] - mean / (double)m;
+            }
+        }
+        for (size_t j = 0; j < d && nq; j++) si[j] /= (double)nq;
+    }
+}
+
+/* k-means (Lloyd's algorithm, k-means++ seeding; 10 seeded restarts, the
+ * lowest within-cluster sum of squares wins). Written here because neither
+ * GSL nor the other dependencies offer k-means; it runs once per fit on N
+ * d-dimensional points. labels (n). */
+static int kmeans(const double *x, size_t n, size_t d, size_t K, gsl_rng *r,
+                  uint32_t *labels)
+{
+    double *cen = malloc(K * d * sizeof(double)), *dist = malloc(n * sizeof(double));
+    double *cnt = malloc(K * sizeof(double));
+    uint32_t *lab = malloc(n * sizeof(uint32_t));
+    if (!cen || !dist || !cnt || !lab) {
+        free(cen);
+        free(dist);
+        free(cnt);
+        free(lab);
+        PREF_ERROR(PREF_ENOMEM, "out of memory for k-means");
+    }
+    double best = INFINITY;
+    for (int rep = 0; rep < 10; rep++) {
+        /* k-means++ */
+        size_t first = gsl_rng_uniform_int(r, n);
+        memcpy(cen, x + first * d, d * sizeof(double));
+        for (size_t i = 0; i < n; i++) dist[i] = INFINITY;
+        for (size_t k = 1; k < K; k++) {
+            double tot = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double e = 0.0;
+                for (size_t j = 0; j < d; j++) {
+                    double t = x[i * d + j] - cen[(k - 1) * d + j];
+                    e += t * t;
+                }
+                if (e < dist[i]) dist[i] = e;
+                tot += dist[i];
+            }
+            double u = gsl_rng_uniform(r) * tot, acc = 0.0;
+            size_t pick = n - 1;
+            for (size_t i = 0; i < n; i++) {
+                acc += dist[i];
+                if (acc > u) {
+                    pick = i;
+                    break;
+                }
+            }
+            memcpy(cen + k * d, x + pick * d, d * sizeof(double));
+        }
+        double sse = 0.0;
+        for (int it = 0; it < 100; it++) {
+            int changed = 0;
+            sse = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double be = INFINITY;
+                uint32_t bk = 0;
+                for (size_t k = 0; k < K; k++) {
+                    double e = 0.0;
+                    for (size_t j = 0; j < d; j++) {
+                        double t = x[i * d + j] - cen[k * d + j];
+                        e += t * t;
+                    }
+                    if (e < be) {
+                        be = e;
+                        bk = (uint32_t)k;
+                    }
+                }
+                if (it == 0 || lab[i] != bk) changed = 1;
+                lab[i] = bk;
+                sse += be;
+            }
+            if (!changed) break;
+            memset(cen, 0, K * d * sizeof(double));
+            memset(cnt, 0, K * sizeof(double));
+            for (size_t i = 0; i < n; i++) {
+                cnt[lab[i]] += 1.0;
+                for (size_t j = 0; j < d; j++) cen[lab[i] * d + j] += x[i * d + j];
+            }
+            for (size_t k = 0; k < K; k++) {
+                if (cnt[k] == 0) { /* empty cluster: reseed at a random point */
+                    memcpy(cen + k * d, x + gsl_rng_uniform_int(r, n) * d,
+                           d * sizeof(double));
+                    continue;
+                }
+                for (size_t j = 0; j < d; j++) cen[k * d + j] /= cnt[k];
+            }
+        }
+        if (sse < best) {
+            best = sse;
+            memcpy(labels, lab, n * sizeof(uint32_t));
+        }
+    }
+    free(cen);
+    free(dist);
+    free(cnt);
+    free(lab);
+    return PREF_OK;
+}
+
+int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post)
+{
+    size_t N = ds->n_users, K = p->K;
+    gsl_rng *r = rngs_alloc(rngs_seed(p->seed, 0, EMDPO_STREAM_I));
+    if (!r) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = PREF_OK;
+    if (p->init == EMDPO_INIT_TRUTH) {
+        if (!ds->user_type) {
+            st = pref_set_error(PREF_EINPUT, "--init truth needs a type column");
+        } else {
+            for (size_t i = 0; i < N && !st; i++) {
+                uint32_t t = ds->user_type[i];
+                if (t >= K) {
+                    st = pref_set_error(PREF_EINPUT, "--init truth: user %zu has "
+                                        "type %u > --types %zu", i + 1, t + 1, K);
+                    break;
+                }
+                for (size_t k = 0; k < K; k++) post[i * K + k] = k == t;
+            }
+        }
+    } else if (p->init == EMDPO_INIT_DIRICHLET) {
+        double alpha[64];
+        for (size_t k = 0; k < K; k++) alpha[k] = 1.0;
+        for (size_t i = 0; i < N; i++) gsl_ran_dirichlet(r, K, alpha, post + i * K);
+    } else {
+        double *s = malloc(N * ds->d * sizeof(double));
+        uint32_t *lab = malloc(N * sizeof(uint32_t));
+        if (!s || !lab) st = pref_set_error(PREF_ENOMEM, "out of memory");
+        if (!st) {
+            user_summaries(ds, s);
+            st = kmeans(s, N, ds->d, K, r, lab);
+        }
+        for (size_t i = 0; !st && i < N; i++)
+            for (size_t k = 0; k < K; k++) post[i * K + k] = k == lab[i];
+        free(s);
+        free(lab);
+    }
+    gsl_rng_free(r);
+    return st;
+}
+
+/* ---- M- and E-steps ------------------------------------------------------ */
+
+static int n_threads(const emdpo_params *p)
+{
+#ifdef _OPENMP
+    return p->threads > 0 ? p->threads : omp_get_max_threads();
+#else
+    (void)p;
+    return 1;
+#endif
+}
+
+typedef struct trainers {
+    size_t K;
+    dpo_trainer **t;
+} trainers;
+
+static void trainers_free(trainers *ts)
+{
+    if (!ts->t) return;
+    for (size_t k = 0; k < ts->K; k++) dpo_trainer_free(ts->t[k]);
+    free(ts->t);
+    ts->t = NULL;
+}
+
+static int trainers_alloc(trainers *ts, const data_set *ds, const emdpo_params *p,
+                          size_t K)
+{
+    nn_config c = p->net;
+    c.d = ds->d;
+    ts->K = K;
+    ts->t = calloc(K, sizeof *ts->t);
+    if (!ts->t) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    for (size_t k = 0; k < K; k++) {
+        ts->t[k] = dpo_trainer_alloc(&c, ds, &p->dpo);
+        if (!ts->t[k]) {
+            trainers_free(ts);
+            PREF_ERROR(PREF_ENOMEM, "out of memory for the trainers");
+        }
+    }
+    return PREF_OK;
+}
+
+static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
+                 const double *w, const double *ref, size_t iteration,
+                 int warm, double *params, double *qw)
+{
+    size_t K = ts->K, N = ds->n_users, np;
+    nn_config c = p->net;
+    c.d = ds->d;
+    np = nn_num_params(&c);
+    int st = PREF_OK;
+    char msg[1024] = "";
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads(p))
+    for (size_t k = 0; k < K; k++) {
+        double *qwk = qw + k * ds->n_queries;
+        for (size_t i = 0; i < N; i++)
+            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
+                qwk[q] = w[i * K + k];
+        double *pk = params + k * np;
+        if (!warm) {
+            memcpy(pk, ref, np * sizeof(double));
+            dpo_trainer_reset(ts->t[k]);
+        }
+        gsl_rng *r = rngs_alloc(rngs_seed(p->seed, iteration, EMDPO_STREAM_M + k));
+        int s = r ? dpo_train(ts->t[k], pk, ds, NULL, ds->n_queries, qwk, r, NULL)
+                  : pref_set_error(PREF_ENOMEM, "out of memory");
+        gsl_rng_free(r);
+        if (s) {
+#pragma omp critical(hetpref_emdpo)
+            if (!st) {
+                st = s;
+                snprintf(msg, sizeof msg, "EM iteration %zu, policy %zu: %s",
+                         iteration, k + 1, pref_last_error());
+            }
+        }
+    }
+    if (st) PREF_ERROR(st, "%s", msg);
+    return PREF_OK;
+}
+
+/* log L_ik for all users and types; f: (K, n_cands) scratch; la: (N, K). */
+static void loglik_table(const data_set *ds, const emdpo_params *p,
+                         trainers *ts, const double *params, size_t np,
+                         double *f, double *la)
+{
+    size_t K = ts->K, N = ds->n_users;
+    double beta = p->dpo.beta;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads(p))
+    for (size_t k = 0; k < K; k++)
+        dpo_forward_all(ts->t[k], params + k * np, ds, f + k * ds->n_cands);
+#pragma omp parallel num_threads(n_threads(p))
+    {
+        double u[256];
+#pragma omp for schedule(static)
+        for (size_t i = 0; i < N; i++)
+            for (size_t k = 0; k < K; k++) {
+                const double *fk = f + k * ds->n_cands;
+                double ll = 0.0;
+                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                    size_t c0 = ds->q_cand[q], m = data_m(ds, q);
+                    for (size_t j = 0; j < m && j < 256; j++)
+                        u[j] = beta * (fk[c0 + j] -
+                                       (ds->logp_ref ? ds->logp_ref[c0 + j] : 0.0));
+                    ll += pl_loglik(u, m, ds->q_r[q]);
+                }
+                la[i * K + k] = ll;
+            }
+    }
+}
+
+/* Responsibilities from the table and eta; returns the log-likelihood
+ * (summed in user order: deterministic). */
+static double responsibilities(size_t N, size_t K, const double *la,
+                               const double *eta, double *post)
+{
+    double L = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        double mx = -INFINITY;
+        for (size_t k = 0; k < K; k++) {
+            double a = log(eta[k]) + la[i * K + k];
+            if (a > mx) mx = a;
+        }
+        double z = 0.0;
+        for (size_t k = 0; k < K; k++) z += exp(log(eta[k]) + la[i * K + k] - mx);
+        double lse = mx + log(z);
+        L += lse;
+        for (size_t k = 0; k < K; k++)
+            post[i * K + k] = exp(log(eta[k]) + la[i * K + k] - lse);
+    }
+    return L;
+}
+
+static int check_data(const data_set *ds, size_t K)
+{
+    if (K > ds->n_users)
+        PREF_ERROR(PREF_EINPUT, "--types %zu: more types than users (%zu)", K,
+                   ds->n_users);
+    for (size_t q = 0; q < ds->n_queries; q++)
+        if (data_m(ds, q) > 256)
+            PREF_ERROR(PREF_EINPUT, "query %zu has %zu candidates; EM-DPO "
+                       "supports up to 256", q + 1, data_m(ds, q));
+    return PREF_OK;
+}
+
+int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
+                         const double *w, const double *ref, size_t iteration,
+                         double *params)
+{
+    const char *why = emdpo_params_check(p);
+    if (why) PREF_ERROR(PREF_EINPUT, "emdpo: %s", why);
+    PREF_TRY(check_data(ds, 1));
+    nn_config c = p->net;
+    c.d = ds->d;
+    size_t np = nn_num_params(&c);
+    trainers ts = {0};
+    double *own = NULL, *qw = malloc(p->K * ds->n_queries * sizeof(double));
+    if (!ref) {
+        own = malloc(np * sizeof(double));
+        if (own) emdpo_reference(p, ds->d, own);
+        ref = own;
+    }
+    int st = (!qw || !ref) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    if (!st) st = trainers_alloc(&ts, ds, p, p->K);
+    if (!st) st = mstep(ds, p, &ts, w, ref, iteration, 0, params, qw);
+    trainers_free(&ts);
+    free(own);
+    free(qw);
+    return st;
+}
+
+int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
+                const double *eta, double *post, double *loglik)
+{
+    nn_config c = p->net;
+    c.d = ds->d;
+    size_t np = nn_num_params(&c), K = p->K;
+    PREF_TRY(check_data(ds, 1));
+    trainers ts = {0};
+    double *f = malloc(K * ds->n_cands * sizeof(double));
+    double *la = malloc(ds->n_users * K * sizeof(double));
+    int st = (!f || !la) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    if (!st) st = trainers_alloc(&ts, ds, p, K);
+    if (!st) {
+        loglik_table(ds, p, &ts, params, np, f, la);
+        *loglik = responsibilities(ds->n_users, K, la, eta, post);
+    }
+    trainers_free(&ts);
+    free(f);
+    free(la);
+    return st;
+}
+
+/* ---- the EM driver -------------------------------------------------------- */
+
+static void trace_eval(const data_set *ds, emdpo_fit *f, size_t it,
+                       const double *post)
+{
+    size_t K = f->K, N = ds->n_users;
+    f->tr_acc[it] = f->tr_ari[it] = NAN;
+    if (!ds->user_type) return;
+    uint32_t kmax = 0;
+    for (size_t i = 0; i < N; i++)
+        if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
+            kmax = ds->user_type[i] + 1;
+    f->tr_acc[it] = mix_align(post, N, K, ds->user_type, kmax, NULL);
+    uint32_t *hat = malloc(N * sizeof(uint32_t));
+    if (!hat) return;
+    for (size_t i = 0; i < N; i++) {
+        size_t b = 0;
+        for (size_t k = 1; k < K; k++)
+            if (post[i * K + k] > post[i * K + b]) b = k;
+        hat[i] = (uint32_t)b;
+    }
+    f->tr_ari[it] = mix_ari(hat, ds->user_type, N);
+    free(hat);
+}
+
+int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
+{
+    *out = NULL;
+    const char *why = emdpo_params_check(p);
+    if (why) PREF_ERROR(PREF_EINPUT, "emdpo: %s", why);
+    PREF_TRY(check_data(ds, p->K));
+    size_t K = p->K, N = ds->n_users, I = p->em_iters;
+    nn_config c = p->net;
+    c.d = ds->d;
+    size_t np = nn_num_params(&c);
+    emdpo_fit *f = calloc(1, sizeof *f);
+    if (!f) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    f->K = K;
+    f->n_users = N;
+    f->n_params = np;
+    f->iters = I;
+    f->net = c;
+    f->beta = p->dpo.beta;
+    f->params = malloc(K * np * sizeof(double));
+    f->ref = malloc(np * sizeof(double));
+    f->eta = malloc(K * sizeof(double));
+    f->post = malloc(N * K * sizeof(double));
+    f->init_post = malloc(N * K * sizeof(double));
+    f->tr_loglik = malloc((I + 1) * sizeof(double));
+    f->tr_eta = malloc((I + 1) * K * sizeof(double));
+    f->tr_acc = malloc((I + 1) * sizeof(double));
+    f->tr_ari = malloc((I + 1) * sizeof(double));
+    double *qw = malloc(K * ds->n_queries * sizeof(double));
+    double *fo = malloc(K * ds->n_cands * sizeof(double));
+    double *la = malloc(N * K * sizeof(double));
+    trainers ts = {0};
+    int st = PREF_OK;
+    if (!f->params || !f->ref || !f->eta || !f->post || !f->init_post ||
+        !f->tr_loglik || !f->tr_eta || !f->tr_acc || !f->tr_ari || !qw || !fo || !la)
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = trainers_alloc(&ts, ds, p, K);
+    if (!st) st = emdpo_initial(ds, p, f->post);
+    if (!st) {
+        emdpo_reference(p, ds->d, f->ref);
+        memcpy(f->init_post, f->post, N * K * sizeof(double));
+        for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
+        f->tr_loglik[0] = NAN;
+        for (size_t k = 0; k < K; k++) {
+            double s = 0.0;
+            for (size_t i = 0; i < N; i++) s += f->post[i * K + k];
+            f->tr_eta[k] = s / (double)N;
+        }
+        trace_eval(ds, f, 0, f->post);
+    }
+    double prev = NAN;
+    for (size_t it = 1; !st && it <= I; it++) {
+        st = mstep(ds, p, &ts, f->post, f->ref, it, p->warm && it > 1, f->params, qw);
+        if (st) break;
+        for (size_t k = 0; k < K; k++) {
+            double s = 0.0;
+            for (size_t i = 0; i < N; i++) s += f->post[i * K + k];
+            /* floor keeps log(eta) finite for an emptied type */
+            f->eta[k] = s / (double)N > 1e-12 ? s / (double)N : 1e-12;
+        }
+        loglik_table(ds, p, &ts, f->params, np, fo, la);
+        double L = responsibilities(N, K, la, f->eta, f->post);
+        if (!isfinite(L)) {
+            st = pref_set_error(PREF_ENUM, "EM iteration %zu: log-likelihood is "
+                                "not finite (training diverged?)", it);
+            break;
+        }
+        f->tr_loglik[it] = L;
+        memcpy(f->tr_eta + it * K, f->eta, K * sizeof(double));
+        trace_eval(ds, f, it, f->post);
+        if (!isnan(prev) && prev - L > f->max_decrease) f->max_decrease = prev - L;
+        prev = L;
+    }
+    trainers_free(&ts);
+    free(qw);
+    free(fo);
+    free(la);
+    if (st) {
+        emdpo_fit_free(f);
+        return st;
+    }
+    *out = f;
+    return PREF_OK;
+}

@@ -1,0 +1,93 @@
+/* emdpo.h — EM-DPO: a mixture of compact neural policies fitted by
+ * expectation–maximisation on the weighted Plackett–Luce DPO loss (SPEC §4).
+ *
+ * Responsibilities gamma_ik start from a random Dirichlet(1) draw, a k-means
+ * clustering of per-user preference summaries (the mean over a user's
+ * answers of x_chosen - mean_j x_j), or the true types (oracle diagnostics).
+ * Each iteration runs an M-step — policy k trained by dpo_train on every
+ * query with weight gamma_(user of q),k, from its previous parameters (warm)
+ * or from the reference network (restart: the common initial network whose
+ * output layer is zero, i.e. the uniform policy) — then eta_k = mean_i
+ * gamma_ik, then an E-step with the new policies:
+ *   log L_ik = sum_q log P_PL(o_q | u = beta (f_k - logp_ref)).
+ * The K policies train in parallel (one OpenMP thread each); every policy k
+ * of iteration t draws from its own generator rngs_seed(seed, t, k), so the
+ * result is identical for any thread count.
+ *
+ * emdpo_train_weighted is the M-step alone: it also gives the baselines —
+ * single DPO (K = 1, weights 1), cluster-DPO (one M-step on a hard initial
+ * clustering) and oracle-type DPO (one M-step on the true types).
+ * Not here: network internals (nn.h), the DPO loss and Adam (dpo.h),
+ * evaluation against a simulated truth (emdpo_eval.h). */
+#ifndef HETPREF_EMDPO_H
+#define HETPREF_EMDPO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data.h"
+#include "dpo.h"
+#include "nn.h"
+
+enum { EMDPO_INIT_DIRICHLET = 0, EMDPO_INIT_KMEANS = 1, EMDPO_INIT_TRUTH = 2 };
+
+typedef struct emdpo_params {
+    nn_config net;       /* d is taken from the data */
+    dpo_params dpo;      /* beta, batch, epochs (per M-step), Adam */
+    size_t K;            /* types */
+    size_t em_iters;     /* EM iterations (default 8) */
+    int init;            /* EMDPO_INIT_* (default kmeans) */
+    int warm;            /* 1: warm-start M-steps; 0: restart (default) */
+    int threads;         /* 0: all cores */
+    uint64_t seed;
+} emdpo_params;
+
+void emdpo_params_init(emdpo_params *p);
+const char *emdpo_params_check(const emdpo_params *p);
+
+typedef struct emdpo_fit {
+    size_t K, n_users, n_params, iters;
+    nn_config net;
+    double beta;
+    double *params;      /* (K, n_params) final policies */
+    double *ref;         /* (n_params) the reference network */
+    double *eta;         /* (K) */
+    double *post;        /* (n_users, K) final responsibilities */
+    double *init_post;   /* (n_users, K) initial responsibilities */
+    /* traces, index 0 = initialisation, 1..iters = after each E-step */
+    double *tr_loglik;   /* (iters + 1); [0] = NaN */
+    double *tr_eta;      /* ((iters + 1), K) */
+    double *tr_acc;      /* (iters + 1), NaN without a type column */
+    double *tr_ari;      /* (iters + 1) */
+    double max_decrease; /* largest drop of the log-likelihood between
+                            consecutive iterations (>= 0) */
+} emdpo_fit;
+
+/* Fit. PREF_OK and *out (free with emdpo_fit_free), PREF_EINPUT (bad params,
+ * K > users, init = truth without a type column), PREF_ENUM (training
+ * diverged: the message names the EM iteration, policy and epoch),
+ * PREF_ENOMEM. */
+int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out);
+void emdpo_fit_free(emdpo_fit *f);
+
+/* The M-step alone: K policies trained from the reference network ref
+ * (n_params; NULL: a fresh reference from p->seed) with user weights
+ * w (n_users, K). params receives (K, n_params). iteration tags the
+ * generator streams. */
+int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
+                         const double *w, const double *ref, size_t iteration,
+                         double *params);
+
+/* The E-step alone: responsibilities post (n_users, K) and the observed
+ * log-likelihood for policies params (K, n_params) and weights eta. */
+int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
+                const double *eta, double *post, double *loglik);
+
+/* The reference network of p (Glorot init from p->seed, output layer zero)
+ * into ref (nn_num_params). */
+void emdpo_reference(const emdpo_params *p, size_t d, double *ref);
+
+/* Initial responsibilities (n_users, K) per p->init. */
+int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post);
+
+#endif

@@ -1,0 +1,215 @@
+/* mmra.h — min–max regret aggregation (SPEC §5) and the aggregators it is
+ * compared with.
+ *
+ * Given K types and J candidate policies, a regret matrix R (K, J) holds the
+ * regret R_kj >= 0 of type k when policy j is deployed. For policies built
+ * per type (J = K) from the value matrix L of SPEC §5 (pool.h) it is
+ *
+ *     R_ij = c_i (L[i][i] - L[i][j])         (mmra_regret_matrix)
+ *
+ * with positive regret weights c. A mixture w in simplex(J) deploys policy j
+ * with probability w_j, so type k's regret is (R w)_k, linear in w. MMRA is
+ * the mixture minimising the worst type's regret, the value of the zero-sum
+ * game min_w max_k (R w)_k, found as the linear program
+ *
+ *     minimise t   over w in simplex(J), t free,
+ *     subject to   sum_j w_j R_kj - t <= 0      for every type k
+ *
+ * with GLPK (lp.h). t is left free rather than t >= 0 as written in SPEC §5:
+ * the two agree whenever R >= 0 (then t >= 0 is implied), and for an R from
+ * L with negative off-diagonal entries (possible: policy j may score higher
+ * than policy i on type i's implicit reward log pi_i / pi_ref) the free t is
+ * the true min–max instead of a tie at 0. The LP's row duals form a mixture
+ * over types (the maximising player's optimal strategy): types with a
+ * positive dual are the ones that bind.
+ *
+ * The authors solve the same game with optimistic Hedge; mmra_hedge is that
+ * cross-check: both players run optimistic multiplicative weights (OMWU =
+ * optimistic FTRL with the entropy regulariser; Rakhlin & Sridharan 2013,
+ * Syrgkanis et al. 2015, "Fast convergence of regularized learning in
+ * games", NeurIPS) simultaneously, and the time averages of both players'
+ * strategies are returned; their duality gap is an O(log(KJ) / (eta T))
+ * certificate.
+ *
+ * Aggregators compared (mmra_aggregate): each single policy, the
+ * eta-weighted utilitarian choice, the uniform mixture, the max–min utility
+ * mixture and MMRA; for each, the mixture, every type's regret and the worst.
+ *
+ * Not here: building L from policies (pool.h), reading files (cli_mmra.c),
+ * true-regret evaluation in simulation. */
+#ifndef HETPREF_MMRA_H
+#define HETPREF_MMRA_H
+
+#include <stddef.h>
+
+#include "lp.h"
+
+/* Solvers (mmra_params.solver). */
+enum { MMRA_LP = 0, MMRA_HEDGE = 1 };
+
+typedef struct mmra_params {
+    int solver;          /* MMRA_LP (default) or MMRA_HEDGE */
+    size_t hedge_iters;  /* rounds of optimistic Hedge, >= 1 (default
+                            100000) */
+    double hedge_step;   /* Hedge step relative to the spread of R: the
+                            step is eta = hedge_step / (max R - min R)
+                            (hedge_step itself when R is constant); finite,
+                            > 0. Default 1: on random games steps 1..4
+                            converge fastest and above ~8 the averages
+                            start to degrade; the RVU analysis of
+                            Syrgkanis et al. guarantees the fast rate for
+                            steps up to about 1/4, slower in practice */
+    lp_params lp;        /* GLPK options (lp_params_init defaults) */
+} mmra_params;
+
+/* Set every field of p to its default. */
+void mmra_params_init(mmra_params *p);
+
+/* NULL when p is valid, else a static message naming the first bad field. */
+const char *mmra_params_check(const mmra_params *p);
+
+/* A solution of the min–max regret game. */
+typedef struct mmra_result {
+    size_t K, J;
+    double *w;          /* (J) mixture over policies, in the simplex */
+    double *regret;     /* (K) each type's regret under w: (R w)_k */
+    double *dual;       /* (K) mixture over types: the LP's row duals (types
+                           with dual > 0 bind), or Hedge's averaged type
+                           strategy */
+    double worst;       /* max_k regret[k]: the worst-type regret of w */
+    double lower;       /* min_j (dual^T R)_j: a lower bound on the game
+                           value, so worst - lower >= 0 is the duality gap
+                           (~0 for the LP) */
+    double lp_obj;      /* the LP's objective t (NaN for Hedge) */
+    size_t iterations;  /* simplex iterations, or Hedge rounds */
+} mmra_result;
+
+/* Buffers for a K x J game (K, J >= 1); NULL on out-of-memory or a zero
+ * size. Free with mmra_result_free (NULL is a no-op). */
+mmra_result *mmra_result_alloc(size_t K, size_t J);
+void mmra_result_free(mmra_result *res);
+
+/* R (K, K) from the square value matrix L (K, K), both row-major:
+ * R_ij = c_i (L[i][i] - L[i][j]). c (K) may be NULL (all 1). Returns
+ * PREF_OK, or PREF_EINPUT when K = 0, an entry of L is not finite, or a
+ * weight is not finite and positive (R untouched). O(K^2). */
+int mmra_regret_matrix(size_t K, const double *L, const double *c, double *R);
+
+/* Every type's regret under mixture w (J): regret[k] = (R w)_k (regret may
+ * be NULL). Returns the worst, max_k (R w)_k. No validation. O(K J). */
+double mmra_mixture_regret(size_t K, size_t J, const double *R,
+                           const double *w, double *regret);
+
+/* Solve the MMRA LP for R (K, J), K, J >= 1, with GLPK options lpp (NULL:
+ * defaults). The LP's w is cleaned (entries below 0 set to 0, then
+ * renormalised to sum 1) before regret, worst and lower are computed from
+ * it. Returns PREF_OK, PREF_EINPUT (zero size, a non-finite entry, res of
+ * another size, bad lpp), PREF_ENOMEM or PREF_ELP (GLPK failed: message from
+ * lp_solve). GLPK never aborts the process. Simplex, typically O(K + J)
+ * iterations of O(K J) work. */
+int mmra_solve_lp(size_t K, size_t J, const double *R, const lp_params *lpp,
+                  mmra_result *res);
+
+/* Optimistic Hedge for both players, alloc / set / iterate / gap style. */
+typedef struct mmra_hedge mmra_hedge;
+
+/* State for a K x J game; NULL on out-of-memory or a zero size. */
+mmra_hedge *mmra_hedge_alloc(size_t K, size_t J);
+void mmra_hedge_free(mmra_hedge *h); /* NULL is a no-op */
+
+/* Start a run on R (K, J), borrowed: it must stay alive and unchanged until
+ * the next mmra_hedge_set. The step is eta = step / (max R - min R) (or step
+ * when R is constant): the updates are invariant to adding a constant to R
+ * and this makes them invariant to scaling it too. Both players start
+ * uniform. Returns PREF_OK or PREF_EINPUT (non-finite entry, step not
+ * finite and positive). O(K J). */
+int mmra_hedge_set(mmra_hedge *h, const double *R, double step);
+
+/* One simultaneous round. With policy strategy w_t and type strategy y_t,
+ * losses l_t = R^T y_t (policies, minimising) and gains g_t = R w_t
+ * (types, maximising) are added to the running sums S, and
+ *     w_{t+1} ∝ exp(-eta (S^w_t + l_t)),   y_{t+1} ∝ exp(eta (S^y_t + g_t))
+ * — optimistic FTRL: the last loss is the prediction of the next one. The
+ * averages of w_1..w_T and y_1..y_T are kept. O(K J), no allocation. */
+void mmra_hedge_iterate(mmra_hedge *h);
+
+/* Rounds done since mmra_hedge_set. */
+size_t mmra_hedge_rounds(const mmra_hedge *h);
+
+/* The averaged strategies so far into res (sizes K, J): w, regret, worst,
+ * dual (the averaged type strategy), lower, iterations = rounds; lp_obj =
+ * NaN. Before the first round the averages are the uniform starts. Returns
+ * the duality gap worst - lower (>= 0 up to rounding). O(K J). */
+double mmra_hedge_get(const mmra_hedge *h, mmra_result *res);
+
+/* Convenience: set, then p->hedge_iters rounds, then get. Returns PREF_OK,
+ * PREF_EINPUT (bad p, zero size, non-finite entry, res of another size) or
+ * PREF_ENOMEM. O(hedge_iters K J). */
+int mmra_solve_hedge(size_t K, size_t J, const double *R,
+                     const mmra_params *p, mmra_result *res);
+
+/* mmra_solve_lp (with p->lp) or mmra_solve_hedge, as p->solver says;
+ * p NULL means defaults (LP). */
+int mmra_solve(size_t K, size_t J, const double *R, const mmra_params *p,
+               mmra_result *res);
+
+/* ---- aggregators ------------------------------------------------------- */
+
+/* Kinds of aggregator, in the order mmra_aggregate lists them. */
+enum {
+    MMRA_AGG_SINGLE = 0,   /* one row per policy j: w = e_j */
+    MMRA_AGG_UTILITARIAN,  /* argmin_j sum_k eta_k R_kj (ties: lowest j) */
+    MMRA_AGG_UNIFORM,      /* w_j = 1 / J */
+    MMRA_AGG_MAXMIN,       /* argmax_w min_k sum_j w_j U_kj (LP) */
+    MMRA_AGG_MMRA          /* the min–max regret mixture */
+};
+
+/* Short name of a kind: "single", "utilitarian", "uniform",
+ * "maxmin_utility", "mmra"; "?" for anything else. */
+const char *mmra_agg_name(int kind);
+
+/* The aggregators of a K x J game: n = J + 4 rows, singles first (row j is
+ * policy j), then utilitarian, uniform, max–min utility, MMRA. */
+typedef struct mmra_aggs {
+    size_t K, J, n;
+    int *kind;       /* (n) MMRA_AGG_* */
+    size_t *policy;  /* (n) the policy chosen by a single or the
+                        utilitarian row; SIZE_MAX for mixtures */
+    double *w;       /* (n, J) mixtures */
+    double *regret;  /* (n, K) each type's regret under the row's mixture */
+    double *worst;   /* (n) max over types */
+} mmra_aggs;
+
+/* Buffers for a K x J game; NULL on out-of-memory or a zero size. */
+mmra_aggs *mmra_aggs_alloc(size_t K, size_t J);
+void mmra_aggs_free(mmra_aggs *a); /* NULL is a no-op */
+
+/* Fill a (sized K x J) with every aggregator on regret matrix R (K, J).
+ *
+ * eta (K, may be NULL: uniform) weighs the types for the utilitarian
+ * choice; entries finite and >= 0 with a positive sum (scale is
+ * irrelevant). The utilitarian row is the single policy minimising
+ * sum_k eta_k R_kj; since that objective is linear in w, it is also the
+ * best eta-weighted mixture (a vertex of the simplex), so no separate row.
+ *
+ * U (K, J, may be NULL) are the utilities of the max–min utility mixture,
+ * argmax_w min_k sum_j w_j U_kj, solved as an LP (with p->lp). Pass the
+ * value matrix L (J = K) when it is known: then the utilities are the
+ * types' values including how well each type can be served at all, and the
+ * mixture differs from MMRA. With U NULL (a regret matrix alone, any shape)
+ * the utilities are U = -R — values are known only up to a per-type
+ * constant, and this choice measures each from the type's regret-free
+ * benchmark — so the max–min utility mixture is an MMRA solution by
+ * construction (possibly a different optimal vertex).
+ *
+ * w_mmra (J, may be NULL) is the MMRA mixture to report (e.g. from
+ * mmra_solve with the solver the user chose); NULL solves the LP here.
+ *
+ * p may be NULL (defaults). Returns PREF_OK, PREF_EINPUT (sizes, non-finite
+ * R or U, bad eta, a w_mmra not in the simplex), PREF_ENOMEM or PREF_ELP.
+ * O(K J) plus up to two LPs. */
+int mmra_aggregate(size_t K, size_t J, const double *R, const double *U,
+                   const double *eta, const double *w_mmra,
+                   const mmra_params *p, mmra_aggs *a);
+
+#endif
