@@ -1,0 +1,41 @@
+#!/bin/sh
+# emdpo_cli.sh — `hetpref fit --model emdpo` end to end on a small two_traits
+# simulation: every output file, identical bytes for 1 and 2 threads, the
+# policy file format, and bad input refused with exit 2 and no output.
+. "${srcdir:-.}/tests/lib.sh"
+cfg="$HETPREF_CONFIGS/two_traits.ini"
+"$HETPREF" simulate "$cfg" --set design.users=80 --set design.T=8 -o "$scratch/sim" >/dev/null
+check "simulate two_traits: exit 0" [ $? -eq 0 ]
+for t in 1 2; do
+    "$HETPREF" fit --data "$scratch/sim/prefs.csv" --model emdpo --types 2 \
+        --em-iters 3 --epochs 1 --hidden 8 --threads $t -o "$scratch/f$t" 2>/dev/null
+    check "fit emdpo threads $t: exit 0" [ $? -eq 0 ]
+done
+for f in posteriors.csv fit.csv policies.txt config.ini; do
+    check "$f written" [ -s "$scratch/f1/$f" ]
+    check "$f identical for 1 and 2 threads" cmp -s "$scratch/f1/$f" "$scratch/f2/$f"
+done
+check "fit.csv header" grep -qx 'iteration,loglik,eta1,eta2,accuracy,ari' "$scratch/f1/fit.csv"
+check "fit.csv: iterations 0..3" [ "$(wc -l < "$scratch/f1/fit.csv")" -eq 5 ]
+check "policies.txt magic" grep -qx 'hetpref-policies 1' "$scratch/f1/policies.txt"
+check "policies.txt architecture" grep -qx 'hidden 8' "$scratch/f1/policies.txt"
+check "posteriors: header + 80 users" [ "$(wc -l < "$scratch/f1/posteriors.csv")" -eq 81 ]
+check "config records the flags" grep -qx 'em_iters = 3' "$scratch/f1/config.ini"
+
+expect_bad() { # expect_bad DESC FRAGMENT ARGS...
+    d=$1; frag=$2; shift 2
+    rm -rf "$scratch/bad"
+    "$HETPREF" fit "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
+    rc=$?
+    check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
+    check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
+    check "$d: no output" [ ! -e "$scratch/bad" ]
+}
+head -n 73 "$scratch/sim/prefs.csv" > "$scratch/three.csv"   # 3 users x 8 queries x 3 rows
+expect_bad "types above users" "more types than users" --data "$scratch/three.csv" --model emdpo --types 4
+expect_bad "types above 64" "--types" --data "$scratch/sim/prefs.csv" --model emdpo --types 81
+expect_bad "bad init" "--init" --data "$scratch/sim/prefs.csv" --model emdpo --types 2 --init magic
+expect_bad "negative lr" "--lr" --data "$scratch/sim/prefs.csv" --model emdpo --types 2 --lr -1
+cut -d, -f1-13 "$scratch/sim/prefs.csv" > "$scratch/notype.csv"
+expect_bad "init truth without types" "type column" --data "$scratch/notype.csv" --model emdpo --types 2 --init truth
+finish

@@ -1,0 +1,154 @@
+/* test_emdpo.c — EM-DPO: the E-step against a direct computation, the
+ * reference network is the uniform policy, oracle initialisation, recovery
+ * of the two_traits types, thread invariance, divergence reporting and bad
+ * input. All seeded. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_test.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "cfg.h"
+#include "emdpo.h"
+#include "err.h"
+#include "nn.h"
+#include "pl.h"
+#include "rngs.h"
+#include "sim.h"
+
+#include "../sims/emdpo_sim.h"
+
+static cfg C;
+
+static data_set *two_traits(size_t users, size_t T, const char *answer)
+{
+    cfg_init(&C);
+    char u[32], t[32];
+    snprintf(u, sizeof u, "%zu", users);
+    snprintf(t, sizeof t, "%zu", T);
+    const char *kv[] = {"population.preset", "two_traits", "design.d", "4",
+                        "design.m", "3", "design.answer", answer, "design.T", t,
+                        "design.users", u, "design.prompts", "50", "design.pool",
+                        "6", "emdpo.em_iters", "4", "emdpo.epochs", "3", NULL};
+    for (size_t i = 0; kv[i]; i += 2)
+        if (cfg_set_dotted(&C, kv[i], kv[i + 1], NULL, 0)) return NULL;
+    if (cfg_check(&C)) return NULL;
+    sim_population *p = NULL;
+    sim_design *g = NULL;
+    data_set *ds = NULL;
+    gsl_rng *r = rngs_alloc(77);
+    sim_population_from_cfg(&C, &p);
+    sim_design_from_cfg(&C, r, &g);
+    sim_simulate(p, g, 78, &ds);
+    sim_design_free(g);
+    sim_population_free(p);
+    gsl_rng_free(r);
+    return ds;
+}
+
+static void test_estep_direct(void)
+{
+    data_set *ds = two_traits(60, 5, "full");
+    emdpo_params p;
+    emdpo_params_from_cfg(&C, &p);
+    p.net.d = ds->d;
+    p.dpo.beta = 0.7;
+    size_t np = nn_num_params(&p.net);
+    double *params = malloc(2 * np * sizeof(double));
+    gsl_rng *r = rngs_alloc(5);
+    nn_init_params(&p.net, params, r);
+    nn_init_params(&p.net, params + np, r);
+    double eta[2] = {0.35, 0.65}, *post = malloc(60 * 2 * sizeof(double)), L;
+    gsl_test_int(emdpo_estep(ds, &p, params, eta, post, &L), PREF_OK, "E-step runs");
+    /* Direct: f by nn_forward per query, u = beta f, PL log-likelihood. */
+    double *acts = malloc(nn_acts_size(&p.net, 8) * sizeof(double)), f[8], u[8];
+    double Ld = 0.0, maxerr = 0.0;
+    for (size_t i = 0; i < ds->n_users; i++) {
+        double a[2];
+        for (size_t k = 0; k < 2; k++) {
+            a[k] = log(eta[k]);
+            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                size_t m = data_m(ds, q);
+                nn_forward(&p.net, params + k * np, ds->x + ds->q_cand[q] * ds->d, m,
+                           acts, f);
+                for (size_t j = 0; j < m; j++) u[j] = 0.7 * f[j];
+                a[k] += pl_loglik(u, m, ds->q_r[q]);
+            }
+        }
+        double lse = pl_logaddexp(a[0], a[1]);
+        Ld += lse;
+        double e = fabs(post[i * 2] - exp(a[0] - lse));
+        if (e > maxerr) maxerr = e;
+    }
+    gsl_test_rel(L, Ld, 1e-10, "E-step log-likelihood = direct computation");
+    gsl_test_abs(maxerr, 0.0, 1e-10, "responsibilities = direct computation");
+    /* The reference network is the uniform policy: f = 0 everywhere. */
+    emdpo_reference(&p, ds->d, params);
+    nn_forward(&p.net, params, ds->x, 3, acts, f);
+    gsl_test(f[0] != 0.0 || f[1] != 0.0 || f[2] != 0.0,
+             "reference network outputs 0 (uniform policy)");
+    free(acts);
+    free(params);
+    free(post);
+    gsl_rng_free(r);
+    data_free(ds);
+}
+
+static void test_fit(void)
+{
+    data_set *ds = two_traits(300, 16, "top1");
+    emdpo_params p;
+    emdpo_params_from_cfg(&C, &p);
+    p.threads = 1;
+    emdpo_fit *f1 = NULL, *f2 = NULL;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f1), PREF_OK, "two_traits fit (%s)",
+                 pref_last_error());
+    p.threads = 2;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f2), PREF_OK, "two_traits fit, 2 threads");
+    if (f1 && f2) {
+        gsl_test(memcmp(f1->params, f2->params, 2 * f1->n_params * sizeof(double)) ||
+                 memcmp(f1->post, f2->post, 300 * 2 * sizeof(double)),
+                 "bit-identical for 1 and 2 threads");
+        gsl_test(f1->tr_acc[f1->iters] < 0.9, "two_traits clustering accuracy %g "
+                 ">= 0.9 (300 users x 16 top-1 answers)", f1->tr_acc[f1->iters]);
+        double e0 = f1->eta[0] > f1->eta[1] ? f1->eta[0] : f1->eta[1];
+        gsl_test(fabs(e0 - 0.75) > 0.08, "majority weight %g near 0.75", e0);
+        for (size_t it = 1; it <= f1->iters; it++)
+            gsl_test(!isfinite(f1->tr_loglik[it]), "finite loglik at %zu", it);
+    }
+    emdpo_fit_free(f1);
+    emdpo_fit_free(f2);
+    /* Oracle initialisation starts at accuracy 1. */
+    p.init = EMDPO_INIT_TRUTH;
+    p.em_iters = 1;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f1), PREF_OK, "truth init");
+    if (f1) gsl_test_rel(f1->tr_acc[0], 1.0, 1e-15, "truth init: accuracy 1");
+    emdpo_fit_free(f1);
+    /* Divergence is reported, never a silent NaN. */
+    emdpo_params_from_cfg(&C, &p);
+    p.dpo.adam.lr = 1e308; /* parameters overflow to Inf within a few steps */
+    int st = emdpo_fit_run(ds, &p, &f1);
+    gsl_test_int(st, PREF_ENUM, "huge learning rate: PREF_ENUM");
+    gsl_test(st == PREF_ENUM && !strstr(pref_last_error(), "iteration"),
+             "divergence message names the iteration: %s", pref_last_error());
+    /* Bad input. */
+    emdpo_params_from_cfg(&C, &p);
+    p.K = 301;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f1), PREF_EINPUT, "K > users refused");
+    p.K = 2;
+    p.dpo.batch = 0;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f1), PREF_EINPUT, "batch 0 refused");
+    data_free(ds);
+}
+
+int main(void)
+{
+    gsl_set_error_handler_off();
+    test_estep_direct();
+    test_fit();
+    exit(gsl_test_summary());
+}
