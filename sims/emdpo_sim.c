@@ -337,13 +337,28 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
         sim_run sr;
         if (!s) s = simulate_run(cc, rng, &sr);
         emdpo_fit *fit = NULL;
+        uint32_t *types = NULL;
+        size_t sr_users = 0;
         if (!s) {
             emdpo_params p;
             emdpo_params_from_cfg(cc, &p);
             p.threads = 1;
             p.seed = gsl_rng_get(rng);
             s = emdpo_fit_run(sr.train, &p, &fit);
+            sr_users = sr.train->n_users;
+            types = malloc(sr_users * sizeof(uint32_t));
+            if (!types && !s) s = pref_set_error(PREF_ENOMEM, "out of memory");
+            if (types) memcpy(types, sr.train->user_type, sr_users * sizeof(uint32_t));
             sim_run_free(&sr);
+        }
+        /* eta in the order of the true types (labels matched on the final
+         * posteriors), so replicates can be averaged despite label switching */
+        size_t perm[64];
+        if (!s) {
+            uint32_t kt = 0;
+            for (size_t i = 0; i < sr_users; i++)
+                if (types[i] + 1 > kt) kt = types[i] + 1;
+            mix_align(fit->post, sr_users, Kf, types, kt, perm);
         }
         for (size_t it = 0; !s && it <= I; it++) {
             double *o = res + (t * (I + 1) + it) * row;
@@ -351,8 +366,11 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
             o[1] = fit->tr_acc[it];
             o[2] = fit->tr_ari[it];
             o[3] = fit->max_decrease;
-            for (size_t k = 0; k < Kf; k++) o[4 + k] = fit->tr_eta[it * Kf + k];
+            for (size_t k = 0; k < Kf; k++) o[4 + k] = NAN;
+            for (size_t k = 0; k < Kf; k++)
+                if (perm[k] < Kf) o[4 + perm[k]] = fit->tr_eta[it * Kf + k];
         }
+        free(types);
         emdpo_fit_free(fit);
         gsl_rng_free(rng);
         free(cc);
@@ -458,12 +476,14 @@ int emdpo_clusters_plot(const char *res_dir, const char *plot_dir)
         st = plot_printf(s, "%s$acc_%s using 1:2:3:4 with yerrorlines lt %d title '%s'",
                          k ? ", " : "", kinds[k], k + 1, titles[k]);
     if (!st)
-        st = plot_printf(s, "\nset title 'estimated weight of type 1'\n"
-                            "set ylabel 'eta_1'\nset yrange [*:*]\nplot ");
+        st = plot_printf(s, "\nset title 'estimated weight of the majority type "
+                            "(truth 0.75)'\nset ylabel 'eta (type 1)'\n"
+                            "set yrange [*:*]\nset key top right\nplot ");
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s, "%s$eta_%s using 1:2:3:4 with yerrorlines lt %d title '%s'",
                          k ? ", " : "", kinds[k], k + 1, titles[k]);
-    if (!st) st = plot_printf(s, "\nunset multiplot\n");
+    if (!st) st = plot_printf(s, ", 0.75 with lines lt 8 dt 2 title 'truth'\n"
+                                 "unset multiplot\n");
     if (!st) st = plot_render(s, plot_dir, NULL);
     plot_script_free(s);
     return st;
@@ -489,39 +509,42 @@ int emdpo_groups_plot(const char *res_dir, const char *plot_dir)
     int st = plot_printf(s, "f = ");
     if (!st) st = plot_path(s, plot_dir, sum);
     /* summary.csv: cell,population.preset,metric,n,mean,sd,lo,hi; the cell
-     * index orders scenarios: 0 = two_traits, 1 = four_groups. */
+     * index orders scenarios: 0 = two_traits, 1 = four_groups. Tables first
+     * (gnuplot cannot build datablocks inside a multiplot), then panels. */
+    const char *scen[2] = {"two_traits (eta = 0.75, 0.25)",
+                           "four_groups (eta = 0.4, 0.3, 0.2, 0.1)"};
+    const char *what[2] = {"accuracy", "regret"};
+    if (!st) st = plot_printf(s, "\n");
+    for (int sc = 0; !st && sc < 2; sc++)
+        for (int w = 0; !st && w < 2; w++)
+            for (int b = 0; !st && b < EMDPO_NBASE; b++) {
+                char name[64], cond[200];
+                snprintf(name, sizeof name, "s%d_%s_%s", sc, what[w],
+                         emdpo_base_names[b]);
+                snprintf(cond, sizeof cond,
+                         "strcol(1) eq '%d' && strstrt(strcol(3), '%s_%s_t') == 1 "
+                         "&& $5 == $5", sc, what[w], emdpo_base_names[b]);
+                st = plot_filter(s, name, "f", "5:7:8", cond);
+            }
     if (!st)
         st = plot_printf(s,
-            "\nset datafile separator ','\n"
             "set multiplot layout 2,2 title 'Per-type held-out answer accuracy and "
             "exact regret of each policy (mean, 95%% CI)'\n"
             "set style data histogram\nset style histogram errorbars gap 1 lw 1\n"
             "set style fill solid 0.8 border -1\nset key top left\n"
             "set xtics ('type 1' 0, 'type 2' 1, 'type 3' 2, 'type 4' 3)\n");
-    const char *scen[2] = {"two_traits (eta = 0.75, 0.25)",
-                           "four_groups (eta = 0.4, 0.3, 0.2, 0.1)"};
-    const char *what[2] = {"accuracy", "regret"};
     for (int sc = 0; !st && sc < 2; sc++)
         for (int w = 0; !st && w < 2; w++) {
             st = plot_printf(s, "set title '%s: %s'\nset ylabel '%s'\n"
-                                "set yrange [0:*]\n", scen[sc], what[w],
-                             w ? "regret (lower is better)" : "held-out accuracy");
-            for (int b = 0; !st && b < EMDPO_NBASE; b++) {
-                char name[64];
-                snprintf(name, sizeof name, "s%d_%s_%s", sc, what[w],
-                         emdpo_base_names[b]);
-                /* rows of one baseline: types in order; keep mean and CI */
-                st = plot_printf(s,
-                    "set datafile separator ','\nset table $%s\n"
-                    "plot f using 5:7:8 with table if ($1 == %d && "
-                    "strstrt(strcol(3), '%s_%s_t') == 1 && $5 == $5)\n"
-                    "unset table\n", name, sc, what[w], emdpo_base_names[b]);
-            }
-            if (!st) st = plot_printf(s, "set datafile separator whitespace\nplot ");
+                                "set yrange [0:%s]\nset xrange [-0.5:%s]\n"
+                                "set key top right\nplot ", scen[sc], what[w],
+                             w ? "regret (lower is better)" : "held-out accuracy",
+                             w ? "*" : "1", sc ? "3.5" : "1.5");
+            /* the legend once per row, in the regret panel */
             for (int b = 0; !st && b < EMDPO_NBASE; b++)
-                st = plot_printf(s, "%s$s%d_%s_%s using 1:2:3 lt %d title '%s'",
+                st = plot_printf(s, "%s$s%d_%s_%s using 1:2:3 lt %d %s '%s'",
                                  b ? ", " : "", sc, what[w], emdpo_base_names[b],
-                                 b + 1, emdpo_base_names[b]);
+                                 b + 1, w ? "title" : "notitle", emdpo_base_names[b]);
             if (!st) st = plot_printf(s, "\n");
         }
     if (!st) st = plot_printf(s, "unset multiplot\n");

@@ -5,7 +5,7 @@
  * by step, with amsgrad = False and maximize = False:
  *
  *   p   <- p - lr wd p                       (decoupled decay, Loshchilov &
- *                                             Hutter 2019, Alg. 2 line 12)
+ *                                             Hutter 2019, Alg. 2)
  *   m   <- beta1 m + (1 - beta1) g           (Kingma & Ba 2015, Alg. 1)
  *   v   <- beta2 v + (1 - beta2) g^2
  *   p   <- p - (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps)

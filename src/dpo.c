@@ -9,15 +9,21 @@
  *
  *   L = - sum_q w_q log P_PL(o_q | u_q),   dL/df_c = - w_q beta dlogP/du_c.
  *
- * The trainer shuffles the query list every epoch (Fisher–Yates drawing
- * exactly what gsl_ran_shuffle draws), gathers each minibatch's candidates
- * into one contiguous (n, d) block, and runs nn_forward, dpo_block_loss,
- * nn_backward and adam_step on it. The gradient of a step is that of
- * L_batch / n_batch (the batch mean of w_q * loss_q, an unbiased estimate of
- * the per-query average of the total weighted loss), so a batch of small
- * responsibilities takes a small step; the loss *reported* for an epoch is,
- * as dpo.h says, the mean over its minibatches of L_batch / sum_batch(w)
- * (minibatches whose weights sum to 0 are left out of that mean).
+ * The trainer shuffles the query list every epoch (Fisher–Yates), gathers
+ * each minibatch's candidates into one contiguous (n, d) block, and runs
+ * nn_forward, dpo_block_loss, nn_backward and adam_step on it. The gradient
+ * of a step is that of L_batch / n_batch (the batch mean of w_q * loss_q, a
+ * stochastic estimate of the per-query average of the total weighted loss),
+ * so each minibatch weighs in proportion to its responsibilities; not
+ * L_batch / sum_batch(w), which would inflate batches of tiny
+ * responsibilities. The loss *reported* for an epoch is, as dpo.h says, the
+ * mean over its minibatches of L_batch / sum_batch(w) (minibatches whose
+ * weights sum to 0 are left out of that mean).
+ *
+ * dpo_train ignores n_q when qidx is NULL (all queries), and leaves *loss
+ * unwritten when it fails; the parameters are then those of the failing
+ * step. dpo_trainer_alloc also returns NULL for an invalid c or p (callers
+ * check them first) and when a block would exceed CBLAS's int dimensions.
  *
  * Every buffer is sized in dpo_trainer_alloc (batch * max m candidate rows,
  * the query order, Adam moments); train, total_loss and forward_all never
@@ -30,6 +36,7 @@
  * stopping. dpo_block_loss also accepts df = NULL (loss only). */
 #include "dpo.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,8 +170,6 @@ static void *dpo_array(size_t n, size_t sz)
     return malloc(n * sz);
 }
 
-/* NULL also when c or p is invalid (callers check both first) or a block
- * would exceed CBLAS's int dimensions. */
 dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
                                const dpo_params *p)
 {
@@ -177,7 +182,7 @@ dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
     size_t max_m = 2;
     for (size_t q = 0; q < ds->n_queries; q++)
         if (data_m(ds, q) > max_m) max_m = data_m(ds, q);
-    if (max_m > (size_t)INT32_MAX / p->batch) return NULL;
+    if (max_m > (size_t)INT_MAX / p->batch) return NULL;
     size_t cap_n = p->batch * max_m;
     if (c->d > 0 && cap_n > SIZE_MAX / c->d / 2) return NULL;
 
@@ -237,8 +242,10 @@ void dpo_trainer_reset(dpo_trainer *t)
     t->t = 0;
 }
 
-/* Fisher–Yates, drawing exactly as gsl_ran_shuffle does (i from n-1 down to
- * 1, j = gsl_rng_uniform_int(rng, i + 1)), but on size_t without memcpy. */
+/* Fisher–Yates (Knuth vol. 2, 3.4.2, Algorithm P): i from n-1 down to 1,
+ * j = gsl_rng_uniform_int(rng, i + 1). The same draws and swaps as GSL
+ * 2.7's gsl_ran_shuffle (checked on 2.7.1), written out so the minibatch
+ * order does not depend on the GSL version. */
 static void dpo_shuffle(gsl_rng *rng, size_t *a, size_t n)
 {
     for (size_t i = n; i-- > 1;) {
