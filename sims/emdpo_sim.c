@@ -16,6 +16,7 @@
 #include "nn.h"
 #include "pl.h"
 #include "plot.h"
+#include "progress.h"
 #include "rngs.h"
 #include "sim.h"
 #include "stats.h"
@@ -168,13 +169,9 @@ static long served_by(const size_t *perm, size_t K, size_t t)
     return -1;
 }
 
-typedef struct sim_run {
-    sim_population *pop;
-    sim_design *g;
-    data_set *train, *test;
-} sim_run;
+typedef emdpo_world sim_run;
 
-static void sim_run_free(sim_run *s)
+void emdpo_world_free(emdpo_world *s)
 {
     data_free(s->train);
     data_free(s->test);
@@ -182,7 +179,7 @@ static void sim_run_free(sim_run *s)
     sim_population_free(s->pop);
 }
 
-static int simulate_run(const cfg *c, gsl_rng *rng, sim_run *s)
+int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *s)
 {
     memset(s, 0, sizeof *s);
     PREF_TRY(sim_population_from_cfg(c, &s->pop));
@@ -194,7 +191,7 @@ static int simulate_run(const cfg *c, gsl_rng *rng, sim_run *s)
         sim_design_use_prompts(&held, 1);
         st = sim_simulate(s->pop, &held, gsl_rng_get(rng), &s->test);
     }
-    if (st) sim_run_free(s);
+    if (st) emdpo_world_free(s);
     return st;
 }
 
@@ -203,7 +200,7 @@ int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
     PREF_TRY(emdpo_sim_check(c));
     for (size_t j = 0; j < EMDPO_NMETRICS; j++) met[j] = NAN;
     sim_run s;
-    PREF_TRY(simulate_run(c, rng, &s));
+    PREF_TRY(emdpo_world_make(c, rng, &s));
     emdpo_params p;
     emdpo_params_from_cfg(c, &p);
     p.threads = 1; /* sweep tasks already run in parallel */
@@ -300,7 +297,7 @@ int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
     free(ones);
     free(tpost);
     free(buf);
-    sim_run_free(&s);
+    emdpo_world_free(&s);
     return st;
 }
 
@@ -326,6 +323,8 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
     int nt = 1;
     (void)threads;
 #endif
+    progress bar;
+    progress_start(&bar, "emdpo_clusters", n_tasks);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
     for (size_t t = 0; t < n_tasks; t++) {
         if (st || failed) continue;
@@ -335,7 +334,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
         int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
         if (!s) s = sweep_plan_cell_cfg(plan, c, cell, cc);
         sim_run sr;
-        if (!s) s = simulate_run(cc, rng, &sr);
+        if (!s) s = emdpo_world_make(cc, rng, &sr);
         emdpo_fit *fit = NULL;
         uint32_t *types = NULL;
         size_t sr_users = 0;
@@ -349,7 +348,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
             types = malloc(sr_users * sizeof(uint32_t));
             if (!types && !s) s = pref_set_error(PREF_ENOMEM, "out of memory");
             if (types) memcpy(types, sr.train->user_type, sr_users * sizeof(uint32_t));
-            sim_run_free(&sr);
+            emdpo_world_free(&sr);
         }
         /* eta in the order of the true types (labels matched on the final
          * posteriors), so replicates can be averaged despite label switching */
@@ -374,6 +373,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
         emdpo_fit_free(fit);
         gsl_rng_free(rng);
         free(cc);
+        progress_tick(&bar, 1);
         if (s) {
 #pragma omp critical(hetpref_emdpo_exp)
             if (!failed) {
@@ -382,6 +382,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
             }
         }
     }
+    progress_end(&bar);
     if (!st && failed) st = pref_set_error(failed, "%s", msg);
     char path[4096];
     fsutil_file o;

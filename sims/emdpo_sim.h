@@ -29,6 +29,21 @@
 extern const char *const emdpo_metric_names[EMDPO_NMETRICS];
 extern const char *const emdpo_base_names[EMDPO_NBASE];
 
+#include "sim.h"
+
+/* One simulated world: population, design (with pools), training users on
+ * the training prompts and emdpo.test_users held-out users on the test
+ * prompts. */
+typedef struct emdpo_world {
+    sim_population *pop;
+    sim_design *g;
+    data_set *train, *test;
+} emdpo_world;
+
+/* Simulate a world from c with rng. PREF_OK or an error (nothing to free). */
+int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *w);
+void emdpo_world_free(emdpo_world *w);
+
 /* Fill p from the [emdpo] and [fit] keys (K = fit.types) of c. */
 void emdpo_params_from_cfg(const cfg *c, emdpo_params *p);
 

@@ -16,6 +16,7 @@
 #include "fitout.h"
 #include "fsutil.h"
 #include "identify.h"
+#include "cli_mmra.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
@@ -44,10 +45,11 @@ static const char usage_main[] =
     "  merge     DIR... -o DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID]\n"
-    "  fit       --data CSV --model lcl --types K [--starts S] [--seed S] [-o DIR] ...\n"
+    "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
-    "  mmra: planned (see README.md)\n"
+    "  mmra      --regret CSV | --values CSV --weights c1,.. | --policies DIR --data CSV\n"
+    "            [--solver lp|hedge] [-o DIR]\n"
     "\n"
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
@@ -709,10 +711,7 @@ int cli_main(int argc, char **argv)
         cfg_help(stdout);
         return 0;
     }
-    if (strcmp(cmd, "mmra") == 0) {
-        fprintf(stderr, "hetpref: %s: not available in this version yet\n", cmd);
-        return 1;
-    }
+    if (strcmp(cmd, "mmra") == 0) return cli_mmra(argc, argv);
     fprintf(stderr, "hetpref: unknown command '%s'\n%s", cmd, usage_main);
     return 2;
 }

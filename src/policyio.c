@@ -228,6 +228,7 @@ static char *rd_line(reader *r)
 static char *rd_token(reader *r)
 {
     char *s = r->tok;
+    if (!s) return NULL;
     while (*s == ' ' || *s == '\t') s++;
     if (*s == '\0') {
         r->tok = s;

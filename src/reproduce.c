@@ -13,6 +13,7 @@
 #include "../sims/equivalence.h"
 #include "../sims/fisher.h"
 #include "../sims/lcl.h"
+#include "../sims/mmra_sim.h"
 
 static const repro_exp table[] = {
     {"calibration",
@@ -35,6 +36,8 @@ static const repro_exp table[] = {
      emdpo_clusters_plot},
     {"emdpo_groups", "per-type held-out accuracy and regret: reference, DPO, "
      "cluster-DPO, EM-DPO, oracle", emdpo_groups_experiment, emdpo_groups_plot},
+    {"mmra", "regret matrix, MMRA weights vs regret weights, worst-type true "
+     "regret per aggregator", mmra_experiment, mmra_plot},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 

@@ -1,0 +1,394 @@
+/* mmra_sim.c — the `mmra` experiment (see mmra_sim.h). */
+#include "mmra_sim.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "emdpo.h"
+#include "err.h"
+#include "fsutil.h"
+#include "mix.h"
+#include "mmra.h"
+#include "nn.h"
+#include "pl.h"
+#include "plot.h"
+#include "policyio.h"
+#include "pool.h"
+#include "progress.h"
+#include "rngs.h"
+#include "stats.h"
+#include "sweep.h"
+
+#include "emdpo_sim.h"
+
+#define MAXK 8
+#define NV 4
+static const double vs[NV] = {1, 2, 4, 8};
+
+/* Aggregator rows reported: single policies 1..K, then these. */
+static const char *const agg_names[4] = {"utilitarian", "uniform",
+                                         "maxmin_utility", "mmra"};
+
+/* Per-task results, fixed layout. */
+typedef struct task_out {
+    size_t K;
+    double R[MAXK * MAXK];            /* regret matrix, c = 1 */
+    double w[NV][MAXK][MAXK];         /* MMRA weights: [v][weighted type][policy] */
+    double true_reg[MAXK + 4][MAXK];  /* [aggregator row][true type] */
+    double est_worst[MAXK + 4];       /* worst estimated regret per row */
+} task_out;
+
+/* Exact true regret of type t under the mixture sum_j w_j pi_j over the test
+ * prompts' pools: V* - V with V = E_p[sum_y pi r_t - beta KL(pi || pi_ref)]. */
+static double mixture_true_regret(const emdpo_world *wd, const nn_config *net,
+                                  const double *params, size_t np, size_t K,
+                                  const double *w, size_t t, double beta,
+                                  double *buf)
+{
+    const sim_design *g = wd->g;
+    size_t P = g->pool, d = g->d, lo = g->prompts, hi = g->prompts + g->test_prompts;
+    double *pi = buf, *f = buf + P, *r = buf + 2 * P, *acts = buf + 3 * P;
+    double tot = 0.0;
+    for (size_t pr = lo; pr < hi; pr++) {
+        const double *X = g->pool_x + pr * P * d, *lref = g->pool_logp + pr * P;
+        memset(pi, 0, P * sizeof(double));
+        for (size_t j = 0; j < K; j++) {
+            if (w[j] == 0.0) continue;
+            nn_forward(net, params + j * np, X, P, acts, f);
+            double lse = -INFINITY;
+            for (size_t y = 0; y < P; y++) lse = pl_logaddexp(lse, f[y]);
+            for (size_t y = 0; y < P; y++) pi[y] += w[j] * exp(f[y] - lse);
+        }
+        double lse_star = -INFINITY, V = 0.0;
+        for (size_t y = 0; y < P; y++) {
+            r[y] = sim_reward(wd->pop, t, X + y * d);
+            lse_star = pl_logaddexp(lse_star, lref[y] + r[y] / beta);
+        }
+        for (size_t y = 0; y < P; y++)
+            if (pi[y] > 0) V += pi[y] * (r[y] - beta * (log(pi[y]) - lref[y]));
+        tot += beta * lse_star - V;
+    }
+    return tot / (double)(hi - lo);
+}
+
+/* The held-out prompts' pools as a pool_set (for the value matrix L). */
+static pool_set *test_pools(const sim_design *g)
+{
+    size_t n = g->test_prompts, P = g->pool, d = g->d;
+    pool_set *ps = pool_alloc(n, n * P, d);
+    if (!ps) return NULL;
+    for (size_t p = 0; p <= n; p++) ps->off[p] = p * P;
+    memcpy(ps->x, g->pool_x + g->prompts * P * d, n * P * d * sizeof(double));
+    memcpy(ps->logp_ref, g->pool_logp + g->prompts * P, n * P * sizeof(double));
+    return ps;
+}
+
+static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
+{
+    emdpo_world wd;
+    PREF_TRY(emdpo_world_make(c, rng, &wd));
+    emdpo_params p;
+    emdpo_params_from_cfg(c, &p);
+    p.threads = 1;
+    p.seed = gsl_rng_get(rng);
+    size_t K = p.K, N = wd.train->n_users;
+    o->K = K;
+    emdpo_fit *fit = NULL;
+    policy_set *ps = NULL;
+    pool_set *pools = NULL;
+    mmra_aggs *ag = NULL;
+    mmra_result *res = NULL;
+    double *buf = NULL;
+    int st = K > MAXK || wd.pop->K != K
+                 ? pref_set_error(PREF_EINPUT, "mmra experiment: fit.types must "
+                                  "equal the true number of types (<= %d)", MAXK)
+                 : PREF_OK;
+    if (!st) st = emdpo_fit_run(wd.train, &p, &fit);
+    size_t perm[64];
+    if (!st) {
+        mix_align(fit->post, N, K, wd.train->user_type, K, perm);
+        for (size_t k = 0; k < K && !st; k++)
+            if (perm[k] >= K)
+                st = pref_set_error(PREF_ENUM, "mmra experiment: EM-DPO left a "
+                                    "type unmatched");
+    }
+    if (!st) {
+        ps = policy_set_alloc(&fit->net, fit->beta, K);
+        pools = test_pools(wd.g);
+        ag = mmra_aggs_alloc(K, K);
+        res = mmra_result_alloc(K, K);
+        buf = malloc((3 * wd.g->pool + nn_acts_size(&fit->net, wd.g->pool)) *
+                     sizeof(double));
+        if (!ps || !pools || !ag || !res || !buf)
+            st = pref_set_error(PREF_ENOMEM, "out of memory");
+    }
+    double L[MAXK * MAXK], eta[MAXK], cvec[MAXK];
+    if (!st) {
+        /* policy t = the estimated policy matched to true type t */
+        for (size_t k = 0; k < K; k++) {
+            memcpy(ps->params + perm[k] * fit->n_params,
+                   fit->params + k * fit->n_params, fit->n_params * sizeof(double));
+            ps->weights[perm[k]] = fit->eta[k];
+            eta[perm[k]] = fit->eta[k];
+        }
+        st = pool_value_matrix(pools, ps, L);
+    }
+    if (!st) st = mmra_regret_matrix(K, L, NULL, o->R);
+    for (size_t vi = 0; !st && vi < NV; vi++)
+        for (size_t j = 0; !st && j < K; j++) {
+            double Rv[MAXK * MAXK];
+            for (size_t k = 0; k < K; k++) cvec[k] = k == j ? vs[vi] : 1.0;
+            st = mmra_regret_matrix(K, L, cvec, Rv);
+            if (!st) st = mmra_solve_lp(K, K, Rv, NULL, res);
+            for (size_t q = 0; !st && q < K; q++) o->w[vi][j][q] = res->w[q];
+        }
+    if (!st) st = mmra_aggregate(K, K, o->R, L, eta, NULL, NULL, ag);
+    if (!st) {
+        /* rows: singles (K), then utilitarian, uniform, maxmin, mmra */
+        for (size_t row = 0; row < ag->n; row++) {
+            o->est_worst[row] = ag->worst[row];
+            for (size_t t = 0; t < K; t++)
+                o->true_reg[row][t] = mixture_true_regret(
+                    &wd, &fit->net, ps->params, fit->n_params, K, ag->w + row * K, t,
+                    fit->beta, buf);
+        }
+    }
+    free(buf);
+    mmra_result_free(res);
+    mmra_aggs_free(ag);
+    pool_free(pools);
+    policy_set_free(ps);
+    emdpo_fit_free(fit);
+    emdpo_world_free(&wd);
+    return st;
+}
+
+static void num(FILE *f, double v)
+{
+    if (isnan(v)) fputs("NaN", f);
+    else fprintf(f, "%.17g", v);
+}
+
+int mmra_experiment(const cfg *c, const char *res_dir, int threads)
+{
+    sweep_plan *plan = NULL;
+    PREF_TRY(sweep_plan_build(c, &plan));
+    size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
+    size_t n_tasks = n_cells * reps;
+    task_out *out = calloc(n_tasks, sizeof *out);
+    int st = out ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    int failed = 0;
+    char msg[1400] = "";
+#ifdef _OPENMP
+    int nt = threads > 0 ? threads : omp_get_max_threads();
+#else
+    int nt = 1;
+    (void)threads;
+#endif
+    progress bar;
+    progress_start(&bar, "mmra", n_tasks);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+    for (size_t t = 0; t < n_tasks; t++) {
+        if (st || failed) continue;
+        cfg *cc = malloc(sizeof *cc);
+        gsl_rng *rng = rngs_alloc(rngs_seed((uint64_t)c->run_seed, t / reps, t % reps));
+        int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+        if (!s) s = sweep_plan_cell_cfg(plan, c, t / reps, cc);
+        if (!s) s = run_task(cc, rng, &out[t]);
+        free(cc);
+        gsl_rng_free(rng);
+        progress_tick(&bar, 1);
+        if (s) {
+#pragma omp critical(hetpref_mmra_exp)
+            if (!failed) {
+                failed = s;
+                snprintf(msg, sizeof msg, "task %zu: %s", t, pref_last_error());
+            }
+        }
+    }
+    progress_end(&bar);
+    if (!st && failed) st = pref_set_error(failed, "%s", msg);
+    char path[4096];
+    fsutil_file o;
+    /* regret_matrix.csv: replicate 0 of each scenario */
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "regret_matrix.csv");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fputs("scenario,type,policy,regret\n", o.f);
+        for (size_t cell = 0; cell < n_cells; cell++) {
+            const task_out *r = &out[cell * reps];
+            for (size_t i = 0; i < r->K; i++)
+                for (size_t j = 0; j < r->K; j++) {
+                    fprintf(o.f, "%s,%zu,%zu,", sweep_plan_value(plan, cell, 0), i + 1,
+                            j + 1);
+                    num(o.f, r->R[i * r->K + j]);
+                    fputc('\n', o.f);
+                }
+        }
+        st = fsutil_commit(&o);
+    }
+    /* weights.csv: every task */
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "weights.csv");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fputs("scenario,replicate,v,weighted_type,policy,weight\n", o.f);
+        for (size_t t = 0; t < n_tasks; t++)
+            for (size_t vi = 0; vi < NV; vi++)
+                for (size_t j = 0; j < out[t].K; j++)
+                    for (size_t q = 0; q < out[t].K; q++) {
+                        fprintf(o.f, "%s,%zu,%g,%zu,%zu,",
+                                sweep_plan_value(plan, t / reps, 0), t % reps, vs[vi],
+                                j + 1, q + 1);
+                        num(o.f, out[t].w[vi][j][q]);
+                        fputc('\n', o.f);
+                    }
+        st = fsutil_commit(&o);
+    }
+    /* true_regrets.csv: every task, aggregator and type */
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "true_regrets.csv");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fputs("scenario,replicate,aggregator,type,true_regret\n", o.f);
+        for (size_t t = 0; t < n_tasks; t++) {
+            size_t K = out[t].K;
+            for (size_t row = 0; row < K + 4; row++)
+                for (size_t ty = 0; ty < K; ty++) {
+                    char name[32];
+                    if (row < K) snprintf(name, sizeof name, "policy_%zu", row + 1);
+                    else snprintf(name, sizeof name, "%s", agg_names[row - K]);
+                    fprintf(o.f, "%s,%zu,%s,%zu,", sweep_plan_value(plan, t / reps, 0),
+                            t % reps, name, ty + 1);
+                    num(o.f, out[t].true_reg[row][ty]);
+                    fputc('\n', o.f);
+                }
+        }
+        st = fsutil_commit(&o);
+    }
+    /* summary.csv: per scenario and aggregator, the worst-type true and
+     * estimated regret; per scenario, v and weighted type, the MMRA weight
+     * on the weighted type's own policy. Rows: scenario,row_kind,name,v,n,
+     * mean,sd,ci_low,ci_high. */
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        double *v = malloc(2 * reps * sizeof(double) + 8);
+        fputs("scenario,metric,name,v,n,mean,sd,ci_low,ci_high\n", o.f);
+        for (size_t cell = 0; v && cell < n_cells; cell++) {
+            const char *sc = sweep_plan_value(plan, cell, 0);
+            size_t K = out[cell * reps].K;
+            for (int which = 0; which < 2; which++)
+                for (size_t row = 0; row < K + 4; row++) {
+                    for (size_t r = 0; r < reps; r++) {
+                        const task_out *to = &out[cell * reps + r];
+                        double worst = -INFINITY;
+                        for (size_t ty = 0; ty < K; ty++)
+                            if (to->true_reg[row][ty] > worst) worst = to->true_reg[row][ty];
+                        v[r] = which ? to->est_worst[row] : worst;
+                    }
+                    stats_summary sm;
+                    stats_summarise(v, 1, reps, v + reps, &sm);
+                    char name[32];
+                    if (row < K) snprintf(name, sizeof name, "policy_%zu", row + 1);
+                    else snprintf(name, sizeof name, "%s", agg_names[row - K]);
+                    fprintf(o.f, "%s,%s,%s,,%zu,%.17g,%.17g,%.17g,%.17g\n", sc,
+                            which ? "worst_estimated_regret" : "worst_true_regret",
+                            name, sm.n, sm.mean, sm.sd, sm.ci_low, sm.ci_high);
+                }
+            for (size_t j = 0; j < K; j++)
+                for (size_t vi = 0; vi < NV; vi++) {
+                    for (size_t r = 0; r < reps; r++) v[r] = out[cell * reps + r].w[vi][j][j];
+                    stats_summary sm;
+                    stats_summarise(v, 1, reps, v + reps, &sm);
+                    fprintf(o.f, "%s,own_weight,type_%zu,%g,%zu,%.17g,%.17g,%.17g,%.17g\n",
+                            sc, j + 1, vs[vi], sm.n, sm.mean, sm.sd, sm.ci_low, sm.ci_high);
+                }
+        }
+        free(v);
+        st = fsutil_commit(&o);
+    }
+    if (!st) st = cfg_write_file(c, res_dir);
+    free(out);
+    sweep_plan_free(plan);
+    return st;
+}
+
+int mmra_plot(const char *res_dir, const char *plot_dir)
+{
+    char sum[4096], mat[4096];
+    PREF_TRY(fsutil_join(sum, sizeof sum, res_dir, "summary.csv"));
+    PREF_TRY(fsutil_join(mat, sizeof mat, res_dir, "regret_matrix.csv"));
+    PREF_TRY(fsutil_mkdirs(plot_dir));
+    plot_script *s = plot_script_alloc("mmra", 1500, 860);
+    if (!s) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    const char *scen[2] = {"two_traits", "four_groups"};
+    int st = plot_printf(s, "f = ");
+    if (!st) st = plot_path(s, plot_dir, sum);
+    if (!st) st = plot_printf(s, "\nm = ");
+    if (!st) st = plot_path(s, plot_dir, mat);
+    if (!st) st = plot_printf(s, "\n");
+    for (int sc = 0; !st && sc < 2; sc++) {
+        char name[64], cond[256];
+        snprintf(name, sizeof name, "mat%d", sc);
+        snprintf(cond, sizeof cond, "strcol(1) eq '%s'", scen[sc]);
+        st = plot_filter(s, name, "m", "2:3:4", cond);
+        for (int j = 0; !st && j < 4; j++) {
+            snprintf(name, sizeof name, "w%d_%d", sc, j + 1);
+            snprintf(cond, sizeof cond,
+                     "strcol(1) eq '%s' && strcol(2) eq 'own_weight' && "
+                     "strcol(3) eq 'type_%d'", scen[sc], j + 1);
+            st = plot_filter(s, name, "f", "4:6:8:9", cond);
+        }
+        snprintf(name, sizeof name, "worst%d", sc);
+        snprintf(cond, sizeof cond,
+                 "strcol(1) eq '%s' && strcol(2) eq 'worst_true_regret'", scen[sc]);
+        if (!st) st = plot_filter(s, name, "f", "6:8:9", cond);
+    }
+    if (!st)
+        st = plot_printf(s,
+            "set multiplot layout 2,3 title 'Min-max regret aggregation of EM-DPO "
+            "policies (top: two_traits, bottom: four_groups)'\n");
+    for (int sc = 0; !st && sc < 2; sc++) {
+        st = plot_printf(s,
+            "set title '%s: regret matrix R (type i, policy j; replicate 1)'\n"
+            "set xlabel 'policy j'\nset ylabel 'type i'\nset xtics 1\nset ytics 1\n"
+            "set xrange [0.5:%d.5]\nset yrange [0.5:%d.5]\nunset key\n"
+            "set palette defined (0 '#ffffff', 1 '#56B4E9', 2 '#0072B2')\n"
+            "set cbrange [0:*]\nplot $mat%d using 1:2:3 with image\n"
+            "set autoscale\nset title '%s: MMRA weight on the weighted type''s own "
+            "policy'\nset xlabel 'regret weight v of that type'\n"
+            "set ylabel 'weight'\nset logscale x 2\nset xrange [0.8:10]\n"
+            "set xtics (1, 2, 4, 8)\nset ytics auto\n"
+            "set yrange [0:1.05]\nset key bottom right\nplot ",
+            scen[sc], sc ? 4 : 2, sc ? 4 : 2, sc, scen[sc]);
+        int ntypes = sc ? 4 : 2;
+        for (int j = 0; !st && j < ntypes; j++)
+            st = plot_printf(s, "%s$w%d_%d using 1:2:3:4 with yerrorlines lt %d "
+                                "title 'type %d weighted'", j ? ", " : "", sc, j + 1,
+                             j + 1, j + 1);
+        if (!st)
+            st = plot_printf(s,
+                "\nunset logscale x\nset autoscale\nset title '%s: worst-type TRUE "
+                "regret per aggregator (mean, 95%% CI)'\nset xlabel ''\n"
+                "set ylabel 'max over types of the true regret'\nset yrange [0:*]\n"
+                "set style data histogram\n"
+                "set style histogram errorbars gap 1 lw 1\n"
+                "set style fill solid 0.8 border -1\nunset key\n"
+                "set xtics rotate by -30 (%s)\n"
+                "plot $worst%d using 1:2:3 lt 1\n"
+                "set style data points\nset xtics norotate\n", scen[sc],
+                sc ? "'policy 1' 0, 'policy 2' 1, 'policy 3' 2, 'policy 4' 3, "
+                     "'utilitarian' 4, 'uniform' 5, 'max-min utility' 6, 'MMRA' 7"
+                   : "'policy 1' 0, 'policy 2' 1, 'utilitarian' 2, 'uniform' 3, "
+                     "'max-min utility' 4, 'MMRA' 5",
+                sc);
+    }
+    if (!st) st = plot_printf(s, "unset multiplot\n");
+    if (!st) st = plot_render(s, plot_dir, NULL);
+    plot_script_free(s);
+    return st;
+}

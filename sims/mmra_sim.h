@@ -1,0 +1,17 @@
+/* mmra_sim.h — the `mmra` experiment (SPEC §5, issue 5 item 7): EM-DPO
+ * policies of both scenarios aggregated by min–max regret, with the regret
+ * matrix, MMRA weights as one type's regret weight v runs over {1, 2, 4, 8},
+ * and every aggregator's worst-type TRUE regret (true rewards, KL included:
+ * Regret_t(pi) = beta E_p KL(pi || pi_t*)) on held-out prompts.
+ * Policies are relabelled so that policy t is the one EM-DPO matched to true
+ * type t (best permutation of the training posteriors).
+ * Not here: the LP and aggregators (mmra.h), EM-DPO (emdpo.h). */
+#ifndef HETPREF_MMRA_SIM_H
+#define HETPREF_MMRA_SIM_H
+
+#include "cfg.h"
+
+int mmra_experiment(const cfg *c, const char *res_dir, int threads);
+int mmra_plot(const char *res_dir, const char *plot_dir);
+
+#endif

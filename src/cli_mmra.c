@@ -1,0 +1,815 @@
+/* cli_mmra.c — `hetpref mmra` (see cli_mmra.h).
+ *
+ * Three ways in, one game out:
+ *   --regret R.csv             a K x J regret matrix (any shape, R >= 0);
+ *   --values L.csv             a square value matrix L, R_ij = c_i (L_ii -
+ *                              L_ij) with --weights c (default all 1);
+ *   --policies DIR --data CSV  policies.txt (policyio.h) evaluated exactly
+ *                              on the data's prompt pools (pool.h) into L,
+ *                              then as --values.
+ * The matrix files are "type,<policy names>" then one row per type, read
+ * with libcsv (strict mode, fed one physical line at a time so every record
+ * knows its line) and validated completely before anything is solved:
+ * every problem is an input error (exit 2) naming FILE:LINE and the column,
+ * and nothing is written. Flags are checked the same way.
+ *
+ * Output, all in DIR (default results/mmra), each file written to a
+ * temporary and renamed only after every table was written successfully:
+ *   weights.csv            policy,weight            the chosen mixture
+ *   regrets.csv            type,regret              each type under it
+ *   summary.csv            solver,worst_regret,iterations
+ *   duals.csv              type,dual                LP duals / Hedge's
+ *                                                   averaged type strategy
+ *   aggregators.csv        aggregator,type,regret   every aggregator, one
+ *                                                   row per type plus a
+ *                                                   'worst' row
+ *   aggregator_weights.csv aggregator,policy,weight their mixtures
+ * Aggregator names: "single:<policy>", "utilitarian", "uniform",
+ * "maxmin_utility", "mmra" (mmra.h). Numbers "%.17g" (C locale), names
+ * through csv_fwrite when they need quoting.
+ *
+ * Not here: the mathematics (mmra.c, pool.c), the policy file (policyio.c). */
+#include "cli_mmra.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "csvio.h"
+#include "data.h"
+#include "err.h"
+#include "fsutil.h"
+#include "mmra.h"
+#include "policyio.h"
+#include "pool.h"
+
+#define MX_CHUNK 65536   /* read buffer (bytes) */
+#define MX_SHOW 40       /* bytes of a bad field quoted in messages */
+#define WORST_ROW "worst"
+
+static const char usage_mmra[] =
+    "usage: hetpref mmra --regret R.csv [options]\n"
+    "       hetpref mmra --values L.csv [--weights c1,...,cK] [options]\n"
+    "       hetpref mmra --policies DIR --data CSV [--weights c1,...,cK] [options]\n"
+    "options: [--solver lp|hedge] [--iters N] [--step S] [--eta e1,...,eK]\n"
+    "         [-o DIR]\n"
+    "\n"
+    "Min-max regret aggregation (SPEC section 5): the mixture w of policies\n"
+    "minimising the worst type's regret max_k sum_j w_j R_kj, by GLPK's simplex\n"
+    "(--solver lp, default) or optimistic Hedge for both players (--solver\n"
+    "hedge, --iters rounds, default 100000, --step relative step, default 1).\n"
+    "\n"
+    "--regret R.csv: header 'type,<policy names>', one row per type, entries\n"
+    "  the regrets R_kj >= 0 (any number of types and policies).\n"
+    "--values L.csv: the same layout, square: L_ij is type i's value (implicit\n"
+    "  reward) of policy j, and the i-th row's type must carry the same name as\n"
+    "  the i-th policy column (policy i is type i's own policy). Then\n"
+    "  R_ij = c_i (L_ii - L_ij) with --weights c (positive; default all 1).\n"
+    "--policies DIR --data CSV: DIR/policies.txt (hetpref fit --model emdpo)\n"
+    "  and preference data with a prompt column; L is computed exactly over\n"
+    "  each prompt's pool of candidates (the distinct items of its queries).\n"
+    "--eta: type weights of the utilitarian aggregator (>= 0; default the\n"
+    "  policies' weights with --policies, else uniform).\n"
+    "\n"
+    "Writes DIR/weights.csv (policy,weight), DIR/regrets.csv (type,regret),\n"
+    "DIR/summary.csv (solver,worst_regret,iterations), DIR/duals.csv\n"
+    "(type,dual: which types bind), DIR/aggregators.csv (aggregator,type,regret\n"
+    "for each single policy, utilitarian, uniform, maxmin_utility and mmra, with\n"
+    "a 'worst' row each) and DIR/aggregator_weights.csv (aggregator,policy,\n"
+    "weight). maxmin_utility maximises the worst type's value L; with --regret\n"
+    "(no values) the utilities are -R and it coincides with MMRA.\n"
+    "DIR defaults to results/mmra. Bad input: exit 2, nothing written.\n";
+
+/* ---- command-line helpers (the conventions of cli.c) ------------------------ */
+
+static int fail(int code)
+{
+    fprintf(stderr, "hetpref: %s\n", pref_last_error());
+    return pref_exit_status(code);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "hetpref: mmra: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(try 'hetpref mmra --help')\n");
+    return 2;
+}
+
+/* "--name value" or "--name=value"; see cli.c. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name,
+                             int *missing)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0) return NULL;
+    if (a[n] == '=') return a + n + 1;
+    if (a[n] != '\0') return NULL;
+    if (*i + 1 >= argc) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* A finite decimal number filling all of s (no hex, no inf/nan).
+ * Returns 0, or -1 (not a number) or -2 (not finite / out of range). */
+static int parse_number(const char *s, double *out)
+{
+    if (!*s || strpbrk(s, "xX")) return -1;
+    char *e;
+    errno = 0;
+    double v = strtod(s, &e);
+    if (e == s || *e) return -1;
+    if (!isfinite(v)) return -2;
+    *out = v;
+    return 0;
+}
+
+/* A comma-separated list of n numbers for flag (e.g. --weights), checked:
+ * positive when strict, else >= 0 with a positive sum. what names the count
+ * it must match. */
+static int parse_list(const char *flag, const char *s, size_t n, int strict,
+                      const char *what, double *out)
+{
+    size_t k = 0;
+    const char *p = s;
+    for (;;) {
+        const char *c = strchr(p, ',');
+        size_t len = c ? (size_t)(c - p) : strlen(p);
+        char tok[128];
+        if (len >= sizeof tok)
+            PREF_ERROR(PREF_EINPUT, "%s: entry %zu is too long", flag, k + 1);
+        memcpy(tok, p, len);
+        tok[len] = '\0';
+        double v = 0;
+        int r = parse_number(tok, &v);
+        if (r == -1)
+            PREF_ERROR(PREF_EINPUT, "%s: entry %zu: not a number: '%s'", flag,
+                       k + 1, tok);
+        if (r == -2)
+            PREF_ERROR(PREF_EINPUT, "%s: entry %zu: not finite: '%s'", flag,
+                       k + 1, tok);
+        if (strict ? !(v > 0) : v < 0)
+            PREF_ERROR(PREF_EINPUT, "%s: entry %zu is %s: '%s' (%s)", flag,
+                       k + 1, strict ? "not positive" : "negative", tok,
+                       strict ? "regret weights must be > 0"
+                              : "type weights must be >= 0");
+        if (k < n) out[k] = v;
+        k++;
+        if (!c) break;
+        p = c + 1;
+    }
+    if (k != n)
+        PREF_ERROR(PREF_EINPUT, "%s: %zu values for %zu types (%s)", flag, k,
+                   n, what);
+    if (!strict) {
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) sum += out[i];
+        if (!(sum > 0)) PREF_ERROR(PREF_EINPUT, "%s: all zero", flag);
+    }
+    return PREF_OK;
+}
+
+/* ---- the game being solved -------------------------------------------------------- */
+
+typedef struct game {
+    size_t K, J;
+    char **types, **policies;  /* (K), (J) owned copies */
+    double *R;                 /* (K, J) regrets */
+    double *L;                 /* (K, K) values, or NULL (--regret) */
+    double *eta;               /* (K) default utilitarian weights, or NULL */
+} game;
+
+static void game_free(game *g)
+{
+    if (g->types)
+        for (size_t k = 0; k < g->K; k++) free(g->types[k]);
+    if (g->policies)
+        for (size_t j = 0; j < g->J; j++) free(g->policies[j]);
+    free(g->types);
+    free(g->policies);
+    free(g->R);
+    free(g->L);
+    free(g->eta);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---- reading a labelled matrix with libcsv ------------------------------------------ */
+
+typedef struct mx_reader {
+    const char *path;
+    int values;          /* 1: --values (square, names match); 0: --regret */
+    size_t line;         /* physical line being fed (1-based) */
+    size_t row_line;     /* line where the current record started */
+    size_t end_line;     /* line where the last complete record ended */
+    size_t header_line;
+    /* fields of the current record: NUL-terminated strings in buf */
+    char *buf;
+    size_t len, cap;
+    size_t *foff;
+    size_t nf, fcap;
+    int nul;             /* a field of this record contains a NUL byte */
+    int status;
+    size_t rows, rcap;   /* type rows so far */
+    game *g;
+} mx_reader;
+
+static int mx_error(const mx_reader *r, size_t line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int mx_error(const mx_reader *r, size_t line, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    PREF_ERROR(PREF_EINPUT, "%s:%zu: %s", r->path, line, msg);
+}
+
+static int mx_nomem(const mx_reader *r)
+{
+    PREF_ERROR(PREF_ENOMEM, "%s: out of memory", r->path);
+}
+
+static void mx_field(void *s, size_t len, void *data)
+{
+    mx_reader *r = data;
+    if (r->status) return;
+    if (r->nf == 0) {
+        r->row_line = r->line;
+        r->len = 0;
+        r->nul = 0;
+    }
+    if (r->nf == r->fcap) {
+        size_t nc = r->fcap ? 2 * r->fcap : 16;
+        size_t *p = realloc(r->foff, nc * sizeof *p);
+        if (!p) {
+            r->status = mx_nomem(r);
+            return;
+        }
+        r->foff = p;
+        r->fcap = nc;
+    }
+    if (r->len + len + 1 > r->cap) {
+        size_t nc = r->cap ? r->cap : 256;
+        while (nc < r->len + len + 1) nc *= 2;
+        char *p = realloc(r->buf, nc);
+        if (!p) {
+            r->status = mx_nomem(r);
+            return;
+        }
+        r->buf = p;
+        r->cap = nc;
+    }
+    /* A UTF-8 byte-order mark before the header is ignored (as csvio.c). */
+    if (!r->g->policies && r->nf == 0 && len >= 3 &&
+        memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s = (char *)s + 3;
+        len -= 3;
+    }
+    if (len && memchr(s, '\0', len)) r->nul = 1;
+    if (len) memcpy(r->buf + r->len, s, len);
+    r->buf[r->len + len] = '\0';
+    r->foff[r->nf++] = r->len;
+    r->len += len + 1;
+}
+
+static const char *mx_get(const mx_reader *r, size_t i) { return r->buf + r->foff[i]; }
+
+static int mx_header(mx_reader *r)
+{
+    game *g = r->g;
+    r->header_line = r->row_line;
+    if (strcmp(mx_get(r, 0), "type") != 0)
+        return mx_error(r, r->row_line, "header: first column must be 'type', "
+                        "got '%.*s'", MX_SHOW, mx_get(r, 0));
+    if (r->nf < 2)
+        return mx_error(r, r->row_line, "header: no policy columns after "
+                        "'type'");
+    g->J = r->nf - 1;
+    g->policies = calloc(g->J, sizeof *g->policies);
+    if (!g->policies) return mx_nomem(r);
+    for (size_t j = 0; j < g->J; j++) {
+        const char *s = mx_get(r, j + 1);
+        if (!*s) return mx_error(r, r->row_line, "header: policy column %zu "
+                                 "has an empty name", j + 1);
+        for (size_t i = 0; i < j; i++)
+            if (strcmp(g->policies[i], s) == 0)
+                return mx_error(r, r->row_line, "header: policy '%.*s' "
+                                "repeated (columns %zu and %zu)", MX_SHOW, s,
+                                i + 2, j + 2);
+        if (!(g->policies[j] = strdup(s))) return mx_nomem(r);
+    }
+    return PREF_OK;
+}
+
+static int mx_row(mx_reader *r)
+{
+    game *g = r->g;
+    size_t J = g->J, k = r->rows;
+    if (r->nf != J + 1)
+        return mx_error(r, r->row_line, "expected %zu fields (as in the "
+                        "header), got %zu", J + 1, r->nf);
+    const char *name = mx_get(r, 0);
+    if (!*name) return mx_error(r, r->row_line, "column 'type': empty type name");
+    if (strcmp(name, WORST_ROW) == 0)
+        return mx_error(r, r->row_line, "column 'type': the name '%s' is "
+                        "reserved (aggregators.csv uses it for the worst-type "
+                        "row)", WORST_ROW);
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(g->types[i], name) == 0)
+            return mx_error(r, r->row_line, "column 'type': type '%.*s' "
+                            "repeated (rows %zu and %zu)", MX_SHOW, name, i + 1,
+                            k + 1);
+    if (r->values) {
+        if (k >= J)
+            return mx_error(r, r->row_line, "more type rows than policy "
+                            "columns (%zu): --values needs a square L, one "
+                            "policy per type", J);
+        if (strcmp(name, g->policies[k]) != 0)
+            return mx_error(r, r->row_line, "column 'type': row %zu is type "
+                            "'%.*s' but policy column %zu is '%.*s' (--values: "
+                            "policy i is type i's own policy, so row i and "
+                            "column i must carry the same name)", k + 1, MX_SHOW,
+                            name, k + 1, MX_SHOW, g->policies[k]);
+    }
+    if (k == r->rcap) {
+        size_t nc = r->rcap ? 2 * r->rcap : 16;
+        char **t = realloc(g->types, nc * sizeof *t);
+        if (!t) return mx_nomem(r);
+        g->types = t;
+        if (nc > SIZE_MAX / sizeof(double) / J) return mx_nomem(r);
+        double *v = realloc(g->R, nc * J * sizeof *v);
+        if (!v) return mx_nomem(r);
+        g->R = v;
+        r->rcap = nc;
+    }
+    g->types[k] = NULL;
+    g->K = k + 1;   /* so game_free releases the name */
+    if (!(g->types[k] = strdup(name))) return mx_nomem(r);
+    for (size_t j = 0; j < J; j++) {
+        const char *s = mx_get(r, j + 1);
+        double v = 0;
+        int bad = parse_number(s, &v);
+        if (bad == -1)
+            return mx_error(r, r->row_line, "column '%.*s': not a number: "
+                            "'%.*s'", MX_SHOW, g->policies[j], MX_SHOW, s);
+        if (bad == -2)
+            return mx_error(r, r->row_line, "column '%.*s': not finite: "
+                            "'%.*s'", MX_SHOW, g->policies[j], MX_SHOW, s);
+        if (!r->values && v < 0)
+            return mx_error(r, r->row_line, "column '%.*s': negative regret "
+                            "%.17g (regrets are >= 0 by definition: the loss of "
+                            "type '%.*s' against its best)", MX_SHOW,
+                            g->policies[j], v, MX_SHOW, name);
+        g->R[k * J + j] = v == 0 ? 0.0 : v;   /* no -0 */
+    }
+    r->rows++;
+    return PREF_OK;
+}
+
+static void mx_record(int c, void *data)
+{
+    (void)c;
+    mx_reader *r = data;
+    if (r->status) return;
+    size_t nf = r->nf;
+    r->nf = 0;
+    r->end_line = r->line;
+    if (nf == 0) return;
+    r->nf = nf;
+    if (r->nul)
+        r->status = mx_error(r, r->row_line, "a field contains a NUL byte");
+    else if (!r->g->policies)
+        r->status = mx_header(r);
+    else
+        r->status = mx_row(r);
+    r->nf = 0;
+}
+
+static void mx_feed(mx_reader *r, struct csv_parser *p, const char *s, size_t len)
+{
+    while (len > 0 && !r->status) {
+        const char *nl = memchr(s, '\n', len);
+        size_t k = nl ? (size_t)(nl - s) + 1 : len;
+        if (csv_parse(p, s, k, mx_field, mx_record, r) != k && !r->status) {
+            int e = csv_error(p);
+            if (e == CSV_ENOMEM || e == CSV_ETOOBIG) r->status = mx_nomem(r);
+            else r->status = mx_error(r, r->line, "malformed CSV: stray quote "
+                                      "or text after a closing quote");
+        }
+        if (nl) r->line++;
+        s += k;
+        len -= k;
+    }
+}
+
+/* Read path into g (names, R holding the entries as read). values: the
+ * --values rules (square, row i named like column i; entries of any sign);
+ * else --regret (any shape, entries >= 0). */
+static int read_matrix(const char *path, int values, game *g)
+{
+    if (!fsutil_exists(path))
+        PREF_ERROR(PREF_EINPUT, "%s: cannot open: no such file", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        PREF_ERROR(PREF_EINPUT, "%s: cannot open: %s", path, strerror(e));
+    }
+    mx_reader r;
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.values = values;
+    r.line = 1;
+    r.g = g;
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0) {
+        fclose(f);
+        PREF_ERROR(PREF_ENOMEM, "%s: cannot start the CSV parser", path);
+    }
+    char *buf = malloc(MX_CHUNK);
+    if (!buf) r.status = mx_nomem(&r);
+    while (!r.status) {
+        size_t got = fread(buf, 1, MX_CHUNK, f);
+        if (got > 0) mx_feed(&r, &p, buf, got);
+        if (got < MX_CHUNK) {
+            if (ferror(f)) {
+                int e = errno;
+                r.status = pref_set_error(PREF_EIO, "%s: read error: %s", path,
+                                          strerror(e));
+            }
+            break;
+        }
+    }
+    size_t open_line = r.nf > 0 ? r.row_line : r.end_line + 1;
+    if (!r.status && csv_fini(&p, mx_field, mx_record, &r) != 0 && !r.status)
+        r.status = mx_error(&r, open_line, "malformed CSV: quoted field not "
+                            "closed at end of file");
+    if (!r.status && !g->policies)
+        r.status = mx_error(&r, 1, "empty file (expected a header "
+                            "'type,<policy names>')");
+    if (!r.status && r.rows == 0)
+        r.status = mx_error(&r, r.header_line, "no type rows after the header");
+    if (!r.status && values && r.rows != g->J)
+        r.status = mx_error(&r, r.end_line, "%zu policy columns but %zu type "
+                            "rows: --values needs a square L, one policy per "
+                            "type", g->J, r.rows);
+    csv_free(&p);
+    free(buf);
+    free(r.buf);
+    free(r.foff);
+    fclose(f);
+    return r.status;
+}
+
+/* ---- the three inputs --------------------------------------------------------------- */
+
+/* Warn (stderr) about negative regrets computed from L. */
+static void warn_negative(const game *g)
+{
+    size_t n = 0, at = 0;
+    for (size_t i = 0; i < g->K * g->J; i++)
+        if (g->R[i] < 0) {
+            if (n == 0 || g->R[i] < g->R[at]) at = i;
+            n++;
+        }
+    if (n)
+        fprintf(stderr, "hetpref: warning: %zu negative regret(s), the "
+                "smallest %.6g for type '%s' under policy '%s': that policy "
+                "scores higher on the type's implicit reward than the type's "
+                "own policy; the LP still finds the min-max mixture\n", n,
+                g->R[at], g->types[at / g->J], g->policies[at % g->J]);
+}
+
+/* From L already in g->R (--values): keep L, form R with weights c. */
+static int values_to_regret(game *g, const char *weights, const char *what)
+{
+    size_t K = g->K;
+    double *c = malloc(K * sizeof *c);
+    g->L = malloc(K * K * sizeof *g->L);
+    if (!c || !g->L) {
+        free(c);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    int st = PREF_OK;
+    if (weights) st = parse_list("--weights", weights, K, 1, what, c);
+    else
+        for (size_t k = 0; k < K; k++) c[k] = 1.0;
+    if (!st) {
+        memcpy(g->L, g->R, K * K * sizeof *g->L);
+        st = mmra_regret_matrix(K, g->L, c, g->R);
+    }
+    free(c);
+    if (!st) warn_negative(g);
+    return st;
+}
+
+/* The current message again, with code: a missing or unreadable input file
+ * is the user's input error (exit 2), not a runtime failure. The message is
+ * copied first: pref_set_error must not format its own buffer into itself. */
+static int as_input_error(const char *prefix)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", pref_last_error());
+    if (prefix) return pref_set_error(PREF_EINPUT, "%s: %s", prefix, msg);
+    return pref_set_error(PREF_EINPUT, "%s", msg);
+}
+
+static int load_policies(const char *dir, const char *data, const char *weights,
+                         game *g)
+{
+    policy_set *ps = NULL;
+    data_set *ds = NULL;
+    pool_set *pools = NULL;
+    char ppath[4096];
+    int st = fsutil_join(ppath, sizeof ppath, dir, "policies.txt");
+    if (!st) {
+        st = policyio_read(dir, &ps);
+        if (st == PREF_EIO) st = as_input_error(NULL);
+    }
+    if (!st && !fsutil_exists(data))
+        st = pref_set_error(PREF_EINPUT, "%s: cannot open: no such file", data);
+    if (!st) {
+        st = csvio_read(data, &ds);
+        if (st == PREF_EIO) st = as_input_error(NULL);
+    }
+    if (!st && ps->net.d != ds->d)
+        st = pref_set_error(PREF_EINPUT, "%s:2: 'd': the policies take %zu "
+                            "features but %s has %zu (x1..x%zu): policies and "
+                            "data must have the same features", ppath,
+                            ps->net.d, data, ds->d, ds->d);
+    for (size_t k = 0; !st && k < ps->K; k++)
+        if (strcmp(ps->names[k], WORST_ROW) == 0)
+            st = pref_set_error(PREF_EINPUT, "%s: policy name '%s' is reserved "
+                                "(aggregators.csv uses it for the worst-type "
+                                "row)", ppath, WORST_ROW);
+    if (!st) {
+        st = pool_from_data(ds, &pools);
+        if (st == PREF_EINPUT) st = as_input_error(data);
+    }
+    if (!st) {
+        size_t K = ps->K;
+        g->K = g->J = K;
+        g->types = calloc(K, sizeof *g->types);
+        g->policies = calloc(K, sizeof *g->policies);
+        g->R = malloc(K * K * sizeof *g->R);
+        g->eta = malloc(K * sizeof *g->eta);
+        if (!g->types || !g->policies || !g->R || !g->eta)
+            st = pref_set_error(PREF_ENOMEM, "out of memory");
+        for (size_t k = 0; !st && k < K; k++) {
+            g->types[k] = strdup(ps->names[k]);
+            g->policies[k] = strdup(ps->names[k]);
+            if (!g->types[k] || !g->policies[k])
+                st = pref_set_error(PREF_ENOMEM, "out of memory");
+            g->eta[k] = ps->weights[k];
+        }
+    }
+    if (!st) st = pool_value_matrix(pools, ps, g->R);   /* L into R for now */
+    if (!st) {
+        char what[4200];
+        snprintf(what, sizeof what, "%s has %zu policies", ppath, ps->K);
+        st = values_to_regret(g, weights, what);
+    }
+    pool_free(pools);
+    data_free(ds);
+    policy_set_free(ps);
+    return st;
+}
+
+/* ---- output ------------------------------------------------------------------------- */
+
+static void put_num(FILE *f, double v)
+{
+    if (isnan(v)) fputs("NaN", f);
+    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
+    else fprintf(f, "%.17g", v);
+}
+
+static void put_text(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' ||
+        (*s && (s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == '\t')))
+        csv_fwrite(f, s, strlen(s));
+    else fputs(s, f);
+}
+
+/* The aggregator's name: "single:<policy>" or the kind's name. */
+static void put_agg(FILE *f, const game *g, const mmra_aggs *a, size_t i)
+{
+    if (a->kind[i] == MMRA_AGG_SINGLE) {
+        const char *p = g->policies[a->policy[i]];
+        size_t n = strlen(p) + 8;
+        char *s = malloc(n);
+        if (s) {
+            snprintf(s, n, "single:%s", p);
+            put_text(f, s);
+            free(s);
+        } else {
+            fputs("single:", f);
+            put_text(f, p);
+        }
+    } else {
+        put_text(f, mmra_agg_name(a->kind[i]));
+    }
+}
+
+enum { OUT_WEIGHTS, OUT_REGRETS, OUT_SUMMARY, OUT_DUALS, OUT_AGGS,
+       OUT_AGG_WEIGHTS, N_OUT };
+
+static int write_outputs(const char *dir, const game *g, const char *solver,
+                         const mmra_result *res, const mmra_aggs *a)
+{
+    static const char *names[N_OUT] = {
+        "weights.csv", "regrets.csv", "summary.csv", "duals.csv",
+        "aggregators.csv", "aggregator_weights.csv"};
+    fsutil_file o[N_OUT];
+    int opened = 0, st = PREF_OK;
+    for (; opened < N_OUT && !st; opened++) {
+        char path[4096];
+        st = fsutil_join(path, sizeof path, dir, names[opened]);
+        if (!st) st = fsutil_open(&o[opened], path);
+        if (st) break;
+    }
+    if (!st) {
+        FILE *f = o[OUT_WEIGHTS].f;
+        fputs("policy,weight\n", f);
+        for (size_t j = 0; j < g->J; j++) {
+            put_text(f, g->policies[j]);
+            fputc(',', f);
+            put_num(f, res->w[j]);
+            fputc('\n', f);
+        }
+        f = o[OUT_REGRETS].f;
+        fputs("type,regret\n", f);
+        for (size_t k = 0; k < g->K; k++) {
+            put_text(f, g->types[k]);
+            fputc(',', f);
+            put_num(f, res->regret[k]);
+            fputc('\n', f);
+        }
+        f = o[OUT_DUALS].f;
+        fputs("type,dual\n", f);
+        for (size_t k = 0; k < g->K; k++) {
+            put_text(f, g->types[k]);
+            fputc(',', f);
+            put_num(f, res->dual[k]);
+            fputc('\n', f);
+        }
+        f = o[OUT_SUMMARY].f;
+        fprintf(f, "solver,worst_regret,iterations\n%s,", solver);
+        put_num(f, res->worst);
+        fprintf(f, ",%zu\n", res->iterations);
+        f = o[OUT_AGGS].f;
+        fputs("aggregator,type,regret\n", f);
+        for (size_t i = 0; i < a->n; i++) {
+            for (size_t k = 0; k <= g->K; k++) {
+                put_agg(f, g, a, i);
+                fputc(',', f);
+                put_text(f, k < g->K ? g->types[k] : WORST_ROW);
+                fputc(',', f);
+                put_num(f, k < g->K ? a->regret[i * g->K + k] : a->worst[i]);
+                fputc('\n', f);
+            }
+        }
+        f = o[OUT_AGG_WEIGHTS].f;
+        fputs("aggregator,policy,weight\n", f);
+        for (size_t i = 0; i < a->n; i++)
+            for (size_t j = 0; j < g->J; j++) {
+                put_agg(f, g, a, i);
+                fputc(',', f);
+                put_text(f, g->policies[j]);
+                fputc(',', f);
+                put_num(f, a->w[i * g->J + j]);
+                fputc('\n', f);
+            }
+    }
+    /* Commit only when every table was opened and written. */
+    for (int i = 0; i < N_OUT && !st; i++)
+        if (ferror(o[i].f))
+            st = pref_set_error(PREF_EIO, "%s: write failed", o[i].path);
+    int i = 0;
+    for (; i < opened && !st; i++) st = fsutil_commit(&o[i]);
+    for (; i < opened; i++) fsutil_abort(&o[i]);
+    return st;
+}
+
+/* ---- the command ---------------------------------------------------------------------- */
+
+int cli_mmra(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_mmra, stdout);
+            return 0;
+        }
+    const char *regret = NULL, *values = NULL, *policies = NULL, *data = NULL;
+    const char *weights = NULL, *eta_s = NULL, *solver = "lp";
+    const char *out = "results/mmra";
+    const char *iters_s = NULL, *step_s = NULL;
+    for (int i = 2; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--regret", &missing))) regret = v;
+        else if ((v = opt_value(argc, argv, &i, "--values", &missing))) values = v;
+        else if ((v = opt_value(argc, argv, &i, "--policies", &missing))) policies = v;
+        else if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = opt_value(argc, argv, &i, "--weights", &missing))) weights = v;
+        else if ((v = opt_value(argc, argv, &i, "--eta", &missing))) eta_s = v;
+        else if ((v = opt_value(argc, argv, &i, "--solver", &missing))) solver = v;
+        else if ((v = opt_value(argc, argv, &i, "--iters", &missing))) iters_s = v;
+        else if ((v = opt_value(argc, argv, &i, "--step", &missing))) step_s = v;
+        else if ((v = opt_value(argc, argv, &i, "-o", &missing))) out = v;
+        else if (missing) return usage_error("%s needs a value", argv[i]);
+        else return usage_error("unknown argument '%s'", argv[i]);
+    }
+    int modes = !!regret + !!values + !!policies;
+    if (modes == 0)
+        return usage_error("missing --regret CSV, --values CSV or --policies "
+                           "DIR%s", "");
+    if (modes > 1)
+        return usage_error("--regret, --values and --policies exclude each "
+                           "other%s", "");
+    if (policies && !data)
+        return usage_error("--policies needs --data CSV (the prompts' candidate "
+                           "pools)%s", "");
+    if (data && !policies)
+        return usage_error("--data goes with --policies DIR%s", "");
+    if (regret && weights)
+        return usage_error("--weights applies to --values and --policies (a "
+                           "regret matrix already includes them)%s", "");
+    mmra_params mp;
+    mmra_params_init(&mp);
+    if (strcmp(solver, "lp") == 0) mp.solver = MMRA_LP;
+    else if (strcmp(solver, "hedge") == 0) mp.solver = MMRA_HEDGE;
+    else return usage_error("--solver: expected lp or hedge, got '%s'", solver);
+    if ((iters_s || step_s) && mp.solver != MMRA_HEDGE)
+        return usage_error("%s applies to --solver hedge only",
+                           iters_s ? "--iters" : "--step");
+    if (iters_s) {
+        char *e;
+        errno = 0;
+        long long n = strtoll(iters_s, &e, 10);
+        if (!*iters_s || *e || errno || n < 1 || n > 1000000000000LL)
+            return usage_error("--iters: expected a positive integer, got '%s'",
+                               iters_s);
+        mp.hedge_iters = (size_t)n;
+    }
+    if (step_s && (parse_number(step_s, &mp.hedge_step) || !(mp.hedge_step > 0)))
+        return usage_error("--step: expected a positive number, got '%s'", step_s);
+
+    game g;
+    memset(&g, 0, sizeof g);
+    int st = PREF_OK;
+    if (regret) {
+        st = read_matrix(regret, 0, &g);
+    } else if (values) {
+        st = read_matrix(values, 1, &g);
+        if (!st) {
+            char what[4200];
+            snprintf(what, sizeof what, "%s has %zu types", values, g.K);
+            st = values_to_regret(&g, weights, what);
+        }
+    } else {
+        st = load_policies(policies, data, weights, &g);
+    }
+    double *eta = NULL;
+    if (!st && eta_s) {
+        char what[4200];
+        snprintf(what, sizeof what, "%s has %zu types",
+                 regret ? regret : values ? values : policies, g.K);
+        eta = malloc(g.K * sizeof *eta);
+        if (!eta) st = pref_set_error(PREF_ENOMEM, "out of memory");
+        else st = parse_list("--eta", eta_s, g.K, 0, what, eta);
+    }
+    if (st) {
+        free(eta);
+        game_free(&g);
+        return fail(st);
+    }
+
+    mmra_result *res = mmra_result_alloc(g.K, g.J);
+    mmra_aggs *a = mmra_aggs_alloc(g.K, g.J);
+    if (!res || !a) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = mmra_solve(g.K, g.J, g.R, &mp, res);
+    if (!st) st = mmra_aggregate(g.K, g.J, g.R, g.L, eta ? eta : g.eta, res->w,
+                                 &mp, a);
+    if (!st) {
+        int existed = fsutil_exists(out);
+        st = fsutil_mkdirs(out);
+        if (!st) st = write_outputs(out, &g, solver, res, a);
+        if (st && !existed) rmdir(out);
+    }
+    mmra_result_free(res);
+    mmra_aggs_free(a);
+    free(eta);
+    game_free(&g);
+    return st ? fail(st) : 0;
+}

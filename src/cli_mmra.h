@@ -1,0 +1,14 @@
+/* cli_mmra.h — the `hetpref mmra` command (SPEC §5, §7): min–max regret
+ * aggregation from a regret matrix, a value matrix, or trained policies
+ * and their prompts' candidate pools. Thin like cli.c: it reads and checks
+ * input, calls mmra.h / pool.h / policyio.h, and writes the result tables. */
+#ifndef HETPREF_CLI_MMRA_H
+#define HETPREF_CLI_MMRA_H
+
+/* Run `hetpref mmra ...`: argv[0] is the program, argv[1] is "mmra", the
+ * options start at argv[2] (as cli_main passes them). Returns the process
+ * exit status: 0 success, 1 runtime failure, 2 usage or input error (then
+ * nothing is written). Messages go to stderr as "hetpref: ...". */
+int cli_mmra(int argc, char **argv);
+
+#endif
