@@ -567,7 +567,11 @@ static int cmd_fit(int argc, char **argv)
         }
         if (truth) {
             st = sim_read_truth(truth, ds->d, &Kt, &te, &tt);
-            if (st == PREF_EIO) st = pref_set_error(PREF_EINPUT, "%s", pref_last_error());
+            if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
+                char why[1024];
+                snprintf(why, sizeof why, "%s", pref_last_error());
+                st = pref_set_error(PREF_EINPUT, "%s", why);
+            }
         }
     }
     if (!st) {
