@@ -303,6 +303,48 @@ int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
 
 /* ---- emdpo_clusters: accuracy and eta across EM iterations ---------------- */
 
+/* Per-task trace of emdpo_clusters: one EM run. */
+typedef struct clusters_ctx {
+    size_t I, Kf, row;
+    double *res; /* (tasks, I + 1, row) */
+} clusters_ctx;
+
+static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
+{
+    clusters_ctx *x = user;
+    size_t I = x->I, Kf = x->Kf, row = x->row;
+    sim_run sr;
+    PREF_TRY(emdpo_world_make(cc, rng, &sr));
+    emdpo_params p;
+    emdpo_params_from_cfg(cc, &p);
+    p.threads = 1;
+    p.seed = gsl_rng_get(rng);
+    emdpo_fit *fit = NULL;
+    int s = emdpo_fit_run(sr.train, &p, &fit);
+    /* eta in the order of the true types (labels matched on the final
+     * posteriors), so replicates can be averaged despite label switching */
+    size_t perm[64];
+    if (!s) {
+        uint32_t kt = 0;
+        for (size_t i = 0; i < sr.train->n_users; i++)
+            if (sr.train->user_type[i] + 1 > kt) kt = sr.train->user_type[i] + 1;
+        mix_align(fit->post, sr.train->n_users, Kf, sr.train->user_type, kt, perm);
+    }
+    for (size_t it = 0; !s && it <= I; it++) {
+        double *o = x->res + (t * (I + 1) + it) * row;
+        o[0] = fit->tr_loglik[it];
+        o[1] = fit->tr_acc[it];
+        o[2] = fit->tr_ari[it];
+        o[3] = fit->max_decrease;
+        for (size_t k = 0; k < Kf; k++) o[4 + k] = NAN;
+        for (size_t k = 0; k < Kf; k++)
+            if (perm[k] < Kf) o[4 + perm[k]] = fit->tr_eta[it * Kf + k];
+    }
+    emdpo_fit_free(fit);
+    emdpo_world_free(&sr);
+    return s;
+}
+
 int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
 {
     /* Cells: the [sweep] values (answer kinds) x replicates, each a full EM
@@ -313,77 +355,10 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
     size_t n_tasks = n_cells * reps, I = (size_t)c->emdpo_em_iters;
     size_t Kf = (size_t)c->fit_types;
     size_t row = 4 + Kf;  /* loglik, accuracy, ari, max_decrease, eta1..K */
-    double *res = malloc(n_tasks * (I + 1) * row * sizeof(double));
+    clusters_ctx x = {I, Kf, row, malloc(n_tasks * (I + 1) * row * sizeof(double))};
+    double *res = x.res;
     int st = res ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    int failed = 0;
-    char msg[1400] = "";
-#ifdef _OPENMP
-    int nt = threads > 0 ? threads : omp_get_max_threads();
-#else
-    int nt = 1;
-    (void)threads;
-#endif
-    progress bar;
-    progress_start(&bar, "emdpo_clusters", n_tasks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (size_t t = 0; t < n_tasks; t++) {
-        if (st || failed) continue;
-        size_t cell = t / reps, rep = t % reps;
-        cfg *cc = malloc(sizeof *cc);
-        gsl_rng *rng = rngs_alloc(rngs_seed((uint64_t)c->run_seed, cell, rep));
-        int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
-        if (!s) s = sweep_plan_cell_cfg(plan, c, cell, cc);
-        sim_run sr;
-        if (!s) s = emdpo_world_make(cc, rng, &sr);
-        emdpo_fit *fit = NULL;
-        uint32_t *types = NULL;
-        size_t sr_users = 0;
-        if (!s) {
-            emdpo_params p;
-            emdpo_params_from_cfg(cc, &p);
-            p.threads = 1;
-            p.seed = gsl_rng_get(rng);
-            s = emdpo_fit_run(sr.train, &p, &fit);
-            sr_users = sr.train->n_users;
-            types = malloc(sr_users * sizeof(uint32_t));
-            if (!types && !s) s = pref_set_error(PREF_ENOMEM, "out of memory");
-            if (types) memcpy(types, sr.train->user_type, sr_users * sizeof(uint32_t));
-            emdpo_world_free(&sr);
-        }
-        /* eta in the order of the true types (labels matched on the final
-         * posteriors), so replicates can be averaged despite label switching */
-        size_t perm[64];
-        if (!s) {
-            uint32_t kt = 0;
-            for (size_t i = 0; i < sr_users; i++)
-                if (types[i] + 1 > kt) kt = types[i] + 1;
-            mix_align(fit->post, sr_users, Kf, types, kt, perm);
-        }
-        for (size_t it = 0; !s && it <= I; it++) {
-            double *o = res + (t * (I + 1) + it) * row;
-            o[0] = fit->tr_loglik[it];
-            o[1] = fit->tr_acc[it];
-            o[2] = fit->tr_ari[it];
-            o[3] = fit->max_decrease;
-            for (size_t k = 0; k < Kf; k++) o[4 + k] = NAN;
-            for (size_t k = 0; k < Kf; k++)
-                if (perm[k] < Kf) o[4 + perm[k]] = fit->tr_eta[it * Kf + k];
-        }
-        free(types);
-        emdpo_fit_free(fit);
-        gsl_rng_free(rng);
-        free(cc);
-        progress_tick(&bar, 1);
-        if (s) {
-#pragma omp critical(hetpref_emdpo_exp)
-            if (!failed) {
-                failed = s;
-                snprintf(msg, sizeof msg, "task %zu: %s", t, pref_last_error());
-            }
-        }
-    }
-    progress_end(&bar);
-    if (!st && failed) st = pref_set_error(failed, "%s", msg);
+    if (!st) st = sweep_map(plan, c, threads, "emdpo_clusters", clusters_task, &x);
     char path[4096];
     fsutil_file o;
     if (!st) st = fsutil_join(path, sizeof path, res_dir, "iterations.csv");

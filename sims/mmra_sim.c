@@ -168,6 +168,11 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
     return st;
 }
 
+static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
+{
+    return run_task(c, rng, (task_out *)user + t);
+}
+
 static void num(FILE *f, double v)
 {
     if (isnan(v)) fputs("NaN", f);
@@ -182,37 +187,7 @@ int mmra_experiment(const cfg *c, const char *res_dir, int threads)
     size_t n_tasks = n_cells * reps;
     task_out *out = calloc(n_tasks, sizeof *out);
     int st = out ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    int failed = 0;
-    char msg[1400] = "";
-#ifdef _OPENMP
-    int nt = threads > 0 ? threads : omp_get_max_threads();
-#else
-    int nt = 1;
-    (void)threads;
-#endif
-    progress bar;
-    progress_start(&bar, "mmra", n_tasks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-    for (size_t t = 0; t < n_tasks; t++) {
-        if (st || failed) continue;
-        cfg *cc = malloc(sizeof *cc);
-        gsl_rng *rng = rngs_alloc(rngs_seed((uint64_t)c->run_seed, t / reps, t % reps));
-        int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
-        if (!s) s = sweep_plan_cell_cfg(plan, c, t / reps, cc);
-        if (!s) s = run_task(cc, rng, &out[t]);
-        free(cc);
-        gsl_rng_free(rng);
-        progress_tick(&bar, 1);
-        if (s) {
-#pragma omp critical(hetpref_mmra_exp)
-            if (!failed) {
-                failed = s;
-                snprintf(msg, sizeof msg, "task %zu: %s", t, pref_last_error());
-            }
-        }
-    }
-    progress_end(&bar);
-    if (!st && failed) st = pref_set_error(failed, "%s", msg);
+    if (!st) st = sweep_map(plan, c, threads, "mmra", map_task, out);
     char path[4096];
     fsutil_file o;
     /* regret_matrix.csv: replicate 0 of each scenario */

@@ -568,6 +568,56 @@ int sweep_run(const cfg *c, const char *dir, const sweep_params *pp)
     return st;
 }
 
+/* ---- map ---------------------------------------------------------------- */
+
+int sweep_map(const sweep_plan *p, const cfg *base, int threads,
+              const char *label, sweep_map_fn fn, void *user)
+{
+    int nt = threads;
+#ifdef _OPENMP
+    if (nt <= 0) nt = omp_get_max_threads();
+#else
+    nt = 1;
+#endif
+    int failed = 0;
+    char msg[1400] = "";
+    progress bar;
+    progress_start(&bar, label, p->n_tasks);
+#pragma omp parallel num_threads(nt)
+    {
+        cfg *cc = malloc(sizeof *cc);
+        gsl_rng *rng = rngs_alloc(1);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t t = 0; t < p->n_tasks; t++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop) continue;
+            size_t cell = t / p->reps, rep = t % p->reps;
+            int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory")
+                                  : sweep_plan_cell_cfg(p, base, cell, cc);
+            if (!s) {
+                gsl_rng_set(rng, rngs_seed(p->master, cell, rep));
+                s = fn(cc, rng, t, user);
+            }
+            progress_tick(&bar, 1);
+            if (s) {
+#pragma omp critical(hetpref_sweep_map)
+                if (!failed) {
+                    failed = s;
+                    snprintf(msg, sizeof msg, "task %zu (cell %zu, replicate %zu): %s",
+                             t, cell, rep, pref_last_error());
+                }
+            }
+        }
+        free(cc);
+        gsl_rng_free(rng);
+    }
+    progress_end(&bar);
+    if (failed) PREF_ERROR(failed, "%s", msg);
+    return PREF_OK;
+}
+
 /* ---- merge -------------------------------------------------------------- */
 
 typedef struct merge_ctx {

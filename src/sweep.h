@@ -21,6 +21,8 @@
 
 #include <stddef.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "cfg.h"
 
 typedef struct sweep_plan sweep_plan;
@@ -47,6 +49,22 @@ const char *sweep_plan_value(const sweep_plan *p, size_t cell, size_t j);
 /* out = base with cell's values applied. PREF_OK or PREF_EINPUT. */
 int sweep_plan_cell_cfg(const sweep_plan *p, const cfg *base, size_t cell,
                         cfg *out);
+
+/* A per-task function for sweep_map: c is the task's cell configuration,
+ * rng its generator (seeded rngs_seed(run.seed, cell, replicate)), task the
+ * task index (cell * replicates + replicate). Returns PREF_OK or an error. */
+typedef int (*sweep_map_fn)(const cfg *c, gsl_rng *rng, size_t task,
+                            void *user);
+
+/* Run fn once for every task of p on `threads` threads (0: all cores), with
+ * a progress bar labelled label on a terminal. Tasks write their results
+ * into user memory indexed by task, so the caller can emit them in task
+ * order: the result does not depend on the thread count. Returns PREF_OK or
+ * the first error, prefixed "task T (cell C, replicate R): ". For
+ * experiments whose per-task output is richer than a row of metrics; plain
+ * sweeps use sweep_run. */
+int sweep_map(const sweep_plan *p, const cfg *base, int threads,
+              const char *label, sweep_map_fn fn, void *user);
 
 typedef struct sweep_params {
     int threads;          /* 0: all cores (omp_get_max_threads) */
