@@ -10,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -377,10 +378,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
                 for (size_t j = 0; j < sweep_plan_keys(plan); j++)
                     fprintf(o.f, ",%s", sweep_plan_value(plan, t / reps, j));
                 fprintf(o.f, ",%zu,%zu", t % reps, it);
-                for (size_t j = 0; j < row; j++) {
-                    if (isnan(r[j])) fputs(",NaN", o.f);
-                    else fprintf(o.f, ",%.17g", r[j]);
-                }
+                csvio_put_nums(o.f, r, row);
                 fputc('\n', o.f);
             }
         st = fsutil_commit(&o);
@@ -406,8 +404,10 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
                     fprintf(o.f, "%zu", cell);
                     for (size_t j = 0; j < sweep_plan_keys(plan); j++)
                         fprintf(o.f, ",%s", sweep_plan_value(plan, cell, j));
-                    fprintf(o.f, ",%zu,%s,%zu,%.17g,%.17g,%.17g,%.17g\n", it, mn[m],
-                            sm.n, sm.mean, sm.sd, sm.ci_low, sm.ci_high);
+                    fprintf(o.f, ",%zu,%s,%zu", it, mn[m], sm.n);
+                    double q[4] = {sm.mean, sm.sd, sm.ci_low, sm.ci_high};
+                    csvio_put_nums(o.f, q, 4);
+                    fputc('\n', o.f);
                 }
         free(v);
         st = fsutil_commit(&o);

@@ -7,6 +7,7 @@
 
 #include <gsl/gsl_cdf.h>
 
+#include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -224,9 +225,11 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
             double slope, icpt, se;
             stats_slope(xs, ys, m, &slope, &icpt, &se);
             double t = m > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(m - 2)) : NAN;
-            fprintf(o.f, ",%s,slope,%s_loglog_slope,%zu,%.17g,%.17g,%.17g,%.17g\n",
-                    sweep_plan_value(plan, kk * per, 0), metric, m, slope, se,
-                    slope - t * se, slope + t * se);
+            fprintf(o.f, ",%s,slope,%s_loglog_slope,%zu",
+                    sweep_plan_value(plan, kk * per, 0), metric, m);
+            double q[4] = {slope, se, slope - t * se, slope + t * se};
+            csvio_put_nums(o.f, q, 4);
+            fputc('\n', o.f);
         }
         free(xs);
         free(ys);

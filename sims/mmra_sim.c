@@ -10,6 +10,7 @@
 #endif
 
 #include "emdpo.h"
+#include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -173,11 +174,6 @@ static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
     return run_task(c, rng, (task_out *)user + t);
 }
 
-static void num(FILE *f, double v)
-{
-    if (isnan(v)) fputs("NaN", f);
-    else fprintf(f, "%.17g", v);
-}
 
 int mmra_experiment(const cfg *c, const char *res_dir, int threads)
 {
@@ -201,7 +197,7 @@ int mmra_experiment(const cfg *c, const char *res_dir, int threads)
                 for (size_t j = 0; j < r->K; j++) {
                     fprintf(o.f, "%s,%zu,%zu,", sweep_plan_value(plan, cell, 0), i + 1,
                             j + 1);
-                    num(o.f, r->R[i * r->K + j]);
+                    csvio_put_num(o.f, r->R[i * r->K + j]);
                     fputc('\n', o.f);
                 }
         }
@@ -219,7 +215,7 @@ int mmra_experiment(const cfg *c, const char *res_dir, int threads)
                         fprintf(o.f, "%s,%zu,%g,%zu,%zu,",
                                 sweep_plan_value(plan, t / reps, 0), t % reps, vs[vi],
                                 j + 1, q + 1);
-                        num(o.f, out[t].w[vi][j][q]);
+                        csvio_put_num(o.f, out[t].w[vi][j][q]);
                         fputc('\n', o.f);
                     }
         st = fsutil_commit(&o);
@@ -238,7 +234,7 @@ int mmra_experiment(const cfg *c, const char *res_dir, int threads)
                     else snprintf(name, sizeof name, "%s", agg_names[row - K]);
                     fprintf(o.f, "%s,%zu,%s,%zu,", sweep_plan_value(plan, t / reps, 0),
                             t % reps, name, ty + 1);
-                    num(o.f, out[t].true_reg[row][ty]);
+                    csvio_put_num(o.f, out[t].true_reg[row][ty]);
                     fputc('\n', o.f);
                 }
         }
@@ -270,17 +266,23 @@ int mmra_experiment(const cfg *c, const char *res_dir, int threads)
                     char name[32];
                     if (row < K) snprintf(name, sizeof name, "policy_%zu", row + 1);
                     else snprintf(name, sizeof name, "%s", agg_names[row - K]);
-                    fprintf(o.f, "%s,%s,%s,,%zu,%.17g,%.17g,%.17g,%.17g\n", sc,
+                    fprintf(o.f, "%s,%s,%s,,%zu", sc,
                             which ? "worst_estimated_regret" : "worst_true_regret",
-                            name, sm.n, sm.mean, sm.sd, sm.ci_low, sm.ci_high);
+                            name, sm.n);
+                    double q[4] = {sm.mean, sm.sd, sm.ci_low, sm.ci_high};
+                    csvio_put_nums(o.f, q, 4);
+                    fputc('\n', o.f);
                 }
             for (size_t j = 0; j < K; j++)
                 for (size_t vi = 0; vi < NV; vi++) {
                     for (size_t r = 0; r < reps; r++) v[r] = out[cell * reps + r].w[vi][j][j];
                     stats_summary sm;
                     stats_summarise(v, 1, reps, v + reps, &sm);
-                    fprintf(o.f, "%s,own_weight,type_%zu,%g,%zu,%.17g,%.17g,%.17g,%.17g\n",
-                            sc, j + 1, vs[vi], sm.n, sm.mean, sm.sd, sm.ci_low, sm.ci_high);
+                    fprintf(o.f, "%s,own_weight,type_%zu,%g,%zu", sc, j + 1, vs[vi],
+                            sm.n);
+                    double q[4] = {sm.mean, sm.sd, sm.ci_low, sm.ci_high};
+                    csvio_put_nums(o.f, q, 4);
+                    fputc('\n', o.f);
                 }
         }
         free(v);

@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "identify.h"
 #include "cli_mmra.h"
+#include "cliutil.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
@@ -56,47 +57,9 @@ static const char usage_main[] =
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
     "130 interrupted (sweep: finish with --resume)\n";
 
-static int fail(int code)
-{
-    fprintf(stderr, "hetpref: %s\n", pref_last_error());
-    return pref_exit_status(code);
-}
 
-static int usage_error(const char *cmd, const char *fmt, const char *arg)
-{
-    fprintf(stderr, "hetpref: %s: ", cmd);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try 'hetpref %s --help')\n", cmd);
-    return 2;
-}
 
-/* Option matching: "--name value" or "--name=value". Returns the value and
- * advances *i, or NULL when argv[*i] is not this option. *missing is set when
- * the option is present without a value. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name,
-                             int *missing)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) return NULL;
-    if (a[n] == '=') return a + n + 1;
-    if (a[n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *e;
-    errno = 0;
-    long v = strtol(s, &e, 10);
-    if (!*s || *e || errno || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
 
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
@@ -140,38 +103,38 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
     for (int i = 2; i < argc; i++) {
         int missing = 0;
         const char *v;
-        if ((v = opt_value(argc, argv, &i, "-o", &missing))) o->out = v;
-        else if ((v = opt_value(argc, argv, &i, "--seed", &missing))) {
-            if (parse_long(v, 0, 4294967295L, &o->seed))
-                return usage_error(cmd, "--seed: not a seed in [0, 2^32): '%s'", v);
-        } else if ((v = opt_value(argc, argv, &i, "--set", &missing))) {
-            if (o->n_sets == 64) return usage_error(cmd, "too many --set%s", "");
+        if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) o->out = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--seed", &missing))) {
+            if (cli_parse_long(v, 0, 4294967295L, &o->seed))
+                return cli_usage_error(cmd, "--seed: not a seed in [0, 2^32): '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--set", &missing))) {
+            if (o->n_sets == 64) return cli_usage_error(cmd, "too many --set%s", "");
             o->sets[o->n_sets++] = v;
-        } else if (allow_sweep && (v = opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (parse_long(v, 1, 4096, &o->threads))
-                return usage_error(cmd, "--threads: expected 1..4096, got '%s'", v);
-        } else if (allow_sweep && (v = opt_value(argc, argv, &i, "--shard", &missing))) {
+        } else if (allow_sweep && (v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (cli_parse_long(v, 1, 4096, &o->threads))
+                return cli_usage_error(cmd, "--threads: expected 1..4096, got '%s'", v);
+        } else if (allow_sweep && (v = cli_opt_value(argc, argv, &i, "--shard", &missing))) {
             char *e;
             long a = strtol(v, &e, 10), b = 0;
             if (*e == '/') b = strtol(e + 1, &e, 10);
             if (*e || a < 1 || b < 1 || a > b || b > 1000000)
-                return usage_error(cmd, "--shard: expected I/N with 1 <= I <= N, "
+                return cli_usage_error(cmd, "--shard: expected I/N with 1 <= I <= N, "
                                    "got '%s'", v);
             o->shard_i = a;
             o->shard_n = b;
         } else if (allow_sweep && strcmp(argv[i], "--resume") == 0) {
             o->resume = 1;
         } else if (missing) {
-            return usage_error(cmd, "%s needs a value", argv[i]);
+            return cli_usage_error(cmd, "%s needs a value", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return usage_error(cmd, "unknown option '%s'", argv[i]);
+            return cli_usage_error(cmd, "unknown option '%s'", argv[i]);
         } else if (!o->config) {
             o->config = argv[i];
         } else {
-            return usage_error(cmd, "unexpected argument '%s'", argv[i]);
+            return cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
         }
     }
-    if (!o->config) return usage_error(cmd, "missing CONFIG%s", "");
+    if (!o->config) return cli_usage_error(cmd, "missing CONFIG%s", "");
     return -1;
 }
 
@@ -217,7 +180,7 @@ static int cmd_simulate(int argc, char **argv)
     if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
     const char *out = o.out ? o.out : outbuf;
     cfg *c = malloc(sizeof *c);
-    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     sim_population *pop = NULL;
     sim_design *g = NULL;
     data_set *ds = NULL;
@@ -243,7 +206,7 @@ static int cmd_simulate(int argc, char **argv)
     sim_design_free(g);
     sim_population_free(pop);
     free(c);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 /* ---- sweep / merge ------------------------------------------------------ */
@@ -268,7 +231,7 @@ static int cmd_sweep(int argc, char **argv)
     char outbuf[4096];
     if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
     cfg *c = malloc(sizeof *c);
-    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = load_cfg(&o, c);
     if (!st) {
         sweep_params sp;
@@ -280,7 +243,7 @@ static int cmd_sweep(int argc, char **argv)
         st = sweep_run(c, o.out ? o.out : outbuf, &sp);
     }
     free(c);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 static int cmd_merge(int argc, char **argv)
@@ -295,16 +258,16 @@ static int cmd_merge(int argc, char **argv)
     size_t n = 0;
     for (int i = 2; i < argc; i++) {
         int missing = 0;
-        const char *v = opt_value(argc, argv, &i, "-o", &missing);
+        const char *v = cli_opt_value(argc, argv, &i, "-o", &missing);
         if (v) out = v;
-        else if (missing) return usage_error("merge", "-o needs a value%s", "");
-        else if (argv[i][0] == '-') return usage_error("merge", "unknown option '%s'", argv[i]);
+        else if (missing) return cli_usage_error("merge", "-o needs a value%s", "");
+        else if (argv[i][0] == '-') return cli_usage_error("merge", "unknown option '%s'", argv[i]);
         else if (n < 1024) dirs[n++] = argv[i];
     }
-    if (!out) return usage_error("merge", "missing -o DIR%s", "");
-    if (!n) return usage_error("merge", "no shard directories given%s", "");
+    if (!out) return cli_usage_error("merge", "missing -o DIR%s", "");
+    if (!n) return cli_usage_error("merge", "no shard directories given%s", "");
     int st = sweep_merge(dirs, n, out);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 /* ---- plot / reproduce ------------------------------------------------- */
@@ -320,9 +283,9 @@ static int cmd_plot(int argc, char **argv)
     char plots[4096];
     snprintf(plots, sizeof plots, "%s/../../plots", argv[2]);
     if (!fsutil_exists(argv[2]))
-        return fail(pref_set_error(PREF_EINPUT, "%s: no such directory", argv[2]));
+        return cli_fail(pref_set_error(PREF_EINPUT, "%s: no such directory", argv[2]));
     int st = repro_plot(argv[2], plots);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 static int cmd_reproduce(int argc, char **argv)
@@ -344,16 +307,16 @@ static int cmd_reproduce(int argc, char **argv)
         const char *v;
         if (strcmp(argv[i], "--quick") == 0) full = 0;
         else if (strcmp(argv[i], "--full") == 0) full = 1;
-        else if ((v = opt_value(argc, argv, &i, "-o", &missing))) out = v;
-        else if ((v = opt_value(argc, argv, &i, "--only", &missing))) only = v;
-        else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (parse_long(v, 1, 4096, &threads))
-                return usage_error("reproduce", "--threads: expected 1..4096, got '%s'", v);
-        } else if (missing) return usage_error("reproduce", "%s needs a value", argv[i]);
-        else return usage_error("reproduce", "unknown argument '%s'", argv[i]);
+        else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--only", &missing))) only = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (cli_parse_long(v, 1, 4096, &threads))
+                return cli_usage_error("reproduce", "--threads: expected 1..4096, got '%s'", v);
+        } else if (missing) return cli_usage_error("reproduce", "%s needs a value", argv[i]);
+        else return cli_usage_error("reproduce", "unknown argument '%s'", argv[i]);
     }
     int st = repro_run(out, full, (int)threads, only, stderr);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 /* Read a data file; a path that does not exist is an input error (exit 2),
@@ -404,9 +367,8 @@ static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
     fputc('\n', o.f);
     for (size_t i = 0; i < ds->n_users; i++) {
         const char *id = data_label(ds->users, ds->user_name[i], buf, sizeof buf);
-        if (strpbrk(id, ",\"\r\n")) csv_fwrite(o.f, id, strlen(id));
-        else fputs(id, o.f);
-        for (size_t k = 0; k < K; k++) fprintf(o.f, ",%.17g", f->post[i * K + k]);
+        csvio_put_text(o.f, id);
+        csvio_put_nums(o.f, f->post + i * K, K);
         fputc('\n', o.f);
     }
     PREF_TRY(fsutil_commit(&o));
@@ -418,10 +380,12 @@ static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
     fputc('\n', o.f);
     for (size_t it = 0; it <= f->iters; it++) {
         fprintf(o.f, "%zu,", it);
-        if (isnan(f->tr_loglik[it])) fputs("NaN", o.f);
-        else fprintf(o.f, "%.17g", f->tr_loglik[it]);
-        for (size_t k = 0; k < K; k++) fprintf(o.f, ",%.17g", f->tr_eta[it * K + k]);
-        if (ds->user_type) fprintf(o.f, ",%.17g,%.17g", f->tr_acc[it], f->tr_ari[it]);
+        csvio_put_num(o.f, f->tr_loglik[it]);
+        csvio_put_nums(o.f, f->tr_eta + it * K, K);
+        if (ds->user_type) {
+            double q[2] = {f->tr_acc[it], f->tr_ari[it]};
+            csvio_put_nums(o.f, q, 2);
+        }
         fputc('\n', o.f);
     }
     PREF_TRY(fsutil_commit(&o));
@@ -461,7 +425,7 @@ static int cmd_fit(int argc, char **argv)
         {"--init", "emdpo.init"},     {"--m-step", "emdpo.m_step"},
     };
     cfg *c = malloc(sizeof *c);
-    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     cfg_init(c);
     const char *data = NULL, *out = "results/fit", *truth = NULL;
     long threads = 0;
@@ -470,7 +434,7 @@ static int cmd_fit(int argc, char **argv)
         int missing = 0, done = 0;
         const char *v;
         for (size_t f = 0; f < sizeof flags / sizeof flags[0] && !done; f++)
-            if ((v = opt_value(argc, argv, &i, flags[f].flag, &missing))) {
+            if ((v = cli_opt_value(argc, argv, &i, flags[f].flag, &missing))) {
                 st = set_flag(c, flags[f].flag, flags[f].key, v);
                 have_types |= strcmp(flags[f].flag, "--types") == 0;
                 done = 1;
@@ -478,36 +442,36 @@ static int cmd_fit(int argc, char **argv)
         if (done || missing) {
             if (missing) {
                 free(c);
-                return usage_error("fit", "%s needs a value", argv[i]);
+                return cli_usage_error("fit", "%s needs a value", argv[i]);
             }
             continue;
         }
-        if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = opt_value(argc, argv, &i, "-o", &missing))) out = v;
-        else if ((v = opt_value(argc, argv, &i, "--truth", &missing))) truth = v;
-        else if ((v = opt_value(argc, argv, &i, "--set", &missing))) st = apply_set(c, v);
-        else if ((v = opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (parse_long(v, 1, 4096, &threads)) {
+        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--truth", &missing))) truth = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--set", &missing))) st = apply_set(c, v);
+        else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
+            if (cli_parse_long(v, 1, 4096, &threads)) {
                 free(c);
-                return usage_error("fit", "--threads: expected 1..4096, got '%s'", v);
+                return cli_usage_error("fit", "--threads: expected 1..4096, got '%s'", v);
             }
         } else {
             free(c);
-            return usage_error("fit", missing ? "%s needs a value"
+            return cli_usage_error("fit", missing ? "%s needs a value"
                                               : "unknown argument '%s'", argv[i]);
         }
     }
     if (st) {
         free(c);
-        return fail(st);
+        return cli_fail(st);
     }
     if (!data) {
         free(c);
-        return usage_error("fit", "missing --data CSV%s", "");
+        return cli_usage_error("fit", "missing --data CSV%s", "");
     }
     if (!have_types) {
         free(c);
-        return usage_error("fit", "missing --types K%s", "");
+        return cli_usage_error("fit", "missing --types K%s", "");
     }
     data_set *ds = NULL;
     if (strcmp(c->fit_model, "emdpo") == 0) {
@@ -537,7 +501,7 @@ static int cmd_fit(int argc, char **argv)
         emdpo_fit_free(ef);
         data_free(ds);
         free(c);
-        return st ? fail(st) : 0;
+        return st ? cli_fail(st) : 0;
     }
     mix_fit *fit = NULL;
     st = read_data(data, &ds);
@@ -607,7 +571,7 @@ static int cmd_fit(int argc, char **argv)
     mix_fit_free(fit);
     data_free(ds);
     free(c);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 /* ---- identify ------------------------------------------------------------ */
@@ -632,11 +596,11 @@ static int cmd_identify(int argc, char **argv)
     if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
     const char *out = o.out ? o.out : outbuf;
     cfg *c = malloc(sizeof *c);
-    if (!c) return fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = load_cfg(&o, c);
     if (!st) st = identify_run(c, out);
     free(c);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }
 
 /* ---- describe ----------------------------------------------------------- */
@@ -652,15 +616,15 @@ static int cmd_describe(int argc, char **argv)
     const char *data = NULL;
     for (int i = 2; i < argc; i++) {
         int missing = 0;
-        const char *v = opt_value(argc, argv, &i, "--data", &missing);
+        const char *v = cli_opt_value(argc, argv, &i, "--data", &missing);
         if (v) data = v;
-        else if (missing) return usage_error("describe", "--data needs a value%s", "");
-        else return usage_error("describe", "unknown argument '%s'", argv[i]);
+        else if (missing) return cli_usage_error("describe", "--data needs a value%s", "");
+        else return cli_usage_error("describe", "unknown argument '%s'", argv[i]);
     }
-    if (!data) return usage_error("describe", "missing --data CSV%s", "");
+    if (!data) return cli_usage_error("describe", "missing --data CSV%s", "");
     data_set *ds = NULL;
     int st = read_data(data, &ds);
-    if (st) return fail(st);
+    if (st) return cli_fail(st);
     printf("users,%zu\nqueries,%zu\ncandidates,%zu\nfeatures,%zu\n", ds->n_users,
            ds->n_queries, ds->n_cands, ds->d);
     /* Histogram of (m, r) kinds. */

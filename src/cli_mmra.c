@@ -30,6 +30,7 @@
  *
  * Not here: the mathematics (mmra.c, pool.c), the policy file (policyio.c). */
 #include "cli_mmra.h"
+#include "cliutil.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -88,35 +89,8 @@ static const char usage_mmra[] =
 
 /* ---- command-line helpers (the conventions of cli.c) ------------------------ */
 
-static int fail(int code)
-{
-    fprintf(stderr, "hetpref: %s\n", pref_last_error());
-    return pref_exit_status(code);
-}
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "hetpref: mmra: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(try 'hetpref mmra --help')\n");
-    return 2;
-}
 
-/* "--name value" or "--name=value"; see cli.c. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name,
-                             int *missing)
-{
-    const char *a = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(a, name, n) != 0) return NULL;
-    if (a[n] == '=') return a + n + 1;
-    if (a[n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
 
 /* A finite decimal number filling all of s (no hex, no inf/nan).
  * Returns 0, or -1 (not a number) or -2 (not finite / out of range). */
@@ -586,20 +560,7 @@ static int load_policies(const char *dir, const char *data, const char *weights,
 
 /* ---- output ------------------------------------------------------------------------- */
 
-static void put_num(FILE *f, double v)
-{
-    if (isnan(v)) fputs("NaN", f);
-    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
-    else fprintf(f, "%.17g", v);
-}
 
-static void put_text(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' ||
-        (*s && (s[strlen(s) - 1] == ' ' || s[strlen(s) - 1] == '\t')))
-        csv_fwrite(f, s, strlen(s));
-    else fputs(s, f);
-}
 
 /* The aggregator's name: "single:<policy>" or the kind's name. */
 static void put_agg(FILE *f, const game *g, const mmra_aggs *a, size_t i)
@@ -610,14 +571,14 @@ static void put_agg(FILE *f, const game *g, const mmra_aggs *a, size_t i)
         char *s = malloc(n);
         if (s) {
             snprintf(s, n, "single:%s", p);
-            put_text(f, s);
+            csvio_put_text(f, s);
             free(s);
         } else {
             fputs("single:", f);
-            put_text(f, p);
+            csvio_put_text(f, p);
         }
     } else {
-        put_text(f, mmra_agg_name(a->kind[i]));
+        csvio_put_text(f, mmra_agg_name(a->kind[i]));
     }
 }
 
@@ -642,30 +603,30 @@ static int write_outputs(const char *dir, const game *g, const char *solver,
         FILE *f = o[OUT_WEIGHTS].f;
         fputs("policy,weight\n", f);
         for (size_t j = 0; j < g->J; j++) {
-            put_text(f, g->policies[j]);
+            csvio_put_text(f, g->policies[j]);
             fputc(',', f);
-            put_num(f, res->w[j]);
+            csvio_put_num(f, res->w[j]);
             fputc('\n', f);
         }
         f = o[OUT_REGRETS].f;
         fputs("type,regret\n", f);
         for (size_t k = 0; k < g->K; k++) {
-            put_text(f, g->types[k]);
+            csvio_put_text(f, g->types[k]);
             fputc(',', f);
-            put_num(f, res->regret[k]);
+            csvio_put_num(f, res->regret[k]);
             fputc('\n', f);
         }
         f = o[OUT_DUALS].f;
         fputs("type,dual\n", f);
         for (size_t k = 0; k < g->K; k++) {
-            put_text(f, g->types[k]);
+            csvio_put_text(f, g->types[k]);
             fputc(',', f);
-            put_num(f, res->dual[k]);
+            csvio_put_num(f, res->dual[k]);
             fputc('\n', f);
         }
         f = o[OUT_SUMMARY].f;
         fprintf(f, "solver,worst_regret,iterations\n%s,", solver);
-        put_num(f, res->worst);
+        csvio_put_num(f, res->worst);
         fprintf(f, ",%zu\n", res->iterations);
         f = o[OUT_AGGS].f;
         fputs("aggregator,type,regret\n", f);
@@ -673,9 +634,9 @@ static int write_outputs(const char *dir, const game *g, const char *solver,
             for (size_t k = 0; k <= g->K; k++) {
                 put_agg(f, g, a, i);
                 fputc(',', f);
-                put_text(f, k < g->K ? g->types[k] : WORST_ROW);
+                csvio_put_text(f, k < g->K ? g->types[k] : WORST_ROW);
                 fputc(',', f);
-                put_num(f, k < g->K ? a->regret[i * g->K + k] : a->worst[i]);
+                csvio_put_num(f, k < g->K ? a->regret[i * g->K + k] : a->worst[i]);
                 fputc('\n', f);
             }
         }
@@ -685,9 +646,9 @@ static int write_outputs(const char *dir, const game *g, const char *solver,
             for (size_t j = 0; j < g->J; j++) {
                 put_agg(f, g, a, i);
                 fputc(',', f);
-                put_text(f, g->policies[j]);
+                csvio_put_text(f, g->policies[j]);
                 fputc(',', f);
-                put_num(f, a->w[i * g->J + j]);
+                csvio_put_num(f, a->w[i * g->J + j]);
                 fputc('\n', f);
             }
     }
@@ -717,53 +678,53 @@ int cli_mmra(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         int missing = 0;
         const char *v;
-        if ((v = opt_value(argc, argv, &i, "--regret", &missing))) regret = v;
-        else if ((v = opt_value(argc, argv, &i, "--values", &missing))) values = v;
-        else if ((v = opt_value(argc, argv, &i, "--policies", &missing))) policies = v;
-        else if ((v = opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = opt_value(argc, argv, &i, "--weights", &missing))) weights = v;
-        else if ((v = opt_value(argc, argv, &i, "--eta", &missing))) eta_s = v;
-        else if ((v = opt_value(argc, argv, &i, "--solver", &missing))) solver = v;
-        else if ((v = opt_value(argc, argv, &i, "--iters", &missing))) iters_s = v;
-        else if ((v = opt_value(argc, argv, &i, "--step", &missing))) step_s = v;
-        else if ((v = opt_value(argc, argv, &i, "-o", &missing))) out = v;
-        else if (missing) return usage_error("%s needs a value", argv[i]);
-        else return usage_error("unknown argument '%s'", argv[i]);
+        if ((v = cli_opt_value(argc, argv, &i, "--regret", &missing))) regret = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--values", &missing))) values = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--policies", &missing))) policies = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--weights", &missing))) weights = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--eta", &missing))) eta_s = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--solver", &missing))) solver = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--iters", &missing))) iters_s = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--step", &missing))) step_s = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
+        else if (missing) return cli_usage_error("mmra", "%s needs a value", argv[i]);
+        else return cli_usage_error("mmra", "unknown argument '%s'", argv[i]);
     }
     int modes = !!regret + !!values + !!policies;
     if (modes == 0)
-        return usage_error("missing --regret CSV, --values CSV or --policies "
+        return cli_usage_error("mmra", "missing --regret CSV, --values CSV or --policies "
                            "DIR%s", "");
     if (modes > 1)
-        return usage_error("--regret, --values and --policies exclude each "
+        return cli_usage_error("mmra", "--regret, --values and --policies exclude each "
                            "other%s", "");
     if (policies && !data)
-        return usage_error("--policies needs --data CSV (the prompts' candidate "
+        return cli_usage_error("mmra", "--policies needs --data CSV (the prompts' candidate "
                            "pools)%s", "");
     if (data && !policies)
-        return usage_error("--data goes with --policies DIR%s", "");
+        return cli_usage_error("mmra", "--data goes with --policies DIR%s", "");
     if (regret && weights)
-        return usage_error("--weights applies to --values and --policies (a "
+        return cli_usage_error("mmra", "--weights applies to --values and --policies (a "
                            "regret matrix already includes them)%s", "");
     mmra_params mp;
     mmra_params_init(&mp);
     if (strcmp(solver, "lp") == 0) mp.solver = MMRA_LP;
     else if (strcmp(solver, "hedge") == 0) mp.solver = MMRA_HEDGE;
-    else return usage_error("--solver: expected lp or hedge, got '%s'", solver);
+    else return cli_usage_error("mmra", "--solver: expected lp or hedge, got '%s'", solver);
     if ((iters_s || step_s) && mp.solver != MMRA_HEDGE)
-        return usage_error("%s applies to --solver hedge only",
+        return cli_usage_error("mmra", "%s applies to --solver hedge only",
                            iters_s ? "--iters" : "--step");
     if (iters_s) {
         char *e;
         errno = 0;
         long long n = strtoll(iters_s, &e, 10);
         if (!*iters_s || *e || errno || n < 1 || n > 1000000000000LL)
-            return usage_error("--iters: expected a positive integer, got '%s'",
+            return cli_usage_error("mmra", "--iters: expected a positive integer, got '%s'",
                                iters_s);
         mp.hedge_iters = (size_t)n;
     }
     if (step_s && (parse_number(step_s, &mp.hedge_step) || !(mp.hedge_step > 0)))
-        return usage_error("--step: expected a positive number, got '%s'", step_s);
+        return cli_usage_error("mmra", "--step: expected a positive number, got '%s'", step_s);
 
     game g;
     memset(&g, 0, sizeof g);
@@ -792,7 +753,7 @@ int cli_mmra(int argc, char **argv)
     if (st) {
         free(eta);
         game_free(&g);
-        return fail(st);
+        return cli_fail(st);
     }
 
     mmra_result *res = mmra_result_alloc(g.K, g.J);
@@ -811,5 +772,5 @@ int cli_mmra(int argc, char **argv)
     mmra_aggs_free(a);
     free(eta);
     game_free(&g);
-    return st ? fail(st) : 0;
+    return st ? cli_fail(st) : 0;
 }

@@ -1346,3 +1346,28 @@ int csvio_write(const char *path, const data_set *ds)
     }
     return fsutil_commit(&o);
 }
+
+void csvio_put_num(FILE *f, double v)
+{
+    if (isnan(v)) fputs("NaN", f);
+    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
+    else fprintf(f, "%.17g", v);
+}
+
+void csvio_put_text(FILE *f, const char *s)
+{
+    size_t n = strlen(s);
+    if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[0] == '\t' ||
+                                        s[n - 1] == ' ' || s[n - 1] == '\t')))
+        csv_fwrite(f, s, n);
+    else
+        fputs(s, f);
+}
+
+void csvio_put_nums(FILE *f, const double *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputc(',', f);
+        csvio_put_num(f, v[i]);
+    }
+}

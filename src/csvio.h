@@ -48,4 +48,15 @@ int csvio_write(const char *path, const data_set *ds);
 /* Write ds to an open stream. Returns PREF_OK or PREF_EIO. */
 int csvio_write_stream(FILE *f, const data_set *ds);
 
+/* Result-table conventions shared by every CSV hetpref writes: a number as
+ * "%.17g" (exact round trip in the C locale), NaN as "NaN", infinities as
+ * "Inf" / "-Inf" (the spellings R and pandas read); a text field as is, or
+ * quoted through libcsv's csv_fwrite when it holds a comma, quote, CR, LF or
+ * leading/trailing blank. Errors surface through ferror(f). */
+void csvio_put_num(FILE *f, double v);
+void csvio_put_text(FILE *f, const char *s);
+
+/* ",v[0],v[1],...,v[n-1]" with csvio_put_num. */
+void csvio_put_nums(FILE *f, const double *v, size_t n);
+
 #endif

@@ -7,23 +7,11 @@
 
 #include <csv.h>
 
+#include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
 
-static void num(FILE *f, double v)
-{
-    if (isnan(v)) fputs("NaN", f);
-    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
-    else fprintf(f, "%.17g", v);
-}
 
-static void text(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") || (s[0] == ' ') || (s[0] && s[strlen(s) - 1] == ' '))
-        csv_fwrite(f, s, strlen(s));
-    else
-        fputs(s, f);
-}
 
 static int open_in(fsutil_file *o, const char *dir, const char *name)
 {
@@ -45,16 +33,16 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const char *dir)
     fputc('\n', f);
     for (size_t k = 0; k < K; k++) {
         fprintf(f, "%zu,", k + 1);
-        num(f, fit->eta[k]);
+        csvio_put_num(f, fit->eta[k]);
         for (size_t j = 0; j < d; j++) {
             fputc(',', f);
-            num(f, fit->theta[k * d + j]);
+            csvio_put_num(f, fit->theta[k * d + j]);
         }
         fputc(',', f);
-        num(f, fit->se_eta[k]);
+        csvio_put_num(f, fit->se_eta[k]);
         for (size_t j = 0; j < d; j++) {
             fputc(',', f);
-            num(f, fit->se_theta[k * d + j]);
+            csvio_put_num(f, fit->se_theta[k * d + j]);
         }
         fputc('\n', f);
     }
@@ -67,10 +55,10 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const char *dir)
     fputc('\n', f);
     char buf[32];
     for (size_t i = 0; i < ds->n_users; i++) {
-        text(f, data_label(ds->users, ds->user_name[i], buf, sizeof buf));
+        csvio_put_text(f, data_label(ds->users, ds->user_name[i], buf, sizeof buf));
         for (size_t k = 0; k < K; k++) {
             fputc(',', f);
-            num(f, fit->post[i * K + k]);
+            csvio_put_num(f, fit->post[i * K + k]);
         }
         fputc('\n', f);
     }
@@ -80,13 +68,13 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const char *dir)
     f = o.f;
     fputs("loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,"
           "empty_classes\n", f);
-    num(f, fit->loglik);
+    csvio_put_num(f, fit->loglik);
     fputc(',', f);
-    num(f, fit->aic);
+    csvio_put_num(f, fit->aic);
     fputc(',', f);
-    num(f, fit->bic);
+    csvio_put_num(f, fit->bic);
     fputc(',', f);
-    num(f, fit->icl);
+    csvio_put_num(f, fit->icl);
     fprintf(f, ",%zu,%zu,%zu,%d,%zu\n", fit->iterations, fit->starts,
             fit->best_hits, fit->converged, fit->empty_events);
     return fsutil_commit(&o);
@@ -97,11 +85,11 @@ int fitout_write_eval(const char *dir, double accuracy, double ari, double w1)
     fsutil_file o;
     PREF_TRY(open_in(&o, dir, "evaluation.csv"));
     fputs("accuracy,ari,w1\n", o.f);
-    num(o.f, accuracy);
+    csvio_put_num(o.f, accuracy);
     fputc(',', o.f);
-    num(o.f, ari);
+    csvio_put_num(o.f, ari);
     fputc(',', o.f);
-    num(o.f, w1);
+    csvio_put_num(o.f, w1);
     fputc('\n', o.f);
     return fsutil_commit(&o);
 }

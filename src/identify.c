@@ -41,6 +41,7 @@
 #include <omp.h>
 #endif
 
+#include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
 #include "pl.h"
@@ -693,12 +694,6 @@ int identify_check(const cfg *c, size_t m, size_t r, size_t T, int blame_key)
     return PREF_OK;
 }
 
-static void put_num(FILE *f, double v)
-{
-    if (isnan(v)) fputs("NaN", f);
-    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
-    else fprintf(f, "%.17g", v);
-}
 
 int identify_run(const cfg *c, const char *out_dir)
 {
@@ -790,9 +785,9 @@ int identify_run(const cfg *c, const char *out_dir)
         for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
             fprintf(o.f, "%s,%ld,", identify_equiv_kinds[k].name,
                     c->identify_designs);
-            put_num(o.f, eq[k][0]);
+            csvio_put_num(o.f, eq[k][0]);
             fputc(',', o.f);
-            put_num(o.f, eq[k][1]);
+            csvio_put_num(o.f, eq[k][1]);
             fputc('\n', o.f);
         }
         st = fsutil_commit(&o);
@@ -806,9 +801,9 @@ int identify_run(const cfg *c, const char *out_dir)
                 for (size_t j = 0; j < D; j++) {
                     fprintf(o.f, "%s,%zu,%zu,%zu,", identify_fisher_kinds[k].name,
                             (size_t)Tl->v[i], fp.designs, j + 1);
-                    put_num(o.f, fev[(k * nT + i) * D + j]);
+                    csvio_put_num(o.f, fev[(k * nT + i) * D + j]);
                     fputc(',', o.f);
-                    put_num(o.f, fse[(k * nT + i) * D + j]);
+                    csvio_put_num(o.f, fse[(k * nT + i) * D + j]);
                     fputc('\n', o.f);
                 }
         st = fsutil_commit(&o);

@@ -17,6 +17,7 @@
 #include <omp.h>
 #endif
 
+#include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
 #include "progress.h"
@@ -175,18 +176,7 @@ int sweep_plan_build(const cfg *c, sweep_plan **out)
 
 /* ---- output tables ------------------------------------------------------ */
 
-static void put_num(FILE *f, double v)
-{
-    if (isnan(v)) fputs("NaN", f);
-    else if (isinf(v)) fputs(v > 0 ? "Inf" : "-Inf", f);
-    else fprintf(f, "%.17g", v);
-}
 
-static void put_text(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n")) csv_fwrite(f, s, strlen(s));
-    else fputs(s, f);
-}
 
 typedef struct results {
     size_t n_tasks, n_metrics;
@@ -226,7 +216,7 @@ static int write_runs(const sweep_plan *p, const results *r, const char *dir)
     fputs("task,cell,replicate", f);
     for (size_t j = 0; j < p->n_keys; j++) {
         fputc(',', f);
-        put_text(f, sweep_plan_key_name(p, j));
+        csvio_put_text(f, sweep_plan_key_name(p, j));
     }
     fputs(",seed", f);
     for (size_t k = 0; k < r->n_metrics; k++) fprintf(f, ",%s", p->task->metrics[k]);
@@ -237,12 +227,12 @@ static int write_runs(const sweep_plan *p, const results *r, const char *dir)
         fprintf(f, "%zu,%zu,%zu", t, cell, rep);
         for (size_t j = 0; j < p->n_keys; j++) {
             fputc(',', f);
-            put_text(f, sweep_plan_value(p, cell, j));
+            csvio_put_text(f, sweep_plan_value(p, cell, j));
         }
         fprintf(f, ",%lu", r->seed[t]);
         for (size_t k = 0; k < r->n_metrics; k++) {
             fputc(',', f);
-            put_num(f, r->met[t * r->n_metrics + k]);
+            csvio_put_num(f, r->met[t * r->n_metrics + k]);
         }
         fputc('\n', f);
     }
@@ -265,7 +255,7 @@ static int write_summary(const sweep_plan *p, const results *r, const char *dir)
     fputs("cell", f);
     for (size_t j = 0; j < p->n_keys; j++) {
         fputc(',', f);
-        put_text(f, sweep_plan_key_name(p, j));
+        csvio_put_text(f, sweep_plan_key_name(p, j));
     }
     fputs(",metric,n,mean,sd,ci_low,ci_high\n", f);
     for (size_t cell = 0; cell < p->n_cells; cell++) {
@@ -283,16 +273,16 @@ static int write_summary(const sweep_plan *p, const results *r, const char *dir)
             fprintf(f, "%zu", cell);
             for (size_t j = 0; j < p->n_keys; j++) {
                 fputc(',', f);
-                put_text(f, sweep_plan_value(p, cell, j));
+                csvio_put_text(f, sweep_plan_value(p, cell, j));
             }
             fprintf(f, ",%s,%zu,", p->task->metrics[k], s.n);
-            put_num(f, s.mean);
+            csvio_put_num(f, s.mean);
             fputc(',', f);
-            put_num(f, s.sd);
+            csvio_put_num(f, s.sd);
             fputc(',', f);
-            put_num(f, s.ci_low);
+            csvio_put_num(f, s.ci_low);
             fputc(',', f);
-            put_num(f, s.ci_high);
+            csvio_put_num(f, s.ci_high);
             fputc('\n', f);
         }
     }
@@ -531,7 +521,7 @@ int sweep_run(const cfg *c, const char *dir, const sweep_params *pp)
                     fprintf(journal, "%zu\t%lu", t, seed);
                     for (size_t k = 0; k < nm; k++) {
                         fputc('\t', journal);
-                        put_num(journal, met[k]);
+                        csvio_put_num(journal, met[k]);
                         r.met[t * nm + k] = met[k];
                     }
                     fputc('\n', journal);
