@@ -57,10 +57,6 @@ static const char usage_main[] =
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
     "130 interrupted (sweep: finish with --resume)\n";
 
-
-
-
-
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
 {

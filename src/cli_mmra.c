@@ -89,9 +89,6 @@ static const char usage_mmra[] =
 
 /* ---- command-line helpers (the conventions of cli.c) ------------------------ */
 
-
-
-
 /* A finite decimal number filling all of s (no hex, no inf/nan).
  * Returns 0, or -1 (not a number) or -2 (not finite / out of range). */
 static int parse_number(const char *s, double *out)
@@ -559,8 +556,6 @@ static int load_policies(const char *dir, const char *data, const char *weights,
 }
 
 /* ---- output ------------------------------------------------------------------------- */
-
-
 
 /* The aggregator's name: "single:<policy>" or the kind's name. */
 static void put_agg(FILE *f, const game *g, const mmra_aggs *a, size_t i)
