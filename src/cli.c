@@ -513,6 +513,15 @@ static int cmd_fit(int argc, char **argv)
                         "within every query: it carries no information (its "
                         "coefficients are fixed at 0, standard errors NaN)\n", data, j + 1);
     }
+    if (!st) {
+        double cond;
+        if (mix_design_condition(ds, &cond) == PREF_OK && !(cond < 1e10))
+            fprintf(stderr, "hetpref: warning: %s: the features are (nearly) "
+                    "collinear within queries (condition number %.3g): the "
+                    "coefficients along the collinear direction are not "
+                    "identified (ridge-stabilised; standard errors huge or NaN)\n",
+                    data, cond);
+    }
     /* Truth for W1 (read before fitting, so a bad file writes nothing):
      * --truth, else truth.csv beside the data when present. */
     size_t Kt = 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_eigen.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_randist.h>
@@ -720,6 +721,64 @@ size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags)
         n += !varies;
     }
     return n;
+}
+
+int mix_design_condition(const data_set *ds, double *cond)
+{
+    size_t d = ds->d;
+    unsigned char *flat = calloc(d ? d : 1, 1);
+    size_t *col = malloc(d * sizeof(size_t) + 1);
+    double *xbar = malloc(d * sizeof(double) + 8);
+    if (!flat || !col || !xbar) {
+        free(flat);
+        free(col);
+        free(xbar);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    mix_uninformative_columns(ds, flat);
+    size_t a = 0;
+    for (size_t j = 0; j < d; j++)
+        if (!flat[j]) col[a++] = j;
+    *cond = 1.0;
+    gsl_matrix *G = a ? gsl_matrix_calloc(a, a) : NULL;
+    gsl_vector *ev = a ? gsl_vector_alloc(a) : NULL;
+    gsl_eigen_symm_workspace *ws = a ? gsl_eigen_symm_alloc(a) : NULL;
+    int st = PREF_OK;
+    if (a && (!G || !ev || !ws)) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    for (size_t q = 0; !st && a && q < ds->n_queries; q++) {
+        size_t m = data_m(ds, q);
+        const double *x = ds->x + ds->q_cand[q] * d;
+        for (size_t k = 0; k < a; k++) {
+            double s = 0.0;
+            for (size_t c = 0; c < m; c++) s += x[c * d + col[k]];
+            xbar[k] = s / (double)m;
+        }
+        for (size_t c = 0; c < m; c++)
+            for (size_t k = 0; k < a; k++)
+                for (size_t l = 0; l <= k; l++) {
+                    double v = (x[c * d + col[k]] - xbar[k]) * (x[c * d + col[l]] - xbar[l]);
+                    *gsl_matrix_ptr(G, k, l) += v;
+                }
+    }
+    if (!st && a) {
+        for (size_t k = 0; k < a; k++)
+            for (size_t l = 0; l < k; l++) gsl_matrix_set(G, l, k, gsl_matrix_get(G, k, l));
+        gsl_eigen_symm(G, ev, ws);
+        double mn = INFINITY, mx = 0.0;
+        for (size_t k = 0; k < a; k++) {
+            double v = gsl_vector_get(ev, k);
+            if (v < mn) mn = v;
+            if (v > mx) mx = v;
+        }
+        *cond = mn > 0 ? mx / mn : INFINITY;
+    }
+    gsl_eigen_symm_free(ws);
+    gsl_vector_free(ev);
+    gsl_matrix_free(G);
+    free(flat);
+    free(col);
+    free(xbar);
+    return st;
 }
 
 /* ---- evaluation ---------------------------------------------------------- */

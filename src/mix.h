@@ -79,6 +79,13 @@ void mix_fit_free(mix_fit *f); /* NULL is a no-op */
  * flags[j] = 1 for each (flags has d entries, may be NULL). */
 size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags);
 
+/* Condition number (largest / smallest eigenvalue) of the Gram matrix of
+ * within-query centred features, sum_q sum_j (x_qj - xbar_q)(x_qj - xbar_q)^T
+ * — the directions Plackett–Luce can see. Columns flagged uninformative by
+ * mix_uninformative_columns are left out. Returns PREF_OK and *cond
+ * (INFINITY when singular), or PREF_ENOMEM. O(n_cands d^2 + d^3). */
+int mix_design_condition(const data_set *ds, double *cond);
+
 /* Evaluation against a known truth. true_type (n_users, 0-based), truth
  * eta/theta (Kt, d; may be NULL: w1 is then NaN). Labels are aligned by the
  * best permutation (K <= 8; otherwise greedy). Returns PREF_OK or an error

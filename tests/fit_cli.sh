@@ -75,4 +75,16 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $7 = 1.5; print }' "$data
 check "constant feature: exit 0" [ $? -eq 0 ]
 check "constant feature: warning names x3" grep -q "column 'x3' is constant" "$scratch/err"
 check "constant feature: theta3 = 0" awk -F, 'NR == 2 { exit !($5 == 0) }' "$scratch/const/estimates.csv"
+
+# Collinear features (x3 = 2 x1, exact in floating point): never a silent
+# NaN — a warning naming the collinearity, finite estimates
+# (ridge-stabilised Newton steps), NaN standard errors.
+awk -F, 'BEGIN { OFS = ","; OFMT = CONVFMT = "%.17g" } NR == 1 { print; next } { $7 = 2 * $5; print }' "$data" > "$scratch/coll.csv"
+"$HETPREF" fit --data "$scratch/coll.csv" --model lcl --types 1 --starts 1 -o "$scratch/coll" 2>"$scratch/err"
+check "collinear features: exit 0" [ $? -eq 0 ]
+check "collinear features: warning names the collinearity" grep -q "collinear" "$scratch/err"
+check "collinear features: finite estimates" \
+    awk -F, 'NR == 2 { for (i = 3; i <= 5; i++) if ($i !~ /^-?[0-9]/) exit 1 }' "$scratch/coll/estimates.csv"
+check "collinear features: standard errors NaN" \
+    awk -F, 'NR == 2 { exit !($7 == "NaN") }' "$scratch/coll/estimates.csv"
 finish
