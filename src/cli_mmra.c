@@ -30,6 +30,7 @@
  *
  * Not here: the mathematics (mmra.c, pool.c), the policy file (policyio.c). */
 #include "cli_mmra.h"
+#include "cfg.h"
 #include "cliutil.h"
 
 #include <csv.h>
@@ -659,6 +660,37 @@ static int write_outputs(const char *dir, const game *g, const char *solver,
 
 /* ---- the command ---------------------------------------------------------------------- */
 
+/* DIR/config.ini: the resolved [mmra] keys (every other key at its
+ * default) and, as comments, the command line that produced the outputs. */
+static int write_config(const char *dir, const mmra_params *mp, int argc,
+                        char **argv)
+{
+    cfg *c = malloc(sizeof *c);
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    cfg_init(c);
+    char buf[64];
+    int st = cfg_set_dotted(c, "mmra.solver", mp->solver == MMRA_HEDGE ? "hedge" : "lp",
+                            NULL, 0);
+    snprintf(buf, sizeof buf, "%zu", mp->hedge_iters);
+    if (!st) st = cfg_set_dotted(c, "mmra.hedge_iters", buf, NULL, 0);
+    snprintf(buf, sizeof buf, "%.17g", mp->hedge_step);
+    if (!st) st = cfg_set_dotted(c, "mmra.hedge_step", buf, NULL, 0);
+    char path[4096];
+    fsutil_file o;
+    if (!st) st = fsutil_join(path, sizeof path, dir, "config.ini");
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fputs("; command line:", o.f);
+        for (int i = 0; i < argc; i++) fprintf(o.f, " %s", argv[i]);
+        fputc('\n', o.f);
+        st = cfg_write(c, o.f);
+        if (st) fsutil_abort(&o);
+        else st = fsutil_commit(&o);
+    }
+    free(c);
+    return st;
+}
+
 int cli_mmra(int argc, char **argv)
 {
     for (int i = 2; i < argc; i++)
@@ -761,6 +793,7 @@ int cli_mmra(int argc, char **argv)
         int existed = fsutil_exists(out);
         st = fsutil_mkdirs(out);
         if (!st) st = write_outputs(out, &g, solver, res, a);
+        if (!st) st = write_config(out, &mp, argc, argv);
         if (st && !existed) rmdir(out);
     }
     mmra_result_free(res);
