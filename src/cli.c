@@ -45,7 +45,7 @@ static const char usage_main[] =
     "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume] [--set ...]\n"
     "  merge     DIR... -o DIR\n"
     "  plot      DIR\n"
-    "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID]\n"
+    "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
@@ -291,11 +291,13 @@ static int cmd_reproduce(int argc, char **argv)
                "[--only ID]\n\nRuns every registered experiment: configs/<id>.ini "
                "-> DIR/results/<id>/ (CSV)\nand DIR/plots/<id>.{png,svg,gp}. --quick "
                "(default): minutes on 2 cores;\n--full: paper-sized, applying each "
-               "config's [full] section. DIR defaults to '.'.\n\nexperiments:\n");
+               "config's [full] section. DIR defaults to '.'.\n--dry-run: "
+               "validate every configuration and print the task counts, run "
+               "nothing.\n\nexperiments:\n");
         repro_list(stdout);
         return 0;
     }
-    int full = 0;
+    int full = 0, dry = 0;
     long threads = 0;
     const char *out = ".", *only = NULL;
     for (int i = 2; i < argc; i++) {
@@ -303,6 +305,7 @@ static int cmd_reproduce(int argc, char **argv)
         const char *v;
         if (strcmp(argv[i], "--quick") == 0) full = 0;
         else if (strcmp(argv[i], "--full") == 0) full = 1;
+        else if (strcmp(argv[i], "--dry-run") == 0) dry = 1;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--only", &missing))) only = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
@@ -311,7 +314,8 @@ static int cmd_reproduce(int argc, char **argv)
         } else if (missing) return cli_usage_error("reproduce", "%s needs a value", argv[i]);
         else return cli_usage_error("reproduce", "unknown argument '%s'", argv[i]);
     }
-    int st = repro_run(out, full, (int)threads, only, stderr);
+    int st = dry ? repro_dry_run(full, only, stdout)
+                 : repro_run(out, full, (int)threads, only, stderr);
     return st ? cli_fail(st) : 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "sweep.h"
 
 #include "../sims/calibration.h"
 #include "../sims/emdpo_sim.h"
@@ -76,19 +77,26 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* Load configs/<id>.ini with the [full] overrides when full, and check it. */
+static int load_experiment(const repro_exp *e, int full, cfg *c, char *path,
+                           size_t n)
+{
+    PREF_TRY(repro_config_path(e->id, path, n));
+    cfg_init(c);
+    PREF_TRY(cfg_load(c, path));
+    for (size_t j = 0; full && j < c->full.n; j++)
+        PREF_TRY(cfg_set_dotted(c, cfg_key_name(c->full.e[j].key),
+                                c->full.e[j].value, path, c->full.e[j].line));
+    return cfg_check(c);
+}
+
 static int run_one(const repro_exp *e, const char *out_dir, int full,
                    int threads, FILE *log)
 {
     char path[4096], res[4096], plots[4096], sub[512];
-    PREF_TRY(repro_config_path(e->id, path, sizeof path));
     cfg *c = malloc(sizeof *c);
     if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
-    cfg_init(c);
-    int st = cfg_load(c, path);
-    for (size_t j = 0; !st && full && j < c->full.n; j++)
-        st = cfg_set_dotted(c, cfg_key_name(c->full.e[j].key),
-                            c->full.e[j].value, path, c->full.e[j].line);
-    if (!st) st = cfg_check(c);
+    int st = load_experiment(e, full, c, path, sizeof path);
     snprintf(sub, sizeof sub, "results/%s", e->id);
     if (!st) st = fsutil_join(res, sizeof res, out_dir, sub);
     if (!st) st = fsutil_join(plots, sizeof plots, out_dir, "plots");
@@ -103,6 +111,29 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
     if (log && !st)
         fprintf(log, "hetpref: %s: done in %.1f s -> %s, %s/%s.png\n", e->id,
                 now() - t0, res, plots, e->id);
+    free(c);
+    return st;
+}
+
+int repro_dry_run(int full, const char *only, FILE *out)
+{
+    if (only && !repro_find(only))
+        PREF_ERROR(PREF_EINPUT, "reproduce: unknown experiment '%s'", only);
+    cfg *c = malloc(sizeof *c);
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = PREF_OK;
+    for (size_t i = 0; !st && i < N_EXP; i++) {
+        if (only && strcmp(only, table[i].id) != 0) continue;
+        char path[4096];
+        sweep_plan *plan = NULL;
+        st = load_experiment(&table[i], full, c, path, sizeof path);
+        if (!st) st = sweep_plan_build(c, &plan);
+        if (!st)
+            fprintf(out, "%s: %s: %zu cells x %ld replicates = %zu tasks (task %s)\n",
+                    table[i].id, path, sweep_plan_cells(plan), c->sweep_replicates,
+                    sweep_plan_tasks(plan), c->sweep_task);
+        sweep_plan_free(plan);
+    }
     free(c);
     return st;
 }

@@ -35,6 +35,11 @@ int repro_config_path(const char *id, char *buf, size_t n);
 int repro_run(const char *out_dir, int full, int threads, const char *only,
               FILE *log);
 
+/* Validate every experiment's configuration (with the [full] overrides when
+ * full) and its sweep plan without running anything; print one line per
+ * experiment ("id: N cells x R replicates = T tasks") to out. */
+int repro_dry_run(int full, const char *only, FILE *out);
+
 /* Redraw the plot of the results directory res_dir (its basename is the
  * experiment id) into plot_dir. */
 int repro_plot(const char *res_dir, const char *plot_dir);
