@@ -110,7 +110,7 @@ struct identify_workspace {
     double *ut;       /* (K, m) utilities of one query */
     double *uq;       /* (m) utilities in outcome order */
     double *xq;       /* (m, d) features in outcome order */
-    double *plw;      /* (m + d) pl_linear_accum scratch */
+    double *plw;      /* (2 m + d) pl_linear_accum scratch */
     double *logeta;   /* (K) */
     double *lw;       /* (K) log eta_k + log L_k */
     double *score;    /* (D) */
@@ -168,7 +168,7 @@ identify_workspace *identify_workspace_alloc(size_t K, size_t d, size_t m,
     w->ut = malloc(K * m * sizeof(double));
     w->uq = malloc(m * sizeof(double));
     w->xq = malloc(m * d * sizeof(double));
-    w->plw = malloc((m + d) * sizeof(double));
+    w->plw = malloc((2 * m + d) * sizeof(double));
     w->logeta = malloc(K * sizeof(double));
     w->lw = malloc(K * sizeof(double));
     w->score = malloc(D * sizeof(double));

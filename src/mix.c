@@ -72,6 +72,9 @@ typedef struct mix_ws {
     double *scratch;    /* (nthreads, per-thread scratch) */
     size_t scratch_n;
     double *post;       /* (n_users, K) current responsibilities */
+    double *post_old;   /* (n_users, K) responsibilities of the last M-step */
+    double *Qchk;       /* (K) sum_i gamma_old log L_ik at the new theta */
+    double *theta_old;  /* (K, d) parameters before the last M-step */
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *eta, *theta, *theta_new, *step, *g, *H, *Q, *Qnew, *sumg;
 } mix_ws;
@@ -92,6 +95,9 @@ static void ws_free(mix_ws *w)
     free(w->Qnew);
     free(w->sumg);
     free(w->flat);
+    free(w->post_old);
+    free(w->Qchk);
+    free(w->theta_old);
     free(w);
 }
 
@@ -112,7 +118,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     (void)threads;
     w->nthreads = 1;
 #endif
-    w->stride = K * (d + d * d + 2) + 1;
+    w->stride = K * (d + d * d + 3) + 1;
     /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d) */
     w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
@@ -128,8 +134,15 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->Q = malloc(K * sizeof(double));
     w->Qnew = malloc(K * sizeof(double));
     w->sumg = malloc(K * sizeof(double));
+    w->post_old = malloc(ds->n_users * K * sizeof(double));
+    w->Qchk = malloc(K * sizeof(double));
+    w->theta_old = malloc(K * d * sizeof(double));
     w->flat = calloc(d ? d : 1, 1);
     if (w->flat) mix_uninformative_columns(ds, w->flat);
+    if (!w->post_old || !w->Qchk || !w->theta_old) {
+        ws_free(w);
+        return NULL;
+    }
     if (!w->flat || !w->part || !w->scratch || !w->post || !w->eta || !w->theta ||
         !w->theta_new || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
         !w->sumg) {
@@ -153,11 +166,18 @@ static double *thread_scratch(const mix_ws *w)
 /* E-step + accumulation. For every user: log L_ik, responsibilities (written
  * to post unless given = 1, in which case post holds fixed weights), and the
  * weighted sums per class: g_k, H_k, Q_k = sum gamma log L_k, sum gamma.
- * Returns the observed log-likelihood sum_i log sum_k eta_k L_ik. */
-static double pass_accumulate(const data_set *ds, mix_ws *w, int given)
+ * With check = 1 it also sums Qchk_k = sum_i post_old_ik log L_ik: the
+ * M-step objective of the previous responsibilities at the current theta,
+ * which lets the M-step's ascent be verified in this same pass instead of a
+ * separate one. Returns the observed log-likelihood
+ * sum_i log sum_k eta_k L_ik. */
+static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
+                              int check)
 {
     size_t K = w->K, d = w->d, nb = w->n_blocks;
     const size_t dd = d * d;
+    double leta[64];
+    for (size_t k = 0; k < K; k++) leta[k] = log(w->eta[k]);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
         double *s = thread_scratch(w);
@@ -166,7 +186,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given)
         double *pt = w->part + b * w->stride;
         memset(pt, 0, w->stride * sizeof(double));
         double *pg = pt, *pH = pg + K * d, *pQ = pH + K * dd, *pS = pQ + K,
-               *pL = pS + K;
+               *pC = pS + K, *pL = pC + K;
         size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
                                                          : w->n_users;
         for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
@@ -176,27 +196,30 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given)
                 double ll = 0.0;
                 for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
                     size_t c0 = ds->q_cand[q];
-                    ll += pl_linear_accum(ds->x + c0 * d, data_m(ds, q), d,
-                                          ds->q_r[q], w->theta + k * d, 1.0,
-                                          gi + k * d, Hi + k * dd, work);
+                    ll += pl_linear_accum_upper(ds->x + c0 * d, data_m(ds, q), d,
+                                                ds->q_r[q], w->theta + k * d, 1.0,
+                                                gi + k * d, Hi + k * dd, work);
                 }
                 la[k] = ll;
-                double a = log(w->eta[k]) + ll;
+                if (check) pC[k] += w->post_old[i * K + k] * ll;
+                double a = leta[k] + ll;
                 if (a > mx) mx = a;
             }
             double z = 0.0;
-            for (size_t k = 0; k < K; k++) z += exp(log(w->eta[k]) + la[k] - mx);
+            for (size_t k = 0; k < K; k++) z += exp(leta[k] + la[k] - mx);
             double lse = mx + log(z);
             *pL += lse;
             double *gam = w->post + i * K;
             for (size_t k = 0; k < K; k++) {
-                if (!given) gam[k] = exp(log(w->eta[k]) + la[k] - lse);
+                if (!given) gam[k] = exp(leta[k] + la[k] - lse);
                 double gk = gam[k];
                 if (gk == 0.0) continue;
                 pS[k] += gk;
                 pQ[k] += gk * la[k];
                 for (size_t j = 0; j < d; j++) pg[k * d + j] += gk * gi[k * d + j];
-                for (size_t j = 0; j < dd; j++) pH[k * dd + j] += gk * Hi[k * dd + j];
+                for (size_t a = 0; a < d; a++) /* upper triangle only */
+                    for (size_t b2 = a; b2 < d; b2++)
+                        pH[k * dd + a * d + b2] += gk * Hi[k * dd + a * d + b2];
             }
         }
     }
@@ -205,6 +228,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given)
     memset(w->H, 0, K * dd * sizeof(double));
     memset(w->Q, 0, K * sizeof(double));
     memset(w->sumg, 0, K * sizeof(double));
+    memset(w->Qchk, 0, K * sizeof(double));
     double L = 0.0;
     for (size_t b = 0; b < nb; b++) {
         const double *pt = w->part + b * w->stride;
@@ -213,9 +237,11 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given)
         for (size_t k = 0; k < K; k++) {
             w->Q[k] += pt[K * (d + dd) + k];
             w->sumg[k] += pt[K * (d + dd) + K + k];
+            w->Qchk[k] += pt[K * (d + dd) + 2 * K + k];
         }
-        L += pt[K * (d + dd) + 2 * K];
+        L += pt[K * (d + dd) + 3 * K];
     }
+    for (size_t k = 0; k < K; k++) pl_sym_from_upper(w->H + k * dd, d);
     return L;
 }
 
@@ -330,6 +356,27 @@ static int m_step(const data_set *ds, mix_ws *w, const mix_params *p)
     return PREF_OK;
 }
 
+/* The M-step of the EM iterations: eta from the responsibilities, a full
+ * Newton step for every theta_k; theta_old, post_old and Qold (the weighted
+ * log-likelihood at theta_old) are kept so the next pass can verify the
+ * ascent (see run_start). */
+static int m_step_propose(mix_ws *w, const mix_params *p, double *Qold,
+                          double *scale)
+{
+    size_t K = w->K, d = w->d;
+    for (size_t k = 0; k < K; k++) w->eta[k] = w->sumg[k] / (double)w->n_users;
+    for (size_t k = 0; k < K; k++) {
+        if (w->sumg[k] <= 0.0) memset(w->step + k * d, 0, d * sizeof(double));
+        else PREF_TRY(newton_direction(w, k, p->ridge));
+        scale[k] = 1.0;
+        Qold[k] = w->Q[k];
+    }
+    memcpy(w->theta_old, w->theta, K * d * sizeof(double));
+    memcpy(w->post_old, w->post, w->n_users * K * sizeof(double));
+    for (size_t j = 0; j < K * d; j++) w->theta[j] += w->step[j];
+    return PREF_OK;
+}
+
 /* Re-seed classes whose weight fell below min_weight by splitting the
  * heaviest class. Returns the number re-seeded. */
 static size_t protect_empty(mix_ws *w, const mix_params *p, gsl_rng *rng)
@@ -382,12 +429,33 @@ static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
     /* Initial M-steps on the fixed assignment. */
     for (int it = 0; it < 3; it++) {
-        pass_accumulate(ds, w, 1);
+        pass_accumulate(ds, w, 1, 0);
         PREF_TRY(m_step(ds, w, p));
     }
     double prev = -INFINITY;
+    int proposed = 0;
+    double Qold[64], scale[64];
     for (size_t it = 1;; it++) {
-        double L = pass_accumulate(ds, w, 0);
+        double L = pass_accumulate(ds, w, 0, proposed);
+        /* The M-step took full Newton steps; this pass also measured each
+         * class's weighted log-likelihood at them (Qchk). Where it fell,
+         * halve that class's step and redo the pass: the same damped
+         * Newton ascent as a separate line search, without its extra pass
+         * when (as almost always) the full step is accepted. */
+        for (int h = 0; proposed && h < 40; h++) {
+            int again = 0;
+            for (size_t k = 0; k < K; k++) {
+                double tolq = 1e-12 * fabs(Qold[k]) + 1e-300;
+                if (scale[k] == 0.0 || w->Qchk[k] >= Qold[k] - tolq) continue;
+                scale[k] = h == 39 ? 0.0 : 0.5 * scale[k];
+                for (size_t j = 0; j < w->d; j++)
+                    w->theta[k * w->d + j] =
+                        w->theta_old[k * w->d + j] + scale[k] * w->step[k * w->d + j];
+                again = 1;
+            }
+            if (!again) break;
+            L = pass_accumulate(ds, w, 0, 1);
+        }
         if (!isfinite(L))
             PREF_ERROR(PREF_ENUM, "EM: log-likelihood not finite at iteration %zu", it);
         res->loglik = L;
@@ -402,11 +470,13 @@ static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
         }
         if (it >= p->max_iter) break;
         prev = L;
-        PREF_TRY(m_step(ds, w, p));
+        PREF_TRY(m_step_propose(w, p, Qold, scale));
+        proposed = 1;
         size_t e = protect_empty(w, p, rng);
         if (e) {
             res->empty += e;
             prev = -INFINITY; /* a re-seed may lower L: not an EM step */
+            proposed = 0;
         }
     }
     return PREF_OK;
@@ -677,7 +747,7 @@ int mix_fit_run(const data_set *ds, size_t K, const mix_params *pp,
         /* Restore the best start and recompute posteriors at it. */
         memcpy(w->theta, best_theta, K * d * sizeof(double));
         memcpy(w->eta, best_eta, K * sizeof(double));
-        f->loglik = pass_accumulate(ds, w, 0);
+        f->loglik = pass_accumulate(ds, w, 0, 0);
         f->iterations = best_res.iterations;
         f->converged = best_res.converged;
         memcpy(f->theta, w->theta, K * d * sizeof(double));

@@ -53,44 +53,69 @@ double pl_loglik_du(const double *u, size_t m, size_t r, double *du)
     return ll;
 }
 
-double pl_linear_accum(const double *x, size_t m, size_t d, size_t r,
-                       const double *theta, double w, double *grad,
-                       double *hess, double *work)
+static double linear_accum(const double *x, size_t m, size_t d, size_t r,
+                           const double *theta, double w, double *grad,
+                           double *hess, double *work, int upper)
 {
     if (r >= m) r = m - 1;
-    double *u = work;        /* (m) utilities, then stage probabilities */
-    double *xbar = work + m; /* (d) */
+    double *u = work;            /* (m) utilities */
+    double *p = work + m;        /* (m) stage choice probabilities */
+    double *xbar = work + 2 * m; /* (d) */
     pl_utilities(x, m, d, theta, u);
     double ll = 0.0;
     for (size_t s = 0; s < r; s++) {
+        /* One exp per candidate and one log per stage: p_j = e_j / z. */
         double mx = u[s];
         for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
         double z = 0.0;
-        for (size_t j = s; j < m; j++) z += exp(u[j] - mx);
-        double lse = mx + log(z);
-        ll += u[s] - lse;
+        for (size_t j = s; j < m; j++) {
+            p[j] = exp(u[j] - mx);
+            z += p[j];
+        }
+        ll += u[s] - mx - log(z);
+        double iz = 1.0 / z;
         for (size_t k = 0; k < d; k++) xbar[k] = 0.0;
         for (size_t j = s; j < m; j++) {
-            double p = exp(u[j] - lse);
+            p[j] *= iz;
             const double *xj = x + j * d;
-            for (size_t k = 0; k < d; k++) xbar[k] += p * xj[k];
+            for (size_t k = 0; k < d; k++) xbar[k] += p[j] * xj[k];
         }
         const double *xs = x + s * d;
         for (size_t k = 0; k < d; k++) grad[k] += w * (xs[k] - xbar[k]);
         if (hess) {
             for (size_t j = s; j < m; j++) {
-                double wp = w * exp(u[j] - lse);
+                double wp = w * p[j];
                 const double *xj = x + j * d;
                 for (size_t a = 0; a < d; a++) {
                     double ca = wp * (xj[a] - xbar[a]);
                     double *row = hess + a * d;
-                    for (size_t b = 0; b < d; b++)
+                    for (size_t b = upper ? a : 0; b < d; b++)
                         row[b] -= ca * (xj[b] - xbar[b]);
                 }
             }
         }
     }
     return ll;
+}
+
+double pl_linear_accum(const double *x, size_t m, size_t d, size_t r,
+                       const double *theta, double w, double *grad,
+                       double *hess, double *work)
+{
+    return linear_accum(x, m, d, r, theta, w, grad, hess, work, 0);
+}
+
+double pl_linear_accum_upper(const double *x, size_t m, size_t d, size_t r,
+                             const double *theta, double w, double *grad,
+                             double *hess, double *work)
+{
+    return linear_accum(x, m, d, r, theta, w, grad, hess, work, 1);
+}
+
+void pl_sym_from_upper(double *A, size_t d)
+{
+    for (size_t a = 1; a < d; a++)
+        for (size_t b = 0; b < a; b++) A[a * d + b] = A[b * d + a];
 }
 
 void pl_sample(const gsl_rng *rng, const double *u, size_t m, size_t r,

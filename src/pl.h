@@ -29,10 +29,20 @@ double pl_loglik_du(const double *u, size_t m, size_t r, double *du);
 /* Linear utilities u = X theta, X (m, d) row-major. Returns log P and
  * accumulates  grad += w * d logP/d theta  (d entries) and, when hess is not
  * NULL,  hess += w * d2 logP/d theta2  ((d, d) row-major, full symmetric;
- * negative semi-definite). work needs m + d doubles. O(r m d^2). */
+ * negative semi-definite). work needs 2 m + d doubles. O(r m d^2). */
 double pl_linear_accum(const double *x, size_t m, size_t d, size_t r,
                        const double *theta, double w, double *grad,
                        double *hess, double *work);
+
+/* Same as pl_linear_accum but updates only the upper triangle of hess
+ * (b >= a), about half the work; complete it with pl_sym_from_upper once
+ * the accumulation is done. hess must not be NULL. */
+double pl_linear_accum_upper(const double *x, size_t m, size_t d, size_t r,
+                             const double *theta, double w, double *grad,
+                             double *hess, double *work);
+
+/* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
+void pl_sym_from_upper(double *A, size_t d);
 
 /* u[j] = x_j . theta for j < m (X (m, d) row-major). */
 void pl_utilities(const double *x, size_t m, size_t d, const double *theta,

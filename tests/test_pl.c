@@ -104,7 +104,7 @@ static void test_linear_fd(void)
     const double x[M * D] = {0.5, -1.3, 0.2, 1.1, 0.4, -0.7, -0.9, 0.8, 1.6,
                              0.3, -0.2, -1.4};
     const double theta[D] = {0.8, -0.35, 1.25};
-    double work[M + D], u[M];
+    double work[2 * M + D], u[M];
     for (size_t r = 1; r < M; r++) {
         double g[D] = {0}, H[D * D] = {0};
         double ll = pl_linear_accum(x, M, D, r, theta, 1.0, g, H, work);
