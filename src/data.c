@@ -1,3 +1,4 @@
+#define _DEFAULT_SOURCE /* madvise, MADV_HUGEPAGE (Linux); before any header */
 /* data.c — allocation, checking and accounting of preference data (data.h).
  *
  * What it does: allocates the flat arrays of a data_set (only the optional
@@ -15,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "err.h"
 
@@ -24,7 +26,20 @@ static void *data_array(size_t n, size_t sz)
 {
     if (n == 0) n = 1;
     if (n > SIZE_MAX / sz) return NULL;
-    return malloc(n * sz);
+    size_t bytes = n * sz;
+#ifdef MADV_HUGEPAGE
+    /* Large arrays (the simulator's features: gigabytes for 10^6 users) go
+     * on 2 MiB-aligned memory marked for transparent huge pages: 512 times
+     * fewer page faults on first touch. The memory stays ordinary heap
+     * memory (free and realloc work on it). */
+    if (bytes >= ((size_t)64 << 20)) {
+        void *p = NULL;
+        if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
+        madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
+        return p;
+    }
+#endif
+    return malloc(bytes);
 }
 
 data_set *data_alloc(size_t n_users, size_t n_queries, size_t n_cands,

@@ -18,7 +18,7 @@ unsigned long rngs_seed(uint64_t master, uint64_t cell, uint64_t replicate)
 
 gsl_rng *rngs_alloc(unsigned long seed)
 {
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
     if (r) gsl_rng_set(r, seed);
     return r;
 }
