@@ -154,11 +154,40 @@ static double sigmoid(double z)
     return e / (1.0 + e);
 }
 
+/* tanh with one exp instead of libm's expm1-based tanh, which took more
+ * than half of all training time in profiles (bench/). For |z| >= 1/8,
+ * tanh|z| = (1 - e) / (1 + e) with e = exp(-2|z|) <= exp(-1/4): the
+ * subtraction loses at most ~2 bits there. For |z| < 1/8 the odd Taylor
+ * series to z^15 (the first omitted term is below 1e-18 relative).
+ * Measured against libm's tanh in tests/test_nn.c: relative error < 2e-15
+ * over the whole line. */
+double nn_tanh(double z)
+{
+    double a = fabs(z);
+    if (a < 0.125) {
+        double z2 = z * z;
+        /* coefficients of tanh: 1, -1/3, 2/15, -17/315, 62/2835,
+         * -1382/155925, 21844/6081075, -929569/638512875 */
+        double p = -929569.0 / 638512875.0;
+        p = p * z2 + 21844.0 / 6081075.0;
+        p = p * z2 - 1382.0 / 155925.0;
+        p = p * z2 + 62.0 / 2835.0;
+        p = p * z2 - 17.0 / 315.0;
+        p = p * z2 + 2.0 / 15.0;
+        p = p * z2 - 1.0 / 3.0;
+        return z + z * z2 * p;
+    }
+    if (a > 20.0) return z > 0 ? 1.0 : -1.0; /* 1 - tanh < 1e-17 */
+    double e = exp(-2.0 * a);
+    double t = (1.0 - e) / (1.0 + e);
+    return z > 0 ? t : -t;
+}
+
 /* A (N) = act(Z (N)), N = n H. */
 static void act_forward(double *A, const double *Z, size_t N, int act)
 {
     if (act == NN_TANH)
-        for (size_t i = 0; i < N; i++) A[i] = tanh(Z[i]);
+        for (size_t i = 0; i < N; i++) A[i] = nn_tanh(Z[i]);
     else
         for (size_t i = 0; i < N; i++) A[i] = softplus(Z[i]);
 }

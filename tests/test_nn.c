@@ -247,8 +247,36 @@ static void test_init(void)
     free(b);
 }
 
+/* nn_tanh against libm's tanh over the whole line (log-spaced magnitudes,
+ * both signs, and the branch points 1/8 and 20): relative error < 2e-15. */
+static void test_tanh_accuracy(void)
+{
+    double worst = 0.0, at = 0.0;
+    for (int sgn = -1; sgn <= 1; sgn += 2)
+        for (double a = 1e-300; a < 40.0; a *= 1.0009765625) {
+            double z = sgn * a, ref = tanh(z), got = nn_tanh(z);
+            double rel = fabs(got - ref) / fabs(ref);
+            if (rel > worst) {
+                worst = rel;
+                at = z;
+            }
+        }
+    const double pts[] = {0.125, -0.125, 0.12499999999999999, 20.0, 20.000000000000004};
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+        double rel = fabs(nn_tanh(pts[i]) - tanh(pts[i])) / fabs(tanh(pts[i]));
+        if (rel > worst) {
+            worst = rel;
+            at = pts[i];
+        }
+    }
+    gsl_test(!(worst < 2e-15), "nn_tanh vs libm tanh: worst relative error %.3g "
+             "at z = %.17g", worst, at);
+    gsl_test(nn_tanh(0.0) != 0.0 || nn_tanh(-0.0) != 0.0, "nn_tanh(0) = 0");
+}
+
 int main(void)
 {
+    test_tanh_accuracy();
     gsl_set_error_handler_off();
     test_counts();
     test_config_check();
