@@ -1,0 +1,318 @@
+#!/bin/bash
+# run_emdpo.sh - issue 4 speed benchmark: EM-DPO in hetpref against the same
+# EM-DPO written idiomatically in PyTorch (bench/emdpo_torch.py), in one run.
+#
+#   bash bench/run_emdpo.sh
+#
+# Problem (issue 4, "Speed"): two_traits, 1000 users x 16 top-1-of-3 answers,
+# d = 8, one hidden layer of 32 (tanh), K = 2, 3 EM iterations x 2 epochs
+# (M-step restarted from the reference every iteration), batch 64 queries,
+# beta 1, lr 0.01 (the two_traits scenario's [emdpo] settings), float64,
+# --init kmeans in both programs (each its own k-means on the same per-user
+# summaries: hetpref's is in src/emdpo.c, the torch one re-implements it),
+# 1 and 2 threads.
+#
+# Per-iteration wall time:
+#   hetpref: whole `hetpref fit` processes timed by hyperfine (median of
+#     HP_RUNS runs) at --em-iters 1 and --em-iters 4; per iteration =
+#     (t4 - t1) / 3, so reading the CSV, k-means and writing outputs cancel.
+#   torch:   time.perf_counter around the EM loop inside the script
+#     (imports, CSV reading and k-means excluded); per iteration = loop / 3
+#     and, separately, the mean of iterations 2..3 (after torch's warm-up);
+#     median over REPS processes. Run with the general Plackett-Luce loss
+#     (hetpref's code path; the verdict uses it) and, as a sensitivity check,
+#     with --loss top1 (log_softmax). Each torch run also loads hetpref's
+#     trained policies (--check-hetpref) and checks that its own E-step
+#     reproduces hetpref's log-likelihood and responsibilities.
+# Accuracy: hetpref's DIR/fit.csv accuracy column after iteration 3; the torch
+#   script's own best-permutation accuracy against the type column.
+# GFLOP/s of hetpref's training loop: dgemm flops counted per minibatch of n
+#   candidate rows as n H (4 d + 6) (forward 2ndH + 2nH; backward X^T dZ 2ndH,
+#   h^T df 2nH, df w2^T 2nH), i.e. n_cands H (4 d + 6) per policy-epoch; the
+#   training time comes from `--em-iters 1 --epochs 10` minus `--epochs 2`
+#   (K x 8 policy-epochs, nothing else differs). Set against GSL cblas's
+#   512 x 512 dgemm rate (bench/dgemm_peak.c; 1 process, and 2 at once) and
+#   the theoretical peak from /proc/cpuinfo (clock x vector width x 2 FMA
+#   pipes x 2, an assumption stated in the table).
+#
+# Environment: REPS (torch runs per thread count, default 5, at least 3),
+# HP_RUNS (hyperfine runs of each hetpref command, default max(REPS, 10)),
+# LOAD_MAX (default 0.5) and LOAD_WAITS (default 10): before every timed block
+# the script sleeps 30 s while the 1-minute load average is above LOAD_MAX,
+# at most LOAD_WAITS times, and records the load it ran under. Installs
+# python3-torch, hyperfine, gcc and libgsl-dev with apt-get when missing
+# (root, or sudo). Outputs under bench/out/emdpo/ (git-ignored); the table is
+# printed at the end and kept in bench/out/emdpo/table.txt, every number in
+# bench/out/emdpo/results.csv.
+# Target (issue 4): hetpref >= 10x faster per EM iteration than torch, with
+# the same clustering accuracy (+-0.03).
+set -eu
+cd "$(dirname "$0")/.."
+export LC_ALL=C
+
+REPS=${REPS:-5}
+[ "$REPS" -ge 3 ] || { echo "run_emdpo.sh: REPS must be >= 3" >&2; exit 2; }
+HP_RUNS=${HP_RUNS:-$(( REPS > 10 ? REPS : 10 ))}
+LOAD_MAX=${LOAD_MAX:-0.5}
+LOAD_WAITS=${LOAD_WAITS:-10}
+OUT=bench/out/emdpo
+DATA=bench/out/emdpo_data
+HP=src/hetpref
+PY=/usr/bin/python3     # Debian's python3, where python3-torch lives
+SEED=1
+K=2; D=8; H=32; EPOCHS=2; ITERS=3; EP_LONG=10
+COMMON="--model emdpo --types $K --beta 1 --lr 0.01 --batch 64 --hidden $H --layers 1 \
+--init kmeans --m-step restart --seed $SEED"
+
+S=
+if [ "$(id -u)" != 0 ]; then
+    S=$(command -v sudo) || { echo "run_emdpo.sh: need root or sudo to install packages" >&2; S=false; }
+fi
+need_pkgs() {
+    local missing=
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+            missing="$missing $p"
+    done
+    if [ -n "$missing" ]; then
+        echo "run_emdpo.sh: installing$missing" >&2
+        $S apt-get update -qq && DEBIAN_FRONTEND=noninteractive $S apt-get install -y -qq $missing >/dev/null
+    fi
+}
+need_pkgs python3-torch hyperfine gcc libgsl-dev
+$PY -c 'import torch' || { echo "run_emdpo.sh: $PY cannot import torch" >&2; exit 1; }
+
+[ -f Makefile ] || { echo "run_emdpo.sh: configure the tree first (./autogen.sh && ./configure)" >&2; exit 1; }
+make -s src/hetpref >/dev/null
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+gcc -O2 -o "$OUT/dgemm_peak" bench/dgemm_peak.c -lgslcblas -lm
+
+val() { sed -n "s/^$2=//p" "$1" | head -n 1; }            # val FILE KEY
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
+                           else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
+load1() { cut -d' ' -f1 /proc/loadavg; }
+# quiet NAME: wait while the 1-minute load is above LOAD_MAX; log the load.
+quiet() {
+    local i=0
+    while awk -v l="$(load1)" -v m="$LOAD_MAX" 'BEGIN { exit !(l > m) }' &&
+          [ "$i" -lt "$LOAD_WAITS" ]; do
+        echo "run_emdpo.sh: load $(load1) > $LOAD_MAX, sleeping 30 s" >&2
+        sleep 30
+        i=$((i + 1))
+    done
+    echo "$1,$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/')" >> "$OUT/loads.csv"
+    echo "run_emdpo.sh: $1 under load $(load1)" >&2
+}
+# hfcol FILE ROW: hyperfine CSV median of the ROW-th command (1-based).
+hfcol() { awk -F, -v r="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "median") k = i }
+                           NR == r + 1 { print $k }' "$2"; }
+csvlast() { awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
+                               NR > 1 { v = $k } END { print v }' "$1"; }
+
+# ---- data --------------------------------------------------------------------
+rm -rf "$DATA"
+$HP simulate configs/two_traits.ini --set design.users=1000 --set design.T=16 -o "$DATA" 2>/dev/null
+P=$DATA/prefs.csv
+NCANDS=$(( $(wc -l < "$P") - 1 ))
+NQ=$(awk -F, 'NR > 1 { q[$1 "," $2] = 1 } END { print length(q) }' "$P")
+echo "block,load1/load5/load15" > "$OUT/loads.csv"
+echo "run_emdpo.sh: $NCANDS candidate rows, $NQ queries; torch $($PY -c 'import torch; print(torch.__version__)')" >&2
+
+# ---- hetpref -----------------------------------------------------------------
+for th in 1 2; do
+    quiet "hetpref_t$th"
+    hyperfine --style basic --warmup 1 --runs "$HP_RUNS" --export-csv "$OUT/hp_t$th.hf.csv" \
+        -n it1 "$HP fit --data $P $COMMON --epochs $EPOCHS --em-iters 1 --threads $th -o $OUT/hp_it1_t$th" \
+        -n it3 "$HP fit --data $P $COMMON --epochs $EPOCHS --em-iters $ITERS --threads $th -o $OUT/hp_it3_t$th" \
+        -n it4 "$HP fit --data $P $COMMON --epochs $EPOCHS --em-iters 4 --threads $th -o $OUT/hp_it4_t$th" \
+        -n ep$EP_LONG "$HP fit --data $P $COMMON --epochs $EP_LONG --em-iters 1 --threads $th -o $OUT/hp_ep${EP_LONG}_t$th" \
+        > "$OUT/hp_t$th.hf.txt" 2>&1 || { cat "$OUT/hp_t$th.hf.txt" >&2; exit 1; }
+done
+HP_SAME=no
+cmp -s "$OUT/hp_it3_t1/posteriors.csv" "$OUT/hp_it3_t2/posteriors.csv" &&
+    cmp -s "$OUT/hp_it3_t1/fit.csv" "$OUT/hp_it3_t2/fit.csv" && HP_SAME=yes
+
+# ---- torch -------------------------------------------------------------------
+# loss pl: the general Plackett-Luce path (the code path hetpref runs);
+# loss top1: log_softmax(u)[:, 0], the shortest idiomatic loss for these
+# top-1 data (a sensitivity check: how much faster torch gets).
+for loss in pl top1; do
+    for th in 1 2; do
+        quiet "torch_${loss}_t$th"
+        for rep in $(seq 1 "$REPS"); do
+            echo "run_emdpo.sh: torch, loss $loss, $th thread(s), run $rep/$REPS" >&2
+            f=$OUT/torch_${loss}_t${th}_$rep.txt
+            t0=$(date +%s.%N)
+            OMP_NUM_THREADS=$th MKL_NUM_THREADS=$th OPENBLAS_NUM_THREADS=$th \
+                $PY bench/emdpo_torch.py --data "$P" --types $K --beta 1 --lr 0.01 --batch 64 \
+                --epochs $EPOCHS --em-iters $ITERS --hidden $H --layers 1 --init kmeans \
+                --m-step restart --threads "$th" --seed $SEED --loss $loss \
+                --hetpref-posteriors "$OUT/hp_it3_t$th/posteriors.csv" \
+                --check-hetpref "$OUT/hp_it3_t$th" > "$f"
+            t1=$(date +%s.%N)
+            echo "process_s=$(calc "$t1 - $t0")" >> "$f"
+        done
+    done
+done
+
+# ---- DGEMM peak (GSL cblas, what hetpref links) --------------------------------
+quiet dgemm
+"$OUT/dgemm_peak" 512 9 192 > "$OUT/dgemm_1.txt"
+"$OUT/dgemm_peak" 512 9 > "$OUT/dgemm_2a.txt" & pa=$!
+"$OUT/dgemm_peak" 512 9 > "$OUT/dgemm_2b.txt" & pb=$!
+wait "$pa" "$pb"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- numbers -------------------------------------------------------------------
+MHZ=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+FLAGS=$(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+FAMILY=$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+LANES=2; VEC=sse2
+case " $FLAGS " in *" avx "*|*" avx2 "*) LANES=4; VEC=avx2 ;; esac
+case " $FLAGS " in *" avx512f "*) LANES=8; VEC=avx512f ;; esac
+FMA=1; case " $FLAGS " in *" fma "*) FMA=2 ;; esac
+NPROC=$(nproc)
+# flops/cycle/core = lanes x (2 if FMA) x 2 pipes (assumed)
+FPC=$(( LANES * FMA * 2 ))
+PEAK_THEO=$(calc "$NPROC * $MHZ * 1e6 * $FPC / 1e9")
+PEAK_THEO1=$(calc "$MHZ * 1e6 * $FPC / 1e9")
+F_EPOCH=$(( NCANDS * H * (4 * D + 6) ))          # per policy-epoch
+F_ESTEP=$(( K * NCANDS * 2 * H * (D + 1) ))      # E-step forward, all policies
+F_ITER=$(( K * EPOCHS * F_EPOCH + F_ESTEP ))
+BLAS_TORCH=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
+
+{
+    echo "tool,threads,metric,value"
+    for th in 1 2; do
+        F=$OUT/hp_t$th.hf.csv
+        t1=$(hfcol 1 "$F"); t3=$(hfcol 2 "$F"); t4=$(hfcol 3 "$F"); te=$(hfcol 4 "$F")
+        per=$(calc "($t4 - $t1) / 3")
+        train=$(calc "$te - $t1")
+        echo "hetpref,$th,wall_em1_s,$t1"
+        echo "hetpref,$th,wall_em3_s,$t3"
+        echo "hetpref,$th,wall_em4_s,$t4"
+        echo "hetpref,$th,wall_em1_ep${EP_LONG}_s,$te"
+        echo "hetpref,$th,per_iter_s,$per"
+        echo "hetpref,$th,train_policy_epochs,$(( K * (EP_LONG - EPOCHS) ))"
+        echo "hetpref,$th,train_s,$train"
+        echo "hetpref,$th,train_gflops,$(calc "$K * ($EP_LONG - $EPOCHS) * $F_EPOCH / $train / 1e9")"
+        echo "hetpref,$th,iter_gflops,$(calc "$F_ITER / $per / 1e9")"
+        echo "hetpref,$th,accuracy,$(csvlast "$OUT/hp_it3_t$th/fit.csv" accuracy)"
+        echo "hetpref,$th,accuracy_init,$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "accuracy") k = i } NR == 2 { print $k }' "$OUT/hp_it3_t$th/fit.csv")"
+        for loss in pl top1; do
+            tool=torch; [ "$loss" = pl ] || tool=torch_$loss
+            for key in per_iter_s per_iter_steady_s loop_s process_s; do
+                echo "$tool,$th,$key,$(for f in "$OUT"/torch_${loss}_t${th}_*.txt; do val "$f" "$key"; done | median)"
+            done
+            f1=$OUT/torch_${loss}_t${th}_1.txt
+            for key in accuracy accuracy_init agreement_with_hetpref torch_threads iter_s \
+                       check_loglik_reldiff check_posterior_maxdiff; do
+                echo "$tool,$th,$key,\"$(val "$f1" "$key")\""
+            done
+            echo "$tool,$th,runs_same_accuracy,$(for f in "$OUT"/torch_${loss}_t${th}_*.txt; do val "$f" accuracy; done | sort -u | wc -l | awk '{ print ($1 == 1) ? "yes" : "no" }')"
+        done
+    done
+    echo "hetpref,,identical_output_1_vs_2_threads,$HP_SAME"
+    echo "gsl_cblas,1,dgemm512_gflops,$(val "$OUT/dgemm_1.txt" gflops_median)"
+    echo "gsl_cblas,2,dgemm512_gflops,$(calc "$(val "$OUT/dgemm_2a.txt" gflops_median) + $(val "$OUT/dgemm_2b.txt" gflops_median)")"
+    echo "gsl_cblas,1,train_shapes_gflops,$(val "$OUT/dgemm_1.txt" small_gflops)"
+    echo "machine,,theoretical_peak_gflops_1core,$PEAK_THEO1"
+    echo "machine,,theoretical_peak_gflops,$PEAK_THEO"
+    echo "machine,,flops_per_cycle_assumed,$FPC"
+    echo "machine,,cpu_mhz,$MHZ"
+    echo "machine,,cpu_family,$FAMILY"
+    echo "machine,,vector,$VEC"
+    echo "machine,,nproc,$NPROC"
+    echo "machine,,load_after,\"$LOAD_AFTER\""
+    echo "count,,flops_per_policy_epoch,$F_EPOCH"
+    echo "count,,flops_per_em_iteration,$F_ITER"
+    echo "count,,n_cands,$NCANDS"
+    echo "count,,n_queries,$NQ"
+    echo "torch,,blas,$BLAS_TORCH"
+} > "$OUT/results.csv"
+
+g() { awk -F, -v t="$1" -v th="$2" -v m="$3" '$1 == t && $2 == th && $3 == m {
+          v = $4; for (i = 5; i <= NF; i++) v = v "," $i; gsub(/"/, "", v); print v }' "$OUT/results.csv"; }
+{
+    printf 'EM-DPO speed benchmark (issue 4): hetpref vs PyTorch %s (float64)\n' \
+        "$($PY -c 'import torch; print(torch.__version__)')"
+    printf 'machine: %s x %s (family %s, %s MHz, %s); load (1/5/15 min) per block:\n' \
+        "$NPROC" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+        "$FAMILY" "$MHZ" "$VEC"
+    tail -n +2 "$OUT/loads.csv" | sed 's/^/    /'
+    printf '    after all blocks: %s\n' "$LOAD_AFTER"
+    busy=$(awk -F, -v m="$LOAD_MAX" 'NR > 1 { split($2, l, "/"); if (l[1] > m) b = b " " $1 }
+                                    END { print b }' "$OUT/loads.csv")
+    [ -z "$busy" ] || printf '    WARNING: timed with a 1-minute load above %s:%s (numbers may be skewed)\n' \
+        "$LOAD_MAX" "$busy"
+    printf 'data: two_traits, 1000 users x 16 top-1-of-3 answers (%s queries, %s candidate rows), d = %s\n' \
+        "$NQ" "$NCANDS" "$D"
+    printf 'fit: K = %s, hidden %s (tanh, 1 layer), %s EM iterations x %s epochs, batch 64 queries,\n' \
+        "$K" "$H" "$ITERS" "$EPOCHS"
+    printf '     beta 1, lr 0.01, --init kmeans, restart M-steps, seed %s\n' "$SEED"
+    printf 'hetpref: hyperfine median of %s runs; per iteration = (t[em-iters 4] - t[em-iters 1]) / 3\n' "$HP_RUNS"
+    printf 'torch:   median of %s runs of the timed EM loop (perf_counter); BLAS %s\n\n' "$REPS" "$BLAS_TORCH"
+    printf '%-7s %-19s %12s %12s %18s %9s\n' threads tool "s/iter" "s/iter it2-3" "hetpref faster by" accuracy
+    for th in 1 2; do
+        hp=$(g hetpref "$th" per_iter_s)
+        printf '%-7s %-19s %12.4f %12s %18s %9.4f\n' "$th" hetpref "$hp" - - "$(g hetpref "$th" accuracy)"
+        for tool in torch torch_top1; do
+            tm=$(g "$tool" "$th" per_iter_s); ts=$(g "$tool" "$th" per_iter_steady_s)
+            name="torch (PL loss)"; [ "$tool" = torch ] || name="torch (top-1 loss)"
+            printf '%-7s %-19s %12.4f %12.4f %18s %9.4f\n' "$th" "$name" "$tm" "$ts" \
+                "$(printf 'x%.2f / x%.2f' "$(calc "$tm / $hp")" "$(calc "$ts / $hp")")" \
+                "$(g "$tool" "$th" accuracy)"
+        done
+    done
+    printf '(s/iter: hetpref (t4 - t1) / 3; torch EM loop / 3, and the mean of iterations 2-3 alone)\n'
+    printf '\nhetpref whole process (em-iters 1 / 3 / 4), s:'
+    for th in 1 2; do
+        printf ' %s thr %.3f / %.3f / %.3f;' "$th" "$(g hetpref "$th" wall_em1_s)" \
+            "$(g hetpref "$th" wall_em3_s)" "$(g hetpref "$th" wall_em4_s)"
+    done
+    printf '\ntorch per-iteration times of run 1, s: 1 thr %s; 2 thr %s\n' \
+        "$(g torch 1 iter_s)" "$(g torch 2 iter_s)"
+    printf 'torch whole process (median), s: 1 thr %s, 2 thr %s\n' \
+        "$(g torch 1 process_s)" "$(g torch 2 process_s)"
+    printf 'initial (k-means) accuracy: hetpref %.4f, torch %.4f; final hard labels torch vs hetpref agree on %s of users\n' \
+        "$(g hetpref 1 accuracy_init)" "$(g torch 1 accuracy_init)" "$(g torch 1 agreement_with_hetpref)"
+    printf 'same model: torch E-step on hetpref'"'"'s final policies and eta: log-likelihood rel. diff %s, max |posterior diff| %s\n' \
+        "$(g torch 1 check_loglik_reldiff)" "$(g torch 1 check_posterior_maxdiff)"
+    printf 'hetpref output identical for 1 and 2 threads: %s; torch accuracy the same in every run: 1 thr %s, 2 thr %s\n\n' \
+        "$HP_SAME" "$(g torch 1 runs_same_accuracy)" "$(g torch 2 runs_same_accuracy)"
+    printf 'GFLOP/s (dgemm flops: n H (4d + 6) per minibatch of n rows = %s per policy-epoch;\n' "$F_EPOCH"
+    printf '         an EM iteration = %s incl. the E-step forward)\n' "$F_ITER"
+    for th in 1 2; do
+        printf '  hetpref %s thr: training loop %.3f GFLOP/s (%s policy-epochs in %.3f s); whole EM iteration %.3f GFLOP/s\n' \
+            "$th" "$(g hetpref "$th" train_gflops)" "$(g hetpref "$th" train_policy_epochs)" \
+            "$(g hetpref "$th" train_s)" "$(g hetpref "$th" iter_gflops)"
+    done
+    printf '  GSL cblas dgemm 512x512: %.2f GFLOP/s (1 process), %.2f GFLOP/s (2 processes at once)\n' \
+        "$(g gsl_cblas 1 dgemm512_gflops)" "$(g gsl_cblas 2 dgemm512_gflops)"
+    printf '  GSL cblas on the training shapes alone (n = 192 rows): %.2f GFLOP/s (1 process)\n' \
+        "$(g gsl_cblas 1 train_shapes_gflops)"
+    printf '  theoretical: %s MHz x %s flops/cycle (%s lanes x FMA x 2 pipes, assumed) = %.1f GFLOP/s/core, %.1f GFLOP/s on %s cores\n' \
+        "$MHZ" "$FPC" "$LANES" "$PEAK_THEO1" "$PEAK_THEO" "$NPROC"
+    printf '  training loop / GSL dgemm peak: 1 thr %.1f%%, 2 thr %.1f%%; / theoretical: 1 thr %.2f%%, 2 thr %.2f%%\n\n' \
+        "$(calc "100 * $(g hetpref 1 train_gflops) / $(g gsl_cblas 1 dgemm512_gflops)")" \
+        "$(calc "100 * $(g hetpref 2 train_gflops) / $(g gsl_cblas 2 dgemm512_gflops)")" \
+        "$(calc "100 * $(g hetpref 1 train_gflops) / $PEAK_THEO1")" \
+        "$(calc "100 * $(g hetpref 2 train_gflops) / $PEAK_THEO")"
+    ok=$(awk -v a1="$(g hetpref 1 per_iter_s)" -v a2="$(g hetpref 2 per_iter_s)" \
+             -v m1="$(g torch 1 per_iter_s)" -v m2="$(g torch 2 per_iter_s)" \
+             -v s1="$(g torch 1 per_iter_steady_s)" -v s2="$(g torch 2 per_iter_steady_s)" \
+             -v h1="$(g hetpref 1 accuracy)" -v h2="$(g hetpref 2 accuracy)" \
+             -v c1="$(g torch 1 accuracy)" -v c2="$(g torch 2 accuracy)" '
+        function min(x, y) { return x < y ? x : y }
+        function abs(x) { return x < 0 ? -x : x }
+        BEGIN { r1 = min(m1, s1) / a1; r2 = min(m2, s2) / a2
+                acc = abs(h1 - c1) <= 0.03 && abs(h2 - c2) <= 0.03
+                printf "speed %s (x%.2f at 1 thread, x%.2f at 2, against the faster of the two torch PL-loss measures), accuracy %s",
+                    (r1 >= 10 && r2 >= 10) ? "met" : "NOT met", r1, r2, acc ? "met" : "NOT met" }')
+    printf 'target (hetpref >= 10x faster per EM iteration at 1 and 2 threads, accuracy within 0.03): %s\n' "$ok"
+} > "$OUT/table.txt"
+echo
+cat "$OUT/table.txt"
