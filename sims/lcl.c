@@ -21,6 +21,16 @@ const char *const lcl_metric_names[LCL_NMETRICS] = {
     "w1", "accuracy", "ari", "loglik", "aic", "bic", "icl", "iterations",
     "converged", "best_start_hits", "empty_classes", "coverage"};
 
+void lcl_params_from_cfg(const cfg *c, mix_params *p)
+{
+    mix_params_init(p);
+    p->starts = (size_t)c->fit_starts;
+    p->tol = c->fit_tol;
+    p->max_iter = (size_t)c->fit_max_iter;
+    p->sandwich = strcmp(c->fit_se, "sandwich") == 0;
+    p->seed = (uint64_t)c->run_seed;
+}
+
 int lcl_check(const cfg *c)
 {
     if (strcmp(c->population_kind, "traits") == 0 ||
@@ -103,11 +113,7 @@ int lcl_task(const cfg *c, gsl_rng *rng, double *met)
     if (!st) st = sim_simulate(p, g, gsl_rng_get(rng), &ds);
     if (!st) {
         mix_params mp;
-        mix_params_init(&mp);
-        mp.starts = (size_t)c->fit_starts;
-        mp.tol = c->fit_tol;
-        mp.max_iter = (size_t)c->fit_max_iter;
-        mp.sandwich = strcmp(c->fit_se, "sandwich") == 0;
+        lcl_params_from_cfg(c, &mp);
         mp.threads = 1; /* tasks already run in parallel */
         mp.seed = gsl_rng_get(rng);
         st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &f);

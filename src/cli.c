@@ -22,6 +22,7 @@
 #include "emdpo.h"
 #include "policyio.h"
 #include "../sims/emdpo_sim.h"
+#include "../sims/lcl.h"
 #include "reproduce.h"
 #include "rngs.h"
 #include "sim.h"
@@ -549,13 +550,8 @@ static int cmd_fit(int argc, char **argv)
     }
     if (!st) {
         mix_params mp;
-        mix_params_init(&mp);
-        mp.starts = (size_t)c->fit_starts;
-        mp.tol = c->fit_tol;
-        mp.max_iter = (size_t)c->fit_max_iter;
-        mp.sandwich = strcmp(c->fit_se, "sandwich") == 0;
+        lcl_params_from_cfg(c, &mp);
         mp.threads = (int)threads;
-        mp.seed = (uint64_t)c->run_seed;
         st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &fit);
     }
     if (!st && !fit->se_ok)
