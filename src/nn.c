@@ -120,8 +120,12 @@ static void affine_forward(double *Y, const double *X, const double *W,
 {
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < out; j++) Y[i * out + j] = b[j];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out,
-                (int)in, 1.0, X, (int)in, W, (int)out, 1.0, Y, (int)out);
+    if (out == 1) /* the output unit: a matrix-vector product */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)in, 1.0, X,
+                    (int)in, W, 1, 1.0, Y, 1);
+    else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)out,
+                    (int)in, 1.0, X, (int)in, W, (int)out, 1.0, Y, (int)out);
 }
 
 /* Given dY (n, out): dW (in, out) += X^T dY, db (out) += colsum dY, and, when
@@ -130,13 +134,21 @@ static void affine_backward(double *dX, double *dW, double *db,
                             const double *dY, const double *X, const double *W,
                             size_t n, size_t in, size_t out)
 {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out,
-                (int)n, 1.0, X, (int)in, dY, (int)out, 1.0, dW, (int)out);
+    if (out == 1) /* the output unit: dW = X^T dY is a matrix-vector product */
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)in, 1.0, X, (int)in,
+                    dY, 1, 1.0, dW, 1);
+    else
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out,
+                    (int)n, 1.0, X, (int)in, dY, (int)out, 1.0, dW, (int)out);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < out; j++) db[j] += dY[i * out + j];
-    if (dX)
+    if (dX && out == 1) { /* dX = dY w^T: a rank-one update of zeros */
+        for (size_t i = 0; i < n * in; i++) dX[i] = 0.0;
+        cblas_dger(CblasRowMajor, (int)n, (int)in, 1.0, dY, 1, W, 1, dX, (int)in);
+    } else if (dX) {
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)in,
                     (int)out, 1.0, dY, (int)out, W, (int)out, 0.0, dX, (int)in);
+    }
 }
 
 /* softplus(z) = log(1 + e^z) = log1p(e^{-|z|}) + max(z, 0): no overflow for
