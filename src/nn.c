@@ -2,12 +2,13 @@
  *
  * What it does: counts, carves and initialises the one flat parameter buffer,
  * and runs a batch forward and backward through a stack of affine layers
- * with a smooth activation (tanh or softplus) between them. Every X W
- * product of the forward pass, every weight gradient A^T dY and every input
- * delta dY W^T of the backward pass goes through CBLAS dgemm (GSL's CBLAS
- * interface, row major), including the degenerate N = 1 / K = 1 shapes of
- * the output unit, so linking a tuned CBLAS speeds everything up without a
- * code change.
+ * with a smooth activation (tanh or softplus) between them. The X W
+ * products of the forward pass, the weight gradients A^T dY and the input
+ * deltas dY W^T of the backward pass of layers with at least 64 x 64 weights
+ * go through CBLAS (GSL's CBLAS interface, row major; dgemv/dger for the
+ * output unit), so linking a tuned CBLAS speeds them up without a code
+ * change; smaller layers, where a BLAS call is mostly overhead, and tanh go
+ * through the vectorised loops of vecops.c (NN_BLAS_MIN_WEIGHTS below).
  *
  * Parameter layout (nn_point_params), for l = 0..L (L = c->layers), with
  * in_0 = d, in_l = H for l > 0, out_l = H for l < L and out_L = 1:
@@ -31,7 +32,7 @@
  * What it deliberately does not do: allocate (every buffer is the caller's),
  * compute the gradient with respect to the input X (nobody needs it), compute
  * losses (dpo.c) or update parameters (adam.c), or use threads (callers
- * parallelise over policies or tasks, never inside one small dgemm).
+ * parallelise over policies or tasks, never inside one small product).
  *
  * CBLAS takes int dimensions: callers keep n, d and H below INT_MAX (the
  * trainer's chunks are a few thousand rows). */
@@ -40,6 +41,8 @@
 #include <math.h>
 
 #include <gsl/gsl_cblas.h>
+
+#include "vecops.h"
 
 const char *nn_config_check(const nn_config *c)
 {
@@ -114,13 +117,31 @@ void nn_zero_grad(const nn_config *c, double *grads)
 
 /* ---- layers: forward / backward pairs ----------------------------------- */
 
+/* Layers with at least this many weights (in x out) go through CBLAS; smaller
+ * ones through vecops' vectorised loops. Measured with GSL's reference CBLAS
+ * on the issue-4 shapes (n = 192 rows, 8 x 32 and 32 x 1 weights), the loops
+ * were several times faster: at these sizes a BLAS call is mostly overhead
+ * and the reference BLAS is not vectorised. From 64 x 64 on, a tuned CBLAS
+ * linked in GSL's place (GSL's CBLAS interface) is the better engine, so
+ * those shapes keep the BLAS call. Both paths are tested (tests/test_nn.c). */
+#define NN_BLAS_MIN_WEIGHTS 4096
+
+static int nn_use_blas(size_t in, size_t out) { return in * out >= NN_BLAS_MIN_WEIGHTS; }
+
 /* Y (n, out) = X (n, in) W (in, out) + b (out). */
 static void affine_forward(double *Y, const double *X, const double *W,
                            const double *b, size_t n, size_t in, size_t out)
 {
+    if (!nn_use_blas(in, out)) {
+        if (out == 1) /* the output unit: n dot products */
+            vecops_affine1(Y, X, W, b[0], n, in);
+        else
+            vecops_affine(Y, X, W, b, n, in, out);
+        return;
+    }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < out; j++) Y[i * out + j] = b[j];
-    if (out == 1) /* the output unit: a matrix-vector product */
+    if (out == 1) /* a matrix-vector product */
         cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)in, 1.0, X,
                     (int)in, W, 1, 1.0, Y, 1);
     else
@@ -134,7 +155,15 @@ static void affine_backward(double *dX, double *dW, double *db,
                             const double *dY, const double *X, const double *W,
                             size_t n, size_t in, size_t out)
 {
-    if (out == 1) /* the output unit: dW = X^T dY is a matrix-vector product */
+    if (!nn_use_blas(in, out)) {
+        vecops_affine_grad(dW, db, X, dY, n, in, out);
+        if (dX && out == 1)
+            vecops_outer(dX, dY, W, n, in);
+        else if (dX)
+            vecops_input_grad(dX, dY, W, n, in, out);
+        return;
+    }
+    if (out == 1) /* dW = X^T dY is a matrix-vector product */
         cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)in, 1.0, X, (int)in,
                     dY, 1, 1.0, dW, 1);
     else
@@ -166,40 +195,16 @@ static double sigmoid(double z)
     return e / (1.0 + e);
 }
 
-/* tanh with one exp instead of libm's expm1-based tanh, which took more
- * than half of all training time in profiles (bench/). For |z| >= 1/8,
- * tanh|z| = (1 - e) / (1 + e) with e = exp(-2|z|) <= exp(-1/4): the
- * subtraction loses at most ~2 bits there. For |z| < 1/8 the odd Taylor
- * series to z^15 (the first omitted term is below 1e-18 relative).
- * Measured against libm's tanh in tests/test_nn.c: relative error < 2e-15
- * over the whole line. */
 double nn_tanh(double z)
 {
-    double a = fabs(z);
-    if (a < 0.125) {
-        double z2 = z * z;
-        /* coefficients of tanh: 1, -1/3, 2/15, -17/315, 62/2835,
-         * -1382/155925, 21844/6081075, -929569/638512875 */
-        double p = -929569.0 / 638512875.0;
-        p = p * z2 + 21844.0 / 6081075.0;
-        p = p * z2 - 1382.0 / 155925.0;
-        p = p * z2 + 62.0 / 2835.0;
-        p = p * z2 - 17.0 / 315.0;
-        p = p * z2 + 2.0 / 15.0;
-        p = p * z2 - 1.0 / 3.0;
-        return z + z * z2 * p;
-    }
-    if (a > 20.0) return z > 0 ? 1.0 : -1.0; /* 1 - tanh < 1e-17 */
-    double e = exp(-2.0 * a);
-    double t = (1.0 - e) / (1.0 + e);
-    return z > 0 ? t : -t;
+    return vecops_tanh1(z);
 }
 
 /* A (N) = act(Z (N)), N = n H. */
 static void act_forward(double *A, const double *Z, size_t N, int act)
 {
     if (act == NN_TANH)
-        for (size_t i = 0; i < N; i++) A[i] = nn_tanh(Z[i]);
+        vecops_tanh(A, Z, N);
     else
         for (size_t i = 0; i < N; i++) A[i] = softplus(Z[i]);
 }
@@ -210,7 +215,7 @@ static void act_backward(double *dZ, const double *dA, const double *Z,
                          const double *A, size_t N, int act)
 {
     if (act == NN_TANH)
-        for (size_t i = 0; i < N; i++) dZ[i] = dA[i] * (1.0 - A[i] * A[i]);
+        vecops_tanh_grad(dZ, dA, A, N);
     else
         for (size_t i = 0; i < N; i++) dZ[i] = dA[i] * sigmoid(Z[i]);
 }

@@ -7,7 +7,8 @@
  * by nn_point_params; gradients and Adam moments use the same layout, so an
  * optimiser step is one flat loop. Layer l has W_l (in_l, out_l) row-major
  * and b_l (out_l); a batch X (n, d) goes forward as X W_1 + b_1 through
- * CBLAS dgemm (GSL's CBLAS interface).
+ * CBLAS dgemm (GSL's CBLAS interface) for layers of 64 x 64 weights or more,
+ * through vectorised loops (vecops.h) below that.
  *
  * Forward stores every layer's output in a caller-provided activation buffer
  * (nn_acts_size doubles for n rows) so backward needs no recomputation;
@@ -69,8 +70,10 @@ void nn_backward(const nn_config *c, const double *params, const double *X,
                  size_t n, const double *acts, const double *dout,
                  double *grads, double *scratch);
 
-/* The tanh the network uses (one exp; relative error < 2e-15 against
- * libm's tanh, tested). Exposed for tests and for evaluating f elsewhere. */
+/* The tanh the network uses (vecops_tanh1: one polynomial expm1; relative
+ * error < 2e-15 against libm's tanh, tested), bit for bit the value of the
+ * network's vectorised tanh. Exposed for tests and for evaluating f
+ * elsewhere. */
 double nn_tanh(double z);
 
 /* grads[0..nn_num_params) = 0. */

@@ -1,7 +1,8 @@
 /* test_nn.c — the policy network: parameter counts and layout, a forward
  * pass against hand-computed values, backward against central finite
- * differences for every parameter (tanh and softplus, 0 to 3 hidden layers),
- * accumulation semantics, nn_zero_grad and the Glorot initialisation. */
+ * differences for every parameter (tanh and softplus, 0 to 3 hidden layers,
+ * the issue-4 shape, and a layer large enough for the CBLAS path), forward
+ * against the definition on both paths, accumulation semantics, nn_zero_grad and the Glorot initialisation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "nn.h"
 #include "rngs.h"
+#include "vecops.h"
 
 static void test_counts(void)
 {
@@ -129,11 +131,12 @@ static double weighted_out(const nn_config *c, const double *params,
 }
 
 /* Backward against central differences, Richardson-extrapolated
- * (D = (4 D(h/2) - D(h)) / 3, error O(h^4)), for every parameter.
- * Acceptance criterion: relative error <= 1e-6 for each one. */
-static void test_backward_fd(int act, size_t layers)
+ * (D = (4 D(h/2) - D(h)) / 3, error O(h^4)), for every stride-th parameter
+ * (stride 1: all). Acceptance criterion: relative error <= 1e-6 for each.
+ * n rows of d inputs, `layers` hidden layers of width H. */
+static void test_backward_fd_shape(int act, size_t layers, size_t d, size_t H,
+                                   size_t n, size_t stride)
 {
-    const size_t d = 3, H = 4, n = 5;
     nn_config c = {d, H, layers, act};
     size_t P = nn_num_params(&c);
     gsl_rng *r = rngs_alloc(1000 + 10 * layers + (size_t)act);
@@ -141,7 +144,8 @@ static void test_backward_fd(int act, size_t layers)
     double *grads = malloc(P * sizeof *grads);
     double *acts = malloc((nn_acts_size(&c, n) + 1) * sizeof *acts);
     double *scratch = malloc((nn_scratch_size(&c, n) + 1) * sizeof *scratch);
-    double X[5 * 3], dout[5], out[5];
+    double *X = malloc(n * d * sizeof *X), *dout = malloc(n * sizeof *dout),
+           *out = malloc(n * sizeof *out);
     /* Glorot weights plus non-zero biases so every parameter matters. */
     nn_init_params(&c, params, r);
     nn_params p;
@@ -158,7 +162,7 @@ static void test_backward_fd(int act, size_t layers)
 
     double worst = 0.0;
     size_t worst_i = 0;
-    for (size_t i = 0; i < P; i++) {
+    for (size_t i = 0; i < P; i += stride) {
         double p0 = params[i], h = 1e-3 * (fabs(p0) > 1 ? fabs(p0) : 1.0);
         double D[2];
         for (int k = 0; k < 2; k++) {
@@ -179,9 +183,10 @@ static void test_backward_fd(int act, size_t layers)
         }
     }
     gsl_test(!(worst <= 1e-6),
-             "backward vs finite differences, %s, layers = %zu: worst relative "
-             "error %.2e (parameter %zu of %zu)",
-             act == NN_TANH ? "tanh" : "softplus", layers, worst, worst_i, P);
+             "backward vs finite differences, %s, layers = %zu, d = %zu, H = %zu: "
+             "worst relative error %.2e (parameter %zu of %zu, stride %zu)",
+             act == NN_TANH ? "tanh" : "softplus", layers, d, H, worst, worst_i, P,
+             stride);
 
     /* Accumulation: a second backward call adds the same gradient again. */
     double *g1 = malloc(P * sizeof *g1);
@@ -205,7 +210,91 @@ static void test_backward_fd(int act, size_t layers)
     free(grads);
     free(acts);
     free(scratch);
+    free(X);
+    free(dout);
+    free(out);
     gsl_rng_free(r);
+}
+
+static void test_backward_fd(int act, size_t layers)
+{
+    test_backward_fd_shape(act, layers, 3, 4, 5, 1);
+}
+
+/* f by the definition, in plain loops with libm's tanh / log1p: the
+ * reference for nn_forward on both of its paths. */
+static void naive_forward(const nn_config *c, const double *params,
+                          const double *X, size_t n, double *out)
+{
+    nn_params p;
+    nn_point_params(c, (double *)params, &p);
+    size_t H = c->hidden, L = c->layers;
+    double *a = malloc((c->d > H ? c->d : H) * sizeof *a);
+    double *z = malloc((H ? H : 1) * sizeof *z);
+    for (size_t i = 0; i < n; i++) {
+        size_t in = c->d;
+        memcpy(a, X + i * c->d, c->d * sizeof *a);
+        for (size_t l = 0; l < L; l++) {
+            for (size_t j = 0; j < H; j++) {
+                double s = p.b[l][j];
+                for (size_t k = 0; k < in; k++) s += a[k] * p.W[l][k * H + j];
+                z[j] = c->act == NN_TANH ? tanh(s)
+                                         : log1p(exp(-fabs(s))) + (s > 0 ? s : 0);
+            }
+            memcpy(a, z, H * sizeof *a);
+            in = H;
+        }
+        double f = p.b[L][0];
+        for (size_t k = 0; k < in; k++) f += a[k] * p.W[L][k];
+        out[i] = f;
+    }
+    free(a);
+    free(z);
+}
+
+/* nn_forward against the definition on networks whose layers take the
+ * vectorised-loop path (weights below 64 x 64) and the CBLAS path (64 x 64
+ * hidden-to-hidden weights; a 70 x 64 input layer): relative error of f
+ * <= 1e-12 (sums of ~70 terms; different summation order and tanh). */
+static void test_forward_paths(void)
+{
+    const struct { size_t d, H, L; int act; const char *what; } cases[] = {
+        {8, 32, 1, NN_TANH, "loops (8 x 32, 32 x 1)"},
+        {3, 5, 3, NN_SOFTPLUS, "loops (3 layers, softplus)"},
+        {5, 64, 2, NN_TANH, "CBLAS for the 64 x 64 layer"},
+        {70, 64, 1, NN_SOFTPLUS, "CBLAS for the 70 x 64 input layer"},
+    };
+    const size_t n = 37;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        nn_config c = {cases[t].d, cases[t].H, cases[t].L, cases[t].act};
+        size_t P = nn_num_params(&c);
+        gsl_rng *r = rngs_alloc(500 + t);
+        double *params = malloc(P * sizeof *params), *X = malloc(n * c.d * sizeof *X);
+        double *acts = malloc(nn_acts_size(&c, n) * sizeof *acts);
+        double *out = malloc(n * sizeof *out), *ref = malloc(n * sizeof *ref);
+        nn_init_params(&c, params, r);
+        nn_params p;
+        nn_point_params(&c, params, &p);
+        for (size_t l = 0; l <= c.layers; l++)
+            for (size_t j = 0; j < (l < c.layers ? c.hidden : 1); j++)
+                p.b[l][j] = gsl_ran_flat(r, -0.5, 0.5);
+        for (size_t i = 0; i < n * c.d; i++) X[i] = gsl_ran_gaussian(r, 1.0);
+        nn_forward(&c, params, X, n, acts, out);
+        naive_forward(&c, params, X, n, ref);
+        double worst = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double e = fabs(out[i] - ref[i]) / fmax(fabs(ref[i]), 1e-300);
+            if (e > worst) worst = e;
+        }
+        gsl_test(!(worst <= 1e-12), "nn_forward vs the definition, %s: worst "
+                 "relative error %.2e", cases[t].what, worst);
+        free(params);
+        free(X);
+        free(acts);
+        free(out);
+        free(ref);
+        gsl_rng_free(r);
+    }
 }
 
 static void test_init(void)
@@ -247,36 +336,25 @@ static void test_init(void)
     free(b);
 }
 
-/* nn_tanh against libm's tanh over the whole line (log-spaced magnitudes,
- * both signs, and the branch points 1/8 and 20): relative error < 2e-15. */
-static void test_tanh_accuracy(void)
+/* nn_tanh is the kernel's scalar tanh (its accuracy against libm and its
+ * special values are tests/test_vecops.c's): the same bits at points on
+ * both sides of every former branch point, and tanh(0) = 0. */
+static void test_tanh_alias(void)
 {
-    double worst = 0.0, at = 0.0;
-    for (int sgn = -1; sgn <= 1; sgn += 2)
-        for (double a = 1e-300; a < 40.0; a *= 1.0009765625) {
-            double z = sgn * a, ref = tanh(z), got = nn_tanh(z);
-            double rel = fabs(got - ref) / fabs(ref);
-            if (rel > worst) {
-                worst = rel;
-                at = z;
-            }
-        }
-    const double pts[] = {0.125, -0.125, 0.12499999999999999, 20.0, 20.000000000000004};
+    const double pts[] = {0.125, -0.125, 0.12499999999999999, 0.3, -0.9, 2.5,
+                          20.0, 20.000000000000004, -35.0, 1e-200};
+    int same = 1;
     for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
-        double rel = fabs(nn_tanh(pts[i]) - tanh(pts[i])) / fabs(tanh(pts[i]));
-        if (rel > worst) {
-            worst = rel;
-            at = pts[i];
-        }
+        double a = nn_tanh(pts[i]), b = vecops_tanh1(pts[i]);
+        same &= memcmp(&a, &b, sizeof a) == 0 && fabs(a - tanh(pts[i])) <= 1e-15;
     }
-    gsl_test(!(worst < 2e-15), "nn_tanh vs libm tanh: worst relative error %.3g "
-             "at z = %.17g", worst, at);
+    gsl_test(!same, "nn_tanh = vecops_tanh1 (and within 1e-15 of libm)");
     gsl_test(nn_tanh(0.0) != 0.0 || nn_tanh(-0.0) != 0.0, "nn_tanh(0) = 0");
 }
 
 int main(void)
 {
-    test_tanh_accuracy();
+    test_tanh_alias();
     gsl_set_error_handler_off();
     test_counts();
     test_config_check();
@@ -285,6 +363,11 @@ int main(void)
         test_backward_fd(NN_TANH, L);
         test_backward_fd(NN_SOFTPLUS, L);
     }
+    /* The issue-4 shape (vectorised loops, register-block tails at n = 5)
+     * and a network whose 64 x 64 layer goes through CBLAS. */
+    test_backward_fd_shape(NN_TANH, 1, 8, 32, 5, 1);
+    test_backward_fd_shape(NN_TANH, 2, 2, 64, 3, 3);
+    test_forward_paths();
     test_init();
     exit(gsl_test_summary());
 }

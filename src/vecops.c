@@ -1,0 +1,316 @@
+/* vecops.c — vectorised kernels for the policy network (see vecops.h).
+ *
+ * What it does: tanh over arrays through a branch-free expm1, and the dense
+ * products of small layers, each written as loops across the contiguous
+ * output index so that GCC vectorises them (`omp simd`) without changing the
+ * order of any sum. Built into its own convenience library with
+ * -fno-trapping-math (Makefile.am): with trapping math GCC may not evaluate
+ * both sides of a select in a vector loop. No function here reads or sets
+ * the floating-point environment, so the flag changes no value.
+ *
+ * What it deliberately does not do: block for cache (the shapes it serves fit
+ * in L1), use threads, reassociate sums (bits must not depend on the vector
+ * width), or handle large products (CBLAS in nn.c). */
+#include "vecops.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "config.h"
+
+/* One body, three builds: the loader picks the widest the CPU runs. */
+#if defined(HAVE_TARGET_CLONES)
+#define VECOPS_CLONES \
+    __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#else
+#define VECOPS_CLONES
+#endif
+
+/* Helpers must be inlined into each clone: a call would run the baseline
+ * build of the helper from inside the AVX2 or AVX-512 build. */
+#if defined(__GNUC__)
+#define VECOPS_INLINE __attribute__((always_inline))
+#else
+#define VECOPS_INLINE
+#endif
+
+static inline double vecops_from_bits(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static inline uint64_t vecops_to_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+/* tanh through expm1, branch-free so a loop of it vectorises.
+ *
+ * With a = min(|z|, 20) and x = -2a in [-40, 0]:
+ *   k = round(x / ln 2) (the 1.5 * 2^52 shifter: after the addition the low
+ *       mantissa bits hold k), r = x - k ln2_hi - k ln2_lo, |r| <= ln2 / 2,
+ *       with fdlibm's split of ln 2 (k ln2_hi is exact for |k| < 2^11);
+ *   expm1(r) = r + r^2/2! + ... + r^13/13! (the first omitted term is below
+ *       (ln2/2)^14 / 14! < 4.1e-18 relative to e^r), by Horner;
+ *   expm1(x) = 2^k expm1(r) + (2^k - 1), 2^k built from its exponent bits
+ *       (k >= -58: normal), which is exactly expm1(r) when k = 0, so small
+ *       |z| keep full relative precision without a separate branch;
+ *   tanh(a) = -expm1(x) / (2 + expm1(x)), and the sign of z copied back.
+ * |z| > 20 gives tanh = 1 to double precision (1 - tanh(20) < 1e-17); NaN
+ * propagates (the clamp keeps it, the polynomial spreads it). */
+static inline VECOPS_INLINE double vecops_tanh_body(double z)
+{
+    const double shifter = 0x1.8p52;
+    const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
+    const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
+    const double log2e = 1.44269504088896338700e+00;
+    double a = fabs(z);
+    a = a > 20.0 ? 20.0 : a;
+    double x = -2.0 * a;
+    double kd = x * log2e + shifter;
+    uint64_t kbits = vecops_to_bits(kd) - vecops_to_bits(shifter); /* k mod 2^64 */
+    kd -= shifter;
+    double r = (x - kd * ln2_hi) - kd * ln2_lo;
+    double p = 1.0 / 6227020800.0; /* 1/13! */
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    double em1_r = p * r;
+    double two_k = vecops_from_bits((kbits + 1023u) << 52);
+    double em1 = two_k * em1_r + (two_k - 1.0);
+    return copysign(-em1 / (2.0 + em1), z);
+}
+
+double vecops_tanh1(double z)
+{
+    return vecops_tanh_body(z);
+}
+
+VECOPS_CLONES
+void vecops_tanh(double *y, const double *z, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] = vecops_tanh_body(z[i]);
+}
+
+VECOPS_CLONES
+void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
+}
+
+/* Lanes of the register blocks below: eight doubles, one AVX-512 register,
+ * two AVX2 or four SSE2 registers; GCC keeps each block in registers. */
+#define VECOPS_LANES 8
+
+/* Y[i0 .. i0 + R) for R rows, R <= 4, columns j0 .. j0 + 8: R independent
+ * accumulators share each load of W (k ascending in every sum). */
+static inline VECOPS_INLINE void vecops_affine_block(double *restrict Y, const double *restrict X,
+                                       const double *restrict W,
+                                       const double *restrict b, size_t R,
+                                       size_t in, size_t out, size_t j0)
+{
+    double a0[VECOPS_LANES], a1[VECOPS_LANES], a2[VECOPS_LANES], a3[VECOPS_LANES];
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) a0[l] = a1[l] = a2[l] = a3[l] = b[j0 + l];
+    const double *x0 = X, *x1 = X + (R > 1) * in, *x2 = X + (R > 2) * 2 * in,
+                 *x3 = X + (R > 3) * 3 * in;
+    for (size_t k = 0; k < in; k++) {
+        const double *w = W + k * out + j0;
+        const double v0 = x0[k], v1 = x1[k], v2 = x2[k], v3 = x3[k];
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) {
+            a0[l] += v0 * w[l];
+            a1[l] += v1 * w[l];
+            a2[l] += v2 * w[l];
+            a3[l] += v3 * w[l];
+        }
+    }
+    double *y = Y + j0;
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) y[l] = a0[l];
+    if (R > 1) {
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) y[out + l] = a1[l];
+    }
+    if (R > 2) {
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) y[2 * out + l] = a2[l];
+    }
+    if (R > 3) {
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) y[3 * out + l] = a3[l];
+    }
+}
+
+VECOPS_CLONES
+void vecops_affine(double *restrict Y, const double *restrict X,
+                   const double *restrict W, const double *restrict b,
+                   size_t n, size_t in, size_t out)
+{
+    size_t out8 = out - out % VECOPS_LANES;
+    for (size_t i0 = 0; i0 < n; i0 += 4) {
+        size_t R = n - i0 < 4 ? n - i0 : 4;
+        for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES)
+            vecops_affine_block(Y + i0 * out, X + i0 * in, W, b, R, in, out, j0);
+        for (size_t i = i0; i < i0 + R; i++)
+            for (size_t j = out8; j < out; j++) { /* the same sums, one column */
+                double acc = b[j];
+                for (size_t k = 0; k < in; k++) acc += X[i * in + k] * W[k * out + j];
+                Y[i * out + j] = acc;
+            }
+    }
+}
+
+/* The body of vecops_dot, inlined into the callers' loops. */
+static inline VECOPS_INLINE double vecops_dot_body(const double *a, const double *b, size_t n)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+#pragma omp simd
+        for (size_t l = 0; l < 8; l++) s[l] += a[j + l] * b[j + l];
+    }
+    for (size_t l = 0; j + l < n; l++) s[l] += a[j + l] * b[j + l];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+VECOPS_CLONES
+double vecops_dot(const double *a, const double *b, size_t n)
+{
+    return vecops_dot_body(a, b, n);
+}
+
+VECOPS_CLONES
+void vecops_affine1(double *y, const double *X, const double *w, double b,
+                    size_t n, size_t in)
+{
+    for (size_t i = 0; i < n; i++) y[i] = b + vecops_dot_body(X + i * in, w, in);
+}
+
+VECOPS_CLONES
+void vecops_affine_grad(double *restrict dW, double *restrict db,
+                        const double *restrict X, const double *restrict dY,
+                        size_t n, size_t in, size_t out)
+{
+    if (out == 1) { /* the output unit: vectorise across in instead */
+        double sb = db ? db[0] : 0.0;
+        for (size_t i = 0; i < n; i++) {
+            const double dy = dY[i], *x = X + i * in;
+#pragma omp simd
+            for (size_t k = 0; k < in; k++) dW[k] += x[k] * dy;
+            sb += dy;
+        }
+        if (db) db[0] = sb;
+        return;
+    }
+    /* dW[k, j0 .. j0 + 8) for four k at a time stays in registers while the
+     * rows go by in order: every entry still sums its rows i = 0..n-1 in
+     * sequence. */
+    size_t out8 = out - out % VECOPS_LANES, in4 = in - in % 4;
+    for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES) {
+        for (size_t k0 = 0; k0 < in4; k0 += 4) {
+            double a0[VECOPS_LANES], a1[VECOPS_LANES], a2[VECOPS_LANES],
+                a3[VECOPS_LANES];
+            double *w0 = dW + k0 * out + j0, *w1 = w0 + out, *w2 = w1 + out,
+                   *w3 = w2 + out;
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) {
+                a0[l] = w0[l];
+                a1[l] = w1[l];
+                a2[l] = w2[l];
+                a3[l] = w3[l];
+            }
+            for (size_t i = 0; i < n; i++) {
+                const double *x = X + i * in + k0, *dy = dY + i * out + j0;
+                const double x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+#pragma omp simd
+                for (size_t l = 0; l < VECOPS_LANES; l++) {
+                    a0[l] += x0 * dy[l];
+                    a1[l] += x1 * dy[l];
+                    a2[l] += x2 * dy[l];
+                    a3[l] += x3 * dy[l];
+                }
+            }
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) {
+                w0[l] = a0[l];
+                w1[l] = a1[l];
+                w2[l] = a2[l];
+                w3[l] = a3[l];
+            }
+        }
+        for (size_t k = in4; k < in; k++) {
+            double a[VECOPS_LANES], *w = dW + k * out + j0;
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) a[l] = w[l];
+            for (size_t i = 0; i < n; i++) {
+                const double xk = X[i * in + k], *dy = dY + i * out + j0;
+#pragma omp simd
+                for (size_t l = 0; l < VECOPS_LANES; l++) a[l] += xk * dy[l];
+            }
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) w[l] = a[l];
+        }
+    }
+    for (size_t j = out8; j < out; j++) /* the same sums, one column */
+        for (size_t k = 0; k < in; k++) {
+            double a = dW[k * out + j];
+            for (size_t i = 0; i < n; i++) a += X[i * in + k] * dY[i * out + j];
+            dW[k * out + j] = a;
+        }
+    if (db) {
+        for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES) {
+            double a[VECOPS_LANES];
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) a[l] = db[j0 + l];
+            for (size_t i = 0; i < n; i++) {
+#pragma omp simd
+                for (size_t l = 0; l < VECOPS_LANES; l++) a[l] += dY[i * out + j0 + l];
+            }
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) db[j0 + l] = a[l];
+        }
+        for (size_t j = out8; j < out; j++) {
+            double a = db[j];
+            for (size_t i = 0; i < n; i++) a += dY[i * out + j];
+            db[j] = a;
+        }
+    }
+}
+
+VECOPS_CLONES
+void vecops_input_grad(double *dX, const double *dY, const double *W,
+                       size_t n, size_t in, size_t out)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < in; k++)
+            dX[i * in + k] = vecops_dot_body(dY + i * out, W + k * out, out);
+}
+
+VECOPS_CLONES
+void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
+                  size_t in)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double d = dy[i];
+        double *x = dX + i * in;
+#pragma omp simd
+        for (size_t k = 0; k < in; k++) x[k] = d * w[k];
+    }
+}

@@ -1,0 +1,71 @@
+/* vecops.h — vectorised kernels for the compact policy network (nn.c):
+ * tanh over an array and the small dense products of a training step.
+ *
+ * Why these exist instead of library calls: a training step of the issue-4
+ * network multiplies (192 x 8) by (8 x 32) and (192 x 32) by (32 x 1). GSL's
+ * CBLAS is the unblocked, unvectorised reference BLAS, and at these shapes
+ * its call and loop overhead made it ~30% of EM-DPO's time; libm has no
+ * vector tanh or exp we can reach without -ffast-math (glibc's libmvec is
+ * only declared under __FAST_MATH__, which would change results elsewhere),
+ * and scalar tanh/exp were another ~50% (profiles in bench/README.md). The
+ * loops below are written so GCC vectorises them (`omp simd`, compiled with
+ * -fno-trapping-math so branch-free selects are if-converted) and are built
+ * for three x86-64 levels at once (target_clones: baseline SSE2, x86-64-v3
+ * with AVX2, x86-64-v4 with AVX-512), the loader picking one.
+ *
+ * Bits do not depend on the level chosen: every loop is element-wise across
+ * the vector lanes, sums over rows or over k run in a fixed sequential order,
+ * and dot products use eight fixed partial sums combined by a fixed tree;
+ * the build uses ISO C floating point (-std=c11: no FMA contraction, no
+ * reassociation). tests/test_nn.c checks the kernels bit for bit against
+ * plain scalar loops written in the test.
+ *
+ * Matrices are row major, dense (leading dimension = number of columns).
+ * Pointers are never NULL unless a count is 0; outputs must not alias
+ * inputs except where stated. Nothing allocates, nothing fails. Not here:
+ * large products (nn.c sends those to CBLAS), softplus, anything stochastic. */
+#ifndef HETPREF_VECOPS_H
+#define HETPREF_VECOPS_H
+
+#include <stddef.h>
+
+/* tanh(z) through one expm1 evaluated by a degree-13 polynomial (relative
+ * error < 2e-15 against libm's tanh, tested); NaN in, NaN out. */
+double vecops_tanh1(double z);
+
+/* y[i] = vecops_tanh1(z[i]), i < n; y may equal z. */
+void vecops_tanh(double *y, const double *z, size_t n);
+
+/* dz[i] = da[i] * (1 - a[i] * a[i]) (tanh' from its output), i < n; dz may
+ * equal da. */
+void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n);
+
+/* Y (n, out) = b (out) + X (n, in) W (in, out), each entry summed as
+ * ((b_j + x_0 w_0j) + x_1 w_1j) + ... (k ascending). */
+void vecops_affine(double *Y, const double *X, const double *W,
+                   const double *b, size_t n, size_t in, size_t out);
+
+/* y (n) = b + X (n, in) w (in): the dot products of vecops_dot. */
+void vecops_affine1(double *y, const double *X, const double *w, double b,
+                    size_t n, size_t in);
+
+/* The dot product a . b of length n with eight fixed partial sums
+ * s_l = sum_{j = l mod 8} a_j b_j (j ascending), combined as
+ * ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)). */
+double vecops_dot(const double *a, const double *b, size_t n);
+
+/* dW (in, out) += X^T dY and, when db is not NULL, db (out) += column sums
+ * of dY; rows i = 0..n-1 added in order. X (n, in), dY (n, out). */
+void vecops_affine_grad(double *dW, double *db, const double *X,
+                        const double *dY, size_t n, size_t in, size_t out);
+
+/* dX (n, in) = dY (n, out) W^T for W (in, out): dX_ik = vecops_dot(dY_i, W_k)
+ * (overwritten). */
+void vecops_input_grad(double *dX, const double *dY, const double *W,
+                       size_t n, size_t in, size_t out);
+
+/* dX (n, in) = dy (n) w^T (overwritten): the input delta of the output unit. */
+void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
+                  size_t in);
+
+#endif

@@ -1,0 +1,238 @@
+/* test_vecops.c — the network's vector kernels against plain scalar loops.
+ *
+ * The reference for every kernel is the loop in this file that performs the
+ * same IEEE operations in the same order (this file is compiled once, for
+ * the baseline ISA, without target clones), so the check is bit for bit:
+ * whichever clone the loader picked on this machine (SSE2, AVX2 or AVX-512)
+ * must give the baseline's bits. Shapes cover the register-block tails
+ * (columns not a multiple of 8, rows not a multiple of 4, inputs not a
+ * multiple of 4). tanh is also checked against libm's tanh (relative error,
+ * whole line) and at its special values. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <gsl/gsl_test.h>
+
+#include "rngs.h"
+#include "vecops.h"
+
+static int same_bits(const double *a, const double *b, size_t n, size_t *at)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(a + i, b + i, sizeof(double)) != 0) {
+            *at = i;
+            return 0;
+        }
+    return 1;
+}
+
+static double *draw(gsl_rng *r, size_t n, double sd)
+{
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++) v[i] = gsl_ran_gaussian(r, sd);
+    return v;
+}
+
+/* The eight-partial-sum dot product, as vecops.h specifies it. */
+static double ref_dot(const double *a, const double *b, size_t n)
+{
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t j = 0; j < n; j++) s[j % 8] += a[j] * b[j];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+static void test_tanh(gsl_rng *r)
+{
+    /* Accuracy against libm over the whole line: log-spaced magnitudes from
+     * 1e-300 to 40, both signs (covers the k = 0 range |z| < ln2/4, every
+     * k down to the clamp at 20, and beyond it). */
+    double worst = 0.0, at = 0.0;
+    for (int sgn = -1; sgn <= 1; sgn += 2)
+        for (double a = 1e-300; a < 40.0; a *= 1.0009765625) {
+            double z = sgn * a, ref = tanh(z), got = vecops_tanh1(z);
+            double rel = fabs(got - ref) / fabs(ref);
+            if (rel > worst) {
+                worst = rel;
+                at = z;
+            }
+        }
+    gsl_test(!(worst < 1e-15), "vecops_tanh1 vs libm tanh: worst relative error "
+             "%.3g at z = %.17g", worst, at);
+
+    /* Special values. */
+    double sp[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 20.0, -20.0, 1e300, 5e-324};
+    double y[sizeof sp / sizeof sp[0]];
+    size_t ns = sizeof sp / sizeof sp[0];
+    vecops_tanh(y, sp, ns);
+    gsl_test(!(y[0] == 0.0 && !signbit(y[0])), "tanh(+0) = +0");
+    gsl_test(!(y[1] == 0.0 && signbit(y[1])), "tanh(-0) = -0");
+    gsl_test(!(y[2] == 1.0 && y[3] == -1.0), "tanh(+-inf) = +-1");
+    gsl_test(!isnan(y[4]), "tanh(NaN) is NaN");
+    gsl_test(!(y[5] == 1.0 && y[6] == -1.0 && y[7] == 1.0), "tanh(+-20), tanh(1e300)");
+    gsl_test(!(y[8] == 5e-324), "tanh(smallest subnormal) = itself");
+
+    /* The vector loop gives the scalar function's bits: lengths 0..40 (every
+     * vector tail) and 10^5 draws over the range that matters. */
+    size_t n = 100000, at_i = 0;
+    double *z = draw(r, n, 3.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i += 7) z[i] *= 1e-3; /* small |z| too */
+    vecops_tanh(v, z, n);
+    for (size_t i = 0; i < n; i++) s[i] = vecops_tanh1(z[i]);
+    gsl_test(!same_bits(v, s, n, &at_i), "vecops_tanh = vecops_tanh1 bit for bit "
+             "(10^5 draws; first difference at %zu)", at_i);
+    int tails = 1;
+    for (size_t len = 0; len <= 40; len++) {
+        vecops_tanh(v, z + 3, len);
+        tails &= same_bits(v, s + 3, len, &at_i);
+    }
+    gsl_test(!tails, "vecops_tanh bit for bit at lengths 0..40 (vector tails)");
+    /* In place. */
+    memcpy(v, z, n * sizeof *v);
+    vecops_tanh(v, v, n);
+    gsl_test(!same_bits(v, s, n, &at_i), "vecops_tanh in place");
+
+    /* tanh' from the output. */
+    double *da = draw(r, n, 1.0), *g = malloc(n * sizeof *g);
+    vecops_tanh_grad(g, da, s, n);
+    for (size_t i = 0; i < n; i++) v[i] = da[i] * (1.0 - s[i] * s[i]);
+    gsl_test(!same_bits(g, v, n, &at_i), "vecops_tanh_grad bit for bit");
+    free(z);
+    free(v);
+    free(s);
+    free(da);
+    free(g);
+}
+
+/* One shape: every product kernel against its scalar reference. */
+static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
+                       size_t why_len)
+{
+    double *X = draw(r, n * in, 1.0), *W = draw(r, in * out, 0.5);
+    double *b = draw(r, out, 0.3), *dY = draw(r, n * out, 1.0);
+    double *Y = malloc((n * out + 1) * sizeof *Y), *R = malloc((n * out + 1) * sizeof *R);
+    double *dW = draw(r, in * out, 1.0), *dWr = malloc((in * out + 1) * sizeof *dWr);
+    double *db = draw(r, out, 1.0), *dbr = malloc((out + 1) * sizeof *dbr);
+    double *dX = malloc((n * in + 1) * sizeof *dX), *dXr = malloc((n * in + 1) * sizeof *dXr);
+    size_t at = 0;
+    int ok = 1;
+
+    /* Y = b + X W, k ascending. */
+    vecops_affine(Y, X, W, b, n, in, out);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < out; j++) {
+            double a = b[j];
+            for (size_t k = 0; k < in; k++) a += X[i * in + k] * W[k * out + j];
+            R[i * out + j] = a;
+        }
+    if (ok && !same_bits(Y, R, n * out, &at)) {
+        snprintf(why, why_len, "vecops_affine, entry %zu", at);
+        ok = 0;
+    }
+
+    /* y = b + X w (out = 1 view of W's first column... use W as (in) vector). */
+    vecops_affine1(Y, X, W, b[0], n, in);
+    for (size_t i = 0; i < n; i++) R[i] = b[0] + ref_dot(X + i * in, W, in);
+    if (ok && !same_bits(Y, R, n, &at)) {
+        snprintf(why, why_len, "vecops_affine1, row %zu", at);
+        ok = 0;
+    }
+    if (ok && !(vecops_dot(X, W, in) == ref_dot(X, W, in))) {
+        snprintf(why, why_len, "vecops_dot");
+        ok = 0;
+    }
+
+    /* dW += X^T dY, db += colsum dY, rows in order. */
+    memcpy(dWr, dW, in * out * sizeof *dW);
+    memcpy(dbr, db, out * sizeof *db);
+    vecops_affine_grad(dW, db, X, dY, n, in, out);
+    for (size_t k = 0; k < in; k++)
+        for (size_t j = 0; j < out; j++)
+            for (size_t i = 0; i < n; i++) dWr[k * out + j] += X[i * in + k] * dY[i * out + j];
+    for (size_t j = 0; j < out; j++)
+        for (size_t i = 0; i < n; i++) dbr[j] += dY[i * out + j];
+    if (ok && !same_bits(dW, dWr, in * out, &at)) {
+        snprintf(why, why_len, "vecops_affine_grad dW, entry %zu", at);
+        ok = 0;
+    }
+    if (ok && !same_bits(db, dbr, out, &at)) {
+        snprintf(why, why_len, "vecops_affine_grad db, entry %zu", at);
+        ok = 0;
+    }
+    /* db = NULL leaves the bias alone and still accumulates dW. */
+    vecops_affine_grad(dW, NULL, X, dY, n, in, out);
+    for (size_t k = 0; k < in; k++)
+        for (size_t j = 0; j < out; j++)
+            for (size_t i = 0; i < n; i++) dWr[k * out + j] += X[i * in + k] * dY[i * out + j];
+    if (ok && !same_bits(dW, dWr, in * out, &at)) {
+        snprintf(why, why_len, "vecops_affine_grad (db NULL) dW, entry %zu", at);
+        ok = 0;
+    }
+
+    /* dX = dY W^T by eight-partial-sum dots; dX = dy w^T. */
+    vecops_input_grad(dX, dY, W, n, in, out);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < in; k++) dXr[i * in + k] = ref_dot(dY + i * out, W + k * out, out);
+    if (ok && !same_bits(dX, dXr, n * in, &at)) {
+        snprintf(why, why_len, "vecops_input_grad, entry %zu", at);
+        ok = 0;
+    }
+    vecops_outer(dX, dY, W, n, in);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < in; k++) dXr[i * in + k] = dY[i] * W[k];
+    if (ok && !same_bits(dX, dXr, n * in, &at)) {
+        snprintf(why, why_len, "vecops_outer, entry %zu", at);
+        ok = 0;
+    }
+    free(X);
+    free(W);
+    free(b);
+    free(dY);
+    free(Y);
+    free(R);
+    free(dW);
+    free(dWr);
+    free(db);
+    free(dbr);
+    free(dX);
+    free(dXr);
+    return ok;
+}
+
+static void test_products(gsl_rng *r)
+{
+    const size_t ns[] = {1, 3, 4, 5, 192}, ins[] = {1, 3, 4, 8, 9, 32},
+                 outs[] = {1, 2, 7, 8, 9, 32, 33};
+    char why[320] = "";
+    size_t shapes = 0, bad = 0;
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; a++)
+        for (size_t c = 0; c < sizeof ins / sizeof ins[0]; c++)
+            for (size_t e = 0; e < sizeof outs / sizeof outs[0]; e++) {
+                char w[128];
+                shapes++;
+                if (!check_shape(r, ns[a], ins[c], outs[e], w, sizeof w)) {
+                    if (!bad++)
+                        snprintf(why, sizeof why, "n = %zu, in = %zu, out = %zu: %s",
+                                 ns[a], ins[c], outs[e], w);
+                }
+            }
+    gsl_test(bad != 0, "products bit for bit against scalar loops on %zu shapes "
+             "(%zu differ; first: %s)", shapes, bad, bad ? why : "none");
+    /* n = 0 touches nothing. */
+    double y = 7.0;
+    vecops_affine(&y, NULL, NULL, NULL, 0, 3, 3);
+    vecops_affine1(&y, NULL, NULL, 0.0, 0, 3);
+    gsl_test(y != 7.0, "n = 0 writes nothing");
+}
+
+int main(void)
+{
+    gsl_rng *r = rngs_alloc(20261127);
+    test_tanh(r);
+    test_products(r);
+    gsl_rng_free(r);
+    exit(gsl_test_summary());
+}
