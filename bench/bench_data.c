@@ -31,6 +31,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "benchutil.h"
 #include "cfg.h"
 #include "csvio.h"
 #include "data.h"
@@ -56,23 +57,10 @@ static const char *const bench_keys[][2] = {
     {"design.answer", "top1"},
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Median of v[0..n) (sorts v). */
 static double median(double *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    qsort(v, n, sizeof *v, bench_cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
@@ -142,9 +130,9 @@ static int cmd_gen(int argc, char **argv)
     for (long rep = 0; !st && rep < reps; rep++) {
         data_free(ds);
         ds = NULL;
-        double t0 = now_s();
+        double t0 = bench_now();
         st = sim_simulate(pop, g, rngs_seed(master, 0, 1), &ds);
-        t_gen[rep] = now_s() - t0;
+        t_gen[rep] = bench_now() - t0;
     }
     if (st) goto done;
     int threads = omp_get_max_threads();
@@ -164,9 +152,9 @@ static int cmd_gen(int argc, char **argv)
     fflush(stdout);
 
     if (out) {
-        double t0 = now_s();
+        double t0 = bench_now();
         st = csvio_write(out, ds);
-        double t_w = now_s() - t0;
+        double t_w = bench_now() - t0;
         struct stat sb;
         if (!st && stat(out, &sb) != 0)
             st = pref_set_error(PREF_EIO, "%s: %s", out, strerror(errno));
@@ -193,9 +181,9 @@ static int cmd_read(int argc, char **argv)
         return 1;
     }
     data_set *ds = NULL;
-    double t0 = now_s();
+    double t0 = bench_now();
     int st = csvio_read(path, &ds);
-    double t_r = now_s() - t0;
+    double t_r = bench_now() - t0;
     if (st) return die(st);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

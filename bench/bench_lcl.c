@@ -21,25 +21,13 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "benchutil.h"
 #include "csvio.h"
 #include "data.h"
 #include "err.h"
 #include "mix.h"
 
 #define BENCH_REPS_MAX 101
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static int usage(void)
 {
@@ -91,9 +79,9 @@ int main(int argc, char **argv)
     if (!data || K < 1 || reps < 1 || reps > BENCH_REPS_MAX) return usage();
 
     data_set *ds = NULL;
-    double t0 = now_s();
+    double t0 = bench_now();
     int st = csvio_read(data, &ds);
-    double t_read = now_s() - t0;
+    double t_read = bench_now() - t0;
     if (st) {
         fprintf(stderr, "bench_lcl: %s\n", pref_last_error());
         return 1;
@@ -103,16 +91,16 @@ int main(int argc, char **argv)
     for (unsigned long long r = 0; !st && r < reps; r++) {
         mix_fit_free(fit);
         fit = NULL;
-        t0 = now_s();
+        t0 = bench_now();
         st = mix_fit_run(ds, (size_t)K, &p, &fit);
-        t_fit[r] = now_s() - t0;
+        t_fit[r] = bench_now() - t0;
     }
     if (st) {
         fprintf(stderr, "bench_lcl: %s: %s\n", pref_strerror(st), pref_last_error());
         data_free(ds);
         return 1;
     }
-    qsort(t_fit, reps, sizeof t_fit[0], cmp_double);
+    qsort(t_fit, reps, sizeof t_fit[0], bench_cmp_double);
     double med = reps % 2 ? t_fit[reps / 2]
                           : 0.5 * (t_fit[reps / 2 - 1] + t_fit[reps / 2]);
     printf("users=%zu\nanswers=%zu\nd=%zu\nK=%llu\nstarts=%zu\ntol=%.3g\n"

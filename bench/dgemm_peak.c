@@ -1,7 +1,9 @@
-/* dgemm_peak.c — the DGEMM rate of the CBLAS that hetpref links (GSL's
- * libgslcblas), for the issue-4 speed benchmark (bench/run_emdpo.sh).
+/* dgemm_peak.c — the DGEMM rate of a CBLAS, for the issue-4 speed benchmark
+ * (bench/run_emdpo.sh): GSL's libgslcblas (what hetpref links) and OpenBLAS
+ * (the machine's DGEMM peak), the same source linked to each.
  *
  *   gcc -O2 -o dgemm_peak bench/dgemm_peak.c -lgslcblas -lm
+ *   gcc -O2 -o dgemm_peak_ob bench/dgemm_peak.c DIR/libopenblas.so.0 -Wl,-rpath,DIR -lm
  *   dgemm_peak [n] [reps] [rows]
  *
  * Times C = A B (n x n, row major, doubles; default n = 512) `reps` times
@@ -16,26 +18,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void fill(double *a, size_t n, unsigned *s)
-{
-    for (size_t i = 0; i < n; i++) {
-        *s = *s * 1103515245u + 12345u;
-        a[i] = (double)(*s >> 8) / (double)(1u << 24) - 0.5;
-    }
-}
+#include "benchutil.h"
 
 int main(int argc, char **argv)
 {
@@ -54,17 +37,17 @@ int main(int argc, char **argv)
         return 1;
     }
     unsigned s = 12345u;
-    fill(A, nn, &s);
-    fill(B, nn, &s);
+    bench_fill(A, nn, &s);
+    bench_fill(B, nn, &s);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A, n,
                 B, n, 0.0, C, n);
     for (int r = 0; r < reps; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, A,
                     n, B, n, 0.0, C, n);
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    qsort(t, (size_t)reps, sizeof *t, cmp);
+    qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
     double flops = 2.0 * (double)n * (double)n * (double)n;
     double med = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
     printf("n=%d\nreps=%d\nmedian_s=%.6g\ngflops_median=%.4f\ngflops_best=%.4f\n",
@@ -80,13 +63,13 @@ int main(int argc, char **argv)
         double *dW1 = malloc((size_t)d * H * sizeof *dW1), *dw2 = malloc(H * sizeof *dw2);
         double *dZ = malloc((size_t)rows * H * sizeof *dZ);
         if (!X || !W1 || !w2 || !Z || !f || !dW1 || !dw2 || !dZ) return 1;
-        fill(X, (size_t)rows * d, &s);
-        fill(W1, (size_t)d * H, &s);
-        fill(w2, H, &s);
-        fill(Z, (size_t)rows * H, &s);
-        fill(f, (size_t)rows, &s);
+        bench_fill(X, (size_t)rows * d, &s);
+        bench_fill(W1, (size_t)d * H, &s);
+        bench_fill(w2, H, &s);
+        bench_fill(Z, (size_t)rows * H, &s);
+        bench_fill(f, (size_t)rows, &s);
         int steps = 20000;
-        double t0 = now();
+        double t0 = bench_now();
         for (int it = 0; it < steps; it++) {
             cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, H, d, 1.0,
                         X, d, W1, H, 0.0, Z, H);
@@ -99,7 +82,7 @@ int main(int argc, char **argv)
             cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, H, rows, 1.0,
                         X, d, dZ, H, 0.0, dW1, H);
         }
-        double el = now() - t0;
+        double el = bench_now() - t0;
         double step_flops = (double)rows * H * (4.0 * d + 6.0);
         printf("small_rows=%d\nsmall_step_flops=%.0f\nsmall_step_us=%.4f\n"
                "small_gflops=%.4f\n", rows, step_flops, el / steps * 1e6,

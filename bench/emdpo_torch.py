@@ -357,8 +357,11 @@ def main(args):
         etas.append(eta)
     t_loop = time.perf_counter() - t_loop0
 
+    with open("/proc/self/maps") as fh:  # the BLAS library actually loaded
+        blas = sorted({ln.split()[-1] for ln in fh if "blas" in ln.split()[-1]})
     out = {
         "torch_version": torch.__version__,
+        "blas_loaded": ";".join(blas) if blas else "none",
         "torch_threads": torch.get_num_threads(),
         "loss": args.loss,
         "users": N, "queries": Q, "max_m": M, "d": d,

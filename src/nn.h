@@ -71,7 +71,7 @@ void nn_backward(const nn_config *c, const double *params, const double *X,
                  double *grads, double *scratch);
 
 /* The tanh the network uses (vecops_tanh1: one polynomial expm1; relative
- * error < 2e-15 against libm's tanh, tested), bit for bit the value of the
+ * error < 1e-15 against libm's tanh, tested), bit for bit the value of the
  * network's vectorised tanh. Exposed for tests and for evaluating f
  * elsewhere. */
 double nn_tanh(double z);
