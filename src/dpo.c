@@ -272,9 +272,12 @@ static size_t dpo_gather(dpo_trainer *t, const data_set *ds,
     for (size_t i = 0; i < nb; i++) {
         size_t q = order[i], c0 = ds->q_cand[q], m = data_m(ds, q);
         if (m > t->cap_n - n) return 0;
-        memcpy(t->X + n * d, ds->x + c0 * d, m * d * sizeof *t->X);
+        /* a plain loop: a few dozen doubles, below memcpy's call overhead */
+        const double *src = ds->x + c0 * d;
+        double *dst = t->X + n * d;
+        for (size_t k = 0; k < m * d; k++) dst[k] = src[k];
         if (ds->logp_ref)
-            memcpy(t->lref + n, ds->logp_ref + c0, m * sizeof *t->lref);
+            for (size_t j = 0; j < m; j++) t->lref[n + j] = ds->logp_ref[c0 + j];
         n += m;
         t->off[i + 1] = n;
         t->r[i] = ds->q_r[q];
