@@ -21,6 +21,7 @@
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
+#include "progress.h"
 #include "../sims/emdpo_sim.h"
 #include "../sims/lcl.h"
 #include "reproduce.h"
@@ -409,6 +410,12 @@ static int set_flag(cfg *c, const char *flag, const char *key, const char *v)
     return cfg_set_dotted(c, dotted, v, flag, 0);
 }
 
+/* The fit's progress callback: a bar on a terminal (progress.h). */
+static void fit_progress(void *ctx, size_t n)
+{
+    progress_tick(ctx, n);
+}
+
 static int cmd_fit(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
@@ -492,7 +499,14 @@ static int cmd_fit(int argc, char **argv)
         if (!st && ep.init == EMDPO_INIT_TRUTH && !ds->user_type)
             st = pref_set_error(PREF_EINPUT, "--init truth: %s has no type column",
                                 data);
-        if (!st) st = emdpo_fit_run(ds, &ep, &ef);
+        if (!st) {
+            progress bar;
+            progress_start(&bar, "fit (EM-DPO policy M-steps)", ep.em_iters * ep.K);
+            ep.progress = fit_progress;
+            ep.progress_ctx = &bar;
+            st = emdpo_fit_run(ds, &ep, &ef);
+            progress_end(&bar);
+        }
         if (!st) st = fsutil_mkdirs(out);
         if (!st) st = write_emdpo(ds, ef, out);
         if (!st) st = cfg_write_file(c, out);
@@ -552,7 +566,12 @@ static int cmd_fit(int argc, char **argv)
         mix_params mp;
         lcl_params_from_cfg(c, &mp);
         mp.threads = (int)threads;
+        progress bar;
+        progress_start(&bar, "fit (latent-class EM starts)", mp.starts);
+        mp.progress = fit_progress;
+        mp.progress_ctx = &bar;
         st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &fit);
+        progress_end(&bar);
     }
     if (!st && !fit->se_ok)
         fprintf(stderr, "hetpref: warning: the information matrix is singular "

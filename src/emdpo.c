@@ -304,6 +304,7 @@ static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
         int s = r ? dpo_train(ts->t[k], pk, ds, NULL, ds->n_queries, qwk, r, NULL)
                   : pref_set_error(PREF_ENOMEM, "out of memory");
         gsl_rng_free(r);
+        if (!s && p->progress) p->progress(p->progress_ctx, 1);
         if (s) {
 #pragma omp critical(hetpref_emdpo)
             if (!st) {

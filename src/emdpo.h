@@ -40,6 +40,13 @@ typedef struct emdpo_params {
     int warm;            /* 1: warm-start M-steps; 0: restart (default) */
     int threads;         /* 0: all cores */
     uint64_t seed;
+    /* Progress callback (GLPK's cb_func idea), NULL for none (the default):
+     * called as progress(progress_ctx, n) when n more units of work are
+     * done, possibly from several threads at once (it must be thread-safe).
+     * Units: one per policy M-step,
+     * K per EM iteration (em_iters * K in all). It never changes the results. */
+    void (*progress)(void *ctx, size_t n);
+    void *progress_ctx;
 } emdpo_params;
 
 void emdpo_params_init(emdpo_params *p);

@@ -39,6 +39,8 @@ void mix_params_init(mix_params *p)
     p->sandwich = 0;
     p->threads = 0;
     p->seed = 1;
+    p->progress = NULL;
+    p->progress_ctx = NULL;
 }
 
 const char *mix_params_check(const mix_params *p)
@@ -728,6 +730,7 @@ int mix_fit_run(const data_set *ds, size_t K, const mix_params *pp,
         start_result res;
         st = run_start(ds, w, p, rng, &res);
         if (st) break;
+        if (p->progress) p->progress(p->progress_ctx, 1);
         L[s] = res.loglik;
         f->empty_events += res.empty;
         if (res.max_decrease > f->max_decrease) f->max_decrease = res.max_decrease;

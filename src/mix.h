@@ -40,6 +40,13 @@ typedef struct mix_params {
     int sandwich;       /* 1: sandwich standard errors; 0: observed info */
     int threads;        /* 0: all cores */
     uint64_t seed;      /* master seed for the starts */
+    /* Progress callback (GLPK's cb_func idea), NULL for none (the default):
+     * called as progress(progress_ctx, n) when n more units of work are
+     * done, possibly from several threads at once (it must be thread-safe).
+     * Units: one per random start
+     * (starts in all). It never changes the results. */
+    void (*progress)(void *ctx, size_t n);
+    void *progress_ctx;
 } mix_params;
 
 /* Defaults as documented above. */
