@@ -201,12 +201,9 @@ int calib_task(const cfg *c, gsl_rng *rng, double *metrics)
     return calib_run(c, rng, metrics, NULL, NULL);
 }
 
-int calib_experiment(const cfg *c, const char *res_dir, int threads)
+int calib_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    sweep_params sp;
-    sweep_params_init(&sp);
-    sp.threads = threads;
-    PREF_TRY(sweep_run(c, res_dir, &sp));
+    PREF_TRY(sweep_run(c, res_dir, sp));
     /* The detail table: replicate 0 of every cell, same seed as runs.csv. */
     sweep_plan *plan = NULL;
     PREF_TRY(sweep_plan_build(c, &plan));

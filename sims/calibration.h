@@ -18,6 +18,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
+#include "sweep.h"
 
 #define CALIB_NMETRICS 6
 #define CALIB_MAX_OUTCOMES 40320
@@ -38,7 +39,7 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
 
 /* The reproduce experiment: a sweep over answer kinds plus one frequency
  * table, written to res_dir; plot into plot_dir. */
-int calib_experiment(const cfg *c, const char *res_dir, int threads);
+int calib_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int calib_plot(const char *res_dir, const char *plot_dir);
 
 #endif

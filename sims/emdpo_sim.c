@@ -346,7 +346,8 @@ static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
     return s;
 }
 
-int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
+int emdpo_clusters_experiment(const cfg *c, const char *res_dir,
+                              const sweep_params *sp)
 {
     /* Cells: the [sweep] values (answer kinds) x replicates, each a full EM
      * run whose trace goes into iterations.csv in task order. */
@@ -359,7 +360,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads)
     clusters_ctx x = {I, Kf, row, malloc(n_tasks * (I + 1) * row * sizeof(double))};
     double *res = x.res;
     int st = res ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!st) st = sweep_map(plan, c, threads, "emdpo_clusters", clusters_task, &x);
+    if (!st) st = sweep_map(plan, c, sp->threads, "emdpo_clusters", clusters_task, &x);
     char path[4096];
     fsutil_file o;
     if (!st) st = fsutil_join(path, sizeof path, res_dir, "iterations.csv");
@@ -467,12 +468,9 @@ int emdpo_clusters_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- emdpo_groups: every baseline, both scenarios ------------------------- */
 
-int emdpo_groups_experiment(const cfg *c, const char *res_dir, int threads)
+int emdpo_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    sweep_params sp;
-    sweep_params_init(&sp);
-    sp.threads = threads;
-    return sweep_run(c, res_dir, &sp);
+    return sweep_run(c, res_dir, sp);
 }
 
 int emdpo_groups_plot(const char *res_dir, const char *plot_dir)

@@ -20,6 +20,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
+#include "sweep.h"
 #include "emdpo.h"
 
 #define EMDPO_NBASE 5
@@ -50,9 +51,9 @@ void emdpo_params_from_cfg(const cfg *c, emdpo_params *p);
 int emdpo_sim_check(const cfg *c);
 int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *metrics);
 
-int emdpo_clusters_experiment(const cfg *c, const char *res_dir, int threads);
+int emdpo_clusters_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int emdpo_clusters_plot(const char *res_dir, const char *plot_dir);
-int emdpo_groups_experiment(const cfg *c, const char *res_dir, int threads);
+int emdpo_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int emdpo_groups_plot(const char *res_dir, const char *plot_dir);
 
 #endif

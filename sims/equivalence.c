@@ -37,12 +37,9 @@ int equiv_task(const cfg *c, gsl_rng *rng, double *metrics)
     return st;
 }
 
-int equiv_experiment(const cfg *c, const char *res_dir, int threads)
+int equiv_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    sweep_params sp;
-    sweep_params_init(&sp);
-    sp.threads = threads;
-    return sweep_run(c, res_dir, &sp);
+    return sweep_run(c, res_dir, sp);
 }
 
 /* One series: answer kind a with T answers per user, metric met. */

@@ -15,6 +15,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
+#include "sweep.h"
 
 #define EQUIV_NMETRICS 2
 
@@ -35,7 +36,7 @@ int equiv_task(const cfg *c, gsl_rng *rng, double *metrics);
  * summary.csv, config.ini) with `threads` threads (0: all). The sweep must
  * vary design.answer, design.T and population.b (the plot reads those
  * columns of summary.csv). */
-int equiv_experiment(const cfg *c, const char *res_dir, int threads);
+int equiv_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 
 /* Plot res_dir/summary.csv into plot_dir/equivalence.{gp,png,svg}: the
  * largest and the mean absolute difference per answer kind versus b, log y

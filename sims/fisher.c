@@ -60,12 +60,9 @@ int fisher_task(const cfg *c, gsl_rng *rng, double *metrics)
     return st;
 }
 
-int fisher_experiment(const cfg *c, const char *res_dir, int threads)
+int fisher_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    sweep_params sp;
-    sweep_params_init(&sp);
-    sp.threads = threads;
-    return sweep_run(c, res_dir, &sp);
+    return sweep_run(c, res_dir, sp);
 }
 
 /* Smallest eigenvalues below this are drawn at it (log axis). */

@@ -16,6 +16,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
+#include "sweep.h"
 
 #define FISHER_NMETRICS 6
 
@@ -42,7 +43,7 @@ int fisher_task(const cfg *c, gsl_rng *rng, double *metrics);
 /* The reproduce experiment: sweep_run of c into res_dir with `threads`
  * threads (0: all). The sweep must vary design.answer, design.T and
  * population.eta (two types); the plot reads those columns of runs.csv. */
-int fisher_experiment(const cfg *c, const char *res_dir, int threads);
+int fisher_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 
 /* Plot res_dir/runs.csv (replicate 0 of each cell) into
  * plot_dir/fisher.{gp,png,svg}: smallest eigenvalue vs eps at T = 1 (and

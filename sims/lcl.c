@@ -249,17 +249,10 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
     return st;
 }
 
-static int run_sweep(const cfg *c, const char *res_dir, int threads)
-{
-    sweep_params sp;
-    sweep_params_init(&sp);
-    sp.threads = threads;
-    return sweep_run(c, res_dir, &sp);
-}
 
-int recovery_experiment(const cfg *c, const char *res_dir, int threads)
+int recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    PREF_TRY(run_sweep(c, res_dir, threads));
+    PREF_TRY(sweep_run(c, res_dir, sp));
     return append_slopes(c, res_dir, "w1");
 }
 
@@ -338,9 +331,9 @@ int recovery_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- budget: W1 vs answers per user at fixed N*T ------------------------- */
 
-int budget_experiment(const cfg *c, const char *res_dir, int threads)
+int budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return run_sweep(c, res_dir, threads);
+    return sweep_run(c, res_dir, sp);
 }
 
 int budget_plot(const char *res_dir, const char *plot_dir)
@@ -368,9 +361,9 @@ int budget_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- select_k: BIC and ICL vs K ------------------------------------------ */
 
-int selectk_experiment(const cfg *c, const char *res_dir, int threads)
+int selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return run_sweep(c, res_dir, threads);
+    return sweep_run(c, res_dir, sp);
 }
 
 int selectk_plot(const char *res_dir, const char *plot_dir)
@@ -413,9 +406,9 @@ int selectk_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- coverage of the 95% intervals --------------------------------------- */
 
-int coverage_experiment(const cfg *c, const char *res_dir, int threads)
+int coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return run_sweep(c, res_dir, threads);
+    return sweep_run(c, res_dir, sp);
 }
 
 int coverage_plot(const char *res_dir, const char *plot_dir)

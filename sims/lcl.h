@@ -18,6 +18,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
+#include "sweep.h"
 
 #define LCL_NMETRICS 12
 extern const char *const lcl_metric_names[LCL_NMETRICS];
@@ -30,13 +31,13 @@ void lcl_params_from_cfg(const cfg *c, mix_params *p);
 int lcl_check(const cfg *c);
 int lcl_task(const cfg *c, gsl_rng *rng, double *metrics);
 
-int recovery_experiment(const cfg *c, const char *res_dir, int threads);
+int recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int recovery_plot(const char *res_dir, const char *plot_dir);
-int budget_experiment(const cfg *c, const char *res_dir, int threads);
+int budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int budget_plot(const char *res_dir, const char *plot_dir);
-int selectk_experiment(const cfg *c, const char *res_dir, int threads);
+int selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int selectk_plot(const char *res_dir, const char *plot_dir);
-int coverage_experiment(const cfg *c, const char *res_dir, int threads);
+int coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int coverage_plot(const char *res_dir, const char *plot_dir);
 
 #endif

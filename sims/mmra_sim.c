@@ -175,7 +175,7 @@ static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
 }
 
 
-int mmra_experiment(const cfg *c, const char *res_dir, int threads)
+int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     sweep_plan *plan = NULL;
     PREF_TRY(sweep_plan_build(c, &plan));
@@ -183,7 +183,7 @@ int mmra_experiment(const cfg *c, const char *res_dir, int threads)
     size_t n_tasks = n_cells * reps;
     task_out *out = calloc(n_tasks, sizeof *out);
     int st = out ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!st) st = sweep_map(plan, c, threads, "mmra", map_task, out);
+    if (!st) st = sweep_map(plan, c, sp->threads, "mmra", map_task, out);
     char path[4096];
     fsutil_file o;
     /* regret_matrix.csv: replicate 0 of each scenario */

@@ -10,8 +10,9 @@
 #define HETPREF_MMRA_SIM_H
 
 #include "cfg.h"
+#include "sweep.h"
 
-int mmra_experiment(const cfg *c, const char *res_dir, int threads);
+int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int mmra_plot(const char *res_dir, const char *plot_dir);
 
 #endif

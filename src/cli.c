@@ -48,6 +48,7 @@ static const char usage_main[] =
     "  merge     DIR... -o DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
+    "            [--resume]\n"
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
@@ -57,7 +58,7 @@ static const char usage_main[] =
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
-    "130 interrupted (sweep: finish with --resume)\n";
+    "130 interrupted (sweep, reproduce: finish with --resume)\n";
 
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
@@ -290,16 +291,19 @@ static int cmd_reproduce(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: hetpref reproduce [--quick | --full] [-o DIR] [--threads N] "
-               "[--only ID]\n\nRuns every registered experiment: configs/<id>.ini "
+               "[--only ID] [--resume]\n\nRuns every registered experiment: configs/<id>.ini "
                "-> DIR/results/<id>/ (CSV)\nand DIR/plots/<id>.{png,svg,gp}. --quick "
                "(default): minutes on 2 cores;\n--full: paper-sized, applying each "
                "config's [full] section. DIR defaults to '.'.\n--dry-run: "
                "validate every configuration and print the task counts, run "
-               "nothing.\n\nexperiments:\n");
+               "nothing.\n--resume: after an interrupted run (Ctrl-C, exit 130), skip "
+               "the experiments already done\nin this mode (results/<id>/reproduce.done) "
+               "and continue the interrupted one from its\njournal; finished tasks are "
+               "not run again, and the CSVs are the same bytes.\n\nexperiments:\n");
         repro_list(stdout);
         return 0;
     }
-    int full = 0, dry = 0;
+    int full = 0, dry = 0, resume = 0;
     long threads = 0;
     const char *out = ".", *only = NULL;
     for (int i = 2; i < argc; i++) {
@@ -308,6 +312,7 @@ static int cmd_reproduce(int argc, char **argv)
         if (strcmp(argv[i], "--quick") == 0) full = 0;
         else if (strcmp(argv[i], "--full") == 0) full = 1;
         else if (strcmp(argv[i], "--dry-run") == 0) dry = 1;
+        else if (strcmp(argv[i], "--resume") == 0) resume = 1;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--only", &missing))) only = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
@@ -317,7 +322,7 @@ static int cmd_reproduce(int argc, char **argv)
         else return cli_usage_error("reproduce", "unknown argument '%s'", argv[i]);
     }
     int st = dry ? repro_dry_run(full, only, stdout)
-                 : repro_run(out, full, (int)threads, only, stderr);
+                 : repro_run(out, full, (int)threads, resume, only, stderr);
     return st ? cli_fail(st) : 0;
 }
 

@@ -90,8 +90,40 @@ static int load_experiment(const repro_exp *e, int full, cfg *c, char *path,
     return cfg_check(c);
 }
 
+#define REPRO_STAMP "reproduce.done"
+
+/* 1 when res_dir holds the stamp of a finished run in this mode. */
+static int repro_done(const char *res_dir, int full)
+{
+    char stamp[4096], line[16] = "";
+    if (fsutil_join(stamp, sizeof stamp, res_dir, REPRO_STAMP)) return 0;
+    FILE *f = fopen(stamp, "r");
+    if (!f) return 0;
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    return ok && strcmp(line, full ? "full\n" : "quick\n") == 0;
+}
+
+/* Write (mode != NULL) or delete (NULL) the stamp. */
+static int repro_stamp(const char *res_dir, const char *mode)
+{
+    char stamp[4096];
+    PREF_TRY(fsutil_join(stamp, sizeof stamp, res_dir, REPRO_STAMP));
+    if (!mode) {
+        if (remove(stamp) != 0 && fsutil_exists(stamp))
+            PREF_ERROR(PREF_EIO, "%s: cannot remove", stamp);
+        return PREF_OK;
+    }
+    FILE *f = fopen(stamp, "w");
+    if (!f) PREF_ERROR(PREF_EIO, "%s: cannot write", stamp);
+    int bad = fprintf(f, "%s\n", mode) < 0;
+    bad |= fclose(f) != 0;
+    if (bad) PREF_ERROR(PREF_EIO, "%s: write failed", stamp);
+    return PREF_OK;
+}
+
 static int run_one(const repro_exp *e, const char *out_dir, int full,
-                   int threads, FILE *log)
+                   int threads, int resume, FILE *log)
 {
     char path[4096], res[4096], plots[4096], sub[512];
     cfg *c = malloc(sizeof *c);
@@ -101,13 +133,26 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
     if (!st) st = fsutil_join(res, sizeof res, out_dir, sub);
     if (!st) st = fsutil_join(plots, sizeof plots, out_dir, "plots");
     if (!st) st = fsutil_mkdirs(res);
+    if (!st && resume && repro_done(res, full)) {
+        if (log) fprintf(log, "hetpref: %s: already done (%s), skipped\n", e->id,
+                         full ? "full" : "quick");
+        free(c);
+        return PREF_OK;
+    }
+    if (!st) st = repro_stamp(res, NULL);
     double t0 = now();
     if (log && !st) {
-        fprintf(log, "hetpref: %s: running (%s) ...\n", e->id, full ? "full" : "quick");
+        fprintf(log, "hetpref: %s: %s (%s) ...\n", e->id,
+                resume ? "running or resuming" : "running", full ? "full" : "quick");
         fflush(log);
     }
-    if (!st) st = e->run(c, res, threads);
+    sweep_params sp;
+    sweep_params_init(&sp);
+    sp.threads = threads;
+    sp.resume = resume;
+    if (!st) st = e->run(c, res, &sp);
     if (!st) st = e->plot(res, plots);
+    if (!st) st = repro_stamp(res, full ? "full" : "quick");
     if (log && !st)
         fprintf(log, "hetpref: %s: done in %.1f s -> %s, %s/%s.png\n", e->id,
                 now() - t0, res, plots, e->id);
@@ -138,14 +183,14 @@ int repro_dry_run(int full, const char *only, FILE *out)
     return st;
 }
 
-int repro_run(const char *out_dir, int full, int threads, const char *only,
-              FILE *log)
+int repro_run(const char *out_dir, int full, int threads, int resume,
+              const char *only, FILE *log)
 {
     if (only && !repro_find(only))
         PREF_ERROR(PREF_EINPUT, "reproduce: unknown experiment '%s'", only);
     for (size_t i = 0; i < N_EXP; i++) {
         if (only && strcmp(only, table[i].id) != 0) continue;
-        PREF_TRY(run_one(&table[i], out_dir, full, threads, log));
+        PREF_TRY(run_one(&table[i], out_dir, full, threads, resume, log));
     }
     return PREF_OK;
 }

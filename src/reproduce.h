@@ -11,11 +11,14 @@
 #include <stdio.h>
 
 #include "cfg.h"
+#include "sweep.h"
 
 typedef struct repro_exp {
     const char *id;
     const char *what;   /* one line for --help and the log */
-    int (*run)(const cfg *c, const char *res_dir, int threads);
+    /* sp: threads, and resume (continue from DIR's journal; the
+     * experiments that use sweep_map have none and start over) */
+    int (*run)(const cfg *c, const char *res_dir, const sweep_params *sp);
     int (*plot)(const char *res_dir, const char *plot_dir);
 } repro_exp;
 
@@ -31,9 +34,16 @@ int repro_config_path(const char *id, char *buf, size_t n);
 
 /* Run experiments into out_dir/results/<id>/ and out_dir/plots/: all of them
  * when only is NULL, else the one named. full applies [full] overrides.
- * threads 0 = all cores. Progress lines go to log (may be NULL). */
-int repro_run(const char *out_dir, int full, int threads, const char *only,
-              FILE *log);
+ * threads 0 = all cores. Progress lines go to log (may be NULL).
+ *
+ * Each finished experiment leaves results/<id>/reproduce.done holding the
+ * mode ("quick" or "full"); starting an experiment deletes it. With resume,
+ * an experiment whose stamp names the same mode is skipped, and the others
+ * continue from their sweep journals (results/<id>/runs.journal, kept by an
+ * interrupted sweep) or start over. PREF_EINTR when interrupted (Ctrl-C):
+ * the experiment's journal is kept for resume. */
+int repro_run(const char *out_dir, int full, int threads, int resume,
+              const char *only, FILE *log);
 
 /* Validate every experiment's configuration (with the [full] overrides when
  * full) and its sweep plan without running anything; print one line per
