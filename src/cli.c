@@ -17,17 +17,17 @@
 #include "fsutil.h"
 #include "identify.h"
 #include "cli_mmra.h"
+#include "cfgmap.h"
 #include "cliutil.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
 #include "progress.h"
-#include "../sims/emdpo_sim.h"
-#include "../sims/lcl.h"
 #include "reproduce.h"
 #include "rngs.h"
 #include "sim.h"
 #include "sweep.h"
+#include "tasks.h"
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -239,7 +239,7 @@ static int cmd_sweep(int argc, char **argv)
         sp.shard_i = (unsigned)o.shard_i;
         sp.shard_n = (unsigned)o.shard_n;
         sp.resume = o.resume;
-        st = sweep_run(c, o.out ? o.out : outbuf, &sp);
+        st = sweep_run(c, tasks_table(), o.out ? o.out : outbuf, &sp);
     }
     free(c);
     return st ? cli_fail(st) : 0;
@@ -265,7 +265,7 @@ static int cmd_merge(int argc, char **argv)
     }
     if (!out) return cli_usage_error("merge", "missing -o DIR%s", "");
     if (!n) return cli_usage_error("merge", "no shard directories given%s", "");
-    int st = sweep_merge(dirs, n, out);
+    int st = sweep_merge(dirs, n, out, tasks_table());
     return st ? cli_fail(st) : 0;
 }
 
@@ -494,7 +494,7 @@ static int cmd_fit(int argc, char **argv)
             st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
                                 "in %s (%zu)", c->fit_types, data, ds->n_users);
         emdpo_params ep;
-        emdpo_params_from_cfg(c, &ep);
+        cfgmap_emdpo_params(c, &ep);
         if (!st) {
             ep.net.d = ds->d;
             ep.threads = (int)threads;
@@ -569,7 +569,7 @@ static int cmd_fit(int argc, char **argv)
     }
     if (!st) {
         mix_params mp;
-        lcl_params_from_cfg(c, &mp);
+        cfgmap_mix_params(c, &mp);
         mp.threads = (int)threads;
         progress bar;
         progress_start(&bar, "fit (latent-class EM starts)", mp.starts);
