@@ -84,7 +84,8 @@ done
 # Every shipped experiment configuration is valid, quick and --full.
 for mode in "" "--full"; do
     "$HETPREF" reproduce --dry-run $mode > "$scratch/dry" 2>"$scratch/err"
-    check "reproduce --dry-run $mode: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+    rc=$?
+    check "reproduce --dry-run $mode: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
     check "reproduce --dry-run $mode: one line per experiment" [ "$(wc -l < "$scratch/dry")" -eq 10 ]
 done
 finish
