@@ -74,7 +74,7 @@ static void tuple_decode(size_t idx, size_t m, size_t r, uint32_t *perm,
 
 int calib_check(const cfg *c)
 {
-    if (strcmp(c->population_kind, "gaussian") == 0) {
+    if (c->population_kind == CFG_population_kind_gaussian) {
         int line = c->line[CFG_KEY_population_kind];
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: calibration needs a "
                    "finite population (latent_class, polarised, indifferent)",
@@ -92,9 +92,9 @@ int calib_check(const cfg *c)
 static void kind_label(const cfg *c, char *buf, size_t n)
 {
     long m = cfg_m(c), r = cfg_r(c);
-    const char *a = c->design_answer;
-    if (strcmp(a, "pair") == 0) snprintf(buf, n, "pair");
-    else if (strcmp(a, "full") == 0) snprintf(buf, n, "full_%ld", m);
+    cfg_value a = c->design_answer;
+    if (a == CFG_design_answer_pair) snprintf(buf, n, "pair");
+    else if (a == CFG_design_answer_full) snprintf(buf, n, "full_%ld", m);
     else snprintf(buf, n, "top%ld_of_%ld", r, m);
 }
 

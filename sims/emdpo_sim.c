@@ -56,8 +56,8 @@ static size_t reg_index(size_t b, size_t t)
 
 int emdpo_sim_check(const cfg *c)
 {
-    const char *k = c->population_kind;
-    if (strcmp(k, "gaussian") == 0)
+    cfg_value k = c->population_kind;
+    if (k == CFG_population_kind_gaussian)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: EM-DPO simulations "
                    "need discrete types", c->file, c->line[CFG_KEY_population_kind]);
     if (c->design_prompts == 0 || c->design_test_prompts == 0)
@@ -70,7 +70,7 @@ int emdpo_sim_check(const cfg *c)
     if (c->fit_types > c->design_users)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] types: more types than users",
                    c->file, c->line[CFG_KEY_fit_types]);
-    if (c->population_types > EMDPO_MAXT && strcmp(k, "latent_class") != 0)
+    if (c->population_types > EMDPO_MAXT && k != CFG_population_kind_latent_class)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] types: the emdpo task "
                    "reports up to %d types", c->file,
                    c->line[CFG_KEY_population_types], EMDPO_MAXT);

@@ -25,12 +25,13 @@ const char *const lcl_metric_names[LCL_NMETRICS] = {
 
 int lcl_check(const cfg *c)
 {
-    if (strcmp(c->population_kind, "traits") == 0 ||
-        strcmp(c->population_kind, "teacher") == 0)
+    if (c->population_kind == CFG_population_kind_traits ||
+        c->population_kind == CFG_population_kind_teacher)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: the lcl task fits "
                    "linear utilities; %s rewards are for EM-DPO", c->file,
-                   c->line[CFG_KEY_population_kind], c->population_kind);
-    if (strcmp(c->fit_model, "lcl") != 0)
+                   c->line[CFG_KEY_population_kind],
+                   cfg_value_name(c->population_kind));
+    if (c->fit_model != CFG_fit_model_lcl)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] model: the lcl task needs model = lcl",
                    c->file, c->line[CFG_KEY_fit_model]);
     long users = c->design_budget > 0 ? c->design_budget / c->design_T

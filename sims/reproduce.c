@@ -177,7 +177,7 @@ int repro_dry_run(int full, const char *only, FILE *out)
         if (!st)
             fprintf(out, "%s: %s: %zu cells x %ld replicates = %zu tasks (task %s)\n",
                     table[i].id, path, sweep_plan_cells(plan), c->sweep_replicates,
-                    sweep_plan_tasks(plan), c->sweep_task);
+                    sweep_plan_tasks(plan), cfg_value_name(c->sweep_task));
         sweep_plan_free(plan);
     }
     free(c);

@@ -37,17 +37,49 @@ typedef struct key_info {
     int type;
     const char *def;
     double lo, hi;
-    const char *choices;
     const char *help;
     size_t offset;
 } key_info;
 
 static const key_info keys[CFG_NKEYS] = {
 #define CFG(s, k, t, def, lo, hi, ch, help) \
-    {#s, #k, #s "." #k, CFG_TYPE_##t, def, lo, hi, ch, help, offsetof(cfg, s##_##k)},
+    {#s, #k, #s "." #k, CFG_TYPE_##t, def, lo, hi, help, offsetof(cfg, s##_##k)},
+#define CFGV(s, k, v)
 #include "cfg.def"
+#undef CFGV
 #undef CFG
 };
+
+/* Every ENUM value: the key it belongs to and its text (cfg.def's CFGV). */
+static const struct value_info {
+    int key;
+    const char *name;
+} values[CFG_NVALUES] = {
+#define CFG(s, k, t, def, lo, hi, ch, help)
+#define CFGV(s, k, v) {CFG_KEY_##s##_##k, #v},
+#include "cfg.def"
+#undef CFGV
+#undef CFG
+};
+
+const char *cfg_value_name(cfg_value v)
+{
+    return (int)v >= 0 && v < CFG_NVALUES ? values[v].name : "?";
+}
+
+/* "a|b|c": the values of ENUM key i, for messages and --help. */
+static void enum_choices(int i, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int v = 0; v < CFG_NVALUES; v++) {
+        if (values[v].key != i) continue;
+        int w = snprintf(buf + used, n - used, "%s%s", used ? "|" : "",
+                         values[v].name);
+        if (w < 0 || (size_t)w >= n - used) break;
+        used += (size_t)w;
+    }
+}
 
 static const char *origin_name(const char *origin)
 {
@@ -173,19 +205,16 @@ static int parse_value(const key_info *k, const char *text, void *dst,
         return PREF_OK;
     }
     case T_ENUM: {
-        const char *c = k->choices;
-        size_t n = strlen(t);
-        while (*c) {
-            size_t len = strcspn(c, "|");
-            if (len == n && strncmp(c, t, n) == 0) {
-                memcpy(dst, t, n + 1);
+        int i = (int)(k - keys);
+        for (int v = 0; v < CFG_NVALUES; v++)
+            if (values[v].key == i && strcmp(values[v].name, t) == 0) {
+                *(cfg_value *)dst = (cfg_value)v;
                 return PREF_OK;
             }
-            c += len;
-            if (*c == '|') c++;
-        }
+        char ch[512];
+        enum_choices(i, ch, sizeof ch);
         PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: '%s' is not one of %s", w,
-                   k->section, k->key, t, k->choices);
+                   k->section, k->key, t, ch);
     }
     case T_LIST:
         return parse_list(t, (cfg_list *)dst, k, w);
@@ -200,15 +229,15 @@ static int set_key(cfg *c, int i, const char *value, const char *origin,
  * written at the preset's line. */
 static int apply_preset(cfg *c, const char *origin, int line)
 {
-    static const struct { const char *name, *kv[4][2]; } presets[] = {
-        {"two_traits", {{"population.kind", "traits"}, {"population.types", "2"},
+    static const struct { cfg_value id; const char *kv[4][2]; } presets[] = {
+        {CFG_population_preset_two_traits, {{"population.kind", "traits"}, {"population.types", "2"},
                         {"population.eta", "0.75, 0.25"}, {"fit.types", "2"}}},
-        {"four_groups", {{"population.kind", "teacher"}, {"population.types", "4"},
+        {CFG_population_preset_four_groups, {{"population.kind", "teacher"}, {"population.types", "4"},
                          {"population.eta", "0.4, 0.3, 0.2, 0.1"},
                          {"fit.types", "4"}}},
     };
     for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++) {
-        if (strcmp(c->population_preset, presets[p].name) != 0) continue;
+        if (c->population_preset != presets[p].id) continue;
         for (size_t j = 0; j < 4; j++)
             PREF_TRY(set_key(c, cfg_find(presets[p].kv[j][0]), presets[p].kv[j][1],
                              origin, line));
@@ -230,7 +259,7 @@ static int set_key(cfg *c, int i, const char *value, const char *origin,
     switch (k->type) {
     case T_INT: memcpy(dst, tmp, sizeof(long)); break;
     case T_REAL: memcpy(dst, tmp, sizeof(double)); break;
-    case T_ENUM: memcpy(dst, tmp, CFG_ENUM_MAX); break;
+    case T_ENUM: memcpy(dst, tmp, sizeof(cfg_value)); break;
     case T_LIST: memcpy(dst, tmp, sizeof(cfg_list)); break;
     }
     c->line[i] = line;
@@ -497,12 +526,12 @@ static int check_cov(const cfg *c)
 static int check_nonlinear(const cfg *c)
 {
     long d = c->design_d, K = c->population_types;
-    const char *kind = c->population_kind;
-    if (strcmp(kind, "traits") != 0 && strcmp(kind, "teacher") != 0)
+    cfg_value kind = c->population_kind;
+    if (kind != CFG_population_kind_traits && kind != CFG_population_kind_teacher)
         return PREF_OK;
     PREF_TRY(check_eta(c, CFG_KEY_population_eta, CFG_KEY_population_types,
                        &c->population_eta, K));
-    if (strcmp(kind, "traits") == 0 && K > d)
+    if (kind == CFG_population_kind_traits && K > d)
         CHECK_FAIL(CFG_KEY_population_types,
                    "traits: %ld types need d >= %ld (design.d = %ld)", K, K, d);
     return PREF_OK;
@@ -512,21 +541,21 @@ static int check_nonlinear(const cfg *c)
 static int check_populations(const cfg *c)
 {
     long d = c->design_d, K = c->population_types;
-    const char *kind = c->population_kind;
-    if (strcmp(kind, "latent_class") == 0)
+    cfg_value kind = c->population_kind;
+    if (kind == CFG_population_kind_latent_class)
         PREF_TRY(check_latent_class(c, CFG_KEY_population_eta,
                                     CFG_KEY_population_types,
                                     CFG_KEY_population_theta, &c->population_eta,
                                     &c->population_theta, K));
-    if (strcmp(kind, "polarised") == 0)
+    if (kind == CFG_population_kind_polarised)
         PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
-    if (strcmp(c->compare_kind, "latent_class") == 0)
+    if (c->compare_kind == CFG_compare_kind_latent_class)
         PREF_TRY(check_latent_class(c, CFG_KEY_compare_eta, CFG_KEY_compare_types,
                                     CFG_KEY_compare_theta, &c->compare_eta,
                                     &c->compare_theta, c->compare_types));
-    if (strcmp(c->compare_kind, "polarised") == 0)
+    if (c->compare_kind == CFG_compare_kind_polarised)
         PREF_TRY(check_vec(c, CFG_KEY_compare_b, &c->compare_b, d));
-    if (strcmp(kind, "gaussian") == 0) {
+    if (kind == CFG_population_kind_gaussian) {
         PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
         PREF_TRY(check_cov(c));
     }
@@ -544,7 +573,7 @@ int cfg_check(const cfg *c)
                    "has %zu numbers; design.d = %ld needs %ld (or 1)",
                    c->design_ref_quality.n, d, d);
     PREF_TRY(check_populations(c));
-    if (strcmp(c->design_answer, "topk") == 0 && c->design_r >= m)
+    if (c->design_answer == CFG_design_answer_topk && c->design_r >= m)
         CHECK_FAIL(CFG_KEY_design_r, "r = %ld must be below m = %ld",
                    c->design_r, m);
     if (c->design_budget > 0 && c->design_budget < c->design_T)
@@ -558,14 +587,14 @@ int cfg_check(const cfg *c)
 
 long cfg_m(const cfg *c)
 {
-    return strcmp(c->design_answer, "pair") == 0 ? 2 : c->design_m;
+    return c->design_answer == CFG_design_answer_pair ? 2 : c->design_m;
 }
 
 long cfg_r(const cfg *c)
 {
-    const char *a = c->design_answer;
-    if (strcmp(a, "topk") == 0) return c->design_r;
-    if (strcmp(a, "full") == 0) return cfg_m(c) - 1;
+    cfg_value a = c->design_answer;
+    if (a == CFG_design_answer_topk) return c->design_r;
+    if (a == CFG_design_answer_full) return cfg_m(c) - 1;
     return 1;
 }
 
@@ -590,7 +619,7 @@ void cfg_format(const cfg *c, int i, char *buf, size_t n)
     switch (k->type) {
     case T_INT: snprintf(buf, n, "%ld", *(const long *)src); break;
     case T_REAL: fmt_real(buf, n, *(const double *)src); break;
-    case T_ENUM: snprintf(buf, n, "%s", src); break;
+    case T_ENUM: snprintf(buf, n, "%s", cfg_value_name(*(const cfg_value *)src)); break;
     case T_LIST: {
         const cfg_list *l = (const cfg_list *)src;
         size_t per = l->rows ? l->n / l->rows : l->n, used = 0;
@@ -662,7 +691,11 @@ void cfg_help(FILE *f)
         }
         fprintf(f, "  %-16s default %-22s %s", keys[i].key, keys[i].def,
                 keys[i].help);
-        if (keys[i].choices) fprintf(f, " (%s)", keys[i].choices);
+        if (keys[i].type == T_ENUM) {
+            char ch[512];
+            enum_choices(i, ch, sizeof ch);
+            fprintf(f, " (%s)", ch);
+        }
         fputc('\n', f);
     }
     fprintf(f, "\n[sweep] also takes section.key = v1 | v2 | ... (one cell per "

@@ -612,7 +612,7 @@ static int cmd_fit(int argc, char **argv)
         st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
                             "in %s (%zu)", c->fit_types, a.data, ds->n_users);
     if (!st)
-        st = strcmp(c->fit_model, "emdpo") == 0 ? fit_emdpo(c, &a, ds)
+        st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, &a, ds)
                                                 : fit_lcl(c, &a, ds);
     rc = st ? cli_fail(st) : 0;
 done:

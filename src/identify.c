@@ -677,12 +677,12 @@ static int cfg_fail(const cfg *c, int key, const char *fmt, ...)
 
 int identify_check(const cfg *c, size_t m, size_t r, size_t T, int blame_key)
 {
-    const char *k = c->population_kind;
-    if (strcmp(k, "gaussian") == 0 || strcmp(k, "traits") == 0 ||
-        strcmp(k, "teacher") == 0)
+    cfg_value k = c->population_kind;
+    if (k == CFG_population_kind_gaussian || k == CFG_population_kind_traits ||
+        k == CFG_population_kind_teacher)
         return cfg_fail(c, CFG_KEY_population_kind, "identifiability needs a "
                         "finite population with linear utilities (latent_class, "
-                        "polarised, indifferent), not %s", k);
+                        "polarised, indifferent), not %s", cfg_value_name(k));
     if (c->design_prompts > 0 && (size_t)c->design_pool < m)
         return cfg_fail(c, CFG_KEY_design_pool, "pool = %ld is smaller than "
                         "the %zu candidates of a query", c->design_pool, m);

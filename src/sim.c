@@ -35,7 +35,14 @@ static double vec_at(const cfg_list *l, size_t j)
     return l->n == 1 ? l->v[0] : l->v[j];
 }
 
-static int finite_population(size_t d, const char *kind, size_t types,
+/* The finite populations, whichever section ([population] or [compare])
+ * names them; ETA_ONLY is a nonlinear population's weights (rewards are set
+ * apart). */
+typedef enum finite_kind {
+    FINITE_LATENT_CLASS, FINITE_ETA_ONLY, FINITE_POLARISED, FINITE_INDIFFERENT
+} finite_kind;
+
+static int finite_population(size_t d, finite_kind kind, size_t types,
                              const cfg_list *eta, const cfg_list *theta,
                              const cfg_list *b, sim_population **out);
 
@@ -50,7 +57,7 @@ static int make_rewards(sim_population *p, const cfg *c)
 {
     size_t d = p->d, K = p->K, H = (size_t)c->population_teacher_hidden;
     p->reward_scale = c->population_reward_scale;
-    if (strcmp(c->population_kind, "traits") == 0) {
+    if (c->population_kind == CFG_population_kind_traits) {
         p->reward = SIM_TRAITS;
         return PREF_OK;
     }
@@ -65,7 +72,7 @@ static int make_rewards(sim_population *p, const cfg *c)
         free(x);
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
-    sim_design fl = {.uniform = strcmp(c->design_features, "uniform") == 0,
+    sim_design fl = {.uniform = c->design_features == CFG_design_features_uniform,
                      .scale = c->design_feature_scale};
     for (size_t k = 0; k < K; k++) {
         double *t = p->teacher + k * stride;
@@ -123,8 +130,8 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
     sim_population *p = calloc(1, sizeof *p);
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->d = d;
-    const char *kind = c->population_kind;
-    if (strcmp(kind, "gaussian") == 0) {
+    cfg_value kind = c->population_kind;
+    if (kind == CFG_population_kind_gaussian) {
         p->mean = malloc(d * sizeof(double));
         p->chol = calloc(d * d, sizeof(double));
         if (!p->mean || !p->chol) {
@@ -158,8 +165,12 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
         return PREF_OK;
     }
     free(p);
-    int nonlinear = strcmp(kind, "traits") == 0 || strcmp(kind, "teacher") == 0;
-    PREF_TRY(finite_population(d, nonlinear ? "latent_class_eta" : kind,
+    int nonlinear = kind == CFG_population_kind_traits || kind == CFG_population_kind_teacher;
+    finite_kind fk = nonlinear ? FINITE_ETA_ONLY
+                     : kind == CFG_population_kind_latent_class ? FINITE_LATENT_CLASS
+                     : kind == CFG_population_kind_polarised    ? FINITE_POLARISED
+                                                                : FINITE_INDIFFERENT;
+    PREF_TRY(finite_population(d, fk,
                                (size_t)c->population_types, &c->population_eta,
                                &c->population_theta, &c->population_b, out));
     if (nonlinear) {
@@ -176,12 +187,16 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
 int sim_population_compare_from_cfg(const cfg *c, sim_population **out)
 {
     *out = NULL;
-    return finite_population((size_t)c->design_d, c->compare_kind,
+    cfg_value kind = c->compare_kind;
+    finite_kind fk = kind == CFG_compare_kind_latent_class ? FINITE_LATENT_CLASS
+                     : kind == CFG_compare_kind_polarised  ? FINITE_POLARISED
+                                                           : FINITE_INDIFFERENT;
+    return finite_population((size_t)c->design_d, fk,
                              (size_t)c->compare_types, &c->compare_eta,
                              &c->compare_theta, &c->compare_b, out);
 }
 
-static int finite_population(size_t d, const char *kind, size_t types,
+static int finite_population(size_t d, finite_kind kind, size_t types,
                              const cfg_list *eta, const cfg_list *theta,
                              const cfg_list *b, sim_population **out)
 {
@@ -189,9 +204,8 @@ static int finite_population(size_t d, const char *kind, size_t types,
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->d = d;
     size_t K = 1;
-    if (strcmp(kind, "latent_class") == 0 || strcmp(kind, "latent_class_eta") == 0)
-        K = types;
-    else if (strcmp(kind, "polarised") == 0) K = 2;
+    if (kind == FINITE_LATENT_CLASS || kind == FINITE_ETA_ONLY) K = types;
+    else if (kind == FINITE_POLARISED) K = 2;
     p->K = K;
     p->eta = malloc(K * sizeof(double));
     p->theta = calloc(K * d, sizeof(double));
@@ -199,12 +213,12 @@ static int finite_population(size_t d, const char *kind, size_t types,
         sim_population_free(p);
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
-    if (strcmp(kind, "latent_class") == 0) {
+    if (kind == FINITE_LATENT_CLASS) {
         memcpy(p->eta, eta->v, K * sizeof(double));
         memcpy(p->theta, theta->v, K * d * sizeof(double));
-    } else if (strcmp(kind, "latent_class_eta") == 0) {
+    } else if (kind == FINITE_ETA_ONLY) {
         memcpy(p->eta, eta->v, K * sizeof(double)); /* rewards set later */
-    } else if (strcmp(kind, "polarised") == 0) {
+    } else if (kind == FINITE_POLARISED) {
         p->eta[0] = p->eta[1] = 0.5;
         for (size_t j = 0; j < d; j++) {
             p->theta[j] = vec_at(b, j);
@@ -249,7 +263,7 @@ int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out)
     g->T = (size_t)c->design_T;
     g->users = c->design_budget > 0 ? (size_t)(c->design_budget / c->design_T)
                                     : (size_t)c->design_users;
-    g->uniform = strcmp(c->design_features, "uniform") == 0;
+    g->uniform = c->design_features == CFG_design_features_uniform;
     g->scale = c->design_feature_scale;
     g->prompts = (size_t)c->design_prompts;
     g->test_prompts = g->prompts ? (size_t)c->design_test_prompts : 0;

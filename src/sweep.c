@@ -107,9 +107,9 @@ int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
                      sweep_plan **out)
 {
     *out = NULL;
-    const sweep_task *task = sweep_task_find(tasks, c->sweep_task);
-    if (!task)
-        PREF_ERROR(PREF_EINTERNAL, "task '%s' not registered", c->sweep_task);
+    const char *name = cfg_value_name(c->sweep_task);
+    const sweep_task *task = sweep_task_find(tasks, name);
+    if (!task) PREF_ERROR(PREF_EINTERNAL, "task '%s' not registered", name);
     sweep_plan *p = calloc(1, sizeof *p);
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->task = task;

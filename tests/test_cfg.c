@@ -51,7 +51,7 @@ int main(void)
     cfg_init(&C);
     gsl_test_int(cfg_check(&C), PREF_OK, "defaults pass the checks");
     gsl_test_int((int)C.design_d, 2, "default d");
-    gsl_test_str(C.population_kind, "polarised", "default population");
+    gsl_test_str(cfg_value_name(C.population_kind), "polarised", "default population");
     gsl_test_int((int)cfg_m(&C), 3, "default m");
 
     const char *good = write_tmp("good.ini",
