@@ -11,6 +11,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "outcomes.h"
 #include "pl.h"
 #include "plot.h"
 #include "rngs.h"
@@ -19,57 +20,6 @@
 
 const char *const calib_metric_names[CALIB_NMETRICS] = {
     "chi2", "df", "p_value", "max_abs_diff", "max_abs_z", "answers"};
-
-/* Number of ordered r-tuples of distinct items out of m: m!/(m-r)!. */
-static size_t n_outcomes(size_t m, size_t r)
-{
-    size_t n = 1;
-    for (size_t s = 0; s < r; s++) {
-        n *= m - s;
-        if (n > CALIB_MAX_OUTCOMES) return CALIB_MAX_OUTCOMES + 1;
-    }
-    return n;
-}
-
-/* Dense index of an ordered tuple: position of perm[s] among the unused
- * items, in mixed radix (m, m-1, ...). used needs m bytes. */
-static size_t tuple_index(const uint32_t *perm, size_t m, size_t r,
-                          unsigned char *used)
-{
-    memset(used, 0, m);
-    size_t idx = 0;
-    for (size_t s = 0; s < r; s++) {
-        size_t pos = 0;
-        for (size_t j = 0; j < perm[s]; j++) pos += !used[j];
-        used[perm[s]] = 1;
-        idx = idx * (m - s) + pos;
-    }
-    return idx;
-}
-
-/* Inverse of tuple_index. */
-static void tuple_decode(size_t idx, size_t m, size_t r, uint32_t *perm,
-                         unsigned char *used)
-{
-    size_t digits[64];
-    for (size_t s = r; s-- > 0;) {
-        digits[s] = idx % (m - s);
-        idx /= m - s;
-    }
-    memset(used, 0, m);
-    for (size_t s = 0; s < r; s++) {
-        size_t pos = digits[s];
-        for (size_t j = 0; j < m; j++) {
-            if (used[j]) continue;
-            if (pos == 0) {
-                perm[s] = (uint32_t)j;
-                used[j] = 1;
-                break;
-            }
-            pos--;
-        }
-    }
-}
 
 int calib_check(const cfg *c)
 {
@@ -80,7 +30,7 @@ int calib_check(const cfg *c)
                    c->file, line);
     }
     size_t m = (size_t)cfg_m(c), r = (size_t)cfg_r(c);
-    if (n_outcomes(m, r) > CALIB_MAX_OUTCOMES)
+    if (!outcomes_count(m, r, CALIB_MAX_OUTCOMES))
         PREF_ERROR(PREF_EINPUT, "%s:%d: [design] m: %zu candidates ranked %zu "
                    "deep have more than %d outcomes; calibration enumerates "
                    "them all", c->file, c->line[CFG_KEY_design_m], m, r,
@@ -109,7 +59,7 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
         sim_population_free(pop);
         return st;
     }
-    size_t m = g->m, r = g->r, d = g->d, n_out = n_outcomes(m, r);
+    size_t m = g->m, r = g->r, d = g->d, n_out = outcomes_count(m, r, CALIB_MAX_OUTCOMES);
     size_t n_ans = (size_t)c->calibration_answers;
     size_t pool = g->pool > m ? g->pool : m;
     /* All scratch up front: the answer loop below never allocates. */
@@ -134,14 +84,11 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
                 ut[k * m + j] = sim_reward(pop, k, x + j * d);
         /* Exact probability of each outcome under the mixture. */
         for (size_t o = 0; o < n_out; o++) {
-            tuple_decode(o, m, r, perm, used);
+            outcomes_decode(o, m, r, perm, used);
             double prob = 0.0;
             for (size_t k = 0; k < pop->K; k++) {
                 const double *uk = ut + k * m;
-                size_t t = 0;
-                for (size_t s = 0; s < r; s++) u[t++] = uk[perm[s]];
-                for (size_t j = 0; j < m; j++)
-                    if (!used[j]) u[t++] = uk[j];
+                for (size_t j = 0; j < m; j++) u[j] = uk[perm[j]];
                 prob += pop->eta[k] * exp(pl_loglik(u, m, r));
             }
             p[o] = prob;
@@ -152,7 +99,7 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
             uint32_t k = sim_draw_user(pop, rng, theta);
             for (size_t j = 0; j < m; j++) u[j] = sim_reward(pop, k, x + j * d);
             pl_sample(rng, u, m, r, perm, u + m);
-            count[tuple_index(perm, m, r, used)]++;
+            count[outcomes_index(perm, m, r, used)]++;
         }
         double n = (double)n_ans;
         for (size_t o = 0; o < n_out; o++) {
@@ -165,7 +112,7 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
             if (detail) {
                 char lab[256];
                 size_t len = 0;
-                tuple_decode(o, m, r, perm, used);
+                outcomes_decode(o, m, r, perm, used);
                 for (size_t s = 0; s < r && len < sizeof lab - 16; s++)
                     len += (size_t)snprintf(lab + len, sizeof lab - len,
                                             s ? ">%u" : "%u", perm[s] + 1);

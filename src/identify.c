@@ -44,6 +44,8 @@
 #include "csvio.h"
 #include "err.h"
 #include "fsutil.h"
+#include "mathx.h"
+#include "outcomes.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -69,29 +71,12 @@ const identify_kind identify_fisher_kinds[IDENTIFY_N_FISHER_KINDS] = {
     {"full_3", 3, 2, 0},
 };
 
-/* Outcomes of one query, m!/(m-r)!, or 0 when above the limit. */
-static size_t query_outcomes(size_t m, size_t r)
-{
-    size_t n = 1;
-    for (size_t s = 0; s < r; s++) {
-        n *= m - s;
-        if (n > IDENTIFY_MAX_OUTCOMES) return 0;
-    }
-    return n;
-}
-
 size_t identify_n_outcomes(size_t m, size_t r, size_t T)
 {
     if (m < 2 || r < 1 || T < 1) return 0;
     if (r >= m) r = m - 1;
-    size_t n1 = query_outcomes(m, r);
-    if (!n1) return 0;
-    size_t n = 1;
-    for (size_t t = 0; t < T; t++) {
-        n *= n1;
-        if (n > IDENTIFY_MAX_OUTCOMES) return 0;
-    }
-    return n;
+    return outcomes_joint_count(outcomes_count(m, r, IDENTIFY_MAX_OUTCOMES), T,
+                                IDENTIFY_MAX_OUTCOMES);
 }
 
 size_t identify_dim(size_t K, size_t d)
@@ -157,7 +142,7 @@ identify_workspace *identify_workspace_alloc(size_t K, size_t d, size_t m,
     w->m = m;
     w->r = r;
     w->T = T;
-    w->n1 = query_outcomes(m, r);
+    w->n1 = outcomes_count(m, r, IDENTIFY_MAX_OUTCOMES);
     w->N = N;
     w->D = identify_dim(K, d);
     size_t D = w->D;
@@ -191,35 +176,6 @@ size_t identify_workspace_outcomes(const identify_workspace *w)
     return w->N;
 }
 
-/* Candidate order of outcome j of a query (header comment's numbering):
- * the r ranked candidates best first, then the others in their original
- * order — the canonical order of pl.h. r <= 22 because n1 <= 2^22. */
-static void outcome_order(size_t j, size_t m, size_t r, uint32_t *ord,
-                          unsigned char *used)
-{
-    size_t dig[32];
-    for (size_t s = r; s-- > 0;) {
-        dig[s] = j % (m - s);
-        j /= m - s;
-    }
-    memset(used, 0, m);
-    for (size_t s = 0; s < r; s++) {
-        size_t pos = dig[s];
-        for (size_t i = 0; i < m; i++) {
-            if (used[i]) continue;
-            if (pos == 0) {
-                ord[s] = (uint32_t)i;
-                used[i] = 1;
-                break;
-            }
-            pos--;
-        }
-    }
-    size_t t = r;
-    for (size_t i = 0; i < m; i++)
-        if (!used[i]) ord[t++] = (uint32_t)i;
-}
-
 static int fits(const sim_population *p, const identify_workspace *w)
 {
     return p->K >= 1 && p->K <= w->K && p->d == w->d;
@@ -238,7 +194,7 @@ static void build_tables(const sim_population *p, const double *x,
             for (size_t k = 0; k < K; k++)
                 pl_utilities(xt, m, d, p->theta + k * d, w->ut + k * m);
         for (size_t j = 0; j < n1; j++) {
-            outcome_order(j, m, r, w->ord, w->used);
+            outcomes_decode(j, m, r, w->ord, w->used);
             double *lp = w->lp + (t * n1 + j) * K;
             if (grad) {
                 for (size_t i = 0; i < m; i++)
@@ -279,29 +235,6 @@ static void prefix_update(identify_workspace *w, size_t K, size_t from, int grad
     }
 }
 
-/* Advance the odometer; returns the most significant query that changed. */
-static size_t odometer_next(identify_workspace *w)
-{
-    size_t t = w->T;
-    while (t > 0) {
-        t--;
-        if (++w->digit[t] < w->n1) return t;
-        w->digit[t] = 0;
-    }
-    return 0;
-}
-
-/* log sum_k exp(lw_k) over K terms (some may be -inf, not all). */
-static double lse(const double *lw, size_t K)
-{
-    double mx = lw[0];
-    for (size_t k = 1; k < K; k++)
-        if (lw[k] > mx) mx = lw[k];
-    double s = 0.0;
-    for (size_t k = 0; k < K; k++) s += exp(lw[k] - mx);
-    return mx + log(s);
-}
-
 int identify_joint_probs(const sim_population *p, const double *x,
                          identify_workspace *w, double *prob)
 {
@@ -318,8 +251,8 @@ int identify_joint_probs(const sim_population *p, const double *x,
     for (size_t o = 0; o < w->N; o++) {
         prefix_update(w, K, from, 0);
         for (size_t k = 0; k < K; k++) w->lw[k] = w->logeta[k] + last[k];
-        prob[o] = exp(lse(w->lw, K));
-        from = odometer_next(w);
+        prob[o] = exp(mathx_logsumexp(w->lw, K));
+        from = outcomes_next(w->digit, w->T, w->n1);
     }
     return PREF_OK;
 }
@@ -347,7 +280,7 @@ int identify_fisher_design(const sim_population *p, const double *x,
     for (size_t o = 0; o < w->N; o++) {
         prefix_update(w, K, from, 1);
         for (size_t k = 0; k < K; k++) w->lw[k] = w->logeta[k] + last[k];
-        double lp = lse(w->lw, K), P = exp(lp);
+        double lp = mathx_logsumexp(w->lw, K), P = exp(lp);
         for (size_t k = 0; k < K; k++) {
             double gk = exp(w->lw[k] - lp);
             for (size_t a = 0; a < d; a++) s[k * d + a] = gk * glast[k * d + a];
@@ -359,7 +292,7 @@ int identify_fisher_design(const sim_population *p, const double *x,
             for (size_t b = a; b < D; b++) row[b] += pa * s[b];
             w->sacc[a] += pa;
         }
-        from = odometer_next(w);
+        from = outcomes_next(w->digit, w->T, w->n1);
     }
     for (size_t a = 0; a < D; a++)
         for (size_t b = a; b < D; b++)

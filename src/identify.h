@@ -26,12 +26,13 @@
  * so one joint outcome costs O(K d + D^2) (D = K d + K - 1) and the loops over
  * outcomes never allocate (workspaces are allocated once).
  *
- * Index conventions. The outcomes of one query are numbered in mixed radix
- * (m, m-1, ..., m-r+1): digit s is the position of the s-th ranked candidate
- * among the candidates not yet ranked (so 0 .. m!/(m-r)! - 1, the ordering of
- * sims/calibration.c). A joint outcome is numbered in mixed radix over the
- * queries, query 0 the most significant digit. The parameter vector is laid
- * out as theta_1 (d), ..., theta_K (d), alpha_1, ..., alpha_{K-1}.
+ * Index conventions. Outcomes are numbered as in outcomes.h: those of one
+ * query in mixed radix (m, m-1, ..., m-r+1), digit s the position of the
+ * s-th ranked candidate among the candidates not yet ranked (so 0 ..
+ * m!/(m-r)! - 1, lexicographic in the candidates); a joint outcome in mixed
+ * radix over the queries, query 0 the most significant digit. The parameter
+ * vector is laid out as theta_1 (d), ..., theta_K (d), alpha_1, ...,
+ * alpha_{K-1}.
  *
  * Deliberately not here: Gaussian (continuous) populations — their joint law
  * is an integral, not a finite sum; estimation; printing (the command layer
