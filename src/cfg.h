@@ -96,6 +96,13 @@ void cfg_format(const cfg *c, int i, char *buf, size_t n);
 /* Cross-key validation. Returns PREF_OK or PREF_EINPUT naming file:line. */
 int cfg_check(const cfg *c);
 
+/* Record the message "FILE:LINE: [section] key: why" about key (a
+ * CFG_KEY_... index; "FILE: " when the key kept its default, "config: "
+ * without a file), why formatted from fmt, and return PREF_EINPUT. For checks
+ * of keys outside cfg_check (commands, experiments). */
+int cfg_error(const cfg *c, int key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Write the resolved configuration (every key, [sweep] and [full] entries)
  * with a header comment naming the program version. PREF_OK or PREF_EIO. */
 int cfg_write(const cfg *c, FILE *f);
