@@ -59,7 +59,8 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
         sim_population_free(pop);
         return st;
     }
-    size_t m = g->m, r = g->r, d = g->d, n_out = outcomes_count(m, r, CALIB_MAX_OUTCOMES);
+    size_t m = g->m, r = g->r, d = g->d;
+    size_t n_out = outcomes_count(m, r, CALIB_MAX_OUTCOMES);
     size_t n_ans = (size_t)c->calibration_answers;
     size_t pool = g->pool > m ? g->pool : m;
     /* All scratch up front: the answer loop below never allocates. */

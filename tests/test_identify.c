@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "identify.h"
+#include "identify_tables.h"
 #include "pl.h"
 #include "rngs.h"
 #include "sim.h"

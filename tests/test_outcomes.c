@@ -72,7 +72,8 @@ static void test_order_and_inverse(void)
                     bad_perm |= ord[i] >= m || seen[ord[i]];
                     if (ord[i] < m) seen[ord[i]] = 1;
                 }
-                for (size_t i = r + 1; i < m; i++) bad_rest |= ord[i - 1] > ord[i];
+                for (size_t i = r + 1; i < m; i++)
+                    bad_rest |= ord[i - 1] > ord[i];
                 if (j > 0 && r > 0) {
                     size_t s = 0;
                     while (s < r && prev[s] == ord[s]) s++;
@@ -83,7 +84,8 @@ static void test_order_and_inverse(void)
             }
             gsl_test(bad_perm, "m = %zu, r = %zu: every outcome a permutation",
                      m, r);
-            gsl_test(bad_rest, "m = %zu, r = %zu: unranked rest ascending", m, r);
+            gsl_test(bad_rest, "m = %zu, r = %zu: unranked rest ascending", m,
+                     r);
             gsl_test(bad_lex, "m = %zu, r = %zu: lexicographic order", m, r);
             gsl_test(bad_inv, "m = %zu, r = %zu: index inverts decode", m, r);
         }
