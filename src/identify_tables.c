@@ -23,9 +23,6 @@
 #define STREAM_EQUIV 0x65717569ULL   /* "equi" + kind */
 #define STREAM_FISHER 0x66697368ULL  /* "fish" + kind; replicate = T */
 
-/* Batches of the Fisher Monte Carlo SE (fewer when fewer designs). */
-#define FISHER_BATCHES 10
-
 const identify_kind identify_equiv_kinds[IDENTIFY_N_EQUIV_KINDS] = {
     {"pair", 2, 1, 1},
     {"top1_of_3", 3, 1, 1},
@@ -62,9 +59,9 @@ int identify_tables_check(const cfg *c, identify_fisher_params *fp)
             PREF_TRY(identify_check(c, e->m, e->r, (size_t)Tl->v[i],
                                     CFG_KEY_identify_T));
         }
-    identify_fisher_params_init(fp);
+    identify_fisher_params_init(fp); /* batches: the default, 10 */
     fp->designs = (size_t)c->identify_fisher_designs;
-    fp->batches = fp->designs < FISHER_BATCHES ? fp->designs : FISHER_BATCHES;
+    if (fp->batches > fp->designs) fp->batches = fp->designs;
     const char *why = identify_fisher_params_check(fp);
     if (why) return cfg_error(c, CFG_KEY_identify_fisher_designs, "%s", why);
     return PREF_OK;

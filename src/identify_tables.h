@@ -47,7 +47,7 @@ typedef struct identify_tables {
 /* Check that c suits the command: identify.T holds whole numbers, every
  * kind passes identify_check, identify.fisher_designs makes valid Fisher
  * parameters. On success *fp holds those parameters (batches = min(designs,
- * 10)). Returns PREF_OK or PREF_EINPUT ("FILE:LINE: [section] key: why"). */
+ * the default 10)). Returns PREF_OK or PREF_EINPUT ("FILE:LINE: [section] key: why"). */
 int identify_tables_check(const cfg *c, identify_fisher_params *fp);
 
 /* Compute both tables for c (already checked, fp from identify_tables_check).
