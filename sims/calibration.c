@@ -17,6 +17,7 @@
 #include "rngs.h"
 #include "sim.h"
 #include "sweep.h"
+#include "tasks.h"
 
 const char *const calib_metric_names[CALIB_NMETRICS] = {
     "chi2", "df", "p_value", "max_abs_diff", "max_abs_z", "answers"};
@@ -204,10 +205,10 @@ int calib_task(const cfg *c, gsl_rng *rng, double *metrics)
 
 int calib_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    PREF_TRY(sweep_run(c, res_dir, sp));
+    PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
     /* The detail table: replicate 0 of every cell, same seed as runs.csv. */
     sweep_plan *plan = NULL;
-    PREF_TRY(sweep_plan_build(c, &plan));
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     char path[4096];
     int st = fsutil_join(path, sizeof path, res_dir, "frequencies.csv");
     fsutil_file o;

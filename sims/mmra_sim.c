@@ -11,6 +11,7 @@
 
 #include "emdpo.h"
 #include "csvio.h"
+#include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -24,6 +25,7 @@
 #include "rngs.h"
 #include "stats.h"
 #include "sweep.h"
+#include "tasks.h"
 
 #include "emdpo_sim.h"
 
@@ -94,7 +96,7 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
     emdpo_world wd;
     PREF_TRY(emdpo_world_make(c, rng, &wd));
     emdpo_params p;
-    emdpo_params_from_cfg(c, &p);
+    cfgmap_emdpo_params(c, &p);
     p.threads = 1;
     p.seed = gsl_rng_get(rng);
     size_t K = p.K, N = wd.train->n_users;
@@ -178,7 +180,7 @@ static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
 int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     sweep_plan *plan = NULL;
-    PREF_TRY(sweep_plan_build(c, &plan));
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
     size_t n_tasks = n_cells * reps;
     task_out *out = calloc(n_tasks, sizeof *out);

@@ -418,42 +418,46 @@ static void key_where(const cfg *c, int i, char *buf, size_t n)
 }
 
 /* PREF_EINPUT "WHERE: [section] key: why" about key, WHERE the place where
- * key `at` was set (key_where). */
-static int key_verror(const cfg *c, int key, int at, const char *fmt,
-                      va_list ap)
+ * key `at` was set (key_where); origin file:line as PREF_ERROR records it. */
+static int key_verror(const char *file, int line, const cfg *c, int key,
+                      int at, const char *fmt, va_list ap)
 {
     char w[1200], m[1000];
     key_where(c, at, w, sizeof w);
     vsnprintf(m, sizeof m, fmt, ap);
-    return pref_set_error(PREF_EINPUT, "%s: [%s] %s: %s", w, keys[key].section,
-                          keys[key].key, m);
+    return pref_set_error_at(file, line, PREF_EINPUT, "%s: [%s] %s: %s", w,
+                             keys[key].section, keys[key].key, m);
 }
 
-int cfg_error(const cfg *c, int key, const char *fmt, ...)
+int cfg_error_at(const char *file, int line, const cfg *c, int key,
+                 const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int st = key_verror(c, key, key, fmt, ap);
+    int st = key_verror(file, line, c, key, key, fmt, ap);
     va_end(ap);
     return st;
 }
 
 /* Same about key i, placed where key alt was set when i kept its default (the
  * mismatch was then caused by alt, e.g. types without eta). */
-static int error2(const cfg *c, int i, int alt, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int error2_at(const char *file, int line, const cfg *c, int i, int alt,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
-static int error2(const cfg *c, int i, int alt, const char *fmt, ...)
+static int error2_at(const char *file, int line, const cfg *c, int i, int alt,
+                     const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int st = key_verror(c, i, c->line[i] > 0 ? i : alt, fmt, ap);
+    int st = key_verror(file, line, c, i, c->line[i] > 0 ? i : alt, fmt, ap);
     va_end(ap);
     return st;
 }
 
-#define CHECK_FAIL2(i, alt, ...) return error2(c, (i), (alt), __VA_ARGS__)
-#define CHECK_FAIL(i, ...) return cfg_error(c, (i), __VA_ARGS__)
+#define CHECK_FAIL2(i, alt, ...) \
+    return error2_at(__FILE__, __LINE__, c, (i), (alt), __VA_ARGS__)
+#define CHECK_FAIL(i, ...) CFG_ERROR(c, (i), __VA_ARGS__)
 
 /* A list that must have d numbers (or 1, broadcast). */
 static int check_vec(const cfg *c, int i, const cfg_list *l, long d)
@@ -464,94 +468,115 @@ static int check_vec(const cfg *c, int i, const cfg_list *l, long d)
     return PREF_OK;
 }
 
-int cfg_check(const cfg *c)
+/* Mixing weights: types_key's count of them, summing to 1. */
+static int check_eta(const cfg *c, int eta_key, int types_key,
+                     const cfg_list *eta, long K)
+{
+    if (eta->n != (size_t)K)
+        CHECK_FAIL2(eta_key, types_key, "has %zu numbers; types = %ld", eta->n, K);
+    double s = 0.0;
+    for (size_t k = 0; k < eta->n; k++) s += eta->v[k];
+    if (fabs(s - 1.0) > 1e-9) CHECK_FAIL(eta_key, "sums to %.17g, not 1", s);
+    return PREF_OK;
+}
+
+/* A latent-class population (the main one or [compare]): K weights and a
+ * K x d matrix of coefficients. */
+static int check_latent_class(const cfg *c, int eta_key, int types_key,
+                              int theta_key, const cfg_list *eta,
+                              const cfg_list *theta, long K)
+{
+    long d = c->design_d;
+    PREF_TRY(check_eta(c, eta_key, types_key, eta, K));
+    if (theta->rows != (size_t)K)
+        CHECK_FAIL2(theta_key, types_key, "has %zu rows; types = %ld",
+                    theta->rows, K);
+    if (theta->n != (size_t)(K * d))
+        CHECK_FAIL2(theta_key, CFG_KEY_design_d,
+                    "rows have %zu numbers; design.d = %ld", theta->n / theta->rows,
+                    d);
+    return PREF_OK;
+}
+
+/* A Gaussian population's covariance: 1 variance, d variances, or a
+ * symmetric d x d matrix (positive definiteness is checked by the Cholesky
+ * in sim.c). */
+static int check_cov(const cfg *c)
+{
+    long d = c->design_d;
+    const cfg_list *v = &c->population_cov;
+    if (v->n == 1) {
+        if (!(v->v[0] > 0)) CHECK_FAIL(CFG_KEY_population_cov, "variance must be > 0");
+    } else if (v->n == (size_t)d && v->rows == 1) {
+        for (size_t k = 0; k < v->n; k++)
+            if (!(v->v[k] > 0))
+                CHECK_FAIL(CFG_KEY_population_cov,
+                           "diagonal entry %zu must be > 0", k + 1);
+    } else if (v->n == (size_t)(d * d) && v->rows == (size_t)d) {
+        for (long a = 0; a < d; a++)
+            for (long b = 0; b < a; b++)
+                if (v->v[a * d + b] != v->v[b * d + a])
+                    CHECK_FAIL(CFG_KEY_population_cov,
+                               "not symmetric at (%ld, %ld)", a + 1, b + 1);
+    } else {
+        CHECK_FAIL(CFG_KEY_population_cov,
+                   "needs 1 number, %ld numbers or %ld rows of %ld", d, d, d);
+    }
+    return PREF_OK;
+}
+
+/* The nonlinear (EM-DPO) populations: weights, and enough features for
+ * one trait per type. */
+static int check_nonlinear(const cfg *c)
 {
     long d = c->design_d, K = c->population_types;
-    long m = cfg_m(c);
-    int nonlinear = strcmp(c->population_kind, "traits") == 0 ||
-                    strcmp(c->population_kind, "teacher") == 0;
-    if (nonlinear) {
-        if (c->population_eta.n != (size_t)K)
-            CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,
-                        "has %zu numbers; types = %ld", c->population_eta.n, K);
-        double s = 0.0;
-        for (size_t k = 0; k < c->population_eta.n; k++)
-            s += c->population_eta.v[k];
-        if (fabs(s - 1.0) > 1e-9)
-            CHECK_FAIL(CFG_KEY_population_eta, "sums to %.17g, not 1", s);
-        if (strcmp(c->population_kind, "traits") == 0 && K > d)
-            CHECK_FAIL(CFG_KEY_population_types,
-                       "traits: %ld types need d >= %ld (design.d = %ld)", K, K, d);
+    const char *kind = c->population_kind;
+    if (strcmp(kind, "traits") != 0 && strcmp(kind, "teacher") != 0)
+        return PREF_OK;
+    PREF_TRY(check_eta(c, CFG_KEY_population_eta, CFG_KEY_population_types,
+                       &c->population_eta, K));
+    if (strcmp(kind, "traits") == 0 && K > d)
+        CHECK_FAIL(CFG_KEY_population_types,
+                   "traits: %ld types need d >= %ld (design.d = %ld)", K, K, d);
+    return PREF_OK;
+}
+
+/* The linear populations ([population] and [compare]) against design.d. */
+static int check_populations(const cfg *c)
+{
+    long d = c->design_d, K = c->population_types;
+    const char *kind = c->population_kind;
+    if (strcmp(kind, "latent_class") == 0)
+        PREF_TRY(check_latent_class(c, CFG_KEY_population_eta,
+                                    CFG_KEY_population_types,
+                                    CFG_KEY_population_theta, &c->population_eta,
+                                    &c->population_theta, K));
+    if (strcmp(kind, "polarised") == 0)
+        PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
+    if (strcmp(c->compare_kind, "latent_class") == 0)
+        PREF_TRY(check_latent_class(c, CFG_KEY_compare_eta, CFG_KEY_compare_types,
+                                    CFG_KEY_compare_theta, &c->compare_eta,
+                                    &c->compare_theta, c->compare_types));
+    if (strcmp(c->compare_kind, "polarised") == 0)
+        PREF_TRY(check_vec(c, CFG_KEY_compare_b, &c->compare_b, d));
+    if (strcmp(kind, "gaussian") == 0) {
+        PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
+        PREF_TRY(check_cov(c));
     }
+    return PREF_OK;
+}
+
+int cfg_check(const cfg *c)
+{
+    long d = c->design_d, m = cfg_m(c);
+    PREF_TRY(check_nonlinear(c));
     if (c->design_test_prompts > 0 && c->design_prompts == 0)
         CHECK_FAIL(CFG_KEY_design_test_prompts, "needs design.prompts > 0");
     if (c->design_ref_quality.n != 1 && c->design_ref_quality.n != (size_t)d)
         CHECK_FAIL(CFG_KEY_design_ref_quality,
                    "has %zu numbers; design.d = %ld needs %ld (or 1)",
                    c->design_ref_quality.n, d, d);
-    if (strcmp(c->population_kind, "latent_class") == 0) {
-        if (c->population_eta.n != (size_t)K)
-            CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,
-                        "has %zu numbers; types = %ld",
-                       c->population_eta.n, K);
-        double s = 0.0;
-        for (size_t k = 0; k < c->population_eta.n; k++)
-            s += c->population_eta.v[k];
-        if (fabs(s - 1.0) > 1e-9)
-            CHECK_FAIL(CFG_KEY_population_eta, "sums to %.17g, not 1", s);
-        if (c->population_theta.rows != (size_t)K)
-            CHECK_FAIL2(CFG_KEY_population_theta, CFG_KEY_population_types,
-                        "has %zu rows; types = %ld",
-                       c->population_theta.rows, K);
-        if (c->population_theta.n != (size_t)(K * d))
-            CHECK_FAIL2(CFG_KEY_population_theta, CFG_KEY_design_d,
-                       "rows have %zu numbers; design.d = %ld",
-                       c->population_theta.n / c->population_theta.rows, d);
-    }
-    if (strcmp(c->population_kind, "polarised") == 0)
-        PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
-    if (strcmp(c->compare_kind, "latent_class") == 0) {
-        long K2 = c->compare_types;
-        if (c->compare_eta.n != (size_t)K2)
-            CHECK_FAIL2(CFG_KEY_compare_eta, CFG_KEY_compare_types,
-                        "has %zu numbers; types = %ld", c->compare_eta.n, K2);
-        double s = 0.0;
-        for (size_t k = 0; k < c->compare_eta.n; k++) s += c->compare_eta.v[k];
-        if (fabs(s - 1.0) > 1e-9)
-            CHECK_FAIL(CFG_KEY_compare_eta, "sums to %.17g, not 1", s);
-        if (c->compare_theta.rows != (size_t)K2)
-            CHECK_FAIL2(CFG_KEY_compare_theta, CFG_KEY_compare_types,
-                        "has %zu rows; types = %ld", c->compare_theta.rows, K2);
-        if (c->compare_theta.n != (size_t)(K2 * d))
-            CHECK_FAIL2(CFG_KEY_compare_theta, CFG_KEY_design_d,
-                        "rows have %zu numbers; design.d = %ld",
-                        c->compare_theta.n / c->compare_theta.rows, d);
-    }
-    if (strcmp(c->compare_kind, "polarised") == 0)
-        PREF_TRY(check_vec(c, CFG_KEY_compare_b, &c->compare_b, d));
-    if (strcmp(c->population_kind, "gaussian") == 0) {
-        PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
-        const cfg_list *v = &c->population_cov;
-        if (v->n == 1) {
-            if (!(v->v[0] > 0))
-                CHECK_FAIL(CFG_KEY_population_cov, "variance must be > 0");
-        } else if (v->n == (size_t)d && v->rows == 1) {
-            for (size_t k = 0; k < v->n; k++)
-                if (!(v->v[k] > 0))
-                    CHECK_FAIL(CFG_KEY_population_cov,
-                               "diagonal entry %zu must be > 0", k + 1);
-        } else if (v->n == (size_t)(d * d) && v->rows == (size_t)d) {
-            for (long a = 0; a < d; a++)
-                for (long b = 0; b < a; b++)
-                    if (v->v[a * d + b] != v->v[b * d + a])
-                        CHECK_FAIL(CFG_KEY_population_cov,
-                                   "not symmetric at (%ld, %ld)", a + 1, b + 1);
-            /* positive definiteness is checked by the Cholesky in sim.c */
-        } else {
-            CHECK_FAIL(CFG_KEY_population_cov,
-                       "needs 1 number, %ld numbers or %ld rows of %ld", d, d, d);
-        }
-    }
+    PREF_TRY(check_populations(c));
     if (strcmp(c->design_answer, "topk") == 0 && c->design_r >= m)
         CHECK_FAIL(CFG_KEY_design_r, "r = %ld must be below m = %ld",
                    c->design_r, m);

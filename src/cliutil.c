@@ -11,6 +11,9 @@
 int cli_fail(int code)
 {
     fprintf(stderr, "hetpref: %s\n", pref_last_error());
+    const char *dbg = getenv("HETPREF_DEBUG");
+    if (dbg && *dbg && *pref_error_origin())
+        fprintf(stderr, "hetpref: (raised at %s)\n", pref_error_origin());
     return pref_exit_status(code);
 }
 

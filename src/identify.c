@@ -627,16 +627,16 @@ int identify_check(const cfg *c, size_t m, size_t r, size_t T, int blame_key)
     const char *k = c->population_kind;
     if (strcmp(k, "gaussian") == 0 || strcmp(k, "traits") == 0 ||
         strcmp(k, "teacher") == 0)
-        return cfg_error(c, CFG_KEY_population_kind, "identifiability needs a "
-                         "finite population with linear utilities "
-                         "(latent_class, polarised, indifferent), not %s", k);
+        CFG_ERROR(c, CFG_KEY_population_kind, "identifiability needs a "
+                  "finite population with linear utilities "
+                  "(latent_class, polarised, indifferent), not %s", k);
     if (c->design_prompts > 0 && (size_t)c->design_pool < m)
-        return cfg_error(c, CFG_KEY_design_pool, "pool = %ld is smaller than "
-                         "the %zu candidates of a query", c->design_pool, m);
+        CFG_ERROR(c, CFG_KEY_design_pool, "pool = %ld is smaller than "
+                  "the %zu candidates of a query", c->design_pool, m);
     if (!identify_n_outcomes(m, r, T))
-        return cfg_error(c, blame_key, "%zu answers per user to queries of %zu "
-                         "candidates ranked %zu deep have more than %zu joint "
-                         "outcomes; they are enumerated exactly", T, m,
-                         r >= m ? m - 1 : r, IDENTIFY_MAX_OUTCOMES);
+        CFG_ERROR(c, blame_key, "%zu answers per user to queries of %zu "
+                  "candidates ranked %zu deep have more than %zu joint "
+                  "outcomes; they are enumerated exactly", T, m,
+                  r >= m ? m - 1 : r, IDENTIFY_MAX_OUTCOMES);
     return PREF_OK;
 }

@@ -42,12 +42,12 @@ int identify_tables_check(const cfg *c, identify_fisher_params *fp)
 {
     const cfg_list *Tl = &c->identify_T;
     if (Tl->n == 0)
-        return cfg_error(c, CFG_KEY_identify_T, "needs at least one value");
+        CFG_ERROR(c, CFG_KEY_identify_T, "needs at least one value");
     for (size_t i = 0; i < Tl->n; i++) {
         double v = Tl->v[i];
         if (!(v >= 1 && v <= 1000000 && v == floor(v)))
-            return cfg_error(c, CFG_KEY_identify_T, "value %.17g is not a "
-                             "positive whole number of answers", v);
+            CFG_ERROR(c, CFG_KEY_identify_T, "value %.17g is not a "
+                      "positive whole number of answers", v);
     }
     for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
         const identify_kind *e = &identify_equiv_kinds[k];
@@ -63,7 +63,7 @@ int identify_tables_check(const cfg *c, identify_fisher_params *fp)
     fp->designs = (size_t)c->identify_fisher_designs;
     if (fp->batches > fp->designs) fp->batches = fp->designs;
     const char *why = identify_fisher_params_check(fp);
-    if (why) return cfg_error(c, CFG_KEY_identify_fisher_designs, "%s", why);
+    if (why) CFG_ERROR(c, CFG_KEY_identify_fisher_designs, "%s", why);
     return PREF_OK;
 }
 
