@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -445,15 +446,47 @@ static void key_where(const cfg *c, int i, char *buf, size_t n)
     else snprintf(buf, n, "config");
 }
 
-/* Report against key i, or against key alt when i kept its default (the
+/* PREF_EINPUT "WHERE: [section] key: why" about key, WHERE the place where
+ * key `at` was set (key_where); origin file:line as PREF_ERROR records it. */
+static int key_verror(const char *file, int line, const cfg *c, int key,
+                      int at, const char *fmt, va_list ap)
+{
+    char w[1200], m[1000];
+    key_where(c, at, w, sizeof w);
+    vsnprintf(m, sizeof m, fmt, ap);
+    return pref_set_error_at(file, line, PREF_EINPUT, "%s: [%s] %s: %s", w,
+                             keys[key].section, keys[key].key, m);
+}
+
+int cfg_error_at(const char *file, int line, const cfg *c, int key,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = key_verror(file, line, c, key, key, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Same about key i, placed where key alt was set when i kept its default (the
  * mismatch was then caused by alt, e.g. types without eta). */
-#define CHECK_FAIL2(i, alt, ...) do { int k_ = c->line[i] > 0 ? (i) : (alt); \
-    char w_[1200]; key_where(c, k_, w_, sizeof w_); \
-    char m_[1000]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %s", w_, keys[i].section, keys[i].key, m_); } while (0)
-#define CHECK_FAIL(i, ...) do { char w_[1200]; key_where(c, (i), w_, sizeof w_); \
-    char m_[1000]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %s", w_, keys[i].section, keys[i].key, m_); } while (0)
+static int error2_at(const char *file, int line, const cfg *c, int i, int alt,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int error2_at(const char *file, int line, const cfg *c, int i, int alt,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = key_verror(file, line, c, i, c->line[i] > 0 ? i : alt, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+#define CHECK_FAIL2(i, alt, ...) \
+    return error2_at(__FILE__, __LINE__, c, (i), (alt), __VA_ARGS__)
+#define CHECK_FAIL(i, ...) CFG_ERROR(c, (i), __VA_ARGS__)
 
 /* A list that must have d numbers (or 1, broadcast). */
 static int check_vec(const cfg *c, int i, const cfg_list *l, long d)

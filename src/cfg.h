@@ -115,6 +115,20 @@ void cfg_format(const cfg *c, int i, char *buf, size_t n);
 /* Cross-key validation. Returns PREF_OK or PREF_EINPUT naming file:line. */
 int cfg_check(const cfg *c);
 
+/* Record the message "FILE:LINE: [section] key: why" about key (a
+ * CFG_KEY_... index; "FILE: " when the key kept its default, "config: "
+ * without a file), why formatted from fmt, with file:line as the source
+ * origin (err.h), and return PREF_EINPUT. For checks of keys outside
+ * cfg_check (commands, experiments); call it through CFG_ERROR. */
+int cfg_error_at(const char *file, int line, const cfg *c, int key,
+                 const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Return cfg_error_at(here, c, key, ...) from the calling function, like
+ * PREF_ERROR. */
+#define CFG_ERROR(c, key, ...) \
+    return cfg_error_at(__FILE__, __LINE__, (c), (key), __VA_ARGS__)
+
 /* Write the resolved configuration (every key, [sweep] and [full] entries)
  * with a header comment naming the program version. PREF_OK or PREF_EIO. */
 int cfg_write(const cfg *c, FILE *f);

@@ -15,7 +15,7 @@
 #include "err.h"
 #include "fitout.h"
 #include "fsutil.h"
-#include "identify.h"
+#include "identify_tables.h"
 #include "cli_mmra.h"
 #include "cfgmap.h"
 #include "cliutil.h"
