@@ -205,6 +205,90 @@ void vecops_affine1(double *y, const double *X, const double *w, double b,
     for (size_t i = 0; i < n; i++) y[i] = b + vecops_dot_body(X + i * in, w, in);
 }
 
+/* dW[k0 .. k0 + 4, j0 .. j0 + 8) += X[:, k0 .. k0 + 4]^T dY[:, j0 .. j0 + 8):
+ * the block stays in registers while the rows go by in order, so every
+ * entry still sums its rows i = 0..n-1 in sequence. */
+static inline VECOPS_INLINE void vecops_grad_block4(double *restrict dW,
+                                                    const double *restrict X,
+                                                    const double *restrict dY,
+                                                    size_t n, size_t in,
+                                                    size_t out, size_t k0,
+                                                    size_t j0)
+{
+    double a0[VECOPS_LANES], a1[VECOPS_LANES], a2[VECOPS_LANES],
+        a3[VECOPS_LANES];
+    double *w0 = dW + k0 * out + j0, *w1 = w0 + out, *w2 = w1 + out,
+           *w3 = w2 + out;
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) {
+        a0[l] = w0[l];
+        a1[l] = w1[l];
+        a2[l] = w2[l];
+        a3[l] = w3[l];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *x = X + i * in + k0, *dy = dY + i * out + j0;
+        const double x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) {
+            a0[l] += x0 * dy[l];
+            a1[l] += x1 * dy[l];
+            a2[l] += x2 * dy[l];
+            a3[l] += x3 * dy[l];
+        }
+    }
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) {
+        w0[l] = a0[l];
+        w1[l] = a1[l];
+        w2[l] = a2[l];
+        w3[l] = a3[l];
+    }
+}
+
+/* The same for one row k of dW (the rows past the last block of four). */
+static inline VECOPS_INLINE void vecops_grad_row(double *restrict dW,
+                                                 const double *restrict X,
+                                                 const double *restrict dY,
+                                                 size_t n, size_t in, size_t out,
+                                                 size_t k, size_t j0)
+{
+    double a[VECOPS_LANES], *w = dW + k * out + j0;
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) a[l] = w[l];
+    for (size_t i = 0; i < n; i++) {
+        const double xk = X[i * in + k], *dy = dY + i * out + j0;
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) a[l] += xk * dy[l];
+    }
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) w[l] = a[l];
+}
+
+/* db += the column sums of dY, rows in order. */
+static inline VECOPS_INLINE void vecops_grad_bias(double *restrict db,
+                                                  const double *restrict dY,
+                                                  size_t n, size_t out)
+{
+    size_t out8 = out - out % VECOPS_LANES;
+    for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES) {
+        double a[VECOPS_LANES];
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) a[l] = db[j0 + l];
+        for (size_t i = 0; i < n; i++) {
+#pragma omp simd
+            for (size_t l = 0; l < VECOPS_LANES; l++) a[l] += dY[i * out + j0 + l];
+        }
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) db[j0 + l] = a[l];
+    }
+    for (size_t j = out8; j < out; j++) {
+        double a = db[j];
+        for (size_t i = 0; i < n; i++) a += dY[i * out + j];
+        db[j] = a;
+    }
+}
+
 VECOPS_CLONES
 void vecops_affine_grad(double *restrict dW, double *restrict db,
                         const double *restrict X, const double *restrict dY,
@@ -221,54 +305,11 @@ void vecops_affine_grad(double *restrict dW, double *restrict db,
         if (db) db[0] = sb;
         return;
     }
-    /* dW[k, j0 .. j0 + 8) for four k at a time stays in registers while the
-     * rows go by in order: every entry still sums its rows i = 0..n-1 in
-     * sequence. */
     size_t out8 = out - out % VECOPS_LANES, in4 = in - in % 4;
     for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES) {
-        for (size_t k0 = 0; k0 < in4; k0 += 4) {
-            double a0[VECOPS_LANES], a1[VECOPS_LANES], a2[VECOPS_LANES],
-                a3[VECOPS_LANES];
-            double *w0 = dW + k0 * out + j0, *w1 = w0 + out, *w2 = w1 + out,
-                   *w3 = w2 + out;
-#pragma omp simd
-            for (size_t l = 0; l < VECOPS_LANES; l++) {
-                a0[l] = w0[l];
-                a1[l] = w1[l];
-                a2[l] = w2[l];
-                a3[l] = w3[l];
-            }
-            for (size_t i = 0; i < n; i++) {
-                const double *x = X + i * in + k0, *dy = dY + i * out + j0;
-                const double x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-#pragma omp simd
-                for (size_t l = 0; l < VECOPS_LANES; l++) {
-                    a0[l] += x0 * dy[l];
-                    a1[l] += x1 * dy[l];
-                    a2[l] += x2 * dy[l];
-                    a3[l] += x3 * dy[l];
-                }
-            }
-#pragma omp simd
-            for (size_t l = 0; l < VECOPS_LANES; l++) {
-                w0[l] = a0[l];
-                w1[l] = a1[l];
-                w2[l] = a2[l];
-                w3[l] = a3[l];
-            }
-        }
-        for (size_t k = in4; k < in; k++) {
-            double a[VECOPS_LANES], *w = dW + k * out + j0;
-#pragma omp simd
-            for (size_t l = 0; l < VECOPS_LANES; l++) a[l] = w[l];
-            for (size_t i = 0; i < n; i++) {
-                const double xk = X[i * in + k], *dy = dY + i * out + j0;
-#pragma omp simd
-                for (size_t l = 0; l < VECOPS_LANES; l++) a[l] += xk * dy[l];
-            }
-#pragma omp simd
-            for (size_t l = 0; l < VECOPS_LANES; l++) w[l] = a[l];
-        }
+        for (size_t k0 = 0; k0 < in4; k0 += 4)
+            vecops_grad_block4(dW, X, dY, n, in, out, k0, j0);
+        for (size_t k = in4; k < in; k++) vecops_grad_row(dW, X, dY, n, in, out, k, j0);
     }
     for (size_t j = out8; j < out; j++) /* the same sums, one column */
         for (size_t k = 0; k < in; k++) {
@@ -276,24 +317,7 @@ void vecops_affine_grad(double *restrict dW, double *restrict db,
             for (size_t i = 0; i < n; i++) a += X[i * in + k] * dY[i * out + j];
             dW[k * out + j] = a;
         }
-    if (db) {
-        for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES) {
-            double a[VECOPS_LANES];
-#pragma omp simd
-            for (size_t l = 0; l < VECOPS_LANES; l++) a[l] = db[j0 + l];
-            for (size_t i = 0; i < n; i++) {
-#pragma omp simd
-                for (size_t l = 0; l < VECOPS_LANES; l++) a[l] += dY[i * out + j0 + l];
-            }
-#pragma omp simd
-            for (size_t l = 0; l < VECOPS_LANES; l++) db[j0 + l] = a[l];
-        }
-        for (size_t j = out8; j < out; j++) {
-            double a = db[j];
-            for (size_t i = 0; i < n; i++) a += dY[i * out + j];
-            db[j] = a;
-        }
-    }
+    if (db) vecops_grad_bias(db, dY, n, out);
 }
 
 VECOPS_CLONES
