@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,45 @@ static int section_known(const char *s)
     return strcmp(s, "full") == 0;
 }
 
+/* ---- interned values (see cfg.h) --------------------------------------- */
+
+typedef struct intern_node {
+    struct intern_node *next;
+    uint64_t hash;
+    size_t len;
+    double data[]; /* len bytes; double-typed so numbers are aligned */
+} intern_node;
+
+#define INTERN_BUCKETS 1024
+static intern_node *intern_table[INTERN_BUCKETS];
+
+/* The interned copy of len bytes (equal contents give the same pointer), or
+ * NULL when out of memory. Safe to call from parallel sweep tasks. */
+static const void *intern(const void *bytes, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    const unsigned char *b = bytes;
+    for (size_t i = 0; i < len; i++) h = (h ^ b[i]) * 1099511628211ULL;
+    const void *found = NULL;
+#pragma omp critical(hetpref_cfg_intern)
+    {
+        intern_node **slot = &intern_table[h % INTERN_BUCKETS];
+        for (intern_node *n = *slot; n && !found; n = n->next)
+            if (n->hash == h && n->len == len && memcmp(n->data, bytes, len) == 0)
+                found = n->data;
+        intern_node *n = found ? NULL : malloc(sizeof *n + len);
+        if (n) {
+            n->next = *slot;
+            n->hash = h;
+            n->len = len;
+            memcpy(n->data, bytes, len);
+            *slot = n;
+            found = n->data;
+        }
+    }
+    return found;
+}
+
 /* Trim leading/trailing white space in place; returns the start. */
 static char *trim(char *s)
 {
@@ -119,66 +159,62 @@ static char *trim(char *s)
     return s;
 }
 
+/* Parse a list into out, its numbers interned. */
 static int parse_list(const char *text, cfg_list *out, const key_info *k,
                       const char *w)
 {
-    char buf[CFG_VALUE_MAX];
-    if (strlen(text) >= sizeof buf)
-        PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: value too long", w, k->section,
-                   k->key);
-    strcpy(buf, text);
+    size_t cap = 1;
+    for (const char *q = text; *q; q++) cap += *q == ',' || *q == ';';
+    char *buf = strdup(text);
+    double *v = malloc(cap * sizeof *v);
+    int st = buf && v ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
     out->n = 0;
     out->rows = 0;
+    out->v = NULL;
     size_t row_len = 0, first_len = 0;
-    char *p = buf;
-    for (;;) {
+    for (char *p = buf; !st;) {
         char *end = p + strcspn(p, ",;");
         char sep = *end;
         *end = '\0';
-        char *tok = trim(p);
-        if (*tok == '\0')
-            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: empty number in list '%s'",
-                       w, k->section, k->key, text);
-        char *e;
+        char *tok = trim(p), *e;
         errno = 0;
-        double v = strtod(tok, &e);
-        if (*e != '\0' || errno == ERANGE || !isfinite(v))
-            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: not a finite number: '%s'",
-                       w, k->section, k->key, tok);
-        if (v < k->lo || v > k->hi)
-            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %g is outside [%g, %g]", w,
-                       k->section, k->key, v, k->lo, k->hi);
-        if (out->n >= CFG_LIST_MAX)
-            PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: more than %d numbers", w,
-                       k->section, k->key, CFG_LIST_MAX);
-        out->v[out->n++] = v;
+        double x = *tok ? strtod(tok, &e) : 0.0;
+        if (*tok == '\0')
+            st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: empty number in list "
+                                "'%s'", w, k->section, k->key, text);
+        else if (*e != '\0' || errno == ERANGE || !isfinite(x))
+            st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: not a finite number: "
+                                "'%s'", w, k->section, k->key, tok);
+        else if (x < k->lo || x > k->hi)
+            st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: %g is outside [%g, %g]",
+                                w, k->section, k->key, x, k->lo, k->hi);
+        if (st) break;
+        v[out->n++] = x;
         row_len++;
         if (sep != ',') {
             if (out->rows == 0) first_len = row_len;
             else if (row_len != first_len)
-                PREF_ERROR(PREF_EINPUT,
-                           "%s: [%s] %s: row %zu has %zu numbers, row 1 has %zu",
-                           w, k->section, k->key, out->rows + 1, row_len,
-                           first_len);
+                st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: row %zu has %zu "
+                                    "numbers, row 1 has %zu", w, k->section,
+                                    k->key, out->rows + 1, row_len, first_len);
             out->rows++;
             row_len = 0;
         }
         if (sep == '\0') break;
         p = end + 1;
     }
-    return PREF_OK;
+    if (!st && !(out->v = intern(v, out->n * sizeof *v)))
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
+    free(buf);
+    free(v);
+    return st;
 }
 
-/* Parse text into a scratch value of key k, checking type and range. */
-static int parse_value(const key_info *k, const char *text, void *dst,
-                       const char *w)
+/* Parse t (trimmed) into a scratch value of key k, checking type and
+ * range. */
+static int parse_trimmed(const key_info *k, const char *t, void *dst,
+                         const char *w)
 {
-    char buf[CFG_VALUE_MAX];
-    if (strlen(text) >= sizeof buf)
-        PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: value too long", w, k->section,
-                   k->key);
-    strcpy(buf, text);
-    char *t = trim(buf);
     char *e;
     switch (k->type) {
     case T_INT: {
@@ -223,6 +259,18 @@ static int parse_value(const key_info *k, const char *text, void *dst,
     PREF_ERROR(PREF_EINTERNAL, "bad key type");
 }
 
+/* Parse text (any length; surrounding blanks ignored) into a scratch value
+ * of key k. */
+static int parse_value(const key_info *k, const char *text, void *dst,
+                       const char *w)
+{
+    char *buf = strdup(text);
+    if (!buf) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = parse_trimmed(k, trim(buf), dst, w);
+    free(buf);
+    return st;
+}
+
 static int set_key(cfg *c, int i, const char *value, const char *origin,
                    int line);
 
@@ -253,7 +301,7 @@ static int set_key(cfg *c, int i, const char *value, const char *origin,
     where(w, sizeof w, origin, line);
     const key_info *k = &keys[i];
     /* Parse into scratch first so a failed set leaves c unchanged. */
-    static _Thread_local cfg_list scratch;
+    union { long i; double r; cfg_value e; cfg_list l; } scratch;
     void *tmp = &scratch;
     PREF_TRY(parse_value(k, value, tmp, w));
     char *dst = (char *)c + k->offset;
@@ -356,30 +404,31 @@ static int add_extra(parse_ctx *p, cfg_extra *x, const char *section,
     if (x->n >= CFG_EXTRA_MAX)
         return fail(p, pref_set_error(PREF_EINPUT, "%s: [%s]: more than %d entries",
                                       w, section, CFG_EXTRA_MAX));
-    if (strlen(value) >= CFG_VALUE_MAX)
-        return fail(p, pref_set_error(PREF_EINPUT, "%s: [%s] %s: value too long",
-                                      w, section, name));
     /* Check every value parses now, so errors point at this line. */
-    char buf[CFG_VALUE_MAX];
-    strcpy(buf, value);
-    char *s = buf;
-    for (;;) {
+    char *buf = strdup(value);
+    if (!buf) return fail(p, pref_set_error(PREF_ENOMEM, "out of memory"));
+    int st = PREF_OK;
+    for (char *s = buf; !st;) {
         char *bar = is_sweep ? strchr(s, '|') : NULL;
         if (bar) *bar = '\0';
-        static _Thread_local cfg_list scratch;
+        union { long i; double r; cfg_value e; cfg_list l; } scratch;
         char *t = trim(s);
         if (*t == '\0')
-            return fail(p, pref_set_error(PREF_EINPUT,
-                "%s: [%s] %s: empty value in list", w, section, name));
-        if (parse_value(&keys[i], t, &scratch, w) != PREF_OK)
-            return fail(p, PREF_EINPUT);
+            st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: empty value in list",
+                                w, section, name);
+        else
+            st = parse_value(&keys[i], t, &scratch, w);
         if (!bar) break;
         s = bar + 1;
     }
+    free(buf);
+    const char *text = st ? NULL : intern(value, strlen(value) + 1);
+    if (!st && !text) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (st) return fail(p, st);
     cfg_entry *e = &x->e[x->n++];
     e->key = i;
     e->line = p->line;
-    strcpy(e->value, value);
+    e->value = text;
     return 1;
 }
 
@@ -645,30 +694,41 @@ static int fmt_real(char *buf, size_t n, double v)
     return w;
 }
 
-void cfg_format(const cfg *c, int i, char *buf, size_t n)
+/* Write key i's value to f in the config.ini format. */
+static void put_value(FILE *f, const cfg *c, int i)
 {
     const key_info *k = &keys[i];
     const char *src = (const char *)c + k->offset;
+    char num[64];
     switch (k->type) {
-    case T_INT: snprintf(buf, n, "%ld", *(const long *)src); break;
-    case T_REAL: fmt_real(buf, n, *(const double *)src); break;
-    case T_ENUM: snprintf(buf, n, "%s", cfg_value_name(*(const cfg_value *)src)); break;
+    case T_INT: fprintf(f, "%ld", *(const long *)src); break;
+    case T_REAL:
+        fmt_real(num, sizeof num, *(const double *)src);
+        fputs(num, f);
+        break;
+    case T_ENUM: fputs(cfg_value_name(*(const cfg_value *)src), f); break;
     case T_LIST: {
         const cfg_list *l = (const cfg_list *)src;
-        size_t per = l->rows ? l->n / l->rows : l->n, used = 0;
-        buf[0] = '\0';
-        for (size_t j = 0; j < l->n && used < n; j++) {
-            const char *sep = j == 0 ? "" : (j % per == 0 ? "; " : ", ");
-            int w = snprintf(buf + used, n - used, "%s", sep);
-            if (w < 0 || (size_t)w >= n - used) break;
-            used += (size_t)w;
-            w = fmt_real(buf + used, n - used, l->v[j]);
-            if (w < 0) break;
-            used += (size_t)w;
+        size_t per = l->rows ? l->n / l->rows : l->n;
+        for (size_t j = 0; j < l->n; j++) {
+            fmt_real(num, sizeof num, l->v[j]);
+            fprintf(f, "%s%s", j == 0 ? "" : (j % per == 0 ? "; " : ", "), num);
         }
         break;
     }
     }
+}
+
+void cfg_format(const cfg *c, int i, char *buf, size_t n)
+{
+    FILE *f = fmemopen(buf, n, "w");
+    if (!f) {
+        if (n) buf[0] = '\0';
+        return;
+    }
+    setvbuf(f, NULL, _IONBF, 0);
+    put_value(f, c, i);
+    fclose(f); /* fmemopen keeps buf NUL-terminated, cutting what does not fit */
 }
 
 int cfg_write(const cfg *c, FILE *f)
@@ -677,14 +737,14 @@ int cfg_write(const cfg *c, FILE *f)
                "; every key is spelled out; feed this file back to rerun\n",
             PACKAGE_VERSION);
     const char *sec = "";
-    char buf[CFG_LIST_MAX * 26];
     for (int i = 0; i < CFG_NKEYS; i++) {
         if (strcmp(sec, keys[i].section) != 0) {
             sec = keys[i].section;
             fprintf(f, "\n[%s]\n", sec);
         }
-        cfg_format(c, i, buf, sizeof buf);
-        fprintf(f, "%s = %s\n", keys[i].key, buf);
+        fprintf(f, "%s = ", keys[i].key);
+        put_value(f, c, i);
+        fputc('\n', f);
         if (strcmp(sec, "sweep") == 0 && (i + 1 == CFG_NKEYS ||
                                           strcmp(keys[i + 1].section, "sweep")))
             for (size_t j = 0; j < c->sweep.n; j++)

@@ -11,6 +11,13 @@
  * The sections [sweep] and [full] also take entries "section.key = value"
  * (in [sweep] the value is a '|'-separated list); they are checked against
  * the table when read and stored verbatim in cfg.sweep / cfg.full.
+ *
+ * A cfg is a plain value: copy it with memcpy or assignment, never free it.
+ * What is not of fixed size — the numbers of a list, the text of a [sweep]
+ * or [full] entry — is interned: immutable, shared by equal values and kept
+ * until the process exits (memory grows with the distinct values parsed,
+ * not with the copies), so lists have no length limit beyond the keys'
+ * checks and sizeof(cfg) is a few kilobytes.
  * Not here: what the keys mean to the simulator (sim.c) or sweeps (sweep.c). */
 #ifndef HETPREF_CFG_H
 #define HETPREF_CFG_H
@@ -18,22 +25,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define CFG_LIST_MAX 1024
 #define CFG_EXTRA_MAX 32
-#define CFG_VALUE_MAX 1024
 
 /* A list of numbers in rows (rows separated by ';', all of equal length). */
 typedef struct cfg_list {
     size_t n;    /* numbers in all */
     size_t rows; /* n / rows numbers per row */
-    double v[CFG_LIST_MAX];
+    const double *v; /* n numbers, row-major: immutable and interned */
 } cfg_list;
 
 /* A dynamic "section.key = value" entry of [sweep] or [full]. */
 typedef struct cfg_entry {
     int key;     /* index into the table (CFG_KEY_...) */
     int line;    /* line in the file, 0 when not from a file */
-    char value[CFG_VALUE_MAX];
+    const char *value; /* as written: immutable and interned */
 } cfg_entry;
 
 typedef struct cfg_extra {

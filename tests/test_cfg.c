@@ -42,8 +42,65 @@ static void expect_bad(const char *text, int line, const char *fragment)
     gsl_test(!strstr(msg, fragment), "message '%s' mentions '%s'", msg, fragment);
 }
 
+/* Lists have no fixed capacity: a K x d theta of 4 x 700 = 2800 numbers
+ * (the old table held 1024) sets, checks and dumps; equal lists share one
+ * interned copy; a copy of a cfg is a plain memcpy that stays valid after
+ * the original changes. */
+static void test_long_lists(void)
+{
+    static cfg A, B;
+    cfg_init(&A);
+    size_t K = 4, d = 700, cap = K * d * 24 + 64;
+    char *text = malloc(cap), *eta = "0.1, 0.2, 0.3, 0.4";
+    size_t used = 0;
+    for (size_t i = 0; i < K * d; i++)
+        used += (size_t)snprintf(text + used, cap - used, "%s%.3f",
+                                 i == 0 ? "" : (i % d == 0 ? "; " : ", "),
+                                 0.001 * (double)(i % 997) - 0.4);
+    char dstr[16];
+    snprintf(dstr, sizeof dstr, "%zu", d);
+    gsl_test_int(cfg_set_dotted(&A, "design.d", dstr, NULL, 0), PREF_OK, "d = 700");
+    gsl_test_int(cfg_set_dotted(&A, "population.kind", "latent_class", NULL, 0),
+                 PREF_OK, "latent_class");
+    gsl_test_int(cfg_set_dotted(&A, "population.types", "4", NULL, 0), PREF_OK, "K = 4");
+    gsl_test_int(cfg_set_dotted(&A, "population.eta", eta, NULL, 0), PREF_OK, "eta");
+    gsl_test_int(cfg_set_dotted(&A, "population.b", "0.5", NULL, 0), PREF_OK, "b");
+    gsl_test_int(cfg_set_dotted(&A, "population.theta", text, NULL, 0), PREF_OK,
+                 "a 2800-number theta sets (%s)", pref_last_error());
+    gsl_test_int((int)A.population_theta.n, (int)(K * d), "theta has K d numbers");
+    gsl_test_int((int)A.population_theta.rows, (int)K, "theta has K rows");
+    gsl_test_abs(A.population_theta.v[d + 3], 0.001 * (double)((d + 3) % 997) - 0.4,
+                 1e-15, "theta[1][3] read back");
+    gsl_test_int(cfg_check(&A), PREF_OK, "the long config checks (%s)",
+                 pref_last_error());
+    memcpy(&B, &A, sizeof A);
+    gsl_test_int(cfg_set_dotted(&A, "population.eta", "0.25, 0.25, 0.25, 0.25",
+                                NULL, 0), PREF_OK, "eta reset");
+    gsl_test_abs(B.population_eta.v[3], 0.4, 0, "the copy keeps its own eta");
+    gsl_test_int(cfg_set_dotted(&A, "compare.eta", eta, NULL, 0), PREF_OK, "compare.eta");
+    gsl_test(A.compare_eta.v != B.population_eta.v, "equal lists are interned once");
+    char *dump = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&dump, &n);
+    gsl_test_int(cfg_write(&A, f), PREF_OK, "the long config dumps");
+    fclose(f);
+    const char *line = strstr(dump, "\ntheta = ");
+    size_t semis = 0, commas = 0;
+    for (const char *q = line; q && *q && (q == line || *q != '\n'); q++) {
+        semis += *q == ';';
+        commas += *q == ',';
+    }
+    gsl_test(!line || semis != K - 1 || commas != K * d - K,
+             "dump holds theta whole (%zu ';', %zu ',')", semis, commas);
+    gsl_test(sizeof(cfg) > 16384, "sizeof(cfg) = %zu bytes: a small value",
+             sizeof(cfg));
+    free(dump);
+    free(text);
+}
+
 int main(void)
 {
+    test_long_lists();
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/test_cfg.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) return 1;
