@@ -195,26 +195,7 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
     fsutil_file o;
     if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
     char *old = NULL;
-    if (!st) {
-        FILE *f = fopen(path, "r");
-        if (!f) st = pref_set_error(PREF_EIO, "%s: cannot read", path);
-        else {
-            size_t cap = 1 << 16, len = 0;
-            old = malloc(cap);
-            size_t k;
-            while (old && (k = fread(old + len, 1, cap - len - 1, f)) > 0) {
-                len += k;
-                if (len + 1 == cap) {
-                    char *nb = realloc(old, cap *= 2);
-                    if (!nb) { free(old); old = NULL; }
-                    else old = nb;
-                }
-            }
-            if (old) old[len] = '\0';
-            fclose(f);
-            if (!old) st = pref_set_error(PREF_ENOMEM, "out of memory");
-        }
-    }
+    if (!st) st = fsutil_read_file(path, &old, NULL);
     if (!st) st = fsutil_open(&o, path);
     if (!st) {
         fputs(old, o.f);

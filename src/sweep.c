@@ -362,30 +362,11 @@ static char *config_text(const cfg *c)
     return buf;
 }
 
+/* The whole file, or NULL (the caller words the error). */
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = 2 * cap + 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t k = fread(buf + n, 1, 4096, f);
-        n += k;
-        if (k < 4096) break;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    char *buf;
+    return fsutil_read_file(path, &buf, NULL) == PREF_OK ? buf : NULL;
 }
 
 static int write_text(const char *dir, const char *name, const char *text)
