@@ -11,76 +11,27 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "outcomes.h"
 #include "pl.h"
 #include "plot.h"
 #include "rngs.h"
 #include "sim.h"
 #include "sweep.h"
+#include "tasks.h"
 
 const char *const calib_metric_names[CALIB_NMETRICS] = {
     "chi2", "df", "p_value", "max_abs_diff", "max_abs_z", "answers"};
 
-/* Number of ordered r-tuples of distinct items out of m: m!/(m-r)!. */
-static size_t n_outcomes(size_t m, size_t r)
-{
-    size_t n = 1;
-    for (size_t s = 0; s < r; s++) {
-        n *= m - s;
-        if (n > CALIB_MAX_OUTCOMES) return CALIB_MAX_OUTCOMES + 1;
-    }
-    return n;
-}
-
-/* Dense index of an ordered tuple: position of perm[s] among the unused
- * items, in mixed radix (m, m-1, ...). used needs m bytes. */
-static size_t tuple_index(const uint32_t *perm, size_t m, size_t r,
-                          unsigned char *used)
-{
-    memset(used, 0, m);
-    size_t idx = 0;
-    for (size_t s = 0; s < r; s++) {
-        size_t pos = 0;
-        for (size_t j = 0; j < perm[s]; j++) pos += !used[j];
-        used[perm[s]] = 1;
-        idx = idx * (m - s) + pos;
-    }
-    return idx;
-}
-
-/* Inverse of tuple_index. */
-static void tuple_decode(size_t idx, size_t m, size_t r, uint32_t *perm,
-                         unsigned char *used)
-{
-    size_t digits[64];
-    for (size_t s = r; s-- > 0;) {
-        digits[s] = idx % (m - s);
-        idx /= m - s;
-    }
-    memset(used, 0, m);
-    for (size_t s = 0; s < r; s++) {
-        size_t pos = digits[s];
-        for (size_t j = 0; j < m; j++) {
-            if (used[j]) continue;
-            if (pos == 0) {
-                perm[s] = (uint32_t)j;
-                used[j] = 1;
-                break;
-            }
-            pos--;
-        }
-    }
-}
-
 int calib_check(const cfg *c)
 {
-    if (strcmp(c->population_kind, "gaussian") == 0) {
+    if (c->population_kind == CFG_population_kind_gaussian) {
         int line = c->line[CFG_KEY_population_kind];
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: calibration needs a "
                    "finite population (latent_class, polarised, indifferent)",
                    c->file, line);
     }
     size_t m = (size_t)cfg_m(c), r = (size_t)cfg_r(c);
-    if (n_outcomes(m, r) > CALIB_MAX_OUTCOMES)
+    if (!outcomes_count(m, r, CALIB_MAX_OUTCOMES))
         PREF_ERROR(PREF_EINPUT, "%s:%d: [design] m: %zu candidates ranked %zu "
                    "deep have more than %d outcomes; calibration enumerates "
                    "them all", c->file, c->line[CFG_KEY_design_m], m, r,
@@ -91,10 +42,127 @@ int calib_check(const cfg *c)
 static void kind_label(const cfg *c, char *buf, size_t n)
 {
     long m = cfg_m(c), r = cfg_r(c);
-    const char *a = c->design_answer;
-    if (strcmp(a, "pair") == 0) snprintf(buf, n, "pair");
-    else if (strcmp(a, "full") == 0) snprintf(buf, n, "full_%ld", m);
+    cfg_value a = c->design_answer;
+    if (a == CFG_design_answer_pair) snprintf(buf, n, "pair");
+    else if (a == CFG_design_answer_full) snprintf(buf, n, "full_%ld", m);
     else snprintf(buf, n, "top%ld_of_%ld", r, m);
+}
+
+/* Scratch of one run, allocated once: the answer loop never allocates. */
+typedef struct calib_work {
+    size_t m, r, d, n_out;
+    double *x;            /* (m, d) features of the current query */
+    double *theta;        /* (d) a drawn user's parameters */
+    double *u;            /* (3 m) utilities and pl_sample scratch */
+    double *ut;           /* (K, m) utilities of each type */
+    double *p;            /* (n_out) exact outcome probabilities */
+    size_t *count;        /* (n_out) simulated answers per outcome */
+    uint32_t *perm;       /* (2 m + pool) outcome order, sim_draw_query work */
+    unsigned char *used;  /* (m) */
+} calib_work;
+
+/* Running totals over designs. */
+typedef struct calib_stats {
+    double chi2, df, max_diff, max_z;
+} calib_stats;
+
+static void calib_work_free(calib_work *w)
+{
+    free(w->x);
+    free(w->theta);
+    free(w->u);
+    free(w->ut);
+    free(w->p);
+    free(w->count);
+    free(w->perm);
+    free(w->used);
+}
+
+/* PREF_OK or PREF_ENOMEM; w is always safe to calib_work_free. */
+static int calib_work_init(calib_work *w, const sim_population *pop,
+                           const sim_design *g)
+{
+    size_t m = g->m, d = g->d, pool = g->pool > m ? g->pool : m;
+    w->m = m;
+    w->r = g->r;
+    w->d = d;
+    w->n_out = outcomes_count(m, g->r, CALIB_MAX_OUTCOMES);
+    w->x = malloc(m * d * sizeof(double));
+    w->theta = malloc(d * sizeof(double));
+    w->u = malloc(3 * m * sizeof(double));
+    w->ut = malloc(pop->K * m * sizeof(double));
+    w->p = malloc(w->n_out * sizeof(double));
+    w->count = malloc(w->n_out * sizeof(size_t));
+    w->perm = malloc((2 * m + pool) * sizeof(uint32_t));
+    w->used = malloc(m);
+    if (!w->x || !w->theta || !w->u || !w->ut || !w->p || !w->count ||
+        !w->perm || !w->used)
+        return pref_set_error(PREF_ENOMEM, "out of memory");
+    return PREF_OK;
+}
+
+/* p = the exact probability of each outcome of the query w->x under the
+ * mixture, sum_k eta_k P_PL(o | u_k); counts reset. */
+static void exact_probs(const sim_population *pop, calib_work *w)
+{
+    size_t m = w->m, r = w->r, d = w->d;
+    for (size_t k = 0; k < pop->K; k++)
+        for (size_t j = 0; j < m; j++)
+            w->ut[k * m + j] = sim_reward(pop, k, w->x + j * d);
+    for (size_t o = 0; o < w->n_out; o++) {
+        outcomes_decode(o, m, r, w->perm, w->used);
+        double prob = 0.0;
+        for (size_t k = 0; k < pop->K; k++) {
+            const double *uk = w->ut + k * m;
+            for (size_t j = 0; j < m; j++) w->u[j] = uk[w->perm[j]];
+            prob += pop->eta[k] * exp(pl_loglik(w->u, m, r));
+        }
+        w->p[o] = prob;
+        w->count[o] = 0;
+    }
+}
+
+/* n_ans fresh users answer the query w->x through the simulator's own path
+ * (sim_draw_user, pl_sample); count the outcomes. */
+static void simulate(const sim_population *pop, gsl_rng *rng, size_t n_ans,
+                     calib_work *w)
+{
+    size_t m = w->m, r = w->r, d = w->d;
+    for (size_t a = 0; a < n_ans; a++) {
+        uint32_t k = sim_draw_user(pop, rng, w->theta);
+        for (size_t j = 0; j < m; j++)
+            w->u[j] = sim_reward(pop, k, w->x + j * d);
+        pl_sample(rng, w->u, m, r, w->perm, w->u + m);
+        w->count[outcomes_index(w->perm, m, r, w->used)]++;
+    }
+}
+
+/* Add design des's counts to the totals; one detail row per outcome when
+ * detail is not NULL. */
+static void score(calib_work *w, size_t n_ans, long des, calib_stats *t,
+                  FILE *detail, const char *label)
+{
+    double n = (double)n_ans;
+    for (size_t o = 0; o < w->n_out; o++) {
+        size_t cnt = w->count[o];
+        double po = w->p[o], f = (double)cnt / n, e = n * po;
+        double se = sqrt(po * (1.0 - po) / n);
+        if (e > 0) t->chi2 += ((double)cnt - e) * ((double)cnt - e) / e;
+        double diff = fabs(f - po);
+        if (diff > t->max_diff) t->max_diff = diff;
+        if (se > 0 && diff / se > t->max_z) t->max_z = diff / se;
+        if (detail) {
+            char lab[256];
+            size_t len = 0;
+            outcomes_decode(o, w->m, w->r, w->perm, w->used);
+            for (size_t s = 0; s < w->r && len < sizeof lab - 16; s++)
+                len += (size_t)snprintf(lab + len, sizeof lab - len,
+                                        s ? ">%u" : "%u", w->perm[s] + 1);
+            fprintf(detail, "%s,%ld,%s,%.17g,%.17g,%.17g,%zu,%zu\n", label,
+                    des + 1, lab, po, f, se, cnt, n_ans);
+        }
+    }
+    t->df += (double)(w->n_out - 1);
 }
 
 int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
@@ -103,94 +171,28 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
     PREF_TRY(calib_check(c));
     sim_population *pop = NULL;
     sim_design *g = NULL;
-    PREF_TRY(sim_population_from_cfg(c, &pop));
-    int st = sim_design_from_cfg(c, rng, &g);
-    if (st) {
-        sim_population_free(pop);
-        return st;
-    }
-    size_t m = g->m, r = g->r, d = g->d, n_out = n_outcomes(m, r);
+    calib_work w = {0};
     size_t n_ans = (size_t)c->calibration_answers;
-    size_t pool = g->pool > m ? g->pool : m;
-    /* All scratch up front: the answer loop below never allocates. */
-    double *x = malloc(m * d * sizeof(double));
-    double *theta = malloc(d * sizeof(double));
-    double *u = malloc(3 * m * sizeof(double));
-    double *ut = malloc(pop->K * m * sizeof(double));
-    double *p = malloc(n_out * sizeof(double));
-    size_t *count = malloc(n_out * sizeof(size_t));
-    uint32_t *perm = malloc((2 * m + pool) * sizeof(uint32_t));
-    unsigned char *used = malloc(m);
-    if (!x || !theta || !u || !ut || !p || !count || !perm || !used) {
-        st = pref_set_error(PREF_ENOMEM, "out of memory");
-        goto done;
+    int st = sim_population_from_cfg(c, &pop);
+    if (!st) st = sim_design_from_cfg(c, rng, &g);
+    if (!st) st = calib_work_init(&w, pop, g);
+    calib_stats t = {0.0, 0.0, 0.0, 0.0};
+    for (long des = 0; !st && des < c->calibration_designs; des++) {
+        uint32_t prompt, *items = w.perm + w.m, *work = w.perm + 2 * w.m;
+        sim_draw_query(g, rng, w.x, &prompt, items, work);
+        exact_probs(pop, &w);
+        simulate(pop, rng, n_ans, &w);
+        score(&w, n_ans, des, &t, detail, label);
     }
-    double chi2 = 0.0, df = 0.0, max_diff = 0.0, max_z = 0.0;
-    for (long des = 0; des < c->calibration_designs; des++) {
-        uint32_t prompt, *items = perm + m, *work = perm + 2 * m;
-        sim_draw_query(g, rng, x, &prompt, items, work);
-        for (size_t k = 0; k < pop->K; k++)
-            for (size_t j = 0; j < m; j++)
-                ut[k * m + j] = sim_reward(pop, k, x + j * d);
-        /* Exact probability of each outcome under the mixture. */
-        for (size_t o = 0; o < n_out; o++) {
-            tuple_decode(o, m, r, perm, used);
-            double prob = 0.0;
-            for (size_t k = 0; k < pop->K; k++) {
-                const double *uk = ut + k * m;
-                size_t t = 0;
-                for (size_t s = 0; s < r; s++) u[t++] = uk[perm[s]];
-                for (size_t j = 0; j < m; j++)
-                    if (!used[j]) u[t++] = uk[j];
-                prob += pop->eta[k] * exp(pl_loglik(u, m, r));
-            }
-            p[o] = prob;
-            count[o] = 0;
-        }
-        /* Simulate through the simulator's own path. */
-        for (size_t a = 0; a < n_ans; a++) {
-            uint32_t k = sim_draw_user(pop, rng, theta);
-            for (size_t j = 0; j < m; j++) u[j] = sim_reward(pop, k, x + j * d);
-            pl_sample(rng, u, m, r, perm, u + m);
-            count[tuple_index(perm, m, r, used)]++;
-        }
-        double n = (double)n_ans;
-        for (size_t o = 0; o < n_out; o++) {
-            double f = (double)count[o] / n, e = n * p[o];
-            double se = sqrt(p[o] * (1.0 - p[o]) / n);
-            if (e > 0) chi2 += ((double)count[o] - e) * ((double)count[o] - e) / e;
-            double diff = fabs(f - p[o]);
-            if (diff > max_diff) max_diff = diff;
-            if (se > 0 && diff / se > max_z) max_z = diff / se;
-            if (detail) {
-                char lab[256];
-                size_t len = 0;
-                tuple_decode(o, m, r, perm, used);
-                for (size_t s = 0; s < r && len < sizeof lab - 16; s++)
-                    len += (size_t)snprintf(lab + len, sizeof lab - len,
-                                            s ? ">%u" : "%u", perm[s] + 1);
-                fprintf(detail, "%s,%ld,%s,%.17g,%.17g,%.17g,%zu,%zu\n", label,
-                        des + 1, lab, p[o], f, se, count[o], n_ans);
-            }
-        }
-        df += (double)(n_out - 1);
+    if (!st) {
+        metrics[0] = t.chi2;
+        metrics[1] = t.df;
+        metrics[2] = gsl_cdf_chisq_Q(t.chi2, t.df);
+        metrics[3] = t.max_diff;
+        metrics[4] = t.max_z;
+        metrics[5] = (double)(n_ans * (size_t)c->calibration_designs);
     }
-    metrics[0] = chi2;
-    metrics[1] = df;
-    metrics[2] = gsl_cdf_chisq_Q(chi2, df);
-    metrics[3] = max_diff;
-    metrics[4] = max_z;
-    metrics[5] = (double)(n_ans * (size_t)c->calibration_designs);
-    st = PREF_OK;
-done:
-    free(x);
-    free(theta);
-    free(u);
-    free(ut);
-    free(p);
-    free(count);
-    free(perm);
-    free(used);
+    calib_work_free(&w);
     sim_population_free(pop);
     sim_design_free(g);
     return st;
@@ -203,10 +205,10 @@ int calib_task(const cfg *c, gsl_rng *rng, double *metrics)
 
 int calib_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    PREF_TRY(sweep_run(c, res_dir, sp));
+    PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
     /* The detail table: replicate 0 of every cell, same seed as runs.csv. */
     sweep_plan *plan = NULL;
-    PREF_TRY(sweep_plan_build(c, &plan));
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     char path[4096];
     int st = fsutil_join(path, sizeof path, res_dir, "frequencies.csv");
     fsutil_file o;

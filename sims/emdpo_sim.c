@@ -11,6 +11,7 @@
 #endif
 
 #include "csvio.h"
+#include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -22,6 +23,7 @@
 #include "sim.h"
 #include "stats.h"
 #include "sweep.h"
+#include "tasks.h"
 
 const char *const emdpo_base_names[EMDPO_NBASE] = {
     "reference", "dpo", "cluster_dpo", "emdpo", "oracle"};
@@ -52,30 +54,10 @@ static size_t reg_index(size_t b, size_t t)
     return 6 + EMDPO_NBASE * EMDPO_MAXT + b * EMDPO_MAXT + t;
 }
 
-void emdpo_params_from_cfg(const cfg *c, emdpo_params *p)
-{
-    emdpo_params_init(p);
-    p->net.d = (size_t)c->design_d;
-    p->net.hidden = (size_t)c->emdpo_hidden;
-    p->net.layers = (size_t)c->emdpo_layers;
-    p->net.act = strcmp(c->emdpo_activation, "softplus") == 0 ? NN_SOFTPLUS : NN_TANH;
-    p->dpo.beta = c->emdpo_beta;
-    p->dpo.batch = (size_t)c->emdpo_batch;
-    p->dpo.epochs = (size_t)c->emdpo_epochs;
-    p->dpo.adam.lr = c->emdpo_lr;
-    p->K = (size_t)c->fit_types;
-    p->em_iters = (size_t)c->emdpo_em_iters;
-    p->init = strcmp(c->emdpo_init, "dirichlet") == 0 ? EMDPO_INIT_DIRICHLET
-              : strcmp(c->emdpo_init, "truth") == 0   ? EMDPO_INIT_TRUTH
-                                                      : EMDPO_INIT_KMEANS;
-    p->warm = strcmp(c->emdpo_m_step, "warm") == 0;
-    p->seed = (uint64_t)c->run_seed;
-}
-
 int emdpo_sim_check(const cfg *c)
 {
-    const char *k = c->population_kind;
-    if (strcmp(k, "gaussian") == 0)
+    cfg_value k = c->population_kind;
+    if (k == CFG_population_kind_gaussian)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: EM-DPO simulations "
                    "need discrete types", c->file, c->line[CFG_KEY_population_kind]);
     if (c->design_prompts == 0 || c->design_test_prompts == 0)
@@ -88,12 +70,12 @@ int emdpo_sim_check(const cfg *c)
     if (c->fit_types > c->design_users)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] types: more types than users",
                    c->file, c->line[CFG_KEY_fit_types]);
-    if (c->population_types > EMDPO_MAXT && strcmp(k, "latent_class") != 0)
+    if (c->population_types > EMDPO_MAXT && k != CFG_population_kind_latent_class)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] types: the emdpo task "
                    "reports up to %d types", c->file,
                    c->line[CFG_KEY_population_types], EMDPO_MAXT);
     emdpo_params p;
-    emdpo_params_from_cfg(c, &p);
+    cfgmap_emdpo_params(c, &p);
     const char *why = emdpo_params_check(&p);
     if (why) PREF_ERROR(PREF_EINPUT, "%s: [emdpo]: %s", c->file, why);
     return PREF_OK;
@@ -203,7 +185,7 @@ int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
     sim_run s;
     PREF_TRY(emdpo_world_make(c, rng, &s));
     emdpo_params p;
-    emdpo_params_from_cfg(c, &p);
+    cfgmap_emdpo_params(c, &p);
     p.threads = 1; /* sweep tasks already run in parallel */
     p.seed = gsl_rng_get(rng);
     size_t K = p.K, Kt = s.pop->K, N = s.train->n_users, d = s.train->d;
@@ -317,7 +299,7 @@ static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
     sim_run sr;
     PREF_TRY(emdpo_world_make(cc, rng, &sr));
     emdpo_params p;
-    emdpo_params_from_cfg(cc, &p);
+    cfgmap_emdpo_params(cc, &p);
     p.threads = 1;
     p.seed = gsl_rng_get(rng);
     emdpo_fit *fit = NULL;
@@ -352,7 +334,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir,
     /* Cells: the [sweep] values (answer kinds) x replicates, each a full EM
      * run whose trace goes into iterations.csv in task order. */
     sweep_plan *plan = NULL;
-    PREF_TRY(sweep_plan_build(c, &plan));
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
     size_t n_tasks = n_cells * reps, I = (size_t)c->emdpo_em_iters;
     size_t Kf = (size_t)c->fit_types;
@@ -470,7 +452,7 @@ int emdpo_clusters_plot(const char *res_dir, const char *plot_dir)
 
 int emdpo_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, res_dir, sp);
+    return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
 int emdpo_groups_plot(const char *res_dir, const char *plot_dir)

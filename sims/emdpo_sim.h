@@ -45,9 +45,6 @@ typedef struct emdpo_world {
 int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *w);
 void emdpo_world_free(emdpo_world *w);
 
-/* Fill p from the [emdpo] and [fit] keys (K = fit.types) of c. */
-void emdpo_params_from_cfg(const cfg *c, emdpo_params *p);
-
 int emdpo_sim_check(const cfg *c);
 int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *metrics);
 

@@ -10,6 +10,7 @@
 #include "plot.h"
 #include "sim.h"
 #include "sweep.h"
+#include "tasks.h"
 
 const char *const equiv_metric_names[EQUIV_NMETRICS] = {"max_abs_diff",
                                                         "mean_abs_diff"};
@@ -39,7 +40,7 @@ int equiv_task(const cfg *c, gsl_rng *rng, double *metrics)
 
 int equiv_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, res_dir, sp);
+    return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
 /* One series: answer kind a with T answers per user, metric met. */

@@ -8,7 +8,8 @@
  * `equivalence` (SPEC §9) sweeps answer kinds, T and the polarisation b of
  * the polarised population against the indifferent one: pairs give
  * differences at rounding level (~1e-16), everything else clearly positive.
- * Deliberately not here: the enumeration itself (src/identify.c). */
+ * Deliberately not here: the exact joint law (src/identify.c) and the
+ * numbering of outcomes (src/outcomes.c). */
 #ifndef HETPREF_EQUIVALENCE_H
 #define HETPREF_EQUIVALENCE_H
 
@@ -33,7 +34,7 @@ int equiv_check(const cfg *c);
 int equiv_task(const cfg *c, gsl_rng *rng, double *metrics);
 
 /* The reproduce experiment: sweep_run of c into res_dir (runs.csv,
- * summary.csv, config.ini) with `threads` threads (0: all). The sweep must
+ * summary.csv, config.ini) with the sweep parameters sp. The sweep must
  * vary design.answer, design.T and population.b (the plot reads those
  * columns of summary.csv). */
 int equiv_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);

@@ -11,6 +11,7 @@
 #include "plot.h"
 #include "sim.h"
 #include "sweep.h"
+#include "tasks.h"
 
 const char *const fisher_metric_names[FISHER_NMETRICS] = {
     "lambda_min", "lambda_max", "ratio", "rank", "n_small", "lambda_min_se"};
@@ -62,7 +63,7 @@ int fisher_task(const cfg *c, gsl_rng *rng, double *metrics)
 
 int fisher_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, res_dir, sp);
+    return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
 /* Smallest eigenvalues below this are drawn at it (log axis). */

@@ -40,8 +40,8 @@ int fisher_check(const cfg *c);
  * O(fisher_designs N (K d + D^2)), N = (m!/(m-r)!)^T, D = K d + K - 1. */
 int fisher_task(const cfg *c, gsl_rng *rng, double *metrics);
 
-/* The reproduce experiment: sweep_run of c into res_dir with `threads`
- * threads (0: all). The sweep must vary design.answer, design.T and
+/* The reproduce experiment: sweep_run of c into res_dir with the sweep
+ * parameters sp. The sweep must vary design.answer, design.T and
  * population.eta (two types); the plot reads those columns of runs.csv. */
 int fisher_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 

@@ -9,6 +9,7 @@
 
 #include "csvio.h"
 #include "csvrec.h"
+#include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -17,29 +18,21 @@
 #include "sim.h"
 #include "stats.h"
 #include "sweep.h"
+#include "tasks.h"
 
 const char *const lcl_metric_names[LCL_NMETRICS] = {
     "w1", "accuracy", "ari", "loglik", "aic", "bic", "icl", "iterations",
     "converged", "best_start_hits", "empty_classes", "coverage"};
 
-void lcl_params_from_cfg(const cfg *c, mix_params *p)
-{
-    mix_params_init(p);
-    p->starts = (size_t)c->fit_starts;
-    p->tol = c->fit_tol;
-    p->max_iter = (size_t)c->fit_max_iter;
-    p->sandwich = strcmp(c->fit_se, "sandwich") == 0;
-    p->seed = (uint64_t)c->run_seed;
-}
-
 int lcl_check(const cfg *c)
 {
-    if (strcmp(c->population_kind, "traits") == 0 ||
-        strcmp(c->population_kind, "teacher") == 0)
+    if (c->population_kind == CFG_population_kind_traits ||
+        c->population_kind == CFG_population_kind_teacher)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] kind: the lcl task fits "
                    "linear utilities; %s rewards are for EM-DPO", c->file,
-                   c->line[CFG_KEY_population_kind], c->population_kind);
-    if (strcmp(c->fit_model, "lcl") != 0)
+                   c->line[CFG_KEY_population_kind],
+                   cfg_value_name(c->population_kind));
+    if (c->fit_model != CFG_fit_model_lcl)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] model: the lcl task needs model = lcl",
                    c->file, c->line[CFG_KEY_fit_model]);
     long users = c->design_budget > 0 ? c->design_budget / c->design_T
@@ -114,7 +107,7 @@ int lcl_task(const cfg *c, gsl_rng *rng, double *met)
     if (!st) st = sim_simulate(p, g, gsl_rng_get(rng), &ds);
     if (!st) {
         mix_params mp;
-        lcl_params_from_cfg(c, &mp);
+        cfgmap_mix_params(c, &mp);
         mp.threads = 1; /* tasks already run in parallel */
         mp.seed = gsl_rng_get(rng);
         st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &f);
@@ -241,7 +234,7 @@ static void slope_write(FILE *f, const char *old, const sweep_plan *plan,
 static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
 {
     sweep_plan *plan = NULL;
-    PREF_TRY(sweep_plan_build(c, &plan));
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
     slope_points pt = {0};
     pt.cap = n_cells * reps;
@@ -273,7 +266,7 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
 
 int recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    PREF_TRY(sweep_run(c, res_dir, sp));
+    PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
     return append_slopes(c, res_dir, "w1");
 }
 
@@ -354,7 +347,7 @@ int recovery_plot(const char *res_dir, const char *plot_dir)
 
 int budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, res_dir, sp);
+    return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
 int budget_plot(const char *res_dir, const char *plot_dir)
@@ -384,7 +377,7 @@ int budget_plot(const char *res_dir, const char *plot_dir)
 
 int selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, res_dir, sp);
+    return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
 int selectk_plot(const char *res_dir, const char *plot_dir)
@@ -429,7 +422,7 @@ int selectk_plot(const char *res_dir, const char *plot_dir)
 
 int coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, res_dir, sp);
+    return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
 int coverage_plot(const char *res_dir, const char *plot_dir)

@@ -23,11 +23,6 @@
 #define LCL_NMETRICS 12
 extern const char *const lcl_metric_names[LCL_NMETRICS];
 
-#include "mix.h"
-
-/* Fill p from the [fit] keys of c (starts, tol, max_iter, se) and run.seed. */
-void lcl_params_from_cfg(const cfg *c, mix_params *p);
-
 int lcl_check(const cfg *c);
 int lcl_task(const cfg *c, gsl_rng *rng, double *metrics);
 

@@ -11,6 +11,7 @@
 
 #include "emdpo.h"
 #include "csvio.h"
+#include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
 #include "mix.h"
@@ -24,6 +25,7 @@
 #include "rngs.h"
 #include "stats.h"
 #include "sweep.h"
+#include "tasks.h"
 
 #include "emdpo_sim.h"
 
@@ -94,7 +96,7 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
     emdpo_world wd;
     PREF_TRY(emdpo_world_make(c, rng, &wd));
     emdpo_params p;
-    emdpo_params_from_cfg(c, &p);
+    cfgmap_emdpo_params(c, &p);
     p.threads = 1;
     p.seed = gsl_rng_get(rng);
     size_t K = p.K, N = wd.train->n_users;
@@ -175,119 +177,175 @@ static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
 }
 
 
+/* ---- the experiment's tables: compute (the sweep) apart from write ---- */
+
+/* The tasks' results and how they are laid out: task t is replicate
+ * t % reps of scenario (cell) t / reps. */
+typedef struct mmra_runs {
+    const sweep_plan *plan;
+    const task_out *out;
+    size_t n_cells, reps;
+} mmra_runs;
+
+/* Open res_dir/name and write its header line. */
+static int open_table(const char *res_dir, const char *name,
+                      const char *header, fsutil_file *o)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, res_dir, name));
+    PREF_TRY(fsutil_open(o, path));
+    fputs(header, o->f);
+    return PREF_OK;
+}
+
+/* Aggregator row names: single policies 1..K, then agg_names. */
+static void row_name(char *buf, size_t n, size_t row, size_t K)
+{
+    if (row < K) snprintf(buf, n, "policy_%zu", row + 1);
+    else snprintf(buf, n, "%s", agg_names[row - K]);
+}
+
+/* "scenario,replicate," of task t. */
+static void put_task(FILE *f, const mmra_runs *m, size_t t)
+{
+    fprintf(f, "%s,%zu,", sweep_plan_value(m->plan, t / m->reps, 0), t % m->reps);
+}
+
+/* The last field of a row and the newline. */
+static void put_last(FILE *f, double x)
+{
+    csvio_put_num(f, x);
+    fputc('\n', f);
+}
+
+/* regret_matrix.csv: replicate 0 of each scenario. */
+static int write_regret_matrix(const char *res_dir, const mmra_runs *m)
+{
+    fsutil_file o;
+    PREF_TRY(open_table(res_dir, "regret_matrix.csv",
+                        "scenario,type,policy,regret\n", &o));
+    for (size_t cell = 0; cell < m->n_cells; cell++) {
+        const task_out *r = &m->out[cell * m->reps];
+        for (size_t i = 0; i < r->K; i++)
+            for (size_t j = 0; j < r->K; j++) {
+                fprintf(o.f, "%s,%zu,%zu,", sweep_plan_value(m->plan, cell, 0), i + 1,
+                        j + 1);
+                put_last(o.f, r->R[i * r->K + j]);
+            }
+    }
+    return fsutil_commit(&o);
+}
+
+/* weights.csv: every task. */
+static int write_weights(const char *res_dir, const mmra_runs *m)
+{
+    fsutil_file o;
+    PREF_TRY(open_table(res_dir, "weights.csv",
+                        "scenario,replicate,v,weighted_type,policy,weight\n", &o));
+    for (size_t t = 0; t < m->n_cells * m->reps; t++)
+        for (size_t vi = 0; vi < NV; vi++)
+            for (size_t j = 0; j < m->out[t].K; j++)
+                for (size_t q = 0; q < m->out[t].K; q++) {
+                    put_task(o.f, m, t);
+                    fprintf(o.f, "%g,%zu,%zu,", vs[vi], j + 1, q + 1);
+                    put_last(o.f, m->out[t].w[vi][j][q]);
+                }
+    return fsutil_commit(&o);
+}
+
+/* true_regrets.csv: every task, aggregator and type. */
+static int write_true_regrets(const char *res_dir, const mmra_runs *m)
+{
+    fsutil_file o;
+    PREF_TRY(open_table(res_dir, "true_regrets.csv",
+                        "scenario,replicate,aggregator,type,true_regret\n", &o));
+    for (size_t t = 0; t < m->n_cells * m->reps; t++) {
+        size_t K = m->out[t].K;
+        for (size_t row = 0; row < K + 4; row++)
+            for (size_t ty = 0; ty < K; ty++) {
+                char name[32];
+                row_name(name, sizeof name, row, K);
+                put_task(o.f, m, t);
+                fprintf(o.f, "%s,%zu,", name, ty + 1);
+                put_last(o.f, m->out[t].true_reg[row][ty]);
+            }
+    }
+    return fsutil_commit(&o);
+}
+
+/* The end of a summary row: ",n,mean,sd,ci_low,ci_high" of x (reps values;
+ * work: reps doubles). */
+static void put_stats(FILE *f, const double *x, size_t reps, double *work)
+{
+    stats_summary sm;
+    stats_summarise(x, 1, reps, work, &sm);
+    fprintf(f, ",%zu", sm.n);
+    double q[4] = {sm.mean, sm.sd, sm.ci_low, sm.ci_high};
+    csvio_put_nums(f, q, 4);
+    fputc('\n', f);
+}
+
+/* Summary rows of scenario cell: per aggregator, the worst-type true and
+ * estimated regret; per weighted type and v, the MMRA weight on that
+ * type's own policy. v: 2 reps doubles of work. */
+static void put_summary_cell(FILE *f, const mmra_runs *m, size_t cell, double *v)
+{
+    size_t reps = m->reps;
+    const task_out *to = &m->out[cell * reps];
+    const char *sc = sweep_plan_value(m->plan, cell, 0);
+    size_t K = to->K;
+    for (int which = 0; which < 2; which++)
+        for (size_t row = 0; row < K + 4; row++) {
+            for (size_t r = 0; r < reps; r++) {
+                double worst = -INFINITY;
+                for (size_t ty = 0; ty < K; ty++)
+                    if (to[r].true_reg[row][ty] > worst) worst = to[r].true_reg[row][ty];
+                v[r] = which ? to[r].est_worst[row] : worst;
+            }
+            char name[32];
+            row_name(name, sizeof name, row, K);
+            fprintf(f, "%s,%s,%s,", sc,
+                    which ? "worst_estimated_regret" : "worst_true_regret", name);
+            put_stats(f, v, reps, v + reps);
+        }
+    for (size_t j = 0; j < K; j++)
+        for (size_t vi = 0; vi < NV; vi++) {
+            for (size_t r = 0; r < reps; r++) v[r] = to[r].w[vi][j][j];
+            fprintf(f, "%s,own_weight,type_%zu,%g", sc, j + 1, vs[vi]);
+            put_stats(f, v, reps, v + reps);
+        }
+}
+
+/* summary.csv: rows scenario,metric,name,v,n,mean,sd,ci_low,ci_high. */
+static int write_summary(const char *res_dir, const mmra_runs *m)
+{
+    double *v = malloc(2 * m->reps * sizeof(double) + 8);
+    if (!v) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    fsutil_file o;
+    int st = open_table(res_dir, "summary.csv",
+                        "scenario,metric,name,v,n,mean,sd,ci_low,ci_high\n", &o);
+    if (!st) {
+        for (size_t cell = 0; cell < m->n_cells; cell++)
+            put_summary_cell(o.f, m, cell, v);
+        st = fsutil_commit(&o);
+    }
+    free(v);
+    return st;
+}
+
 int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     sweep_plan *plan = NULL;
-    PREF_TRY(sweep_plan_build(c, &plan));
-    size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
-    size_t n_tasks = n_cells * reps;
-    task_out *out = calloc(n_tasks, sizeof *out);
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
+    mmra_runs m = {plan, NULL, sweep_plan_cells(plan), (size_t)c->sweep_replicates};
+    task_out *out = calloc(m.n_cells * m.reps, sizeof *out);
+    m.out = out;
     int st = out ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) st = sweep_map(plan, c, sp->threads, "mmra", map_task, out);
-    char path[4096];
-    fsutil_file o;
-    /* regret_matrix.csv: replicate 0 of each scenario */
-    if (!st) st = fsutil_join(path, sizeof path, res_dir, "regret_matrix.csv");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        fputs("scenario,type,policy,regret\n", o.f);
-        for (size_t cell = 0; cell < n_cells; cell++) {
-            const task_out *r = &out[cell * reps];
-            for (size_t i = 0; i < r->K; i++)
-                for (size_t j = 0; j < r->K; j++) {
-                    fprintf(o.f, "%s,%zu,%zu,", sweep_plan_value(plan, cell, 0), i + 1,
-                            j + 1);
-                    csvio_put_num(o.f, r->R[i * r->K + j]);
-                    fputc('\n', o.f);
-                }
-        }
-        st = fsutil_commit(&o);
-    }
-    /* weights.csv: every task */
-    if (!st) st = fsutil_join(path, sizeof path, res_dir, "weights.csv");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        fputs("scenario,replicate,v,weighted_type,policy,weight\n", o.f);
-        for (size_t t = 0; t < n_tasks; t++)
-            for (size_t vi = 0; vi < NV; vi++)
-                for (size_t j = 0; j < out[t].K; j++)
-                    for (size_t q = 0; q < out[t].K; q++) {
-                        fprintf(o.f, "%s,%zu,%g,%zu,%zu,",
-                                sweep_plan_value(plan, t / reps, 0), t % reps, vs[vi],
-                                j + 1, q + 1);
-                        csvio_put_num(o.f, out[t].w[vi][j][q]);
-                        fputc('\n', o.f);
-                    }
-        st = fsutil_commit(&o);
-    }
-    /* true_regrets.csv: every task, aggregator and type */
-    if (!st) st = fsutil_join(path, sizeof path, res_dir, "true_regrets.csv");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        fputs("scenario,replicate,aggregator,type,true_regret\n", o.f);
-        for (size_t t = 0; t < n_tasks; t++) {
-            size_t K = out[t].K;
-            for (size_t row = 0; row < K + 4; row++)
-                for (size_t ty = 0; ty < K; ty++) {
-                    char name[32];
-                    if (row < K) snprintf(name, sizeof name, "policy_%zu", row + 1);
-                    else snprintf(name, sizeof name, "%s", agg_names[row - K]);
-                    fprintf(o.f, "%s,%zu,%s,%zu,", sweep_plan_value(plan, t / reps, 0),
-                            t % reps, name, ty + 1);
-                    csvio_put_num(o.f, out[t].true_reg[row][ty]);
-                    fputc('\n', o.f);
-                }
-        }
-        st = fsutil_commit(&o);
-    }
-    /* summary.csv: per scenario and aggregator, the worst-type true and
-     * estimated regret; per scenario, v and weighted type, the MMRA weight
-     * on the weighted type's own policy. Rows: scenario,row_kind,name,v,n,
-     * mean,sd,ci_low,ci_high. */
-    if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        double *v = malloc(2 * reps * sizeof(double) + 8);
-        fputs("scenario,metric,name,v,n,mean,sd,ci_low,ci_high\n", o.f);
-        for (size_t cell = 0; v && cell < n_cells; cell++) {
-            const char *sc = sweep_plan_value(plan, cell, 0);
-            size_t K = out[cell * reps].K;
-            for (int which = 0; which < 2; which++)
-                for (size_t row = 0; row < K + 4; row++) {
-                    for (size_t r = 0; r < reps; r++) {
-                        const task_out *to = &out[cell * reps + r];
-                        double worst = -INFINITY;
-                        for (size_t ty = 0; ty < K; ty++)
-                            if (to->true_reg[row][ty] > worst) worst = to->true_reg[row][ty];
-                        v[r] = which ? to->est_worst[row] : worst;
-                    }
-                    stats_summary sm;
-                    stats_summarise(v, 1, reps, v + reps, &sm);
-                    char name[32];
-                    if (row < K) snprintf(name, sizeof name, "policy_%zu", row + 1);
-                    else snprintf(name, sizeof name, "%s", agg_names[row - K]);
-                    fprintf(o.f, "%s,%s,%s,,%zu", sc,
-                            which ? "worst_estimated_regret" : "worst_true_regret",
-                            name, sm.n);
-                    double q[4] = {sm.mean, sm.sd, sm.ci_low, sm.ci_high};
-                    csvio_put_nums(o.f, q, 4);
-                    fputc('\n', o.f);
-                }
-            for (size_t j = 0; j < K; j++)
-                for (size_t vi = 0; vi < NV; vi++) {
-                    for (size_t r = 0; r < reps; r++) v[r] = out[cell * reps + r].w[vi][j][j];
-                    stats_summary sm;
-                    stats_summarise(v, 1, reps, v + reps, &sm);
-                    fprintf(o.f, "%s,own_weight,type_%zu,%g,%zu", sc, j + 1, vs[vi],
-                            sm.n);
-                    double q[4] = {sm.mean, sm.sd, sm.ci_low, sm.ci_high};
-                    csvio_put_nums(o.f, q, 4);
-                    fputc('\n', o.f);
-                }
-        }
-        free(v);
-        st = fsutil_commit(&o);
-    }
+    if (!st) st = write_regret_matrix(res_dir, &m);
+    if (!st) st = write_weights(res_dir, &m);
+    if (!st) st = write_true_regrets(res_dir, &m);
+    if (!st) st = write_summary(res_dir, &m);
     if (!st) st = cfg_write_file(c, res_dir);
     free(out);
     sweep_plan_free(plan);

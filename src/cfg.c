@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,17 +38,49 @@ typedef struct key_info {
     int type;
     const char *def;
     double lo, hi;
-    const char *choices;
     const char *help;
     size_t offset;
 } key_info;
 
 static const key_info keys[CFG_NKEYS] = {
 #define CFG(s, k, t, def, lo, hi, ch, help) \
-    {#s, #k, #s "." #k, CFG_TYPE_##t, def, lo, hi, ch, help, offsetof(cfg, s##_##k)},
+    {#s, #k, #s "." #k, CFG_TYPE_##t, def, lo, hi, help, offsetof(cfg, s##_##k)},
+#define CFGV(s, k, v)
 #include "cfg.def"
+#undef CFGV
 #undef CFG
 };
+
+/* Every ENUM value: the key it belongs to and its text (cfg.def's CFGV). */
+static const struct value_info {
+    int key;
+    const char *name;
+} values[CFG_NVALUES] = {
+#define CFG(s, k, t, def, lo, hi, ch, help)
+#define CFGV(s, k, v) {CFG_KEY_##s##_##k, #v},
+#include "cfg.def"
+#undef CFGV
+#undef CFG
+};
+
+const char *cfg_value_name(cfg_value v)
+{
+    return (int)v >= 0 && v < CFG_NVALUES ? values[v].name : "?";
+}
+
+/* "a|b|c": the values of ENUM key i, for messages and --help. */
+static void enum_choices(int i, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int v = 0; v < CFG_NVALUES; v++) {
+        if (values[v].key != i) continue;
+        int w = snprintf(buf + used, n - used, "%s%s", used ? "|" : "",
+                         values[v].name);
+        if (w < 0 || (size_t)w >= n - used) break;
+        used += (size_t)w;
+    }
+}
 
 static const char *origin_name(const char *origin)
 {
@@ -173,19 +206,16 @@ static int parse_value(const key_info *k, const char *text, void *dst,
         return PREF_OK;
     }
     case T_ENUM: {
-        const char *c = k->choices;
-        size_t n = strlen(t);
-        while (*c) {
-            size_t len = strcspn(c, "|");
-            if (len == n && strncmp(c, t, n) == 0) {
-                memcpy(dst, t, n + 1);
+        int i = (int)(k - keys);
+        for (int v = 0; v < CFG_NVALUES; v++)
+            if (values[v].key == i && strcmp(values[v].name, t) == 0) {
+                *(cfg_value *)dst = (cfg_value)v;
                 return PREF_OK;
             }
-            c += len;
-            if (*c == '|') c++;
-        }
+        char ch[512];
+        enum_choices(i, ch, sizeof ch);
         PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: '%s' is not one of %s", w,
-                   k->section, k->key, t, k->choices);
+                   k->section, k->key, t, ch);
     }
     case T_LIST:
         return parse_list(t, (cfg_list *)dst, k, w);
@@ -200,15 +230,15 @@ static int set_key(cfg *c, int i, const char *value, const char *origin,
  * written at the preset's line. */
 static int apply_preset(cfg *c, const char *origin, int line)
 {
-    static const struct { const char *name, *kv[4][2]; } presets[] = {
-        {"two_traits", {{"population.kind", "traits"}, {"population.types", "2"},
+    static const struct { cfg_value id; const char *kv[4][2]; } presets[] = {
+        {CFG_population_preset_two_traits, {{"population.kind", "traits"}, {"population.types", "2"},
                         {"population.eta", "0.75, 0.25"}, {"fit.types", "2"}}},
-        {"four_groups", {{"population.kind", "teacher"}, {"population.types", "4"},
+        {CFG_population_preset_four_groups, {{"population.kind", "teacher"}, {"population.types", "4"},
                          {"population.eta", "0.4, 0.3, 0.2, 0.1"},
                          {"fit.types", "4"}}},
     };
     for (size_t p = 0; p < sizeof presets / sizeof presets[0]; p++) {
-        if (strcmp(c->population_preset, presets[p].name) != 0) continue;
+        if (c->population_preset != presets[p].id) continue;
         for (size_t j = 0; j < 4; j++)
             PREF_TRY(set_key(c, cfg_find(presets[p].kv[j][0]), presets[p].kv[j][1],
                              origin, line));
@@ -230,7 +260,7 @@ static int set_key(cfg *c, int i, const char *value, const char *origin,
     switch (k->type) {
     case T_INT: memcpy(dst, tmp, sizeof(long)); break;
     case T_REAL: memcpy(dst, tmp, sizeof(double)); break;
-    case T_ENUM: memcpy(dst, tmp, CFG_ENUM_MAX); break;
+    case T_ENUM: memcpy(dst, tmp, sizeof(cfg_value)); break;
     case T_LIST: memcpy(dst, tmp, sizeof(cfg_list)); break;
     }
     c->line[i] = line;
@@ -416,15 +446,47 @@ static void key_where(const cfg *c, int i, char *buf, size_t n)
     else snprintf(buf, n, "config");
 }
 
-/* Report against key i, or against key alt when i kept its default (the
+/* PREF_EINPUT "WHERE: [section] key: why" about key, WHERE the place where
+ * key `at` was set (key_where); origin file:line as PREF_ERROR records it. */
+static int key_verror(const char *file, int line, const cfg *c, int key,
+                      int at, const char *fmt, va_list ap)
+{
+    char w[1200], m[1000];
+    key_where(c, at, w, sizeof w);
+    vsnprintf(m, sizeof m, fmt, ap);
+    return pref_set_error_at(file, line, PREF_EINPUT, "%s: [%s] %s: %s", w,
+                             keys[key].section, keys[key].key, m);
+}
+
+int cfg_error_at(const char *file, int line, const cfg *c, int key,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = key_verror(file, line, c, key, key, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+/* Same about key i, placed where key alt was set when i kept its default (the
  * mismatch was then caused by alt, e.g. types without eta). */
-#define CHECK_FAIL2(i, alt, ...) do { int k_ = c->line[i] > 0 ? (i) : (alt); \
-    char w_[1200]; key_where(c, k_, w_, sizeof w_); \
-    char m_[1000]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %s", w_, keys[i].section, keys[i].key, m_); } while (0)
-#define CHECK_FAIL(i, ...) do { char w_[1200]; key_where(c, (i), w_, sizeof w_); \
-    char m_[1000]; snprintf(m_, sizeof m_, __VA_ARGS__); \
-    PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: %s", w_, keys[i].section, keys[i].key, m_); } while (0)
+static int error2_at(const char *file, int line, const cfg *c, int i, int alt,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static int error2_at(const char *file, int line, const cfg *c, int i, int alt,
+                     const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int st = key_verror(file, line, c, i, c->line[i] > 0 ? i : alt, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+#define CHECK_FAIL2(i, alt, ...) \
+    return error2_at(__FILE__, __LINE__, c, (i), (alt), __VA_ARGS__)
+#define CHECK_FAIL(i, ...) CFG_ERROR(c, (i), __VA_ARGS__)
 
 /* A list that must have d numbers (or 1, broadcast). */
 static int check_vec(const cfg *c, int i, const cfg_list *l, long d)
@@ -435,95 +497,116 @@ static int check_vec(const cfg *c, int i, const cfg_list *l, long d)
     return PREF_OK;
 }
 
-int cfg_check(const cfg *c)
+/* Mixing weights: types_key's count of them, summing to 1. */
+static int check_eta(const cfg *c, int eta_key, int types_key,
+                     const cfg_list *eta, long K)
+{
+    if (eta->n != (size_t)K)
+        CHECK_FAIL2(eta_key, types_key, "has %zu numbers; types = %ld", eta->n, K);
+    double s = 0.0;
+    for (size_t k = 0; k < eta->n; k++) s += eta->v[k];
+    if (fabs(s - 1.0) > 1e-9) CHECK_FAIL(eta_key, "sums to %.17g, not 1", s);
+    return PREF_OK;
+}
+
+/* A latent-class population (the main one or [compare]): K weights and a
+ * K x d matrix of coefficients. */
+static int check_latent_class(const cfg *c, int eta_key, int types_key,
+                              int theta_key, const cfg_list *eta,
+                              const cfg_list *theta, long K)
+{
+    long d = c->design_d;
+    PREF_TRY(check_eta(c, eta_key, types_key, eta, K));
+    if (theta->rows != (size_t)K)
+        CHECK_FAIL2(theta_key, types_key, "has %zu rows; types = %ld",
+                    theta->rows, K);
+    if (theta->n != (size_t)(K * d))
+        CHECK_FAIL2(theta_key, CFG_KEY_design_d,
+                    "rows have %zu numbers; design.d = %ld", theta->n / theta->rows,
+                    d);
+    return PREF_OK;
+}
+
+/* A Gaussian population's covariance: 1 variance, d variances, or a
+ * symmetric d x d matrix (positive definiteness is checked by the Cholesky
+ * in sim.c). */
+static int check_cov(const cfg *c)
+{
+    long d = c->design_d;
+    const cfg_list *v = &c->population_cov;
+    if (v->n == 1) {
+        if (!(v->v[0] > 0)) CHECK_FAIL(CFG_KEY_population_cov, "variance must be > 0");
+    } else if (v->n == (size_t)d && v->rows == 1) {
+        for (size_t k = 0; k < v->n; k++)
+            if (!(v->v[k] > 0))
+                CHECK_FAIL(CFG_KEY_population_cov,
+                           "diagonal entry %zu must be > 0", k + 1);
+    } else if (v->n == (size_t)(d * d) && v->rows == (size_t)d) {
+        for (long a = 0; a < d; a++)
+            for (long b = 0; b < a; b++)
+                if (v->v[a * d + b] != v->v[b * d + a])
+                    CHECK_FAIL(CFG_KEY_population_cov,
+                               "not symmetric at (%ld, %ld)", a + 1, b + 1);
+    } else {
+        CHECK_FAIL(CFG_KEY_population_cov,
+                   "needs 1 number, %ld numbers or %ld rows of %ld", d, d, d);
+    }
+    return PREF_OK;
+}
+
+/* The nonlinear (EM-DPO) populations: weights, and enough features for
+ * one trait per type. */
+static int check_nonlinear(const cfg *c)
 {
     long d = c->design_d, K = c->population_types;
-    long m = cfg_m(c);
-    int nonlinear = strcmp(c->population_kind, "traits") == 0 ||
-                    strcmp(c->population_kind, "teacher") == 0;
-    if (nonlinear) {
-        if (c->population_eta.n != (size_t)K)
-            CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,
-                        "has %zu numbers; types = %ld", c->population_eta.n, K);
-        double s = 0.0;
-        for (size_t k = 0; k < c->population_eta.n; k++)
-            s += c->population_eta.v[k];
-        if (fabs(s - 1.0) > 1e-9)
-            CHECK_FAIL(CFG_KEY_population_eta, "sums to %.17g, not 1", s);
-        if (strcmp(c->population_kind, "traits") == 0 && K > d)
-            CHECK_FAIL(CFG_KEY_population_types,
-                       "traits: %ld types need d >= %ld (design.d = %ld)", K, K, d);
+    cfg_value kind = c->population_kind;
+    if (kind != CFG_population_kind_traits && kind != CFG_population_kind_teacher)
+        return PREF_OK;
+    PREF_TRY(check_eta(c, CFG_KEY_population_eta, CFG_KEY_population_types,
+                       &c->population_eta, K));
+    if (kind == CFG_population_kind_traits && K > d)
+        CHECK_FAIL(CFG_KEY_population_types,
+                   "traits: %ld types need d >= %ld (design.d = %ld)", K, K, d);
+    return PREF_OK;
+}
+
+/* The linear populations ([population] and [compare]) against design.d. */
+static int check_populations(const cfg *c)
+{
+    long d = c->design_d, K = c->population_types;
+    cfg_value kind = c->population_kind;
+    if (kind == CFG_population_kind_latent_class)
+        PREF_TRY(check_latent_class(c, CFG_KEY_population_eta,
+                                    CFG_KEY_population_types,
+                                    CFG_KEY_population_theta, &c->population_eta,
+                                    &c->population_theta, K));
+    if (kind == CFG_population_kind_polarised)
+        PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
+    if (c->compare_kind == CFG_compare_kind_latent_class)
+        PREF_TRY(check_latent_class(c, CFG_KEY_compare_eta, CFG_KEY_compare_types,
+                                    CFG_KEY_compare_theta, &c->compare_eta,
+                                    &c->compare_theta, c->compare_types));
+    if (c->compare_kind == CFG_compare_kind_polarised)
+        PREF_TRY(check_vec(c, CFG_KEY_compare_b, &c->compare_b, d));
+    if (kind == CFG_population_kind_gaussian) {
+        PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
+        PREF_TRY(check_cov(c));
     }
+    return PREF_OK;
+}
+
+int cfg_check(const cfg *c)
+{
+    long d = c->design_d, m = cfg_m(c);
+    PREF_TRY(check_nonlinear(c));
     if (c->design_test_prompts > 0 && c->design_prompts == 0)
         CHECK_FAIL(CFG_KEY_design_test_prompts, "needs design.prompts > 0");
     if (c->design_ref_quality.n != 1 && c->design_ref_quality.n != (size_t)d)
         CHECK_FAIL(CFG_KEY_design_ref_quality,
                    "has %zu numbers; design.d = %ld needs %ld (or 1)",
                    c->design_ref_quality.n, d, d);
-    if (strcmp(c->population_kind, "latent_class") == 0) {
-        if (c->population_eta.n != (size_t)K)
-            CHECK_FAIL2(CFG_KEY_population_eta, CFG_KEY_population_types,
-                        "has %zu numbers; types = %ld",
-                       c->population_eta.n, K);
-        double s = 0.0;
-        for (size_t k = 0; k < c->population_eta.n; k++)
-            s += c->population_eta.v[k];
-        if (fabs(s - 1.0) > 1e-9)
-            CHECK_FAIL(CFG_KEY_population_eta, "sums to %.17g, not 1", s);
-        if (c->population_theta.rows != (size_t)K)
-            CHECK_FAIL2(CFG_KEY_population_theta, CFG_KEY_population_types,
-                        "has %zu rows; types = %ld",
-                       c->population_theta.rows, K);
-        if (c->population_theta.n != (size_t)(K * d))
-            CHECK_FAIL2(CFG_KEY_population_theta, CFG_KEY_design_d,
-                       "rows have %zu numbers; design.d = %ld",
-                       c->population_theta.n / c->population_theta.rows, d);
-    }
-    if (strcmp(c->population_kind, "polarised") == 0)
-        PREF_TRY(check_vec(c, CFG_KEY_population_b, &c->population_b, d));
-    if (strcmp(c->compare_kind, "latent_class") == 0) {
-        long K2 = c->compare_types;
-        if (c->compare_eta.n != (size_t)K2)
-            CHECK_FAIL2(CFG_KEY_compare_eta, CFG_KEY_compare_types,
-                        "has %zu numbers; types = %ld", c->compare_eta.n, K2);
-        double s = 0.0;
-        for (size_t k = 0; k < c->compare_eta.n; k++) s += c->compare_eta.v[k];
-        if (fabs(s - 1.0) > 1e-9)
-            CHECK_FAIL(CFG_KEY_compare_eta, "sums to %.17g, not 1", s);
-        if (c->compare_theta.rows != (size_t)K2)
-            CHECK_FAIL2(CFG_KEY_compare_theta, CFG_KEY_compare_types,
-                        "has %zu rows; types = %ld", c->compare_theta.rows, K2);
-        if (c->compare_theta.n != (size_t)(K2 * d))
-            CHECK_FAIL2(CFG_KEY_compare_theta, CFG_KEY_design_d,
-                        "rows have %zu numbers; design.d = %ld",
-                        c->compare_theta.n / c->compare_theta.rows, d);
-    }
-    if (strcmp(c->compare_kind, "polarised") == 0)
-        PREF_TRY(check_vec(c, CFG_KEY_compare_b, &c->compare_b, d));
-    if (strcmp(c->population_kind, "gaussian") == 0) {
-        PREF_TRY(check_vec(c, CFG_KEY_population_mean, &c->population_mean, d));
-        const cfg_list *v = &c->population_cov;
-        if (v->n == 1) {
-            if (!(v->v[0] > 0))
-                CHECK_FAIL(CFG_KEY_population_cov, "variance must be > 0");
-        } else if (v->n == (size_t)d && v->rows == 1) {
-            for (size_t k = 0; k < v->n; k++)
-                if (!(v->v[k] > 0))
-                    CHECK_FAIL(CFG_KEY_population_cov,
-                               "diagonal entry %zu must be > 0", k + 1);
-        } else if (v->n == (size_t)(d * d) && v->rows == (size_t)d) {
-            for (long a = 0; a < d; a++)
-                for (long b = 0; b < a; b++)
-                    if (v->v[a * d + b] != v->v[b * d + a])
-                        CHECK_FAIL(CFG_KEY_population_cov,
-                                   "not symmetric at (%ld, %ld)", a + 1, b + 1);
-            /* positive definiteness is checked by the Cholesky in sim.c */
-        } else {
-            CHECK_FAIL(CFG_KEY_population_cov,
-                       "needs 1 number, %ld numbers or %ld rows of %ld", d, d, d);
-        }
-    }
-    if (strcmp(c->design_answer, "topk") == 0 && c->design_r >= m)
+    PREF_TRY(check_populations(c));
+    if (c->design_answer == CFG_design_answer_topk && c->design_r >= m)
         CHECK_FAIL(CFG_KEY_design_r, "r = %ld must be below m = %ld",
                    c->design_r, m);
     if (c->design_budget > 0 && c->design_budget < c->design_T)
@@ -537,14 +620,14 @@ int cfg_check(const cfg *c)
 
 long cfg_m(const cfg *c)
 {
-    return strcmp(c->design_answer, "pair") == 0 ? 2 : c->design_m;
+    return c->design_answer == CFG_design_answer_pair ? 2 : c->design_m;
 }
 
 long cfg_r(const cfg *c)
 {
-    const char *a = c->design_answer;
-    if (strcmp(a, "topk") == 0) return c->design_r;
-    if (strcmp(a, "full") == 0) return cfg_m(c) - 1;
+    cfg_value a = c->design_answer;
+    if (a == CFG_design_answer_topk) return c->design_r;
+    if (a == CFG_design_answer_full) return cfg_m(c) - 1;
     return 1;
 }
 
@@ -569,7 +652,7 @@ void cfg_format(const cfg *c, int i, char *buf, size_t n)
     switch (k->type) {
     case T_INT: snprintf(buf, n, "%ld", *(const long *)src); break;
     case T_REAL: fmt_real(buf, n, *(const double *)src); break;
-    case T_ENUM: snprintf(buf, n, "%s", src); break;
+    case T_ENUM: snprintf(buf, n, "%s", cfg_value_name(*(const cfg_value *)src)); break;
     case T_LIST: {
         const cfg_list *l = (const cfg_list *)src;
         size_t per = l->rows ? l->n / l->rows : l->n, used = 0;
@@ -641,7 +724,11 @@ void cfg_help(FILE *f)
         }
         fprintf(f, "  %-16s default %-22s %s", keys[i].key, keys[i].def,
                 keys[i].help);
-        if (keys[i].choices) fprintf(f, " (%s)", keys[i].choices);
+        if (keys[i].type == T_ENUM) {
+            char ch[512];
+            enum_choices(i, ch, sizeof ch);
+            fprintf(f, " (%s)", ch);
+        }
         fputc('\n', f);
     }
     fprintf(f, "\n[sweep] also takes section.key = v1 | v2 | ... (one cell per "

@@ -19,7 +19,6 @@
 #include <stdio.h>
 
 #define CFG_LIST_MAX 1024
-#define CFG_ENUM_MAX 32
 #define CFG_EXTRA_MAX 32
 #define CFG_VALUE_MAX 1024
 
@@ -44,23 +43,39 @@ typedef struct cfg_extra {
 
 #define CFG_T_INT long
 #define CFG_T_REAL double
-#define CFG_T_ENUM char
+#define CFG_T_ENUM cfg_value
 #define CFG_T_LIST cfg_list
 #define CFG_DIM_INT
 #define CFG_DIM_REAL
-#define CFG_DIM_ENUM [CFG_ENUM_MAX]
+#define CFG_DIM_ENUM
 #define CFG_DIM_LIST
 
 enum {
 #define CFG(s, k, t, def, lo, hi, ch, help) CFG_KEY_##s##_##k,
+#define CFGV(s, k, v)
 #include "cfg.def"
+#undef CFGV
 #undef CFG
     CFG_NKEYS
 };
 
+/* The values of every ENUM key, one constant per CFGV row of cfg.def:
+ * CFG_section_key_value (e.g. CFG_design_answer_topk). An ENUM field of the
+ * struct holds one of its key's constants. */
+typedef enum cfg_value {
+#define CFG(s, k, t, def, lo, hi, ch, help)
+#define CFGV(s, k, v) CFG_##s##_##k##_##v,
+#include "cfg.def"
+#undef CFGV
+#undef CFG
+    CFG_NVALUES
+} cfg_value;
+
 typedef struct cfg {
 #define CFG(s, k, t, def, lo, hi, ch, help) CFG_T_##t s##_##k CFG_DIM_##t;
+#define CFGV(s, k, v)
 #include "cfg.def"
+#undef CFGV
 #undef CFG
     int line[CFG_NKEYS];  /* where each key was set; 0 = default/command line */
     char file[1024];      /* the config file's name ("" when none) */
@@ -90,11 +105,29 @@ int cfg_find(const char *dotted);
 /* "section.key" of table entry i (static storage). */
 const char *cfg_key_name(int i);
 
+/* The text of an ENUM value, as written in config files (static storage;
+ * "?" for a value out of range). */
+const char *cfg_value_name(cfg_value v);
+
 /* The current value of key i as text, in the config.ini format. */
 void cfg_format(const cfg *c, int i, char *buf, size_t n);
 
 /* Cross-key validation. Returns PREF_OK or PREF_EINPUT naming file:line. */
 int cfg_check(const cfg *c);
+
+/* Record the message "FILE:LINE: [section] key: why" about key (a
+ * CFG_KEY_... index; "FILE: " when the key kept its default, "config: "
+ * without a file), why formatted from fmt, with file:line as the source
+ * origin (err.h), and return PREF_EINPUT. For checks of keys outside
+ * cfg_check (commands, experiments); call it through CFG_ERROR. */
+int cfg_error_at(const char *file, int line, const cfg *c, int key,
+                 const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Return cfg_error_at(here, c, key, ...) from the calling function, like
+ * PREF_ERROR. */
+#define CFG_ERROR(c, key, ...) \
+    return cfg_error_at(__FILE__, __LINE__, (c), (key), __VA_ARGS__)
 
 /* Write the resolved configuration (every key, [sweep] and [full] entries)
  * with a header comment naming the program version. PREF_OK or PREF_EIO. */

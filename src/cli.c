@@ -15,20 +15,20 @@
 #include "err.h"
 #include "fitout.h"
 #include "fsutil.h"
-#include "identify.h"
+#include "identify_tables.h"
 #include "cli_mmra.h"
+#include "cfgmap.h"
 #include "cliutil.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
 #include "progress.h"
-#include "../sims/emdpo_sim.h"
-#include "../sims/lcl.h"
 #include "reproduce.h"
 #include "rngs.h"
 #include "sim.h"
 #include "sweep.h"
 #include "truthio.h"
+#include "tasks.h"
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -240,7 +240,7 @@ static int cmd_sweep(int argc, char **argv)
         sp.shard_i = (unsigned)o.shard_i;
         sp.shard_n = (unsigned)o.shard_n;
         sp.resume = o.resume;
-        st = sweep_run(c, o.out ? o.out : outbuf, &sp);
+        st = sweep_run(c, tasks_table(), o.out ? o.out : outbuf, &sp);
     }
     free(c);
     return st ? cli_fail(st) : 0;
@@ -266,7 +266,7 @@ static int cmd_merge(int argc, char **argv)
     }
     if (!out) return cli_usage_error("merge", "missing -o DIR%s", "");
     if (!n) return cli_usage_error("merge", "no shard directories given%s", "");
-    int st = sweep_merge(dirs, n, out);
+    int st = sweep_merge(dirs, n, out, tasks_table());
     return st ? cli_fail(st) : 0;
 }
 
@@ -422,12 +422,16 @@ static void fit_progress(void *ctx, size_t n)
     progress_tick(ctx, n);
 }
 
-static int cmd_fit(int argc, char **argv)
+/* The fit command's arguments beyond the config keys it sets in c. */
+typedef struct fit_args {
+    const char *data, *out, *truth;
+    long threads;
+} fit_args;
+
+/* Parse fit's command line into c and a. Returns -1 to go on, or the exit
+ * status (usage error, bad value). */
+static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
 {
-    if (has_help(argc, argv)) {
-        fputs(usage_fit, stdout);
-        return 0;
-    }
     static const struct { const char *flag, *key; } flags[] = {
         {"--model", "fit.model"},     {"--types", "fit.types"},
         {"--starts", "fit.starts"},   {"--seed", "run.seed"},
@@ -438,11 +442,6 @@ static int cmd_fit(int argc, char **argv)
         {"--hidden", "emdpo.hidden"}, {"--layers", "emdpo.layers"},
         {"--init", "emdpo.init"},     {"--m-step", "emdpo.m_step"},
     };
-    cfg *c = malloc(sizeof *c);
-    if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
-    cfg_init(c);
-    const char *data = NULL, *out = "results/fit", *truth = NULL;
-    long threads = 0;
     int st = PREF_OK, have_types = 0;
     for (int i = 2; i < argc && !st; i++) {
         int missing = 0, done = 0;
@@ -453,155 +452,174 @@ static int cmd_fit(int argc, char **argv)
                 have_types |= strcmp(flags[f].flag, "--types") == 0;
                 done = 1;
             }
-        if (done || missing) {
-            if (missing) {
-                free(c);
-                return cli_usage_error("fit", "%s needs a value", argv[i]);
-            }
-            continue;
-        }
-        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) data = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--truth", &missing))) truth = v;
+        if (missing) return cli_usage_error("fit", "%s needs a value", argv[i]);
+        if (done) continue;
+        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) a->data = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) a->out = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--truth", &missing))) a->truth = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--set", &missing))) st = apply_set(c, v);
         else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
-            if (cli_parse_long(v, 1, 4096, &threads)) {
-                free(c);
+            if (cli_parse_long(v, 1, 4096, &a->threads))
                 return cli_usage_error("fit", "--threads: expected 1..4096, got '%s'", v);
-            }
         } else {
-            free(c);
             return cli_usage_error("fit", missing ? "%s needs a value"
                                               : "unknown argument '%s'", argv[i]);
         }
     }
-    if (st) {
-        free(c);
-        return cli_fail(st);
+    if (st) return cli_fail(st);
+    if (!a->data) return cli_usage_error("fit", "missing --data CSV%s", "");
+    if (!have_types) return cli_usage_error("fit", "missing --types K%s", "");
+    return -1;
+}
+
+/* fit --model emdpo on ds. */
+static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds)
+{
+    emdpo_params ep;
+    cfgmap_emdpo_params(c, &ep);
+    ep.net.d = ds->d;
+    ep.threads = (int)a->threads;
+    const char *why = emdpo_params_check(&ep);
+    if (why) return pref_set_error(PREF_EINPUT, "fit: %s", why);
+    if (ep.init == EMDPO_INIT_TRUTH && !ds->user_type)
+        return pref_set_error(PREF_EINPUT, "--init truth: %s has no type column",
+                              a->data);
+    emdpo_fit *ef = NULL;
+    progress bar;
+    progress_start(&bar, "fit (EM-DPO policy M-steps)", ep.em_iters * ep.K);
+    ep.progress = fit_progress;
+    ep.progress_ctx = &bar;
+    int st = emdpo_fit_run(ds, &ep, &ef);
+    progress_end(&bar);
+    if (!st) st = fsutil_mkdirs(a->out);
+    if (!st) st = write_emdpo(ds, ef, a->out);
+    if (!st) st = cfg_write_file(c, a->out);
+    if (!st && ef->max_decrease > 0)
+        fprintf(stderr, "hetpref: note: the log-likelihood fell by up to %.3g "
+                "between EM iterations (stochastic M-steps)\n", ef->max_decrease);
+    emdpo_fit_free(ef);
+    return st;
+}
+
+/* Warn about feature columns the latent-class fit cannot use. */
+static void fit_warn_design(const data_set *ds, const char *data)
+{
+    unsigned char flat[4096];
+    size_t nflat = ds->d <= 4096 ? mix_uninformative_columns(ds, flat) : 0;
+    for (size_t j = 0; j < ds->d && j < 4096 && nflat; j++)
+        if (flat[j])
+            fprintf(stderr, "hetpref: warning: %s: column 'x%zu' is constant "
+                    "within every query: it carries no information (its "
+                    "coefficients are fixed at 0, standard errors NaN)\n", data, j + 1);
+    double cond;
+    if (mix_design_condition(ds, &cond) == PREF_OK && !(cond < 1e10))
+        fprintf(stderr, "hetpref: warning: %s: the features are (nearly) "
+                "collinear within queries (condition number %.3g): the "
+                "coefficients along the collinear direction are not "
+                "identified (ridge-stabilised; standard errors huge or NaN)\n",
+                data, cond);
+}
+
+/* The true mixture for W1, read before fitting so a bad file writes nothing:
+ * --truth, else truth.csv beside the data when present (only for data with
+ * a type column). *Kt = 0 and *te = *tt = NULL when there is none. */
+static int fit_read_truth(const fit_args *a, const data_set *ds, size_t *Kt,
+                          double **te, double **tt)
+{
+    *Kt = 0;
+    *te = *tt = NULL;
+    if (!ds->user_type) return PREF_OK;
+    char tpath[4096];
+    const char *truth = a->truth, *slash = strrchr(a->data, '/');
+    if (!truth) {
+        snprintf(tpath, sizeof tpath, "%.*struth.csv",
+                 slash ? (int)(slash - a->data + 1) : 0, a->data);
+        if (fsutil_exists(tpath)) truth = tpath;
     }
-    if (!data) {
-        free(c);
-        return cli_usage_error("fit", "missing --data CSV%s", "");
+    if (!truth) return PREF_OK;
+    int st = truthio_read(truth, ds->d, Kt, te, tt);
+    if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", pref_last_error());
+        st = pref_set_error(PREF_EINPUT, "%s", why);
     }
-    if (!have_types) {
-        free(c);
-        return cli_usage_error("fit", "missing --types K%s", "");
-    }
-    data_set *ds = NULL;
-    if (strcmp(c->fit_model, "emdpo") == 0) {
-        emdpo_fit *ef = NULL;
-        st = read_data(data, &ds);
-        if (!st && (size_t)c->fit_types > ds->n_users)
-            st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
-                                "in %s (%zu)", c->fit_types, data, ds->n_users);
-        emdpo_params ep;
-        emdpo_params_from_cfg(c, &ep);
-        if (!st) {
-            ep.net.d = ds->d;
-            ep.threads = (int)threads;
-            const char *why = emdpo_params_check(&ep);
-            if (why) st = pref_set_error(PREF_EINPUT, "fit: %s", why);
-        }
-        if (!st && ep.init == EMDPO_INIT_TRUTH && !ds->user_type)
-            st = pref_set_error(PREF_EINPUT, "--init truth: %s has no type column",
-                                data);
-        if (!st) {
-            progress bar;
-            progress_start(&bar, "fit (EM-DPO policy M-steps)", ep.em_iters * ep.K);
-            ep.progress = fit_progress;
-            ep.progress_ctx = &bar;
-            st = emdpo_fit_run(ds, &ep, &ef);
-            progress_end(&bar);
-        }
-        if (!st) st = fsutil_mkdirs(out);
-        if (!st) st = write_emdpo(ds, ef, out);
-        if (!st) st = cfg_write_file(c, out);
-        if (!st && ef->max_decrease > 0)
-            fprintf(stderr, "hetpref: note: the log-likelihood fell by up to %.3g "
-                    "between EM iterations (stochastic M-steps)\n", ef->max_decrease);
-        emdpo_fit_free(ef);
-        data_free(ds);
-        free(c);
-        return st ? cli_fail(st) : 0;
-    }
-    mix_fit *fit = NULL;
-    st = read_data(data, &ds);
-    if (!st && (size_t)c->fit_types > ds->n_users)
-        st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users in "
-                            "%s (%zu)", c->fit_types, data, ds->n_users);
-    if (!st) {
-        unsigned char flat[4096];
-        size_t nflat = ds->d <= 4096 ? mix_uninformative_columns(ds, flat) : 0;
-        for (size_t j = 0; j < ds->d && j < 4096 && nflat; j++)
-            if (flat[j])
-                fprintf(stderr, "hetpref: warning: %s: column 'x%zu' is constant "
-                        "within every query: it carries no information (its "
-                        "coefficients are fixed at 0, standard errors NaN)\n", data, j + 1);
-    }
-    if (!st) {
-        double cond;
-        if (mix_design_condition(ds, &cond) == PREF_OK && !(cond < 1e10))
-            fprintf(stderr, "hetpref: warning: %s: the features are (nearly) "
-                    "collinear within queries (condition number %.3g): the "
-                    "coefficients along the collinear direction are not "
-                    "identified (ridge-stabilised; standard errors huge or NaN)\n",
-                    data, cond);
-    }
-    /* Truth for W1 (read before fitting, so a bad file writes nothing):
-     * --truth, else truth.csv beside the data when present. */
+    return st;
+}
+
+/* evaluation.csv of a latent-class fit against the data's type column. */
+static int fit_lcl_evaluate(const data_set *ds, const mix_fit *fit, size_t Kt,
+                            const double *te, const double *tt, const char *out)
+{
+    uint32_t kmax = 0;
+    for (size_t i = 0; i < ds->n_users; i++)
+        if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
+            kmax = ds->user_type[i] + 1;
+    double acc, ari, w1;
+    PREF_TRY(mix_evaluate(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
+                          &w1));
+    return fitout_write_eval(out, acc, ari, w1);
+}
+
+/* fit --model lcl on ds. */
+static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
+{
+    fit_warn_design(ds, a->data);
     size_t Kt = 0;
     double *te = NULL, *tt = NULL;
-    if (!st && ds->user_type) {
-        char tpath[4096];
-        const char *slash = strrchr(data, '/');
-        if (!truth) {
-            snprintf(tpath, sizeof tpath, "%.*struth.csv",
-                     slash ? (int)(slash - data + 1) : 0, data);
-            if (fsutil_exists(tpath)) truth = tpath;
-        }
-        if (truth) {
-            st = truthio_read(truth, ds->d, &Kt, &te, &tt);
-            if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
-                char why[1024];
-                snprintf(why, sizeof why, "%s", pref_last_error());
-                st = pref_set_error(PREF_EINPUT, "%s", why);
-            }
-        }
-    }
-    if (!st) {
-        mix_params mp;
-        lcl_params_from_cfg(c, &mp);
-        mp.threads = (int)threads;
-        progress bar;
-        progress_start(&bar, "fit (latent-class EM starts)", mp.starts);
-        mp.progress = fit_progress;
-        mp.progress_ctx = &bar;
-        st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &fit);
-        progress_end(&bar);
-    }
-    if (!st && !fit->se_ok)
+    mix_fit *fit = NULL;
+    int st = fit_read_truth(a, ds, &Kt, &te, &tt);
+    if (st) goto done;
+    mix_params mp;
+    cfgmap_mix_params(c, &mp);
+    mp.threads = (int)a->threads;
+    progress bar;
+    progress_start(&bar, "fit (latent-class EM starts)", mp.starts);
+    mp.progress = fit_progress;
+    mp.progress_ctx = &bar;
+    st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &fit);
+    progress_end(&bar);
+    if (st) goto done;
+    if (!fit->se_ok)
         fprintf(stderr, "hetpref: warning: the information matrix is singular "
                 "(constant or collinear features, or a non-identified model): "
                 "standard errors are NaN\n");
-    if (!st) st = fsutil_mkdirs(out);
-    if (!st) st = fitout_write(ds, fit, out);
-    if (!st && ds->user_type) {
-        uint32_t kmax = 0;
-        for (size_t i = 0; i < ds->n_users; i++)
-            if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
-                kmax = ds->user_type[i] + 1;
-        double acc, ari, w1;
-        st = mix_evaluate(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
-                          &w1);
-        if (!st) st = fitout_write_eval(out, acc, ari, w1);
-    }
-    if (!st) st = cfg_write_file(c, out);
+    st = fsutil_mkdirs(a->out);
+    if (!st) st = fitout_write(ds, fit, a->out);
+    if (!st && ds->user_type)
+        st = fit_lcl_evaluate(ds, fit, Kt, te, tt, a->out);
+    if (!st) st = cfg_write_file(c, a->out);
+done:
     free(te);
     free(tt);
     mix_fit_free(fit);
+    return st;
+}
+
+static int cmd_fit(int argc, char **argv)
+{
+    if (has_help(argc, argv)) {
+        fputs(usage_fit, stdout);
+        return 0;
+    }
+    cfg *c = malloc(sizeof *c);
+    if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    cfg_init(c);
+    fit_args a = {NULL, "results/fit", NULL, 0};
+    data_set *ds = NULL;
+    int rc = fit_parse(argc, argv, c, &a);
+    if (rc >= 0) goto done;
+    int st = read_data(a.data, &ds);
+    if (!st && (size_t)c->fit_types > ds->n_users)
+        st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
+                            "in %s (%zu)", c->fit_types, a.data, ds->n_users);
+    if (!st)
+        st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, &a, ds)
+                                                : fit_lcl(c, &a, ds);
+    rc = st ? cli_fail(st) : 0;
+done:
     data_free(ds);
     free(c);
-    return st ? cli_fail(st) : 0;
+    return rc;
 }
 
 /* ---- identify ------------------------------------------------------------ */

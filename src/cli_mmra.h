@@ -1,7 +1,9 @@
 /* cli_mmra.h — the `hetpref mmra` command (SPEC §5, §7): min–max regret
  * aggregation from a regret matrix, a value matrix, or trained policies
- * and their prompts' candidate pools. Thin like cli.c: it reads and checks
- * input, calls mmra.h / pool.h / policyio.h, and writes the result tables. */
+ * and their prompts' candidate pools. Thin like cli.c: it parses and checks
+ * the flags, reads a matrix file or builds the game from policies
+ * (mmra_game.h), solves it (mmra.h) and writes the result tables
+ * (mmraout.h) and config.ini. */
 #ifndef HETPREF_CLI_MMRA_H
 #define HETPREF_CLI_MMRA_H
 

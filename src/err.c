@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 static _Thread_local char err_msg[1024];
+static _Thread_local char err_origin[256];
 
 const char *pref_strerror(int code)
 {
@@ -35,9 +36,26 @@ int pref_set_error(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err_msg, sizeof err_msg, fmt, ap);
     va_end(ap);
+    err_origin[0] = '\0';
+    return code;
+}
+
+int pref_set_error_at(const char *file, int line, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+    va_end(ap);
+    snprintf(err_origin, sizeof err_origin, "%s:%d", file, line);
     return code;
 }
 
 const char *pref_last_error(void) { return err_msg; }
 
-void pref_clear_error(void) { err_msg[0] = '\0'; }
+const char *pref_error_origin(void) { return err_origin; }
+
+void pref_clear_error(void)
+{
+    err_msg[0] = '\0';
+    err_origin[0] = '\0';
+}

@@ -3,9 +3,12 @@
  * Every hetpref function that can fail returns an int: PREF_OK (0) on success
  * or one of the codes below. Codes start above 1024 so they never collide with
  * GSL's error codes (the GSL manual reserves that range for applications).
- * PREF_ERROR records a message (with the source file and line of the failure)
- * in a thread-local buffer and returns the code; the command-line layer prints
- * it. Library code never prints and never exits.
+ * PREF_ERROR records a message in a thread-local buffer, and the source file
+ * and line of the PREF_ERROR beside it (pref_error_origin: for developers; the
+ * user's message names the user's file and line instead), and returns the
+ * code; the command-line layer prints the message (and, with HETPREF_DEBUG
+ * set in the environment, the origin). pref_set_error records no origin.
+ * Library code never prints and never exits.
  *
  * Input errors (bad config, bad data, bad flags) map to exit status 2; every
  * other code maps to exit status 1 (pref_exit_status). */
@@ -37,15 +40,25 @@ int pref_exit_status(int code);
 int pref_set_error(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* pref_set_error, also recording the source location file:line of the call
+ * (what PREF_ERROR expands to). */
+int pref_set_error_at(const char *file, int line, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* The last message recorded on this thread ("" if none). */
 const char *pref_last_error(void);
+
+/* "src/file.c:LINE" of the PREF_ERROR that recorded the last message on this
+ * thread, or "" when it came from pref_set_error. */
+const char *pref_error_origin(void);
 
 /* Clear the message of this thread. */
 void pref_clear_error(void);
 
-/* Record a message and return the code from the calling function. */
+/* Record a message and its source location, and return the code from the
+ * calling function. */
 #define PREF_ERROR(code, ...) \
-    return pref_set_error((code), __VA_ARGS__)
+    return pref_set_error_at(__FILE__, __LINE__, (code), __VA_ARGS__)
 
 /* Propagate a non-zero status from an expression. */
 #define PREF_TRY(expr) do { int pref_try_s_ = (expr); \

@@ -1,12 +1,12 @@
-/* identify.c — exact joint-outcome enumeration, observational equivalence,
- * expected Fisher information of the latent-class model, and the
- * `hetpref identify` command body (see identify.h).
+/* identify.c — exact joint-outcome laws, observational equivalence and the
+ * expected Fisher information of the latent-class model (see identify.h).
  *
  * What it does. For one design it builds, per query t and per outcome j of
  * that query, the table log P_PL(o_j | theta_k) (and, for the information,
  * its gradient in theta_k, from pl_linear_accum), then walks all joint
- * outcomes with an odometer (query T-1 the fastest digit), keeping prefix
- * sums over queries so only the queries whose digit changed are re-added.
+ * outcomes with the odometer of outcomes.h (query T-1 the fastest digit),
+ * keeping prefix sums over queries so only the queries whose digit changed
+ * are re-added.
  * Per joint outcome: log L_k = sum_t table, log P = LSE_k(log eta_k + log
  * L_k), gamma_k = exp(log eta_k + log L_k - log P), and the score of
  * identify.h; the information accumulates P s s^T (upper triangle, mirrored
@@ -23,11 +23,11 @@
  *
  * What it deliberately does not do: sample answers (everything is exact
  * over outcomes; only the designs are random), handle gaussian populations,
- * print. */
+ * write files (identify_tables.c), print, or touch GSL's error handler (main
+ * turns it off once; every GSL status is checked here). */
 #include "identify.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +41,9 @@
 #include <omp.h>
 #endif
 
-#include "csvio.h"
 #include "err.h"
-#include "fsutil.h"
+#include "mathx.h"
+#include "outcomes.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -51,47 +51,12 @@
  * order. Any value gives the same bits; it only bounds memory (CHUNK D^2). */
 #define IDENTIFY_CHUNK 64
 
-/* Seed streams of identify_run (the `cell` argument of rngs_seed). */
-#define STREAM_POOLS 0x706f6f6cULL   /* "pool" */
-#define STREAM_EQUIV 0x65717569ULL   /* "equi" + kind */
-#define STREAM_FISHER 0x66697368ULL  /* "fish" + kind; replicate = T */
-
-const identify_kind identify_equiv_kinds[IDENTIFY_N_EQUIV_KINDS] = {
-    {"pair", 2, 1, 1},
-    {"top1_of_3", 3, 1, 1},
-    {"full_3", 3, 2, 1},
-    {"pairs_T2", 2, 1, 2},
-};
-
-const identify_kind identify_fisher_kinds[IDENTIFY_N_FISHER_KINDS] = {
-    {"pair", 2, 1, 0},
-    {"top1_of_3", 3, 1, 0},
-    {"full_3", 3, 2, 0},
-};
-
-/* Outcomes of one query, m!/(m-r)!, or 0 when above the limit. */
-static size_t query_outcomes(size_t m, size_t r)
-{
-    size_t n = 1;
-    for (size_t s = 0; s < r; s++) {
-        n *= m - s;
-        if (n > IDENTIFY_MAX_OUTCOMES) return 0;
-    }
-    return n;
-}
-
 size_t identify_n_outcomes(size_t m, size_t r, size_t T)
 {
     if (m < 2 || r < 1 || T < 1) return 0;
     if (r >= m) r = m - 1;
-    size_t n1 = query_outcomes(m, r);
-    if (!n1) return 0;
-    size_t n = 1;
-    for (size_t t = 0; t < T; t++) {
-        n *= n1;
-        if (n > IDENTIFY_MAX_OUTCOMES) return 0;
-    }
-    return n;
+    return outcomes_joint_count(outcomes_count(m, r, IDENTIFY_MAX_OUTCOMES), T,
+                                IDENTIFY_MAX_OUTCOMES);
 }
 
 size_t identify_dim(size_t K, size_t d)
@@ -157,7 +122,7 @@ identify_workspace *identify_workspace_alloc(size_t K, size_t d, size_t m,
     w->m = m;
     w->r = r;
     w->T = T;
-    w->n1 = query_outcomes(m, r);
+    w->n1 = outcomes_count(m, r, IDENTIFY_MAX_OUTCOMES);
     w->N = N;
     w->D = identify_dim(K, d);
     size_t D = w->D;
@@ -191,35 +156,6 @@ size_t identify_workspace_outcomes(const identify_workspace *w)
     return w->N;
 }
 
-/* Candidate order of outcome j of a query (header comment's numbering):
- * the r ranked candidates best first, then the others in their original
- * order — the canonical order of pl.h. r <= 22 because n1 <= 2^22. */
-static void outcome_order(size_t j, size_t m, size_t r, uint32_t *ord,
-                          unsigned char *used)
-{
-    size_t dig[32];
-    for (size_t s = r; s-- > 0;) {
-        dig[s] = j % (m - s);
-        j /= m - s;
-    }
-    memset(used, 0, m);
-    for (size_t s = 0; s < r; s++) {
-        size_t pos = dig[s];
-        for (size_t i = 0; i < m; i++) {
-            if (used[i]) continue;
-            if (pos == 0) {
-                ord[s] = (uint32_t)i;
-                used[i] = 1;
-                break;
-            }
-            pos--;
-        }
-    }
-    size_t t = r;
-    for (size_t i = 0; i < m; i++)
-        if (!used[i]) ord[t++] = (uint32_t)i;
-}
-
 static int fits(const sim_population *p, const identify_workspace *w)
 {
     return p->K >= 1 && p->K <= w->K && p->d == w->d;
@@ -238,7 +174,7 @@ static void build_tables(const sim_population *p, const double *x,
             for (size_t k = 0; k < K; k++)
                 pl_utilities(xt, m, d, p->theta + k * d, w->ut + k * m);
         for (size_t j = 0; j < n1; j++) {
-            outcome_order(j, m, r, w->ord, w->used);
+            outcomes_decode(j, m, r, w->ord, w->used);
             double *lp = w->lp + (t * n1 + j) * K;
             if (grad) {
                 for (size_t i = 0; i < m; i++)
@@ -279,29 +215,6 @@ static void prefix_update(identify_workspace *w, size_t K, size_t from, int grad
     }
 }
 
-/* Advance the odometer; returns the most significant query that changed. */
-static size_t odometer_next(identify_workspace *w)
-{
-    size_t t = w->T;
-    while (t > 0) {
-        t--;
-        if (++w->digit[t] < w->n1) return t;
-        w->digit[t] = 0;
-    }
-    return 0;
-}
-
-/* log sum_k exp(lw_k) over K terms (some may be -inf, not all). */
-static double lse(const double *lw, size_t K)
-{
-    double mx = lw[0];
-    for (size_t k = 1; k < K; k++)
-        if (lw[k] > mx) mx = lw[k];
-    double s = 0.0;
-    for (size_t k = 0; k < K; k++) s += exp(lw[k] - mx);
-    return mx + log(s);
-}
-
 int identify_joint_probs(const sim_population *p, const double *x,
                          identify_workspace *w, double *prob)
 {
@@ -318,8 +231,8 @@ int identify_joint_probs(const sim_population *p, const double *x,
     for (size_t o = 0; o < w->N; o++) {
         prefix_update(w, K, from, 0);
         for (size_t k = 0; k < K; k++) w->lw[k] = w->logeta[k] + last[k];
-        prob[o] = exp(lse(w->lw, K));
-        from = odometer_next(w);
+        prob[o] = exp(mathx_logsumexp(w->lw, K));
+        from = outcomes_next(w->digit, w->T, w->n1);
     }
     return PREF_OK;
 }
@@ -347,7 +260,7 @@ int identify_fisher_design(const sim_population *p, const double *x,
     for (size_t o = 0; o < w->N; o++) {
         prefix_update(w, K, from, 1);
         for (size_t k = 0; k < K; k++) w->lw[k] = w->logeta[k] + last[k];
-        double lp = lse(w->lw, K), P = exp(lp);
+        double lp = mathx_logsumexp(w->lw, K), P = exp(lp);
         for (size_t k = 0; k < K; k++) {
             double gk = exp(w->lw[k] - lp);
             for (size_t a = 0; a < d; a++) s[k * d + a] = gk * glast[k * d + a];
@@ -359,7 +272,7 @@ int identify_fisher_design(const sim_population *p, const double *x,
             for (size_t b = a; b < D; b++) row[b] += pa * s[b];
             w->sacc[a] += pa;
         }
-        from = odometer_next(w);
+        from = outcomes_next(w->digit, w->T, w->n1);
     }
     for (size_t a = 0; a < D; a++)
         for (size_t b = a; b < D; b++)
@@ -492,18 +405,201 @@ identify_fisher_result *identify_fisher_result_alloc(size_t K, size_t d)
     return r;
 }
 
-/* Ascending eigenvalues of the symmetric (D, D) matrix a into ev. */
-static int eigenvalues(const double *a, size_t D, gsl_matrix *A, gsl_vector *ev,
-                       gsl_eigen_symm_workspace *ew, double *out)
+/* Scratch of identify_fisher: per-chunk design matrices, batch sums and the
+ * eigen-solver, allocated once. */
+typedef struct fisher_work {
+    size_t D, DD, n, B;  /* dim, dim^2, designs, batches */
+    double *buf;         /* (IDENTIFY_CHUNK, D, D) matrices of one chunk */
+    double *bsum;        /* (B, D, D) sum over each batch's designs */
+    double *bev;         /* (B, D) eigenvalues of each batch average */
+    size_t *bn;          /* (B) designs per batch */
+    gsl_matrix *A;
+    gsl_vector *ev;
+    gsl_eigen_symm_workspace *ew;
+} fisher_work;
+
+static void fisher_work_free(fisher_work *f)
 {
+    free(f->buf);
+    free(f->bsum);
+    free(f->bev);
+    free(f->bn);
+    gsl_matrix_free(f->A);
+    gsl_vector_free(f->ev);
+    if (f->ew) gsl_eigen_symm_free(f->ew);
+}
+
+/* PREF_OK or PREF_ENOMEM; f is always safe to fisher_work_free. */
+static int fisher_work_init(fisher_work *f, size_t D, size_t n, size_t B)
+{
+    f->D = D;
+    f->DD = D * D;
+    f->n = n;
+    f->B = B;
+    f->buf = malloc(IDENTIFY_CHUNK * f->DD * sizeof(double));
+    f->bsum = calloc(B * f->DD, sizeof(double));
+    f->bev = malloc(B * D * sizeof(double));
+    f->bn = calloc(B, sizeof(size_t));
+    f->A = gsl_matrix_alloc(D, D);
+    f->ev = gsl_vector_alloc(D);
+    f->ew = gsl_eigen_symm_alloc(D);
+    if (!f->buf || !f->bsum || !f->bev || !f->bn || !f->A || !f->ev || !f->ew)
+        return pref_set_error(PREF_ENOMEM, "out of memory");
+    return PREF_OK;
+}
+
+/* Ascending eigenvalues of the symmetric (D, D) matrix a into out. The GSL
+ * error handler is main's (off): the status is checked here. */
+static int eigenvalues(const double *a, fisher_work *f, double *out)
+{
+    size_t D = f->D;
     for (size_t i = 0; i < D; i++)
-        for (size_t j = 0; j < D; j++) gsl_matrix_set(A, i, j, a[i * D + j]);
-    gsl_error_handler_t *old = gsl_set_error_handler_off();
-    int s = gsl_eigen_symm(A, ev, ew);
-    gsl_set_error_handler(old);
+        for (size_t j = 0; j < D; j++) gsl_matrix_set(f->A, i, j, a[i * D + j]);
+    int s = gsl_eigen_symm(f->A, f->ev, f->ew);
     if (s) PREF_ERROR(PREF_ENUM, "identify: eigenvalues: %s", gsl_strerror(s));
-    gsl_sort_vector(ev);
-    for (size_t i = 0; i < D; i++) out[i] = gsl_vector_get(ev, i);
+    gsl_sort_vector(f->ev);
+    for (size_t i = 0; i < D; i++) out[i] = gsl_vector_get(f->ev, i);
+    return PREF_OK;
+}
+
+/* identify_fisher's argument checks: PREF_OK or PREF_EINPUT. */
+static int fisher_args(const sim_population *p, const sim_design *g, size_t T,
+                       const identify_fisher_params *par,
+                       const identify_fisher_result *res)
+{
+    const char *why = identify_fisher_params_check(par);
+    if (why) PREF_ERROR(PREF_EINPUT, "identify: Fisher information: %s", why);
+    if (p->K < 1)
+        PREF_ERROR(PREF_EINPUT, "identify: the Fisher information needs a "
+                   "finite population (latent_class, polarised, indifferent)");
+    if (p->d != g->d || res->K != p->K || res->d != p->d)
+        PREF_ERROR(PREF_EINPUT, "identify: sizes differ: population K = %zu, "
+                   "d = %zu; design d = %zu; result K = %zu, d = %zu", p->K,
+                   p->d, g->d, res->K, res->d);
+    size_t m = g->m, r = g->r >= g->m ? g->m - 1 : g->r;
+    if (!identify_n_outcomes(m, r, T))
+        PREF_ERROR(PREF_EINPUT, "identify: %zu queries of %zu candidates ranked "
+                   "%zu deep: too many joint outcomes (limit %zu) or bad sizes",
+                   T, m, r, IDENTIFY_MAX_OUTCOMES);
+    if (g->prompts && g->pool < m)
+        PREF_ERROR(PREF_EINPUT, "identify: pools of %zu candidates cannot show "
+                   "%zu", g->pool, m);
+    return PREF_OK;
+}
+
+/* The information of designs 0..n-1 in parallel, chunk by chunk; one thread
+ * adds each chunk into the batch sums in design order (design i belongs to
+ * batch i B / n), so the sums do not depend on the thread count. */
+static int fisher_sums(const sim_population *p, const sim_design *g, size_t T,
+                       unsigned long seed, fisher_work *f)
+{
+    size_t m = g->m, r = g->r >= g->m ? g->m - 1 : g->r, d = g->d, K = p->K;
+    size_t pool = g->pool > m ? g->pool : m, n = f->n, DD = f->DD;
+    int fail = PREF_OK;
+    char fail_msg[1024] = "";
+#pragma omp parallel
+    {
+        identify_workspace *w = identify_workspace_alloc(K, d, m, r, T);
+        gsl_rng *rng = rngs_alloc(1);
+        double *x = malloc(T * m * d * sizeof(double));
+        uint32_t *work = malloc((m + pool) * sizeof(uint32_t));
+        int ok = w && rng && x && work;
+        if (!ok) {
+#pragma omp critical(identify_fisher)
+            if (!fail) {
+#pragma omp atomic write
+                fail = PREF_ENOMEM;
+                snprintf(fail_msg, sizeof fail_msg, "out of memory");
+            }
+        }
+        for (size_t c0 = 0; c0 < n; c0 += IDENTIFY_CHUNK) {
+            size_t c1 = c0 + IDENTIFY_CHUNK < n ? c0 + IDENTIFY_CHUNK : n;
+#pragma omp for schedule(dynamic, 1)
+            for (size_t i = c0; i < c1; i++) {
+                int stop;
+#pragma omp atomic read
+                stop = fail;
+                if (stop || !ok) continue;
+                identify_design_draw(g, T, seed, i, rng, x, work);
+                int s = identify_fisher_design(p, x, w, f->buf + (i - c0) * DD,
+                                               NULL);
+                if (s) {
+#pragma omp critical(identify_fisher)
+                    if (!fail) {
+#pragma omp atomic write
+                        fail = s;
+                        snprintf(fail_msg, sizeof fail_msg, "%s",
+                                 pref_last_error());
+                    }
+                }
+            }
+            /* Implicit barrier above; one thread sums in design order. */
+#pragma omp single
+            {
+                if (!fail)
+                    for (size_t i = c0; i < c1; i++) {
+                        size_t b = i * f->B / n;
+                        const double *src = f->buf + (i - c0) * DD;
+                        double *dst = f->bsum + b * DD;
+                        for (size_t j = 0; j < DD; j++) dst[j] += src[j];
+                        f->bn[b]++;
+                    }
+            }
+        }
+        identify_workspace_free(w);
+        gsl_rng_free(rng);
+        free(x);
+        free(work);
+    }
+    if (fail) pref_set_error(fail, "%s", fail_msg);
+    return fail;
+}
+
+/* info = the total of the batch sums (in batch order) over n designs;
+ * PREF_ENUM when an entry is not finite. */
+static int fisher_average(const fisher_work *f, double *info)
+{
+    size_t DD = f->DD;
+    for (size_t j = 0; j < DD; j++) info[j] = 0.0;
+    for (size_t b = 0; b < f->B; b++)
+        for (size_t j = 0; j < DD; j++) info[j] += f->bsum[b * DD + j];
+    for (size_t j = 0; j < DD; j++) {
+        info[j] /= (double)f->n;
+        if (!isfinite(info[j]))
+            PREF_ERROR(PREF_ENUM, "identify: non-finite Fisher information");
+    }
+    return PREF_OK;
+}
+
+/* res->eval, the batch-means SE of each eigenvalue and the rank, from
+ * res->info and the batch sums (turned into batch averages in place). */
+static int fisher_spectrum(fisher_work *f, double tol,
+                           identify_fisher_result *res)
+{
+    size_t D = f->D, DD = f->DD, B = f->B;
+    PREF_TRY(eigenvalues(res->info, f, res->eval));
+    for (size_t b = 0; b < B; b++) {
+        double *mb = f->bsum + b * DD;
+        for (size_t j = 0; j < DD; j++) mb[j] /= (double)f->bn[b];
+        PREF_TRY(eigenvalues(mb, f, f->bev + b * D));
+    }
+    for (size_t i = 0; i < D; i++) {
+        double mean = 0.0, ss = 0.0;
+        for (size_t b = 0; b < B; b++) mean += f->bev[b * D + i];
+        mean /= (double)B;
+        for (size_t b = 0; b < B; b++) {
+            double e = f->bev[b * D + i] - mean;
+            ss += e * e;
+        }
+        res->eval_se[i] = sqrt(ss / (double)(B - 1) / (double)B);
+    }
+    double lmax = res->eval[D - 1];
+    res->rank = 0;
+    if (lmax > 0)
+        for (size_t i = 0; i < D; i++)
+            if (res->eval[i] > tol * lmax) res->rank++;
+    res->designs = f->n;
+    res->batches = B;
     return PREF_OK;
 }
 
@@ -514,307 +610,34 @@ int identify_fisher(const sim_population *p, const sim_design *g, size_t T,
     identify_fisher_params defaults;
     identify_fisher_params_init(&defaults);
     if (!par) par = &defaults;
-    const char *why = identify_fisher_params_check(par);
-    if (why) PREF_ERROR(PREF_EINPUT, "identify: Fisher information: %s", why);
-    if (p->K < 1)
-        PREF_ERROR(PREF_EINPUT, "identify: the Fisher information needs a "
-                   "finite population (latent_class, polarised, indifferent)");
-    if (p->d != g->d || res->K != p->K || res->d != p->d)
-        PREF_ERROR(PREF_EINPUT, "identify: sizes differ: population K = %zu, "
-                   "d = %zu; design d = %zu; result K = %zu, d = %zu", p->K,
-                   p->d, g->d, res->K, res->d);
-    size_t m = g->m, r = g->r >= g->m ? g->m - 1 : g->r, d = g->d, K = p->K;
-    size_t N = identify_n_outcomes(m, r, T);
-    if (!N)
-        PREF_ERROR(PREF_EINPUT, "identify: %zu queries of %zu candidates ranked "
-                   "%zu deep: too many joint outcomes (limit %zu) or bad sizes",
-                   T, m, r, IDENTIFY_MAX_OUTCOMES);
-    if (g->prompts && g->pool < m)
-        PREF_ERROR(PREF_EINPUT, "identify: pools of %zu candidates cannot show "
-                   "%zu", g->pool, m);
-    size_t D = res->dim, DD = D * D, n = par->designs, B = par->batches;
-    size_t pool = g->pool > m ? g->pool : m;
-    double *buf = malloc(IDENTIFY_CHUNK * DD * sizeof(double));
-    double *bsum = calloc(B * DD, sizeof(double));
-    double *bev = malloc(B * D * sizeof(double));
-    size_t *bn = calloc(B, sizeof(size_t));
-    gsl_matrix *A = gsl_matrix_alloc(D, D);
-    gsl_vector *ev = gsl_vector_alloc(D);
-    gsl_eigen_symm_workspace *ew = gsl_eigen_symm_alloc(D);
-    int fail = PREF_OK;
-    char fail_msg[1024] = "";
-    if (!buf || !bsum || !bev || !bn || !A || !ev || !ew)
-        fail = pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!fail) {
-#pragma omp parallel
-        {
-            identify_workspace *w = identify_workspace_alloc(K, d, m, r, T);
-            gsl_rng *rng = rngs_alloc(1);
-            double *x = malloc(T * m * d * sizeof(double));
-            uint32_t *work = malloc((m + pool) * sizeof(uint32_t));
-            int ok = w && rng && x && work;
-            if (!ok) {
-#pragma omp critical(identify_fisher)
-                if (!fail) {
-                    fail = PREF_ENOMEM;
-                    snprintf(fail_msg, sizeof fail_msg, "out of memory");
-                }
-            }
-            for (size_t c0 = 0; c0 < n; c0 += IDENTIFY_CHUNK) {
-                size_t c1 = c0 + IDENTIFY_CHUNK < n ? c0 + IDENTIFY_CHUNK : n;
-#pragma omp for schedule(dynamic, 1)
-                for (size_t i = c0; i < c1; i++) {
-                    int stop;
-#pragma omp atomic read
-                    stop = fail;
-                    if (stop || !ok) continue;
-                    identify_design_draw(g, T, seed, i, rng, x, work);
-                    int s = identify_fisher_design(p, x, w, buf + (i - c0) * DD,
-                                                   NULL);
-                    if (s) {
-#pragma omp critical(identify_fisher)
-                        if (!fail) {
-                            fail = s;
-                            snprintf(fail_msg, sizeof fail_msg, "%s",
-                                     pref_last_error());
-                        }
-                    }
-                }
-                /* Implicit barrier above; one thread sums in design order. */
-#pragma omp single
-                {
-                    if (!fail)
-                        for (size_t i = c0; i < c1; i++) {
-                            size_t b = i * B / n;
-                            const double *src = buf + (i - c0) * DD;
-                            double *dst = bsum + b * DD;
-                            for (size_t j = 0; j < DD; j++) dst[j] += src[j];
-                            bn[b]++;
-                        }
-                }
-            }
-            identify_workspace_free(w);
-            gsl_rng_free(rng);
-            free(x);
-            free(work);
-        }
-    }
-    int st = fail;
-    if (st && fail_msg[0]) pref_set_error(st, "%s", fail_msg);
-    if (!st) {
-        /* Total in batch order; then the average. */
-        for (size_t j = 0; j < DD; j++) res->info[j] = 0.0;
-        for (size_t b = 0; b < B; b++)
-            for (size_t j = 0; j < DD; j++) res->info[j] += bsum[b * DD + j];
-        for (size_t j = 0; j < DD; j++) {
-            res->info[j] /= (double)n;
-            if (!isfinite(res->info[j])) {
-                st = pref_set_error(PREF_ENUM, "identify: non-finite Fisher "
-                                    "information");
-                break;
-            }
-        }
-    }
-    if (!st) st = eigenvalues(res->info, D, A, ev, ew, res->eval);
-    for (size_t b = 0; !st && b < B; b++) {
-        double *mb = bsum + b * DD;
-        for (size_t j = 0; j < DD; j++) mb[j] /= (double)bn[b];
-        st = eigenvalues(mb, D, A, ev, ew, bev + b * D);
-    }
-    if (!st) {
-        for (size_t i = 0; i < D; i++) {
-            double mean = 0.0, ss = 0.0;
-            for (size_t b = 0; b < B; b++) mean += bev[b * D + i];
-            mean /= (double)B;
-            for (size_t b = 0; b < B; b++) {
-                double e = bev[b * D + i] - mean;
-                ss += e * e;
-            }
-            res->eval_se[i] = sqrt(ss / (double)(B - 1) / (double)B);
-        }
-        double lmax = res->eval[D - 1];
-        res->rank = 0;
-        if (lmax > 0)
-            for (size_t i = 0; i < D; i++)
-                if (res->eval[i] > par->tol * lmax) res->rank++;
-        res->designs = n;
-        res->batches = B;
-    }
-    free(buf);
-    free(bsum);
-    free(bev);
-    free(bn);
-    gsl_matrix_free(A);
-    gsl_vector_free(ev);
-    if (ew) gsl_eigen_symm_free(ew);
+    PREF_TRY(fisher_args(p, g, T, par, res));
+    fisher_work f;
+    int st = fisher_work_init(&f, res->dim, par->designs, par->batches);
+    if (!st) st = fisher_sums(p, g, T, seed, &f);
+    if (!st) st = fisher_average(&f, res->info);
+    if (!st) st = fisher_spectrum(&f, par->tol, res);
+    fisher_work_free(&f);
     return st;
 }
 
-/* ---- configuration and the command -------------------------------------- */
-
-/* PREF_EINPUT "FILE:LINE: [section] key: why", as cfg_check words it. */
-static int cfg_fail(const cfg *c, int key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int cfg_fail(const cfg *c, int key, const char *fmt, ...)
-{
-    char where[1200], msg[1000], sect[128];
-    if (c->line[key] > 0) snprintf(where, sizeof where, "%s:%d", c->file,
-                                   c->line[key]);
-    else if (c->file[0]) snprintf(where, sizeof where, "%s", c->file);
-    else snprintf(where, sizeof where, "config");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    const char *name = cfg_key_name(key);
-    const char *dot = strchr(name, '.');
-    size_t ls = dot ? (size_t)(dot - name) : strlen(name);
-    snprintf(sect, sizeof sect, "%.*s", (int)ls, name);
-    return pref_set_error(PREF_EINPUT, "%s: [%s] %s: %s", where, sect,
-                          dot ? dot + 1 : name, msg);
-}
+/* ---- configuration ------------------------------------------------------ */
 
 int identify_check(const cfg *c, size_t m, size_t r, size_t T, int blame_key)
 {
-    const char *k = c->population_kind;
-    if (strcmp(k, "gaussian") == 0 || strcmp(k, "traits") == 0 ||
-        strcmp(k, "teacher") == 0)
-        return cfg_fail(c, CFG_KEY_population_kind, "identifiability needs a "
-                        "finite population with linear utilities (latent_class, "
-                        "polarised, indifferent), not %s", k);
+    cfg_value k = c->population_kind;
+    if (k == CFG_population_kind_gaussian || k == CFG_population_kind_traits ||
+        k == CFG_population_kind_teacher)
+        CFG_ERROR(c, CFG_KEY_population_kind, "identifiability needs a "
+                  "finite population with linear utilities "
+                  "(latent_class, polarised, indifferent), not %s",
+                  cfg_value_name(k));
     if (c->design_prompts > 0 && (size_t)c->design_pool < m)
-        return cfg_fail(c, CFG_KEY_design_pool, "pool = %ld is smaller than "
-                        "the %zu candidates of a query", c->design_pool, m);
+        CFG_ERROR(c, CFG_KEY_design_pool, "pool = %ld is smaller than "
+                  "the %zu candidates of a query", c->design_pool, m);
     if (!identify_n_outcomes(m, r, T))
-        return cfg_fail(c, blame_key, "%zu answers per user to queries of %zu "
-                        "candidates ranked %zu deep have more than %zu joint "
-                        "outcomes; they are enumerated exactly", T, m,
-                        r >= m ? m - 1 : r, IDENTIFY_MAX_OUTCOMES);
+        CFG_ERROR(c, blame_key, "%zu answers per user to queries of %zu "
+                  "candidates ranked %zu deep have more than %zu joint "
+                  "outcomes; they are enumerated exactly", T, m,
+                  r >= m ? m - 1 : r, IDENTIFY_MAX_OUTCOMES);
     return PREF_OK;
-}
-
-
-int identify_run(const cfg *c, const char *out_dir)
-{
-    /* 1. Validate everything. */
-    const cfg_list *Tl = &c->identify_T;
-    if (Tl->n == 0)
-        return cfg_fail(c, CFG_KEY_identify_T, "needs at least one value");
-    for (size_t i = 0; i < Tl->n; i++) {
-        double v = Tl->v[i];
-        if (!(v >= 1 && v <= 1000000 && v == floor(v)))
-            return cfg_fail(c, CFG_KEY_identify_T, "value %.17g is not a "
-                            "positive whole number of answers", v);
-    }
-    for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
-        const identify_kind *e = &identify_equiv_kinds[k];
-        PREF_TRY(identify_check(c, e->m, e->r, e->T, CFG_KEY_identify_designs));
-    }
-    for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++)
-        for (size_t i = 0; i < Tl->n; i++) {
-            const identify_kind *e = &identify_fisher_kinds[k];
-            PREF_TRY(identify_check(c, e->m, e->r, (size_t)Tl->v[i],
-                                    CFG_KEY_identify_T));
-        }
-    identify_fisher_params fp;
-    identify_fisher_params_init(&fp);
-    fp.designs = (size_t)c->identify_fisher_designs;
-    fp.batches = fp.designs < 10 ? fp.designs : 10;
-    if (identify_fisher_params_check(&fp))
-        return cfg_fail(c, CFG_KEY_identify_fisher_designs, "%s",
-                        identify_fisher_params_check(&fp));
-
-    /* 2. Compute. */
-    uint64_t master = (uint64_t)c->run_seed;
-    size_t nT = Tl->n, nf = IDENTIFY_N_FISHER_KINDS * nT;
-    sim_population *pop = NULL, *cmp = NULL;
-    sim_design *g = NULL;
-    gsl_rng *rng = rngs_alloc(rngs_seed(master, STREAM_POOLS, 0));
-    identify_fisher_result *fr = NULL;
-    double eq[IDENTIFY_N_EQUIV_KINDS][2];
-    double *fev = NULL, *fse = NULL;
-    size_t D = 0;
-    int st = rng ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!st) st = sim_population_from_cfg(c, &pop);
-    if (!st) st = sim_population_compare_from_cfg(c, &cmp);
-    if (!st) st = sim_design_from_cfg(c, rng, &g);
-    if (!st) {
-        D = identify_dim(pop->K, pop->d);
-        fr = identify_fisher_result_alloc(pop->K, pop->d);
-        fev = malloc(nf * D * sizeof(double));
-        fse = malloc(nf * D * sizeof(double));
-        if (!fr || !fev || !fse) st = pref_set_error(PREF_ENOMEM, "out of memory");
-    }
-    for (size_t k = 0; !st && k < IDENTIFY_N_EQUIV_KINDS; k++) {
-        const identify_kind *e = &identify_equiv_kinds[k];
-        sim_design gk = *g; /* shares g's pools; never freed */
-        gk.m = e->m;
-        gk.r = e->r;
-        gk.T = e->T;
-        gsl_rng_set(rng, rngs_seed(master, STREAM_EQUIV + k, 0));
-        st = identify_equivalence(pop, cmp, &gk, e->T,
-                                  (size_t)c->identify_designs, rng, &eq[k][0],
-                                  &eq[k][1]);
-    }
-    for (size_t k = 0; !st && k < IDENTIFY_N_FISHER_KINDS; k++)
-        for (size_t i = 0; !st && i < nT; i++) {
-            const identify_kind *e = &identify_fisher_kinds[k];
-            size_t T = (size_t)Tl->v[i];
-            sim_design gk = *g;
-            gk.m = e->m;
-            gk.r = e->r;
-            gk.T = T;
-            st = identify_fisher(pop, &gk, T,
-                                 rngs_seed(master, STREAM_FISHER + k, T), &fp,
-                                 fr);
-            if (!st) {
-                memcpy(fev + (k * nT + i) * D, fr->eval, D * sizeof(double));
-                memcpy(fse + (k * nT + i) * D, fr->eval_se, D * sizeof(double));
-            }
-        }
-
-    /* 3. Write. */
-    char path[4096];
-    fsutil_file o;
-    if (!st) st = fsutil_mkdirs(out_dir);
-    if (!st) st = fsutil_join(path, sizeof path, out_dir, "equivalence.csv");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        fputs("answer_kind,designs,max_abs_diff,mean_abs_diff\n", o.f);
-        for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
-            fprintf(o.f, "%s,%ld,", identify_equiv_kinds[k].name,
-                    c->identify_designs);
-            csvio_put_num(o.f, eq[k][0]);
-            fputc(',', o.f);
-            csvio_put_num(o.f, eq[k][1]);
-            fputc('\n', o.f);
-        }
-        st = fsutil_commit(&o);
-    }
-    if (!st) st = fsutil_join(path, sizeof path, out_dir, "fisher.csv");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        fputs("answer_kind,T,designs,index,eigenvalue,mc_se\n", o.f);
-        for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++)
-            for (size_t i = 0; i < nT; i++)
-                for (size_t j = 0; j < D; j++) {
-                    fprintf(o.f, "%s,%zu,%zu,%zu,", identify_fisher_kinds[k].name,
-                            (size_t)Tl->v[i], fp.designs, j + 1);
-                    csvio_put_num(o.f, fev[(k * nT + i) * D + j]);
-                    fputc(',', o.f);
-                    csvio_put_num(o.f, fse[(k * nT + i) * D + j]);
-                    fputc('\n', o.f);
-                }
-        st = fsutil_commit(&o);
-    }
-    if (!st) st = cfg_write_file(c, out_dir);
-    gsl_rng_free(rng);
-    sim_population_free(pop);
-    sim_population_free(cmp);
-    sim_design_free(g);
-    identify_fisher_result_free(fr);
-    free(fev);
-    free(fse);
-    return st;
 }

@@ -20,22 +20,25 @@
  *      exact over outcomes, Monte Carlo over designs, with its eigenvalues,
  *      numerical rank and a batch-means standard error per eigenvalue
  *      (identify_fisher);
- *   3. the `hetpref identify` command body (identify_run).
+ *   3. whether a configuration suits these computations (identify_check).
  * All products are sums of logs; mixtures are log-sum-exp. Outcomes are
  * enumerated by an odometer over per-query outcome tables with prefix sums,
  * so one joint outcome costs O(K d + D^2) (D = K d + K - 1) and the loops over
  * outcomes never allocate (workspaces are allocated once).
  *
- * Index conventions. The outcomes of one query are numbered in mixed radix
- * (m, m-1, ..., m-r+1): digit s is the position of the s-th ranked candidate
- * among the candidates not yet ranked (so 0 .. m!/(m-r)! - 1, the ordering of
- * sims/calibration.c). A joint outcome is numbered in mixed radix over the
- * queries, query 0 the most significant digit. The parameter vector is laid
- * out as theta_1 (d), ..., theta_K (d), alpha_1, ..., alpha_{K-1}.
+ * Index conventions. Outcomes are numbered as in outcomes.h: those of one
+ * query in mixed radix (m, m-1, ..., m-r+1), digit s the position of the
+ * s-th ranked candidate among the candidates not yet ranked (so 0 ..
+ * m!/(m-r)! - 1, lexicographic in the candidates); a joint outcome in mixed
+ * radix over the queries, query 0 the most significant digit. The parameter
+ * vector is laid out as theta_1 (d), ..., theta_K (d), alpha_1, ...,
+ * alpha_{K-1}.
  *
- * Deliberately not here: Gaussian (continuous) populations — their joint law
- * is an integral, not a finite sum; estimation; printing (the command layer
- * prints pref_last_error()). */
+ * Deliberately not here: the numbering of outcomes (outcomes.h); Gaussian
+ * (continuous) populations — their joint law is an integral, not a finite
+ * sum; estimation; the `hetpref identify` tables and their CSV files
+ * (identify_tables.h); printing (the command layer prints
+ * pref_last_error()). */
 #ifndef HETPREF_IDENTIFY_H
 #define HETPREF_IDENTIFY_H
 
@@ -51,19 +54,6 @@
  * (2^22: pairs up to T = 12, top-1 of 3 up to T = 12, full rankings of 3 up
  * to T = 8). More is PREF_EINPUT. */
 #define IDENTIFY_MAX_OUTCOMES ((size_t)1 << 22)
-
-/* The answer kinds of identify_run's tables. */
-typedef struct identify_kind {
-    const char *name;   /* "pair", "top1_of_3", "full_3", "pairs_T2" */
-    size_t m, r, T;     /* T = 0: taken from identify.T (Fisher table) */
-} identify_kind;
-
-#define IDENTIFY_N_EQUIV_KINDS 4
-#define IDENTIFY_N_FISHER_KINDS 3
-/* pair (2,1,1), top1_of_3 (3,1,1), full_3 (3,2,1), pairs_T2 (2,1,2). */
-extern const identify_kind identify_equiv_kinds[IDENTIFY_N_EQUIV_KINDS];
-/* pair (2,1), top1_of_3 (3,1), full_3 (3,2); T from identify.T. */
-extern const identify_kind identify_fisher_kinds[IDENTIFY_N_FISHER_KINDS];
 
 /* Joint outcomes of a design: (m!/(m-r)!)^T, with r clamped to m - 1 (a
  * ranking of all m is a ranking of m - 1). Returns 0 when the count exceeds
@@ -180,7 +170,7 @@ int identify_fisher(const sim_population *p, const sim_design *g, size_t T,
                     unsigned long seed, const identify_fisher_params *par,
                     identify_fisher_result *res);
 
-/* ---- configuration and the command ------------------------------------ */
+/* ---- configuration ----------------------------------------------------- */
 
 /* Check that c suits an identifiability computation for designs of T
  * queries of m candidates ranked r deep: [population] finite, the candidate
@@ -189,21 +179,5 @@ int identify_fisher(const sim_population *p, const sim_design *g, size_t T,
  * there are too many outcomes. PREF_OK or PREF_EINPUT ("FILE:LINE: [section]
  * key: why"). */
 int identify_check(const cfg *c, size_t m, size_t r, size_t T, int blame_key);
-
-/* `hetpref identify CONFIG -o DIR`: writes
- *   DIR/equivalence.csv  answer_kind,designs,max_abs_diff,mean_abs_diff
- *       ([population] vs [compare], identify.designs designs, the four
- *       identify_equiv_kinds),
- *   DIR/fisher.csv       answer_kind,T,designs,index,eigenvalue,mc_se
- *       ([population], identify_fisher_kinds x identify.T,
- *       identify.fisher_designs designs; index 1 = smallest eigenvalue),
- *   DIR/config.ini       (the resolved configuration).
- * Design features follow [design] (law, scale, pools, d); m, r and T come
- * from the kind. Seeds: pools from rngs_seed(run.seed, stream, 0); each (table,
- * kind, T) has its own stream. Everything is validated and computed before
- * anything is written; each file appears whole (fsutil) or not at all.
- * Returns PREF_OK, PREF_EINPUT (naming the config key), PREF_ENOMEM,
- * PREF_ENUM or PREF_EIO. */
-int identify_run(const cfg *c, const char *out_dir);
 
 #endif

@@ -33,6 +33,15 @@
  * read back from "%.17g" text sums to 1 within a few ulps). */
 #define MMRA_SIMPLEX_TOL 1e-9
 
+const char *mmra_solver_name(int solver)
+{
+    switch (solver) {
+    case MMRA_LP: return "lp";
+    case MMRA_HEDGE: return "hedge";
+    default: return "?";
+    }
+}
+
 void mmra_params_init(mmra_params *p)
 {
     p->solver = MMRA_LP;

@@ -35,8 +35,9 @@
  * eta-weighted utilitarian choice, the uniform mixture, the max–min utility
  * mixture and MMRA; for each, the mixture, every type's regret and the worst.
  *
- * Not here: building L from policies (pool.h), reading files (cli_mmra.c),
- * true-regret evaluation in simulation. */
+ * Not here: building L from policies (pool.h, mmra_game.h), reading files
+ * (cli_mmra.c), writing result tables (mmraout.h), true-regret evaluation
+ * in simulation. */
 #ifndef HETPREF_MMRA_H
 #define HETPREF_MMRA_H
 
@@ -61,6 +62,9 @@ typedef struct mmra_params {
                             steps up to about 1/4, slower in practice */
     lp_params lp;        /* GLPK options (lp_params_init defaults) */
 } mmra_params;
+
+/* The solver's name: "lp" (MMRA_LP), "hedge" (MMRA_HEDGE), "?" else. */
+const char *mmra_solver_name(int solver);
 
 /* Set every field of p to its default. */
 void mmra_params_init(mmra_params *p);

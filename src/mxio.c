@@ -15,6 +15,7 @@
 #include "csvrec.h"
 #include "err.h"
 #include "fsutil.h"
+#include "mmra_game.h"
 
 #define MXIO_CHUNK 65536   /* read chunk (bytes) */
 #define MXIO_SHOW 40       /* bytes of a bad field quoted in messages */
@@ -92,10 +93,10 @@ static int mx_row_name(mx_state *s, size_t line, const char *name)
     size_t k = m->rows, J = m->cols;
     if (!*name)
         return csvrec_error(s->cr, line, "column 'type': empty type name");
-    if (strcmp(name, MXIO_WORST) == 0)
+    if (strcmp(name, MMRA_GAME_WORST) == 0)
         return csvrec_error(s->cr, line, "column 'type': the name '%s' is "
                             "reserved (aggregators.csv uses it for the "
-                            "worst-type row)", MXIO_WORST);
+                            "worst-type row)", MMRA_GAME_WORST);
     for (size_t i = 0; i < k; i++)
         if (strcmp(m->row_names[i], name) == 0)
             return csvrec_error(s->cr, line, "column 'type': type '%.*s' "

@@ -6,8 +6,8 @@
  * one CSV reader (csvrec.h: BOM, LF/CRLF/CR, quoting, line numbers).
  * Validated completely: every problem is PREF_EINPUT "FILE:LINE: ..." naming
  * the column — empty file, first column not 'type', no policy columns,
- * empty or repeated policy or type name, the reserved type name "worst"
- * (result tables use it for the worst-type row), a wrong field count, a
+ * empty or repeated policy or type name, the reserved type name
+ * MMRA_GAME_WORST (result tables use it for the worst-type row), a wrong field count, a
  * NUL byte, an entry that is not a finite decimal number (hex, inf and nan
  * are refused), no type rows; with MXIO_NONNEG a negative entry; with
  * MXIO_SQUARE as many type rows as policy columns, row i named like
@@ -30,9 +30,6 @@ enum {
     MXIO_NONNEG = 1,    /* entries must be >= 0 (regrets) */
     MXIO_SQUARE = 2     /* square, row i named like column i (values) */
 };
-
-/* Name of the reserved worst-type row. */
-#define MXIO_WORST "worst"
 
 /* Read the matrix at path with flags (MXIO_*) into *m (zeroed first; on
  * error it holds nothing: free with mxio_matrix_free either way). Returns

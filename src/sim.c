@@ -33,7 +33,14 @@ static double vec_at(const cfg_list *l, size_t j)
     return l->n == 1 ? l->v[0] : l->v[j];
 }
 
-static int finite_population(size_t d, const char *kind, size_t types,
+/* The finite populations, whichever section ([population] or [compare])
+ * names them; ETA_ONLY is a nonlinear population's weights (rewards are set
+ * apart). */
+typedef enum finite_kind {
+    FINITE_LATENT_CLASS, FINITE_ETA_ONLY, FINITE_POLARISED, FINITE_INDIFFERENT
+} finite_kind;
+
+static int finite_population(size_t d, finite_kind kind, size_t types,
                              const cfg_list *eta, const cfg_list *theta,
                              const cfg_list *b, sim_population **out);
 
@@ -48,7 +55,7 @@ static int make_rewards(sim_population *p, const cfg *c)
 {
     size_t d = p->d, K = p->K, H = (size_t)c->population_teacher_hidden;
     p->reward_scale = c->population_reward_scale;
-    if (strcmp(c->population_kind, "traits") == 0) {
+    if (c->population_kind == CFG_population_kind_traits) {
         p->reward = SIM_TRAITS;
         return PREF_OK;
     }
@@ -63,7 +70,7 @@ static int make_rewards(sim_population *p, const cfg *c)
         free(x);
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
-    sim_design fl = {.uniform = strcmp(c->design_features, "uniform") == 0,
+    sim_design fl = {.uniform = c->design_features == CFG_design_features_uniform,
                      .scale = c->design_feature_scale};
     for (size_t k = 0; k < K; k++) {
         double *t = p->teacher + k * stride;
@@ -121,8 +128,8 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
     sim_population *p = calloc(1, sizeof *p);
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->d = d;
-    const char *kind = c->population_kind;
-    if (strcmp(kind, "gaussian") == 0) {
+    cfg_value kind = c->population_kind;
+    if (kind == CFG_population_kind_gaussian) {
         p->mean = malloc(d * sizeof(double));
         p->chol = calloc(d * d, sizeof(double));
         if (!p->mean || !p->chol) {
@@ -140,9 +147,9 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
                 else s = v->v[a * d + b];
                 gsl_matrix_set(&L.matrix, a, b, s);
             }
-        gsl_error_handler_t *old = gsl_set_error_handler_off();
+        /* GSL's error handler is off (main turns it off once): a matrix
+         * that is not positive definite comes back as a status. */
         int st = gsl_linalg_cholesky_decomp1(&L.matrix);
-        gsl_set_error_handler(old);
         if (st) {
             sim_population_free(p);
             if (c->line[CFG_KEY_population_cov] > 0)
@@ -156,8 +163,12 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
         return PREF_OK;
     }
     free(p);
-    int nonlinear = strcmp(kind, "traits") == 0 || strcmp(kind, "teacher") == 0;
-    PREF_TRY(finite_population(d, nonlinear ? "latent_class_eta" : kind,
+    int nonlinear = kind == CFG_population_kind_traits || kind == CFG_population_kind_teacher;
+    finite_kind fk = nonlinear ? FINITE_ETA_ONLY
+                     : kind == CFG_population_kind_latent_class ? FINITE_LATENT_CLASS
+                     : kind == CFG_population_kind_polarised    ? FINITE_POLARISED
+                                                                : FINITE_INDIFFERENT;
+    PREF_TRY(finite_population(d, fk,
                                (size_t)c->population_types, &c->population_eta,
                                &c->population_theta, &c->population_b, out));
     if (nonlinear) {
@@ -174,12 +185,16 @@ int sim_population_from_cfg(const cfg *c, sim_population **out)
 int sim_population_compare_from_cfg(const cfg *c, sim_population **out)
 {
     *out = NULL;
-    return finite_population((size_t)c->design_d, c->compare_kind,
+    cfg_value kind = c->compare_kind;
+    finite_kind fk = kind == CFG_compare_kind_latent_class ? FINITE_LATENT_CLASS
+                     : kind == CFG_compare_kind_polarised  ? FINITE_POLARISED
+                                                           : FINITE_INDIFFERENT;
+    return finite_population((size_t)c->design_d, fk,
                              (size_t)c->compare_types, &c->compare_eta,
                              &c->compare_theta, &c->compare_b, out);
 }
 
-static int finite_population(size_t d, const char *kind, size_t types,
+static int finite_population(size_t d, finite_kind kind, size_t types,
                              const cfg_list *eta, const cfg_list *theta,
                              const cfg_list *b, sim_population **out)
 {
@@ -187,9 +202,8 @@ static int finite_population(size_t d, const char *kind, size_t types,
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->d = d;
     size_t K = 1;
-    if (strcmp(kind, "latent_class") == 0 || strcmp(kind, "latent_class_eta") == 0)
-        K = types;
-    else if (strcmp(kind, "polarised") == 0) K = 2;
+    if (kind == FINITE_LATENT_CLASS || kind == FINITE_ETA_ONLY) K = types;
+    else if (kind == FINITE_POLARISED) K = 2;
     p->K = K;
     p->eta = malloc(K * sizeof(double));
     p->theta = calloc(K * d, sizeof(double));
@@ -197,12 +211,12 @@ static int finite_population(size_t d, const char *kind, size_t types,
         sim_population_free(p);
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
-    if (strcmp(kind, "latent_class") == 0) {
+    if (kind == FINITE_LATENT_CLASS) {
         memcpy(p->eta, eta->v, K * sizeof(double));
         memcpy(p->theta, theta->v, K * d * sizeof(double));
-    } else if (strcmp(kind, "latent_class_eta") == 0) {
+    } else if (kind == FINITE_ETA_ONLY) {
         memcpy(p->eta, eta->v, K * sizeof(double)); /* rewards set later */
-    } else if (strcmp(kind, "polarised") == 0) {
+    } else if (kind == FINITE_POLARISED) {
         p->eta[0] = p->eta[1] = 0.5;
         for (size_t j = 0; j < d; j++) {
             p->theta[j] = vec_at(b, j);
@@ -247,7 +261,7 @@ int sim_design_from_cfg(const cfg *c, const gsl_rng *rng, sim_design **out)
     g->T = (size_t)c->design_T;
     g->users = c->design_budget > 0 ? (size_t)(c->design_budget / c->design_T)
                                     : (size_t)c->design_users;
-    g->uniform = strcmp(c->design_features, "uniform") == 0;
+    g->uniform = c->design_features == CFG_design_features_uniform;
     g->scale = c->design_feature_scale;
     g->prompts = (size_t)c->design_prompts;
     g->test_prompts = g->prompts ? (size_t)c->design_test_prompts : 0;
@@ -342,104 +356,151 @@ void sim_draw_query(const sim_design *g, const gsl_rng *rng, double *x,
     *prompt = (uint32_t)pr;
 }
 
+/* One thread's scratch for sim_simulate, allocated once and reused for
+ * every block it draws. */
+typedef struct sim_scratch {
+    gsl_rng *rng;
+    double *theta, *x, *u;     /* (d), (m, d), (3 m) */
+    unsigned char *chosen;     /* (m) */
+    uint32_t *perm;            /* (m) order, (m) items, (max(pool, m)) work */
+} sim_scratch;
+
+static void scratch_free(sim_scratch *w)
+{
+    gsl_rng_free(w->rng);
+    free(w->theta);
+    free(w->x);
+    free(w->u);
+    free(w->chosen);
+    free(w->perm);
+}
+
+static int scratch_alloc(sim_scratch *w, const sim_design *g)
+{
+    size_t m = g->m, d = g->d;
+    w->rng = rngs_alloc(1);
+    w->theta = malloc(d * sizeof(double));
+    w->x = malloc(m * d * sizeof(double));
+    w->u = malloc(3 * m * sizeof(double));
+    w->chosen = malloc(m);
+    w->perm = malloc((m + m + (g->pool > m ? g->pool : m)) * sizeof(uint32_t));
+    return w->rng && w->theta && w->x && w->u && w->chosen && w->perm;
+}
+
+/* Reference log-probabilities lq[0..m) of the drawn candidates x: pool-
+ * normalised with prompts (from the design's pool table), normalised over the
+ * query without. */
+static void sim_ref_logp(const sim_design *g, const double *x, uint32_t prompt,
+                         const uint32_t *items, double *lq)
+{
+    size_t m = g->m, d = g->d;
+    double lse = -INFINITY;
+    for (size_t j = 0; j < m; j++) {
+        if (g->prompts) {
+            lq[j] = g->pool_logp[prompt * g->pool + items[j]];
+        } else {
+            double v = 0.0;
+            for (size_t a = 0; a < d; a++) v += g->ref_w[a] * x[j * d + a];
+            lq[j] = v;
+            lse = pl_logaddexp(lse, v);
+        }
+    }
+    if (!g->prompts)
+        for (size_t j = 0; j < m; j++) lq[j] -= lse;
+}
+
+/* Copy drawn candidate j into slot c of ds. lq may be NULL. */
+static void sim_put(data_set *ds, size_t c, size_t j, const double *x,
+                    const uint32_t *items, const double *lq)
+{
+    memcpy(ds->x + c * ds->d, x + j * ds->d, ds->d * sizeof(double));
+    if (lq) ds->logp_ref[c] = lq[j];
+    ds->c_item[c] = items[j];
+}
+
+/* Store the m drawn candidates of query q (slots q m .. q m + m) in canonical
+ * order: the r chosen (perm[0..r)) in rank order, then the others in drawn
+ * order. lq may be NULL (no reference column). */
+static void sim_store_query(data_set *ds, size_t q, size_t m, size_t r,
+                            const double *x, const uint32_t *perm,
+                            const uint32_t *items, const double *lq,
+                            unsigned char *chosen)
+{
+    size_t c = q * m;
+    memset(chosen, 0, m);
+    for (size_t s = 0; s < r; s++) {
+        chosen[perm[s]] = 1;
+        sim_put(ds, c++, perm[s], x, items, lq);
+    }
+    for (size_t j = 0; j < m; j++)
+        if (!chosen[j]) sim_put(ds, c++, j, x, items, lq);
+}
+
+/* Draw users [lo, hi) of ds with w's generator (already seeded). */
+static void sim_block(const sim_population *p, const sim_design *g,
+                      data_set *ds, size_t lo, size_t hi, sim_scratch *w)
+{
+    size_t T = g->T, m = g->m, d = g->d, r = g->r;
+    uint32_t *items = w->perm + m, *work = w->perm + 2 * m;
+    double *u = w->u, *lq = w->u + m; /* lq reuses u[m..] after pl_sample */
+    for (size_t i = lo; i < hi; i++) {
+        uint32_t k = sim_draw_user(p, w->rng, w->theta);
+        if (ds->user_type) ds->user_type[i] = k;
+        ds->user_name[i] = (uint32_t)i;
+        ds->user_q[i + 1] = (i + 1) * T;
+        for (size_t t = 0; t < T; t++) {
+            size_t q = i * T + t;
+            uint32_t prompt;
+            sim_draw_query(g, w->rng, w->x, &prompt, items, work);
+            if (p->reward != SIM_LINEAR && k != DATA_NONE)
+                for (size_t j = 0; j < m; j++) u[j] = sim_reward(p, k, w->x + j * d);
+            else
+                pl_utilities(w->x, m, d, w->theta, u);
+            pl_sample(w->rng, u, m, r, w->perm, u + m);
+            if (ds->logp_ref) sim_ref_logp(g, w->x, prompt, items, lq);
+            ds->q_cand[q + 1] = (q + 1) * m;
+            ds->q_r[q] = (uint32_t)r;
+            ds->q_name[q] = (uint32_t)t;
+            if (ds->q_prompt) ds->q_prompt[q] = prompt;
+            sim_store_query(ds, q, m, r, w->x, w->perm, items,
+                            ds->logp_ref ? lq : NULL, w->chosen);
+        }
+    }
+}
+
 int sim_simulate(const sim_population *p, const sim_design *g,
                  unsigned long seed, data_set **out)
 {
     *out = NULL;
-    size_t N = g->users, T = g->T, m = g->m, d = g->d, r = g->r;
+    size_t N = g->users, T = g->T, m = g->m;
     unsigned flags = 0;
     if (p->K > 0) flags |= DATA_HAS_TYPE;
     if (g->prompts) flags |= DATA_HAS_PROMPT;
     if (g->ref_w) flags |= DATA_HAS_LOGP;
-    data_set *ds = data_alloc(N, N * T, N * T * m, d, flags);
+    data_set *ds = data_alloc(N, N * T, N * T * m, g->d, flags);
     if (!ds) PREF_ERROR(PREF_ENOMEM, "out of memory for %zu users", N);
     size_t nblocks = (N + SIM_BLOCK - 1) / SIM_BLOCK;
     int fail = 0;
 #pragma omp parallel
     {
-        /* Per-thread scratch, allocated once; reseeded per block. */
-        gsl_rng *rng = rngs_alloc(1);
-        double *theta = malloc(d * sizeof(double));
-        double *x = malloc(m * d * sizeof(double));
-        double *u = malloc(3 * m * sizeof(double));
-        unsigned char *used = malloc(m);
-        uint32_t *perm = malloc((m + m + (g->pool > m ? g->pool : m)) *
-                                sizeof(uint32_t));
-        if (!rng || !theta || !x || !u || !perm || !used) {
+        sim_scratch w;
+        if (!scratch_alloc(&w, g)) {
 #pragma omp atomic write
             fail = 1;
         }
 #pragma omp for schedule(dynamic, 1)
         for (size_t b = 0; b < nblocks; b++) {
-            if (fail) continue;
-            gsl_rng_set(rng, rngs_seed(seed, 0x51d0b10cULL, b));
-            uint32_t *items = perm + m, *work = perm + 2 * m;
-            size_t i_end = (b + 1) * SIM_BLOCK < N ? (b + 1) * SIM_BLOCK : N;
-            for (size_t i = b * SIM_BLOCK; i < i_end; i++) {
-                uint32_t k = sim_draw_user(p, rng, theta);
-                if (ds->user_type) ds->user_type[i] = k;
-                ds->user_name[i] = (uint32_t)i;
-                ds->user_q[i + 1] = (i + 1) * T;
-                for (size_t t = 0; t < T; t++) {
-                    size_t q = i * T + t, c0 = q * m;
-                    uint32_t prompt;
-                    sim_draw_query(g, rng, x, &prompt, items, work);
-                    if (p->reward != SIM_LINEAR && k != DATA_NONE)
-                        for (size_t j = 0; j < m; j++)
-                            u[j] = sim_reward(p, k, x + j * d);
-                    else
-                        pl_utilities(x, m, d, theta, u);
-                    pl_sample(rng, u, m, r, perm, u + m);
-                    /* reference log-probabilities of the drawn candidates:
-                     * pool-normalised with pools, query-normalised without */
-                    double *lq = u + m; /* reuse after pl_sample */
-                    if (ds->logp_ref) {
-                        double lse = -INFINITY;
-                        for (size_t j = 0; j < m; j++) {
-                            if (g->prompts) {
-                                lq[j] = g->pool_logp[prompt * g->pool + items[j]];
-                            } else {
-                                double v = 0.0;
-                                for (size_t a = 0; a < d; a++)
-                                    v += g->ref_w[a] * x[j * d + a];
-                                lq[j] = v;
-                                lse = pl_logaddexp(lse, v);
-                            }
-                        }
-                        if (!g->prompts)
-                            for (size_t j = 0; j < m; j++) lq[j] -= lse;
-                    }
-                    ds->q_cand[q + 1] = c0 + m;
-                    ds->q_r[q] = (uint32_t)r;
-                    ds->q_name[q] = (uint32_t)t;
-                    if (ds->q_prompt) ds->q_prompt[q] = prompt;
-                    /* Canonical order: the r chosen in rank order, then the
-                     * others in drawn order. u[m..] marks chosen slots. */
-                    unsigned char *chosen = used;
-                    memset(chosen, 0, m);
-                    size_t c = c0;
-                    for (size_t s = 0; s < r; s++) {
-                        size_t j = perm[s];
-                        chosen[j] = 1;
-                        memcpy(ds->x + c * d, x + j * d, d * sizeof(double));
-                        if (ds->logp_ref) ds->logp_ref[c] = lq[j];
-                        ds->c_item[c++] = items[j];
-                    }
-                    for (size_t j = 0; j < m; j++) {
-                        if (chosen[j]) continue;
-                        memcpy(ds->x + c * d, x + j * d, d * sizeof(double));
-                        if (ds->logp_ref) ds->logp_ref[c] = lq[j];
-                        ds->c_item[c++] = items[j];
-                    }
-                }
-            }
+            int stop;
+#pragma omp atomic read
+            stop = fail;
+            if (stop) continue;
+            /* Seeded per block, never per thread: the data do not depend
+             * on the thread count. */
+            gsl_rng_set(w.rng, rngs_seed(seed, 0x51d0b10cULL, b));
+            size_t hi = (b + 1) * SIM_BLOCK < N ? (b + 1) * SIM_BLOCK : N;
+            sim_block(p, g, ds, b * SIM_BLOCK, hi, &w);
         }
-        gsl_rng_free(rng);
-        free(theta);
-        free(x);
-        free(u);
-        free(used);
-        free(perm);
+        scratch_free(&w);
     }
     if (fail) {
         data_free(ds);

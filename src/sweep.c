@@ -23,12 +23,11 @@
 #include "progress.h"
 #include "rngs.h"
 #include "stats.h"
-#include "tasks.h"
 
 #define SWEEP_MAX_VALUES 512
 
 struct sweep_plan {
-    const task_def *task;
+    const sweep_task *task;
     size_t n_keys, n_cells, reps, n_tasks;
     int key[CFG_EXTRA_MAX];
     int line[CFG_EXTRA_MAX];
@@ -97,12 +96,20 @@ static char *trim(char *s)
     return s;
 }
 
-int sweep_plan_build(const cfg *c, sweep_plan **out)
+const sweep_task *sweep_task_find(const sweep_task_table *t, const char *name)
+{
+    for (size_t i = 0; t && i < t->n; i++)
+        if (strcmp(t->v[i].name, name) == 0) return &t->v[i];
+    return NULL;
+}
+
+int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
+                     sweep_plan **out)
 {
     *out = NULL;
-    const task_def *task = tasks_find(c->sweep_task);
-    if (!task)
-        PREF_ERROR(PREF_EINTERNAL, "task '%s' not registered", c->sweep_task);
+    const char *name = cfg_value_name(c->sweep_task);
+    const sweep_task *task = sweep_task_find(tasks, name);
+    if (!task) PREF_ERROR(PREF_EINTERNAL, "task '%s' not registered", name);
     sweep_plan *p = calloc(1, sizeof *p);
     if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
     p->task = task;
@@ -403,65 +410,168 @@ static int write_text(const char *dir, const char *name, const char *text)
     return fsutil_commit(&o);
 }
 
-int sweep_run(const cfg *c, const char *dir, const sweep_params *pp)
-{
-    sweep_params defaults;
-    sweep_params_init(&defaults);
-    const sweep_params *sp = pp ? pp : &defaults;
-    if (sp->shard_n < 1 || sp->shard_i < 1 || sp->shard_i > sp->shard_n)
-        PREF_ERROR(PREF_EINPUT, "--shard %u/%u: need 1 <= I <= N", sp->shard_i,
-                   sp->shard_n);
-    sweep_plan *p = NULL;
-    PREF_TRY(sweep_plan_build(c, &p));
+/* One sweep in progress: the plan, the results so far, the tasks of this
+ * shard still to run and the open journal. */
+typedef struct sweep_exec {
+    sweep_plan *p;
     results r;
-    int st = results_alloc(&r, p->n_tasks, p->task->n_metrics);
-    if (st) {
-        sweep_plan_free(p);
-        return st;
-    }
-    char jpath[4096], cpath[4096];
+    size_t *pending, n_pending, n_shard;
+    FILE *journal;
+    char jpath[4096];
+} sweep_exec;
+
+static void exec_free(sweep_exec *x)
+{
+    if (x->journal) fclose(x->journal);
+    free(x->pending);
+    if (x->p) results_free(&x->r);
+    sweep_plan_free(x->p);
+}
+
+/* Write config.ini into dir; with resume, load the journal of a previous run
+ * of the same configuration, else start a fresh journal. */
+static int exec_config(sweep_exec *x, const cfg *c, const char *dir, int resume)
+{
+    char cpath[4096];
     char *text = config_text(c);
-    if (!text) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    int st = text ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) st = fsutil_mkdirs(dir);
-    if (!st) st = fsutil_join(jpath, sizeof jpath, dir, "runs.journal");
+    if (!st) st = fsutil_join(x->jpath, sizeof x->jpath, dir, "runs.journal");
     if (!st) st = fsutil_join(cpath, sizeof cpath, dir, "config.ini");
-    if (!st && sp->resume && fsutil_exists(jpath)) {
+    if (!st && resume && fsutil_exists(x->jpath)) {
         char *old = read_file(cpath);
         if (!old || strcmp(old, text) != 0)
             st = pref_set_error(PREF_EINPUT, "%s: --resume: the directory holds "
                                 "a sweep with a different configuration", dir);
         free(old);
-        if (!st) st = journal_load(jpath, p, &r);
+        if (!st) st = journal_load(x->jpath, x->p, &x->r);
     } else if (!st) {
-        remove(jpath);
+        remove(x->jpath);
     }
     if (!st) st = write_text(dir, "config.ini", text);
     free(text);
-    /* Pending tasks of this shard. */
-    size_t *pending = NULL, n_pending = 0, n_shard = 0;
-    if (!st) {
-        pending = malloc((p->n_tasks + 1) * sizeof *pending);
-        if (!pending) st = pref_set_error(PREF_ENOMEM, "out of memory");
-    }
-    for (size_t t = 0; !st && t < p->n_tasks; t++) {
-        if (t % sp->shard_n != sp->shard_i - 1) continue;
-        n_shard++;
-        if (!r.have[t]) pending[n_pending++] = t;
-    }
-    FILE *journal = NULL;
-    if (!st) {
-        journal = fopen(jpath, "a");
-        if (!journal)
-            st = pref_set_error(PREF_EIO, "%s: cannot write: %s", jpath,
-                                strerror(errno));
-    }
+    return st;
+}
+
+/* Plan, config.ini, journal, and the pending tasks of shard sp. */
+static int exec_prepare(sweep_exec *x, const cfg *c, const sweep_task_table *tasks,
+                        const char *dir, const sweep_params *sp)
+{
+    if (sp->shard_n < 1 || sp->shard_i < 1 || sp->shard_i > sp->shard_n)
+        PREF_ERROR(PREF_EINPUT, "--shard %u/%u: need 1 <= I <= N", sp->shard_i,
+                   sp->shard_n);
+    PREF_TRY(sweep_plan_build(c, tasks, &x->p));
+    int st = results_alloc(&x->r, x->p->n_tasks, x->p->task->n_metrics);
     if (st) {
-        free(pending);
-        results_free(&r);
-        sweep_plan_free(p);
+        sweep_plan_free(x->p);
+        x->p = NULL;
         return st;
     }
+    PREF_TRY(exec_config(x, c, dir, sp->resume));
+    x->pending = malloc((x->p->n_tasks + 1) * sizeof *x->pending);
+    if (!x->pending) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    for (size_t t = 0; t < x->p->n_tasks; t++) {
+        if (t % sp->shard_n != sp->shard_i - 1) continue;
+        x->n_shard++;
+        if (!x->r.have[t]) x->pending[x->n_pending++] = t;
+    }
+    x->journal = fopen(x->jpath, "a");
+    if (!x->journal)
+        PREF_ERROR(PREF_EIO, "%s: cannot write: %s", x->jpath, strerror(errno));
+    return PREF_OK;
+}
 
+/* Record task t's result: in memory and as one whole, flushed journal line,
+ * so an interrupted run keeps every finished task. Caller holds the lock. */
+static void exec_record(sweep_exec *x, size_t t, unsigned long seed,
+                        const double *met)
+{
+    size_t nm = x->r.n_metrics;
+    fprintf(x->journal, "%zu\t%lu", t, seed);
+    for (size_t k = 0; k < nm; k++) {
+        fputc('\t', x->journal);
+        csvio_put_num(x->journal, met[k]);
+        x->r.met[t * nm + k] = met[k];
+    }
+    fputc('\n', x->journal);
+    fflush(x->journal);
+    x->r.have[t] = 1;
+    x->r.seed[t] = seed;
+}
+
+/* Run the pending tasks on nt threads. Returns the first task error (its
+ * message in fail_msg) or 0; SIGINT stops new tasks from starting. */
+static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
+                      size_t fail_n)
+{
+    const sweep_plan *p = x->p;
+    /* Test hook: raise a real SIGINT after this many tasks finish, so the
+     * interrupt/resume path is tested deterministically (tests/). */
+    const char *hook = getenv("HETPREF_TEST_SIGINT_AFTER");
+    long sigint_after = hook && *hook ? strtol(hook, NULL, 10) : -1;
+    size_t finished = 0;
+    progress bar;
+    progress_start(&bar, "sweep", x->n_pending);
+    int failed = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        cfg *cc = malloc(sizeof *cc);
+        gsl_rng *rng = rngs_alloc(1);
+        double met[64];
+        if (!cc || !rng || x->r.n_metrics > 64) {
+#pragma omp critical(hetpref_sweep)
+            if (!failed) {
+#pragma omp atomic write
+                failed = PREF_ENOMEM;
+                snprintf(fail_msg, fail_n, "out of memory");
+            }
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (size_t i = 0; i < x->n_pending; i++) {
+            int stop;
+#pragma omp atomic read
+            stop = failed;
+            if (stop || sweep_stop) continue;
+            size_t t = x->pending[i], cell = t / p->reps, rep = t % p->reps;
+            unsigned long seed = rngs_seed(p->master, cell, rep);
+            int ts = sweep_plan_cell_cfg(p, c, cell, cc);
+            if (!ts) {
+                gsl_rng_set(rng, seed);
+                ts = p->task->run(cc, rng, met);
+            }
+#pragma omp critical(hetpref_sweep)
+            {
+                if (ts && !failed) {
+#pragma omp atomic write
+                    failed = ts;
+                    snprintf(fail_msg, fail_n, "task %zu (cell %zu, replicate "
+                             "%zu): %s", t, cell, rep, pref_last_error());
+                } else if (!ts) {
+                    exec_record(x, t, seed, met);
+                    if (++finished == (size_t)sigint_after) raise(SIGINT);
+                }
+            }
+            progress_tick(&bar, 1);
+        }
+        free(cc);
+        gsl_rng_free(rng);
+    }
+    progress_end(&bar);
+    return failed;
+}
+
+int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
+              const sweep_params *pp)
+{
+    sweep_params defaults;
+    sweep_params_init(&defaults);
+    const sweep_params *sp = pp ? pp : &defaults;
+    sweep_exec x = {0};
+    int st = exec_prepare(&x, c, tasks, dir, sp);
+    if (st) {
+        exec_free(&x);
+        return st;
+    }
     int nt = sp->threads;
 #ifdef _OPENMP
     if (nt <= 0) nt = omp_get_max_threads();
@@ -474,92 +584,25 @@ int sweep_run(const cfg *c, const char *dir, const sweep_params *pp)
     sigemptyset(&sa.sa_mask);
     sweep_stop = 0;
     sigaction(SIGINT, &sa, &old_sa);
-
-    /* Test hook: raise a real SIGINT after this many tasks finish, so the
-     * interrupt/resume path is tested deterministically (tests/). */
-    const char *hook = getenv("HETPREF_TEST_SIGINT_AFTER");
-    long sigint_after = hook && *hook ? strtol(hook, NULL, 10) : -1;
-    size_t finished = 0;
-
-    progress bar;
-    progress_start(&bar, "sweep", n_pending);
-    int failed = 0;
     char fail_msg[1400] = "";
-    size_t nm = r.n_metrics;
-#pragma omp parallel num_threads(nt)
-    {
-        cfg *cc = malloc(sizeof *cc);
-        gsl_rng *rng = rngs_alloc(1);
-        double met[64];
-        if (!cc || !rng || nm > 64) {
-#pragma omp critical(hetpref_sweep)
-            if (!failed) {
-                failed = PREF_ENOMEM;
-                snprintf(fail_msg, sizeof fail_msg, "out of memory");
-            }
-        }
-#pragma omp for schedule(dynamic, 1)
-        for (size_t i = 0; i < n_pending; i++) {
-            int stop;
-#pragma omp atomic read
-            stop = failed;
-            if (stop || sweep_stop) continue;
-            size_t t = pending[i], cell = t / p->reps, rep = t % p->reps;
-            unsigned long seed = rngs_seed(p->master, cell, rep);
-            int ts = sweep_plan_cell_cfg(p, c, cell, cc);
-            if (!ts) {
-                gsl_rng_set(rng, seed);
-                ts = p->task->run(cc, rng, met);
-            }
-#pragma omp critical(hetpref_sweep)
-            {
-                if (ts) {
-                    if (!failed) {
-                        failed = ts;
-                        snprintf(fail_msg, sizeof fail_msg, "task %zu (cell %zu, "
-                                 "replicate %zu): %s", t, cell, rep,
-                                 pref_last_error());
-                    }
-                } else {
-                    /* One whole line per task, flushed, so an interrupted run
-                     * keeps every finished task. */
-                    fprintf(journal, "%zu\t%lu", t, seed);
-                    for (size_t k = 0; k < nm; k++) {
-                        fputc('\t', journal);
-                        csvio_put_num(journal, met[k]);
-                        r.met[t * nm + k] = met[k];
-                    }
-                    fputc('\n', journal);
-                    fflush(journal);
-                    r.have[t] = 1;
-                    r.seed[t] = seed;
-                    if (++finished == (size_t)sigint_after) raise(SIGINT);
-                }
-            }
-            progress_tick(&bar, 1);
-        }
-        free(cc);
-        gsl_rng_free(rng);
-    }
-    progress_end(&bar);
+    int failed = exec_tasks(&x, c, nt, fail_msg, sizeof fail_msg);
     sigaction(SIGINT, &old_sa, NULL);
-    int jerr = ferror(journal);
-    fclose(journal);
+    int jerr = ferror(x.journal);
+    if (fclose(x.journal) != 0) jerr = 1;
+    x.journal = NULL;
 
     size_t done = 0;
-    for (size_t i = 0; i < n_pending; i++) done += r.have[pending[i]];
+    for (size_t i = 0; i < x.n_pending; i++) done += x.r.have[x.pending[i]];
     if (failed) st = pref_set_error(failed, "%s", fail_msg);
-    else if (jerr) st = pref_set_error(PREF_EIO, "%s: write failed", jpath);
-    else if (sweep_stop || done < n_pending)
+    else if (jerr) st = pref_set_error(PREF_EIO, "%s: write failed", x.jpath);
+    else if (sweep_stop || done < x.n_pending)
         st = pref_set_error(PREF_EINTR, "interrupted: %zu of %zu tasks done "
                             "(journal %s); rerun with --resume to finish",
-                            n_shard - n_pending + done, n_shard, jpath);
-    if (!st) st = write_runs(p, &r, dir);
-    if (!st) st = write_summary(p, &r, dir);
-    if (!st) remove(jpath);
-    free(pending);
-    results_free(&r);
-    sweep_plan_free(p);
+                            x.n_shard - x.n_pending + done, x.n_shard, x.jpath);
+    if (!st) st = write_runs(x.p, &x.r, dir);
+    if (!st) st = write_summary(x.p, &x.r, dir);
+    if (!st) remove(x.jpath);
+    exec_free(&x);
     return st;
 }
 
@@ -665,7 +708,8 @@ static int merge_one(const char *dir, const sweep_plan *p, results *r)
     return st;
 }
 
-int sweep_merge(const char *const *dirs, size_t n, const char *out)
+int sweep_merge(const char *const *dirs, size_t n, const char *out,
+                const sweep_task_table *tasks)
 {
     if (n == 0) PREF_ERROR(PREF_EINPUT, "merge: no directories given");
     char path[4096];
@@ -693,7 +737,7 @@ int sweep_merge(const char *const *dirs, size_t n, const char *out)
     int st = cfg_load(c, path);
     sweep_plan *p = NULL;
     results r = {0};
-    if (!st) st = sweep_plan_build(c, &p);
+    if (!st) st = sweep_plan_build(c, tasks, &p);
     if (!st) st = results_alloc(&r, p->n_tasks, p->task->n_metrics);
     for (size_t i = 0; !st && i < n; i++) st = merge_one(dirs[i], p, &r);
     for (size_t t = 0; !st && p && t < p->n_tasks; t++)

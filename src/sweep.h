@@ -15,7 +15,11 @@
  * journalled, no new task starts, and PREF_EINTR is returned; --resume
  * (p->resume) skips journalled tasks. sweep_merge rebuilds both tables from
  * shard directories; the result is byte-identical to a single run.
- * Not here: what a task computes (tasks.c) or plotting. */
+ *
+ * The engine knows no task: callers pass the table of tasks (sweep_task,
+ * below) that [sweep] task names are looked up in. The experiments' table
+ * lives above this library (sims/tasks.c). Not here: what a task computes,
+ * or plotting. */
 #ifndef HETPREF_SWEEP_H
 #define HETPREF_SWEEP_H
 
@@ -25,12 +29,38 @@
 
 #include "cfg.h"
 
+/* A sweep task turns one resolved configuration (a sweep cell) and one
+ * generator (its replicate's seed) into a fixed list of named metrics, one
+ * row of runs.csv. Tasks must be pure functions of (cfg, rng stream): no
+ * globals, no I/O, safe to run concurrently. */
+typedef struct sweep_task {
+    const char *name;               /* the [sweep] task value */
+    size_t n_metrics;
+    const char *const *metrics;     /* metric column names */
+    /* Validate that cfg suits the task (PREF_OK or PREF_EINPUT); may be
+     * NULL (nothing to check beyond cfg_check). */
+    int (*check)(const cfg *c);
+    /* Compute metrics[0..n_metrics). PREF_OK or an error code. */
+    int (*run)(const cfg *c, gsl_rng *rng, double *metrics);
+} sweep_task;
+
+/* A table of tasks: n entries at v (borrowed, static in practice). */
+typedef struct sweep_task_table {
+    const sweep_task *v;
+    size_t n;
+} sweep_task_table;
+
+/* The task of t called name, or NULL. */
+const sweep_task *sweep_task_find(const sweep_task_table *t, const char *name);
+
 typedef struct sweep_plan sweep_plan;
 
 /* Build the plan of c's [sweep] section, checking every cell's config and
- * the task's own check. PREF_OK, PREF_EINPUT (message names the [sweep]
- * line) or PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */
-int sweep_plan_build(const cfg *c, sweep_plan **out);
+ * the task's own check; the task (sweep.task) is looked up in tasks. PREF_OK,
+ * PREF_EINPUT (message names the [sweep] line; or a task not in tasks) or
+ * PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */
+int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
+                     sweep_plan **out);
 void sweep_plan_free(sweep_plan *p);
 
 size_t sweep_plan_cells(const sweep_plan *p);
@@ -75,14 +105,18 @@ typedef struct sweep_params {
 
 void sweep_params_init(sweep_params *p);
 
-/* Run the sweep of c into dir (created if needed; config.ini written first).
- * PREF_OK, PREF_EINPUT (bad plan, or --resume on a directory holding a
- * different configuration), PREF_EINTR (interrupted; journal kept), or the
- * first task's error. p may be NULL (defaults). */
-int sweep_run(const cfg *c, const char *dir, const sweep_params *p);
+/* Run the sweep of c, with its task looked up in tasks, into dir (created if
+ * needed; config.ini written first). PREF_OK, PREF_EINPUT (bad plan, or
+ * --resume on a directory holding a different configuration), PREF_EINTR
+ * (interrupted; journal kept), or the first task's error. p may be NULL
+ * (defaults). */
+int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
+              const sweep_params *p);
 
-/* Merge the runs.csv of shard directories (identical config.ini) into out.
- * Every task must be present exactly once. */
-int sweep_merge(const char *const *dirs, size_t n, const char *out);
+/* Merge the runs.csv of shard directories (identical config.ini) into out;
+ * the task's metric names come from tasks. Every task must be present
+ * exactly once. */
+int sweep_merge(const char *const *dirs, size_t n, const char *out,
+                const sweep_task_table *tasks);
 
 #endif

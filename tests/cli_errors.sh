@@ -43,6 +43,14 @@ check "missing data file: exit 2" [ $? -eq 2 ]
 "$HETPREF" simulate "$scratch/nope.ini" -o "$scratch/x" 2>/dev/null
 check "missing config: exit 2" [ $? -eq 2 ]
 
+# HETPREF_DEBUG adds the source location of the failure, and only then.
+f=$(ls "$TESTDATA"/bad/*.ini | head -n 1)
+HETPREF_DEBUG=1 "$HETPREF" simulate "$f" -o "$scratch/dbg" 2>"$scratch/err" >/dev/null
+check "HETPREF_DEBUG: origin printed ($(cat "$scratch/err"))" \
+    grep -qE '^hetpref: \(raised at .*src/[a-z_]+\.c:[0-9]+\)$' "$scratch/err"
+"$HETPREF" simulate "$f" -o "$scratch/dbg" 2>"$scratch/err" >/dev/null
+check "no HETPREF_DEBUG: no origin" sh -c "! grep -q 'raised at' '$scratch/err'"
+
 # Usage errors.
 expect_usage() { # expect_usage DESCRIPTION ARGS...
     d=$1; shift
@@ -76,7 +84,8 @@ done
 # Every shipped experiment configuration is valid, quick and --full.
 for mode in "" "--full"; do
     "$HETPREF" reproduce --dry-run $mode > "$scratch/dry" 2>"$scratch/err"
-    check "reproduce --dry-run $mode: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+    rc=$?
+    check "reproduce --dry-run $mode: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
     check "reproduce --dry-run $mode: one line per experiment" [ "$(wc -l < "$scratch/dry")" -eq 10 ]
 done
 finish

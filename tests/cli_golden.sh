@@ -5,7 +5,8 @@
 . "${srcdir:-.}/tests/lib.sh"
 for t in tiny tiny_pool; do
     "$HETPREF" simulate "$TESTDATA/$t.ini" -o "$scratch/$t" 2>"$scratch/err"
-    check "$t: simulate exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+    rc=$?
+    check "$t: simulate exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
     for f in prefs.csv truth.csv config.ini; do
         check "$t/$f matches golden" cmp -s "$scratch/$t/$f" "$TESTDATA/golden/$t/$f"
     done

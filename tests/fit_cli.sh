@@ -13,7 +13,8 @@ data="$TESTDATA/pairs_glm.csv"
 #   0.192285462953  0.165177802802  0.180292455297
 #   -64.8924145146
 "$HETPREF" fit --data "$data" --model lcl --types 1 --starts 2 -o "$scratch/k1" 2>"$scratch/err"
-check "fit --types 1: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "fit --types 1: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 relcheck() { # relcheck DESC GOT WANT TOL
     awk -v g="$2" -v w="$3" -v t="$4" 'BEGIN { d = g - w; if (d < 0) d = -d;
         s = w < 0 ? -w : w; exit !(d <= t * s) }'

@@ -19,7 +19,8 @@ numcheck() {
 # is w1; equal at w = (3/4, 1/4), value 3/4; the type mixture (1/4, 3/4)
 # makes both policies worth 3/4 (by hand).
 "$HETPREF" mmra --regret "$d/regret_2x2.csv" -o "$scratch/r" 2>"$scratch/err"
-check "regret 2x2: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "regret 2x2: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 numcheck "regret 2x2: w1 = 3/4" "$scratch/r/weights.csv" 2 2 0.75 1e-12
 numcheck "regret 2x2: w2 = 1/4" "$scratch/r/weights.csv" 3 2 0.25 1e-12
 numcheck "regret 2x2: regret of A = 3/4" "$scratch/r/regrets.csv" 2 2 0.75 1e-12
@@ -57,7 +58,8 @@ check "mmra worst is the smallest worst" awk -F, -v m="$mm" \
 #   w = (1/3, 2/5, 4/15), value 47/30; the type mixture (4/15, 0, 2/5, 1/3)
 #   makes every policy worth 47/30 (certificate), and B (4/5) does not bind.
 "$HETPREF" mmra --regret "$d/regret_4x3.csv" -o "$scratch/r43" 2>"$scratch/err"
-check "regret 4x3: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "regret 4x3: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 numcheck "regret 4x3: w1 = 1/3" "$scratch/r43/weights.csv" 2 2 0.333333333333333333 1e-12
 numcheck "regret 4x3: w2 = 2/5" "$scratch/r43/weights.csv" 3 2 0.4 1e-12
 numcheck "regret 4x3: w3 = 4/15" "$scratch/r43/weights.csv" 4 2 0.266666666666666667 1e-12
@@ -68,7 +70,8 @@ numcheck "regret 4x3: dual of C = 2/5" "$scratch/r43/duals.csv" 4 2 0.4 1e-12
 
 # Hedge on the same game.
 "$HETPREF" mmra --regret "$d/regret_4x3.csv" --solver hedge --iters 20000 -o "$scratch/h" 2>"$scratch/err"
-check "hedge: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "hedge: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 check "hedge: summary" grep -q '^hedge,[0-9.e+-]*,20000$' "$scratch/h/summary.csv"
 numcheck "hedge: worst within 1e-3 of 47/30" "$scratch/h/summary.csv" 2 2 1.56666666666666667 0.001
 numcheck "hedge: w2 near 2/5" "$scratch/h/weights.csv" 3 2 0.4 0.01
@@ -77,7 +80,8 @@ numcheck "hedge: w2 near 2/5" "$scratch/h/weights.csv" 3 2 0.4 0.01
 #   R = [[0, 2 (1.5 - 0.25)], [2 - 0.75, 0]] = [[0, 2.5], [1.25, 0]],
 #   w = (2.5, 1.25) / 3.75 = (2/3, 1/3), value 2.5 * 1.25 / 3.75 = 5/6.
 "$HETPREF" mmra --values "$d/values_2x2.csv" --weights 2,1 -o "$scratch/v" 2>"$scratch/err"
-check "values 2x2: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "values 2x2: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 numcheck "values 2x2: w_a = 2/3" "$scratch/v/weights.csv" 2 2 0.666666666666666667 1e-12
 numcheck "values 2x2: worst = 5/6" "$scratch/v/summary.csv" 2 2 0.833333333333333333 1e-12
 # max-min utility on L itself: min(1.5 w + 0.25 (1-w), 0.75 w + 2 (1-w)) is
@@ -99,14 +103,16 @@ numcheck "values 2x2 without --weights: worst = 0.625" "$scratch/v1/summary.csv"
 #   c = (1, 1): w = (1/2, 1/2), value ln(3) / 8 = 0.13732653608351372;
 #   c = (1, 3): w = (1/4, 3/4), value 3 ln(3) / 16 = 0.20598980412527060.
 "$HETPREF" mmra --policies "$d" --data "$d/prefs.csv" -o "$scratch/p" 2>"$scratch/err"
-check "policies: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "policies: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 numcheck "policies: worst = ln(3)/8" "$scratch/p/summary.csv" 2 2 0.13732653608351372 1e-12
 numcheck "policies: w_a = 1/2" "$scratch/p/weights.csv" 2 2 0.5 1e-12
 check "policies: policy names from policies.txt" grep -q '^b,' "$scratch/p/weights.csv"
 # default eta = the policies' weights (0.75, 0.25): regret sums (0.25 r, 0.75 r) -> a
 check "policies: utilitarian uses the policies' weights" grep -qx 'utilitarian,a,1' "$scratch/p/aggregator_weights.csv"
 "$HETPREF" mmra --policies "$d" --data "$d/prefs.csv" --weights 1,3 -o "$scratch/p3" 2>"$scratch/err"
-check "policies --weights 1,3: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "policies --weights 1,3: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 numcheck "policies --weights 1,3: worst = 3 ln(3)/16" "$scratch/p3/summary.csv" 2 2 0.20598980412527060 1e-12
 numcheck "policies --weights 1,3: w_a = 1/4" "$scratch/p3/weights.csv" 2 2 0.25 1e-12
 

@@ -19,7 +19,8 @@ check "interrupted run: no runs.csv" [ ! -e "$scratch/int/results/equivalence/ru
 check "interrupted run: no stamp" [ ! -e "$scratch/int/results/equivalence/reproduce.done" ]
 
 rp --resume -o "$scratch/int" 2>"$scratch/err"
-check "resumed run: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "resumed run: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 for f in runs.csv summary.csv; do
     check "$f: interrupted + resumed identical to one run" \
         cmp -s "$scratch/one/results/equivalence/$f" "$scratch/int/results/equivalence/$f"

@@ -10,6 +10,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "sweep.h"
+#include "tasks.h"
 
 static char dir[256];
 
@@ -50,7 +51,7 @@ int main(void)
     cfg_init(&C);
     gsl_test_int(cfg_check(&C), PREF_OK, "defaults pass the checks");
     gsl_test_int((int)C.design_d, 2, "default d");
-    gsl_test_str(C.population_kind, "polarised", "default population");
+    gsl_test_str(cfg_value_name(C.population_kind), "polarised", "default population");
     gsl_test_int((int)cfg_m(&C), 3, "default m");
 
     const char *good = write_tmp("good.ini",
@@ -91,7 +92,7 @@ int main(void)
 
     /* Sweep plan: 2 x 2 cells, 3 replicates; first key varies slowest. */
     sweep_plan *plan = NULL;
-    gsl_test_int(sweep_plan_build(&C, &plan), PREF_OK, "plan builds (%s)",
+    gsl_test_int(sweep_plan_build(&C, tasks_table(), &plan), PREF_OK, "plan builds (%s)",
                  pref_last_error());
     if (plan) {
         gsl_test_int((int)sweep_plan_cells(plan), 4, "cells");
@@ -153,7 +154,7 @@ int main(void)
         "[design]\nanswer = topk\nm = 4\nr = 2\n[sweep]\ndesign.m = 4 | 2\n");
     cfg_init(&C);
     gsl_test_int(cfg_load(&C, bad_cell), PREF_OK, "cell config loads");
-    int st = sweep_plan_build(&C, &plan);
+    int st = sweep_plan_build(&C, tasks_table(), &plan);
     gsl_test_int(st, PREF_EINPUT, "bad cell rejected");
     gsl_test(!strstr(pref_last_error(), "cell.ini:6:"),
              "bad cell message names the sweep line: %s", pref_last_error());

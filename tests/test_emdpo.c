@@ -13,14 +13,13 @@
 #endif
 
 #include "cfg.h"
+#include "cfgmap.h"
 #include "emdpo.h"
 #include "err.h"
 #include "nn.h"
 #include "pl.h"
 #include "rngs.h"
 #include "sim.h"
-
-#include "../sims/emdpo_sim.h"
 
 static cfg C;
 
@@ -54,7 +53,7 @@ static void test_estep_direct(void)
 {
     data_set *ds = two_traits(60, 5, "full");
     emdpo_params p;
-    emdpo_params_from_cfg(&C, &p);
+    cfgmap_emdpo_params(&C, &p);
     p.net.d = ds->d;
     p.dpo.beta = 0.7;
     size_t np = nn_num_params(&p.net);
@@ -102,7 +101,7 @@ static void test_fit(void)
 {
     data_set *ds = two_traits(300, 16, "top1");
     emdpo_params p;
-    emdpo_params_from_cfg(&C, &p);
+    cfgmap_emdpo_params(&C, &p);
     p.threads = 1;
     emdpo_fit *f1 = NULL, *f2 = NULL;
     gsl_test_int(emdpo_fit_run(ds, &p, &f1), PREF_OK, "two_traits fit (%s)",
@@ -129,14 +128,14 @@ static void test_fit(void)
     if (f1) gsl_test_rel(f1->tr_acc[0], 1.0, 1e-15, "truth init: accuracy 1");
     emdpo_fit_free(f1);
     /* Divergence is reported, never a silent NaN. */
-    emdpo_params_from_cfg(&C, &p);
+    cfgmap_emdpo_params(&C, &p);
     p.dpo.adam.lr = 1e308; /* parameters overflow to Inf within a few steps */
     int st = emdpo_fit_run(ds, &p, &f1);
     gsl_test_int(st, PREF_ENUM, "huge learning rate: PREF_ENUM");
     gsl_test(st == PREF_ENUM && !strstr(pref_last_error(), "iteration"),
              "divergence message names the iteration: %s", pref_last_error());
     /* Bad input. */
-    emdpo_params_from_cfg(&C, &p);
+    cfgmap_emdpo_params(&C, &p);
     p.K = 301;
     gsl_test_int(emdpo_fit_run(ds, &p, &f1), PREF_EINPUT, "K > users refused");
     p.K = 2;

@@ -1,15 +1,13 @@
 /* tasks.c — the table of sweep tasks (see tasks.h). */
 #include "tasks.h"
 
-#include <string.h>
+#include "calibration.h"
+#include "emdpo_sim.h"
+#include "equivalence.h"
+#include "fisher.h"
+#include "lcl.h"
 
-#include "../sims/calibration.h"
-#include "../sims/emdpo_sim.h"
-#include "../sims/equivalence.h"
-#include "../sims/fisher.h"
-#include "../sims/lcl.h"
-
-static const task_def table[] = {
+static const sweep_task table[] = {
     {"calibration", CALIB_NMETRICS, calib_metric_names, calib_check,
      calib_task},
     {"lcl", LCL_NMETRICS, lcl_metric_names, lcl_check, lcl_task},
@@ -18,9 +16,6 @@ static const task_def table[] = {
     {"emdpo", EMDPO_NMETRICS, emdpo_metric_names, emdpo_sim_check, emdpo_sim_task},
 };
 
-const task_def *tasks_find(const char *name)
-{
-    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (strcmp(table[i].name, name) == 0) return &table[i];
-    return NULL;
-}
+static const sweep_task_table tasks = {table, sizeof table / sizeof table[0]};
+
+const sweep_task_table *tasks_table(void) { return &tasks; }

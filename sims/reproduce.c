@@ -8,13 +8,14 @@
 #include "err.h"
 #include "fsutil.h"
 #include "sweep.h"
+#include "tasks.h"
 
-#include "../sims/calibration.h"
-#include "../sims/emdpo_sim.h"
-#include "../sims/equivalence.h"
-#include "../sims/fisher.h"
-#include "../sims/lcl.h"
-#include "../sims/mmra_sim.h"
+#include "calibration.h"
+#include "emdpo_sim.h"
+#include "equivalence.h"
+#include "fisher.h"
+#include "lcl.h"
+#include "mmra_sim.h"
 
 static const repro_exp table[] = {
     {"calibration",
@@ -172,11 +173,11 @@ int repro_dry_run(int full, const char *only, FILE *out)
         char path[4096];
         sweep_plan *plan = NULL;
         st = load_experiment(&table[i], full, c, path, sizeof path);
-        if (!st) st = sweep_plan_build(c, &plan);
+        if (!st) st = sweep_plan_build(c, tasks_table(), &plan);
         if (!st)
             fprintf(out, "%s: %s: %zu cells x %ld replicates = %zu tasks (task %s)\n",
                     table[i].id, path, sweep_plan_cells(plan), c->sweep_replicates,
-                    sweep_plan_tasks(plan), c->sweep_task);
+                    sweep_plan_tasks(plan), cfg_value_name(c->sweep_task));
         sweep_plan_free(plan);
     }
     free(c);

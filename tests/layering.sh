@@ -1,0 +1,46 @@
+#!/bin/sh
+# layering.sh — the three layers include only downwards (see Makefile.am):
+# libcore (src/ minus the CLI) includes no header of sims/ or of the CLI;
+# libsims (sims/) includes no CLI header; nobody reaches into another
+# directory with "../". Fails, naming file and line, on the first breach.
+top=${srcdir:-.}
+cd "$top" || exit 99
+fail=0
+cli_headers=$(cd src && ls cli*.h)
+sims_headers=$(cd sims && ls *.h)
+# is_in WORD LIST: 1 when WORD is one of LIST's words.
+is_in() { for w in $2; do [ "$w" = "$1" ] && return 0; done; return 1; }
+check() { # check FILE FORBIDDEN-HEADERS LAYER
+    grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$1" |
+    while IFS= read -r line; do
+        n=${line%%:*}
+        h=$(printf '%s\n' "$line" | sed 's/.*include[[:space:]]*"\([^"]*\)".*/\1/')
+        case $h in
+        */*) echo "$1:$n: includes \"$h\": no paths across directories"; echo x ;;
+        *) if is_in "$h" "$2"; then
+               echo "$1:$n: $3 includes \"$h\" from a layer above it"; echo x
+           fi ;;
+        esac
+    done
+}
+out=$(
+for f in src/*.c src/*.h; do
+    case ${f#src/} in main.c|cli*) continue ;; esac
+    check "$f" "$cli_headers $sims_headers" "libcore"
+done
+for f in sims/*.c sims/*.h; do check "$f" "$cli_headers" "libsims"; done
+)
+if printf '%s\n' "$out" | grep -q '^x$'; then
+    printf '%s\n' "$out" | grep -v '^x$'
+    fail=1
+fi
+# The check must be able to fail: a planted upward include is caught.
+tmp=$(mktemp -d)
+printf '#include "tasks.h"\n' > "$tmp/planted.c"
+if [ -z "$(check "$tmp/planted.c" "$sims_headers" libcore)" ]; then
+    echo "layering.sh: the check missed a planted upward include"
+    fail=1
+fi
+rm -rf "$tmp"
+[ "$fail" -eq 0 ] && echo "layering: every include points down"
+exit "$fail"
