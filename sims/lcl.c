@@ -8,6 +8,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "csvio.h"
+#include "csvrec.h"
 #include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
@@ -144,100 +145,120 @@ int lcl_task(const cfg *c, gsl_rng *rng, double *met)
  * summary's columns: cell empty, key 1 = kind, key 2 = "slope",
  * metric = "<metric>_loglog_slope", n, mean = slope, sd = its standard error,
  * ci = slope +- t sd. */
+/* Points of a log-log regression: (log x, log y) and the cell of each. */
+typedef struct slope_points {
+    double *lx, *ly;
+    size_t *cell;
+    size_t n, cap;
+} slope_points;
+
+/* Column of metric in runs.csv's header record (csvrec_error when the
+ * metric is not one of its columns). */
+static int slope_column(csvrec *cr, const csvrec_record *h, const char *metric,
+                        size_t *col)
+{
+    for (size_t j = 6; j < h->nf; j++)
+        if (strcmp(csvrec_field(h, j, NULL), metric) == 0) {
+            *col = j;
+            return PREF_OK;
+        }
+    return csvrec_error(cr, h->line, "unknown metric '%s' (not a column of "
+                        "the header)", metric);
+}
+
+/* Read runs.csv (task,cell,replicate,key1,key2,seed,metrics...): one point
+ * per row with x = key2 > 0 and a finite metric > 0. */
+static int slope_read(const char *path, const char *metric, size_t n_cells,
+                      slope_points *pt)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) PREF_ERROR(PREF_EIO, "%s: cannot read", path);
+    int st;
+    csvrec *cr = csvrec_alloc(in, path, 0, ',', &st);
+    const csvrec_record *rec;
+    size_t col = 0, nf = 0;
+    if (!st) st = csvrec_next(cr, &rec);
+    if (!st && !rec) st = pref_set_error(PREF_EIO, "%s: empty", path);
+    if (!st) st = slope_column(cr, rec, metric, &col);
+    if (!st) nf = rec->nf;
+    while (!st && !(st = csvrec_next(cr, &rec)) && rec) {
+        if (rec->nf != nf) {
+            st = csvrec_error(cr, rec->line, "expected %zu fields (as in the "
+                              "header), got %zu", nf, rec->nf);
+            break;
+        }
+        size_t cell = strtoul(csvrec_field(rec, 1, NULL), NULL, 10);
+        double x = strtod(csvrec_field(rec, 4, NULL), NULL);
+        double y = strtod(csvrec_field(rec, col, NULL), NULL);
+        if (cell < n_cells && x > 0 && y > 0 && isfinite(y) &&
+            pt->n < pt->cap) {
+            pt->lx[pt->n] = log(x);
+            pt->ly[pt->n] = log(y);
+            pt->cell[pt->n++] = cell;
+        }
+    }
+    csvrec_free(cr);
+    fclose(in);
+    return st;
+}
+
+/* Write the old summary text and one slope row per answer kind to f. */
+static void slope_write(FILE *f, const char *old, const sweep_plan *plan,
+                        const slope_points *pt, const char *metric)
+{
+    fputs(old, f);
+    /* Cells are ordered with the first key slowest. */
+    size_t n_kinds = sweep_plan_key_values(plan, 0);
+    size_t per = sweep_plan_cells(plan) / n_kinds, n = pt->n;
+    double *xs = malloc(n * sizeof(double) + 1), *ys = malloc(n * sizeof(double) + 1);
+    for (size_t kk = 0; xs && ys && kk < n_kinds; kk++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (pt->cell[i] / per == kk) {
+                xs[m] = pt->lx[i];
+                ys[m++] = pt->ly[i];
+            }
+        double slope, icpt, se;
+        stats_slope(xs, ys, m, &slope, &icpt, &se);
+        double t = m > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(m - 2)) : NAN;
+        fprintf(f, ",%s,slope,%s_loglog_slope,%zu",
+                sweep_plan_value(plan, kk * per, 0), metric, m);
+        double q[4] = {slope, se, slope - t * se, slope + t * se};
+        csvio_put_nums(f, q, 4);
+        fputc('\n', f);
+    }
+    free(xs);
+    free(ys);
+}
+
 static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
 {
     sweep_plan *plan = NULL;
     PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     size_t n_cells = sweep_plan_cells(plan), reps = (size_t)c->sweep_replicates;
-    int mi = -1;
-    for (int k = 0; k < LCL_NMETRICS; k++)
-        if (strcmp(lcl_metric_names[k], metric) == 0) mi = k;
+    slope_points pt = {0};
+    pt.cap = n_cells * reps;
+    pt.lx = malloc(pt.cap * sizeof(double));
+    pt.ly = malloc(pt.cap * sizeof(double));
+    pt.cell = malloc(pt.cap * sizeof(size_t));
     char path[4096];
     int st = fsutil_join(path, sizeof path, res_dir, "runs.csv");
-    FILE *in = st ? NULL : fopen(path, "r");
-    if (!st && !in) st = pref_set_error(PREF_EIO, "%s: cannot read", path);
-    double *lx = malloc(n_cells * reps * sizeof(double));
-    double *ly = malloc(n_cells * reps * sizeof(double));
-    size_t *cellof = malloc(n_cells * reps * sizeof(size_t));
-    size_t n = 0;
-    if (!st && (!lx || !ly || !cellof)) st = pref_set_error(PREF_ENOMEM, "out of memory");
-    /* runs.csv: task,cell,replicate,key1,key2,seed,metrics... (no quoted
-     * fields for these sweeps: kinds and integers). */
-    char line[8192];
-    if (!st && !fgets(line, sizeof line, in)) st = pref_set_error(PREF_EIO, "%s: empty", path);
-    while (!st && fgets(line, sizeof line, in)) {
-        char *fld[64];
-        size_t nf = 0;
-        for (char *s = line; nf < 64;) {
-            fld[nf++] = s;
-            char *comma = strchr(s, ',');
-            if (!comma) break;
-            *comma = '\0';
-            s = comma + 1;
-        }
-        if (nf < 6 + (size_t)mi + 1) continue;
-        size_t cell = strtoul(fld[1], NULL, 10);
-        double x = strtod(fld[4], NULL), y = strtod(fld[6 + mi], NULL);
-        if (cell < n_cells && x > 0 && y > 0 && isfinite(y)) {
-            lx[n] = log(x);
-            ly[n] = log(y);
-            cellof[n++] = cell;
-        }
-    }
-    if (in) fclose(in);
-    fsutil_file o;
+    if (!st && (!pt.lx || !pt.ly || !pt.cell))
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = slope_read(path, metric, n_cells, &pt);
     if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
     char *old = NULL;
-    if (!st) {
-        FILE *f = fopen(path, "r");
-        if (!f) st = pref_set_error(PREF_EIO, "%s: cannot read", path);
-        else {
-            size_t cap = 1 << 16, len = 0;
-            old = malloc(cap);
-            size_t k;
-            while (old && (k = fread(old + len, 1, cap - len - 1, f)) > 0) {
-                len += k;
-                if (len + 1 == cap) {
-                    char *nb = realloc(old, cap *= 2);
-                    if (!nb) { free(old); old = NULL; }
-                    else old = nb;
-                }
-            }
-            if (old) old[len] = '\0';
-            fclose(f);
-            if (!old) st = pref_set_error(PREF_ENOMEM, "out of memory");
-        }
-    }
+    if (!st) st = fsutil_read_file(path, &old, NULL);
+    fsutil_file o;
     if (!st) st = fsutil_open(&o, path);
     if (!st) {
-        fputs(old, o.f);
-        /* Cells are ordered with the first key slowest. */
-        size_t n_kinds = sweep_plan_key_values(plan, 0), per = n_cells / n_kinds;
-        double *xs = malloc(n * sizeof(double) + 1), *ys = malloc(n * sizeof(double) + 1);
-        for (size_t kk = 0; xs && ys && kk < n_kinds; kk++) {
-            size_t m = 0;
-            for (size_t i = 0; i < n; i++)
-                if (cellof[i] / per == kk) {
-                    xs[m] = lx[i];
-                    ys[m++] = ly[i];
-                }
-            double slope, icpt, se;
-            stats_slope(xs, ys, m, &slope, &icpt, &se);
-            double t = m > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(m - 2)) : NAN;
-            fprintf(o.f, ",%s,slope,%s_loglog_slope,%zu",
-                    sweep_plan_value(plan, kk * per, 0), metric, m);
-            double q[4] = {slope, se, slope - t * se, slope + t * se};
-            csvio_put_nums(o.f, q, 4);
-            fputc('\n', o.f);
-        }
-        free(xs);
-        free(ys);
+        slope_write(o.f, old, plan, &pt, metric);
         st = fsutil_commit(&o);
     }
     free(old);
-    free(lx);
-    free(ly);
-    free(cellof);
+    free(pt.lx);
+    free(pt.ly);
+    free(pt.cell);
     sweep_plan_free(plan);
     return st;
 }

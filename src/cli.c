@@ -27,6 +27,7 @@
 #include "rngs.h"
 #include "sim.h"
 #include "sweep.h"
+#include "truthio.h"
 #include "tasks.h"
 
 #ifdef HAVE_CONFIG_H
@@ -198,7 +199,7 @@ static int cmd_simulate(int argc, char **argv)
     if (!st) st = fsutil_join(path, sizeof path, out, "prefs.csv");
     if (!st) st = csvio_write(path, ds);
     if (!st) st = fsutil_join(path, sizeof path, out, "truth.csv");
-    if (!st) st = sim_write_truth(pop, path);
+    if (!st) st = truthio_write(pop, path);
     if (!st) st = cfg_write_file(c, out);
     gsl_rng_free(rng);
     data_free(ds);
@@ -536,7 +537,7 @@ static int fit_read_truth(const fit_args *a, const data_set *ds, size_t *Kt,
         if (fsutil_exists(tpath)) truth = tpath;
     }
     if (!truth) return PREF_OK;
-    int st = sim_read_truth(truth, ds->d, Kt, te, tt);
+    int st = truthio_read(truth, ds->d, Kt, te, tt);
     if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
         char why[1024];
         snprintf(why, sizeof why, "%s", pref_last_error());

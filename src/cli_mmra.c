@@ -8,10 +8,9 @@
  *                              on the data's prompt pools (mmra_game.h)
  *                              into L, then as --values.
  * The matrix files are "type,<policy names>" then one row per type, read
- * with libcsv (strict mode, fed one physical line at a time so every record
- * knows its line) and validated completely before anything is solved:
- * every problem is an input error (exit 2) naming FILE:LINE and the column,
- * and nothing is written. Flags are checked the same way.
+ * and validated completely by mxio.h before anything is solved: every
+ * problem is an input error (exit 2) naming FILE:LINE and the column, and
+ * nothing is written. Flags are checked the same way.
  *
  * The command is parse flags -> validate them -> build the game -> solve
  * (mmra.h) -> write, in DIR (default results/mmra): the six result tables
@@ -26,9 +25,7 @@
 #include "cfg.h"
 #include "cliutil.h"
 
-#include <csv.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +37,7 @@
 #include "mmra.h"
 #include "mmra_game.h"
 #include "mmraout.h"
-
-#define MX_CHUNK 65536   /* read buffer (bytes) */
-#define MX_SHOW 40       /* bytes of a bad field quoted in messages */
-#define WORST_ROW MMRA_GAME_WORST
+#include "mxio.h"
 
 static const char usage_mmra[] =
     "usage: hetpref mmra --regret R.csv [options]\n"
@@ -78,279 +72,21 @@ static const char usage_mmra[] =
     "(no values) the utilities are -R and it coincides with MMRA.\n"
     "DIR defaults to results/mmra. Bad input: exit 2, nothing written.\n";
 
-/* The matrix reader below (mx_*, read_matrix) keeps its own names for the
- * number parser and the game while it waits to move onto the common CSV
- * reader (issue 9). */
-#define parse_number cli_parse_number
 typedef mmra_game game;
 
-/* ---- reading a labelled matrix with libcsv ------------------------------------------ */
-
-typedef struct mx_reader {
-    const char *path;
-    int values;          /* 1: --values (square, names match); 0: --regret */
-    size_t line;         /* physical line being fed (1-based) */
-    size_t row_line;     /* line where the current record started */
-    size_t end_line;     /* line where the last complete record ended */
-    size_t header_line;
-    /* fields of the current record: NUL-terminated strings in buf */
-    char *buf;
-    size_t len, cap;
-    size_t *foff;
-    size_t nf, fcap;
-    int nul;             /* a field of this record contains a NUL byte */
-    int status;
-    size_t rows, rcap;   /* type rows so far */
-    game *g;
-} mx_reader;
-
-static int mx_error(const mx_reader *r, size_t line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int mx_error(const mx_reader *r, size_t line, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    PREF_ERROR(PREF_EINPUT, "%s:%zu: %s", r->path, line, msg);
-}
-
-static int mx_nomem(const mx_reader *r)
-{
-    PREF_ERROR(PREF_ENOMEM, "%s: out of memory", r->path);
-}
-
-static void mx_field(void *s, size_t len, void *data)
-{
-    mx_reader *r = data;
-    if (r->status) return;
-    if (r->nf == 0) {
-        r->row_line = r->line;
-        r->len = 0;
-        r->nul = 0;
-    }
-    if (r->nf == r->fcap) {
-        size_t nc = r->fcap ? 2 * r->fcap : 16;
-        size_t *p = realloc(r->foff, nc * sizeof *p);
-        if (!p) {
-            r->status = mx_nomem(r);
-            return;
-        }
-        r->foff = p;
-        r->fcap = nc;
-    }
-    if (r->len + len + 1 > r->cap) {
-        size_t nc = r->cap ? r->cap : 256;
-        while (nc < r->len + len + 1) nc *= 2;
-        char *p = realloc(r->buf, nc);
-        if (!p) {
-            r->status = mx_nomem(r);
-            return;
-        }
-        r->buf = p;
-        r->cap = nc;
-    }
-    /* A UTF-8 byte-order mark before the header is ignored (as csvio.c). */
-    if (!r->g->policies && r->nf == 0 && len >= 3 &&
-        memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
-        s = (char *)s + 3;
-        len -= 3;
-    }
-    if (len && memchr(s, '\0', len)) r->nul = 1;
-    if (len) memcpy(r->buf + r->len, s, len);
-    r->buf[r->len + len] = '\0';
-    r->foff[r->nf++] = r->len;
-    r->len += len + 1;
-}
-
-static const char *mx_get(const mx_reader *r, size_t i) { return r->buf + r->foff[i]; }
-
-static int mx_header(mx_reader *r)
-{
-    game *g = r->g;
-    r->header_line = r->row_line;
-    if (strcmp(mx_get(r, 0), "type") != 0)
-        return mx_error(r, r->row_line, "header: first column must be 'type', "
-                        "got '%.*s'", MX_SHOW, mx_get(r, 0));
-    if (r->nf < 2)
-        return mx_error(r, r->row_line, "header: no policy columns after "
-                        "'type'");
-    g->J = r->nf - 1;
-    g->policies = calloc(g->J, sizeof *g->policies);
-    if (!g->policies) return mx_nomem(r);
-    for (size_t j = 0; j < g->J; j++) {
-        const char *s = mx_get(r, j + 1);
-        if (!*s) return mx_error(r, r->row_line, "header: policy column %zu "
-                                 "has an empty name", j + 1);
-        for (size_t i = 0; i < j; i++)
-            if (strcmp(g->policies[i], s) == 0)
-                return mx_error(r, r->row_line, "header: policy '%.*s' "
-                                "repeated (columns %zu and %zu)", MX_SHOW, s,
-                                i + 2, j + 2);
-        if (!(g->policies[j] = strdup(s))) return mx_nomem(r);
-    }
-    return PREF_OK;
-}
-
-static int mx_row(mx_reader *r)
-{
-    game *g = r->g;
-    size_t J = g->J, k = r->rows;
-    if (r->nf != J + 1)
-        return mx_error(r, r->row_line, "expected %zu fields (as in the "
-                        "header), got %zu", J + 1, r->nf);
-    const char *name = mx_get(r, 0);
-    if (!*name) return mx_error(r, r->row_line, "column 'type': empty type name");
-    if (strcmp(name, WORST_ROW) == 0)
-        return mx_error(r, r->row_line, "column 'type': the name '%s' is "
-                        "reserved (aggregators.csv uses it for the worst-type "
-                        "row)", WORST_ROW);
-    for (size_t i = 0; i < k; i++)
-        if (strcmp(g->types[i], name) == 0)
-            return mx_error(r, r->row_line, "column 'type': type '%.*s' "
-                            "repeated (rows %zu and %zu)", MX_SHOW, name, i + 1,
-                            k + 1);
-    if (r->values) {
-        if (k >= J)
-            return mx_error(r, r->row_line, "more type rows than policy "
-                            "columns (%zu): --values needs a square L, one "
-                            "policy per type", J);
-        if (strcmp(name, g->policies[k]) != 0)
-            return mx_error(r, r->row_line, "column 'type': row %zu is type "
-                            "'%.*s' but policy column %zu is '%.*s' (--values: "
-                            "policy i is type i's own policy, so row i and "
-                            "column i must carry the same name)", k + 1, MX_SHOW,
-                            name, k + 1, MX_SHOW, g->policies[k]);
-    }
-    if (k == r->rcap) {
-        size_t nc = r->rcap ? 2 * r->rcap : 16;
-        char **t = realloc(g->types, nc * sizeof *t);
-        if (!t) return mx_nomem(r);
-        g->types = t;
-        if (nc > SIZE_MAX / sizeof(double) / J) return mx_nomem(r);
-        double *v = realloc(g->R, nc * J * sizeof *v);
-        if (!v) return mx_nomem(r);
-        g->R = v;
-        r->rcap = nc;
-    }
-    g->types[k] = NULL;
-    g->K = k + 1;   /* so game_free releases the name */
-    if (!(g->types[k] = strdup(name))) return mx_nomem(r);
-    for (size_t j = 0; j < J; j++) {
-        const char *s = mx_get(r, j + 1);
-        double v = 0;
-        int bad = parse_number(s, &v);
-        if (bad == -1)
-            return mx_error(r, r->row_line, "column '%.*s': not a number: "
-                            "'%.*s'", MX_SHOW, g->policies[j], MX_SHOW, s);
-        if (bad == -2)
-            return mx_error(r, r->row_line, "column '%.*s': not finite: "
-                            "'%.*s'", MX_SHOW, g->policies[j], MX_SHOW, s);
-        if (!r->values && v < 0)
-            return mx_error(r, r->row_line, "column '%.*s': negative regret "
-                            "%.17g (regrets are >= 0 by definition: the loss of "
-                            "type '%.*s' against its best)", MX_SHOW,
-                            g->policies[j], v, MX_SHOW, name);
-        g->R[k * J + j] = v == 0 ? 0.0 : v;   /* no -0 */
-    }
-    r->rows++;
-    return PREF_OK;
-}
-
-static void mx_record(int c, void *data)
-{
-    (void)c;
-    mx_reader *r = data;
-    if (r->status) return;
-    size_t nf = r->nf;
-    r->nf = 0;
-    r->end_line = r->line;
-    if (nf == 0) return;
-    r->nf = nf;
-    if (r->nul)
-        r->status = mx_error(r, r->row_line, "a field contains a NUL byte");
-    else if (!r->g->policies)
-        r->status = mx_header(r);
-    else
-        r->status = mx_row(r);
-    r->nf = 0;
-}
-
-static void mx_feed(mx_reader *r, struct csv_parser *p, const char *s, size_t len)
-{
-    while (len > 0 && !r->status) {
-        const char *nl = memchr(s, '\n', len);
-        size_t k = nl ? (size_t)(nl - s) + 1 : len;
-        if (csv_parse(p, s, k, mx_field, mx_record, r) != k && !r->status) {
-            int e = csv_error(p);
-            if (e == CSV_ENOMEM || e == CSV_ETOOBIG) r->status = mx_nomem(r);
-            else r->status = mx_error(r, r->line, "malformed CSV: stray quote "
-                                      "or text after a closing quote");
-        }
-        if (nl) r->line++;
-        s += k;
-        len -= k;
-    }
-}
-
-/* Read path into g (names, R holding the entries as read). values: the
- * --values rules (square, row i named like column i; entries of any sign);
- * else --regret (any shape, entries >= 0). */
+/* Read path into g (names, R holding the entries as read) through mxio.h:
+ * values: the --values rules (square, row i named like column i; entries
+ * of any sign); else --regret (any shape, entries >= 0). */
 static int read_matrix(const char *path, int values, game *g)
 {
-    if (!fsutil_exists(path))
-        PREF_ERROR(PREF_EINPUT, "%s: cannot open: no such file", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        PREF_ERROR(PREF_EINPUT, "%s: cannot open: %s", path, strerror(e));
-    }
-    mx_reader r;
-    memset(&r, 0, sizeof r);
-    r.path = path;
-    r.values = values;
-    r.line = 1;
-    r.g = g;
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0) {
-        fclose(f);
-        PREF_ERROR(PREF_ENOMEM, "%s: cannot start the CSV parser", path);
-    }
-    char *buf = malloc(MX_CHUNK);
-    if (!buf) r.status = mx_nomem(&r);
-    while (!r.status) {
-        size_t got = fread(buf, 1, MX_CHUNK, f);
-        if (got > 0) mx_feed(&r, &p, buf, got);
-        if (got < MX_CHUNK) {
-            if (ferror(f)) {
-                int e = errno;
-                r.status = pref_set_error(PREF_EIO, "%s: read error: %s", path,
-                                          strerror(e));
-            }
-            break;
-        }
-    }
-    size_t open_line = r.nf > 0 ? r.row_line : r.end_line + 1;
-    if (!r.status && csv_fini(&p, mx_field, mx_record, &r) != 0 && !r.status)
-        r.status = mx_error(&r, open_line, "malformed CSV: quoted field not "
-                            "closed at end of file");
-    if (!r.status && !g->policies)
-        r.status = mx_error(&r, 1, "empty file (expected a header "
-                            "'type,<policy names>')");
-    if (!r.status && r.rows == 0)
-        r.status = mx_error(&r, r.header_line, "no type rows after the header");
-    if (!r.status && values && r.rows != g->J)
-        r.status = mx_error(&r, r.end_line, "%zu policy columns but %zu type "
-                            "rows: --values needs a square L, one policy per "
-                            "type", g->J, r.rows);
-    csv_free(&p);
-    free(buf);
-    free(r.buf);
-    free(r.foff);
-    fclose(f);
-    return r.status;
+    mxio_matrix m;
+    PREF_TRY(mxio_read(path, values ? MXIO_SQUARE : MXIO_NONNEG, &m));
+    g->K = m.rows;
+    g->J = m.cols;
+    g->types = m.row_names;
+    g->policies = m.col_names;
+    g->R = m.v;
+    return PREF_OK;
 }
 
 /* ---- the three inputs --------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mxio.h"
 
 int cli_fail(int code)
 {
@@ -63,14 +64,7 @@ int cli_parse_long(const char *s, long lo, long hi, long *out)
 
 int cli_parse_number(const char *s, double *out)
 {
-    if (!*s || strpbrk(s, "xX")) return -1;
-    char *e;
-    errno = 0;
-    double v = strtod(s, &e);
-    if (e == s || *e) return -1;
-    if (!isfinite(v)) return -2;
-    *out = v;
-    return 0;
+    return mxio_parse_number(s, out);
 }
 
 /* Entry k (1-based) of flag's list: tok parsed into *v and range-checked. */

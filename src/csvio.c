@@ -2,17 +2,13 @@
  *
  * What it does
  *
- * Reading. The stream is read in chunks and handed to libcsv (strict mode)
- * one physical line at a time, so every record knows the line it started on:
- * line numbers in messages count LF characters, blank lines included. (A
- * record whose first field is a quoted field with embedded newlines is
- * reported at the line where that field ends; CR-only line endings count as
- * one line.) Fields of a record are copied into one reusable buffer and the
- * record is processed at its end, so a wrong field count is reported before
- * any field is interpreted. Each row is appended to flat arrays that grow by
- * doubling: features and logp_ref go straight to their final arrays, plus a
- * rank, a line number and (only when rows are out of order) a query number
- * per row; ids are interned in four string tables; a (user, query) key maps
+ * Reading. Records come from the one CSV reader (csvrec.h: libcsv in
+ * strict mode, BOM, LF/CRLF/CR, the line where each record starts, no
+ * field-length limit); a record is processed whole, so a wrong field count
+ * is reported before any field is interpreted. Each row is appended to
+ * flat arrays that grow by doubling: features and logp_ref go straight to
+ * their final arrays, plus a rank, a line number and (only when rows are
+ * out of order) a query number per row; ids are interned in four string tables; a (user, query) key maps
  * to a query number through an open-addressing table of uint64 keys.
  *
  * At the end of input the rows are grouped. Fast path: when every query's
@@ -46,16 +42,15 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "csvrec.h"
 #include "err.h"
 #include "fsutil.h"
 
-#define CSVIO_CHUNK (1u << 20)      /* default read chunk (bytes) */
 #define CSVIO_WBUF (1u << 16)       /* writer buffer (bytes, on the stack) */
 #define CSVIO_SHOW 40               /* bytes of a bad field quoted in errors */
 #define CSVIO_MIN_ROWS 1024u        /* initial row capacity */
@@ -232,6 +227,90 @@ static size_t csvio_fmt_u64(char *dst, uint64_t v)
     return n;
 }
 
+#if CSVIO_FAST_NUM
+/* The 17 significant digits of a = M * 2^E (a normal double with
+ * 2^e2 <= a < 2^(e2+1)) as an integer q in [10^16, 10^17), rounded half to
+ * even, and its decimal exponent X (a ~ q * 10^(X-16)). Returns 0, or -1
+ * when a is outside the range this handles (caller falls back). */
+static int csvio_digits17(uint64_t M, int E, int e2, uint64_t *q_out,
+                          int *X_out)
+{
+    /* floor(e2 * log10(2)) (78913 / 2^18 ~ log10 2); off by at most one,
+     * which the loop below corrects. */
+    int X = e2 >= 0 ? (e2 * 78913) >> 18
+                    : -((-e2 * 78913 + (1 << 18) - 1) >> 18);
+    for (int it = 0; it < 4; it++) {
+        int k = 16 - X;               /* 10^16 <= a * 10^k < 10^17 */
+        if (k < 0 || k > 22) return -1;
+        csvio_u128 N = k <= 19 ? (csvio_u128)M * csvio_p10[k]
+                               : (csvio_u128)(M * csvio_p10[k - 19]) *
+                                     csvio_p10[19];
+        csvio_u128 q, rem = 0, half = 0;
+        if (E >= 0) {
+            q = N << E;
+        } else {
+            q = N >> -E;
+            rem = N & (((csvio_u128)1 << -E) - 1);
+            half = (csvio_u128)1 << (-E - 1);
+        }
+        if (q >= csvio_p10[17]) { X++; continue; }
+        if (q < csvio_p10[16]) { X--; continue; }
+        uint64_t q64 = (uint64_t)q;
+        if (E < 0 && (rem > half || (rem == half && (q64 & 1)))) q64++;
+        if (q64 == csvio_p10[17]) {
+            q64 = csvio_p10[16];
+            X++;
+        }
+        *q_out = q64;
+        *X_out = X;
+        return 0;
+    }
+    return -1;
+}
+
+/* Write -? q (17 digits) * 10^(X-16) into dst as "%.17g" does for
+ * -4 <= X < 17 (fixed) or X < -4 (exponent). Returns the length. */
+static size_t csvio_fmt_sig(char *dst, int neg, uint64_t q64, int X)
+{
+    char D[17], *p = dst;
+    for (int i = 16; i >= 0; i--) {
+        D[i] = (char)('0' + q64 % 10);
+        q64 /= 10;
+    }
+    int nd = 17;
+    while (nd > 1 && D[nd - 1] == '0') nd--;
+    if (neg) *p++ = '-';
+    if (X < -4) {                 /* %e style (X >= 17 not here) */
+        *p++ = D[0];
+        if (nd > 1) {
+            *p++ = '.';
+            memcpy(p, D + 1, (size_t)nd - 1);
+            p += nd - 1;
+        }
+        *p++ = 'e';
+        *p++ = '-';
+        int ax = -X;
+        if (ax < 10) *p++ = '0';
+        p += csvio_fmt_u64(p, (uint64_t)ax);
+    } else if (X >= 0) {          /* ddd[.ddd] */
+        memcpy(p, D, (size_t)X + 1);
+        p += X + 1;
+        if (nd > X + 1) {
+            *p++ = '.';
+            memcpy(p, D + X + 1, (size_t)(nd - X - 1));
+            p += nd - X - 1;
+        }
+    } else {                      /* 0.000ddd */
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -X - 1; i++) *p++ = '0';
+        memcpy(p, D, (size_t)nd);
+        p += nd;
+    }
+    return (size_t)(p - dst);
+}
+#endif /* CSVIO_FAST_NUM */
+
 /* v formatted exactly as printf("%.17g") in the C locale, into dst (at
  * least 32 bytes; no NUL). Returns the length. Fast path for zero and
  * 1e-5 <= |v| < 1e17: the 17 significant digits are the exact value times
@@ -243,86 +322,20 @@ static size_t csvio_fmt_double(char *dst, double v)
     memcpy(&bits, &v, sizeof bits);
     unsigned be = (unsigned)(bits >> 52) & 0x7ff;
     uint64_t frac = bits & ((1ULL << 52) - 1);
-    char *p = dst;
+    int neg = (int)(bits >> 63);
     if (be == 0 && frac == 0) {
-        if (bits >> 63) *p++ = '-';
+        char *p = dst;
+        if (neg) *p++ = '-';
         *p++ = '0';
         return (size_t)(p - dst);
     }
     double a = fabs(v);
-    if (be != 0 && be != 0x7ff && a >= 1e-5 && a < 1e17) {
-        uint64_t M = frac | (1ULL << 52);
-        int E = (int)be - 1075;           /* v = M * 2^E */
-        int e2 = (int)be - 1023;          /* 2^e2 <= a < 2^(e2+1) */
-        /* floor(e2 * log10(2)) (78913 / 2^18 ~ log10 2); off by at most
-         * one, which the loop below corrects. */
-        int X = e2 >= 0 ? (e2 * 78913) >> 18
-                        : -((-e2 * 78913 + (1 << 18) - 1) >> 18);
-        uint64_t q64 = 0;
-        int ok = 0;
-        for (int it = 0; it < 4 && !ok; it++) {
-            int k = 16 - X;               /* 10^16 <= a * 10^k < 10^17 */
-            if (k < 0 || k > 22) break;
-            csvio_u128 N = k <= 19 ? (csvio_u128)M * csvio_p10[k]
-                                   : (csvio_u128)(M * csvio_p10[k - 19]) *
-                                         csvio_p10[19];
-            csvio_u128 q, rem = 0, half = 0;
-            if (E >= 0) {
-                q = N << E;
-            } else {
-                q = N >> -E;
-                rem = N & (((csvio_u128)1 << -E) - 1);
-                half = (csvio_u128)1 << (-E - 1);
-            }
-            if (q >= csvio_p10[17]) { X++; continue; }
-            if (q < csvio_p10[16]) { X--; continue; }
-            q64 = (uint64_t)q;
-            if (E < 0 && (rem > half || (rem == half && (q64 & 1)))) q64++;
-            if (q64 == csvio_p10[17]) {
-                q64 = csvio_p10[16];
-                X++;
-            }
-            ok = 1;
-        }
-        if (ok) {
-            char D[17];
-            for (int i = 16; i >= 0; i--) {
-                D[i] = (char)('0' + q64 % 10);
-                q64 /= 10;
-            }
-            int nd = 17;
-            while (nd > 1 && D[nd - 1] == '0') nd--;
-            if (bits >> 63) *p++ = '-';
-            if (X < -4) {                 /* %e style (X >= 17 not here) */
-                *p++ = D[0];
-                if (nd > 1) {
-                    *p++ = '.';
-                    memcpy(p, D + 1, (size_t)nd - 1);
-                    p += nd - 1;
-                }
-                *p++ = 'e';
-                *p++ = '-';
-                int ax = -X;
-                if (ax < 10) *p++ = '0';
-                p += csvio_fmt_u64(p, (uint64_t)ax);
-            } else if (X >= 0) {          /* ddd[.ddd] */
-                memcpy(p, D, (size_t)X + 1);
-                p += X + 1;
-                if (nd > X + 1) {
-                    *p++ = '.';
-                    memcpy(p, D + X + 1, (size_t)(nd - X - 1));
-                    p += nd - X - 1;
-                }
-            } else {                      /* 0.000ddd */
-                *p++ = '0';
-                *p++ = '.';
-                for (int i = 0; i < -X - 1; i++) *p++ = '0';
-                memcpy(p, D, (size_t)nd);
-                p += nd;
-            }
-            return (size_t)(p - dst);
-        }
-    }
+    uint64_t q64;
+    int X;
+    if (be != 0 && be != 0x7ff && a >= 1e-5 && a < 1e17 &&
+        csvio_digits17(frac | (1ULL << 52), (int)be - 1075, (int)be - 1023,
+                       &q64, &X) == 0)
+        return csvio_fmt_sig(dst, neg, q64, X);
 #endif
     int n = snprintf(dst, 32, "%.17g", v);
     return n > 0 ? (size_t)n : 0;
@@ -340,23 +353,17 @@ static const char *const csvio_colname[COL_NAMED] = {
 
 typedef struct csvio_reader {
     const char *name;   /* for messages */
-    int status;         /* first error; callbacks do nothing once set */
-    size_t line;        /* physical line being fed, 1-based */
+    int status;         /* first error */
     size_t row_line;    /* line of the current record */
-    size_t end_line;    /* line where the last complete record ended */
     size_t header_line;
     int have_header;
+    csvrec *cr;         /* the file's records */
+    const csvrec_record *rec;  /* the current record */
 
     /* header: column of each role (CSVIO_NONE when absent), features */
     size_t ncols, d;
     size_t col[COL_NAMED];
     size_t *xcol;       /* (d) column of feature k */
-
-    /* current record: fields back to back, each NUL-terminated */
-    char *fbuf;
-    size_t flen, fcap;
-    size_t *foff;       /* (nf + 1) start offsets; foff[nf] = flen */
-    size_t nf, focap;
 
     /* rows, in input order until grouped */
     size_t n, cap;
@@ -417,24 +424,13 @@ static const char *rd_show(char *buf, size_t n, const char *s, size_t len)
 }
 
 /* Record "NAME:LINE: message" (no LINE when line is 0) and return
- * PREF_EINPUT. */
-__attribute__((format(printf, 3, 4)))
-static int rd_error(const csvio_reader *r, size_t line, const char *fmt, ...)
-{
-    char msg[900];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (line) PREF_ERROR(PREF_EINPUT, "%s:%zu: %s", r->name, line, msg);
-    PREF_ERROR(PREF_EINPUT, "%s: %s", r->name, msg);
-}
+ * PREF_EINPUT (csvrec_error, through the reader of the file). */
+#define rd_error(r, line, ...) csvrec_error((r)->cr, (line), __VA_ARGS__)
 
 static void rd_init(csvio_reader *r, const char *name)
 {
     memset(r, 0, sizeof *r);
     r->name = name;
-    r->line = 1;
     r->grouped = 1;
     for (int i = 0; i < COL_NAMED; i++) r->col[i] = CSVIO_NONE;
 }
@@ -442,8 +438,6 @@ static void rd_init(csvio_reader *r, const char *name)
 static void rd_free(csvio_reader *r)
 {
     free(r->xcol);
-    free(r->fbuf);
-    free(r->foff);
     free(r->x);
     free(r->logp);
     free(r->item);
@@ -484,68 +478,10 @@ static int rd_nomem(const csvio_reader *r)
     PREF_ERROR(PREF_ENOMEM, "%s: out of memory", r->name);
 }
 
-/* --- libcsv callbacks ---------------------------------------------------- */
-
-static void rd_field(void *s, size_t len, void *data)
-{
-    csvio_reader *r = data;
-    if (r->status) return;
-    if (r->nf == 0) {
-        r->row_line = r->line;
-        r->flen = 0;
-    }
-    if (r->have_header && r->nf >= r->ncols) { /* only counted */
-        r->nf++;
-        return;
-    }
-    if (r->nf + 2 > r->focap) {
-        size_t cap = r->focap ? 2 * r->focap : 64;
-        if (rd_resize(&r->foff, cap, sizeof *r->foff)) {
-            r->status = rd_nomem(r);
-            return;
-        }
-        r->focap = cap;
-    }
-    if (len >= SIZE_MAX / 2 - r->flen) {
-        r->status = rd_nomem(r);
-        return;
-    }
-    if (r->flen + len + 1 > r->fcap) {
-        size_t cap = r->fcap ? r->fcap : 1024;
-        while (cap < r->flen + len + 1) cap *= 2;
-        if (rd_resize(&r->fbuf, cap, 1)) {
-            r->status = rd_nomem(r);
-            return;
-        }
-        r->fcap = cap;
-    }
-    r->foff[r->nf] = r->flen;
-    if (len) memcpy(r->fbuf + r->flen, s, len);
-    r->flen += len;
-    r->fbuf[r->flen++] = '\0';
-    r->nf++;
-    r->foff[r->nf] = r->flen;
-}
-
-static int rd_header(csvio_reader *r);
-static int rd_row(csvio_reader *r);
-
-static void rd_record(int c, void *data)
-{
-    csvio_reader *r = data;
-    (void)c;
-    if (!r->status && r->nf > 0)
-        r->status = r->have_header ? rd_row(r) : rd_header(r);
-    r->end_line = r->line;
-    r->nf = 0;
-    r->flen = 0;
-}
-
 /* Field i of the current record and its length. */
-static const char *rd_f(const csvio_reader *r, size_t i, size_t *len)
+static inline const char *rd_f(const csvio_reader *r, size_t i, size_t *len)
 {
-    *len = r->foff[i + 1] - r->foff[i] - 1;
-    return r->fbuf + r->foff[i];
+    return csvrec_field(r->rec, i, len);
 }
 
 /* --- header -------------------------------------------------------------- */
@@ -568,11 +504,7 @@ static int rd_header(csvio_reader *r)
     char show[64];
     size_t nx = 0;
     r->header_line = r->row_line;
-    r->ncols = r->nf;
-    /* A UTF-8 byte order mark is not part of the first name. */
-    if (r->foff[1] - r->foff[0] - 1 >= 3 &&
-        memcmp(r->fbuf, "\xEF\xBB\xBF", 3) == 0)
-        r->foff[0] += 3;
+    r->ncols = r->rec->nf;
     for (size_t j = 0; j < r->ncols; j++) {
         size_t len;
         const char *s = rd_f(r, j, &len);
@@ -771,141 +703,165 @@ static int rd_integer(const char *s, size_t len, long long *v)
     return 0;
 }
 
-static int rd_row(csvio_reader *r)
+/* The query of the current row: interns user and query ids and finds or
+ * creates the (user, query) entry; ends the grouped fast path when rows
+ * stop being contiguous. */
+static int rd_row_query(csvio_reader *r, uint32_t *u_out, size_t *g_out,
+                        int *new_user, int *new_query)
 {
-    char show[64], show2[64], show3[64], show4[64];
-    size_t len;
-    const char *s;
-    if (r->nf != r->ncols)
-        return rd_error(r, r->row_line, "expected %zu fields (as in the "
-                        "header), found %zu", r->ncols, r->nf);
-    if (r->n == r->cap) PREF_TRY(rd_grow_rows(r));
-    size_t k = r->n;
-
-    /* ids and the query this row belongs to */
     size_t nu = strtab_size(r->users);
-    uint32_t u, qn, it;
+    uint32_t u, qn;
     PREF_TRY(rd_id(r, COL_USER, r->users, &u));
-    int new_user = u == nu;
-    if (new_user && nu == r->ucap) PREF_TRY(rd_grow_users(r));
+    *new_user = u == nu;
+    *new_query = 0;
+    if (*new_user && nu == r->ucap) PREF_TRY(rd_grow_users(r));
     PREF_TRY(rd_id(r, COL_QUERY, r->queries, &qn));
     uint64_t key = (uint64_t)u << 32 | qn;
-    size_t g;
-    int new_query = 0;
+    *u_out = u;
     if (r->nq > 0 && key == r->cur_key) {
-        g = r->cur_g;
-    } else {
-        if ((r->nq + 1) * 2 > r->kcap) PREF_TRY(rd_grow_keys(r));
-        size_t sl = rd_kslot(r, key);
-        if (r->kkey[sl] == CSVIO_KEY_EMPTY) {
-            if (r->nq == r->qcap) PREF_TRY(rd_grow_queries(r));
-            g = r->nq++;
-            r->kkey[sl] = key;
-            r->kval[sl] = g;
-            r->q_user[g] = u;
-            r->q_name[g] = qn;
-            r->q_m[g] = 0;
-            r->q_first[g] = k;
-            if (new_user) r->u_nq[u] = 0;
-            r->u_nq[u]++;
-            new_query = 1;
-            if (r->grouped && !new_user && u != r->cur_user)
-                PREF_TRY(rd_ungroup(r));
-        } else {
-            g = r->kval[sl];
-            if (r->grouped) PREF_TRY(rd_ungroup(r));
-        }
-        r->cur_key = key;
-        r->cur_g = g;
-        r->cur_user = u;
+        *g_out = r->cur_g;
+        return PREF_OK;
     }
-    PREF_TRY(rd_id(r, COL_ITEM, r->items, &it));
+    size_t g;
+    if ((r->nq + 1) * 2 > r->kcap) PREF_TRY(rd_grow_keys(r));
+    size_t sl = rd_kslot(r, key);
+    if (r->kkey[sl] == CSVIO_KEY_EMPTY) {
+        if (r->nq == r->qcap) PREF_TRY(rd_grow_queries(r));
+        g = r->nq++;
+        r->kkey[sl] = key;
+        r->kval[sl] = g;
+        r->q_user[g] = u;
+        r->q_name[g] = qn;
+        r->q_m[g] = 0;
+        r->q_first[g] = r->n;
+        if (*new_user) r->u_nq[u] = 0;
+        r->u_nq[u]++;
+        *new_query = 1;
+        if (r->grouped && !*new_user && u != r->cur_user)
+            PREF_TRY(rd_ungroup(r));
+    } else {
+        g = r->kval[sl];
+        if (r->grouped) PREF_TRY(rd_ungroup(r));
+    }
+    r->cur_key = key;
+    r->cur_g = g;
+    r->cur_user = u;
+    *g_out = g;
+    return PREF_OK;
+}
 
-    /* rank */
-    long long v, rank;
-    s = rd_f(r, r->col[COL_RANK], &len);
-    if (rd_integer(s, len, &rank) != 0)
+/* The rank field: a non-negative integer below UINT32_MAX. */
+static int rd_rank(csvio_reader *r, uint32_t *rank)
+{
+    char show[64];
+    size_t len;
+    long long v;
+    const char *s = rd_f(r, r->col[COL_RANK], &len);
+    if (rd_integer(s, len, &v) != 0)
         return rd_error(r, r->row_line, "column 'rank': not an integer: '%s'",
                         rd_show(show, sizeof show, s, len));
-    if (rank < 0)
+    if (v < 0)
         return rd_error(r, r->row_line, "column 'rank': negative rank: '%s'",
                         rd_show(show, sizeof show, s, len));
-    if (rank >= (long long)UINT32_MAX)
+    if (v >= (long long)UINT32_MAX)
         return rd_error(r, r->row_line, "column 'rank': rank too large: "
                         "'%s'", rd_show(show, sizeof show, s, len));
+    *rank = (uint32_t)v;
+    return PREF_OK;
+}
 
-    /* features, logp_ref */
-    double *xk = r->x + k * r->d;
+/* Features x1..xd into xk, then logp_ref (when the column exists). */
+static int rd_features(csvio_reader *r, double *xk, size_t k)
+{
     for (size_t j = 0; j < r->d; j++) {
         char nm[24];
-        size_t col = r->xcol[j];
-        size_t flen = r->foff[col + 1] - r->foff[col] - 1;
-        if (csvio_parse_double(r->fbuf + r->foff[col], flen, xk + j) == 0)
-            continue;
+        size_t col = r->xcol[j], flen;
+        const char *fs = rd_f(r, col, &flen);
+        if (csvio_parse_double(fs, flen, xk + j) == 0) continue;
         snprintf(nm, sizeof nm, "x%zu", j + 1);
         return rd_number(r, col, nm, xk + j);
     }
     if (r->logp)
         PREF_TRY(rd_number(r, r->col[COL_LOGP], "logp_ref", r->logp + k));
+    return PREF_OK;
+}
 
-    /* prompt: constant within the query; empty means none */
-    if (r->prompts) {
-        uint32_t pr = DATA_NONE;
-        s = rd_f(r, r->col[COL_PROMPT], &len);
-        if (len > 0) PREF_TRY(rd_id(r, COL_PROMPT, r->prompts, &pr));
-        if (new_query) {
-            r->q_prompt[g] = pr;
-        } else if (r->q_prompt[g] != pr) {
-            uint32_t p0 = r->q_prompt[g];
-            const char *s0 = p0 == DATA_NONE ? "" : strtab_get(r->prompts, p0);
-            return rd_error(
-                r, r->row_line,
-                "query '%s' of user '%s': column 'prompt': '%s' differs from "
-                "the query's earlier prompt '%s'",
-                rd_show(show, sizeof show, strtab_get(r->queries, qn),
-                        strlen(strtab_get(r->queries, qn))),
-                rd_show(show2, sizeof show2, strtab_get(r->users, u),
-                        strlen(strtab_get(r->users, u))),
-                rd_show(show3, sizeof show3, s, len),
-                rd_show(show4, sizeof show4, s0, strlen(s0)));
-        }
+/* prompt: constant within query g; empty means none. */
+static int rd_prompt(csvio_reader *r, size_t g, uint32_t u, int new_query)
+{
+    char show[64], show2[64], show3[64], show4[64];
+    size_t len;
+    uint32_t pr = DATA_NONE;
+    const char *s = rd_f(r, r->col[COL_PROMPT], &len);
+    if (len > 0) PREF_TRY(rd_id(r, COL_PROMPT, r->prompts, &pr));
+    if (new_query) {
+        r->q_prompt[g] = pr;
+        return PREF_OK;
     }
+    if (r->q_prompt[g] == pr) return PREF_OK;
+    uint32_t p0 = r->q_prompt[g];
+    const char *s0 = p0 == DATA_NONE ? "" : strtab_get(r->prompts, p0);
+    const char *qs = strtab_get(r->queries, r->q_name[g]);
+    const char *us = strtab_get(r->users, u);
+    return rd_error(r, r->row_line,
+                    "query '%s' of user '%s': column 'prompt': '%s' differs "
+                    "from the query's earlier prompt '%s'",
+                    rd_show(show, sizeof show, qs, strlen(qs)),
+                    rd_show(show2, sizeof show2, us, strlen(us)),
+                    rd_show(show3, sizeof show3, s, len),
+                    rd_show(show4, sizeof show4, s0, strlen(s0)));
+}
 
-    /* type: a positive integer (stored 0-based), constant within the user;
-     * empty means unknown */
-    if (r->u_type) {
-        uint32_t ty = DATA_NONE;
-        s = rd_f(r, r->col[COL_TYPE], &len);
-        if (len > 0) {
-            if (rd_integer(s, len, &v) != 0 || v < 1)
-                return rd_error(r, r->row_line, "column 'type': not a "
-                                "positive integer: '%s'",
-                                rd_show(show, sizeof show, s, len));
-            if (v >= (long long)UINT32_MAX)
-                return rd_error(r, r->row_line, "column 'type': type too "
-                                "large: '%s'",
-                                rd_show(show, sizeof show, s, len));
-            ty = (uint32_t)(v - 1);
-        }
-        if (new_user) {
-            r->u_type[u] = ty;
-        } else if (r->u_type[u] != ty) {
-            char t0[24] = "";
-            if (r->u_type[u] != DATA_NONE)
-                snprintf(t0, sizeof t0, "%llu",
-                         (unsigned long long)r->u_type[u] + 1);
-            return rd_error(
-                r, r->row_line,
-                "user '%s': column 'type': '%s' differs from the user's "
-                "earlier type '%s'",
-                rd_show(show, sizeof show, strtab_get(r->users, u),
-                        strlen(strtab_get(r->users, u))),
-                rd_show(show2, sizeof show2, s, len), t0);
-        }
+/* type: a positive integer (stored 0-based), constant within user u;
+ * empty means unknown. */
+static int rd_type(csvio_reader *r, uint32_t u, int new_user)
+{
+    char show[64], show2[64];
+    size_t len;
+    long long v;
+    uint32_t ty = DATA_NONE;
+    const char *s = rd_f(r, r->col[COL_TYPE], &len);
+    if (len > 0) {
+        if (rd_integer(s, len, &v) != 0 || v < 1)
+            return rd_error(r, r->row_line, "column 'type': not a positive "
+                            "integer: '%s'", rd_show(show, sizeof show, s, len));
+        if (v >= (long long)UINT32_MAX)
+            return rd_error(r, r->row_line, "column 'type': type too large: "
+                            "'%s'", rd_show(show, sizeof show, s, len));
+        ty = (uint32_t)(v - 1);
     }
+    if (new_user) {
+        r->u_type[u] = ty;
+        return PREF_OK;
+    }
+    if (r->u_type[u] == ty) return PREF_OK;
+    char t0[24] = "";
+    if (r->u_type[u] != DATA_NONE)
+        snprintf(t0, sizeof t0, "%llu", (unsigned long long)r->u_type[u] + 1);
+    const char *us = strtab_get(r->users, u);
+    return rd_error(r, r->row_line, "user '%s': column 'type': '%s' differs "
+                    "from the user's earlier type '%s'",
+                    rd_show(show, sizeof show, us, strlen(us)),
+                    rd_show(show2, sizeof show2, s, len), t0);
+}
 
+static int rd_row(csvio_reader *r)
+{
+    if (r->rec->nf != r->ncols)
+        return rd_error(r, r->row_line, "expected %zu fields (as in the "
+                        "header), found %zu", r->ncols, r->rec->nf);
+    if (r->n == r->cap) PREF_TRY(rd_grow_rows(r));
+    size_t k = r->n, g;
+    uint32_t u, it, rank = 0;
+    int new_user, new_query;
+    PREF_TRY(rd_row_query(r, &u, &g, &new_user, &new_query));
+    PREF_TRY(rd_id(r, COL_ITEM, r->items, &it));
+    PREF_TRY(rd_rank(r, &rank));
+    PREF_TRY(rd_features(r, r->x + k * r->d, k));
+    if (r->prompts) PREF_TRY(rd_prompt(r, g, u, new_query));
+    if (r->u_type) PREF_TRY(rd_type(r, u, new_user));
     r->item[k] = it;
-    r->rank[k] = (uint32_t)rank;
+    r->rank[k] = rank;
     r->rline[k] = r->row_line;
     if (r->qrow) r->qrow[k] = g;
     r->q_m[g]++;
@@ -1032,70 +988,45 @@ static int rd_query(csvio_reader *r, data_set *ds, size_t q, uint32_t user,
     return PREF_OK;
 }
 
-/* All rows read: group them, check each query, hand the arrays to *out. */
-static int rd_finish(csvio_reader *r, data_set **out)
+/* Rows not grouped: give each query its final position (users in order,
+ * a user's queries by first appearance) and move every row to its place.
+ * u_nq is reused as each user's next free query slot, q_first as each
+ * query's final position and then its row cursor. */
+static void rd_regroup(csvio_reader *r, data_set *ds)
 {
-    if (!r->have_header) return rd_error(r, 0, "empty file");
-    if (r->n == 0)
-        return rd_error(r, r->header_line, "no data rows after the header");
-    size_t nu = strtab_size(r->users), nq = r->nq, n = r->n;
-    unsigned flags = (r->col[COL_TYPE] != CSVIO_NONE ? DATA_HAS_TYPE : 0) |
-                     (r->col[COL_PROMPT] != CSVIO_NONE ? DATA_HAS_PROMPT : 0) |
-                     (r->col[COL_LOGP] != CSVIO_NONE ? DATA_HAS_LOGP : 0);
-    data_set *ds = data_alloc(nu, nq, 0, r->d, flags);
-    if (!ds) return rd_nomem(r);
-
-    /* users: offsets by query count; names are their own indices */
-    for (size_t i = 0; i < nu; i++) {
-        ds->user_q[i + 1] = ds->user_q[i] + r->u_nq[i];
-        ds->user_name[i] = (uint32_t)i;
-        if (ds->user_type) ds->user_type[i] = r->u_type[i];
+    size_t nu = ds->n_users, nq = r->nq, n = r->n;
+    for (size_t i = 0; i < nu; i++) r->u_nq[i] = ds->user_q[i];
+    for (size_t g = 0; g < nq; g++) {
+        size_t pq = r->u_nq[r->q_user[g]]++;
+        r->q_first[g] = pq;  /* temporarily: final position */
+        ds->q_cand[pq + 1] = r->q_m[g];
+        ds->q_name[pq] = r->q_name[g];
+        if (ds->q_prompt) ds->q_prompt[pq] = r->q_prompt[g];
     }
+    for (size_t q = 0; q < nq; q++) ds->q_cand[q + 1] += ds->q_cand[q];
+    for (size_t g = 0; g < nq; g++)
+        r->q_first[g] = ds->q_cand[r->q_first[g]];
+    for (size_t k = 0; k < n; k++) r->qrow[k] = r->q_first[r->qrow[k]]++;
+    rd_permute(r, 0, r->qrow, n);
+}
 
-    if (r->grouped) {
-        /* queries are already in final order, rows of each contiguous */
-        for (size_t g = 0; g < nq; g++) {
-            ds->q_cand[g + 1] = ds->q_cand[g] + r->q_m[g];
-            ds->q_name[g] = r->q_name[g];
-            if (ds->q_prompt) ds->q_prompt[g] = r->q_prompt[g];
-        }
-    } else {
-        /* final position of query g: next free slot of its user (u_nq is
-         * reused as that cursor); then each row's destination, in place of
-         * its query number (q_first is reused as the row cursor). */
-        for (size_t i = 0; i < nu; i++) r->u_nq[i] = ds->user_q[i];
-        for (size_t g = 0; g < nq; g++) {
-            size_t pq = r->u_nq[r->q_user[g]]++;
-            r->q_first[g] = pq;  /* temporarily: final position */
-            ds->q_cand[pq + 1] = r->q_m[g];
-            ds->q_name[pq] = r->q_name[g];
-            if (ds->q_prompt) ds->q_prompt[pq] = r->q_prompt[g];
-        }
-        for (size_t q = 0; q < nq; q++) ds->q_cand[q + 1] += ds->q_cand[q];
-        for (size_t g = 0; g < nq; g++)
-            r->q_first[g] = ds->q_cand[r->q_first[g]];
-        for (size_t k = 0; k < n; k++) r->qrow[k] = r->q_first[r->qrow[k]]++;
-        rd_permute(r, 0, r->qrow, n);
-    }
-
+/* Check and sort every query of ds (rows grouped). */
+static int rd_queries(csvio_reader *r, data_set *ds)
+{
     size_t *stamp = calloc(strtab_size(r->items), sizeof *stamp);
-    if (!stamp) {
-        data_free(ds);
-        return rd_nomem(r);
-    }
-    for (size_t i = 0; i < nu; i++) {
-        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-            int rc = rd_query(r, ds, q, (uint32_t)i, stamp);
-            if (rc) {
-                free(stamp);
-                data_free(ds);
-                return rc;
-            }
-        }
-    }
+    if (!stamp) return rd_nomem(r);
+    int rc = PREF_OK;
+    for (size_t i = 0; i < ds->n_users && !rc; i++)
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1] && !rc; q++)
+            rc = rd_query(r, ds, q, (uint32_t)i, stamp);
     free(stamp);
+    return rc;
+}
 
-    /* hand over the candidate arrays (trimmed) and the tables */
+/* Hand the candidate arrays (trimmed) and the string tables to ds. */
+static void rd_handover(csvio_reader *r, data_set *ds)
+{
+    size_t n = r->n;
     double *x = realloc(r->x, n * r->d * sizeof *x);
     if (x) r->x = x;
     uint32_t *it = realloc(r->item, n * sizeof *it);
@@ -1119,63 +1050,64 @@ static int rd_finish(csvio_reader *r, data_set **out)
     ds->items = r->items;
     ds->prompts = r->prompts;
     r->users = r->queries = r->items = r->prompts = NULL;
-    *out = ds;
-    return PREF_OK;
 }
 
-/* Feed s[0..len) to libcsv one physical line at a time. */
-static void rd_feed(csvio_reader *r, struct csv_parser *p, const char *s,
-                    size_t len)
+/* All rows read: group them, check each query, hand the arrays to *out. */
+static int rd_finish(csvio_reader *r, data_set **out)
 {
-    while (len > 0 && !r->status) {
-        const char *nl = memchr(s, '\n', len);
-        size_t k = nl ? (size_t)(nl - s) + 1 : len;
-        if (csv_parse(p, s, k, rd_field, rd_record, r) != k && !r->status) {
-            int e = csv_error(p);
-            if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
-                r->status = rd_nomem(r);
-            else
-                r->status = rd_error(r, r->line, "malformed CSV: stray "
-                                     "quote or text after a closing quote");
-        }
-        if (nl) r->line++;
-        s += k;
-        len -= k;
+    if (!r->have_header) return rd_error(r, 0, "empty file");
+    if (r->n == 0)
+        return rd_error(r, r->header_line, "no data rows after the header");
+    size_t nu = strtab_size(r->users), nq = r->nq;
+    unsigned flags = (r->col[COL_TYPE] != CSVIO_NONE ? DATA_HAS_TYPE : 0) |
+                     (r->col[COL_PROMPT] != CSVIO_NONE ? DATA_HAS_PROMPT : 0) |
+                     (r->col[COL_LOGP] != CSVIO_NONE ? DATA_HAS_LOGP : 0);
+    data_set *ds = data_alloc(nu, nq, 0, r->d, flags);
+    if (!ds) return rd_nomem(r);
+
+    /* users: offsets by query count; names are their own indices */
+    for (size_t i = 0; i < nu; i++) {
+        ds->user_q[i + 1] = ds->user_q[i] + r->u_nq[i];
+        ds->user_name[i] = (uint32_t)i;
+        if (ds->user_type) ds->user_type[i] = r->u_type[i];
     }
+    if (r->grouped) {
+        /* queries are already in final order, rows of each contiguous */
+        for (size_t g = 0; g < nq; g++) {
+            ds->q_cand[g + 1] = ds->q_cand[g] + r->q_m[g];
+            ds->q_name[g] = r->q_name[g];
+            if (ds->q_prompt) ds->q_prompt[g] = r->q_prompt[g];
+        }
+    } else {
+        rd_regroup(r, ds);
+    }
+    int rc = rd_queries(r, ds);
+    if (rc) {
+        data_free(ds);
+        return rc;
+    }
+    rd_handover(r, ds);
+    *out = ds;
+    return PREF_OK;
 }
 
 int csvio_read_stream(FILE *f, const char *name, size_t chunk, data_set **out)
 {
     *out = NULL;
-    if (chunk == 0) chunk = CSVIO_CHUNK;
+    int rc;
+    csvrec *cr = csvrec_alloc(f, name, chunk, ',', &rc);
+    if (!cr) return rc;
     csvio_reader r;
     rd_init(&r, name);
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI) != 0)
-        PREF_ERROR(PREF_ENOMEM, "%s: cannot start the CSV parser", name);
-    char *buf = malloc(chunk);
-    if (!buf) r.status = rd_nomem(&r);
+    r.cr = cr;
     while (!r.status) {
-        size_t got = fread(buf, 1, chunk, f);
-        if (got > 0) rd_feed(&r, &p, buf, got);
-        if (got < chunk) {
-            if (ferror(f)) {
-                int e = errno;
-                r.status = pref_set_error(PREF_EIO, "%s: read error: %s",
-                                          name, strerror(e));
-            }
-            break;
-        }
+        r.status = csvrec_next(cr, &r.rec);
+        if (r.status || !r.rec) break;
+        r.row_line = r.rec->line;
+        r.status = r.have_header ? rd_row(&r) : rd_header(&r);
     }
-    /* An unclosed quote is reported at the start of its record (or, when
-     * it opens the record, at the line after the last complete one). */
-    size_t open_line = r.nf > 0 ? r.row_line : r.end_line + 1;
-    if (!r.status && csv_fini(&p, rd_field, rd_record, &r) != 0 && !r.status)
-        r.status = rd_error(&r, open_line, "malformed CSV: quoted field not "
-                            "closed at end of file");
     if (!r.status) r.status = rd_finish(&r, out);
-    csv_free(&p);
-    free(buf);
+    csvrec_free(cr);
     rd_free(&r);
     return r.status;
 }

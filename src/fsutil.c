@@ -2,7 +2,9 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,4 +98,46 @@ int fsutil_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
+}
+
+int fsutil_read_file(const char *path, char **out, size_t *len)
+{
+    *out = NULL;
+    if (len) *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        PREF_ERROR(PREF_EIO, "%s: cannot open: %s", path, strerror(e));
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        PREF_ERROR(PREF_EIO, "%s: not a regular file", path);
+    }
+    /* The size is a first guess; the loop reads to the end regardless. */
+    size_t cap = (size_t)st.st_size + 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            fclose(f);
+            PREF_ERROR(PREF_ENOMEM, "%s: out of memory", path);
+        }
+        size_t want = cap - n - 1, k = fread(buf + n, 1, want, f);
+        n += k;
+        if (k < want) break;            /* end of file or error */
+        char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, 2 * cap) : NULL;
+        if (!nb) free(buf);
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f), e = errno;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        PREF_ERROR(PREF_EIO, "%s: read error: %s", path, strerror(e));
+    }
+    buf[n] = '\0';
+    *out = buf;
+    if (len) *len = n;
+    return PREF_OK;
 }

@@ -3,7 +3,8 @@
  * fsutil_open_tmp opens "path.tmp.PID" for writing; fsutil_commit closes it
  * (checking every write error, including the final flush) and renames it onto
  * path; fsutil_abort closes and removes it. Use these for every output file so
- * an error or interrupt never leaves a half-written result. Also mkdir -p.
+ * an error or interrupt never leaves a half-written result. Also mkdir -p,
+ * and the one "read a whole file into memory" helper.
  * Not here: formatting (callers print with "%.17g" in the C locale). */
 #ifndef HETPREF_FSUTIL_H
 #define HETPREF_FSUTIL_H
@@ -34,6 +35,13 @@ int fsutil_mkdirs(const char *dir);
 /* Join dir and name into buf (size n). Returns PREF_OK or PREF_EINPUT when
  * the result does not fit. */
 int fsutil_join(char *buf, size_t n, const char *dir, const char *name);
+
+/* Read the whole regular file at path into *out (malloc'd, NUL-terminated,
+ * owned by the caller; the file may itself hold NUL bytes) and its length
+ * into *len (len may be NULL). Returns PREF_OK; PREF_EIO "PATH: cannot
+ * open: ...", "PATH: not a regular file" or "PATH: read error: ...";
+ * PREF_ENOMEM. On error *out is NULL. */
+int fsutil_read_file(const char *path, char **out, size_t *len);
 
 /* 1 when path exists (any type), else 0. */
 int fsutil_exists(const char *path);

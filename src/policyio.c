@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "err.h"
 #include "fsutil.h"
@@ -436,34 +435,10 @@ int policyio_read(const char *dir, policy_set **out)
     *out = NULL;
     char path[4096];
     PREF_TRY(fsutil_join(path, sizeof path, dir, POLICYIO_FILE));
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        PREF_ERROR(PREF_EIO, "%s: cannot open: %s", path, strerror(e));
-    }
-    struct stat stt;
-    if (fstat(fileno(f), &stt) != 0 || !S_ISREG(stt.st_mode)) {
-        fclose(f);
-        PREF_ERROR(PREF_EIO, "%s: not a regular file", path);
-    }
     reader r;
     memset(&r, 0, sizeof r);
     r.path = path;
-    r.size = (size_t)stt.st_size;
-    r.buf = malloc(r.size + 1);
-    if (!r.buf) {
-        fclose(f);
-        PREF_ERROR(PREF_ENOMEM, "%s: out of memory (%zu bytes)", path, r.size);
-    }
-    size_t got = fread(r.buf, 1, r.size, f);
-    int bad = ferror(f), e = errno;
-    fclose(f);
-    if (bad || got != r.size) {
-        free(r.buf);
-        PREF_ERROR(PREF_EIO, "%s: read error: %s", path,
-                   bad ? strerror(e) : "file changed while reading");
-    }
-    r.buf[r.size] = '\0';
+    PREF_TRY(fsutil_read_file(path, &r.buf, &r.size));
     r.next = r.size ? r.buf : NULL;
     int st = PREF_OK;
     char *nul = memchr(r.buf, '\0', r.size);

@@ -5,13 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_randist.h>
 
 #include "err.h"
-#include "fsutil.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -509,138 +507,5 @@ int sim_simulate(const sim_population *p, const sim_design *g,
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
     *out = ds;
-    return PREF_OK;
-}
-
-int sim_write_truth(const sim_population *p, const char *path)
-{
-    fsutil_file o;
-    PREF_TRY(fsutil_open(&o, path));
-    FILE *f = o.f;
-    fprintf(f, "type,weight");
-    for (size_t j = 0; j < p->d; j++) fprintf(f, ",theta%zu", j + 1);
-    fputc('\n', f);
-    if (p->K == 0) {
-        fprintf(f, "mean,1");
-        for (size_t j = 0; j < p->d; j++) fprintf(f, ",%.17g", p->mean[j]);
-        fputc('\n', f);
-    }
-    for (size_t k = 0; k < p->K; k++) {
-        fprintf(f, "%zu,%.17g", k + 1, p->eta[k]);
-        for (size_t j = 0; j < p->d; j++)
-            fprintf(f, ",%.17g", p->theta[k * p->d + j]);
-        fputc('\n', f);
-    }
-    return fsutil_commit(&o);
-}
-
-/* ---- truth.csv reader (libcsv) ------------------------------------------ */
-
-typedef struct truth_ctx {
-    const char *path;
-    size_t d, field, row, K, cap;
-    double *eta, *theta;
-    int err;
-} truth_ctx;
-
-static void truth_field(void *s, size_t len, void *data)
-{
-    truth_ctx *t = data;
-    if (t->err) return;
-    char buf[128];
-    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    size_t f = t->field++;
-    if (t->row == 0) {
-        char want[32];
-        if (f == 0) snprintf(want, sizeof want, "type");
-        else if (f == 1) snprintf(want, sizeof want, "weight");
-        else snprintf(want, sizeof want, "theta%zu", f - 1);
-        if (strcmp(buf, want) != 0)
-            t->err = pref_set_error(PREF_EINPUT, "%s:1: column %zu is '%s', "
-                                    "expected '%s'", t->path, f + 1, buf, want);
-        return;
-    }
-    if (f == 0 || f > t->d + 1) return;
-    if (t->K == t->cap) {
-        size_t nc = t->cap ? 2 * t->cap : 8;
-        double *e = realloc(t->eta, nc * sizeof(double));
-        if (e) t->eta = e;
-        double *th = realloc(t->theta, nc * t->d * sizeof(double));
-        if (th) t->theta = th;
-        if (!e || !th) {
-            t->err = pref_set_error(PREF_ENOMEM, "out of memory");
-            return;
-        }
-        t->cap = nc;
-    }
-    char *e;
-    double v = strtod(buf, &e);
-    if (e == buf || *e || !isfinite(v)) {
-        t->err = pref_set_error(PREF_EINPUT, "%s:%zu: column %zu: not a finite "
-                                "number: '%s'", t->path, t->row + 1, f + 1, buf);
-        return;
-    }
-    if (f == 1) t->eta[t->K] = v;
-    else t->theta[t->K * t->d + f - 2] = v;
-}
-
-static void truth_row(int c, void *data)
-{
-    (void)c;
-    truth_ctx *t = data;
-    if (t->err) return;
-    if (t->field != t->d + 2)
-        t->err = pref_set_error(PREF_EINPUT, "%s:%zu: %zu fields, expected %zu "
-                                "(type,weight,theta1..theta%zu)", t->path,
-                                t->row + 1, t->field, t->d + 2, t->d);
-    else if (t->row > 0)
-        t->K++;
-    t->row++;
-    t->field = 0;
-}
-
-int sim_read_truth(const char *path, size_t d, size_t *K, double **eta,
-                   double **theta)
-{
-    *eta = *theta = NULL;
-    *K = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) PREF_ERROR(PREF_EIO, "%s: cannot open", path);
-    struct csv_parser cp;
-    if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        fclose(f);
-        PREF_ERROR(PREF_ENOMEM, "out of memory");
-    }
-    truth_ctx t = {.path = path, .d = d};
-    char buf[8192];
-    size_t n;
-    int st = PREF_OK;
-    while (!t.err && (n = fread(buf, 1, sizeof buf, f)) > 0)
-        if (csv_parse(&cp, buf, n, truth_field, truth_row, &t) != n) {
-            st = pref_set_error(PREF_EINPUT, "%s:%zu: %s", path, t.row + 1,
-                                csv_strerror(csv_error(&cp)));
-            break;
-        }
-    if (!st && !t.err) csv_fini(&cp, truth_field, truth_row, &t);
-    csv_free(&cp);
-    fclose(f);
-    if (!st) st = t.err;
-    if (!st && t.K == 0) st = pref_set_error(PREF_EINPUT, "%s: no types", path);
-    if (!st) {
-        double s = 0;
-        for (size_t k = 0; k < t.K; k++) s += t.eta[k];
-        if (fabs(s - 1.0) > 1e-6)
-            st = pref_set_error(PREF_EINPUT, "%s: weights sum to %g, not 1", path, s);
-    }
-    if (st) {
-        free(t.eta);
-        free(t.theta);
-        return st;
-    }
-    *K = t.K;
-    *eta = t.eta;
-    *theta = t.theta;
     return PREF_OK;
 }

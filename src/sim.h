@@ -12,7 +12,8 @@
  * by Gumbel-perturbed utilities (pl_sample). It works in blocks of users, each
  * with a generator seeded from (seed, block), in parallel with OpenMP; the
  * result does not depend on the thread count. No allocation per user or
- * answer. Not here: file formats (csvio.h), configuration parsing (cfg.h). */
+ * answer. Not here: file formats (csvio.h; truth files: truthio.h),
+ * configuration parsing (cfg.h). */
 #ifndef HETPREF_SIM_H
 #define HETPREF_SIM_H
 
@@ -89,15 +90,4 @@ void sim_draw_query(const sim_design *g, const gsl_rng *rng, double *x,
 int sim_simulate(const sim_population *p, const sim_design *g,
                  unsigned long seed, data_set **out);
 
-/* Write truth.csv: type,weight,theta1..thetad (types 1-based); a gaussian
- * population writes one row of type "mean". Atomic. PREF_OK or PREF_EIO. */
-int sim_write_truth(const sim_population *p, const char *path);
-
 #endif
-
-/* Read a truth.csv (type,weight,theta1..thetad) as written by
- * sim_write_truth. On success *K, *eta (K) and *theta (K, d) are set (caller
- * frees eta and theta). PREF_EINPUT with "FILE:LINE: ..." on a malformed
- * file or a dimension other than d; PREF_EIO when it cannot be opened. */
-int sim_read_truth(const char *path, size_t d, size_t *K, double **eta,
-                   double **theta);

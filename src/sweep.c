@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
 #include "csvio.h"
+#include "csvrec.h"
 #include "err.h"
 #include "fsutil.h"
 #include "progress.h"
@@ -299,49 +299,73 @@ static int write_summary(const sweep_plan *p, const results *r, const char *dir)
 
 /* ---- the journal ------------------------------------------------------- */
 
+/* Whole-field numbers: 0 and *v, or -1 when s is not one. */
+static int field_size(const char *s, size_t *v)
+{
+    char *e;
+    errno = 0;
+    unsigned long long x = strtoull(s, &e, 10);
+    if (e == s || *e || errno || *s == '-' || x > SIZE_MAX) return -1;
+    *v = (size_t)x;
+    return 0;
+}
+
+static int field_ulong(const char *s, unsigned long *v)
+{
+    char *e;
+    errno = 0;
+    *v = strtoul(s, &e, 10);
+    return e == s || *e || errno || *s == '-' ? -1 : 0;
+}
+
+static int field_double(const char *s, double *v)
+{
+    char *e;
+    *v = strtod(s, &e);
+    return e == s || *e ? -1 : 0;
+}
+
+/* Metrics m[0..n) from fields first.. of rec. 0, or -1 on a bad field. */
+static int fields_metrics(const csvrec_record *rec, size_t first, double *m,
+                          size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (field_double(csvrec_field(rec, first + k, NULL), &m[k]))
+            return -1;
+    return 0;
+}
+
+/* One journal line: task, seed, metrics, tab-separated. */
+static int journal_line(const csvrec_record *rec, const sweep_plan *p,
+                        results *r)
+{
+    size_t t, nm = r->n_metrics;
+    unsigned long seed;
+    if (rec->nf != 2 + nm ||
+        field_size(csvrec_field(rec, 0, NULL), &t) || t >= p->n_tasks ||
+        field_ulong(csvrec_field(rec, 1, NULL), &seed) ||
+        fields_metrics(rec, 2, r->met + t * nm, nm))
+        return -1;
+    r->have[t] = 1;
+    r->seed[t] = seed;
+    return 0;
+}
+
+/* Tasks finished by an earlier run, from the journal (tab-separated lines
+ * "task seed metrics..." read through csvrec). A missing journal means
+ * nothing was done; a torn last line (no line end) is dropped, so that
+ * task runs again. */
 static int journal_load(const char *path, const sweep_plan *p, results *r)
 {
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "rb");
     if (!f) return PREF_OK; /* nothing done yet */
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
-    int st = PREF_OK;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        lineno++;
-        if (line[len - 1] != '\n') break; /* torn last line: redo that task */
-        char *s = line, *e;
-        errno = 0;
-        unsigned long long t = strtoull(s, &e, 10);
-        if (e == s || *e != '\t' || t >= p->n_tasks) {
-            st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
-                                path, lineno);
-            break;
-        }
-        s = e + 1;
-        unsigned long seed = strtoul(s, &e, 10);
-        if (e == s) {
-            st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
-                                path, lineno);
-            break;
-        }
-        for (size_t k = 0; k < r->n_metrics && !st; k++) {
-            if (*e != '\t') {
-                st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
-                                    path, lineno);
-                break;
-            }
-            s = e + 1;
-            r->met[t * r->n_metrics + k] = strtod(s, &e);
-            if (e == s)
-                st = pref_set_error(PREF_EINPUT, "%s:%zu: corrupt journal line",
-                                    path, lineno);
-        }
-        if (st) break;
-        r->have[t] = 1;
-        r->seed[t] = seed;
-    }
-    free(line);
+    int st;
+    csvrec *cr = csvrec_alloc(f, path, 0, '\t', &st);
+    const csvrec_record *rec;
+    while (!st && !(st = csvrec_next(cr, &rec)) && rec && rec->terminated)
+        if (journal_line(rec, p, r))
+            st = csvrec_error(cr, rec->line, "corrupt journal line");
+    csvrec_free(cr);
     fclose(f);
     return st;
 }
@@ -369,30 +393,11 @@ static char *config_text(const cfg *c)
     return buf;
 }
 
+/* The whole file, or NULL (the caller words the error). */
 static char *read_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = 2 * cap + 8192;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = nb;
-        }
-        size_t k = fread(buf + n, 1, 4096, f);
-        n += k;
-        if (k < 4096) break;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    char *buf;
+    return fsutil_read_file(path, &buf, NULL) == PREF_OK ? buf : NULL;
 }
 
 static int write_text(const char *dir, const char *name, const char *text)
@@ -653,107 +658,53 @@ int sweep_map(const sweep_plan *p, const cfg *base, int threads,
 
 /* ---- merge -------------------------------------------------------------- */
 
-typedef struct merge_ctx {
-    const sweep_plan *p;
-    results *r;
-    const char *path;
-    size_t row, field, n_fields_expected;
-    char fields[8][64];  /* task, cell, replicate + room */
-    size_t task;
+/* One row of a shard's runs.csv: task,cell,replicate,keys...,seed,metrics. */
+static int merge_row(csvrec *cr, const csvrec_record *rec,
+                     const sweep_plan *p, results *r)
+{
+    size_t nk = p->n_keys, nm = r->n_metrics, want = 4 + nk + nm, task;
     unsigned long seed;
     double met[64];
-    int err;
-} merge_ctx;
-
-static void merge_field(void *s, size_t len, void *data)
-{
-    merge_ctx *m = data;
-    if (m->err) return;
-    size_t nk = m->p->n_keys, i = m->field++;
-    char buf[128];
-    size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    if (m->row == 0) return; /* header: checked by field count only */
-    char *e;
-    if (i == 0) {
-        m->task = (size_t)strtoull(buf, &e, 10);
-        if (e == buf || *e) m->err = 1;
-    } else if (i == 3 + nk) {
-        m->seed = strtoul(buf, &e, 10);
-        if (e == buf || *e) m->err = 1;
-    } else if (i > 3 + nk && i - 4 - nk < m->r->n_metrics) {
-        m->met[i - 4 - nk] = strtod(buf, &e);
-        if (e == buf || *e) m->err = 1;
-    }
+    if (rec->nf != want)
+        return csvrec_error(cr, rec->line, "expected %zu fields, got %zu",
+                            want, rec->nf);
+    if (nm > sizeof met / sizeof met[0])
+        PREF_ERROR(PREF_EINTERNAL, "merge: %zu metrics (at most 64)", nm);
+    if (field_size(csvrec_field(rec, 0, NULL), &task) ||
+        field_ulong(csvrec_field(rec, 3 + nk, NULL), &seed) ||
+        fields_metrics(rec, 4 + nk, met, nm))
+        return csvrec_error(cr, rec->line, "not a number");
+    if (task >= r->n_tasks)
+        return csvrec_error(cr, rec->line, "task %zu out of range", task);
+    if (r->have[task])
+        return csvrec_error(cr, rec->line, "task %zu appears in more than one "
+                            "shard", task);
+    r->have[task] = 1;
+    r->seed[task] = seed;
+    memcpy(r->met + task * nm, met, nm * sizeof(double));
+    return PREF_OK;
 }
 
-static void merge_row(int c, void *data)
-{
-    (void)c;
-    merge_ctx *m = data;
-    if (m->err) return;
-    if (m->field != m->n_fields_expected) {
-        m->err = pref_set_error(PREF_EINPUT, "%s:%zu: expected %zu fields, got %zu",
-                                m->path, m->row + 1, m->n_fields_expected,
-                                m->field);
-        return;
-    }
-    if (m->row > 0) {
-        if (m->task >= m->r->n_tasks) {
-            m->err = pref_set_error(PREF_EINPUT, "%s:%zu: task %zu out of range",
-                                    m->path, m->row + 1, m->task);
-            return;
-        }
-        if (m->r->have[m->task]) {
-            m->err = pref_set_error(PREF_EINPUT, "%s:%zu: task %zu appears in "
-                                    "more than one shard", m->path, m->row + 1,
-                                    m->task);
-            return;
-        }
-        m->r->have[m->task] = 1;
-        m->r->seed[m->task] = m->seed;
-        memcpy(m->r->met + m->task * m->r->n_metrics, m->met,
-               m->r->n_metrics * sizeof(double));
-    }
-    m->row++;
-    m->field = 0;
-}
-
+/* Read dir/runs.csv into r (the header is checked by its field count). */
 static int merge_one(const char *dir, const sweep_plan *p, results *r)
 {
     char path[4096];
     PREF_TRY(fsutil_join(path, sizeof path, dir, "runs.csv"));
     FILE *f = fopen(path, "rb");
     if (!f) PREF_ERROR(PREF_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    struct csv_parser cp;
-    if (csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        fclose(f);
-        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st;
+    csvrec *cr = csvrec_alloc(f, path, 0, ',', &st);
+    const csvrec_record *rec;
+    size_t want = 4 + p->n_keys + r->n_metrics;
+    for (int header = 1; !st && !(st = csvrec_next(cr, &rec)) && rec;
+         header = 0) {
+        if (!header) st = merge_row(cr, rec, p, r);
+        else if (rec->nf != want)
+            st = csvrec_error(cr, rec->line, "expected %zu fields, got %zu",
+                              want, rec->nf);
     }
-    merge_ctx m;
-    memset(&m, 0, sizeof m);
-    m.p = p;
-    m.r = r;
-    m.path = path;
-    m.n_fields_expected = 4 + p->n_keys + r->n_metrics;
-    char buf[65536];
-    size_t n;
-    int st = PREF_OK;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0 && !m.err) {
-        if (csv_parse(&cp, buf, n, merge_field, merge_row, &m) != n) {
-            st = pref_set_error(PREF_EINPUT, "%s: %s", path,
-                                csv_strerror(csv_error(&cp)));
-            break;
-        }
-    }
-    if (!st && !m.err) csv_fini(&cp, merge_field, merge_row, &m);
-    csv_free(&cp);
+    csvrec_free(cr);
     fclose(f);
-    if (!st && m.err == 1)
-        st = pref_set_error(PREF_EINPUT, "%s:%zu: not a number", path, m.row + 1);
-    else if (!st && m.err)
-        st = m.err;
     return st;
 }
 

@@ -18,7 +18,8 @@
  *  - numbers are written exactly as printf("%.17g") and read exactly as
  *    strtod, on random doubles of every magnitude and random decimal text;
  *  - every bad-input class of csvio.h gives PREF_EINPUT, no data set, and
- *    a message "prefs.csv:LINE: ..." with the right line, naming the column
+ *    a message "prefs.csv:LINE: ..." with the right line (LF, CRLF or CR
+ *    line ends; a record's line is where it starts), naming the column
  *    or field, identical for chunk sizes 1, 7 and the default;
  *  - I/O errors (missing file, unwritable path) give PREF_EIO and leave no
  *    file behind; data_alloc/data_check/data_label behave as documented.
@@ -857,6 +858,12 @@ static const bad_case bad_cases[] = {
      "u,q,b,0,bad\r\n", 3, "column 'x1': not a number: 'bad'"},
     {"line after quoted newline", H "u,q,\"a\nb\",1,0.5,1\nu,q,b,0,0.5,?\n",
      4, "column 'x2': not a number: '?'"},
+    /* regressions (csvrec): CR-only line ends count lines; a record whose
+     * first field is a quoted newline is reported where it starts */
+    {"line with CR only", "user,query,item,rank,x1\ru,q,a,1,0.5\r"
+     "u,q,b,0,bad\r", 3, "column 'x1': not a number: 'bad'"},
+    {"record starting with a quoted newline", H "\"u\nv\",q,a,1,0.5,zz\n", 2,
+     "column 'x2': not a number: 'zz'"},
     {"scattered repeated rank", H "u,q,a,1,0.5,1\nv,q,a,1,0.5,1\n"
      "v,q,b,0,0.5,1\nu,q,b,1,0.5,1\n", 5,
      "query 'q' of user 'u': rank 1 repeated"},

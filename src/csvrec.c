@@ -1,0 +1,278 @@
+/* csvrec.c — the one CSV record reader (see csvrec.h).
+ *
+ * How it works. The stream is read in chunks; each chunk is cut into
+ * physical lines (a piece ends just after an LF, a CR or a CRLF) and each
+ * piece is handed to libcsv on its own. A record can only end at a line
+ * end, so one piece completes at most one record, and csvrec_next returns
+ * as soon as a piece completed one: the iterator never holds more than one
+ * record. The line where a record starts is the line of the first piece,
+ * fed while no record was open, that holds anything but blanks and the
+ * line end (libcsv skips leading blanks and empty lines); a record stays
+ * open until libcsv reports its end, so a quoted field running over
+ * several lines keeps the line where it started. A CR followed by an LF
+ * (even across a chunk boundary) counts as one line end.
+ *
+ * What it does not do: interpret fields, or treat a lone CR inside a
+ * quoted field differently from one that ends a line (both count). */
+#include "csvrec.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+
+struct csvrec {
+    FILE *f;
+    const char *name;
+    struct csv_parser p;
+    char delim;
+
+    /* input chunk: bytes [pos, end) not yet fed; cr is the first CR at or
+     * after pos (or end) */
+    char *in;
+    size_t chunk, pos, end, cr;
+    int started;        /* first chunk read (BOM handled) */
+    int eof;            /* the stream is exhausted */
+    int done;           /* csv_fini called: no more records */
+    int status;         /* first error, repeated on every later call */
+
+    /* lines */
+    size_t line;        /* physical line being fed, 1-based */
+    int last_cr;        /* the last piece ended with a CR */
+    int open;           /* a record has started and not ended */
+    size_t start;       /* line where the open record started */
+
+    /* the record being built / returned */
+    char *buf;
+    size_t len, cap;
+    size_t *off;
+    size_t nf, ocap;
+    int ready;
+    csvrec_record rec;
+};
+
+static int cr_nomem(const csvrec *r)
+{
+    PREF_ERROR(PREF_ENOMEM, "%s: out of memory", r->name);
+}
+
+int csvrec_error(const csvrec *r, size_t line, const char *fmt, ...)
+{
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line) PREF_ERROR(PREF_EINPUT, "%s:%zu: %s", r->name, line, msg);
+    PREF_ERROR(PREF_EINPUT, "%s: %s", r->name, msg);
+}
+
+const char *csvrec_name(const csvrec *r) { return r->name; }
+
+size_t csvrec_line(const csvrec *r) { return r->line; }
+
+csvrec *csvrec_alloc(FILE *f, const char *name, size_t chunk, char delim,
+                     int *err)
+{
+    csvrec *r = calloc(1, sizeof *r);
+    if (!r) {
+        *err = pref_set_error(PREF_ENOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    r->f = f;
+    r->name = name;
+    r->delim = delim;
+    r->chunk = chunk ? chunk : CSVREC_CHUNK;
+    r->line = 1;
+    /* 3 spare bytes: the first fill reads until it can see a BOM */
+    r->in = r->chunk <= SIZE_MAX - 3 ? malloc(r->chunk + 3) : NULL;
+    if (!r->in ||
+        csv_init(&r->p, CSV_STRICT | CSV_APPEND_NULL | CSV_STRICT_FINI)) {
+        free(r->in);
+        free(r);
+        *err = pref_set_error(PREF_ENOMEM, "%s: out of memory", name);
+        return NULL;
+    }
+    csv_set_delim(&r->p, (unsigned char)delim);
+    *err = PREF_OK;
+    return r;
+}
+
+void csvrec_free(csvrec *r)
+{
+    if (!r) return;
+    csv_free(&r->p);
+    free(r->in);
+    free(r->buf);
+    free(r->off);
+    free(r);
+}
+
+/* --- libcsv callbacks ------------------------------------------------------ */
+
+static void cr_field(void *s, size_t len, void *data)
+{
+    csvrec *r = data;
+    if (r->status) return;
+    if (r->nf + 2 > r->ocap) {
+        size_t cap = r->ocap ? 2 * r->ocap : 64;
+        size_t *o = cap < SIZE_MAX / sizeof *o
+                        ? realloc(r->off, cap * sizeof *o) : NULL;
+        if (!o) {
+            r->status = cr_nomem(r);
+            return;
+        }
+        r->off = o;
+        r->ocap = cap;
+    }
+    if (len >= SIZE_MAX / 2 - r->len) {
+        r->status = cr_nomem(r);
+        return;
+    }
+    if (r->len + len + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : 1024;
+        while (cap < r->len + len + 1) cap *= 2;
+        char *b = realloc(r->buf, cap);
+        if (!b) {
+            r->status = cr_nomem(r);
+            return;
+        }
+        r->buf = b;
+        r->cap = cap;
+    }
+    r->off[r->nf] = r->len;
+    if (len) memcpy(r->buf + r->len, s, len);
+    r->len += len;
+    r->buf[r->len++] = '\0';
+    r->off[++r->nf] = r->len;
+}
+
+static void cr_record(int c, void *data)
+{
+    csvrec *r = data;
+    r->open = 0;
+    if (r->status || r->nf == 0) return;
+    r->rec.nf = r->nf;
+    r->rec.line = r->start;
+    r->rec.terminated = c != -1;
+    r->rec.buf = r->buf;
+    r->rec.off = r->off;
+    r->ready = 1;
+}
+
+/* --- feeding --------------------------------------------------------------- */
+
+/* Read the next chunk into r->in. The first read goes on until it holds 3
+ * bytes (or the stream ends) so a byte order mark split over tiny chunks is
+ * still seen whole. */
+static int cr_fill(csvrec *r)
+{
+    size_t got = 0, want = r->chunk;
+    do {
+        size_t k = fread(r->in + got, 1, want, r->f);
+        got += k;
+        if (k < want) {
+            if (ferror(r->f)) {
+                int e = errno;
+                PREF_ERROR(PREF_EIO, "%s: read error: %s", r->name,
+                           strerror(e));
+            }
+            r->eof = 1;
+            break;
+        }
+    } while (!r->started && got < 3);
+    r->pos = 0;
+    r->end = got;
+    if (!r->started) {
+        r->started = 1;
+        if (got >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0) r->pos = 3;
+    }
+    const char *c = memchr(r->in + r->pos, '\r', r->end - r->pos);
+    r->cr = c ? (size_t)(c - r->in) : r->end;
+    return PREF_OK;
+}
+
+/* 1 when s[0..k) holds anything libcsv does not skip before a record. */
+static int cr_starts(const csvrec *r, const char *s, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        char c = s[i];
+        if (c == '\r' || c == '\n') return 0;
+        if ((c != ' ' && c != '\t') || c == r->delim) return 1;
+    }
+    return 0;
+}
+
+/* Feed the next physical line (or the rest of the chunk) to libcsv. */
+static void cr_feed(csvrec *r)
+{
+    const char *s = r->in + r->pos;
+    size_t avail = r->end - r->pos;
+    if (r->cr < r->pos) {
+        const char *c = memchr(s, '\r', avail);
+        r->cr = c ? (size_t)(c - r->in) : r->end;
+    }
+    const char *nl = memchr(s, '\n', r->cr < r->end ? r->cr - r->pos : avail);
+    size_t k;
+    if (nl) k = (size_t)(nl - s) + 1;
+    else if (r->cr < r->end)    /* a CR, or a CRLF taken whole */
+        k = r->cr - r->pos + 1 + (r->cr + 1 < r->end && s[r->cr - r->pos + 1]
+                                  == '\n');
+    else k = avail;
+    if (!r->open) {
+        r->start = r->line;
+        r->open = cr_starts(r, s, k);
+    }
+    if (csv_parse(&r->p, s, k, cr_field, cr_record, r) != k && !r->status) {
+        int e = csv_error(&r->p);
+        if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
+            r->status = cr_nomem(r);
+        else
+            r->status = csvrec_error(r, r->line, "malformed CSV: stray quote "
+                                     "or text after a closing quote");
+    }
+    char last = s[k - 1];
+    if (last == '\r' || (last == '\n' && !(k == 1 && r->last_cr))) r->line++;
+    r->last_cr = last == '\r';
+    r->pos += k;
+}
+
+/* End of input: let libcsv finish the last record. */
+static void cr_finish(csvrec *r)
+{
+    r->done = 1;
+    size_t start = r->start;
+    if (csv_fini(&r->p, cr_field, cr_record, r) != 0 && !r->status)
+        r->status = csvrec_error(r, start, "malformed CSV: quoted field not "
+                                 "closed at end of file");
+}
+
+int csvrec_next(csvrec *r, const csvrec_record **rec)
+{
+    *rec = NULL;
+    if (r->status) return r->status;
+    r->nf = 0;
+    r->len = 0;
+    r->ready = 0;
+    while (!r->done) {
+        if (r->pos == r->end) {
+            if (r->eof) {
+                cr_finish(r);
+                break;
+            }
+            r->status = cr_fill(r);
+            if (r->status) return r->status;
+            continue;
+        }
+        cr_feed(r);
+        if (r->status) return r->status;
+        if (r->ready) break;
+    }
+    if (r->status) return r->status;
+    if (r->ready) *rec = &r->rec;
+    return PREF_OK;
+}
