@@ -264,7 +264,7 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
 }
 
 
-int recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
+int lcl_recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
     return append_slopes(c, res_dir, "w1");
@@ -311,7 +311,7 @@ static int filter_series(plot_script *s, const char *kind, const char *metric,
                        clip ? "3:6:($8 > 0 ? $8 : $6 / 10):9" : "3:6:8:9", cond);
 }
 
-int recovery_plot(const char *res_dir, const char *plot_dir)
+int lcl_recovery_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
     plot_script *s = start_plot("recovery", 900, 600, res_dir, plot_dir, &st);
@@ -345,12 +345,12 @@ int recovery_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- budget: W1 vs answers per user at fixed N*T ------------------------- */
 
-int budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
+int lcl_budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
-int budget_plot(const char *res_dir, const char *plot_dir)
+int lcl_budget_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
     plot_script *s = start_plot("budget", 900, 600, res_dir, plot_dir, &st);
@@ -375,12 +375,12 @@ int budget_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- select_k: BIC and ICL vs K ------------------------------------------ */
 
-int selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
+int lcl_selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
-int selectk_plot(const char *res_dir, const char *plot_dir)
+int lcl_selectk_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
     plot_script *s = start_plot("select_k", 1100, 480, res_dir, plot_dir, &st);
@@ -420,12 +420,12 @@ int selectk_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- coverage of the 95% intervals --------------------------------------- */
 
-int coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
+int lcl_coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
-int coverage_plot(const char *res_dir, const char *plot_dir)
+int lcl_coverage_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
     plot_script *s = start_plot("coverage", 800, 500, res_dir, plot_dir, &st);

@@ -26,13 +26,13 @@ extern const char *const lcl_metric_names[LCL_NMETRICS];
 int lcl_check(const cfg *c);
 int lcl_task(const cfg *c, gsl_rng *rng, double *metrics);
 
-int recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int recovery_plot(const char *res_dir, const char *plot_dir);
-int budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int budget_plot(const char *res_dir, const char *plot_dir);
-int selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int selectk_plot(const char *res_dir, const char *plot_dir);
-int coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int coverage_plot(const char *res_dir, const char *plot_dir);
+int lcl_recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int lcl_recovery_plot(const char *res_dir, const char *plot_dir);
+int lcl_budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int lcl_budget_plot(const char *res_dir, const char *plot_dir);
+int lcl_selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int lcl_selectk_plot(const char *res_dir, const char *plot_dir);
+int lcl_coverage_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int lcl_coverage_plot(const char *res_dir, const char *plot_dir);
 
 #endif

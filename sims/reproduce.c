@@ -26,13 +26,13 @@ static const repro_exp table[] = {
     {"fisher", "smallest Fisher eigenvalue vs asymmetry and vs T, pairs vs "
      "triples", fisher_experiment, fisher_plot},
     {"recovery", "W1 error of the estimated mixture vs N: pairs / top-1 of 3 / "
-     "full 3, log-log slopes", recovery_experiment, recovery_plot},
+     "full 3, log-log slopes", lcl_recovery_experiment, lcl_recovery_plot},
     {"budget", "W1 error vs answers per user at a fixed budget N*T",
-     budget_experiment, budget_plot},
+     lcl_budget_experiment, lcl_budget_plot},
     {"select_k", "BIC and ICL vs the number of fitted types, pairs vs triples",
-     selectk_experiment, selectk_plot},
+     lcl_selectk_experiment, lcl_selectk_plot},
     {"coverage", "coverage of 95% Wald intervals (observed information, "
-     "sandwich)", coverage_experiment, coverage_plot},
+     "sandwich)", lcl_coverage_experiment, lcl_coverage_plot},
     {"emdpo_clusters", "EM-DPO clustering accuracy and eta across iterations: "
      "pairs vs top-1 of 3 vs full 3", emdpo_clusters_experiment,
      emdpo_clusters_plot},
