@@ -13,6 +13,7 @@
 #include "csvio.h"
 #include "data.h"
 #include "err.h"
+#include "eval.h"
 #include "fitout.h"
 #include "fsutil.h"
 #include "identify.h"
@@ -590,7 +591,7 @@ static int cmd_fit(int argc, char **argv)
             if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
                 kmax = ds->user_type[i] + 1;
         double acc, ari, w1;
-        st = mix_evaluate(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
+        st = eval_mix_fit(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
                           &w1);
         if (!st) st = fitout_write_eval(out, acc, ari, w1);
     }

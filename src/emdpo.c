@@ -11,7 +11,8 @@
 #endif
 
 #include "err.h"
-#include "mix.h"
+#include "eval.h"
+#include "kmeans.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -61,11 +62,12 @@ void emdpo_fit_free(emdpo_fit *f)
     free(f);
 }
 
-void emdpo_reference(const emdpo_params *p, size_t d, double *ref)
+int emdpo_reference(const emdpo_params *p, size_t d, double *ref)
 {
     nn_config c = p->net;
     c.d = d;
     gsl_rng *r = rngs_alloc(rngs_seed(p->seed, 0, EMDPO_STREAM_R));
+    if (!r) PREF_ERROR(PREF_ENOMEM, "out of memory for the reference network");
     nn_init_params(&c, ref, r);
     gsl_rng_free(r);
     /* Zero output layer: f = 0, the uniform policy, so every policy starts
@@ -75,6 +77,7 @@ void emdpo_reference(const emdpo_params *p, size_t d, double *ref)
     size_t in = c.layers ? c.hidden : c.d;
     memset(v.W[c.layers], 0, in * sizeof(double));
     v.b[c.layers][0] = 0.0;
+    return PREF_OK;
 }
 
 /* ---- initialisation ------------------------------------------------------ */
@@ -98,101 +101,6 @@ static void user_summaries(const data_set *ds, double *s)
         }
         for (size_t j = 0; j < d && nq; j++) si[j] /= (double)nq;
     }
-}
-
-/* k-means (Lloyd's algorithm, k-means++ seeding; 10 seeded restarts, the
- * lowest within-cluster sum of squares wins). Written here because neither
- * GSL nor the other dependencies offer k-means; it runs once per fit on N
- * d-dimensional points. labels (n). */
-static int kmeans(const double *x, size_t n, size_t d, size_t K, gsl_rng *r,
-                  uint32_t *labels)
-{
-    double *cen = malloc(K * d * sizeof(double)), *dist = malloc(n * sizeof(double));
-    double *cnt = malloc(K * sizeof(double));
-    uint32_t *lab = malloc(n * sizeof(uint32_t));
-    if (!cen || !dist || !cnt || !lab) {
-        free(cen);
-        free(dist);
-        free(cnt);
-        free(lab);
-        PREF_ERROR(PREF_ENOMEM, "out of memory for k-means");
-    }
-    double best = INFINITY;
-    for (int rep = 0; rep < 10; rep++) {
-        /* k-means++ */
-        size_t first = gsl_rng_uniform_int(r, n);
-        memcpy(cen, x + first * d, d * sizeof(double));
-        for (size_t i = 0; i < n; i++) dist[i] = INFINITY;
-        for (size_t k = 1; k < K; k++) {
-            double tot = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                double e = 0.0;
-                for (size_t j = 0; j < d; j++) {
-                    double t = x[i * d + j] - cen[(k - 1) * d + j];
-                    e += t * t;
-                }
-                if (e < dist[i]) dist[i] = e;
-                tot += dist[i];
-            }
-            double u = gsl_rng_uniform(r) * tot, acc = 0.0;
-            size_t pick = n - 1;
-            for (size_t i = 0; i < n; i++) {
-                acc += dist[i];
-                if (acc > u) {
-                    pick = i;
-                    break;
-                }
-            }
-            memcpy(cen + k * d, x + pick * d, d * sizeof(double));
-        }
-        double sse = 0.0;
-        for (int it = 0; it < 100; it++) {
-            int changed = 0;
-            sse = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                double be = INFINITY;
-                uint32_t bk = 0;
-                for (size_t k = 0; k < K; k++) {
-                    double e = 0.0;
-                    for (size_t j = 0; j < d; j++) {
-                        double t = x[i * d + j] - cen[k * d + j];
-                        e += t * t;
-                    }
-                    if (e < be) {
-                        be = e;
-                        bk = (uint32_t)k;
-                    }
-                }
-                if (it == 0 || lab[i] != bk) changed = 1;
-                lab[i] = bk;
-                sse += be;
-            }
-            if (!changed) break;
-            memset(cen, 0, K * d * sizeof(double));
-            memset(cnt, 0, K * sizeof(double));
-            for (size_t i = 0; i < n; i++) {
-                cnt[lab[i]] += 1.0;
-                for (size_t j = 0; j < d; j++) cen[lab[i] * d + j] += x[i * d + j];
-            }
-            for (size_t k = 0; k < K; k++) {
-                if (cnt[k] == 0) { /* empty cluster: reseed at a random point */
-                    memcpy(cen + k * d, x + gsl_rng_uniform_int(r, n) * d,
-                           d * sizeof(double));
-                    continue;
-                }
-                for (size_t j = 0; j < d; j++) cen[k * d + j] /= cnt[k];
-            }
-        }
-        if (sse < best) {
-            best = sse;
-            memcpy(labels, lab, n * sizeof(uint32_t));
-        }
-    }
-    free(cen);
-    free(dist);
-    free(cnt);
-    free(lab);
-    return PREF_OK;
 }
 
 int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post)
@@ -225,7 +133,7 @@ int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post)
         if (!s || !lab) st = pref_set_error(PREF_ENOMEM, "out of memory");
         if (!st) {
             user_summaries(ds, s);
-            st = kmeans(s, N, ds->d, K, r, lab);
+            st = kmeans_cluster(s, N, ds->d, K, NULL, r, lab, NULL);
         }
         for (size_t i = 0; !st && i < N; i++)
             for (size_t k = 0; k < K; k++) post[i * K + k] = k == lab[i];
@@ -394,12 +302,9 @@ int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
     size_t np = nn_num_params(&c);
     trainers ts = {0};
     double *own = NULL, *qw = malloc(p->K * ds->n_queries * sizeof(double));
-    if (!ref) {
-        own = malloc(np * sizeof(double));
-        if (own) emdpo_reference(p, ds->d, own);
-        ref = own;
-    }
+    if (!ref) ref = own = malloc(np * sizeof(double));
     int st = (!qw || !ref) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    if (!st && own) st = emdpo_reference(p, ds->d, own);
     if (!st) st = trainers_alloc(&ts, ds, p, p->K);
     if (!st) st = mstep(ds, p, &ts, w, ref, iteration, 0, params, qw);
     trainers_free(&ts);
@@ -438,21 +343,10 @@ static void trace_eval(const data_set *ds, emdpo_fit *f, size_t it,
     size_t K = f->K, N = ds->n_users;
     f->tr_acc[it] = f->tr_ari[it] = NAN;
     if (!ds->user_type) return;
-    uint32_t kmax = 0;
-    for (size_t i = 0; i < N; i++)
-        if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
-            kmax = ds->user_type[i] + 1;
-    f->tr_acc[it] = mix_align(post, N, K, ds->user_type, kmax, NULL);
-    uint32_t *hat = malloc(N * sizeof(uint32_t));
-    if (!hat) return;
-    for (size_t i = 0; i < N; i++) {
-        size_t b = 0;
-        for (size_t k = 1; k < K; k++)
-            if (post[i * K + k] > post[i * K + b]) b = k;
-        hat[i] = (uint32_t)b;
-    }
-    f->tr_ari[it] = mix_ari(hat, ds->user_type, N);
-    free(hat);
+    f->tr_acc[it] = eval_align(post, N, K, ds->user_type,
+                               eval_n_labels(ds->user_type, N), NULL);
+    /* out of memory leaves the ARI NaN: a trace entry, not worth failing */
+    (void)eval_ari_post(post, N, K, ds->user_type, &f->tr_ari[it]);
 }
 
 int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
@@ -492,8 +386,8 @@ int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
         st = pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) st = trainers_alloc(&ts, ds, p, K);
     if (!st) st = emdpo_initial(ds, p, f->post);
+    if (!st) st = emdpo_reference(p, ds->d, f->ref);
     if (!st) {
-        emdpo_reference(p, ds->d, f->ref);
         memcpy(f->init_post, f->post, N * K * sizeof(double));
         for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
         f->tr_loglik[0] = NAN;

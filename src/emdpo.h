@@ -18,7 +18,7 @@
  * single DPO (K = 1, weights 1), cluster-DPO (one M-step on a hard initial
  * clustering) and oracle-type DPO (one M-step on the true types).
  * Not here: network internals (nn.h), the DPO loss and Adam (dpo.h),
- * evaluation against a simulated truth (emdpo_eval.h). */
+ * k-means (kmeans.h), evaluation against a simulated truth (eval.h). */
 #ifndef HETPREF_EMDPO_H
 #define HETPREF_EMDPO_H
 
@@ -91,8 +91,8 @@ int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
                 const double *eta, double *post, double *loglik);
 
 /* The reference network of p (Glorot init from p->seed, output layer zero)
- * into ref (nn_num_params). */
-void emdpo_reference(const emdpo_params *p, size_t d, double *ref);
+ * into ref (nn_num_params). Returns PREF_OK or PREF_ENOMEM (no generator). */
+int emdpo_reference(const emdpo_params *p, size_t d, double *ref);
 
 /* Initial responsibilities (n_users, K) per p->init. */
 int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post);

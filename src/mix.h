@@ -21,7 +21,7 @@
  * added in block order, so results are bit-identical for any thread count.
  * Each start s draws from its own generator rngs_seed(seed, s, MIX_STREAM).
  * logp_ref is ignored (linear utilities have no reference policy).
- * Not here: file output (cli.c), evaluation against a truth (mix_eval). */
+ * Not here: file output (fitout.h), evaluation against a truth (eval.h). */
 #ifndef HETPREF_MIX_H
 #define HETPREF_MIX_H
 
@@ -92,24 +92,5 @@ size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags);
  * mix_uninformative_columns are left out. Returns PREF_OK and *cond
  * (INFINITY when singular), or PREF_ENOMEM. O(n_cands d^2 + d^3). */
 int mix_design_condition(const data_set *ds, double *cond);
-
-/* Evaluation against a known truth. true_type (n_users, 0-based), truth
- * eta/theta (Kt, d; may be NULL: w1 is then NaN). Labels are aligned by the
- * best permutation (K <= 8; otherwise greedy). Returns PREF_OK or an error
- * from the W1 linear program. */
-int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
-                 const double *true_eta, const double *true_theta,
-                 double *accuracy, double *ari, double *w1);
-
-/* Accuracy of the MAP labels of posteriors post (n, K) against truth
- * (n, labels < Kt, DATA_NONE skipped) under the best matching of estimated
- * to true labels (all permutations for max(K, Kt) <= 8, else greedy).
- * perm (may be NULL, K entries) receives the true label matched to each
- * estimated label (or SIZE_MAX when unmatched). Returns the accuracy. */
-double mix_align(const double *post, size_t n, size_t K, const uint32_t *truth,
-                 size_t Kt, size_t *perm);
-
-/* Adjusted Rand index of two labelings of n items (labels < 64). */
-double mix_ari(const uint32_t *a, const uint32_t *b, size_t n);
 
 #endif
