@@ -13,6 +13,7 @@
 #include "err.h"
 #include "eval.h"
 #include "kmeans.h"
+#include "mathx.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -261,19 +262,12 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
 static double responsibilities(size_t N, size_t K, const double *la,
                                const double *eta, double *post)
 {
-    double L = 0.0;
+    double L = 0.0, a[64]; /* K <= 64 (emdpo_params_check) */
     for (size_t i = 0; i < N; i++) {
-        double mx = -INFINITY;
-        for (size_t k = 0; k < K; k++) {
-            double a = log(eta[k]) + la[i * K + k];
-            if (a > mx) mx = a;
-        }
-        double z = 0.0;
-        for (size_t k = 0; k < K; k++) z += exp(log(eta[k]) + la[i * K + k] - mx);
-        double lse = mx + log(z);
+        for (size_t k = 0; k < K; k++) a[k] = log(eta[k]) + la[i * K + k];
+        double lse = mathx_logsumexp(a, K);
         L += lse;
-        for (size_t k = 0; k < K; k++)
-            post[i * K + k] = exp(log(eta[k]) + la[i * K + k] - lse);
+        for (size_t k = 0; k < K; k++) post[i * K + k] = exp(a[k] - lse);
     }
     return L;
 }

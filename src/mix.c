@@ -21,6 +21,7 @@
 #endif
 
 #include "err.h"
+#include "mathx.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -120,8 +121,8 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->nthreads = 1;
 #endif
     w->stride = K * (d + d * d + 3) + 1;
-    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d) */
-    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d;
+    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d), lt (K) */
+    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d + K;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -183,7 +184,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     for (size_t b = 0; b < nb; b++) {
         double *s = thread_scratch(w);
         double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
-               *Hi = gi + K * d;
+               *Hi = gi + K * d, *lt = Hi + K * dd;
         double *pt = w->part + b * w->stride;
         memset(pt, 0, w->stride * sizeof(double));
         double *pg = pt, *pH = pg + K * d, *pQ = pH + K * dd, *pS = pQ + K,
@@ -192,7 +193,6 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                                                          : w->n_users;
         for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
             memset(gi, 0, K * (d + dd) * sizeof(double));
-            double mx = -INFINITY;
             for (size_t k = 0; k < K; k++) {
                 double ll = 0.0;
                 for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
@@ -203,16 +203,13 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                 }
                 la[k] = ll;
                 if (check) pC[k] += w->post_old[i * K + k] * ll;
-                double a = leta[k] + ll;
-                if (a > mx) mx = a;
+                lt[k] = leta[k] + ll;
             }
-            double z = 0.0;
-            for (size_t k = 0; k < K; k++) z += exp(leta[k] + la[k] - mx);
-            double lse = mx + log(z);
+            double lse = mathx_logsumexp(lt, K);
             *pL += lse;
             double *gam = w->post + i * K;
             for (size_t k = 0; k < K; k++) {
-                if (!given) gam[k] = exp(leta[k] + la[k] - lse);
+                if (!given) gam[k] = exp(lt[k] - lse);
                 double gk = gam[k];
                 if (gk == 0.0) continue;
                 pS[k] += gk;
@@ -386,9 +383,7 @@ static size_t protect_empty(mix_ws *w, const mix_params *p, gsl_rng *rng)
     for (size_t k = 0; k < K; k++) {
         if (w->eta[k] >= p->min_weight && w->eta[k] * (double)w->n_users >= 0.5)
             continue;
-        size_t h = 0;
-        for (size_t j = 1; j < K; j++)
-            if (w->eta[j] > w->eta[h]) h = j;
+        size_t h = mathx_argmax(w->eta, K);
         if (h == k) continue;
         w->eta[h] *= 0.5;
         w->eta[k] = w->eta[h];
@@ -526,6 +521,8 @@ static int information(const data_set *ds, mix_ws *w, double *J, double *B)
                 la[k] = log(w->eta[k]) + ll;
                 if (la[k] > mx) mx = la[k];
             }
+            /* gamma = exp(a_k - mx) / z: a softmax, not mathx_logsumexp
+             * (exp(a_k - lse) would round differently in the last bit) */
             double z = 0.0;
             for (size_t k = 0; k < K; k++) z += exp(la[k] - mx);
             for (size_t k = 0; k < K; k++) la[k] = exp(la[k] - mx) / z; /* gamma */
