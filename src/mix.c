@@ -78,7 +78,9 @@ typedef struct mix_ws {
     double *Qchk;       /* (K) sum_i gamma_old log L_ik at the new theta */
     double *theta_old;  /* (K, d) parameters before the last M-step */
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
-    double *eta, *theta, *theta_new, *step, *g, *H, *Q, *Qnew, *sumg;
+    double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
+    double *scale;      /* (K) step length of each class in the M-step */
+    double *eta, *theta, *step, *g, *H, *Q, *Qnew, *sumg;
 } mix_ws;
 
 static void ws_free(mix_ws *w)
@@ -89,7 +91,8 @@ static void ws_free(mix_ws *w)
     free(w->post);
     free(w->eta);
     free(w->theta);
-    free(w->theta_new);
+    free(w->Qold);
+    free(w->scale);
     free(w->step);
     free(w->g);
     free(w->H);
@@ -129,7 +132,8 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->post = malloc(ds->n_users * K * sizeof(double));
     w->eta = malloc(K * sizeof(double));
     w->theta = malloc(K * d * sizeof(double));
-    w->theta_new = malloc(K * d * sizeof(double));
+    w->Qold = malloc(K * sizeof(double));
+    w->scale = malloc(K * sizeof(double));
     w->step = malloc(K * d * sizeof(double));
     w->g = malloc(K * d * sizeof(double));
     w->H = malloc(K * d * d * sizeof(double));
@@ -146,7 +150,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
         return NULL;
     }
     if (!w->flat || !w->part || !w->scratch || !w->post || !w->eta || !w->theta ||
-        !w->theta_new || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
+        !w->Qold || !w->scale || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
         !w->sumg) {
         ws_free(w);
         return NULL;
@@ -243,7 +247,8 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     return L;
 }
 
-/* Weighted log-likelihood Q_k(theta_new) for every class, post fixed. */
+/* Weighted log-likelihood Q_k(theta) for every class into Qnew, post
+ * fixed. */
 static void pass_q(const data_set *ds, mix_ws *w)
 {
     size_t K = w->K, d = w->d, nb = w->n_blocks;
@@ -261,7 +266,7 @@ static void pass_q(const data_set *ds, mix_ws *w)
                 double ll = 0.0;
                 for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
                     size_t c0 = ds->q_cand[q], m = data_m(ds, q);
-                    pl_utilities(ds->x + c0 * d, m, d, w->theta_new + k * d, u);
+                    pl_utilities(ds->x + c0 * d, m, d, w->theta + k * d, u);
                     ll += pl_loglik(u, m, ds->q_r[q]);
                 }
                 pq[k] += gk * ll;
@@ -316,63 +321,45 @@ static int newton_direction(mix_ws *w, size_t k, double ridge)
     return st;
 }
 
-/* M-step: eta from responsibilities, one damped Newton step per theta_k. */
-static int m_step(const data_set *ds, mix_ws *w, const mix_params *p)
-{
-    size_t K = w->K, d = w->d;
-    for (size_t k = 0; k < K; k++) w->eta[k] = w->sumg[k] / (double)w->n_users;
-    double scale[64];
-    for (size_t k = 0; k < K; k++) {
-        if (w->sumg[k] <= 0.0) {
-            memset(w->step + k * d, 0, d * sizeof(double));
-        } else {
-            PREF_TRY(newton_direction(w, k, p->ridge));
-        }
-        scale[k] = 1.0;
-    }
-    for (int halving = 0; halving < 40; halving++) {
-        for (size_t k = 0; k < K; k++)
-            for (size_t j = 0; j < d; j++)
-                w->theta_new[k * d + j] =
-                    w->theta[k * d + j] + scale[k] * w->step[k * d + j];
-        pass_q(ds, w);
-        int again = 0;
-        for (size_t k = 0; k < K; k++) {
-            if (scale[k] == 0.0) continue;
-            double tolq = 1e-12 * fabs(w->Q[k]) + 1e-300;
-            if (!(w->Qnew[k] >= w->Q[k] - tolq)) {
-                scale[k] *= 0.5;
-                again = 1;
-                if (halving == 39) scale[k] = 0.0;
-            }
-        }
-        if (!again) break;
-    }
-    for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < d; j++)
-            w->theta[k * d + j] += scale[k] * w->step[k * d + j];
-    return PREF_OK;
-}
-
-/* The M-step of the EM iterations: eta from the responsibilities, a full
- * Newton step for every theta_k; theta_old, post_old and Qold (the weighted
- * log-likelihood at theta_old) are kept so the next pass can verify the
- * ascent (see run_start). */
-static int m_step_propose(mix_ws *w, const mix_params *p, double *Qold,
-                          double *scale)
+/* The M-step (one for the whole EM): eta_k = mean responsibility, a Newton
+ * direction for every theta_k and the full step taken. theta_old, post_old
+ * and Qold (the weighted log-likelihood at theta_old) are kept, and every
+ * step length set to 1, for m_step_check. */
+static int m_step(mix_ws *w, const mix_params *p)
 {
     size_t K = w->K, d = w->d;
     for (size_t k = 0; k < K; k++) w->eta[k] = w->sumg[k] / (double)w->n_users;
     for (size_t k = 0; k < K; k++) {
         if (w->sumg[k] <= 0.0) memset(w->step + k * d, 0, d * sizeof(double));
         else PREF_TRY(newton_direction(w, k, p->ridge));
-        scale[k] = 1.0;
-        Qold[k] = w->Q[k];
+        w->scale[k] = 1.0;
+        w->Qold[k] = w->Q[k];
     }
     memcpy(w->theta_old, w->theta, K * d * sizeof(double));
     memcpy(w->post_old, w->post, w->n_users * K * sizeof(double));
     for (size_t j = 0; j < K * d; j++) w->theta[j] += w->step[j];
     return PREF_OK;
+}
+
+/* The M-step's ascent check (damped Newton): Qtry (K) holds each class's
+ * weighted log-likelihood at the current theta, with the responsibilities
+ * of the M-step. Where it fell below Qold (beyond rounding, 1e-12 relative),
+ * halve that class's step from theta_old; the last of MIX_HALVINGS tries
+ * gives up the step. Returns 1 when a class was halved (evaluate again). */
+#define MIX_HALVINGS 40
+static int m_step_check(mix_ws *w, const double *Qtry, int attempt)
+{
+    size_t d = w->d;
+    int again = 0;
+    for (size_t k = 0; k < w->K; k++) {
+        double tolq = 1e-12 * fabs(w->Qold[k]) + 1e-300;
+        if (w->scale[k] == 0.0 || Qtry[k] >= w->Qold[k] - tolq) continue;
+        w->scale[k] = attempt == MIX_HALVINGS - 1 ? 0.0 : 0.5 * w->scale[k];
+        for (size_t j = 0; j < d; j++)
+            w->theta[k * d + j] = w->theta_old[k * d + j] + w->scale[k] * w->step[k * d + j];
+        again = 1;
+    }
+    return again;
 }
 
 /* Re-seed classes whose weight fell below min_weight by splitting the
@@ -426,11 +413,14 @@ static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
     /* Initial M-steps on the fixed assignment. */
     for (int it = 0; it < 3; it++) {
         pass_accumulate(ds, w, 1, 0);
-        PREF_TRY(m_step(ds, w, p));
+        PREF_TRY(m_step(w, p));
+        for (int h = 0; h < MIX_HALVINGS; h++) {
+            pass_q(ds, w); /* responsibilities fixed: check at once */
+            if (!m_step_check(w, w->Qnew, h)) break;
+        }
     }
     double prev = -INFINITY;
     int proposed = 0;
-    double Qold[64], scale[64];
     for (size_t it = 1;; it++) {
         double L = pass_accumulate(ds, w, 0, proposed);
         /* The M-step took full Newton steps; this pass also measured each
@@ -438,18 +428,8 @@ static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
          * halve that class's step and redo the pass: the same damped
          * Newton ascent as a separate line search, without its extra pass
          * when (as almost always) the full step is accepted. */
-        for (int h = 0; proposed && h < 40; h++) {
-            int again = 0;
-            for (size_t k = 0; k < K; k++) {
-                double tolq = 1e-12 * fabs(Qold[k]) + 1e-300;
-                if (scale[k] == 0.0 || w->Qchk[k] >= Qold[k] - tolq) continue;
-                scale[k] = h == 39 ? 0.0 : 0.5 * scale[k];
-                for (size_t j = 0; j < w->d; j++)
-                    w->theta[k * w->d + j] =
-                        w->theta_old[k * w->d + j] + scale[k] * w->step[k * w->d + j];
-                again = 1;
-            }
-            if (!again) break;
+        for (int h = 0; proposed && h < MIX_HALVINGS; h++) {
+            if (!m_step_check(w, w->Qchk, h)) break;
             L = pass_accumulate(ds, w, 0, 1);
         }
         if (!isfinite(L))
@@ -466,7 +446,7 @@ static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
         }
         if (it >= p->max_iter) break;
         prev = L;
-        PREF_TRY(m_step_propose(w, p, Qold, scale));
+        PREF_TRY(m_step(w, p));
         proposed = 1;
         size_t e = protect_empty(w, p, rng);
         if (e) {
