@@ -343,24 +343,38 @@ static void trace_eval(const data_set *ds, emdpo_fit *f, size_t it,
     (void)eval_ari_post(post, N, K, ds->user_type, &f->tr_ari[it]);
 }
 
-int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
+/* ---- the EM state (alloc / set / iterate / test) ------------------------- */
+
+struct emdpo_em {
+    const data_set *ds;
+    emdpo_params p;
+    emdpo_fit *f;       /* the fit so far (owned until emdpo_em_take) */
+    trainers ts;
+    double *qw, *fo, *la; /* query weights (K, queries), outputs (K, cands),
+                             log L_ik (N, K) */
+    size_t it;          /* EM iterations done */
+    double prev;        /* log-likelihood of the last iteration (NaN: none) */
+};
+
+void emdpo_em_free(emdpo_em *s)
 {
-    *out = NULL;
-    const char *why = emdpo_params_check(p);
-    if (why) PREF_ERROR(PREF_EINPUT, "emdpo: %s", why);
-    PREF_TRY(check_data(ds, p->K));
-    size_t K = p->K, N = ds->n_users, I = p->em_iters;
-    nn_config c = p->net;
-    c.d = ds->d;
-    size_t np = nn_num_params(&c);
+    if (!s) return;
+    trainers_free(&s->ts);
+    emdpo_fit_free(s->f);
+    free(s->qw);
+    free(s->fo);
+    free(s->la);
+    free(s);
+}
+
+static emdpo_fit *fit_alloc(size_t K, size_t N, size_t np, size_t I)
+{
     emdpo_fit *f = calloc(1, sizeof *f);
-    if (!f) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    if (!f) return NULL;
     f->K = K;
     f->n_users = N;
     f->n_params = np;
     f->iters = I;
-    f->net = c;
-    f->beta = p->dpo.beta;
     f->params = malloc(K * np * sizeof(double));
     f->ref = malloc(np * sizeof(double));
     f->eta = malloc(K * sizeof(double));
@@ -370,59 +384,124 @@ int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
     f->tr_eta = malloc((I + 1) * K * sizeof(double));
     f->tr_acc = malloc((I + 1) * sizeof(double));
     f->tr_ari = malloc((I + 1) * sizeof(double));
-    double *qw = malloc(K * ds->n_queries * sizeof(double));
-    double *fo = malloc(K * ds->n_cands * sizeof(double));
-    double *la = malloc(N * K * sizeof(double));
-    trainers ts = {0};
-    int st = PREF_OK;
     if (!f->params || !f->ref || !f->eta || !f->post || !f->init_post ||
-        !f->tr_loglik || !f->tr_eta || !f->tr_acc || !f->tr_ari || !qw || !fo || !la)
-        st = pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!st) st = trainers_alloc(&ts, ds, p, K);
-    if (!st) st = emdpo_initial(ds, p, f->post);
-    if (!st) st = emdpo_reference(p, ds->d, f->ref);
-    if (!st) {
-        memcpy(f->init_post, f->post, N * K * sizeof(double));
-        for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
-        f->tr_loglik[0] = NAN;
-        for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
-            for (size_t i = 0; i < N; i++) s += f->post[i * K + k];
-            f->tr_eta[k] = s / (double)N;
-        }
-        trace_eval(ds, f, 0, f->post);
-    }
-    double prev = NAN;
-    for (size_t it = 1; !st && it <= I; it++) {
-        st = mstep(ds, p, &ts, f->post, f->ref, it, p->warm && it > 1, f->params, qw);
-        if (st) break;
-        for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
-            for (size_t i = 0; i < N; i++) s += f->post[i * K + k];
-            /* floor keeps log(eta) finite for an emptied type */
-            f->eta[k] = s / (double)N > 1e-12 ? s / (double)N : 1e-12;
-        }
-        loglik_table(ds, p, &ts, f->params, np, fo, la);
-        double L = responsibilities(N, K, la, f->eta, f->post);
-        if (!isfinite(L)) {
-            st = pref_set_error(PREF_ENUM, "EM iteration %zu: log-likelihood is "
-                                "not finite (training diverged?)", it);
-            break;
-        }
-        f->tr_loglik[it] = L;
-        memcpy(f->tr_eta + it * K, f->eta, K * sizeof(double));
-        trace_eval(ds, f, it, f->post);
-        if (!isnan(prev) && prev - L > f->max_decrease) f->max_decrease = prev - L;
-        prev = L;
-    }
-    trainers_free(&ts);
-    free(qw);
-    free(fo);
-    free(la);
-    if (st) {
+        !f->tr_loglik || !f->tr_eta || !f->tr_acc || !f->tr_ari) {
         emdpo_fit_free(f);
-        return st;
+        return NULL;
     }
-    *out = f;
+    return f;
+}
+
+emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err)
+{
+    const char *why = emdpo_params_check(p);
+    if (why) {
+        *err = pref_set_error(PREF_EINPUT, "emdpo: %s", why);
+        return NULL;
+    }
+    if ((*err = check_data(ds, p->K)) != PREF_OK) return NULL;
+    size_t K = p->K, N = ds->n_users;
+    nn_config c = p->net;
+    c.d = ds->d;
+    emdpo_em *s = calloc(1, sizeof *s);
+    if (s) {
+        s->ds = ds;
+        s->p = *p;
+        s->prev = NAN;
+        s->f = fit_alloc(K, N, nn_num_params(&c), p->em_iters);
+        s->qw = malloc(K * ds->n_queries * sizeof(double));
+        s->fo = malloc(K * ds->n_cands * sizeof(double));
+        s->la = malloc(N * K * sizeof(double));
+    }
+    if (!s || !s->f || !s->qw || !s->fo || !s->la) {
+        emdpo_em_free(s);
+        *err = pref_set_error(PREF_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->f->net = c;
+    s->f->beta = p->dpo.beta;
+    if ((*err = trainers_alloc(&s->ts, ds, p, K)) != PREF_OK) {
+        emdpo_em_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int emdpo_em_set(emdpo_em *s)
+{
+    emdpo_fit *f = s->f;
+    size_t K = f->K, N = f->n_users, np = f->n_params;
+    s->it = 0;
+    s->prev = NAN;
+    f->max_decrease = 0.0;
+    PREF_TRY(emdpo_initial(s->ds, &s->p, f->post));
+    PREF_TRY(emdpo_reference(&s->p, s->ds->d, f->ref));
+    memcpy(f->init_post, f->post, N * K * sizeof(double));
+    for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
+    f->tr_loglik[0] = NAN;
+    for (size_t k = 0; k < K; k++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < N; i++) sum += f->post[i * K + k];
+        f->tr_eta[k] = sum / (double)N;
+    }
+    trace_eval(s->ds, f, 0, f->post);
     return PREF_OK;
+}
+
+int emdpo_em_iterate(emdpo_em *s)
+{
+    const emdpo_params *p = &s->p;
+    emdpo_fit *f = s->f;
+    size_t K = f->K, N = f->n_users, it = s->it + 1;
+    if (it > f->iters)
+        PREF_ERROR(PREF_EINPUT, "EM-DPO: all %zu iterations are done", f->iters);
+    PREF_TRY(mstep(s->ds, p, &s->ts, f->post, f->ref, it, p->warm && it > 1,
+                   f->params, s->qw));
+    for (size_t k = 0; k < K; k++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < N; i++) sum += f->post[i * K + k];
+        /* floor keeps log(eta) finite for an emptied type */
+        f->eta[k] = sum / (double)N > 1e-12 ? sum / (double)N : 1e-12;
+    }
+    loglik_table(s->ds, p, &s->ts, f->params, f->n_params, s->fo, s->la);
+    double L = responsibilities(N, K, s->la, f->eta, f->post);
+    if (!isfinite(L))
+        PREF_ERROR(PREF_ENUM, "EM iteration %zu: log-likelihood is not finite "
+                   "(training diverged?)", it);
+    f->tr_loglik[it] = L;
+    memcpy(f->tr_eta + it * K, f->eta, K * sizeof(double));
+    trace_eval(s->ds, f, it, f->post);
+    if (!isnan(s->prev) && s->prev - L > f->max_decrease) f->max_decrease = s->prev - L;
+    s->prev = L;
+    s->it = it;
+    return PREF_OK;
+}
+
+int emdpo_em_test(const emdpo_em *s)
+{
+    return s->it >= s->f->iters ? PREF_OK : PREF_CONTINUE;
+}
+
+size_t emdpo_em_iterations(const emdpo_em *s) { return s->it; }
+
+const emdpo_fit *emdpo_em_fit(const emdpo_em *s) { return s->f; }
+
+emdpo_fit *emdpo_em_take(emdpo_em *s)
+{
+    emdpo_fit *f = s->f;
+    s->f = NULL;
+    return f;
+}
+
+int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
+{
+    *out = NULL;
+    int st;
+    emdpo_em *s = emdpo_em_alloc(ds, p, &st);
+    if (!s) return st;
+    st = emdpo_em_set(s);
+    while (!st && emdpo_em_test(s) == PREF_CONTINUE) st = emdpo_em_iterate(s);
+    if (!st) *out = emdpo_em_take(s);
+    emdpo_em_free(s);
+    return st;
 }
