@@ -29,7 +29,7 @@ The same algorithm as src/emdpo.c, src/dpo.c, src/nn.c (SPEC section 4):
 Only the EM loop is timed (time.perf_counter around M-step + eta + E-step
 of every iteration); reading the CSV, importing torch and the
 initialisation are outside it. Accuracy (hard labels, best permutation of
-labels against the `type` column, as hetpref's mix_align) is computed after
+labels against the `type` column, as hetpref's eval_align) is computed after
 the loop from saved posteriors.
 
 Output: key=value lines on stdout (see the end of main()).
@@ -233,7 +233,7 @@ def initial(args, X, valid, r, q_user, N, types, gen):
 # ---- evaluation -------------------------------------------------------------------
 
 def accuracy(post, truth):
-    """Hard labels, best label permutation (hetpref's mix_align)."""
+    """Hard labels, best label permutation (hetpref's eval_align)."""
     hat = post.argmax(1)
     K = post.shape[1]
     Kt = int(truth.max()) + 1

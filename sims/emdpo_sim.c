@@ -14,9 +14,9 @@
 #include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
-#include "mix.h"
+#include "eval.h"
+#include "mathx.h"
 #include "nn.h"
-#include "pl.h"
 #include "plot.h"
 #include "progress.h"
 #include "rngs.h"
@@ -83,39 +83,6 @@ int emdpo_sim_check(const cfg *c)
 
 /* ---- exact evaluation --------------------------------------------------- */
 
-/* Mean over prompts [lo, hi) of type k's regret under the policy
- * pi(y|p) = softmax_y f(x_y) (params; NULL = the reference policy itself).
- * buf: 4 * pool + nn_acts_size(pool) doubles. */
-static double pool_regret(const sim_population *pop, const sim_design *g,
-                          size_t lo, size_t hi, const nn_config *c,
-                          const double *params, size_t k, double beta,
-                          double *buf)
-{
-    size_t P = g->pool, d = g->d;
-    double *f = buf, *lp = buf + P, *r = buf + 2 * P, *acts = buf + 4 * P;
-    double tot = 0.0;
-    for (size_t pr = lo; pr < hi; pr++) {
-        const double *X = g->pool_x + pr * P * d, *lref = g->pool_logp + pr * P;
-        if (params) nn_forward(c, params, X, P, acts, f);
-        else memcpy(f, lref, P * sizeof(double));
-        double lse = -INFINITY, lse_star = -INFINITY;
-        for (size_t y = 0; y < P; y++) {
-            lse = pl_logaddexp(lse, f[y]);
-            r[y] = sim_reward(pop, k, X + y * d);
-            lse_star = pl_logaddexp(lse_star, lref[y] + r[y] / beta);
-        }
-        double V = 0.0;
-        for (size_t y = 0; y < P; y++) {
-            lp[y] = f[y] - lse;
-            double py = exp(lp[y]);
-            V += py * (r[y] - beta * (lp[y] - lref[y]));
-        }
-        double Vstar = beta * lse_star;
-        tot += Vstar - V;
-    }
-    return tot / (double)(hi - lo);
-}
-
 /* Held-out answer accuracy of a policy for the users of true type t: the
  * share of queries whose top candidate under f (params; NULL = logp_ref)
  * is the annotator's first choice (ties share the credit). */
@@ -178,6 +145,73 @@ int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *s)
     return st;
 }
 
+/* The baselines of one world, each trained from the EM-DPO fit's reference
+ * network: cluster-DPO pc (K, np), one M-step on the hard initial
+ * clustering; oracle po (Kt, np), one M-step on the true types; single DPO
+ * pd (np) on everyone. */
+static int train_baselines(const emdpo_world *s, const emdpo_params *p,
+                           const emdpo_fit *fit, double *pc, double *po,
+                           double *pd)
+{
+    size_t K = p->K, Kt = s->pop->K, N = s->train->n_users;
+    double *hard = malloc(N * (K > Kt ? K : Kt) * sizeof(double));
+    double *ones = malloc(N * sizeof(double));
+    int st = (!hard || !ones) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    if (!st) {
+        for (size_t i = 0; i < N; i++) {
+            size_t b = mathx_argmax(fit->init_post + i * K, K);
+            for (size_t k = 0; k < K; k++) hard[i * K + k] = k == b;
+        }
+        st = emdpo_train_weighted(s->train, p, hard, fit->ref, 0, pc);
+    }
+    if (!st) {
+        emdpo_params po_p = *p;
+        po_p.K = Kt;
+        for (size_t i = 0; i < N; i++)
+            for (size_t k = 0; k < Kt; k++) hard[i * Kt + k] = s->train->user_type[i] == k;
+        st = emdpo_train_weighted(s->train, &po_p, hard, fit->ref, 0, po);
+    }
+    if (!st) {
+        emdpo_params p1 = *p;
+        p1.K = 1;
+        for (size_t i = 0; i < N; i++) ones[i] = 1.0;
+        st = emdpo_train_weighted(s->train, &p1, ones, fit->ref, 0, pd);
+    }
+    free(hard);
+    free(ones);
+    return st;
+}
+
+/* Per true type t: held-out answer accuracy and exact regret of every
+ * baseline, type t served by the policy matched to it. */
+static void per_type_metrics(const emdpo_world *s, const emdpo_params *p,
+                             const emdpo_fit *fit, const nn_config *net,
+                             const double *pc, const double *po, const double *pd,
+                             double *buf, double *met)
+{
+    size_t K = p->K, Kt = s->pop->K, N = s->train->n_users, np = fit->n_params;
+    size_t perm_em[64], perm_cl[64];
+    eval_align(fit->post, N, K, s->train->user_type, Kt, perm_em);
+    eval_align(fit->init_post, N, K, s->train->user_type, Kt, perm_cl);
+    size_t lo = s->g->prompts, hi = s->g->prompts + s->g->test_prompts;
+    for (size_t t = 0; t < Kt && t < EMDPO_MAXT; t++) {
+        const double *pol[EMDPO_NBASE];
+        long ke = served_by(perm_em, K, t), kc = served_by(perm_cl, K, t);
+        pol[B_REF] = NULL;
+        pol[B_DPO] = pd;
+        pol[B_CLU] = kc >= 0 ? pc + (size_t)kc * np : pd;
+        pol[B_EM] = ke >= 0 ? fit->params + (size_t)ke * np : pd;
+        pol[B_ORA] = po + t * np;
+        for (size_t b = 0; b < EMDPO_NBASE; b++) {
+            /* a type no estimated class serves gets no policy: NaN */
+            if ((b == B_EM && ke < 0) || (b == B_CLU && kc < 0)) continue;
+            met[acc_index(b, t)] = answer_accuracy(s->test, net, pol[b], (uint32_t)t, buf);
+            met[reg_index(b, t)] = eval_true_regret(s->pop, s->g, lo, hi, net, pol[b],
+                                                    np, 1, NULL, t, p->dpo.beta, buf);
+        }
+    }
+}
+
 int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
 {
     PREF_TRY(emdpo_sim_check(c));
@@ -188,96 +222,39 @@ int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
     cfgmap_emdpo_params(c, &p);
     p.threads = 1; /* sweep tasks already run in parallel */
     p.seed = gsl_rng_get(rng);
-    size_t K = p.K, Kt = s.pop->K, N = s.train->n_users, d = s.train->d;
+    size_t K = p.K, Kt = s.pop->K, N = s.train->n_users;
     nn_config net = p.net;
-    net.d = d;
-    size_t np = nn_num_params(&net);
+    net.d = s.train->d;
+    size_t np = nn_num_params(&net), pool = s.g->pool;
     emdpo_fit *fit = NULL;
-    double *hard = malloc(N * (K > Kt ? K : Kt) * sizeof(double));
     double *pc = malloc(K * np * sizeof(double));       /* cluster-DPO */
     double *po = malloc(Kt * np * sizeof(double));      /* oracle */
     double *pd = malloc(np * sizeof(double));           /* single DPO */
-    double *ones = malloc(N * sizeof(double));
     double *tpost = malloc(s.test->n_users * K * sizeof(double));
-    size_t pool = s.g->pool;
-    double *buf = malloc((4 * pool + nn_acts_size(&net, pool > 256 ? pool : 256) + 512) *
-                         sizeof(double));
-    int st = (!hard || !pc || !po || !pd || !ones || !tpost || !buf)
+    /* shared by answer_accuracy (256 + acts(256)) and eval_true_regret */
+    size_t nbuf = eval_regret_work_size(&net, pool > 256 ? pool : 256);
+    double *buf = malloc(nbuf * sizeof(double));
+    int st = (!pc || !po || !pd || !tpost || !buf)
                  ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
     if (!st) st = emdpo_fit_run(s.train, &p, &fit);
-    /* cluster-DPO: one M-step on the hard initial clustering */
-    if (!st) {
-        for (size_t i = 0; i < N; i++) {
-            size_t b = 0;
-            for (size_t k = 1; k < K; k++)
-                if (fit->init_post[i * K + k] > fit->init_post[i * K + b]) b = k;
-            for (size_t k = 0; k < K; k++) hard[i * K + k] = k == b;
-        }
-        st = emdpo_train_weighted(s.train, &p, hard, fit->ref, 0, pc);
-    }
-    /* oracle: one M-step on the true types */
-    if (!st) {
-        emdpo_params po_p = p;
-        po_p.K = Kt;
-        for (size_t i = 0; i < N; i++)
-            for (size_t k = 0; k < Kt; k++) hard[i * Kt + k] = s.train->user_type[i] == k;
-        st = emdpo_train_weighted(s.train, &po_p, hard, fit->ref, 0, po);
-    }
-    /* single DPO on everyone */
-    if (!st) {
-        emdpo_params p1 = p;
-        p1.K = 1;
-        for (size_t i = 0; i < N; i++) ones[i] = 1.0;
-        st = emdpo_train_weighted(s.train, &p1, ones, fit->ref, 0, pd);
-    }
+    if (!st) st = train_baselines(&s, &p, fit, pc, po, pd);
     /* held-out clustering with the EM-DPO policies */
     double test_L = NAN;
     if (!st) st = emdpo_estep(s.test, &p, fit->params, fit->eta, tpost, &test_L);
     if (!st) {
-        size_t perm_em[64], perm_cl[64];
-        met[0] = mix_align(fit->post, N, K, s.train->user_type, Kt, perm_em);
+        met[0] = eval_align(fit->post, N, K, s.train->user_type, Kt, NULL);
         met[1] = fit->tr_ari[fit->iters];
-        met[2] = mix_align(tpost, s.test->n_users, K, s.test->user_type, Kt, NULL);
-        uint32_t *hat = malloc(s.test->n_users * sizeof(uint32_t));
-        if (hat) {
-            for (size_t i = 0; i < s.test->n_users; i++) {
-                size_t b = 0;
-                for (size_t k = 1; k < K; k++)
-                    if (tpost[i * K + k] > tpost[i * K + b]) b = k;
-                hat[i] = (uint32_t)b;
-            }
-            met[3] = mix_ari(hat, s.test->user_type, s.test->n_users);
-            free(hat);
-        }
+        met[2] = eval_align(tpost, s.test->n_users, K, s.test->user_type, Kt, NULL);
+        /* out of memory leaves the ARI NaN, as the other missing metrics */
+        (void)eval_ari_post(tpost, s.test->n_users, K, s.test->user_type, &met[3]);
         met[4] = fit->max_decrease;
         met[5] = fit->tr_loglik[fit->iters];
-        mix_align(fit->init_post, N, K, s.train->user_type, Kt, perm_cl);
-        size_t lo = s.g->prompts, hi = s.g->prompts + s.g->test_prompts;
-        double beta = p.dpo.beta;
-        for (size_t t = 0; t < Kt && t < EMDPO_MAXT; t++) {
-            const double *pol[EMDPO_NBASE];
-            long ke = served_by(perm_em, K, t), kc = served_by(perm_cl, K, t);
-            pol[B_REF] = NULL;
-            pol[B_DPO] = pd;
-            pol[B_CLU] = kc >= 0 ? pc + (size_t)kc * np : pd;
-            pol[B_EM] = ke >= 0 ? fit->params + (size_t)ke * np : pd;
-            pol[B_ORA] = po + t * np;
-            for (size_t b = 0; b < EMDPO_NBASE; b++) {
-                /* a type no estimated class serves gets no policy: NaN */
-                if ((b == B_EM && ke < 0) || (b == B_CLU && kc < 0)) continue;
-                met[acc_index(b, t)] =
-                    answer_accuracy(s.test, &net, pol[b], (uint32_t)t, buf);
-                met[reg_index(b, t)] =
-                    pool_regret(s.pop, s.g, lo, hi, &net, pol[b], t, beta, buf);
-            }
-        }
+        per_type_metrics(&s, &p, fit, &net, pc, po, pd, buf, met);
     }
     emdpo_fit_free(fit);
-    free(hard);
     free(pc);
     free(po);
     free(pd);
-    free(ones);
     free(tpost);
     free(buf);
     emdpo_world_free(&s);
@@ -308,10 +285,8 @@ static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
      * posteriors), so replicates can be averaged despite label switching */
     size_t perm[64];
     if (!s) {
-        uint32_t kt = 0;
-        for (size_t i = 0; i < sr.train->n_users; i++)
-            if (sr.train->user_type[i] + 1 > kt) kt = sr.train->user_type[i] + 1;
-        mix_align(fit->post, sr.train->n_users, Kf, sr.train->user_type, kt, perm);
+        uint32_t kt = eval_n_labels(sr.train->user_type, sr.train->n_users);
+        eval_align(fit->post, sr.train->n_users, Kf, sr.train->user_type, kt, perm);
     }
     for (size_t it = 0; !s && it <= I; it++) {
         double *o = x->res + (t * (I + 1) + it) * row;

@@ -11,6 +11,7 @@
 #include "csvrec.h"
 #include "cfgmap.h"
 #include "err.h"
+#include "eval.h"
 #include "fsutil.h"
 #include "mix.h"
 #include "plot.h"
@@ -48,35 +49,20 @@ int lcl_check(const cfg *c)
 static double coverage(const mix_fit *f, const sim_population *p)
 {
     size_t K = f->K, d = f->d;
-    if (p->K != K || K > 8 || !f->se_ok) return NAN;
-    size_t perm[8], best[8];
-    for (size_t k = 0; k < K; k++) perm[k] = best[k] = k;
-    double bestv = INFINITY;
-    for (;;) {
-        double v = 0;
-        for (size_t k = 0; k < K; k++)
+    if (p->K != K || K > EVAL_EXACT_MAX || !f->se_ok) return NAN;
+    /* score = minus the squared distance of true type k to estimate e */
+    double score[EVAL_EXACT_MAX * EVAL_EXACT_MAX];
+    size_t best[EVAL_EXACT_MAX];
+    for (size_t k = 0; k < K; k++)
+        for (size_t e = 0; e < K; e++) {
+            double v = 0;
             for (size_t j = 0; j < d; j++) {
-                double e = f->theta[perm[k] * d + j] - p->theta[k * d + j];
-                v += e * e;
+                double t = f->theta[e * d + j] - p->theta[k * d + j];
+                v += t * t;
             }
-        if (v < bestv) {
-            bestv = v;
-            memcpy(best, perm, sizeof perm);
+            score[k * K + e] = -v;
         }
-        size_t i = K - 1;
-        while (i > 0 && perm[i - 1] >= perm[i]) i--;
-        if (i == 0) break;
-        size_t j = K - 1;
-        while (perm[j] <= perm[i - 1]) j--;
-        size_t t = perm[i - 1];
-        perm[i - 1] = perm[j];
-        perm[j] = t;
-        for (size_t a = i, b = K - 1; a < b; a++, b--) {
-            t = perm[a];
-            perm[a] = perm[b];
-            perm[b] = t;
-        }
-    }
+    eval_assign(score, K, best);
     double z = gsl_cdf_ugaussian_Pinv(0.975);
     size_t n = 0, hit = 0;
     for (size_t k = 0; k < K; k++) {
@@ -114,7 +100,7 @@ int lcl_task(const cfg *c, gsl_rng *rng, double *met)
     }
     if (!st && p->K > 0) {
         double acc, ari, w1;
-        st = mix_evaluate(f, ds->user_type, p->K, p->eta, p->theta, &acc, &ari, &w1);
+        st = eval_mix_fit(f, ds->user_type, p->K, p->eta, p->theta, &acc, &ari, &w1);
         met[0] = w1;
         met[1] = acc;
         met[2] = ari;

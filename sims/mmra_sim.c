@@ -14,10 +14,9 @@
 #include "cfgmap.h"
 #include "err.h"
 #include "fsutil.h"
-#include "mix.h"
+#include "eval.h"
 #include "mmra.h"
 #include "nn.h"
-#include "pl.h"
 #include "plot.h"
 #include "policyio.h"
 #include "pool.h"
@@ -45,39 +44,6 @@ typedef struct task_out {
     double true_reg[MAXK + 4][MAXK];  /* [aggregator row][true type] */
     double est_worst[MAXK + 4];       /* worst estimated regret per row */
 } task_out;
-
-/* Exact true regret of type t under the mixture sum_j w_j pi_j over the test
- * prompts' pools: V* - V with V = E_p[sum_y pi r_t - beta KL(pi || pi_ref)]. */
-static double mixture_true_regret(const emdpo_world *wd, const nn_config *net,
-                                  const double *params, size_t np, size_t K,
-                                  const double *w, size_t t, double beta,
-                                  double *buf)
-{
-    const sim_design *g = wd->g;
-    size_t P = g->pool, d = g->d, lo = g->prompts, hi = g->prompts + g->test_prompts;
-    double *pi = buf, *f = buf + P, *r = buf + 2 * P, *acts = buf + 3 * P;
-    double tot = 0.0;
-    for (size_t pr = lo; pr < hi; pr++) {
-        const double *X = g->pool_x + pr * P * d, *lref = g->pool_logp + pr * P;
-        memset(pi, 0, P * sizeof(double));
-        for (size_t j = 0; j < K; j++) {
-            if (w[j] == 0.0) continue;
-            nn_forward(net, params + j * np, X, P, acts, f);
-            double lse = -INFINITY;
-            for (size_t y = 0; y < P; y++) lse = pl_logaddexp(lse, f[y]);
-            for (size_t y = 0; y < P; y++) pi[y] += w[j] * exp(f[y] - lse);
-        }
-        double lse_star = -INFINITY, V = 0.0;
-        for (size_t y = 0; y < P; y++) {
-            r[y] = sim_reward(wd->pop, t, X + y * d);
-            lse_star = pl_logaddexp(lse_star, lref[y] + r[y] / beta);
-        }
-        for (size_t y = 0; y < P; y++)
-            if (pi[y] > 0) V += pi[y] * (r[y] - beta * (log(pi[y]) - lref[y]));
-        tot += beta * lse_star - V;
-    }
-    return tot / (double)(hi - lo);
-}
 
 /* The held-out prompts' pools as a pool_set (for the value matrix L). */
 static pool_set *test_pools(const sim_design *g)
@@ -114,7 +80,7 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
     if (!st) st = emdpo_fit_run(wd.train, &p, &fit);
     size_t perm[64];
     if (!st) {
-        mix_align(fit->post, N, K, wd.train->user_type, K, perm);
+        eval_align(fit->post, N, K, wd.train->user_type, K, perm);
         for (size_t k = 0; k < K && !st; k++)
             if (perm[k] >= K)
                 st = pref_set_error(PREF_ENUM, "mmra experiment: EM-DPO left a "
@@ -125,8 +91,7 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
         pools = test_pools(wd.g);
         ag = mmra_aggs_alloc(K, K);
         res = mmra_result_alloc(K, K);
-        buf = malloc((3 * wd.g->pool + nn_acts_size(&fit->net, wd.g->pool)) *
-                     sizeof(double));
+        buf = malloc(eval_regret_work_size(&fit->net, wd.g->pool) * sizeof(double));
         if (!ps || !pools || !ag || !res || !buf)
             st = pref_set_error(PREF_ENOMEM, "out of memory");
     }
@@ -156,8 +121,9 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
         for (size_t row = 0; row < ag->n; row++) {
             o->est_worst[row] = ag->worst[row];
             for (size_t t = 0; t < K; t++)
-                o->true_reg[row][t] = mixture_true_regret(
-                    &wd, &fit->net, ps->params, fit->n_params, K, ag->w + row * K, t,
+                o->true_reg[row][t] = eval_true_regret(
+                    wd.pop, wd.g, wd.g->prompts, wd.g->prompts + wd.g->test_prompts,
+                    &fit->net, ps->params, fit->n_params, K, ag->w + row * K, t,
                     fit->beta, buf);
         }
     }

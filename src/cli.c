@@ -13,6 +13,7 @@
 #include "csvio.h"
 #include "data.h"
 #include "err.h"
+#include "eval.h"
 #include "fitout.h"
 #include "fsutil.h"
 #include "identify_tables.h"
@@ -555,7 +556,7 @@ static int fit_lcl_evaluate(const data_set *ds, const mix_fit *fit, size_t Kt,
         if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
             kmax = ds->user_type[i] + 1;
     double acc, ari, w1;
-    PREF_TRY(mix_evaluate(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
+    PREF_TRY(eval_mix_fit(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
                           &w1));
     return fitout_write_eval(out, acc, ari, w1);
 }

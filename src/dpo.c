@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mathx.h"
 #include "pl.h"
 
 /* Queries with at most this many candidates go through pl_loglik_du on a
@@ -61,11 +62,7 @@ static double dpo_pl_inplace(double *u, size_t m, size_t r)
     double ll = 0.0, A = -INFINITY;
     for (size_t s = 0; s < m; s++) {
         if (s < r) {
-            double mx = u[s];
-            for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
-            double z = 0.0;
-            for (size_t j = s; j < m; j++) z += exp(u[j] - mx);
-            double lse = mx + log(z);
+            double lse = mathx_logsumexp(u + s, m - s);
             ll += u[s] - lse;
             A = pl_logaddexp(A, -lse);
             u[s] = 1.0 - exp(u[s] + A);

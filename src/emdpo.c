@@ -11,7 +11,9 @@
 #endif
 
 #include "err.h"
-#include "mix.h"
+#include "eval.h"
+#include "kmeans.h"
+#include "mathx.h"
 #include "pl.h"
 #include "rngs.h"
 
@@ -61,11 +63,12 @@ void emdpo_fit_free(emdpo_fit *f)
     free(f);
 }
 
-void emdpo_reference(const emdpo_params *p, size_t d, double *ref)
+int emdpo_reference(const emdpo_params *p, size_t d, double *ref)
 {
     nn_config c = p->net;
     c.d = d;
     gsl_rng *r = rngs_alloc(rngs_seed(p->seed, 0, EMDPO_STREAM_R));
+    if (!r) PREF_ERROR(PREF_ENOMEM, "out of memory for the reference network");
     nn_init_params(&c, ref, r);
     gsl_rng_free(r);
     /* Zero output layer: f = 0, the uniform policy, so every policy starts
@@ -75,6 +78,7 @@ void emdpo_reference(const emdpo_params *p, size_t d, double *ref)
     size_t in = c.layers ? c.hidden : c.d;
     memset(v.W[c.layers], 0, in * sizeof(double));
     v.b[c.layers][0] = 0.0;
+    return PREF_OK;
 }
 
 /* ---- initialisation ------------------------------------------------------ */
@@ -98,101 +102,6 @@ static void user_summaries(const data_set *ds, double *s)
         }
         for (size_t j = 0; j < d && nq; j++) si[j] /= (double)nq;
     }
-}
-
-/* k-means (Lloyd's algorithm, k-means++ seeding; 10 seeded restarts, the
- * lowest within-cluster sum of squares wins). Written here because neither
- * GSL nor the other dependencies offer k-means; it runs once per fit on N
- * d-dimensional points. labels (n). */
-static int kmeans(const double *x, size_t n, size_t d, size_t K, gsl_rng *r,
-                  uint32_t *labels)
-{
-    double *cen = malloc(K * d * sizeof(double)), *dist = malloc(n * sizeof(double));
-    double *cnt = malloc(K * sizeof(double));
-    uint32_t *lab = malloc(n * sizeof(uint32_t));
-    if (!cen || !dist || !cnt || !lab) {
-        free(cen);
-        free(dist);
-        free(cnt);
-        free(lab);
-        PREF_ERROR(PREF_ENOMEM, "out of memory for k-means");
-    }
-    double best = INFINITY;
-    for (int rep = 0; rep < 10; rep++) {
-        /* k-means++ */
-        size_t first = gsl_rng_uniform_int(r, n);
-        memcpy(cen, x + first * d, d * sizeof(double));
-        for (size_t i = 0; i < n; i++) dist[i] = INFINITY;
-        for (size_t k = 1; k < K; k++) {
-            double tot = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                double e = 0.0;
-                for (size_t j = 0; j < d; j++) {
-                    double t = x[i * d + j] - cen[(k - 1) * d + j];
-                    e += t * t;
-                }
-                if (e < dist[i]) dist[i] = e;
-                tot += dist[i];
-            }
-            double u = gsl_rng_uniform(r) * tot, acc = 0.0;
-            size_t pick = n - 1;
-            for (size_t i = 0; i < n; i++) {
-                acc += dist[i];
-                if (acc > u) {
-                    pick = i;
-                    break;
-                }
-            }
-            memcpy(cen + k * d, x + pick * d, d * sizeof(double));
-        }
-        double sse = 0.0;
-        for (int it = 0; it < 100; it++) {
-            int changed = 0;
-            sse = 0.0;
-            for (size_t i = 0; i < n; i++) {
-                double be = INFINITY;
-                uint32_t bk = 0;
-                for (size_t k = 0; k < K; k++) {
-                    double e = 0.0;
-                    for (size_t j = 0; j < d; j++) {
-                        double t = x[i * d + j] - cen[k * d + j];
-                        e += t * t;
-                    }
-                    if (e < be) {
-                        be = e;
-                        bk = (uint32_t)k;
-                    }
-                }
-                if (it == 0 || lab[i] != bk) changed = 1;
-                lab[i] = bk;
-                sse += be;
-            }
-            if (!changed) break;
-            memset(cen, 0, K * d * sizeof(double));
-            memset(cnt, 0, K * sizeof(double));
-            for (size_t i = 0; i < n; i++) {
-                cnt[lab[i]] += 1.0;
-                for (size_t j = 0; j < d; j++) cen[lab[i] * d + j] += x[i * d + j];
-            }
-            for (size_t k = 0; k < K; k++) {
-                if (cnt[k] == 0) { /* empty cluster: reseed at a random point */
-                    memcpy(cen + k * d, x + gsl_rng_uniform_int(r, n) * d,
-                           d * sizeof(double));
-                    continue;
-                }
-                for (size_t j = 0; j < d; j++) cen[k * d + j] /= cnt[k];
-            }
-        }
-        if (sse < best) {
-            best = sse;
-            memcpy(labels, lab, n * sizeof(uint32_t));
-        }
-    }
-    free(cen);
-    free(dist);
-    free(cnt);
-    free(lab);
-    return PREF_OK;
 }
 
 int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post)
@@ -225,7 +134,7 @@ int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post)
         if (!s || !lab) st = pref_set_error(PREF_ENOMEM, "out of memory");
         if (!st) {
             user_summaries(ds, s);
-            st = kmeans(s, N, ds->d, K, r, lab);
+            st = kmeans_cluster(s, N, ds->d, K, NULL, r, lab, NULL);
         }
         for (size_t i = 0; !st && i < N; i++)
             for (size_t k = 0; k < K; k++) post[i * K + k] = k == lab[i];
@@ -353,19 +262,12 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
 static double responsibilities(size_t N, size_t K, const double *la,
                                const double *eta, double *post)
 {
-    double L = 0.0;
+    double L = 0.0, a[64]; /* K <= 64 (emdpo_params_check) */
     for (size_t i = 0; i < N; i++) {
-        double mx = -INFINITY;
-        for (size_t k = 0; k < K; k++) {
-            double a = log(eta[k]) + la[i * K + k];
-            if (a > mx) mx = a;
-        }
-        double z = 0.0;
-        for (size_t k = 0; k < K; k++) z += exp(log(eta[k]) + la[i * K + k] - mx);
-        double lse = mx + log(z);
+        for (size_t k = 0; k < K; k++) a[k] = log(eta[k]) + la[i * K + k];
+        double lse = mathx_logsumexp(a, K);
         L += lse;
-        for (size_t k = 0; k < K; k++)
-            post[i * K + k] = exp(log(eta[k]) + la[i * K + k] - lse);
+        for (size_t k = 0; k < K; k++) post[i * K + k] = exp(a[k] - lse);
     }
     return L;
 }
@@ -394,12 +296,9 @@ int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
     size_t np = nn_num_params(&c);
     trainers ts = {0};
     double *own = NULL, *qw = malloc(p->K * ds->n_queries * sizeof(double));
-    if (!ref) {
-        own = malloc(np * sizeof(double));
-        if (own) emdpo_reference(p, ds->d, own);
-        ref = own;
-    }
+    if (!ref) ref = own = malloc(np * sizeof(double));
     int st = (!qw || !ref) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    if (!st && own) st = emdpo_reference(p, ds->d, own);
     if (!st) st = trainers_alloc(&ts, ds, p, p->K);
     if (!st) st = mstep(ds, p, &ts, w, ref, iteration, 0, params, qw);
     trainers_free(&ts);
@@ -438,41 +337,44 @@ static void trace_eval(const data_set *ds, emdpo_fit *f, size_t it,
     size_t K = f->K, N = ds->n_users;
     f->tr_acc[it] = f->tr_ari[it] = NAN;
     if (!ds->user_type) return;
-    uint32_t kmax = 0;
-    for (size_t i = 0; i < N; i++)
-        if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
-            kmax = ds->user_type[i] + 1;
-    f->tr_acc[it] = mix_align(post, N, K, ds->user_type, kmax, NULL);
-    uint32_t *hat = malloc(N * sizeof(uint32_t));
-    if (!hat) return;
-    for (size_t i = 0; i < N; i++) {
-        size_t b = 0;
-        for (size_t k = 1; k < K; k++)
-            if (post[i * K + k] > post[i * K + b]) b = k;
-        hat[i] = (uint32_t)b;
-    }
-    f->tr_ari[it] = mix_ari(hat, ds->user_type, N);
-    free(hat);
+    f->tr_acc[it] = eval_align(post, N, K, ds->user_type,
+                               eval_n_labels(ds->user_type, N), NULL);
+    /* out of memory leaves the ARI NaN: a trace entry, not worth failing */
+    (void)eval_ari_post(post, N, K, ds->user_type, &f->tr_ari[it]);
 }
 
-int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
+/* ---- the EM state (alloc / set / iterate / test) ------------------------- */
+
+struct emdpo_em {
+    const data_set *ds;
+    emdpo_params p;
+    emdpo_fit *f;       /* the fit so far (owned until emdpo_em_take) */
+    trainers ts;
+    double *qw, *fo, *la; /* query weights (K, queries), outputs (K, cands),
+                             log L_ik (N, K) */
+    size_t it;          /* EM iterations done */
+    double prev;        /* log-likelihood of the last iteration (NaN: none) */
+};
+
+void emdpo_em_free(emdpo_em *s)
 {
-    *out = NULL;
-    const char *why = emdpo_params_check(p);
-    if (why) PREF_ERROR(PREF_EINPUT, "emdpo: %s", why);
-    PREF_TRY(check_data(ds, p->K));
-    size_t K = p->K, N = ds->n_users, I = p->em_iters;
-    nn_config c = p->net;
-    c.d = ds->d;
-    size_t np = nn_num_params(&c);
+    if (!s) return;
+    trainers_free(&s->ts);
+    emdpo_fit_free(s->f);
+    free(s->qw);
+    free(s->fo);
+    free(s->la);
+    free(s);
+}
+
+static emdpo_fit *fit_alloc(size_t K, size_t N, size_t np, size_t I)
+{
     emdpo_fit *f = calloc(1, sizeof *f);
-    if (!f) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    if (!f) return NULL;
     f->K = K;
     f->n_users = N;
     f->n_params = np;
     f->iters = I;
-    f->net = c;
-    f->beta = p->dpo.beta;
     f->params = malloc(K * np * sizeof(double));
     f->ref = malloc(np * sizeof(double));
     f->eta = malloc(K * sizeof(double));
@@ -482,59 +384,124 @@ int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
     f->tr_eta = malloc((I + 1) * K * sizeof(double));
     f->tr_acc = malloc((I + 1) * sizeof(double));
     f->tr_ari = malloc((I + 1) * sizeof(double));
-    double *qw = malloc(K * ds->n_queries * sizeof(double));
-    double *fo = malloc(K * ds->n_cands * sizeof(double));
-    double *la = malloc(N * K * sizeof(double));
-    trainers ts = {0};
-    int st = PREF_OK;
     if (!f->params || !f->ref || !f->eta || !f->post || !f->init_post ||
-        !f->tr_loglik || !f->tr_eta || !f->tr_acc || !f->tr_ari || !qw || !fo || !la)
-        st = pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!st) st = trainers_alloc(&ts, ds, p, K);
-    if (!st) st = emdpo_initial(ds, p, f->post);
-    if (!st) {
-        emdpo_reference(p, ds->d, f->ref);
-        memcpy(f->init_post, f->post, N * K * sizeof(double));
-        for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
-        f->tr_loglik[0] = NAN;
-        for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
-            for (size_t i = 0; i < N; i++) s += f->post[i * K + k];
-            f->tr_eta[k] = s / (double)N;
-        }
-        trace_eval(ds, f, 0, f->post);
-    }
-    double prev = NAN;
-    for (size_t it = 1; !st && it <= I; it++) {
-        st = mstep(ds, p, &ts, f->post, f->ref, it, p->warm && it > 1, f->params, qw);
-        if (st) break;
-        for (size_t k = 0; k < K; k++) {
-            double s = 0.0;
-            for (size_t i = 0; i < N; i++) s += f->post[i * K + k];
-            /* floor keeps log(eta) finite for an emptied type */
-            f->eta[k] = s / (double)N > 1e-12 ? s / (double)N : 1e-12;
-        }
-        loglik_table(ds, p, &ts, f->params, np, fo, la);
-        double L = responsibilities(N, K, la, f->eta, f->post);
-        if (!isfinite(L)) {
-            st = pref_set_error(PREF_ENUM, "EM iteration %zu: log-likelihood is "
-                                "not finite (training diverged?)", it);
-            break;
-        }
-        f->tr_loglik[it] = L;
-        memcpy(f->tr_eta + it * K, f->eta, K * sizeof(double));
-        trace_eval(ds, f, it, f->post);
-        if (!isnan(prev) && prev - L > f->max_decrease) f->max_decrease = prev - L;
-        prev = L;
-    }
-    trainers_free(&ts);
-    free(qw);
-    free(fo);
-    free(la);
-    if (st) {
+        !f->tr_loglik || !f->tr_eta || !f->tr_acc || !f->tr_ari) {
         emdpo_fit_free(f);
-        return st;
+        return NULL;
     }
-    *out = f;
+    return f;
+}
+
+emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err)
+{
+    const char *why = emdpo_params_check(p);
+    if (why) {
+        *err = pref_set_error(PREF_EINPUT, "emdpo: %s", why);
+        return NULL;
+    }
+    if ((*err = check_data(ds, p->K)) != PREF_OK) return NULL;
+    size_t K = p->K, N = ds->n_users;
+    nn_config c = p->net;
+    c.d = ds->d;
+    emdpo_em *s = calloc(1, sizeof *s);
+    if (s) {
+        s->ds = ds;
+        s->p = *p;
+        s->prev = NAN;
+        s->f = fit_alloc(K, N, nn_num_params(&c), p->em_iters);
+        s->qw = malloc(K * ds->n_queries * sizeof(double));
+        s->fo = malloc(K * ds->n_cands * sizeof(double));
+        s->la = malloc(N * K * sizeof(double));
+    }
+    if (!s || !s->f || !s->qw || !s->fo || !s->la) {
+        emdpo_em_free(s);
+        *err = pref_set_error(PREF_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->f->net = c;
+    s->f->beta = p->dpo.beta;
+    if ((*err = trainers_alloc(&s->ts, ds, p, K)) != PREF_OK) {
+        emdpo_em_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int emdpo_em_set(emdpo_em *s)
+{
+    emdpo_fit *f = s->f;
+    size_t K = f->K, N = f->n_users, np = f->n_params;
+    s->it = 0;
+    s->prev = NAN;
+    f->max_decrease = 0.0;
+    PREF_TRY(emdpo_initial(s->ds, &s->p, f->post));
+    PREF_TRY(emdpo_reference(&s->p, s->ds->d, f->ref));
+    memcpy(f->init_post, f->post, N * K * sizeof(double));
+    for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
+    f->tr_loglik[0] = NAN;
+    for (size_t k = 0; k < K; k++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < N; i++) sum += f->post[i * K + k];
+        f->tr_eta[k] = sum / (double)N;
+    }
+    trace_eval(s->ds, f, 0, f->post);
     return PREF_OK;
+}
+
+int emdpo_em_iterate(emdpo_em *s)
+{
+    const emdpo_params *p = &s->p;
+    emdpo_fit *f = s->f;
+    size_t K = f->K, N = f->n_users, it = s->it + 1;
+    if (it > f->iters)
+        PREF_ERROR(PREF_EINPUT, "EM-DPO: all %zu iterations are done", f->iters);
+    PREF_TRY(mstep(s->ds, p, &s->ts, f->post, f->ref, it, p->warm && it > 1,
+                   f->params, s->qw));
+    for (size_t k = 0; k < K; k++) {
+        double sum = 0.0;
+        for (size_t i = 0; i < N; i++) sum += f->post[i * K + k];
+        /* floor keeps log(eta) finite for an emptied type */
+        f->eta[k] = sum / (double)N > 1e-12 ? sum / (double)N : 1e-12;
+    }
+    loglik_table(s->ds, p, &s->ts, f->params, f->n_params, s->fo, s->la);
+    double L = responsibilities(N, K, s->la, f->eta, f->post);
+    if (!isfinite(L))
+        PREF_ERROR(PREF_ENUM, "EM iteration %zu: log-likelihood is not finite "
+                   "(training diverged?)", it);
+    f->tr_loglik[it] = L;
+    memcpy(f->tr_eta + it * K, f->eta, K * sizeof(double));
+    trace_eval(s->ds, f, it, f->post);
+    if (!isnan(s->prev) && s->prev - L > f->max_decrease) f->max_decrease = s->prev - L;
+    s->prev = L;
+    s->it = it;
+    return PREF_OK;
+}
+
+int emdpo_em_test(const emdpo_em *s)
+{
+    return s->it >= s->f->iters ? PREF_OK : PREF_CONTINUE;
+}
+
+size_t emdpo_em_iterations(const emdpo_em *s) { return s->it; }
+
+const emdpo_fit *emdpo_em_fit(const emdpo_em *s) { return s->f; }
+
+emdpo_fit *emdpo_em_take(emdpo_em *s)
+{
+    emdpo_fit *f = s->f;
+    s->f = NULL;
+    return f;
+}
+
+int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out)
+{
+    *out = NULL;
+    int st;
+    emdpo_em *s = emdpo_em_alloc(ds, p, &st);
+    if (!s) return st;
+    st = emdpo_em_set(s);
+    while (!st && emdpo_em_test(s) == PREF_CONTINUE) st = emdpo_em_iterate(s);
+    if (!st) *out = emdpo_em_take(s);
+    emdpo_em_free(s);
+    return st;
 }

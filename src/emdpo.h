@@ -18,7 +18,7 @@
  * single DPO (K = 1, weights 1), cluster-DPO (one M-step on a hard initial
  * clustering) and oracle-type DPO (one M-step on the true types).
  * Not here: network internals (nn.h), the DPO loss and Adam (dpo.h),
- * evaluation against a simulated truth (emdpo_eval.h). */
+ * k-means (kmeans.h), evaluation against a simulated truth (eval.h). */
 #ifndef HETPREF_EMDPO_H
 #define HETPREF_EMDPO_H
 
@@ -77,6 +77,41 @@ typedef struct emdpo_fit {
 int emdpo_fit_run(const data_set *ds, const emdpo_params *p, emdpo_fit **out);
 void emdpo_fit_free(emdpo_fit *f);
 
+/* ---- EM-DPO one iteration at a time (alloc / set / iterate / test, as
+ * GSL's multimin); emdpo_fit_run is the loop set, then iterate while test
+ * says PREF_CONTINUE. */
+typedef struct emdpo_em emdpo_em;
+
+/* State for fitting p->K policies to ds (which must outlive it); p is
+ * copied. Returns NULL and sets *err to PREF_EINPUT (bad params, K > users,
+ * a query over 256 candidates) or PREF_ENOMEM; else *err = PREF_OK. Free
+ * with emdpo_em_free (NULL is a no-op). */
+emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err);
+void emdpo_em_free(emdpo_em *s);
+
+/* Initial responsibilities (emdpo_initial), the reference network, every
+ * policy at it, trace entry 0. Returns PREF_OK, PREF_EINPUT (init = truth
+ * without usable types) or PREF_ENOMEM. */
+int emdpo_em_set(emdpo_em *s);
+
+/* One EM iteration t = iterations + 1 <= em_iters: M-step (policies trained
+ * with generator streams tagged t), eta, E-step, trace entry t. Returns
+ * PREF_OK, PREF_ENUM (training diverged; non-finite log-likelihood),
+ * PREF_ENOMEM, or PREF_EINPUT when all em_iters are done. */
+int emdpo_em_iterate(emdpo_em *s);
+
+/* PREF_OK once em_iters iterations are done (EM-DPO runs a fixed number),
+ * else PREF_CONTINUE. */
+int emdpo_em_test(const emdpo_em *s);
+
+/* EM iterations done; the fit so far (owned by s: traces filled up to
+ * emdpo_em_iterations); emdpo_em_take hands the fit to the caller (free
+ * with emdpo_fit_free) and leaves s without one (only emdpo_em_free may
+ * follow). */
+size_t emdpo_em_iterations(const emdpo_em *s);
+const emdpo_fit *emdpo_em_fit(const emdpo_em *s);
+emdpo_fit *emdpo_em_take(emdpo_em *s);
+
 /* The M-step alone: K policies trained from the reference network ref
  * (n_params; NULL: a fresh reference from p->seed) with user weights
  * w (n_users, K). params receives (K, n_params). iteration tags the
@@ -91,8 +126,8 @@ int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
                 const double *eta, double *post, double *loglik);
 
 /* The reference network of p (Glorot init from p->seed, output layer zero)
- * into ref (nn_num_params). */
-void emdpo_reference(const emdpo_params *p, size_t d, double *ref);
+ * into ref (nn_num_params). Returns PREF_OK or PREF_ENOMEM (no generator). */
+int emdpo_reference(const emdpo_params *p, size_t d, double *ref);
 
 /* Initial responsibilities (n_users, K) per p->init. */
 int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post);

@@ -10,6 +10,7 @@ static _Thread_local char err_origin[256];
 const char *pref_strerror(int code)
 {
     switch (code) {
+    case PREF_CONTINUE: return "not converged yet";
     case PREF_OK: return "success";
     case PREF_EINPUT: return "invalid input";
     case PREF_ENOMEM: return "out of memory";

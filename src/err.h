@@ -18,6 +18,8 @@
 #include <stddef.h>
 
 enum {
+    PREF_CONTINUE = -2,   /* not an error: an iterative fitter has not
+                             converged yet (as GSL_CONTINUE) */
     PREF_OK = 0,
     PREF_EINPUT = 1025,   /* malformed user input: config, data, flags */
     PREF_ENOMEM,          /* allocation failed */

@@ -21,9 +21,9 @@
 #endif
 
 #include "err.h"
+#include "mathx.h"
 #include "pl.h"
 #include "rngs.h"
-#include "w1.h"
 
 #define MIX_BLOCK 256
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
@@ -78,7 +78,9 @@ typedef struct mix_ws {
     double *Qchk;       /* (K) sum_i gamma_old log L_ik at the new theta */
     double *theta_old;  /* (K, d) parameters before the last M-step */
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
-    double *eta, *theta, *theta_new, *step, *g, *H, *Q, *Qnew, *sumg;
+    double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
+    double *scale;      /* (K) step length of each class in the M-step */
+    double *eta, *theta, *step, *g, *H, *Q, *Qnew, *sumg;
 } mix_ws;
 
 static void ws_free(mix_ws *w)
@@ -89,7 +91,8 @@ static void ws_free(mix_ws *w)
     free(w->post);
     free(w->eta);
     free(w->theta);
-    free(w->theta_new);
+    free(w->Qold);
+    free(w->scale);
     free(w->step);
     free(w->g);
     free(w->H);
@@ -121,15 +124,16 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->nthreads = 1;
 #endif
     w->stride = K * (d + d * d + 3) + 1;
-    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d) */
-    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d;
+    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d), lt (K) */
+    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d + K;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
     w->post = malloc(ds->n_users * K * sizeof(double));
     w->eta = malloc(K * sizeof(double));
     w->theta = malloc(K * d * sizeof(double));
-    w->theta_new = malloc(K * d * sizeof(double));
+    w->Qold = malloc(K * sizeof(double));
+    w->scale = malloc(K * sizeof(double));
     w->step = malloc(K * d * sizeof(double));
     w->g = malloc(K * d * sizeof(double));
     w->H = malloc(K * d * d * sizeof(double));
@@ -146,7 +150,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
         return NULL;
     }
     if (!w->flat || !w->part || !w->scratch || !w->post || !w->eta || !w->theta ||
-        !w->theta_new || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
+        !w->Qold || !w->scale || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
         !w->sumg) {
         ws_free(w);
         return NULL;
@@ -184,7 +188,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     for (size_t b = 0; b < nb; b++) {
         double *s = thread_scratch(w);
         double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
-               *Hi = gi + K * d;
+               *Hi = gi + K * d, *lt = Hi + K * dd;
         double *pt = w->part + b * w->stride;
         memset(pt, 0, w->stride * sizeof(double));
         double *pg = pt, *pH = pg + K * d, *pQ = pH + K * dd, *pS = pQ + K,
@@ -193,7 +197,6 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                                                          : w->n_users;
         for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
             memset(gi, 0, K * (d + dd) * sizeof(double));
-            double mx = -INFINITY;
             for (size_t k = 0; k < K; k++) {
                 double ll = 0.0;
                 for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
@@ -204,16 +207,13 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                 }
                 la[k] = ll;
                 if (check) pC[k] += w->post_old[i * K + k] * ll;
-                double a = leta[k] + ll;
-                if (a > mx) mx = a;
+                lt[k] = leta[k] + ll;
             }
-            double z = 0.0;
-            for (size_t k = 0; k < K; k++) z += exp(leta[k] + la[k] - mx);
-            double lse = mx + log(z);
+            double lse = mathx_logsumexp(lt, K);
             *pL += lse;
             double *gam = w->post + i * K;
             for (size_t k = 0; k < K; k++) {
-                if (!given) gam[k] = exp(leta[k] + la[k] - lse);
+                if (!given) gam[k] = exp(lt[k] - lse);
                 double gk = gam[k];
                 if (gk == 0.0) continue;
                 pS[k] += gk;
@@ -247,7 +247,8 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     return L;
 }
 
-/* Weighted log-likelihood Q_k(theta_new) for every class, post fixed. */
+/* Weighted log-likelihood Q_k(theta) for every class into Qnew, post
+ * fixed. */
 static void pass_q(const data_set *ds, mix_ws *w)
 {
     size_t K = w->K, d = w->d, nb = w->n_blocks;
@@ -265,7 +266,7 @@ static void pass_q(const data_set *ds, mix_ws *w)
                 double ll = 0.0;
                 for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
                     size_t c0 = ds->q_cand[q], m = data_m(ds, q);
-                    pl_utilities(ds->x + c0 * d, m, d, w->theta_new + k * d, u);
+                    pl_utilities(ds->x + c0 * d, m, d, w->theta + k * d, u);
                     ll += pl_loglik(u, m, ds->q_r[q]);
                 }
                 pq[k] += gk * ll;
@@ -320,63 +321,45 @@ static int newton_direction(mix_ws *w, size_t k, double ridge)
     return st;
 }
 
-/* M-step: eta from responsibilities, one damped Newton step per theta_k. */
-static int m_step(const data_set *ds, mix_ws *w, const mix_params *p)
-{
-    size_t K = w->K, d = w->d;
-    for (size_t k = 0; k < K; k++) w->eta[k] = w->sumg[k] / (double)w->n_users;
-    double scale[64];
-    for (size_t k = 0; k < K; k++) {
-        if (w->sumg[k] <= 0.0) {
-            memset(w->step + k * d, 0, d * sizeof(double));
-        } else {
-            PREF_TRY(newton_direction(w, k, p->ridge));
-        }
-        scale[k] = 1.0;
-    }
-    for (int halving = 0; halving < 40; halving++) {
-        for (size_t k = 0; k < K; k++)
-            for (size_t j = 0; j < d; j++)
-                w->theta_new[k * d + j] =
-                    w->theta[k * d + j] + scale[k] * w->step[k * d + j];
-        pass_q(ds, w);
-        int again = 0;
-        for (size_t k = 0; k < K; k++) {
-            if (scale[k] == 0.0) continue;
-            double tolq = 1e-12 * fabs(w->Q[k]) + 1e-300;
-            if (!(w->Qnew[k] >= w->Q[k] - tolq)) {
-                scale[k] *= 0.5;
-                again = 1;
-                if (halving == 39) scale[k] = 0.0;
-            }
-        }
-        if (!again) break;
-    }
-    for (size_t k = 0; k < K; k++)
-        for (size_t j = 0; j < d; j++)
-            w->theta[k * d + j] += scale[k] * w->step[k * d + j];
-    return PREF_OK;
-}
-
-/* The M-step of the EM iterations: eta from the responsibilities, a full
- * Newton step for every theta_k; theta_old, post_old and Qold (the weighted
- * log-likelihood at theta_old) are kept so the next pass can verify the
- * ascent (see run_start). */
-static int m_step_propose(mix_ws *w, const mix_params *p, double *Qold,
-                          double *scale)
+/* The M-step (one for the whole EM): eta_k = mean responsibility, a Newton
+ * direction for every theta_k and the full step taken. theta_old, post_old
+ * and Qold (the weighted log-likelihood at theta_old) are kept, and every
+ * step length set to 1, for m_step_check. */
+static int m_step(mix_ws *w, const mix_params *p)
 {
     size_t K = w->K, d = w->d;
     for (size_t k = 0; k < K; k++) w->eta[k] = w->sumg[k] / (double)w->n_users;
     for (size_t k = 0; k < K; k++) {
         if (w->sumg[k] <= 0.0) memset(w->step + k * d, 0, d * sizeof(double));
         else PREF_TRY(newton_direction(w, k, p->ridge));
-        scale[k] = 1.0;
-        Qold[k] = w->Q[k];
+        w->scale[k] = 1.0;
+        w->Qold[k] = w->Q[k];
     }
     memcpy(w->theta_old, w->theta, K * d * sizeof(double));
     memcpy(w->post_old, w->post, w->n_users * K * sizeof(double));
     for (size_t j = 0; j < K * d; j++) w->theta[j] += w->step[j];
     return PREF_OK;
+}
+
+/* The M-step's ascent check (damped Newton): Qtry (K) holds each class's
+ * weighted log-likelihood at the current theta, with the responsibilities
+ * of the M-step. Where it fell below Qold (beyond rounding, 1e-12 relative),
+ * halve that class's step from theta_old; the last of MIX_HALVINGS tries
+ * gives up the step. Returns 1 when a class was halved (evaluate again). */
+#define MIX_HALVINGS 40
+static int m_step_check(mix_ws *w, const double *Qtry, int attempt)
+{
+    size_t d = w->d;
+    int again = 0;
+    for (size_t k = 0; k < w->K; k++) {
+        double tolq = 1e-12 * fabs(w->Qold[k]) + 1e-300;
+        if (w->scale[k] == 0.0 || Qtry[k] >= w->Qold[k] - tolq) continue;
+        w->scale[k] = attempt == MIX_HALVINGS - 1 ? 0.0 : 0.5 * w->scale[k];
+        for (size_t j = 0; j < d; j++)
+            w->theta[k * d + j] = w->theta_old[k * d + j] + w->scale[k] * w->step[k * d + j];
+        again = 1;
+    }
+    return again;
 }
 
 /* Re-seed classes whose weight fell below min_weight by splitting the
@@ -387,9 +370,7 @@ static size_t protect_empty(mix_ws *w, const mix_params *p, gsl_rng *rng)
     for (size_t k = 0; k < K; k++) {
         if (w->eta[k] >= p->min_weight && w->eta[k] * (double)w->n_users >= 0.5)
             continue;
-        size_t h = 0;
-        for (size_t j = 1; j < K; j++)
-            if (w->eta[j] > w->eta[h]) h = j;
+        size_t h = mathx_argmax(w->eta, K);
         if (h == k) continue;
         w->eta[h] *= 0.5;
         w->eta[k] = w->eta[h];
@@ -400,20 +381,69 @@ static size_t protect_empty(mix_ws *w, const mix_params *p, gsl_rng *rng)
     return n;
 }
 
-typedef struct start_result {
-    double loglik, max_decrease;
-    size_t iterations, empty;
-    int converged;
-} start_result;
+/* ---- the EM state (alloc / set / iterate / test) ------------------------- */
 
-/* One EM run from a random hard assignment. On return w holds the final
- * parameters and responsibilities consistent with them. */
-static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
-                     gsl_rng *rng, start_result *res)
+struct mix_em {
+    const data_set *ds;
+    mix_params p;
+    mix_ws *w;
+    gsl_rng *rng;       /* the start's generator: assignment, re-seeds */
+    double loglik;      /* after the last E-step */
+    double prev;        /* the one before (-inf: not comparable) */
+    double max_decrease;
+    size_t iterations, empty;
+    int proposed;       /* an M-step awaits its ascent check */
+};
+
+void mix_em_free(mix_em *s)
+{
+    if (!s) return;
+    ws_free(s->w);
+    gsl_rng_free(s->rng);
+    free(s);
+}
+
+mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *pp, int *err)
+{
+    mix_params defaults;
+    mix_params_init(&defaults);
+    const mix_params *p = pp ? pp : &defaults;
+    const char *why = mix_params_check(p);
+    *err = PREF_EINPUT;
+    if (why) {
+        pref_set_error(PREF_EINPUT, "fit: %s", why);
+        return NULL;
+    }
+    if (K < 1 || K > 64) {
+        pref_set_error(PREF_EINPUT, "--types %zu: need 1 <= K <= 64", K);
+        return NULL;
+    }
+    if (K > ds->n_users) {
+        pref_set_error(PREF_EINPUT, "--types %zu: more types than users (%zu)", K,
+                       ds->n_users);
+        return NULL;
+    }
+    mix_em *s = calloc(1, sizeof *s);
+    if (s) {
+        s->ds = ds;
+        s->p = *p;
+        s->w = ws_alloc(ds, K, p->threads);
+        s->rng = rngs_alloc(1);
+    }
+    if (!s || !s->w || !s->rng) {
+        mix_em_free(s);
+        *err = pref_set_error(PREF_ENOMEM, "out of memory for the fit");
+        return NULL;
+    }
+    *err = PREF_OK;
+    return s;
+}
+
+/* Random hard assignment of users to classes (every class non-empty when
+ * N >= K), as R's flexmix starts. */
+static void random_assignment(mix_ws *w, gsl_rng *rng)
 {
     size_t K = w->K, N = w->n_users;
-    memset(res, 0, sizeof *res);
-    /* Random hard assignment (every class non-empty when N >= K). */
     for (size_t i = 0; i < N; i++) {
         size_t k = i < K ? i : gsl_rng_uniform_int(rng, K);
         memset(w->post + i * K, 0, K * sizeof(double));
@@ -427,71 +457,156 @@ static int run_start(const data_set *ds, mix_ws *w, const mix_params *p,
             w->post[j * K + k] = t;
         }
     }
+}
+
+/* E-step at the current parameters. After an M-step this pass also measured
+ * each class's weighted log-likelihood at the full Newton steps (Qchk);
+ * where it fell, the step is halved and the pass redone: the damped Newton
+ * ascent of a separate line search, without its extra pass when (as almost
+ * always) the full step is accepted. */
+static int e_step(mix_em *s)
+{
+    mix_ws *w = s->w;
+    double L = pass_accumulate(s->ds, w, 0, s->proposed);
+    for (int h = 0; s->proposed && h < MIX_HALVINGS; h++) {
+        if (!m_step_check(w, w->Qchk, h)) break;
+        L = pass_accumulate(s->ds, w, 0, 1);
+    }
+    s->proposed = 0;
+    s->iterations++;
+    if (!isfinite(L))
+        PREF_ERROR(PREF_ENUM, "EM: log-likelihood not finite at iteration %zu",
+                   s->iterations);
+    s->loglik = L;
+    if (s->iterations > 1 && -(L - s->prev) > s->max_decrease)
+        s->max_decrease = -(L - s->prev);
+    return PREF_OK;
+}
+
+int mix_em_set(mix_em *s, size_t start)
+{
+    mix_ws *w = s->w;
+    size_t K = w->K;
+    gsl_rng_set(s->rng, rngs_seed(s->p.seed, start, MIX_STREAM));
+    s->loglik = NAN;
+    s->prev = -INFINITY;
+    s->max_decrease = 0.0;
+    s->iterations = s->empty = 0;
+    s->proposed = 0;
+    random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
     /* Initial M-steps on the fixed assignment. */
     for (int it = 0; it < 3; it++) {
-        pass_accumulate(ds, w, 1, 0);
-        PREF_TRY(m_step(ds, w, p));
-    }
-    double prev = -INFINITY;
-    int proposed = 0;
-    double Qold[64], scale[64];
-    for (size_t it = 1;; it++) {
-        double L = pass_accumulate(ds, w, 0, proposed);
-        /* The M-step took full Newton steps; this pass also measured each
-         * class's weighted log-likelihood at them (Qchk). Where it fell,
-         * halve that class's step and redo the pass: the same damped
-         * Newton ascent as a separate line search, without its extra pass
-         * when (as almost always) the full step is accepted. */
-        for (int h = 0; proposed && h < 40; h++) {
-            int again = 0;
-            for (size_t k = 0; k < K; k++) {
-                double tolq = 1e-12 * fabs(Qold[k]) + 1e-300;
-                if (scale[k] == 0.0 || w->Qchk[k] >= Qold[k] - tolq) continue;
-                scale[k] = h == 39 ? 0.0 : 0.5 * scale[k];
-                for (size_t j = 0; j < w->d; j++)
-                    w->theta[k * w->d + j] =
-                        w->theta_old[k * w->d + j] + scale[k] * w->step[k * w->d + j];
-                again = 1;
-            }
-            if (!again) break;
-            L = pass_accumulate(ds, w, 0, 1);
-        }
-        if (!isfinite(L))
-            PREF_ERROR(PREF_ENUM, "EM: log-likelihood not finite at iteration %zu", it);
-        res->loglik = L;
-        res->iterations = it;
-        if (it > 1) {
-            double inc = L - prev;
-            if (-inc > res->max_decrease) res->max_decrease = -inc;
-            if (fabs(inc) <= p->tol * fabs(L)) {
-                res->converged = 1;
-                break;
-            }
-        }
-        if (it >= p->max_iter) break;
-        prev = L;
-        PREF_TRY(m_step_propose(w, p, Qold, scale));
-        proposed = 1;
-        size_t e = protect_empty(w, p, rng);
-        if (e) {
-            res->empty += e;
-            prev = -INFINITY; /* a re-seed may lower L: not an EM step */
-            proposed = 0;
+        pass_accumulate(s->ds, w, 1, 0);
+        PREF_TRY(m_step(w, &s->p));
+        for (int h = 0; h < MIX_HALVINGS; h++) {
+            pass_q(s->ds, w); /* responsibilities fixed: check at once */
+            if (!m_step_check(w, w->Qnew, h)) break;
         }
     }
-    return PREF_OK;
+    return e_step(s);
 }
+
+int mix_em_iterate(mix_em *s)
+{
+    s->prev = s->loglik;
+    PREF_TRY(m_step(s->w, &s->p));
+    s->proposed = 1;
+    size_t e = protect_empty(s->w, &s->p, s->rng);
+    if (e) {
+        s->empty += e;
+        s->prev = -INFINITY; /* a re-seed may lower L: not an EM step */
+        s->proposed = 0;
+    }
+    return e_step(s);
+}
+
+int mix_em_test(const mix_em *s, double tol)
+{
+    if (s->iterations > 1 && fabs(s->loglik - s->prev) <= tol * fabs(s->loglik))
+        return PREF_OK;
+    return PREF_CONTINUE;
+}
+
+double mix_em_loglik(const mix_em *s) { return s->loglik; }
+size_t mix_em_iterations(const mix_em *s) { return s->iterations; }
+size_t mix_em_empty(const mix_em *s) { return s->empty; }
+double mix_em_max_decrease(const mix_em *s) { return s->max_decrease; }
+const double *mix_em_eta(const mix_em *s) { return s->w->eta; }
+const double *mix_em_theta(const mix_em *s) { return s->w->theta; }
+const double *mix_em_post(const mix_em *s) { return s->w->post; }
 
 /* ---- standard errors ----------------------------------------------------- */
 
+/* User i's terms of the information at the current parameters: Jb +=
+ * -Hess l_i, Bb += s_i s_i^T, for P parameters. scr: the thread's scratch;
+ * sv: 2 P doubles (the score, then one class's gradient). */
+static void user_information(const data_set *ds, const mix_ws *w, size_t i,
+                             size_t P, double *scr, double *sv, double *Jb,
+                             double *Bb)
+{
+    size_t K = w->K, d = w->d, dd = d * d;
+    double *work = scr, *la = scr + 2 * w->mmax + d, *gi = la + K, *Hi = gi + K * d;
+    double *ak = sv + P;  /* gradient of a_k */
+    memset(gi, 0, K * (d + dd) * sizeof(double));
+    double mx = -INFINITY;
+    for (size_t k = 0; k < K; k++) {
+        double ll = 0.0;
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
+            ll += pl_linear_accum(ds->x + ds->q_cand[q] * d, data_m(ds, q),
+                                  d, ds->q_r[q], w->theta + k * d, 1.0,
+                                  gi + k * d, Hi + k * dd, work);
+        la[k] = log(w->eta[k]) + ll;
+        if (la[k] > mx) mx = la[k];
+    }
+    /* gamma = exp(a_k - mx) / z: a softmax, not mathx_logsumexp
+     * (exp(a_k - lse) would round differently in the last bit) */
+    double z = 0.0;
+    for (size_t k = 0; k < K; k++) z += exp(la[k] - mx);
+    for (size_t k = 0; k < K; k++) la[k] = exp(la[k] - mx) / z; /* gamma */
+    /* score s = sum_k gamma_k grad a_k */
+    memset(sv, 0, P * sizeof(double));
+    for (size_t k = 0; k < K; k++) {
+        for (size_t j = 0; j < d; j++) sv[k * d + j] = la[k] * gi[k * d + j];
+        for (size_t j = 0; j + 1 < K; j++)
+            sv[K * d + j] += la[k] * ((j == k) - w->eta[j]);
+    }
+    /* -Hess l_i = -sum_k gamma_k (Hess a_k + ga ga^T) + s s^T */
+    for (size_t k = 0; k < K; k++) {
+        double gk = la[k];
+        memset(ak, 0, P * sizeof(double));
+        for (size_t j = 0; j < d; j++) ak[k * d + j] = gi[k * d + j];
+        for (size_t j = 0; j + 1 < K; j++) ak[K * d + j] = (j == k) - w->eta[j];
+        for (size_t a = 0; a < P; a++) {
+            if (ak[a] == 0.0) continue;
+            double ca = gk * ak[a];
+            for (size_t c = 0; c < P; c++) Jb[a * P + c] -= ca * ak[c];
+        }
+        for (size_t a = 0; a < d; a++)
+            for (size_t c = 0; c < d; c++)
+                Jb[(k * d + a) * P + k * d + c] -= gk * Hi[k * dd + a * d + c];
+    }
+    /* Hess of log eta wrt alpha: -(diag(eta') - eta' eta'^T), same
+     * for every k, weights sum to 1. */
+    for (size_t a = 0; a + 1 < K; a++)
+        for (size_t c = 0; c + 1 < K; c++)
+            Jb[(K * d + a) * P + K * d + c] +=
+                (a == c ? w->eta[a] : 0.0) - w->eta[a] * w->eta[c];
+    for (size_t a = 0; a < P; a++)
+        for (size_t c = 0; c < P; c++) {
+            Jb[a * P + c] += sv[a] * sv[c];
+            Bb[a * P + c] += sv[a] * sv[c];
+        }
+}
+
 /* Observed information J = -sum_i Hess l_i and B = sum_i s_i s_i^T at the
  * current parameters (w->theta, w->eta), for parameters (theta_1..theta_K,
- * alpha_1..alpha_{K-1}), eta = softmax(alpha, 0). */
+ * alpha_1..alpha_{K-1}), eta = softmax(alpha, 0). Users in fixed blocks,
+ * partial sums added in block order (thread-count invariant). */
 static int information(const data_set *ds, mix_ws *w, double *J, double *B)
 {
-    size_t K = w->K, d = w->d, P = K * d + K - 1, dd = d * d;
+    size_t K = w->K, d = w->d, P = K * d + K - 1;
     size_t blk = 1024, nb = (w->n_users + blk - 1) / blk;
     double *part = malloc(nb * 2 * P * P * sizeof(double));
     double *ps = malloc(w->nthreads * (2 * P + P * P) * sizeof(double));
@@ -500,70 +615,18 @@ static int information(const data_set *ds, mix_ws *w, double *J, double *B)
         free(ps);
         PREF_ERROR(PREF_ENOMEM, "out of memory for the information matrix");
     }
-    int st = PREF_OK;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
-        double *s = thread_scratch(w);
-        double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
-               *Hi = gi + K * d;
 #ifdef _OPENMP
         double *sv = ps + (size_t)omp_get_thread_num() * (2 * P + P * P);
 #else
         double *sv = ps;
 #endif
-        double *ak = sv + P;  /* gradient of a_k */
         double *Jb = part + b * 2 * P * P, *Bb = Jb + P * P;
         memset(Jb, 0, 2 * P * P * sizeof(double));
         size_t i_end = (b + 1) * blk < w->n_users ? (b + 1) * blk : w->n_users;
-        for (size_t i = b * blk; i < i_end; i++) {
-            memset(gi, 0, K * (d + dd) * sizeof(double));
-            double mx = -INFINITY;
-            for (size_t k = 0; k < K; k++) {
-                double ll = 0.0;
-                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
-                    ll += pl_linear_accum(ds->x + ds->q_cand[q] * d, data_m(ds, q),
-                                          d, ds->q_r[q], w->theta + k * d, 1.0,
-                                          gi + k * d, Hi + k * dd, work);
-                la[k] = log(w->eta[k]) + ll;
-                if (la[k] > mx) mx = la[k];
-            }
-            double z = 0.0;
-            for (size_t k = 0; k < K; k++) z += exp(la[k] - mx);
-            for (size_t k = 0; k < K; k++) la[k] = exp(la[k] - mx) / z; /* gamma */
-            /* score s = sum_k gamma_k grad a_k */
-            memset(sv, 0, P * sizeof(double));
-            for (size_t k = 0; k < K; k++) {
-                for (size_t j = 0; j < d; j++) sv[k * d + j] = la[k] * gi[k * d + j];
-                for (size_t j = 0; j + 1 < K; j++)
-                    sv[K * d + j] += la[k] * ((j == k) - w->eta[j]);
-            }
-            /* -Hess l_i = -sum_k gamma_k (Hess a_k + ga ga^T) + s s^T */
-            for (size_t k = 0; k < K; k++) {
-                double gk = la[k];
-                memset(ak, 0, P * sizeof(double));
-                for (size_t j = 0; j < d; j++) ak[k * d + j] = gi[k * d + j];
-                for (size_t j = 0; j + 1 < K; j++) ak[K * d + j] = (j == k) - w->eta[j];
-                for (size_t a = 0; a < P; a++) {
-                    if (ak[a] == 0.0) continue;
-                    double ca = gk * ak[a];
-                    for (size_t c = 0; c < P; c++) Jb[a * P + c] -= ca * ak[c];
-                }
-                for (size_t a = 0; a < d; a++)
-                    for (size_t c = 0; c < d; c++)
-                        Jb[(k * d + a) * P + k * d + c] -= gk * Hi[k * dd + a * d + c];
-            }
-            /* Hess of log eta wrt alpha: -(diag(eta') - eta' eta'^T), same
-             * for every k, weights sum to 1. */
-            for (size_t a = 0; a + 1 < K; a++)
-                for (size_t c = 0; c + 1 < K; c++)
-                    Jb[(K * d + a) * P + K * d + c] +=
-                        (a == c ? w->eta[a] : 0.0) - w->eta[a] * w->eta[c];
-            for (size_t a = 0; a < P; a++)
-                for (size_t c = 0; c < P; c++) {
-                    Jb[a * P + c] += sv[a] * sv[c];
-                    Bb[a * P + c] += sv[a] * sv[c];
-                }
-        }
+        for (size_t i = b * blk; i < i_end; i++)
+            user_information(ds, w, i, P, thread_scratch(w), sv, Jb, Bb);
     }
     memset(J, 0, P * P * sizeof(double));
     memset(B, 0, P * P * sizeof(double));
@@ -574,7 +637,7 @@ static int information(const data_set *ds, mix_ws *w, double *J, double *B)
         }
     free(part);
     free(ps);
-    return st;
+    return PREF_OK;
 }
 
 static void standard_errors(const data_set *ds, mix_ws *w, const mix_params *p,
@@ -682,96 +745,117 @@ static void sort_types(mix_fit *f)
         }
 }
 
-int mix_fit_run(const data_set *ds, size_t K, const mix_params *pp,
+static mix_fit *fit_alloc(size_t K, size_t d, size_t n)
+{
+    mix_fit *f = calloc(1, sizeof *f);
+    if (!f) return NULL;
+    f->K = K;
+    f->d = d;
+    f->n_users = n;
+    f->eta = malloc(K * sizeof(double));
+    f->theta = malloc(K * d * sizeof(double));
+    f->post = malloc(n * K * sizeof(double));
+    f->se_eta = malloc(K * sizeof(double));
+    f->se_theta = malloc(K * d * sizeof(double));
+    if (!f->eta || !f->theta || !f->post || !f->se_eta || !f->se_theta) {
+        mix_fit_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* One start: the thin loop over the EM state. */
+static int run_start(mix_em *s, size_t start, int *converged)
+{
+    *converged = 0;
+    PREF_TRY(mix_em_set(s, start));
+    for (;;) {
+        if (mix_em_test(s, s->p.tol) == PREF_OK) {
+            *converged = 1;
+            return PREF_OK;
+        }
+        if (s->iterations >= s->p.max_iter) return PREF_OK;
+        PREF_TRY(mix_em_iterate(s));
+    }
+}
+
+/* Every start; the best one's parameters into best_eta/best_theta and its
+ * counts into f. */
+static int run_starts(mix_em *s, mix_fit *f, double *best_eta, double *best_theta)
+{
+    const mix_params *p = &s->p;
+    size_t K = f->K, d = f->d;
+    double *L = malloc(p->starts * sizeof(double));
+    if (!L) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    double bestL = -INFINITY;
+    int st = PREF_OK;
+    for (size_t k = 0; k < p->starts; k++) {
+        int conv;
+        st = run_start(s, k, &conv);
+        if (st) break;
+        if (p->progress) p->progress(p->progress_ctx, 1);
+        L[k] = s->loglik;
+        f->empty_events += s->empty;
+        if (s->max_decrease > f->max_decrease) f->max_decrease = s->max_decrease;
+        if (s->loglik > bestL) {
+            bestL = s->loglik;
+            f->iterations = s->iterations;
+            f->converged = conv;
+            memcpy(best_theta, s->w->theta, K * d * sizeof(double));
+            memcpy(best_eta, s->w->eta, K * sizeof(double));
+        }
+    }
+    if (!st) {
+        f->starts = p->starts;
+        for (size_t k = 0; k < p->starts; k++)
+            f->best_hits += fabs(L[k] - bestL) <= p->best_tol * (1.0 + fabs(bestL));
+    }
+    free(L);
+    return st;
+}
+
+/* Restore the best start, recompute the posteriors at it, information
+ * criteria, standard errors, types in presentation order. */
+static void fit_finish(mix_em *s, mix_fit *f, const double *best_eta,
+                       const double *best_theta)
+{
+    mix_ws *w = s->w;
+    size_t K = f->K, d = f->d, n_users = f->n_users;
+    memcpy(w->theta, best_theta, K * d * sizeof(double));
+    memcpy(w->eta, best_eta, K * sizeof(double));
+    f->loglik = pass_accumulate(s->ds, w, 0, 0);
+    memcpy(f->theta, w->theta, K * d * sizeof(double));
+    memcpy(f->eta, w->eta, K * sizeof(double));
+    memcpy(f->post, w->post, n_users * K * sizeof(double));
+    double ent = 0.0;
+    for (size_t j = 0; j < n_users * K; j++)
+        if (f->post[j] > 0) ent -= f->post[j] * log(f->post[j]);
+    double np = (double)(K * d + K - 1), n = (double)n_users;
+    f->entropy = ent;
+    f->aic = -2.0 * f->loglik + 2.0 * np;
+    f->bic = -2.0 * f->loglik + np * log(n);
+    f->icl = f->bic + 2.0 * ent;
+    standard_errors(s->ds, w, &s->p, f);
+    sort_types(f);
+}
+
+int mix_fit_run(const data_set *ds, size_t K, const mix_params *p,
                 mix_fit **out)
 {
     *out = NULL;
-    mix_params defaults;
-    mix_params_init(&defaults);
-    const mix_params *p = pp ? pp : &defaults;
-    const char *why = mix_params_check(p);
-    if (why) PREF_ERROR(PREF_EINPUT, "fit: %s", why);
-    if (K < 1 || K > 64) PREF_ERROR(PREF_EINPUT, "--types %zu: need 1 <= K <= 64", K);
-    if (K > ds->n_users)
-        PREF_ERROR(PREF_EINPUT, "--types %zu: more types than users (%zu)", K,
-                   ds->n_users);
-    size_t d = ds->d;
-    mix_ws *w = ws_alloc(ds, K, p->threads);
-    mix_fit *f = calloc(1, sizeof *f);
-    double *best_theta = malloc(K * d * sizeof(double));
+    int st;
+    mix_em *s = mix_em_alloc(ds, K, p, &st);
+    if (!s) return st;
+    mix_fit *f = fit_alloc(K, ds->d, ds->n_users);
+    double *best_theta = malloc(K * ds->d * sizeof(double) + 1);
     double *best_eta = malloc(K * sizeof(double));
-    gsl_rng *rng = rngs_alloc(1);
-    if (f) {
-        f->eta = malloc(K * sizeof(double));
-        f->theta = malloc(K * d * sizeof(double));
-        f->post = malloc(ds->n_users * K * sizeof(double));
-        f->se_eta = malloc(K * sizeof(double));
-        f->se_theta = malloc(K * d * sizeof(double));
-    }
-    if (!w || !f || !best_theta || !best_eta || !rng || !f->eta || !f->theta ||
-        !f->post || !f->se_eta || !f->se_theta) {
-        ws_free(w);
-        mix_fit_free(f);
-        free(best_theta);
-        free(best_eta);
-        gsl_rng_free(rng);
-        PREF_ERROR(PREF_ENOMEM, "out of memory for the fit");
-    }
-    f->K = K;
-    f->d = d;
-    f->n_users = ds->n_users;
-    double *L = malloc(p->starts * sizeof(double));
-    int st = L ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    double bestL = -INFINITY;
-    size_t best_s = 0;
-    start_result best_res = {0};
-    for (size_t s = 0; !st && s < p->starts; s++) {
-        gsl_rng_set(rng, rngs_seed(p->seed, s, MIX_STREAM));
-        start_result res;
-        st = run_start(ds, w, p, rng, &res);
-        if (st) break;
-        if (p->progress) p->progress(p->progress_ctx, 1);
-        L[s] = res.loglik;
-        f->empty_events += res.empty;
-        if (res.max_decrease > f->max_decrease) f->max_decrease = res.max_decrease;
-        if (res.loglik > bestL) {
-            bestL = res.loglik;
-            best_s = s;
-            best_res = res;
-            memcpy(best_theta, w->theta, K * d * sizeof(double));
-            memcpy(best_eta, w->eta, K * sizeof(double));
-        }
-    }
-    (void)best_s;
-    if (!st) {
-        f->starts = p->starts;
-        for (size_t s = 0; s < p->starts; s++)
-            f->best_hits += fabs(L[s] - bestL) <= p->best_tol * (1.0 + fabs(bestL));
-        /* Restore the best start and recompute posteriors at it. */
-        memcpy(w->theta, best_theta, K * d * sizeof(double));
-        memcpy(w->eta, best_eta, K * sizeof(double));
-        f->loglik = pass_accumulate(ds, w, 0, 0);
-        f->iterations = best_res.iterations;
-        f->converged = best_res.converged;
-        memcpy(f->theta, w->theta, K * d * sizeof(double));
-        memcpy(f->eta, w->eta, K * sizeof(double));
-        memcpy(f->post, w->post, ds->n_users * K * sizeof(double));
-        double ent = 0.0;
-        for (size_t j = 0; j < ds->n_users * K; j++)
-            if (f->post[j] > 0) ent -= f->post[j] * log(f->post[j]);
-        double np = (double)(K * d + K - 1), n = (double)ds->n_users;
-        f->entropy = ent;
-        f->aic = -2.0 * f->loglik + 2.0 * np;
-        f->bic = -2.0 * f->loglik + np * log(n);
-        f->icl = f->bic + 2.0 * ent;
-        standard_errors(ds, w, p, f);
-        sort_types(f);
-    }
-    free(L);
+    st = (!f || !best_theta || !best_eta)
+             ? pref_set_error(PREF_ENOMEM, "out of memory for the fit") : PREF_OK;
+    if (!st) st = run_starts(s, f, best_eta, best_theta);
+    if (!st) fit_finish(s, f, best_eta, best_theta);
     free(best_theta);
     free(best_eta);
-    gsl_rng_free(rng);
-    ws_free(w);
+    mix_em_free(s);
     if (st) {
         mix_fit_free(f);
         return st;
@@ -836,7 +920,11 @@ int mix_design_condition(const data_set *ds, double *cond)
     if (!st && a) {
         for (size_t k = 0; k < a; k++)
             for (size_t l = 0; l < k; l++) gsl_matrix_set(G, l, k, gsl_matrix_get(G, k, l));
-        gsl_eigen_symm(G, ev, ws);
+        if (gsl_eigen_symm(G, ev, ws) != 0)
+            st = pref_set_error(PREF_ENUM, "the eigenvalues of the design's Gram "
+                                "matrix did not converge");
+    }
+    if (!st && a) {
         double mn = INFINITY, mx = 0.0;
         for (size_t k = 0; k < a; k++) {
             double v = gsl_vector_get(ev, k);
@@ -852,117 +940,4 @@ int mix_design_condition(const data_set *ds, double *cond)
     free(col);
     free(xbar);
     return st;
-}
-
-/* ---- evaluation ---------------------------------------------------------- */
-
-double mix_ari(const uint32_t *a, const uint32_t *b, size_t n)
-{
-    enum { L = 64 };
-    static _Thread_local double tab[L][L];
-    double ra[L] = {0}, rb[L] = {0};
-    memset(tab, 0, sizeof tab);
-    for (size_t i = 0; i < n; i++) {
-        if (a[i] >= L || b[i] >= L) return NAN;
-        tab[a[i]][b[i]] += 1.0;
-        ra[a[i]] += 1.0;
-        rb[b[i]] += 1.0;
-    }
-    double sij = 0, sa = 0, sb = 0;
-    for (size_t i = 0; i < L; i++) {
-        sa += ra[i] * (ra[i] - 1) / 2;
-        sb += rb[i] * (rb[i] - 1) / 2;
-        for (size_t j = 0; j < L; j++) sij += tab[i][j] * (tab[i][j] - 1) / 2;
-    }
-    double tot = (double)n * ((double)n - 1) / 2;
-    double expct = sa * sb / tot, mx = 0.5 * (sa + sb);
-    if (mx == expct) return 1.0;
-    return (sij - expct) / (mx - expct);
-}
-
-double mix_align(const double *post, size_t n, size_t K, const uint32_t *truth,
-                 size_t Kt, size_t *perm_out)
-{
-    size_t Km = K > Kt ? K : Kt;
-    if (Km > 64) Km = 64;
-    double conf[64 * 64];
-    memset(conf, 0, sizeof conf);
-    size_t counted = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (truth[i] >= Kt || truth[i] >= 64) continue;
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (post[i * K + k] > post[i * K + best]) best = k;
-        conf[best * Km + truth[i]] += 1.0;
-        counted++;
-    }
-    size_t perm[64], bestp[64];
-    for (size_t j = 0; j < Km; j++) perm[j] = bestp[j] = j;
-    double best = -1.0;
-    if (Km <= 8) {
-        for (;;) {
-            double s = 0;
-            for (size_t j = 0; j < Km; j++) s += conf[j * Km + perm[j]];
-            if (s > best) {
-                best = s;
-                memcpy(bestp, perm, Km * sizeof(size_t));
-            }
-            size_t i = Km - 1;
-            while (i > 0 && perm[i - 1] >= perm[i]) i--;
-            if (i == 0) break;
-            size_t j = Km - 1;
-            while (perm[j] <= perm[i - 1]) j--;
-            size_t t = perm[i - 1];
-            perm[i - 1] = perm[j];
-            perm[j] = t;
-            for (size_t a = i, b = Km - 1; a < b; a++, b--) {
-                t = perm[a];
-                perm[a] = perm[b];
-                perm[b] = t;
-            }
-        }
-    } else { /* greedy */
-        unsigned char used_r[64] = {0}, used_c[64] = {0};
-        best = 0.0;
-        for (size_t step = 0; step < Km; step++) {
-            double bv = -1;
-            size_t br = 0, bc = 0;
-            for (size_t r = 0; r < Km; r++)
-                for (size_t c = 0; c < Km; c++)
-                    if (!used_r[r] && !used_c[c] && conf[r * Km + c] > bv) {
-                        bv = conf[r * Km + c];
-                        br = r;
-                        bc = c;
-                    }
-            used_r[br] = used_c[bc] = 1;
-            bestp[br] = bc;
-            best += bv;
-        }
-    }
-    if (perm_out)
-        for (size_t k = 0; k < K; k++)
-            perm_out[k] = k < Km && bestp[k] < Kt ? bestp[k] : SIZE_MAX;
-    return counted ? best / (double)counted : NAN;
-}
-
-int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
-                 const double *true_eta, const double *true_theta,
-                 double *accuracy, double *ari, double *w1)
-{
-    size_t K = f->K, n = f->n_users;
-    uint32_t *hat = calloc(n ? n : 1, sizeof *hat);
-    if (!hat) PREF_ERROR(PREF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        size_t best = 0;
-        for (size_t k = 1; k < K; k++)
-            if (f->post[i * K + k] > f->post[i * K + best]) best = k;
-        hat[i] = (uint32_t)best;
-    }
-    *ari = mix_ari(hat, true_type, n);
-    free(hat);
-    *accuracy = mix_align(f->post, n, K, true_type, Kt, NULL);
-    *w1 = NAN;
-    if (true_eta && true_theta)
-        return w1_distance(K, f->eta, f->theta, Kt, true_eta, true_theta, f->d, w1);
-    return PREF_OK;
 }

@@ -19,9 +19,10 @@
  *
  * Determinism: users are processed in fixed blocks whose partial sums are
  * added in block order, so results are bit-identical for any thread count.
- * Each start s draws from its own generator rngs_seed(seed, s, MIX_STREAM).
+ * Each start s draws from its own generator rngs_seed(seed, s, MIX_STREAM)
+ * (MIX_STREAM is the constant 0x6d69785f, "mix_").
  * logp_ref is ignored (linear utilities have no reference policy).
- * Not here: file output (cli.c), evaluation against a truth (mix_eval). */
+ * Not here: file output (fitout.h), evaluation against a truth (eval.h). */
 #ifndef HETPREF_MIX_H
 #define HETPREF_MIX_H
 
@@ -80,6 +81,48 @@ int mix_fit_run(const data_set *ds, size_t K, const mix_params *p,
                 mix_fit **out);
 void mix_fit_free(mix_fit *f); /* NULL is a no-op */
 
+/* ---- the EM one iteration at a time (alloc / set / iterate / test, as
+ * GSL's multimin). mix_fit_run is a loop over these: for every start s,
+ * mix_em_set(s) then mix_em_iterate until mix_em_test(tol) says PREF_OK
+ * or max_iter E-steps; tests single-step it. */
+typedef struct mix_em mix_em;
+
+/* EM state for K classes on ds (which must outlive it) with params p (NULL:
+ * defaults; copied). Returns NULL and sets *err to PREF_EINPUT (K < 1,
+ * K > 64, K > users, bad params) or PREF_ENOMEM; else *err = PREF_OK. Free
+ * with mix_em_free (NULL is a no-op). */
+mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *p, int *err);
+void mix_em_free(mix_em *s);
+
+/* Begin random start `start`: a random hard assignment from the generator
+ * rngs_seed(p->seed, start, MIX_STREAM), three M-steps on it, then the
+ * first E-step (iterations = 1). Returns PREF_OK or PREF_ENUM (a
+ * non-finite log-likelihood or a failed Newton direction). */
+int mix_em_set(mix_em *s, size_t start);
+
+/* One EM iteration: M-step (eta, damped Newton step per theta_k), empty-
+ * class protection (a re-seed is counted in mix_em_empty and makes the
+ * next mix_em_test continue), E-step. Returns PREF_OK or PREF_ENUM. */
+int mix_em_iterate(mix_em *s);
+
+/* PREF_OK when the last iteration changed the log-likelihood by at most
+ * tol * |L| (and was an EM step, not the first E-step or a re-seed), else
+ * PREF_CONTINUE. */
+int mix_em_test(const mix_em *s, double tol);
+
+/* The current start: log-likelihood after the last E-step, E-steps so far,
+ * classes re-seeded, largest log-likelihood decrease between iterations
+ * (>= 0), and the parameters eta (K), theta (K, d) and responsibilities
+ * (n_users, K) (owned by s, valid until the next call on s). Types are in
+ * the start's order (mix_fit_run sorts them). */
+double mix_em_loglik(const mix_em *s);
+size_t mix_em_iterations(const mix_em *s);
+size_t mix_em_empty(const mix_em *s);
+double mix_em_max_decrease(const mix_em *s);
+const double *mix_em_eta(const mix_em *s);
+const double *mix_em_theta(const mix_em *s);
+const double *mix_em_post(const mix_em *s);
+
 /* Columns of ds->x that are constant (or all zero) across candidates of
  * every query carry no information in Plackett–Luce (utilities are shift
  * invariant within a query). Returns the number of such columns and sets
@@ -90,26 +133,8 @@ size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags);
  * within-query centred features, sum_q sum_j (x_qj - xbar_q)(x_qj - xbar_q)^T
  * — the directions Plackett–Luce can see. Columns flagged uninformative by
  * mix_uninformative_columns are left out. Returns PREF_OK and *cond
- * (INFINITY when singular), or PREF_ENOMEM. O(n_cands d^2 + d^3). */
+ * (INFINITY when singular), PREF_ENUM (the eigenvalue iteration failed) or
+ * PREF_ENOMEM. O(n_cands d^2 + d^3). */
 int mix_design_condition(const data_set *ds, double *cond);
-
-/* Evaluation against a known truth. true_type (n_users, 0-based), truth
- * eta/theta (Kt, d; may be NULL: w1 is then NaN). Labels are aligned by the
- * best permutation (K <= 8; otherwise greedy). Returns PREF_OK or an error
- * from the W1 linear program. */
-int mix_evaluate(const mix_fit *f, const uint32_t *true_type, size_t Kt,
-                 const double *true_eta, const double *true_theta,
-                 double *accuracy, double *ari, double *w1);
-
-/* Accuracy of the MAP labels of posteriors post (n, K) against truth
- * (n, labels < Kt, DATA_NONE skipped) under the best matching of estimated
- * to true labels (all permutations for max(K, Kt) <= 8, else greedy).
- * perm (may be NULL, K entries) receives the true label matched to each
- * estimated label (or SIZE_MAX when unmatched). Returns the accuracy. */
-double mix_align(const double *post, size_t n, size_t K, const uint32_t *truth,
-                 size_t Kt, size_t *perm);
-
-/* Adjusted Rand index of two labelings of n items (labels < 64). */
-double mix_ari(const uint32_t *a, const uint32_t *b, size_t n);
 
 #endif

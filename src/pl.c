@@ -12,6 +12,8 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "mathx.h"
+
 void pl_utilities(const double *x, size_t m, size_t d, const double *theta,
                   double *u)
 {
@@ -42,11 +44,7 @@ double pl_loglik_du(const double *u, size_t m, size_t r, double *du)
     for (size_t j = 0; j < m; j++) du[j] = (j < r) ? 1.0 : 0.0;
     double ll = 0.0;
     for (size_t s = 0; s < r; s++) {
-        double mx = u[s];
-        for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
-        double z = 0.0;
-        for (size_t j = s; j < m; j++) z += exp(u[j] - mx);
-        double lse = mx + log(z);
+        double lse = mathx_logsumexp(u + s, m - s);
         ll += u[s] - lse;
         for (size_t j = s; j < m; j++) du[j] -= exp(u[j] - lse);
     }
@@ -64,7 +62,8 @@ static double linear_accum(const double *x, size_t m, size_t d, size_t r,
     pl_utilities(x, m, d, theta, u);
     double ll = 0.0;
     for (size_t s = 0; s < r; s++) {
-        /* One exp per candidate and one log per stage: p_j = e_j / z. */
+        /* One exp per candidate and one log per stage: p_j = e_j / z. Not
+         * mathx_logsumexp: the e_j are kept for the probabilities. */
         double mx = u[s];
         for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
         double z = 0.0;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mathx.h"
 
 pool_set *pool_alloc(size_t n_prompts, size_t n_items, size_t d)
 {
@@ -185,10 +186,8 @@ int pool_from_data(const data_set *ds, pool_set **out)
     for (p = 0; p < n_prompts; p++) {
         double *lr = ps->logp_ref + ps->off[p];
         size_t m = ps->off[p + 1] - ps->off[p];
-        double mx = -INFINITY, s = 0;
-        for (size_t j = 0; j < m; j++) mx = lr[j] > mx ? lr[j] : mx;
-        for (size_t j = 0; j < m; j++) s += exp(lr[j] - mx);
-        double lse = mx + log(s);
+        if (m == 0) continue;
+        double lse = mathx_logsumexp(lr, m);
         for (size_t j = 0; j < m; j++) lr[j] -= lse;
     }
     *out = ps;
@@ -221,15 +220,11 @@ int pool_policy_logprobs(const pool_set *ps, const nn_config *net,
         if (m == 0) continue;
         double *f = logp + o;
         nn_forward(net, params, ps->x + o * ps->d, m, work, f);
-        double mx = -INFINITY, s = 0;
-        for (size_t j = 0; j < m; j++) {
+        for (size_t j = 0; j < m; j++)
             if (!isfinite(f[j]))
                 PREF_ERROR(PREF_ENUM, "policy network output is not finite "
                            "(pool %zu, item %zu)", p + 1, j + 1);
-            mx = f[j] > mx ? f[j] : mx;
-        }
-        for (size_t j = 0; j < m; j++) s += exp(f[j] - mx);
-        double lse = mx + log(s);
+        double lse = mathx_logsumexp(f, m);
         for (size_t j = 0; j < m; j++) f[j] -= lse;
     }
     return PREF_OK;

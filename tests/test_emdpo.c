@@ -144,10 +144,50 @@ static void test_fit(void)
     data_free(ds);
 }
 
+/* Single-stepping EM-DPO through emdpo_em_*: the same fit, bit for bit, as
+ * the one call. */
+static void test_em_steps(void)
+{
+    data_set *ds = two_traits(80, 6, "top1");
+    emdpo_params p;
+    cfgmap_emdpo_params(&C, &p);
+    p.threads = 1;
+    p.em_iters = 3;
+    p.dpo.epochs = 2;
+    int err;
+    emdpo_em *s = emdpo_em_alloc(ds, &p, &err);
+    gsl_test_int(err, PREF_OK, "emdpo_em_alloc");
+    if (!s) return;
+    gsl_test_int(emdpo_em_set(s), PREF_OK, "emdpo_em_set");
+    size_t steps = 0;
+    while (emdpo_em_test(s) == PREF_CONTINUE && steps < 10) {
+        gsl_test_int(emdpo_em_iterate(s), PREF_OK, "iteration %zu", steps + 1);
+        steps++;
+    }
+    gsl_test_int((int)steps, 3, "em_iters iterations, then PREF_OK");
+    gsl_test_int(emdpo_em_iterate(s), PREF_EINPUT, "no iteration past em_iters");
+    emdpo_fit *f = NULL;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f), PREF_OK, "one-call fit");
+    const emdpo_fit *g = emdpo_em_fit(s);
+    if (f)
+        gsl_test(memcmp(f->params, g->params, 2 * f->n_params * sizeof(double)) ||
+                     memcmp(f->post, g->post, 80 * 2 * sizeof(double)) ||
+                     memcmp(f->tr_loglik + 1, g->tr_loglik + 1, 3 * sizeof(double)) ||
+                     f->max_decrease != g->max_decrease,
+                 "stepped EM-DPO = emdpo_fit_run, bit for bit");
+    emdpo_fit_free(f);
+    emdpo_fit *t = emdpo_em_take(s);
+    gsl_test(t == NULL || emdpo_em_fit(s) != NULL, "take hands the fit over");
+    emdpo_fit_free(t);
+    emdpo_em_free(s);
+    data_free(ds);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     test_estep_direct();
     test_fit();
+    test_em_steps();
     exit(gsl_test_summary());
 }

@@ -1,7 +1,8 @@
 /* test_mix.c — latent-class EM: first-order conditions, recovery within
  * standard errors, EM monotonicity, thread invariance, the information
- * matrix against finite differences, ARI hand values, empty classes and
- * bad input. All data simulated with fixed seeds. */
+ * matrix against finite differences, single-stepped EM (never
+ * decreasing, equal to the one-call fit), empty classes and bad input
+ * (evaluation helpers: test_eval.c). All data simulated with fixed seeds. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "cfg.h"
 #include "err.h"
+#include "eval.h"
 #include "mix.h"
 #include "pl.h"
 #include "rngs.h"
@@ -99,19 +101,29 @@ static void test_k1_first_order(void)
     sim_population_free(p);
 }
 
+/* Two latent classes answering top-1 of 3 (eta, theta as config strings);
+ * mp gets defaults with starts, seed and one thread. */
+static data_set *two_classes(const char *eta, const char *theta, const char *T,
+                             const char *users, unsigned long seed,
+                             sim_population **p, mix_params *mp, size_t starts,
+                             uint64_t fit_seed)
+{
+    const char *kv[] = {"population.kind", "latent_class", "population.eta", eta,
+                        "population.theta", theta, "design.answer", "top1",
+                        "design.T", T, "design.users", users, NULL};
+    mix_params_init(mp);
+    mp->starts = starts;
+    mp->seed = fit_seed;
+    mp->threads = 1;
+    return make_data(kv, seed, p);
+}
+
 static void test_k2_recovery_and_invariance(void)
 {
-    const char *kv[] = {"population.kind", "latent_class", "population.eta",
-                        "0.65, 0.35", "population.theta", "1.3, -0.7; -0.9, 1.1",
-                        "design.answer", "top1", "design.T", "3", "design.users",
-                        "3000", NULL};
     sim_population *p = NULL;
-    data_set *ds = make_data(kv, 23, &p);
     mix_params mp;
-    mix_params_init(&mp);
-    mp.starts = 6;
-    mp.seed = 99;
-    mp.threads = 1;
+    data_set *ds = two_classes("0.65, 0.35", "1.3, -0.7; -0.9, 1.1", "3", "3000", 23,
+                               &p, &mp, 6, 99);
     mix_fit *f1 = NULL, *f2 = NULL;
     gsl_test_int(mix_fit_run(ds, 2, &mp, &f1), PREF_OK, "K = 2 fit");
     mp.threads = 2;
@@ -151,7 +163,7 @@ static void test_k2_recovery_and_invariance(void)
     }
     gsl_test(!okp, "posteriors sum to 1");
     double acc, ari, w1;
-    gsl_test_int(mix_evaluate(f1, ds->user_type, 2, p->eta, p->theta, &acc, &ari, &w1),
+    gsl_test_int(eval_mix_fit(f1, ds->user_type, 2, p->eta, p->theta, &acc, &ari, &w1),
                  PREF_OK, "evaluate");
     gsl_test(acc < 0.8, "accuracy %g >= 0.8", acc);
     gsl_test(w1 > 0.2, "W1 error %g <= 0.2", w1);
@@ -170,14 +182,72 @@ static void test_k2_recovery_and_invariance(void)
     sim_population_free(p);
 }
 
-static void test_ari(void)
+/* Single-stepping the EM through mix_em_*: the observed log-likelihood
+ * never decreases from one EM iteration to the next, and stepping start 0
+ * to convergence gives exactly (bit for bit) the one-call fit with
+ * starts = 1, whose types are only sorted by weight. */
+static void test_em_steps(void)
 {
-    /* Hand values: identical partitions 1 (any relabelling); (0,0,1,1) vs
-     * (0,1,0,1): sum_ij C(n_ij,2) = 0, expected 2*2/6, max 2, so
-     * ARI = (0 - 2/3) / (2 - 2/3) = -1/2. */
-    uint32_t a[4] = {0, 0, 1, 1}, b[4] = {0, 1, 0, 1}, c[4] = {1, 1, 0, 0};
-    gsl_test_rel(mix_ari(a, c, 4), 1.0, 1e-15, "ARI of a relabelling is 1");
-    gsl_test_rel(mix_ari(a, b, 4), -0.5, 1e-15, "ARI hand value -1/2");
+    sim_population *p = NULL;
+    mix_params mp;
+    data_set *ds = two_classes("0.6, 0.4", "1.2, -0.5; -0.8, 0.9", "4", "1500", 41,
+                               &p, &mp, 1, 8);
+    int err;
+    mix_em *s = mix_em_alloc(ds, 2, &mp, &err);
+    gsl_test_int(err, PREF_OK, "mix_em_alloc");
+    if (!s) return;
+    gsl_test_int(mix_em_set(s, 0), PREF_OK, "mix_em_set");
+    gsl_test_int(mix_em_test(s, mp.tol), PREF_CONTINUE,
+                 "no convergence test after the first E-step");
+    double prev = mix_em_loglik(s), worst = 0.0;
+    int converged = 0, st = PREF_OK;
+    while (!st && mix_em_iterations(s) < mp.max_iter) {
+        if (mix_em_test(s, mp.tol) == PREF_OK) {
+            converged = 1;
+            break;
+        }
+        size_t e0 = mix_em_empty(s);
+        st = mix_em_iterate(s);
+        double L = mix_em_loglik(s);
+        /* a re-seeded empty class is not an EM step (none expected here) */
+        if (mix_em_empty(s) == e0 && prev - L > worst) worst = prev - L;
+        prev = L;
+    }
+    gsl_test_int(st, PREF_OK, "every iteration runs");
+    gsl_test(!converged, "stepped EM converged (%zu iterations)", mix_em_iterations(s));
+    /* Tolerance: the M-step accepts a class's Newton step when its weighted
+     * log-likelihood Q_k falls by at most 1e-12 |Q_k| (the last bits of sums
+     * over 1500 users), so the observed log-likelihood may fall by rounding
+     * of that order; a real EM failure is many orders larger. */
+    gsl_test(worst > 1e-11 * fabs(prev), "log-likelihood never decreases "
+             "(largest drop %g at L = %g)", worst, prev);
+    gsl_test(mix_em_empty(s) != 0, "no empty class on this data");
+    mix_fit *f = NULL;
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &f), PREF_OK, "one-call fit");
+    if (f) {
+        const double *eta = mix_em_eta(s), *theta = mix_em_theta(s);
+        const double *post = mix_em_post(s);
+        /* sort_types: decreasing weight, ties by the larger theta_1 */
+        size_t o = eta[1] > eta[0] || (eta[1] == eta[0] && theta[2] > theta[0]);
+        int same = f->loglik == mix_em_loglik(s) &&
+                   f->iterations == mix_em_iterations(s) && f->converged &&
+                   f->eta[0] == eta[o] && f->eta[1] == eta[1 - o];
+        for (size_t j = 0; j < 2; j++) {
+            same &= f->theta[j] == theta[o * 2 + j];
+            same &= f->theta[2 + j] == theta[(1 - o) * 2 + j];
+        }
+        for (size_t i = 0; i < ds->n_users; i++)
+            same &= f->post[i * 2] == post[i * 2 + o] &&
+                    f->post[i * 2 + 1] == post[i * 2 + 1 - o];
+        gsl_test(!same, "stepped EM = mix_fit_run with one start, bit for bit");
+        gsl_test(f->max_decrease != mix_em_max_decrease(s), "same largest decrease");
+    }
+    mix_fit_free(f);
+    mix_em_free(s);
+    s = mix_em_alloc(ds, 0, &mp, &err);
+    gsl_test(s != NULL || err != PREF_EINPUT, "mix_em_alloc: K = 0 refused");
+    data_free(ds);
+    sim_population_free(p);
 }
 
 static void test_edge_cases(void)
@@ -215,7 +285,7 @@ int main(void)
     gsl_set_error_handler_off();
     test_k1_first_order();
     test_k2_recovery_and_invariance();
-    test_ari();
+    test_em_steps();
     test_edge_cases();
     exit(gsl_test_summary());
 }
