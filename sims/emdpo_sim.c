@@ -25,7 +25,7 @@
 #include "sweep.h"
 #include "tasks.h"
 
-const char *const emdpo_base_names[EMDPO_NBASE] = {
+const char *const emdposim_base_names[EMDPOSIM_NBASE] = {
     "reference", "dpo", "cluster_dpo", "emdpo", "oracle"};
 
 #define B_REF 0
@@ -37,7 +37,7 @@ const char *const emdpo_base_names[EMDPO_NBASE] = {
 #define M(b, t) "accuracy_" #b "_t" #t
 #define R(b, t) "regret_" #b "_t" #t
 #define FOUR(X, b) X(b, 1), X(b, 2), X(b, 3), X(b, 4)
-const char *const emdpo_metric_names[EMDPO_NMETRICS] = {
+const char *const emdposim_metric_names[EMDPOSIM_NMETRICS] = {
     "train_accuracy", "train_ari", "test_accuracy", "test_ari", "max_decrease",
     "final_loglik",
     FOUR(M, reference), FOUR(M, dpo), FOUR(M, cluster_dpo), FOUR(M, emdpo),
@@ -48,13 +48,13 @@ const char *const emdpo_metric_names[EMDPO_NMETRICS] = {
 #undef R
 #undef FOUR
 
-static size_t acc_index(size_t b, size_t t) { return 6 + b * EMDPO_MAXT + t; }
+static size_t acc_index(size_t b, size_t t) { return 6 + b * EMDPOSIM_MAXT + t; }
 static size_t reg_index(size_t b, size_t t)
 {
-    return 6 + EMDPO_NBASE * EMDPO_MAXT + b * EMDPO_MAXT + t;
+    return 6 + EMDPOSIM_NBASE * EMDPOSIM_MAXT + b * EMDPOSIM_MAXT + t;
 }
 
-int emdpo_sim_check(const cfg *c)
+int emdposim_check(const cfg *c)
 {
     cfg_value k = c->population_kind;
     if (k == CFG_population_kind_gaussian)
@@ -70,10 +70,10 @@ int emdpo_sim_check(const cfg *c)
     if (c->fit_types > c->design_users)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [fit] types: more types than users",
                    c->file, c->line[CFG_KEY_fit_types]);
-    if (c->population_types > EMDPO_MAXT && k != CFG_population_kind_latent_class)
+    if (c->population_types > EMDPOSIM_MAXT && k != CFG_population_kind_latent_class)
         PREF_ERROR(PREF_EINPUT, "%s:%d: [population] types: the emdpo task "
                    "reports up to %d types", c->file,
-                   c->line[CFG_KEY_population_types], EMDPO_MAXT);
+                   c->line[CFG_KEY_population_types], EMDPOSIM_MAXT);
     emdpo_params p;
     cfgmap_emdpo_params(c, &p);
     const char *why = emdpo_params_check(&p);
@@ -119,9 +119,9 @@ static long served_by(const size_t *perm, size_t K, size_t t)
     return -1;
 }
 
-typedef emdpo_world sim_run;
+typedef emdposim_world sim_run;
 
-void emdpo_world_free(emdpo_world *s)
+void emdposim_world_free(emdposim_world *s)
 {
     data_free(s->train);
     data_free(s->test);
@@ -129,7 +129,7 @@ void emdpo_world_free(emdpo_world *s)
     sim_population_free(s->pop);
 }
 
-int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *s)
+int emdposim_world_make(const cfg *c, gsl_rng *rng, emdposim_world *s)
 {
     memset(s, 0, sizeof *s);
     PREF_TRY(sim_population_from_cfg(c, &s->pop));
@@ -141,7 +141,7 @@ int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *s)
         sim_design_use_prompts(&held, 1);
         st = sim_simulate(s->pop, &held, gsl_rng_get(rng), &s->test);
     }
-    if (st) emdpo_world_free(s);
+    if (st) emdposim_world_free(s);
     return st;
 }
 
@@ -149,7 +149,7 @@ int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *s)
  * network: cluster-DPO pc (K, np), one M-step on the hard initial
  * clustering; oracle po (Kt, np), one M-step on the true types; single DPO
  * pd (np) on everyone. */
-static int train_baselines(const emdpo_world *s, const emdpo_params *p,
+static int train_baselines(const emdposim_world *s, const emdpo_params *p,
                            const emdpo_fit *fit, double *pc, double *po,
                            double *pd)
 {
@@ -184,7 +184,7 @@ static int train_baselines(const emdpo_world *s, const emdpo_params *p,
 
 /* Per true type t: held-out answer accuracy and exact regret of every
  * baseline, type t served by the policy matched to it. */
-static void per_type_metrics(const emdpo_world *s, const emdpo_params *p,
+static void per_type_metrics(const emdposim_world *s, const emdpo_params *p,
                              const emdpo_fit *fit, const nn_config *net,
                              const double *pc, const double *po, const double *pd,
                              double *buf, double *met)
@@ -194,15 +194,15 @@ static void per_type_metrics(const emdpo_world *s, const emdpo_params *p,
     eval_align(fit->post, N, K, s->train->user_type, Kt, perm_em);
     eval_align(fit->init_post, N, K, s->train->user_type, Kt, perm_cl);
     size_t lo = s->g->prompts, hi = s->g->prompts + s->g->test_prompts;
-    for (size_t t = 0; t < Kt && t < EMDPO_MAXT; t++) {
-        const double *pol[EMDPO_NBASE];
+    for (size_t t = 0; t < Kt && t < EMDPOSIM_MAXT; t++) {
+        const double *pol[EMDPOSIM_NBASE];
         long ke = served_by(perm_em, K, t), kc = served_by(perm_cl, K, t);
         pol[B_REF] = NULL;
         pol[B_DPO] = pd;
         pol[B_CLU] = kc >= 0 ? pc + (size_t)kc * np : pd;
         pol[B_EM] = ke >= 0 ? fit->params + (size_t)ke * np : pd;
         pol[B_ORA] = po + t * np;
-        for (size_t b = 0; b < EMDPO_NBASE; b++) {
+        for (size_t b = 0; b < EMDPOSIM_NBASE; b++) {
             /* a type no estimated class serves gets no policy: NaN */
             if ((b == B_EM && ke < 0) || (b == B_CLU && kc < 0)) continue;
             met[acc_index(b, t)] = answer_accuracy(s->test, net, pol[b], (uint32_t)t, buf);
@@ -212,12 +212,12 @@ static void per_type_metrics(const emdpo_world *s, const emdpo_params *p,
     }
 }
 
-int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
+int emdposim_task(const cfg *c, gsl_rng *rng, double *met)
 {
-    PREF_TRY(emdpo_sim_check(c));
-    for (size_t j = 0; j < EMDPO_NMETRICS; j++) met[j] = NAN;
+    PREF_TRY(emdposim_check(c));
+    for (size_t j = 0; j < EMDPOSIM_NMETRICS; j++) met[j] = NAN;
     sim_run s;
-    PREF_TRY(emdpo_world_make(c, rng, &s));
+    PREF_TRY(emdposim_world_make(c, rng, &s));
     emdpo_params p;
     cfgmap_emdpo_params(c, &p);
     p.threads = 1; /* sweep tasks already run in parallel */
@@ -257,7 +257,7 @@ int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *met)
     free(pd);
     free(tpost);
     free(buf);
-    emdpo_world_free(&s);
+    emdposim_world_free(&s);
     return st;
 }
 
@@ -274,7 +274,7 @@ static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
     clusters_ctx *x = user;
     size_t I = x->I, Kf = x->Kf, row = x->row;
     sim_run sr;
-    PREF_TRY(emdpo_world_make(cc, rng, &sr));
+    PREF_TRY(emdposim_world_make(cc, rng, &sr));
     emdpo_params p;
     cfgmap_emdpo_params(cc, &p);
     p.threads = 1;
@@ -299,11 +299,11 @@ static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
             if (perm[k] < Kf) o[4 + perm[k]] = fit->tr_eta[it * Kf + k];
     }
     emdpo_fit_free(fit);
-    emdpo_world_free(&sr);
+    emdposim_world_free(&sr);
     return s;
 }
 
-int emdpo_clusters_experiment(const cfg *c, const char *res_dir,
+int emdposim_clusters_experiment(const cfg *c, const char *res_dir,
                               const sweep_params *sp)
 {
     /* Cells: the [sweep] values (answer kinds) x replicates, each a full EM
@@ -376,7 +376,7 @@ int emdpo_clusters_experiment(const cfg *c, const char *res_dir,
     return st;
 }
 
-int emdpo_clusters_plot(const char *res_dir, const char *plot_dir)
+int emdposim_clusters_plot(const char *res_dir, const char *plot_dir)
 {
     char sum[4096];
     PREF_TRY(fsutil_join(sum, sizeof sum, res_dir, "summary.csv"));
@@ -425,12 +425,12 @@ int emdpo_clusters_plot(const char *res_dir, const char *plot_dir)
 
 /* ---- emdpo_groups: every baseline, both scenarios ------------------------- */
 
-int emdpo_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
+int emdposim_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
-int emdpo_groups_plot(const char *res_dir, const char *plot_dir)
+int emdposim_groups_plot(const char *res_dir, const char *plot_dir)
 {
     char sum[4096];
     PREF_TRY(fsutil_join(sum, sizeof sum, res_dir, "summary.csv"));
@@ -448,13 +448,13 @@ int emdpo_groups_plot(const char *res_dir, const char *plot_dir)
     if (!st) st = plot_printf(s, "\n");
     for (int sc = 0; !st && sc < 2; sc++)
         for (int w = 0; !st && w < 2; w++)
-            for (int b = 0; !st && b < EMDPO_NBASE; b++) {
+            for (int b = 0; !st && b < EMDPOSIM_NBASE; b++) {
                 char name[64], cond[200];
                 snprintf(name, sizeof name, "s%d_%s_%s", sc, what[w],
-                         emdpo_base_names[b]);
+                         emdposim_base_names[b]);
                 snprintf(cond, sizeof cond,
                          "strcol(1) eq '%d' && strstrt(strcol(3), '%s_%s_t') == 1 "
-                         "&& $5 == $5", sc, what[w], emdpo_base_names[b]);
+                         "&& $5 == $5", sc, what[w], emdposim_base_names[b]);
                 st = plot_filter(s, name, "f", "5:7:8", cond);
             }
     if (!st)
@@ -472,10 +472,10 @@ int emdpo_groups_plot(const char *res_dir, const char *plot_dir)
                              w ? "regret (lower is better)" : "held-out accuracy",
                              w ? "*" : "1", sc ? "3.5" : "1.5");
             /* the legend once per row, in the regret panel */
-            for (int b = 0; !st && b < EMDPO_NBASE; b++)
+            for (int b = 0; !st && b < EMDPOSIM_NBASE; b++)
                 st = plot_printf(s, "%s$s%d_%s_%s using 1:2:3 lt %d %s '%s'",
-                                 b ? ", " : "", sc, what[w], emdpo_base_names[b],
-                                 b + 1, w ? "title" : "notitle", emdpo_base_names[b]);
+                                 b ? ", " : "", sc, what[w], emdposim_base_names[b],
+                                 b + 1, w ? "title" : "notitle", emdposim_base_names[b]);
             if (!st) st = plot_printf(s, "\n");
         }
     if (!st) st = plot_printf(s, "unset multiplot\n");

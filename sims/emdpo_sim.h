@@ -23,34 +23,34 @@
 #include "sweep.h"
 #include "emdpo.h"
 
-#define EMDPO_NBASE 5
-#define EMDPO_MAXT 4
-#define EMDPO_NMETRICS (6 + 2 * EMDPO_NBASE * EMDPO_MAXT)
+#define EMDPOSIM_NBASE 5
+#define EMDPOSIM_MAXT 4
+#define EMDPOSIM_NMETRICS (6 + 2 * EMDPOSIM_NBASE * EMDPOSIM_MAXT)
 
-extern const char *const emdpo_metric_names[EMDPO_NMETRICS];
-extern const char *const emdpo_base_names[EMDPO_NBASE];
+extern const char *const emdposim_metric_names[EMDPOSIM_NMETRICS];
+extern const char *const emdposim_base_names[EMDPOSIM_NBASE];
 
 #include "sim.h"
 
 /* One simulated world: population, design (with pools), training users on
  * the training prompts and emdpo.test_users held-out users on the test
  * prompts. */
-typedef struct emdpo_world {
+typedef struct emdposim_world {
     sim_population *pop;
     sim_design *g;
     data_set *train, *test;
-} emdpo_world;
+} emdposim_world;
 
 /* Simulate a world from c with rng. PREF_OK or an error (nothing to free). */
-int emdpo_world_make(const cfg *c, gsl_rng *rng, emdpo_world *w);
-void emdpo_world_free(emdpo_world *w);
+int emdposim_world_make(const cfg *c, gsl_rng *rng, emdposim_world *w);
+void emdposim_world_free(emdposim_world *w);
 
-int emdpo_sim_check(const cfg *c);
-int emdpo_sim_task(const cfg *c, gsl_rng *rng, double *metrics);
+int emdposim_check(const cfg *c);
+int emdposim_task(const cfg *c, gsl_rng *rng, double *metrics);
 
-int emdpo_clusters_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int emdpo_clusters_plot(const char *res_dir, const char *plot_dir);
-int emdpo_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int emdpo_groups_plot(const char *res_dir, const char *plot_dir);
+int emdposim_clusters_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int emdposim_clusters_plot(const char *res_dir, const char *plot_dir);
+int emdposim_groups_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int emdposim_groups_plot(const char *res_dir, const char *plot_dir);
 
 #endif

@@ -59,8 +59,8 @@ static pool_set *test_pools(const sim_design *g)
 
 static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
 {
-    emdpo_world wd;
-    PREF_TRY(emdpo_world_make(c, rng, &wd));
+    emdposim_world wd;
+    PREF_TRY(emdposim_world_make(c, rng, &wd));
     emdpo_params p;
     cfgmap_emdpo_params(c, &p);
     p.threads = 1;
@@ -133,7 +133,7 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
     pool_free(pools);
     policy_set_free(ps);
     emdpo_fit_free(fit);
-    emdpo_world_free(&wd);
+    emdposim_world_free(&wd);
     return st;
 }
 
@@ -147,11 +147,11 @@ static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
 
 /* The tasks' results and how they are laid out: task t is replicate
  * t % reps of scenario (cell) t / reps. */
-typedef struct mmra_runs {
+typedef struct mmrasim_runs {
     const sweep_plan *plan;
     const task_out *out;
     size_t n_cells, reps;
-} mmra_runs;
+} mmrasim_runs;
 
 /* Open res_dir/name and write its header line. */
 static int open_table(const char *res_dir, const char *name,
@@ -172,7 +172,7 @@ static void row_name(char *buf, size_t n, size_t row, size_t K)
 }
 
 /* "scenario,replicate," of task t. */
-static void put_task(FILE *f, const mmra_runs *m, size_t t)
+static void put_task(FILE *f, const mmrasim_runs *m, size_t t)
 {
     fprintf(f, "%s,%zu,", sweep_plan_value(m->plan, t / m->reps, 0), t % m->reps);
 }
@@ -185,7 +185,7 @@ static void put_last(FILE *f, double x)
 }
 
 /* regret_matrix.csv: replicate 0 of each scenario. */
-static int write_regret_matrix(const char *res_dir, const mmra_runs *m)
+static int write_regret_matrix(const char *res_dir, const mmrasim_runs *m)
 {
     fsutil_file o;
     PREF_TRY(open_table(res_dir, "regret_matrix.csv",
@@ -203,7 +203,7 @@ static int write_regret_matrix(const char *res_dir, const mmra_runs *m)
 }
 
 /* weights.csv: every task. */
-static int write_weights(const char *res_dir, const mmra_runs *m)
+static int write_weights(const char *res_dir, const mmrasim_runs *m)
 {
     fsutil_file o;
     PREF_TRY(open_table(res_dir, "weights.csv",
@@ -220,7 +220,7 @@ static int write_weights(const char *res_dir, const mmra_runs *m)
 }
 
 /* true_regrets.csv: every task, aggregator and type. */
-static int write_true_regrets(const char *res_dir, const mmra_runs *m)
+static int write_true_regrets(const char *res_dir, const mmrasim_runs *m)
 {
     fsutil_file o;
     PREF_TRY(open_table(res_dir, "true_regrets.csv",
@@ -254,7 +254,7 @@ static void put_stats(FILE *f, const double *x, size_t reps, double *work)
 /* Summary rows of scenario cell: per aggregator, the worst-type true and
  * estimated regret; per weighted type and v, the MMRA weight on that
  * type's own policy. v: 2 reps doubles of work. */
-static void put_summary_cell(FILE *f, const mmra_runs *m, size_t cell, double *v)
+static void put_summary_cell(FILE *f, const mmrasim_runs *m, size_t cell, double *v)
 {
     size_t reps = m->reps;
     const task_out *to = &m->out[cell * reps];
@@ -283,7 +283,7 @@ static void put_summary_cell(FILE *f, const mmra_runs *m, size_t cell, double *v
 }
 
 /* summary.csv: rows scenario,metric,name,v,n,mean,sd,ci_low,ci_high. */
-static int write_summary(const char *res_dir, const mmra_runs *m)
+static int write_summary(const char *res_dir, const mmrasim_runs *m)
 {
     double *v = malloc(2 * m->reps * sizeof(double) + 8);
     if (!v) PREF_ERROR(PREF_ENOMEM, "out of memory");
@@ -299,11 +299,11 @@ static int write_summary(const char *res_dir, const mmra_runs *m)
     return st;
 }
 
-int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
+int mmrasim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     sweep_plan *plan = NULL;
     PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
-    mmra_runs m = {plan, NULL, sweep_plan_cells(plan), (size_t)c->sweep_replicates};
+    mmrasim_runs m = {plan, NULL, sweep_plan_cells(plan), (size_t)c->sweep_replicates};
     task_out *out = calloc(m.n_cells * m.reps, sizeof *out);
     m.out = out;
     int st = out ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
@@ -318,7 +318,7 @@ int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
     return st;
 }
 
-int mmra_plot(const char *res_dir, const char *plot_dir)
+int mmrasim_plot(const char *res_dir, const char *plot_dir)
 {
     char sum[4096], mat[4096];
     PREF_TRY(fsutil_join(sum, sizeof sum, res_dir, "summary.csv"));

@@ -12,7 +12,7 @@
 #include "cfg.h"
 #include "sweep.h"
 
-int mmra_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
-int mmra_plot(const char *res_dir, const char *plot_dir);
+int mmrasim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
+int mmrasim_plot(const char *res_dir, const char *plot_dir);
 
 #endif

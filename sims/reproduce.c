@@ -34,12 +34,12 @@ static const repro_exp table[] = {
     {"coverage", "coverage of 95% Wald intervals (observed information, "
      "sandwich)", lcl_coverage_experiment, lcl_coverage_plot},
     {"emdpo_clusters", "EM-DPO clustering accuracy and eta across iterations: "
-     "pairs vs top-1 of 3 vs full 3", emdpo_clusters_experiment,
-     emdpo_clusters_plot},
+     "pairs vs top-1 of 3 vs full 3", emdposim_clusters_experiment,
+     emdposim_clusters_plot},
     {"emdpo_groups", "per-type held-out accuracy and regret: reference, DPO, "
-     "cluster-DPO, EM-DPO, oracle", emdpo_groups_experiment, emdpo_groups_plot},
+     "cluster-DPO, EM-DPO, oracle", emdposim_groups_experiment, emdposim_groups_plot},
     {"mmra", "regret matrix, MMRA weights vs regret weights, worst-type true "
-     "regret per aggregator", mmra_experiment, mmra_plot},
+     "regret per aggregator", mmrasim_experiment, mmrasim_plot},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 

@@ -13,7 +13,7 @@ static const sweep_task table[] = {
     {"lcl", LCL_NMETRICS, lcl_metric_names, lcl_check, lcl_task},
     {"equivalence", EQUIV_NMETRICS, equiv_metric_names, equiv_check, equiv_task},
     {"fisher", FISHER_NMETRICS, fisher_metric_names, fisher_check, fisher_task},
-    {"emdpo", EMDPO_NMETRICS, emdpo_metric_names, emdpo_sim_check, emdpo_sim_task},
+    {"emdpo", EMDPOSIM_NMETRICS, emdposim_metric_names, emdposim_check, emdposim_task},
 };
 
 static const sweep_task_table tasks = {table, sizeof table / sizeof table[0]};

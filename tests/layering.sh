@@ -2,7 +2,8 @@
 # layering.sh — the three layers include only downwards (see Makefile.am):
 # libcore (src/ minus the CLI) includes no header of sims/ or of the CLI;
 # libsims (sims/) includes no CLI header; nobody reaches into another
-# directory with "../". Fails, naming file and line, on the first breach.
+# directory with "../". Also: every CSV is parsed by the one reader
+# (csvrec). Fails, naming file and line, on each breach.
 top=${srcdir:-.}
 cd "$top" || exit 99
 fail=0
@@ -34,6 +35,15 @@ if printf '%s\n' "$out" | grep -q '^x$'; then
     printf '%s\n' "$out" | grep -v '^x$'
     fail=1
 fi
+# One CSV reader: libcsv's parser is driven from src/csvrec.c alone (the
+# writers' csv_fwrite is fine anywhere).
+for f in src/*.c sims/*.c; do
+    [ "$f" = src/csvrec.c ] && continue
+    if grep -n 'csv_\(parse\|init\|fini\)[[:space:]]*(' "$f"; then
+        echo "$f: parses CSV with libcsv directly: read through csvrec.h"
+        fail=1
+    fi
+done
 # The check must be able to fail: a planted upward include is caught.
 tmp=$(mktemp -d)
 printf '#include "tasks.h"\n' > "$tmp/planted.c"
