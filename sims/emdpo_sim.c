@@ -10,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "bounds.h"
 #include "csvio.h"
 #include "cfgmap.h"
 #include "err.h"
@@ -190,7 +191,7 @@ static void per_type_metrics(const emdposim_world *s, const emdpo_params *p,
                              double *buf, double *met)
 {
     size_t K = p->K, Kt = s->pop->K, N = s->train->n_users, np = fit->n_params;
-    size_t perm_em[64], perm_cl[64];
+    size_t perm_em[PREF_MAX_TYPES], perm_cl[PREF_MAX_TYPES];
     eval_align(fit->post, N, K, s->train->user_type, Kt, perm_em);
     eval_align(fit->init_post, N, K, s->train->user_type, Kt, perm_cl);
     size_t lo = s->g->prompts, hi = s->g->prompts + s->g->test_prompts;
@@ -283,7 +284,7 @@ static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
     int s = emdpo_fit_run(sr.train, &p, &fit);
     /* eta in the order of the true types (labels matched on the final
      * posteriors), so replicates can be averaged despite label switching */
-    size_t perm[64];
+    size_t perm[PREF_MAX_TYPES];
     if (!s) {
         uint32_t kt = eval_n_labels(sr.train->user_type, sr.train->n_users);
         eval_align(fit->post, sr.train->n_users, Kf, sr.train->user_type, kt, perm);

@@ -9,6 +9,7 @@
 #include <omp.h>
 #endif
 
+#include "bounds.h"
 #include "emdpo.h"
 #include "csvio.h"
 #include "cfgmap.h"
@@ -78,7 +79,7 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
                                   "equal the true number of types (<= %d)", MAXK)
                  : PREF_OK;
     if (!st) st = emdpo_fit_run(wd.train, &p, &fit);
-    size_t perm[64];
+    size_t perm[PREF_MAX_TYPES];
     if (!st) {
         eval_align(fit->post, N, K, wd.train->user_type, K, perm);
         for (size_t k = 0; k < K && !st; k++)

@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "bounds.h"
+
 #define CFG_EXTRA_MAX 32
 
 /* A list of numbers in rows (rows separated by ';', all of equal length). */

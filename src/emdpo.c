@@ -10,6 +10,7 @@
 #include <omp.h>
 #endif
 
+#include "bounds.h"
 #include "err.h"
 #include "eval.h"
 #include "kmeans.h"
@@ -38,7 +39,8 @@ void emdpo_params_init(emdpo_params *p)
 
 const char *emdpo_params_check(const emdpo_params *p)
 {
-    if (p->K < 1 || p->K > 64) return "types must be in 1..64";
+    if (p->K < 1 || p->K > PREF_MAX_TYPES)
+        return "types must be in 1..64 (PREF_MAX_TYPES)";
     if (p->em_iters < 1) return "em_iters must be >= 1";
     if (p->init < 0 || p->init > 2) return "unknown init";
     const char *w = dpo_params_check(&p->dpo);
@@ -125,7 +127,7 @@ int emdpo_initial(const data_set *ds, const emdpo_params *p, double *post)
             }
         }
     } else if (p->init == EMDPO_INIT_DIRICHLET) {
-        double alpha[64];
+        double alpha[PREF_MAX_TYPES];
         for (size_t k = 0; k < K; k++) alpha[k] = 1.0;
         for (size_t i = 0; i < N; i++) gsl_ran_dirichlet(r, K, alpha, post + i * K);
     } else {
@@ -262,7 +264,7 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
 static double responsibilities(size_t N, size_t K, const double *la,
                                const double *eta, double *post)
 {
-    double L = 0.0, a[64]; /* K <= 64 (emdpo_params_check) */
+    double L = 0.0, a[PREF_MAX_TYPES]; /* K checked by emdpo_params_check */
     for (size_t i = 0; i < N; i++) {
         for (size_t k = 0; k < K; k++) a[k] = log(eta[k]) + la[i * K + k];
         double lse = mathx_logsumexp(a, K);

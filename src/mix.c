@@ -20,6 +20,7 @@
 #include <omp.h>
 #endif
 
+#include "bounds.h"
 #include "err.h"
 #include "mathx.h"
 #include "pl.h"
@@ -182,7 +183,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
 {
     size_t K = w->K, d = w->d, nb = w->n_blocks;
     const size_t dd = d * d;
-    double leta[64];
+    double leta[PREF_MAX_TYPES];
     for (size_t k = 0; k < K; k++) leta[k] = log(w->eta[k]);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
@@ -282,10 +283,11 @@ static void pass_q(const data_set *ds, mix_ws *w)
 static int newton_direction(mix_ws *w, size_t k, double ridge)
 {
     size_t d = w->d;
-    double A[64 * 64], *Ap = A;
+    enum { STACK_D = 64 }; /* d x d on the stack up to this d */
+    double A[STACK_D * STACK_D], *Ap = A;
     double *heap = NULL;
-    if (d > 64) {
-        heap = malloc(d * d * sizeof(double)); /* only for d > 64: not hot */
+    if (d > STACK_D) {
+        heap = malloc(d * d * sizeof(double)); /* only for large d: not hot */
         if (!heap) return PREF_ENOMEM;
         Ap = heap;
     }
@@ -414,8 +416,9 @@ mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *pp, int *er
         pref_set_error(PREF_EINPUT, "fit: %s", why);
         return NULL;
     }
-    if (K < 1 || K > 64) {
-        pref_set_error(PREF_EINPUT, "--types %zu: need 1 <= K <= 64", K);
+    if (K < 1 || K > PREF_MAX_TYPES) {
+        pref_set_error(PREF_EINPUT, "--types %zu: need 1 <= K <= %d", K,
+                       PREF_MAX_TYPES);
         return NULL;
     }
     if (K > ds->n_users) {

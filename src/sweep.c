@@ -16,6 +16,7 @@
 #include <omp.h>
 #endif
 
+#include "bounds.h"
 #include "csvio.h"
 #include "csvrec.h"
 #include "err.h"
@@ -517,8 +518,8 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
     {
         cfg *cc = malloc(sizeof *cc);
         gsl_rng *rng = rngs_alloc(1);
-        double met[64];
-        if (!cc || !rng || x->r.n_metrics > 64) {
+        double met[PREF_MAX_METRICS];
+        if (!cc || !rng || x->r.n_metrics > PREF_MAX_METRICS) {
 #pragma omp critical(hetpref_sweep)
             if (!failed) {
 #pragma omp atomic write
@@ -664,7 +665,7 @@ static int merge_row(csvrec *cr, const csvrec_record *rec,
 {
     size_t nk = p->n_keys, nm = r->n_metrics, want = 4 + nk + nm, task;
     unsigned long seed;
-    double met[64];
+    double met[PREF_MAX_METRICS];
     if (rec->nf != want)
         return csvrec_error(cr, rec->line, "expected %zu fields, got %zu",
                             want, rec->nf);
