@@ -31,8 +31,7 @@ int fisher_task(const cfg *c, gsl_rng *rng, double *metrics)
     int st = sim_population_from_cfg(c, &p);
     if (!st) st = sim_design_from_cfg(c, rng, &g);
     if (!st) {
-        res = identify_fisher_result_alloc(p->K, p->d);
-        if (!res) st = pref_set_error(PREF_ENOMEM, "out of memory");
+        res = identify_fisher_result_alloc(p->K, p->d, &st);
     }
     if (!st) {
         identify_fisher_params par;

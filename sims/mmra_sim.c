@@ -46,11 +46,12 @@ typedef struct task_out {
     double est_worst[MAXK + 4];       /* worst estimated regret per row */
 } task_out;
 
-/* The held-out prompts' pools as a pool_set (for the value matrix L). */
-static pool_set *test_pools(const sim_design *g)
+/* The held-out prompts' pools as a pool_set (for the value matrix L); NULL
+ * with *err set on failure (pool_alloc). */
+static pool_set *test_pools(const sim_design *g, int *err)
 {
     size_t n = g->test_prompts, P = g->pool, d = g->d;
-    pool_set *ps = pool_alloc(n, n * P, d);
+    pool_set *ps = pool_alloc(n, n * P, d, err);
     if (!ps) return NULL;
     for (size_t p = 0; p <= n; p++) ps->off[p] = p * P;
     memcpy(ps->x, g->pool_x + g->prompts * P * d, n * P * d * sizeof(double));
@@ -88,12 +89,14 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
                                     "type unmatched");
     }
     if (!st) {
-        ps = policy_set_alloc(&fit->net, fit->beta, K);
-        pools = test_pools(wd.g);
+        ps = policy_set_alloc(&fit->net, fit->beta, K, &st);
+        if (!st) pools = test_pools(wd.g, &st);
+    }
+    if (!st) {
         ag = mmra_aggs_alloc(K, K);
         res = mmra_result_alloc(K, K);
         buf = malloc(eval_regret_work_size(&fit->net, wd.g->pool) * sizeof(double));
-        if (!ps || !pools || !ag || !res || !buf)
+        if (!ag || !res || !buf)
             st = pref_set_error(PREF_ENOMEM, "out of memory");
     }
     double L[MAXK * MAXK], eta[MAXK], cvec[MAXK];

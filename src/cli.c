@@ -398,8 +398,9 @@ static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
         fputc('\n', o.f);
     }
     PREF_TRY(fsutil_commit(&o));
-    policy_set *ps = policy_set_alloc(&f->net, f->beta, K);
-    if (!ps) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int err;
+    policy_set *ps = policy_set_alloc(&f->net, f->beta, K, &err);
+    if (!ps) return err;
     memcpy(ps->params, f->params, K * f->n_params * sizeof(double));
     memcpy(ps->weights, f->eta, K * sizeof(double));
     int st = policyio_write(ps, dir);

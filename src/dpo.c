@@ -22,8 +22,9 @@
  *
  * dpo_train ignores n_q when qidx is NULL (all queries), and leaves *loss
  * unwritten when it fails; the parameters are then those of the failing
- * step. dpo_trainer_alloc also returns NULL for an invalid c or p (callers
- * check them first) and when a block would exceed CBLAS's int dimensions.
+ * step. dpo_trainer_alloc returns NULL with *err = PREF_EINPUT (message
+ * saying why) for an invalid c or p, or a block that would exceed CBLAS's
+ * int dimensions, and with *err = PREF_ENOMEM when memory runs out.
  *
  * Every buffer is sized in dpo_trainer_alloc (batch * max m candidate rows,
  * the query order, Adam moments); train, total_loss and forward_all never
@@ -168,23 +169,39 @@ static void *dpo_array(size_t n, size_t sz)
 }
 
 dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
-                               const dpo_params *p)
+                               const dpo_params *p, int *err)
 {
+    int dummy;
+    if (!err) err = &dummy;
+    *err = PREF_OK;
     dpo_params def;
     if (!p) {
         dpo_params_init(&def);
         p = &def;
     }
-    if (nn_config_check(c) || dpo_params_check(p) || ds->d != c->d) return NULL;
+    const char *why = nn_config_check(c);
+    if (!why) why = dpo_params_check(p);
+    if (!why && ds->d != c->d) why = "the network's input size differs from d";
+    if (why) {
+        *err = pref_set_error(PREF_EINPUT, "DPO trainer: %s", why);
+        return NULL;
+    }
     size_t max_m = 2;
     for (size_t q = 0; q < ds->n_queries; q++)
         if (data_m(ds, q) > max_m) max_m = data_m(ds, q);
-    if (max_m > (size_t)INT_MAX / p->batch) return NULL;
     size_t cap_n = p->batch * max_m;
-    if (c->d > 0 && cap_n > SIZE_MAX / c->d / 2) return NULL;
-
+    if (max_m > (size_t)INT_MAX / p->batch ||
+        (c->d > 0 && cap_n > SIZE_MAX / c->d / 2)) {
+        *err = pref_set_error(PREF_EINPUT, "DPO trainer: a batch of %zu queries "
+                              "of up to %zu candidates is too large", p->batch,
+                              max_m);
+        return NULL;
+    }
     dpo_trainer *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
+    if (!t) {
+        *err = pref_set_error(PREF_ENOMEM, "out of memory for a DPO trainer");
+        return NULL;
+    }
     t->c = *c;
     t->p = *p;
     t->d = c->d;
@@ -208,6 +225,8 @@ dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
     if (!t->grads || !t->m || !t->v || !t->X || !t->lref || !t->f || !t->df ||
         !t->w || !t->off || !t->r || !t->acts || !t->scratch || !t->order) {
         dpo_trainer_free(t);
+        *err = pref_set_error(PREF_ENOMEM, "out of memory for a DPO trainer "
+                              "(%zu parameters, %zu rows)", nn_num_params(c), cap_n);
         return NULL;
     }
     dpo_trainer_reset(t);

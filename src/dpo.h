@@ -49,9 +49,11 @@ typedef struct dpo_trainer dpo_trainer;
 
 /* A trainer for networks c on data ds (sizes read from ds: the largest
  * batch of candidates is batch * max m). Owns Adam moments and scratch.
- * NULL on out-of-memory. */
+ * p may be NULL (defaults). On failure NULL, with *err = PREF_EINPUT (c or p
+ * invalid, or a batch too large: the message says which) or PREF_ENOMEM;
+ * else *err = PREF_OK. err may be NULL. */
 dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
-                               const dpo_params *p);
+                               const dpo_params *p, int *err);
 void dpo_trainer_free(dpo_trainer *t); /* NULL is a no-op */
 
 /* Zero the Adam moments and step counter (for a restart from scratch). */

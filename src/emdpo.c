@@ -181,10 +181,11 @@ static int trainers_alloc(trainers *ts, const data_set *ds, const emdpo_params *
     ts->t = calloc(K, sizeof *ts->t);
     if (!ts->t) PREF_ERROR(PREF_ENOMEM, "out of memory");
     for (size_t k = 0; k < K; k++) {
-        ts->t[k] = dpo_trainer_alloc(&c, ds, &p->dpo);
+        int err;
+        ts->t[k] = dpo_trainer_alloc(&c, ds, &p->dpo, &err);
         if (!ts->t[k]) {
             trainers_free(ts);
-            PREF_ERROR(PREF_ENOMEM, "out of memory for the trainers");
+            return err;
         }
     }
     return PREF_OK;

@@ -51,6 +51,17 @@ int pref_set_error_at(const char *file, int line, int code, const char *fmt, ...
     return code;
 }
 
+void *pref_fail_null(int *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err_msg, sizeof err_msg, fmt, ap);
+    va_end(ap);
+    err_origin[0] = '\0';
+    if (err) *err = code;
+    return NULL;
+}
+
 const char *pref_last_error(void) { return err_msg; }
 
 const char *pref_error_origin(void) { return err_origin; }

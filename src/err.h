@@ -47,6 +47,12 @@ int pref_set_error(int code, const char *fmt, ...)
 int pref_set_error_at(const char *file, int line, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* For allocators that take int *err (which may be NULL): record the
+ * message, store code in *err and return NULL, so a failure for a reason
+ * other than memory is never reported as out of memory. */
+void *pref_fail_null(int *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The last message recorded on this thread ("" if none). */
 const char *pref_last_error(void);
 

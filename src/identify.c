@@ -109,14 +109,19 @@ void identify_workspace_free(identify_workspace *w)
 }
 
 identify_workspace *identify_workspace_alloc(size_t K, size_t d, size_t m,
-                                             size_t r, size_t T)
+                                             size_t r, size_t T, int *err)
 {
-    if (K < 1 || d < 1) return NULL;
+    if (K < 1 || d < 1)
+        return pref_fail_null(err, PREF_EINPUT, "identify: K = %zu, d = %zu "
+                              "(need both >= 1)", K, d);
     size_t N = identify_n_outcomes(m, r, T);
-    if (!N) return NULL;
+    if (!N)
+        return pref_fail_null(err, PREF_EINPUT, "identify: %zu answers of the "
+                              "top %zu of %zu have too many joint outcomes "
+                              "(or bad sizes)", T, r, m);
     if (r >= m) r = m - 1;
     identify_workspace *w = calloc(1, sizeof *w);
-    if (!w) return NULL;
+    if (!w) return pref_fail_null(err, PREF_ENOMEM, "out of memory");
     w->K = K;
     w->d = d;
     w->m = m;
@@ -146,8 +151,10 @@ identify_workspace *identify_workspace_alloc(size_t K, size_t d, size_t m,
         !w->xq || !w->plw || !w->logeta || !w->lw || !w->score || !w->acc ||
         !w->sacc || !w->ord || !w->used || !w->digit) {
         identify_workspace_free(w);
-        return NULL;
+        return pref_fail_null(err, PREF_ENOMEM, "out of memory for the "
+                              "identification workspace");
     }
+    if (err) *err = PREF_OK;
     return w;
 }
 
@@ -318,17 +325,16 @@ int identify_equivalence(const sim_population *A, const sim_population *B,
                    "%zu", g->pool, m);
     size_t K = A->K > B->K ? A->K : B->K;
     size_t pool = g->pool > m ? g->pool : m;
-    identify_workspace *w = identify_workspace_alloc(K, d, m, r, T);
+    int st = PREF_OK;
+    identify_workspace *w = identify_workspace_alloc(K, d, m, r, T, &st);
     double *pa = malloc(N * sizeof(double));
     double *pb = malloc(N * sizeof(double));
     double *x = malloc(T * m * d * sizeof(double));
     uint32_t *work = malloc((m + pool) * sizeof(uint32_t));
-    int st = PREF_OK;
-    if (!w || !pa || !pb || !x || !work) {
+    if (!st && (!pa || !pb || !x || !work))
         st = pref_set_error(PREF_ENOMEM, "out of memory for %zu joint outcomes",
                             N);
-        goto done;
-    }
+    if (st) goto done;
     double mx = 0.0, mean = 0.0;
     for (size_t des = 0; des < n_designs && !st; des++) {
         for (size_t t = 0; t < T; t++) {
@@ -387,11 +393,14 @@ void identify_fisher_result_free(identify_fisher_result *r)
     free(r);
 }
 
-identify_fisher_result *identify_fisher_result_alloc(size_t K, size_t d)
+identify_fisher_result *identify_fisher_result_alloc(size_t K, size_t d,
+                                                     int *err)
 {
-    if (K < 1 || d < 1) return NULL;
+    if (K < 1 || d < 1)
+        return pref_fail_null(err, PREF_EINPUT, "identify: K = %zu, d = %zu "
+                              "(need both >= 1)", K, d);
     identify_fisher_result *r = calloc(1, sizeof *r);
-    if (!r) return NULL;
+    if (!r) return pref_fail_null(err, PREF_ENOMEM, "out of memory");
     r->K = K;
     r->d = d;
     r->dim = identify_dim(K, d);
@@ -400,8 +409,9 @@ identify_fisher_result *identify_fisher_result_alloc(size_t K, size_t d)
     r->eval_se = calloc(r->dim, sizeof(double));
     if (!r->info || !r->eval || !r->eval_se) {
         identify_fisher_result_free(r);
-        return NULL;
+        return pref_fail_null(err, PREF_ENOMEM, "out of memory");
     }
+    if (err) *err = PREF_OK;
     return r;
 }
 
@@ -499,7 +509,7 @@ static int fisher_sums(const sim_population *p, const sim_design *g, size_t T,
     char fail_msg[1024] = "";
 #pragma omp parallel
     {
-        identify_workspace *w = identify_workspace_alloc(K, d, m, r, T);
+        identify_workspace *w = identify_workspace_alloc(K, d, m, r, T, NULL);
         gsl_rng *rng = rngs_alloc(1);
         double *x = malloc(T * m * d * sizeof(double));
         uint32_t *work = malloc((m + pool) * sizeof(uint32_t));

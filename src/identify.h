@@ -68,12 +68,13 @@ size_t identify_dim(size_t K, size_t d);
 typedef struct identify_workspace identify_workspace;
 
 /* Scratch for designs of T queries with m candidates ranked r deep, d
- * features, and populations of at most K types. Returns NULL when out of
- * memory or when identify_n_outcomes(m, r, T) is 0 (too many outcomes or bad
- * sizes). Memory O(T n1 K d + D^2), n1 = m!/(m-r)!; it does not store the
- * joint outcomes. Free with identify_workspace_free (NULL is a no-op). */
+ * features, and populations of at most K types. NULL on failure, with
+ * *err = PREF_EINPUT (K or d is 0, or identify_n_outcomes(m, r, T) is 0:
+ * too many outcomes or bad sizes) or PREF_ENOMEM; else *err = PREF_OK (err
+ * may be NULL). Memory O(T n1 K d + D^2), n1 = m!/(m-r)!; it does not store
+ * the joint outcomes. Free with identify_workspace_free (NULL is a no-op). */
 identify_workspace *identify_workspace_alloc(size_t K, size_t d, size_t m,
-                                             size_t r, size_t T);
+                                             size_t r, size_t T, int *err);
 void identify_workspace_free(identify_workspace *w);
 
 /* Number of joint outcomes of w's designs. */
@@ -146,9 +147,11 @@ typedef struct identify_fisher_result {
     size_t rank;          /* eigenvalues > tol * lambda_max */
 } identify_fisher_result;
 
-/* Result storage for K types and d features; NULL when out of memory. Free
- * with identify_fisher_result_free (NULL is a no-op). */
-identify_fisher_result *identify_fisher_result_alloc(size_t K, size_t d);
+/* Result storage for K types and d features. NULL on failure, with *err =
+ * PREF_EINPUT (K or d is 0) or PREF_ENOMEM; else *err = PREF_OK (err may be
+ * NULL). Free with identify_fisher_result_free (NULL is a no-op). */
+identify_fisher_result *identify_fisher_result_alloc(size_t K, size_t d,
+                                                     int *err);
 void identify_fisher_result_free(identify_fisher_result *r);
 
 /* Expected Fisher information per user of the latent-class model at the

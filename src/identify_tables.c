@@ -133,8 +133,9 @@ static int fisher_table(uint64_t master, const sim_population *pop,
                         const sim_design *g, const identify_fisher_params *fp,
                         identify_tables *t)
 {
-    identify_fisher_result *fr = identify_fisher_result_alloc(pop->K, pop->d);
-    if (!fr) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int err;
+    identify_fisher_result *fr = identify_fisher_result_alloc(pop->K, pop->d, &err);
+    if (!fr) return err;
     size_t D = t->dim, nT = t->nT;
     int st = PREF_OK;
     for (size_t k = 0; !st && k < IDENTIFY_N_FISHER_KINDS; k++)

@@ -24,10 +24,9 @@
  * (so nn_num_params cannot overflow); weights must sum to 1 within
  * POLICYIO_WEIGHT_TOL.
  *
- * Deviations from the header's letter, deliberately: policy_set_alloc also
- * returns NULL for K = 0, beta not finite or an invalid network (not only on
- * out-of-memory), and policyio_write returns PREF_EINPUT (with a message) for
- * a set it could not read back, besides PREF_EIO.
+ * Deviation from the header's letter, deliberately: policyio_write returns
+ * PREF_EINPUT (with a message) for a set it could not read back, besides
+ * PREF_EIO.
  *
  * Not here: evaluating policies on pools (pool.h), training (dpo.h). */
 #include "policyio.h"
@@ -56,14 +55,19 @@
 
 /* ---- the set ------------------------------------------------------------ */
 
-policy_set *policy_set_alloc(const nn_config *net, double beta, size_t K)
+policy_set *policy_set_alloc(const nn_config *net, double beta, size_t K,
+                             int *err)
 {
-    if (!net || K == 0 || nn_config_check(net) != NULL || !isfinite(beta))
-        return NULL;
-    size_t np = nn_num_params(net);
-    if (np == 0 || K > SIZE_MAX / sizeof(double) / np) return NULL;
+    const char *why = !net ? "no network" : nn_config_check(net);
+    if (!why && K == 0) why = "no policies";
+    if (!why && !isfinite(beta)) why = "beta is not finite";
+    size_t np = why ? 0 : nn_num_params(net);
+    if (!why && (np == 0 || K > SIZE_MAX / sizeof(double) / np))
+        why = "too many parameters";
+    if (why) return pref_fail_null(err, PREF_EINPUT, "policies: %s", why);
     policy_set *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
+    if (!s) return pref_fail_null(err, PREF_ENOMEM, "out of memory for %zu "
+                                  "policies", K);
     s->net = *net;
     s->beta = beta;
     s->K = K;
@@ -73,8 +77,10 @@ policy_set *policy_set_alloc(const nn_config *net, double beta, size_t K)
     s->params = calloc(K * np, sizeof *s->params);
     if (!s->names || !s->weights || !s->params) {
         policy_set_free(s);
-        return NULL;
+        return pref_fail_null(err, PREF_ENOMEM, "out of memory for %zu policies "
+                              "of %zu parameters", K, np);
     }
+    if (err) *err = PREF_OK;
     for (size_t k = 0; k < K; k++) {
         snprintf(s->names[k], POLICYIO_MAX_NAME, "type%zu", k + 1);
         s->weights[k] = 1.0 / (double)K;
@@ -455,9 +461,13 @@ int policyio_read(const char *dir, policy_set **out)
     policy_set *s = NULL;
     if (!st) st = rd_header(&r, &net, &beta, &K, &np);
     if (!st) {
-        s = policy_set_alloc(&net, beta, K);
-        if (!s) st = pref_set_error(PREF_ENOMEM, "%s: out of memory for %zu "
-                                    "policies", path, K);
+        int err;
+        s = policy_set_alloc(&net, beta, K, &err);
+        if (!s) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", pref_last_error());
+            st = pref_set_error(err, "%s: %s", path, why);
+        }
     }
     if (!st) st = rd_names_weights(&r, s);
     if (!st) {

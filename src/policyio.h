@@ -44,8 +44,11 @@ typedef struct policy_set {
 } policy_set;
 
 /* Allocate a set of K policies of network net (params zeroed, names
- * "type1".., weights 1/K). NULL on out-of-memory. */
-policy_set *policy_set_alloc(const nn_config *net, double beta, size_t K);
+ * "type1".., weights 1/K). NULL on failure, with *err = PREF_EINPUT (K = 0,
+ * beta not finite, an invalid network) or PREF_ENOMEM; else *err = PREF_OK.
+ * err may be NULL. */
+policy_set *policy_set_alloc(const nn_config *net, double beta, size_t K,
+                             int *err);
 void policy_set_free(policy_set *s); /* NULL is a no-op */
 
 /* Write DIR/policies.txt atomically. PREF_OK or PREF_EIO. */

@@ -25,12 +25,17 @@
 #include "err.h"
 #include "mathx.h"
 
-pool_set *pool_alloc(size_t n_prompts, size_t n_items, size_t d)
+pool_set *pool_alloc(size_t n_prompts, size_t n_items, size_t d, int *err)
 {
-    if (n_prompts == 0 || n_items == 0 || d == 0) return NULL;
-    if (n_items > SIZE_MAX / sizeof(double) / d) return NULL;
+    if (n_prompts == 0 || n_items == 0 || d == 0)
+        return pref_fail_null(err, PREF_EINPUT, "pools: %zu prompts, %zu items, "
+                              "d = %zu (need all > 0)", n_prompts, n_items, d);
+    if (n_items > SIZE_MAX / sizeof(double) / d)
+        return pref_fail_null(err, PREF_EINPUT, "pools: %zu items of %zu "
+                              "features do not fit in memory", n_items, d);
     pool_set *ps = calloc(1, sizeof *ps);
-    if (!ps) return NULL;
+    if (!ps) return pref_fail_null(err, PREF_ENOMEM, "out of memory (%zu pools)",
+                                   n_prompts);
     ps->n_prompts = n_prompts;
     ps->d = d;
     ps->off = calloc(n_prompts + 1, sizeof *ps->off);
@@ -38,8 +43,10 @@ pool_set *pool_alloc(size_t n_prompts, size_t n_items, size_t d)
     ps->logp_ref = calloc(n_items, sizeof *ps->logp_ref);
     if (!ps->off || !ps->x || !ps->logp_ref) {
         pool_free(ps);
-        return NULL;
+        return pref_fail_null(err, PREF_ENOMEM, "out of memory (%zu pools, %zu "
+                              "items)", n_prompts, n_items);
     }
+    if (err) *err = PREF_OK;
     return ps;
 }
 
@@ -163,11 +170,11 @@ int pool_from_data(const data_set *ds, pool_set **out)
         }
     }
 
-    pool_set *ps = pool_alloc(n_prompts, n_items, ds->d);
+    int err;
+    pool_set *ps = pool_alloc(n_prompts, n_items, ds->d, &err);
     if (!ps) {
         free(keys);
-        PREF_ERROR(PREF_ENOMEM, "out of memory (%zu pools, %zu items)",
-                   n_prompts, n_items);
+        return err;
     }
     size_t p = 0, y = 0;
     for (size_t i = 0; i < n; i++) {

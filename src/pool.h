@@ -36,9 +36,10 @@ static inline size_t pool_n_items(const pool_set *ps)
 
 /* A pool set with the given sizes (n_prompts >= 1, n_items >= 1, d >= 1);
  * off, x and logp_ref are zeroed for the caller to fill (off[n_prompts]
- * must end up n_items). Returns NULL on out-of-memory or a zero size. Free
- * with pool_free. */
-pool_set *pool_alloc(size_t n_prompts, size_t n_items, size_t d);
+ * must end up n_items). NULL on failure, with *err = PREF_EINPUT (a zero
+ * or overflowing size) or PREF_ENOMEM; else *err = PREF_OK. err may be
+ * NULL. Free with pool_free. */
+pool_set *pool_alloc(size_t n_prompts, size_t n_items, size_t d, int *err);
 
 /* NULL is a no-op. */
 void pool_free(pool_set *ps);

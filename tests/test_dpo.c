@@ -279,7 +279,7 @@ static void test_recovery(void)
     dpo_params_init(&p);
     p.beta = 1.0;
     p.adam.lr = 0.01;
-    dpo_trainer *t = dpo_trainer_alloc(&c, ds, &p);
+    dpo_trainer *t = dpo_trainer_alloc(&c, ds, &p, NULL);
     gsl_test(t == NULL, "trainer allocates");
     double params[5];
     gsl_rng *rng = rngs_alloc(99);
@@ -334,7 +334,7 @@ static int train_once(const data_set *ds, const nn_config *c,
                       const size_t *qidx, size_t n_q, const double *qw,
                       double *params, double *loss)
 {
-    dpo_trainer *t = dpo_trainer_alloc(c, ds, p);
+    dpo_trainer *t = dpo_trainer_alloc(c, ds, p, NULL);
     gsl_rng *rng = rngs_alloc(seed);
     nn_init_params(c, params, rng);
     int s = dpo_train(t, params, ds, qidx, n_q, qw, rng, loss);
@@ -396,7 +396,7 @@ static void test_trainer_properties(void)
     gsl_test_rel(lb, la, 1e-6, "reported loss is normalised by the weights");
 
     /* Out-of-range query index and a mismatched data set are input errors. */
-    dpo_trainer *t = dpo_trainer_alloc(&c, ds, &p);
+    dpo_trainer *t = dpo_trainer_alloc(&c, ds, &p, NULL);
     rng = rngs_alloc(1);
     size_t bad[2] = {0, 300};
     gsl_test(dpo_train(t, a, ds, bad, 2, NULL, rng, NULL) != PREF_EINPUT,
@@ -455,8 +455,12 @@ static void test_trainer_properties(void)
     dpo_params_init(&q);
     q.adam.lr = -1;
     gsl_test(dpo_params_check(&q) == NULL, "a bad Adam lr is rejected");
-    gsl_test(dpo_trainer_alloc(&c, ds, &q) != NULL, "alloc refuses bad params");
-    dpo_trainer *td = dpo_trainer_alloc(&c, ds, NULL);
+    int err = PREF_OK;
+    gsl_test(dpo_trainer_alloc(&c, ds, &q, &err) != NULL, "alloc refuses bad params");
+    gsl_test_int(err, PREF_EINPUT, "bad params are an input error, not out of "
+                 "memory (%s)", pref_last_error());
+    dpo_trainer *td = dpo_trainer_alloc(&c, ds, NULL, &err);
+    gsl_test_int(err, PREF_OK, "alloc with default params: PREF_OK");
     gsl_test(td == NULL, "alloc with NULL params uses the defaults");
     dpo_trainer_free(td);
     dpo_trainer_free(NULL);

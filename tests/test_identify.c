@@ -132,7 +132,7 @@ static void test_total_probability(void)
     for (size_t q = 0; q < sizeof kinds / sizeof kinds[0]; q++) {
         size_t m = kinds[q][0], r = kinds[q][1], T = kinds[q][2];
         size_t N = identify_n_outcomes(m, r, T);
-        identify_workspace *w = identify_workspace_alloc(3, 2, m, r, T);
+        identify_workspace *w = identify_workspace_alloc(3, 2, m, r, T, NULL);
         double *prob = malloc(N * sizeof(double));
         double *x = malloc(T * m * 2 * sizeof(double));
         gsl_test(w == NULL || identify_workspace_outcomes(w) != N,
@@ -167,7 +167,7 @@ static void test_outcome_index(void)
     sim_population p = pop_of(2, 2, eta, th);
     double x[12] = {0.3, -1.1, 2.385, 0.4, -0.7, 0.9,
                     1.6, 0.2, -0.35, -1.4, 0.05, 0.77};
-    identify_workspace *w = identify_workspace_alloc(2, 2, 3, 2, 2);
+    identify_workspace *w = identify_workspace_alloc(2, 2, 3, 2, 2, NULL);
     double prob[36];
     identify_joint_probs(&p, x, w, prob);
     double worst = 0.0;
@@ -213,7 +213,7 @@ static void fisher_polarised_case(size_t d, const double *b)
         th[d + j] = -b[j];
     }
     sim_population p = pop_of(2, d, eta, th);
-    identify_fisher_result *res = identify_fisher_result_alloc(2, d);
+    identify_fisher_result *res = identify_fisher_result_alloc(2, d, NULL);
     for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++) {
         const identify_kind *e = &identify_fisher_kinds[k];
         sim_design g = design_of(d, e->m, e->r, 1);
@@ -276,7 +276,7 @@ static void fisher_fd_case(size_t K, size_t d, size_t m, size_t r, size_t T,
     double phi[64], ph[64];
     memcpy(phi, theta, K * d * sizeof(double));
     for (size_t k = 0; k + 1 < K; k++) phi[K * d + k] = log(eta[k] / eta[K - 1]);
-    identify_workspace *w = identify_workspace_alloc(K, d, m, r, T);
+    identify_workspace *w = identify_workspace_alloc(K, d, m, r, T, NULL);
     double *x = malloc(T * m * d * sizeof(double));
     double *info = malloc(D * D * sizeof(double));
     double *ref = calloc(D * D, sizeof(double));
@@ -355,7 +355,7 @@ static void test_fisher_k1(void)
         identify_fisher_params par;
         identify_fisher_params_init(&par);
         par.designs = n;
-        identify_fisher_result *res = identify_fisher_result_alloc(1, d);
+        identify_fisher_result *res = identify_fisher_result_alloc(1, d, NULL);
         gsl_test_int(identify_fisher(&p, &g, T, 77, &par, res), PREF_OK,
                      "fisher K = 1, m = %zu", m);
         double want[9] = {0}, x[2 * 4 * 3], pj[4], xbar[3];
@@ -406,8 +406,8 @@ static void test_fisher_threads(void)
     identify_fisher_params par;
     identify_fisher_params_init(&par);
     par.designs = 150; /* not a multiple of the chunk size */
-    identify_fisher_result *r1 = identify_fisher_result_alloc(2, 3);
-    identify_fisher_result *r2 = identify_fisher_result_alloc(2, 3);
+    identify_fisher_result *r1 = identify_fisher_result_alloc(2, 3, NULL);
+    identify_fisher_result *r2 = identify_fisher_result_alloc(2, 3, NULL);
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     int s1 = identify_fisher(&p, &g, 2, 99, &par, r1);
@@ -437,8 +437,11 @@ static void test_errors(void)
     gsl_test_int((int)identify_n_outcomes(3, 2, 9), 0, "6^9: too many");
     gsl_test_int((int)identify_n_outcomes(3, 3, 1), 6, "r = m is r = m - 1");
     gsl_test_int((int)identify_n_outcomes(1, 1, 1), 0, "m = 1 is invalid");
-    gsl_test(identify_workspace_alloc(2, 2, 3, 2, 9) != NULL,
-             "workspace refused for too many outcomes");
+    int werr = PREF_OK;
+    gsl_test(identify_workspace_alloc(2, 2, 3, 2, 9, &werr) != NULL,
+             "workspace refused for too many outcomes", NULL);
+    gsl_test_int(werr, PREF_EINPUT, "too many outcomes is an input error, not "
+                 "out of memory (%s)", pref_last_error());
     gsl_test_int((int)identify_dim(3, 4), 14, "dim = K d + K - 1");
 
     double mean[2] = {0, 0}, chol[4] = {1, 0, 0, 1};
@@ -459,7 +462,7 @@ static void test_errors(void)
     sim_design g3 = design_of(3, 3, 1, 1);
     gsl_test_int(identify_equivalence(&one, &one, &g3, 1, 10, rng, &a, &b),
                  PREF_EINPUT, "equivalence: d mismatch");
-    identify_fisher_result *res = identify_fisher_result_alloc(1, 2);
+    identify_fisher_result *res = identify_fisher_result_alloc(1, 2, NULL);
     gsl_test_int(identify_fisher(&gauss, &g, 1, 1, NULL, res), PREF_EINPUT,
                  "fisher: gaussian is an input error");
     identify_fisher_params par;
@@ -478,7 +481,7 @@ static void test_errors(void)
                  "fisher: pools of 2 cannot show 3 candidates");
     gsl_test_int(identify_equivalence(&one, &one, &gp, 1, 5, rng, &a, &b),
                  PREF_EINPUT, "equivalence: pools of 2 cannot show 3");
-    identify_workspace *w = identify_workspace_alloc(1, 2, 3, 1, 1);
+    identify_workspace *w = identify_workspace_alloc(1, 2, 3, 1, 1, NULL);
     double pr[3];
     gsl_test_int(identify_joint_probs(&gauss, th, w, pr), PREF_EINTERNAL,
                  "joint probs: population does not fit the workspace");

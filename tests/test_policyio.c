@@ -54,7 +54,7 @@ static char *slurp(const char *dir, size_t *n)
 
 static void round_trip(gsl_rng *r, const nn_config *net, size_t K, const char *tag)
 {
-    policy_set *s = policy_set_alloc(net, 0.1, K);
+    policy_set *s = policy_set_alloc(net, 0.1, K, NULL);
     gsl_test(s == NULL, "%s: alloc", tag);
     if (!s) return;
     gsl_test(strcmp(s->names[K - 1], K == 3 ? "type3" : "type1") != 0 ||
@@ -357,7 +357,7 @@ static void test_value_matrix(void)
      *   logp_ref = (0, ln 2, 0) -> pi_ref = (1/4, 1/2, 1/4), so for every
      *   i, j: Q = 1/3 (2 ln(4/3) + ln(2/3)) = 0.056633012265...
      * L = (P + Q) / 2 (the mean over the two prompts). */
-    pool_set *ps = pool_alloc(2, 5, 1);
+    pool_set *ps = pool_alloc(2, 5, 1, NULL);
     gsl_test(ps == NULL, "pool_alloc");
     if (!ps) return;
     ps->off[1] = 2;
@@ -367,7 +367,7 @@ static void test_value_matrix(void)
     memcpy(ps->x, x, sizeof x);
     memcpy(ps->logp_ref, lr, sizeof lr);
     nn_config net = {.d = 1, .hidden = 0, .layers = 0, .act = NN_TANH};
-    policy_set *pol = policy_set_alloc(&net, 0.1, 2);
+    policy_set *pol = policy_set_alloc(&net, 0.1, 2, NULL);
     gsl_test(pol == NULL, "policy_set_alloc (linear)");
     if (!pol) {
         pool_free(ps);
@@ -406,7 +406,7 @@ static void test_value_matrix(void)
     /* errors: dimension mismatch, non-finite network output */
     nn_config net2 = net;
     net2.d = 2;
-    policy_set *pol2 = policy_set_alloc(&net2, 0.1, 2);
+    policy_set *pol2 = policy_set_alloc(&net2, 0.1, 2, NULL);
     gsl_test_int(pool_value_matrix(ps, pol2, L), PREF_EINPUT,
                  "value matrix: d mismatch refused");
     gsl_test(!has(pref_last_error(), "d = 2") || !has(pref_last_error(), "have 1"),
@@ -422,11 +422,20 @@ static void test_value_matrix(void)
     free(work);
     pool_free(ps);
 
-    gsl_test(pool_alloc(0, 1, 1) != NULL || pool_alloc(1, 0, 1) != NULL,
+    int err = PREF_OK;
+    gsl_test(pool_alloc(0, 1, 1, &err) != NULL || pool_alloc(1, 0, 1, NULL) != NULL,
              "pool_alloc: zero sizes give NULL");
+    gsl_test_int(err, PREF_EINPUT, "pool_alloc: a zero size is an input error "
+                 "(%s)", pref_last_error());
     pool_free(NULL);
     policy_set_free(NULL);
-    gsl_test(policy_set_alloc(&net, 0.1, 0) != NULL, "policy_set_alloc: K = 0 is NULL");
+    gsl_test(policy_set_alloc(&net, 0.1, 0, &err) != NULL,
+             "policy_set_alloc: K = 0 is NULL");
+    gsl_test_int(err, PREF_EINPUT, "policy_set_alloc: K = 0 is an input error, "
+                 "not out of memory (%s)", pref_last_error());
+    policy_set *one = policy_set_alloc(&net, 0.1, 1, &err);
+    gsl_test_int(err, PREF_OK, "policy_set_alloc: success sets PREF_OK");
+    policy_set_free(one);
 }
 
 /* Remove what the tests created: SUB/policies.txt and SUB for each SUB. */
