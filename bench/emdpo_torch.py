@@ -2,7 +2,7 @@
 """emdpo_torch.py - EM-DPO written idiomatically in PyTorch, the peer of
 `hetpref fit --model emdpo` in the issue-4 speed benchmark (bench/run_emdpo.sh).
 
-The same algorithm as src/emdpo.c, src/dpo.c, src/nn.c (SPEC section 4):
+The same algorithm as src/emdpo.c, src/dpo.c, src/nn.c:
 
   * policies: MLP d -> H (tanh) -> ... -> 1 (nn.Sequential of nn.Linear and
     nn.Tanh), float64; the reference network has Glorot-uniform hidden
@@ -48,7 +48,7 @@ import time
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="prefs.csv (SPEC section 6)")
+    p.add_argument("--data", required=True, help="prefs.csv")
     p.add_argument("--types", type=int, default=2)
     p.add_argument("--beta", type=float, default=0.1)
     p.add_argument("--lr", type=float, default=1e-3)

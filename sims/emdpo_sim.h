@@ -8,7 +8,7 @@
  * types). For each true type t (up to 4): held-out answer accuracy (does
  * the policy's top candidate match the annotator's first choice, ties
  * split) and exact regret over the held-out prompts' pools,
- *   Regret_t(pi) = V_t* - V_t(pi) = beta E_p KL(pi || pi_t*)  (SPEC §4),
+ *   Regret_t(pi) = V_t* - V_t(pi) = beta E_p KL(pi || pi_t*),
  * where type t is served by the policy matched to it (best permutation of
  * the training posteriors; oracle: its own; dpo, reference: the single one).
  * Not here: the EM engine (src/emdpo.h). */

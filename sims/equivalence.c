@@ -97,7 +97,7 @@ int equiv_plot(const char *res_dir, const char *plot_dir)
             st = series(s, answers[i], Ts[i], mets[p], titles[i], lts[i], i == 0);
         if (!st && p == 0)
             st = plot_printf(s, ", 1e-12 with lines lt 8 dt 2 title "
-                                "'1e-12 (SPEC bound for equivalent)'");
+                                "'1e-12 (bound for equivalent)'");
         if (!st) st = plot_printf(s, "\n");
     }
     if (!st) st = plot_printf(s, "unset multiplot\n");

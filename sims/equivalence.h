@@ -5,7 +5,7 @@
  * identify.designs random designs drawn per [design] (answer kind from
  * design.answer / design.m / design.r, T = design.T), the largest and the
  * mean absolute difference of joint-outcome probabilities. The experiment
- * `equivalence` (SPEC §9) sweeps answer kinds, T and the polarisation b of
+ * `equivalence` sweeps answer kinds, T and the polarisation b of
  * the polarised population against the indifferent one: pairs give
  * differences at rounding level (~1e-16), everything else clearly positive.
  * Deliberately not here: the exact joint law (src/identify.c) and the

@@ -6,8 +6,8 @@
  * design.T queries of the kind design.answer / design.m / design.r) and
  * reports its smallest and largest eigenvalue, their ratio, the numerical
  * rank, the number of eigenvalues below 1e-10 lambda_max, and the batch-means
- * Monte Carlo SE of the smallest eigenvalue. The experiment `fisher` (SPEC
- * §9) sweeps the asymmetry eta = (1/2 + eps, 1/2 - eps) of a two-type
+ * Monte Carlo SE of the smallest eigenvalue. The experiment `fisher`
+ * sweeps the asymmetry eta = (1/2 + eps, 1/2 - eps) of a two-type
  * population theta = (b, -b), T, and pairs vs top-1 of 3 vs full rankings
  * of 3. Deliberately not here: the information itself (src/identify.c). */
 #ifndef HETPREF_FISHER_H

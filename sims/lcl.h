@@ -1,4 +1,4 @@
-/* lcl.h — latent-class estimation experiments (SPEC §2 items 3–5, §3).
+/* lcl.h — latent-class estimation experiments.
  *
  * The sweep task `lcl`: simulate a data set from [population] and [design]
  * with the task's generator, fit fit.types classes by EM (mix.h), and report

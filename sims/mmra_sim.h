@@ -1,4 +1,4 @@
-/* mmra_sim.h — the `mmra` experiment (SPEC §5, issue 5 item 7): EM-DPO
+/* mmra_sim.h — the `mmra` experiment: EM-DPO
  * policies of both scenarios aggregated by min–max regret, with the regret
  * matrix, MMRA weights as one type's regret weight v runs over {1, 2, 4, 8},
  * and every aggregator's worst-type TRUE regret (true rewards, KL included:

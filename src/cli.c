@@ -168,7 +168,7 @@ static int cmd_simulate(int argc, char **argv)
         printf("usage: hetpref simulate CONFIG [-o DIR] [--seed S] "
                "[--set section.key=value]...\n\n"
                "Simulates [design] users answering queries from [population] and "
-               "writes\nDIR/prefs.csv (SPEC section 6 long format), DIR/truth.csv "
+               "writes\nDIR/prefs.csv (the long format of hetpref describe), DIR/truth.csv "
                "(type,weight,theta1..d)\nand DIR/config.ini (resolved config). "
                "DIR defaults to results/<config name>.\nConfig keys: hetpref "
                "config --help\n");
@@ -348,14 +348,14 @@ static const char usage_fit[] =
     "                   [--layers L] [--init dirichlet|kmeans|truth]\n"
     "                   [--m-step warm|restart] [--threads N] [--seed S] [-o DIR]\n"
     "\n"
-    "--model lcl: latent-class Plackett-Luce by EM (SPEC section 3) on any data in\n"
-    "the long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
+    "--model lcl: latent-class Plackett-Luce by EM on any data in the\n"
+    "long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
     "ordinary Plackett-Luce / Bradley-Terry / conditional-logit MLE. Writes\n"
     "DIR/estimates.csv, DIR/posteriors.csv, DIR/fit.csv, DIR/config.ini and,\n"
     "when the data have a type column, DIR/evaluation.csv (accuracy and ARI after\n"
     "aligning labels; w1 against --truth, default truth.csv beside the data).\n"
     "\n"
-    "--model emdpo: EM-DPO (SPEC section 4): one compact neural policy per latent\n"
+    "--model emdpo: EM-DPO: one compact neural policy per latent\n"
     "type, trained by EM on the weighted Plackett-Luce DPO loss with utility\n"
     "beta (f - logp_ref). Writes DIR/posteriors.csv, DIR/fit.csv (per EM iteration:\n"
     "iteration,loglik,eta1..etaK and, with a type column, accuracy,ari),\n"
@@ -659,7 +659,7 @@ static int cmd_describe(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: hetpref describe --data CSV\n\nReads and validates a "
-               "preference file (SPEC section 6) and prints its shape:\nusers, "
+               "preference file (long CSV, one row per candidate:\nuser,query,item,rank,x1..xd and optionally prompt,logp_ref,type) and prints its\nshape:\nusers, "
                "queries, answers by kind (m, r), features, optional columns.\n");
         return 0;
     }

@@ -1,4 +1,4 @@
-/* cli.h — the command-line interface (SPEC §7): parses arguments, calls the
+/* cli.h — the command-line interface: parses arguments, calls the
  * library, prints errors as "hetpref: message" and maps codes to exit status
  * (0 success, 1 runtime failure, 2 usage or input error, 130 interrupted).
  * Thin by design: no science here. */

@@ -46,7 +46,7 @@ static const char usage_mmra[] =
     "options: [--solver lp|hedge] [--iters N] [--step S] [--eta e1,...,eK]\n"
     "         [-o DIR]\n"
     "\n"
-    "Min-max regret aggregation (SPEC section 5): the mixture w of policies\n"
+    "Min-max regret aggregation: the mixture w of policies\n"
     "minimising the worst type's regret max_k sum_j w_j R_kj, by GLPK's simplex\n"
     "(--solver lp, default) or optimistic Hedge for both players (--solver\n"
     "hedge, --iters rounds, default 100000, --step relative step, default 1).\n"

@@ -1,4 +1,4 @@
-/* cli_mmra.h — the `hetpref mmra` command (SPEC §5, §7): min–max regret
+/* cli_mmra.h — the `hetpref mmra` command: min–max regret
  * aggregation from a regret matrix, a value matrix, or trained policies
  * and their prompts' candidate pools. Thin like cli.c: it parses and checks
  * the flags, reads a matrix file or builds the game from policies

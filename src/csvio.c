@@ -1,4 +1,4 @@
-/* csvio.c — preference data as long CSV (SPEC §6, §8), through libcsv.
+/* csvio.c — preference data as long CSV, through libcsv.
  *
  * What it does
  *

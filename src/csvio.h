@@ -1,4 +1,4 @@
-/* csvio.h — preference data as long CSV (SPEC §6), through libcsv.
+/* csvio.h — preference data as long CSV, through libcsv.
  *
  * Columns: user,query,item,rank,x1..xd and optionally prompt, logp_ref, type,
  * in any order in the header (x1..xd must all be present, d >= 1, no gaps).
@@ -7,7 +7,7 @@
  * full ranking may be given as 1..m-1 plus one 0, or as 1..m (the last rank
  * carries no information and is stored as r = m - 1).
  *
- * Validation (SPEC §8): every malformed input returns PREF_EINPUT with the
+ * Validation: every malformed input returns PREF_EINPUT with the
  * message "FILE:LINE: ..." naming the column/field; nothing is half-built
  * (on error *out is NULL). Checked: empty file, missing or unknown or repeated
  * column, wrong field count, non-numeric / NaN / Inf feature or logp_ref,

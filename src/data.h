@@ -1,4 +1,4 @@
-/* data.h — preference data in memory (SPEC §1, §6).
+/* data.h — preference data in memory.
  *
  * A data set is N users, each with a run of queries; each query a run of
  * m >= 2 candidates. Everything is flat: candidates of a query are contiguous,

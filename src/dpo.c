@@ -1,5 +1,5 @@
 /* dpo.c — weighted Plackett–Luce DPO loss and its Adam minibatch trainer
- * (see dpo.h; SPEC §4).
+ * (see dpo.h).
  *
  * What it does. dpo_block_loss turns network outputs into DPO implicit
  * rewards u = beta (f - logp_ref) query by query and evaluates the

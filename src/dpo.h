@@ -5,7 +5,7 @@
  *
  *   L = - sum_q w_q log P_PL(o_q | u),   u_c = beta (f(x_c) - logp_ref_c)
  *
- * (SPEC §4): pairs, top-1 and full rankings are one code path because the
+ *: pairs, top-1 and full rankings are one code path because the
  * answer is "the first r of m" in the canonical candidate order (data.h).
  * The trainer runs epochs of Adam over shuffled minibatches of `batch`
  * queries: it gathers the batch's candidates into a contiguous (n, d) block,

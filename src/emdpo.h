@@ -1,5 +1,5 @@
 /* emdpo.h — EM-DPO: a mixture of compact neural policies fitted by
- * expectation–maximisation on the weighted Plackett–Luce DPO loss (SPEC §4).
+ * expectation–maximisation on the weighted Plackett–Luce DPO loss.
  *
  * Responsibilities gamma_ik start from a random Dirichlet(1) draw, a k-means
  * clustering of per-user preference summaries (the mean over a user's

@@ -7,9 +7,9 @@
  *     above), and the clustering accuracy under it (eval_align);
  *   - the adjusted Rand index (Hubert & Arabie 1985) of two labelings;
  *   - the latent-class summary (accuracy, ARI and the W1 error of the
- *     mixing distribution, SPEC §2 item 3) of a mix_fit;
+ *     mixing distribution) of a mix_fit;
  *   - the exact per-type value and regret of a policy (or a mixture of
- *     policies) over simulated candidate pools (SPEC §4):
+ *     policies) over simulated candidate pools:
  *       Regret_t(pi) = V_t* - V_t(pi),
  *       V_t(pi) = E_p[sum_y pi(y|p) r_t(y) - beta KL(pi || pi_ref)],
  *       V_t* = beta E_p log sum_y pi_ref(y|p) exp(r_t(y) / beta).

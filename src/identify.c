@@ -17,7 +17,7 @@
  *                    = gamma_k sum_t d log P_PL(o_t | theta_k) / dtheta,
  *   d/dalpha_j log P = sum_k L_k (d eta_k / d alpha_j) / P
  *                    = sum_k L_k eta_k (delta_kj - eta_j) / P = gamma_j - eta_j,
- * with eta = softmax(alpha_1..alpha_{K-1}, 0) (SPEC §2 item 2). E[s] = 0 and
+ * with eta = softmax(alpha_1..alpha_{K-1}, 0). E[s] = 0 and
  * E[s s^T] = -E[d2 log P] are checked in tests/test_identify.c against
  * central finite differences of log P.
  *

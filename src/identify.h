@@ -1,8 +1,8 @@
-/* identify.h — identifiability of finite latent-class populations (SPEC §2).
+/* identify.h — identifiability of finite latent-class populations.
  *
  * What it does. A "design" is T queries shown to one user, each with m
  * candidates (features x (m, d)) answered by an ordered top-r tuple. Because
- * a user keeps her type for all her answers (SPEC §1), the law of a user's
+ * a user keeps her type for all her answers, the law of a user's
  * joint answer o = (o_1..o_T) under a finite population (eta_k, theta_k) is
  *
  *   P(o) = sum_k eta_k prod_t P_PL(o_t | theta_k).

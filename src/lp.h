@@ -1,8 +1,7 @@
 /* lp.h — a small linear-programming API in front of GLPK's simplex solver.
  *
- * hetpref needs two kinds of LP: the min–max regret game of MMRA (SPEC §5,
- * K rows and J + 1 columns) and the transportation LP behind the 1-Wasserstein
- * error metric (SPEC §2 item 3, w1.h). This module describes an LP in plain C
+ * hetpref needs two kinds of LP: the min–max regret game of MMRA and the transportation LP behind the 1-Wasserstein
+ * error metric. This module describes an LP in plain C
  * arrays and solves it with GLPK; src/lp.c is the only file in the project
  * that includes <glpk.h>.
  *

@@ -1,5 +1,5 @@
 /* mix.h — latent-class Plackett–Luce (mixed logit with K point masses),
- * fitted by EM (SPEC §3).
+ * fitted by EM.
  *
  * Model: user i has type k with probability eta_k; all of a user's answers
  * follow Plackett–Luce with linear utilities u = theta_k . x. The marginal

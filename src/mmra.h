@@ -1,9 +1,9 @@
-/* mmra.h — min–max regret aggregation (SPEC §5) and the aggregators it is
+/* mmra.h — min–max regret aggregation and the aggregators it is
  * compared with.
  *
  * Given K types and J candidate policies, a regret matrix R (K, J) holds the
  * regret R_kj >= 0 of type k when policy j is deployed. For policies built
- * per type (J = K) from the value matrix L of SPEC §5 (pool.h) it is
+ * per type (J = K) from the value matrix L (pool.h) it is
  *
  *     R_ij = c_i (L[i][i] - L[i][j])         (mmra_regret_matrix)
  *
@@ -15,7 +15,7 @@
  *     minimise t   over w in simplex(J), t free,
  *     subject to   sum_j w_j R_kj - t <= 0      for every type k
  *
- * with GLPK (lp.h). t is left free rather than t >= 0 as written in SPEC §5:
+ * with GLPK (lp.h). t is left free rather than bounded by t >= 0:
  * the two agree whenever R >= 0 (then t >= 0 is implied), and for an R from
  * L with negative off-diagonal entries (possible: policy j may score higher
  * than policy i on type i's implicit reward log pi_i / pi_ref) the free t is

@@ -1,4 +1,4 @@
-/* mmra_game.h — a labelled min–max regret game (SPEC §5) and the pipeline
+/* mmra_game.h — a labelled min–max regret game and the pipeline
  * that builds one from trained policies.
  *
  * A game is K named types, J named policies and the regret matrix R (K, J)

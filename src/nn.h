@@ -1,4 +1,4 @@
-/* nn.h — the compact policy network f: R^d -> R (SPEC §4), llm.c style.
+/* nn.h — the compact policy network f: R^d -> R, llm.c style.
  *
  * An MLP with `layers` hidden layers of width `hidden` and a smooth
  * activation, then a linear output unit: x -> h1 -> ... -> hL -> f(x).

@@ -4,7 +4,7 @@
  * top-r ordering; by the canonical order of data.h the chosen candidates are
  * rows 0..r-1 in rank order, so the answer is implicit in (m, r):
  *
- *   log P = sum_{s<r} [ u_s - log sum_{j>=s} exp(u_j) ]          (SPEC §1)
+ *   log P = sum_{s<r} [ u_s - log sum_{j>=s} exp(u_j) ]
  *
  * Bradley–Terry is m = 2, r = 1. All work is in log space with a suffix
  * log-sum-exp, so nothing underflows however extreme the utilities.

@@ -1,6 +1,5 @@
 /* pool.h — candidate pools per prompt, and exact policy evaluation on them
- * (SPEC §4 "exact per-type value and regret over finite candidate pools",
- * SPEC §5 the matrix L of MMRA).
+ *.
  *
  * A pool is the finite set of candidate answers y of one prompt p. Policies
  * are distributions over a pool: pi(y | p) = softmax_y f(x_y) for a policy
@@ -74,7 +73,7 @@ size_t pool_work_size(const pool_set *ps, const nn_config *net);
 int pool_policy_logprobs(const pool_set *ps, const nn_config *net,
                          const double *params, double *logp, double *work);
 
-/* The value matrix of SPEC §5, exact over the pools:
+/* The value matrix of MMRA, exact over the pools:
  *
  *   L[i][j] = (1 / n_prompts) sum_p sum_{y in pool p}
  *             pi_j(y | p) (log pi_i(y | p) - log pi_ref(y | p)),

@@ -1,7 +1,7 @@
 /* sim.h — simulated annotator populations, query designs and answers.
  *
  * A population is either finite (K point masses theta_k with weights eta_k:
- * latent_class, and the SPEC §2 presets polarised = (b, -b) with weights 1/2
+ * latent_class, and the presets polarised = (b, -b) with weights 1/2
  * and indifferent = delta_0) or Gaussian random coefficients theta ~ N(mean,
  * cov). A design says how many users, answers per user (T), candidates per
  * query (m), ranked positions (r) and how candidate features are drawn:

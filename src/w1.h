@@ -1,6 +1,6 @@
 /* w1.h — 1-Wasserstein distance between two discrete distributions in R^d.
  *
- * The recovery metric of SPEC §2 item 3: the error of an estimated mixing
+ * The recovery metric of the estimation experiments: the error of an estimated mixing
  * distribution sum_k eta_hat_k delta_{theta_hat_k} against the truth is
  *
  *     W1(a, b) = min_{pi >= 0}  sum_ij pi_ij |xa_i - xb_j|_2

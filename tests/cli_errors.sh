@@ -1,5 +1,5 @@
 #!/bin/sh
-# cli_errors.sh — every class of bad input (SPEC §8) through the real CLI:
+# cli_errors.sh — every class of bad input through the real CLI:
 # exit status 2, a message "hetpref: FILE:LINE: ..." naming the field, and
 # no output left behind. Also usage errors and the stable exit statuses.
 . "${srcdir:-.}/tests/lib.sh"

@@ -96,7 +96,7 @@ static void test_ari(void)
 static void test_pool_regret(void)
 {
     /* One pool of three: pi* = pi_ref exp(r / beta) / Z has regret 0, and
-     * the reference policy has regret beta KL(pi_ref || pi*) (SPEC §4);
+     * the reference policy has regret beta KL(pi_ref || pi*);
      * both computed by hand below. */
     double beta = 0.6, lref[3], r[3] = {0.3, -1.1, 0.85}, pr[3] = {0.5, 0.3, 0.2};
     for (int y = 0; y < 3; y++) lref[y] = log(pr[y]);

@@ -1,6 +1,4 @@
-/* test_identify.c — identifiability: observational equivalence (SPEC §2:
- * polarised vs indifferent are identical from single pairs, different from
- * triples and from two pairs per user), normalisation and indexing of the
+/* test_identify.c — identifiability: observational equivalence, normalisation and indexing of the
  * joint-outcome law, the Fisher information against minus the expected
  * Hessian by central finite differences of log P (the reference with
  * provenance), its null space under pairs, the K = 1 closed form, thread-count

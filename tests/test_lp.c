@@ -192,7 +192,7 @@ static void check_eqrow(const lp_solution *s, const char *tag)
 
 /* ---- min–max games ------------------------------------------------------- */
 
-/* The MMRA LP of SPEC §5 without the t >= 0 bound: columns w_0..w_{J-1}, t;
+/* The MMRA LP without the t >= 0 bound: columns w_0..w_{J-1}, t;
  * rows k < K: R_k . w - t <= 0; row K: sum w = 1. */
 static lp_problem *game_lp(const double *R, size_t K, size_t J)
 {

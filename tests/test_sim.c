@@ -101,7 +101,7 @@ static void test_full_ranking_frequencies(void)
 
 /* Polarised population, the same pair asked twice per user: the two answers
  * agree with probability E[s^2 + (1 - s)^2], s = sigma(theta . delta) — above
- * 1/2, which is what independent users would give (SPEC §2, honest limits). */
+ * 1/2, which is what independent users would give. */
 static void test_type_persists(void)
 {
     cfg_init(&C);

@@ -118,7 +118,7 @@ static void test_hand(void)
     gsl_test_rel(v, 1.75, 1e-14, "K = 3 vs K = 2 (2-D): 7/4");
 }
 
-/* SPEC §2: the polarised truth 1/2 d_b + 1/2 d_-b against an estimate
+/* The polarised truth 1/2 d_b + 1/2 d_-b against an estimate
  * 1/2 d_b' + 1/2 d_-b'. With equal weights an optimal coupling is a
  * permutation (Birkhoff), so W1 = min(|b - b'|, |b + b'|): |b - b'| when
  * b . b' >= 0, and |b + b'| when the estimate's labels are flipped. */
