@@ -2,9 +2,8 @@
  *
  * Everything is generated from cfg.def: the struct (cfg.h), a static table of
  * key metadata with each field's offset in the struct, the defaults, and the
- * dump. inih does the INI syntax; a line-counting reader gives the handler
- * the line of every key (Debian's libinih is built without handler line
- * numbers). Numbers go through strtol/strtod with full end-pointer checks. */
+ * dump. iniread.c does the INI syntax (inih's rules, lines of any length)
+ * and gives the handler the line of every key. Numbers go through strtol/strtod with full end-pointer checks. */
 #include "cfg.h"
 
 #include <ctype.h>
@@ -16,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <ini.h>
 
 #include "err.h"
 #include "fsutil.h"
+#include "iniread.h"
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -359,19 +358,11 @@ int cfg_set_dotted(cfg *c, const char *dotted, const char *value,
 typedef struct parse_ctx {
     cfg *c;
     FILE *f;
-    int line;         /* lines read so far = line of the current key */
+    int line;         /* line of the current key */
     int err;          /* first error code */
     char msg[1400];   /* first error message */
     unsigned char seen[CFG_NKEYS];
 } parse_ctx;
-
-static char *count_reader(char *str, int num, void *stream)
-{
-    parse_ctx *p = stream;
-    char *r = fgets(str, num, p->f);
-    if (r) p->line++;
-    return r;
-}
 
 static int fail(parse_ctx *p, int code)
 {
@@ -432,10 +423,11 @@ static int add_extra(parse_ctx *p, cfg_extra *x, const char *section,
     return 1;
 }
 
-static int handler(void *user, const char *section, const char *name,
+static int handler(void *user, int line, const char *section, const char *name,
                    const char *value)
 {
     parse_ctx *p = user;
+    p->line = line;
     cfg *c = p->c;
     if (p->err) return 1; /* report the first error only */
     char w[1200];
@@ -476,12 +468,13 @@ int cfg_load(cfg *c, const char *path)
         PREF_ERROR(e == ENOENT ? PREF_EINPUT : PREF_EIO, "%s: cannot open: %s",
                    path, strerror(e));
     }
-    int rc = ini_parse_stream(count_reader, &p, handler, &p);
+    int rc = iniread_stream(p.f, handler, &p);
     fclose(p.f);
     if (p.err) PREF_ERROR(p.err, "%s", p.msg);
     if (rc > 0)
         PREF_ERROR(PREF_EINPUT, "%s:%d: syntax error (expected [section] or "
                    "key = value)", path, rc);
+    if (rc == -2) PREF_ERROR(PREF_ENOMEM, "%s: out of memory", path);
     if (rc < 0) PREF_ERROR(PREF_EIO, "%s: cannot read", path);
     return cfg_check(c);
 }

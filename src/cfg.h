@@ -1,4 +1,5 @@
-/* cfg.h — configuration: one struct generated from cfg.def, parsed by inih.
+/* cfg.h — configuration: one struct generated from cfg.def, read from INI
+ * files (iniread.h).
  *
  * cfg_init sets every default; cfg_load parses an INI file onto it (unknown
  * section or key, a key given twice, a malformed or out-of-range value is

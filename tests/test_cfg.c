@@ -98,12 +98,75 @@ static void test_long_lists(void)
     free(text);
 }
 
+/* A string of n numbers "v, v, ..." in rows of per numbers (malloc'd). */
+static char *number_list(size_t n, size_t per)
+{
+    char *t = malloc(n * 24 + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)sprintf(t + used, "%s%.9f", i == 0 ? "" : (i % per ? ", " : "; "),
+                                0.012345678 * (double)(i % 89) - 0.5);
+    return t;
+}
+
+/* Lines of any length: a 10 KB comment stays a comment (its tail is no key),
+ * a 14 KB list value parses whole, the line numbers after them are right,
+ * and the dump of what loads loads back and dumps to the same bytes. */
+static void test_long_lines(void)
+{
+    size_t d = 600, K = 2;
+    char *theta = number_list(K * d, d), *bvec = number_list(d, d);
+    size_t cap = 40000 + strlen(theta) + strlen(bvec);
+    char *text = malloc(cap);
+    char *comment = malloc(10241);
+    memset(comment, 'x', 10240);
+    comment[10240] = '\0';
+    int n = snprintf(text, cap, "[run]\n;%s seed = 99\nseed = 7\n[design]\nd = %zu\n"
+                     "[population]\nkind = latent_class\ntheta = %s\nb = %s\n"
+                     "[sweep]\ntask = lcl\n", comment, d, theta, bvec);
+    for (int v = 0; v < 600; v++) n += snprintf(text + n, cap - (size_t)n, "%s%d",
+                                                v ? " | " : "design.users = ", 10 + v);
+    snprintf(text + n, cap - (size_t)n, "\n");
+    const char *path = write_tmp("long.ini", text);
+    cfg_init(&C);
+    gsl_test_int(cfg_load(&C, path), PREF_OK, "a config with 10 KB lines loads (%s)",
+                 pref_last_error());
+    gsl_test_int((int)C.run_seed, 7, "the tail of a long comment is no key");
+    gsl_test_int((int)C.population_theta.n, (int)(K * d), "a 14 KB theta parses whole");
+    gsl_test_int(C.line[CFG_KEY_population_theta], 8, "line numbers after long lines");
+    char *dump = NULL, *dump2 = NULL;
+    size_t nd = 0, nd2 = 0;
+    FILE *f = open_memstream(&dump, &nd);
+    cfg_write(&C, f);
+    fclose(f);
+    const char *back = write_tmp("long_dump.ini", dump);
+    cfg_init(&C2);
+    gsl_test_int(cfg_load(&C2, back), PREF_OK, "the dump loads back (%s)",
+                 pref_last_error());
+    f = open_memstream(&dump2, &nd2);
+    cfg_write(&C2, f);
+    fclose(f);
+    gsl_test(nd != nd2 || memcmp(dump, dump2, nd) != 0,
+             "the dump of the dump is the same bytes (%zu, %zu)", nd, nd2);
+    char *big = number_list(K * d, d);
+    gsl_test_int(cfg_set_dotted(&C2, "population.theta", big, NULL, 0), PREF_OK,
+                 "a 14 KB --set value (%s)", pref_last_error());
+    free(big);
+    free(dump);
+    free(dump2);
+    free(comment);
+    free(text);
+    free(theta);
+    free(bvec);
+}
+
 int main(void)
 {
-    test_long_lists();
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/test_cfg.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) return 1;
+    test_long_lists();
+    test_long_lines();
 
     cfg_init(&C);
     gsl_test_int(cfg_check(&C), PREF_OK, "defaults pass the checks");
