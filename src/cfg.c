@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 
 #include "err.h"
@@ -462,6 +463,9 @@ int cfg_load(cfg *c, const char *path)
     memset(&p, 0, sizeof p);
     p.c = c;
     snprintf(c->file, sizeof c->file, "%s", path);
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        PREF_ERROR(PREF_EINPUT, "%s: is a directory, not a config file", path);
     p.f = fopen(path, "r");
     if (!p.f) {
         int e = errno;

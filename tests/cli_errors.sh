@@ -42,6 +42,14 @@ done < "$TESTDATA/baddata/EXPECT"
 check "missing data file: exit 2" [ $? -eq 2 ]
 "$HETPREF" simulate "$scratch/nope.ini" -o "$scratch/x" 2>/dev/null
 check "missing config: exit 2" [ $? -eq 2 ]
+mkdir "$scratch/adir"
+for cmd in simulate sweep; do
+    "$HETPREF" $cmd "$scratch/adir" -o "$scratch/out_dir_$cmd" 2>"$scratch/err"
+    rc=$?
+    check "$cmd with a directory as CONFIG: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+    check "$cmd with a directory as CONFIG: says so" grep -q "is a directory" "$scratch/err"
+    check "$cmd with a directory as CONFIG: no output" [ ! -e "$scratch/out_dir_$cmd" ]
+done
 
 # HETPREF_DEBUG adds the source location of the failure, and only then.
 f=$(ls "$TESTDATA"/bad/*.ini | head -n 1)
