@@ -2,7 +2,9 @@
  *
  * Records come from csvrec; each is checked whole (field count, names,
  * entries) before the next is read, and the matrix grows by doubling its
- * row capacity. Messages quote at most MXIO_SHOW bytes of a bad field. */
+ * row capacity. Repeated names are found through hash tables (strtab), so
+ * the work is linear in the file for any number of rows and columns.
+ * Messages quote at most MXIO_SHOW bytes of a bad field. */
 #include "mxio.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "mmra_game.h"
+#include "strtab.h"
 
 #define MXIO_CHUNK 65536   /* read chunk (bytes) */
 #define MXIO_SHOW 40       /* bytes of a bad field quoted in messages */
@@ -26,7 +29,18 @@ typedef struct mx_state {
     mxio_matrix *m;
     size_t rcap;           /* row capacity of m */
     size_t header_line, last_line;
+    strtab *col_ids, *row_ids; /* names seen so far, for repeats */
 } mx_state;
+
+/* The first occurrence (0-based) of name in t, or adds it. Returns PREF_OK
+ * with *first = SIZE_MAX for a new name, or PREF_ENOMEM. */
+static int mx_seen(strtab *t, const char *name, size_t *first)
+{
+    size_t len = strlen(name);
+    uint32_t i = strtab_find(t, name, len);
+    *first = i == UINT32_MAX ? SIZE_MAX : (size_t)i;
+    return i == UINT32_MAX ? strtab_intern(t, name, len, &i) : PREF_OK;
+}
 
 int mxio_parse_number(const char *s, double *out)
 {
@@ -76,11 +90,12 @@ static int mx_header(mx_state *s, const csvrec_record *rec)
         const char *f = csvrec_field(rec, j + 1, NULL);
         if (!*f) return csvrec_error(s->cr, line, "header: policy column "
                                      "%zu has an empty name", j + 1);
-        for (size_t i = 0; i < j; i++)
-            if (strcmp(m->col_names[i], f) == 0)
-                return csvrec_error(s->cr, line, "header: policy '%.*s' "
-                                    "repeated (columns %zu and %zu)",
-                                    MXIO_SHOW, f, i + 2, j + 2);
+        size_t i;
+        if (mx_seen(s->col_ids, f, &i)) return mx_nomem(s);
+        if (i != SIZE_MAX)
+            return csvrec_error(s->cr, line, "header: policy '%.*s' "
+                                "repeated (columns %zu and %zu)",
+                                MXIO_SHOW, f, i + 2, j + 2);
         if (!(m->col_names[j] = strdup(f))) return mx_nomem(s);
     }
     return PREF_OK;
@@ -97,11 +112,12 @@ static int mx_row_name(mx_state *s, size_t line, const char *name)
         return csvrec_error(s->cr, line, "column 'type': the name '%s' is "
                             "reserved (aggregators.csv uses it for the "
                             "worst-type row)", MMRA_GAME_WORST);
-    for (size_t i = 0; i < k; i++)
-        if (strcmp(m->row_names[i], name) == 0)
-            return csvrec_error(s->cr, line, "column 'type': type '%.*s' "
-                                "repeated (rows %zu and %zu)", MXIO_SHOW,
-                                name, i + 1, k + 1);
+    size_t i;
+    if (mx_seen(s->row_ids, name, &i)) return mx_nomem(s);
+    if (i != SIZE_MAX)
+        return csvrec_error(s->cr, line, "column 'type': type '%.*s' "
+                            "repeated (rows %zu and %zu)", MXIO_SHOW,
+                            name, i + 1, k + 1);
     if (!(s->flags & MXIO_SQUARE)) return PREF_OK;
     if (k >= J)
         return csvrec_error(s->cr, line, "more type rows than policy columns "
@@ -214,11 +230,16 @@ int mxio_read(const char *path, unsigned flags, mxio_matrix *m)
     int st;
     mx_state s = {.flags = flags, .m = m};
     s.cr = csvrec_alloc(f, path, MXIO_CHUNK, ',', &st);
+    s.col_ids = strtab_alloc();
+    s.row_ids = strtab_alloc();
+    if (!st && (!s.col_ids || !s.row_ids)) st = mx_nomem(&s);
     const csvrec_record *rec;
     while (!st && !(st = csvrec_next(s.cr, &rec)) && rec)
         st = mx_record(&s, rec);
     if (!st) st = mx_finish(&s);
     csvrec_free(s.cr);
+    strtab_free(s.col_ids);
+    strtab_free(s.row_ids);
     fclose(f);
     if (st) mxio_matrix_free(m);
     return st;
