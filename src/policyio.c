@@ -42,6 +42,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "strtab.h"
 
 #define POLICYIO_FILE "policies.txt"
 #define POLICYIO_MAGIC "hetpref-policies"
@@ -116,6 +117,28 @@ static const char *name_problem(const char *name, size_t cap)
     return NULL;
 }
 
+/* The first repeated name of names[0..K) through a hash table (linear in
+ * K): 1 with the two positions, 0 when all differ, -1 when out of memory. */
+static int find_repeat(char (*names)[POLICYIO_MAX_NAME], size_t K,
+                       size_t *first, size_t *second)
+{
+    strtab *t = strtab_alloc();
+    int found = t ? 0 : -1;
+    for (size_t k = 0; k < K && !found; k++) {
+        size_t len = strlen(names[k]);
+        uint32_t i = strtab_find(t, names[k], len);
+        if (i != UINT32_MAX) {
+            *first = i;
+            *second = k;
+            found = 1;
+        } else if (strtab_intern(t, names[k], len, &i)) {
+            found = -1;
+        }
+    }
+    strtab_free(t);
+    return found;
+}
+
 /* Everything policyio_read would reject in an in-memory set. */
 static int check_set(const policy_set *s)
 {
@@ -137,10 +160,6 @@ static int check_set(const policy_set *s)
     for (size_t k = 0; k < s->K; k++) {
         if ((why = name_problem(s->names[k], POLICYIO_MAX_NAME)))
             PREF_ERROR(PREF_EINPUT, "policyio_write: policy %zu: %s", k + 1, why);
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(s->names[j], s->names[k]) == 0)
-                PREF_ERROR(PREF_EINPUT, "policyio_write: name '%s' repeated",
-                           s->names[k]);
         if (!(isfinite(s->weights[k]) && s->weights[k] >= 0))
             PREF_ERROR(PREF_EINPUT, "policyio_write: weight %zu is %g", k + 1,
                        s->weights[k]);
@@ -148,6 +167,11 @@ static int check_set(const policy_set *s)
     }
     if (fabs(sum - 1.0) > POLICYIO_WEIGHT_TOL)
         PREF_ERROR(PREF_EINPUT, "policyio_write: weights sum to %.17g, not 1", sum);
+    size_t a, b;
+    int rep = find_repeat(s->names, s->K, &a, &b);
+    if (rep < 0) PREF_ERROR(PREF_ENOMEM, "policyio_write: out of memory");
+    if (rep)
+        PREF_ERROR(PREF_EINPUT, "policyio_write: name '%s' repeated", s->names[b]);
     for (size_t i = 0; i < s->K * s->n_params; i++)
         if (!isfinite(s->params[i]))
             PREF_ERROR(PREF_EINPUT, "policyio_write: policy '%s': parameter %zu "
@@ -371,12 +395,14 @@ static int rd_names_weights(reader *r, policy_set *s)
         const char *why = name_problem(t, POLICYIO_MAX_NAME);
         if (why) return rd_error(r, r->line, "'names': name %zu '%.40s': %s",
                                  k + 1, t, why);
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(s->names[j], t) == 0)
-                return rd_error(r, r->line, "'names': name '%s' repeated "
-                                "(policies %zu and %zu)", t, j + 1, k + 1);
         strcpy(s->names[k], t);
     }
+    size_t a, b;
+    int rep = find_repeat(s->names, s->K, &a, &b);
+    if (rep < 0) PREF_ERROR(PREF_ENOMEM, "%s: out of memory", r->path);
+    if (rep)
+        return rd_error(r, r->line, "'names': name '%s' repeated (policies %zu "
+                        "and %zu)", s->names[b], a + 1, b + 1);
     if (rd_token(r))
         return rd_error(r, r->line, "'names': more than %zu names", s->K);
 
@@ -446,6 +472,8 @@ int policyio_read(const char *dir, policy_set **out)
     r.path = path;
     PREF_TRY(fsutil_read_file(path, &r.buf, &r.size));
     r.next = r.size ? r.buf : NULL;
+    if (r.size >= 3 && memcmp(r.buf, "\xEF\xBB\xBF", 3) == 0)
+        r.next = r.buf + 3; /* a UTF-8 byte-order mark, as the CSV readers skip */
     int st = PREF_OK;
     char *nul = memchr(r.buf, '\0', r.size);
     if (nul) {

@@ -193,6 +193,12 @@ static void test_malformed(void)
     st = policyio_read(dir, &s);
     gsl_test_int(st, PREF_OK, "blank lines after 'end' are fine");
     policy_set_free(s);
+    write_variant(dir, 1, "\xEF\xBB\xBFhetpref-policies 1", NULL);
+    st = policyio_read(dir, &s);
+    gsl_test_int(st, PREF_OK, "a UTF-8 byte-order mark is skipped (%s)",
+                 st ? pref_last_error() : "");
+    policy_set_free(s);
+    expect_bad(dir, 8, "names a a", NULL, 8, "name 'a' repeated (policies 1 and 2)");
 
     expect_bad(dir, 1, "hetpref-policy 1", NULL, 1, "expected 'hetpref-policies'");
     expect_bad(dir, 1, "hetpref-policies 2", NULL, 1, "unsupported format version");
