@@ -25,6 +25,9 @@
 
 #include "err.h"
 
+/* Smallest growth step of libcsv's field buffer (see cr_feed). */
+#define CSVREC_MIN_BLK ((size_t)1 << 16)
+
 struct csvrec {
     FILE *f;
     const char *name;
@@ -227,6 +230,12 @@ static void cr_feed(csvrec *r)
         r->start = r->line;
         r->open = cr_starts(r, s, k);
     }
+    /* libcsv grows a field's buffer by blk_size bytes at a time (128 by
+     * default): a field of n bytes cost O(n^2 / 128) in copies. Growing by
+     * the buffer's current size makes it geometric, so any field is read in
+     * linear time. */
+    csv_set_blk_size(&r->p, r->p.entry_size > CSVREC_MIN_BLK ? r->p.entry_size
+                                                              : CSVREC_MIN_BLK);
     if (csv_parse(&r->p, s, k, cr_field, cr_record, r) != k && !r->status) {
         int e = csv_error(&r->p);
         if (e == CSV_ENOMEM || e == CSV_ETOOBIG)
