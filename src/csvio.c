@@ -1055,7 +1055,9 @@ static void rd_handover(csvio_reader *r, data_set *ds)
 /* All rows read: group them, check each query, hand the arrays to *out. */
 static int rd_finish(csvio_reader *r, data_set **out)
 {
-    if (!r->have_header) return rd_error(r, 0, "empty file");
+    if (!r->have_header)
+        return rd_error(r, 1, "empty file (expected a header: user,query,item,"
+                        "rank,x1..xd)");
     if (r->n == 0)
         return rd_error(r, r->header_line, "no data rows after the header");
     size_t nu = strtab_size(r->users), nq = r->nq;

@@ -767,7 +767,7 @@ typedef struct bad_case {
 #define HT "user,query,item,rank,x1,prompt,logp_ref,type\n"
 
 static const bad_case bad_cases[] = {
-    {"blank lines only", "\n\n  \n", 0, "empty file"},
+    {"blank lines only", "\n\n  \n", 1, "empty file"},
     {"header only", H, 1, "no data rows"},
     {"header only after blank lines", "\n\n" H, 3, "no data rows"},
     {"unknown column", "user,query,item,rank,x1,foo\nu,q,a,1,1,1\n", 1,
@@ -920,7 +920,8 @@ static void test_bad_input(void)
     data_set *ds = NULL;
     path_in(path, sizeof path, testdata, "csv/empty.csv");
     gsl_test_int(csvio_read(path, &ds), PREF_EINPUT, "empty.csv: PREF_EINPUT");
-    snprintf(pre, sizeof pre, "%s: empty file", path);
+    snprintf(pre, sizeof pre, "%s:1: empty file (expected a header: user,query,"
+             "item,rank,x1..xd)", path);
     gsl_test_str(pref_last_error(), pre, "empty.csv: message");
     path_in(path, sizeof path, testdata, "csv/bad_gap.csv");
     gsl_test_int(csvio_read(path, &ds), PREF_EINPUT, "bad_gap.csv: EINPUT");
