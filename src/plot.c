@@ -42,7 +42,10 @@
  * EPIPE, never a killed process. "gnuplot missing" means posix_spawnp
  * failed with ENOENT, EACCES, ENOTDIR, ENOEXEC, ELOOP, ENAMETOOLONG or EPERM,
  * or the child exited with 127 (a wrapper that could not exec); any other
- * non-zero exit or a signal is PREF_EIO.
+ * non-zero exit or a signal is PREF_EIO. gnuplot gets our environment with
+ * LC_ALL=C.UTF-8 in place of the locale variables: the scripts are UTF-8
+ * (`set encoding utf8`), and under the C locale gnuplot warns on every plot
+ * that iconv cannot convert the degree sign; C.UTF-8 keeps C's numbers.
  *
  * What it deliberately does not do: compute anything that is plotted; create
  * DIR (the caller does, with fsutil_mkdirs); make NAME.png/NAME.svg appear
@@ -92,6 +95,23 @@
 #define PLOT_BODY_INIT 1024
 
 extern char **environ;
+
+/* environ without its locale variables, plus LC_ALL=C.UTF-8 (see the file
+ * comment); NULL when out of memory. Free the array only (the strings are
+ * environ's and a literal). */
+static char **plot_child_env(void)
+{
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = malloc((n + 2) * sizeof *env), **e = env;
+    if (!env) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "LC_", 3) != 0 && strncmp(environ[i], "LANG=", 5) != 0)
+            *e++ = environ[i];
+    *e++ = (char *)"LC_ALL=C.UTF-8";
+    *e = NULL;
+    return env;
+}
 
 struct plot_script {
     char *name;
@@ -476,10 +496,13 @@ static int plot_run(const char *exe, const char *cmds, int *outcome,
                 &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     }
     pid_t pid = -1;
+    char **env = rc == 0 ? plot_child_env() : NULL;
+    if (rc == 0 && !env) rc = ENOMEM;
     if (rc == 0) {
         char *argv[] = {(char *)exe, NULL};
-        rc = posix_spawnp(&pid, exe, &fa, &attr, argv, environ);
+        rc = posix_spawnp(&pid, exe, &fa, &attr, argv, env);
     }
+    free(env);
     if (fa_ok) posix_spawn_file_actions_destroy(&fa);
     if (attr_ok) posix_spawnattr_destroy(&attr);
     close(fds[0]);
