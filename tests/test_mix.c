@@ -1,9 +1,30 @@
-/* test_mix.c — latent-class EM: first-order conditions, recovery within
- * standard errors, EM monotonicity, thread invariance, the information
- * matrix against finite differences, single-stepped EM (never
- * decreasing, equal to the one-call fit), empty classes and bad input
- * (evaluation helpers: test_eval.c). All data simulated with fixed seeds. */
+/* test_mix.c — the latent-class EM of mix.h, on data simulated with fixed
+ * seeds (evaluation helpers: test_eval.c):
+ * - K = 1: zero score at the estimate, standard errors equal to the inverse
+ *   information computed by hand, the log-likelihood against a direct sum,
+ *   AIC, BIC and ICL, the truth within 4 standard errors;
+ * - K = 2: the truth within 4 standard errors, bit-identical results for 1
+ *   and 2 threads, convergence, no log-likelihood decrease, several starts
+ *   reaching the best, weights and posteriors that are probabilities,
+ *   accuracy and W1 through eval_mix_fit, sandwich standard errors within
+ *   25% of the observed-information ones, no class emptied;
+ * - the EM single-stepped through mix_em_*: never decreasing, converging,
+ *   equal bit for bit to the one-call fit;
+ * - the information: mix_information_at's observed information and score
+ *   outer products against central finite differences of the marginal
+ *   log-likelihood (mix_loglik_at; a direct per-user sum), at a fixed point
+ *   and at a K = 3 fit, whose observed and sandwich standard errors must be
+ *   those of J^-1 and J^-1 B J^-1;
+ * - empty classes: a class whose weight falls under half a user, or under
+ *   min_weight, is re-seeded (split off another, every weight above the
+ *   threshold after it, log-likelihood finite, the fit still converging)
+ *   and counted in empty_events, equal to the single-stepped count; none
+ *   with the true K, or when min_weight is not reached;
+ * - bad input refused (K = 0, K > users, starts = 0, weights not summing to
+ *   1), and K = 6 on 30 indifferent users giving finite estimates.
+ * Every status a library call returns is checked. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,7 +114,12 @@ static void test_k1_first_order(void)
     mix_params_init(&mp);
     mp.starts = 2;
     mix_fit *f = NULL;
-    gsl_test_int(mix_fit_run(ds, 1, &mp, &f), PREF_OK, "K = 1 fit");
+    if (ds) gsl_test_int(mix_fit_run(ds, 1, &mp, &f), PREF_OK, "K = 1 fit");
+    if (!f) {
+        data_free(ds);
+        sim_population_free(p);
+        return;
+    }
     /* Score at the MLE is zero. */
     double g[2] = {0, 0}, H[4] = {0, 0, 0, 0}, work[16];
     for (size_t q = 0; q < ds->n_queries; q++)
@@ -143,11 +169,11 @@ static void test_k2_recovery_and_invariance(void)
     mix_params mp;
     data_set *ds = two_classes("0.65, 0.35", "1.3, -0.7; -0.9, 1.1", "3", "3000", 23,
                                &p, &mp, 6, 99);
-    mix_fit *f1 = NULL, *f2 = NULL;
-    gsl_test_int(mix_fit_run(ds, 2, &mp, &f1), PREF_OK, "K = 2 fit");
+    mix_fit *f1 = NULL, *f2 = NULL, *f3 = NULL;
+    if (ds) gsl_test_int(mix_fit_run(ds, 2, &mp, &f1), PREF_OK, "K = 2 fit");
     mp.threads = 2;
-    gsl_test_int(mix_fit_run(ds, 2, &mp, &f2), PREF_OK, "K = 2 fit, 2 threads");
-    if (!f1 || !f2) return;
+    if (ds) gsl_test_int(mix_fit_run(ds, 2, &mp, &f2), PREF_OK, "K = 2 fit, 2 threads");
+    if (!f1 || !f2) goto out;
     gsl_test(memcmp(f1->theta, f2->theta, 4 * sizeof(double)) != 0 ||
              memcmp(f1->post, f2->post, ds->n_users * 2 * sizeof(double)) != 0 ||
              f1->loglik != f2->loglik || memcmp(f1->se_theta, f2->se_theta,
@@ -159,6 +185,7 @@ static void test_k2_recovery_and_invariance(void)
              f1->max_decrease);
     gsl_test(f1->best_hits < 2, "several starts reach the best optimum (%zu)",
              f1->best_hits);
+    gsl_test_int(f1->empty_events, 0, "K = 2 on two types: no class emptied");
     /* Types sorted by weight: type 1 is the 0.65 class. */
     for (int k = 0; k < 2; k++) {
         gsl_test(fabs(f1->eta[k] - p->eta[k]) > 4 * f1->se_eta[k],
@@ -189,11 +216,11 @@ static void test_k2_recovery_and_invariance(void)
     /* The sandwich agrees with the observed information at the truth's
      * scale (same model, correctly specified): within 25%. */
     mp.sandwich = 1;
-    mix_fit *f3 = NULL;
-    mix_fit_run(ds, 2, &mp, &f3);
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &f3), PREF_OK, "K = 2 sandwich fit");
     for (int j = 0; f3 && j < 4; j++)
         gsl_test_rel(f3->se_theta[j], f1->se_theta[j], 0.25,
                      "sandwich SE %d close to observed-information SE", j);
+out:
     mix_fit_free(f3);
     mix_fit_free(f1);
     mix_fit_free(f2);
@@ -211,10 +238,14 @@ static void test_em_steps(void)
     mix_params mp;
     data_set *ds = two_classes("0.6, 0.4", "1.2, -0.5; -0.8, 0.9", "4", "1500", 41,
                                &p, &mp, 1, 8);
-    int err;
-    mix_em *s = mix_em_alloc(ds, 2, &mp, &err);
+    int err = PREF_EINPUT;
+    mix_em *s = ds ? mix_em_alloc(ds, 2, &mp, &err) : NULL;
     gsl_test_int(err, PREF_OK, "mix_em_alloc");
-    if (!s) return;
+    if (!s) {
+        data_free(ds);
+        sim_population_free(p);
+        return;
+    }
     gsl_test_int(mix_em_set(s, 0), PREF_OK, "mix_em_set");
     gsl_test_int(mix_em_test(s, mp.tol), PREF_CONTINUE,
                  "no convergence test after the first E-step");
@@ -265,8 +296,119 @@ static void test_em_steps(void)
     mix_em_free(s);
     s = mix_em_alloc(ds, 0, &mp, &err);
     gsl_test(s != NULL || err != PREF_EINPUT, "mix_em_alloc: K = 0 refused");
+    mix_em_free(s);
     data_free(ds);
     sim_population_free(p);
+}
+
+/* Right after EM iteration that re-seeded an emptied class: every weight is
+ * back above min_weight (and above half a user), the class was split off
+ * the heaviest (two classes now share a weight exactly, their coefficients
+ * differ by the N(0, 0.1^2) jitter: under 0.6 = 6 sigma), the
+ * log-likelihood is finite and the next test continues (a re-seed is not a
+ * converged EM step). */
+static void check_reseed(const mix_em *s, size_t K, size_t d, size_t n,
+                         const mix_params *mp)
+{
+    const double *eta = mix_em_eta(s), *theta = mix_em_theta(s);
+    int above = 1, split = 0;
+    for (size_t k = 0; k < K; k++) {
+        above &= eta[k] >= mp->min_weight && eta[k] * (double)n >= 0.5;
+        for (size_t h = k + 1; h < K; h++) {
+            double gap = 0.0;
+            for (size_t j = 0; j < d; j++)
+                gap = fmax(gap, fabs(theta[k * d + j] - theta[h * d + j]));
+            split |= eta[k] == eta[h] && gap < 0.6;
+        }
+    }
+    gsl_test(!above, "K = %zu, n = %zu, min_weight %g: after a re-seed every "
+             "weight >= min_weight and half a user", K, n, mp->min_weight);
+    gsl_test(!split, "K = %zu, n = %zu: the re-seeded class is split off another "
+             "(equal weights, nearby coefficients)", K, n);
+    gsl_test(!isfinite(mix_em_loglik(s)), "K = %zu, n = %zu: after a re-seed the "
+             "log-likelihood is finite (%g)", K, n, mix_em_loglik(s));
+    gsl_test_int(mix_em_test(s, mp->tol), PREF_CONTINUE,
+                 "K = %zu, n = %zu: a re-seed is not a converged step", K, n);
+}
+
+/* Single-step every start as mix_fit_run does; returns the classes
+ * re-seeded over all starts (checking the first re-seed with check_reseed),
+ * or SIZE_MAX when a call failed. */
+static size_t stepped_empty_events(const data_set *ds, size_t K, const mix_params *mp)
+{
+    int err, st = PREF_OK, seen = 0;
+    size_t total = 0;
+    mix_em *s = mix_em_alloc(ds, K, mp, &err);
+    gsl_test_int(err, PREF_OK, "mix_em_alloc (K = %zu)", K);
+    if (!s) return SIZE_MAX;
+    for (size_t start = 0; !st && start < mp->starts; start++) {
+        st = mix_em_set(s, start);
+        while (!st && mix_em_test(s, mp->tol) != PREF_OK &&
+               mix_em_iterations(s) < mp->max_iter) {
+            size_t e0 = mix_em_empty(s);
+            st = mix_em_iterate(s);
+            if (!st && !seen && mix_em_empty(s) > e0) {
+                seen = 1;
+                check_reseed(s, K, ds->d, ds->n_users, mp);
+            }
+        }
+        total += mix_em_empty(s);
+    }
+    gsl_test_int(st, PREF_OK, "every EM call runs (K = %zu)", K);
+    mix_em_free(s);
+    return st ? SIZE_MAX : total;
+}
+
+/* One empty-class case: two well-separated types (ten answers a user:
+ * posteriors nearly 0 or 1) answering top-1 of 3, fitted with K classes
+ * and min_weight mw. With empty = 1 classes must empty and be re-seeded
+ * (stepped and in the one-call fit, the same number), leaving every final
+ * weight above the threshold and a finite log-likelihood; with empty = 0
+ * none may. */
+static void empty_case(const char *users, unsigned long seed, uint64_t fit_seed,
+                       size_t K, double mw, int empty, const char *what)
+{
+    sim_population *p = NULL;
+    mix_params mp;
+    data_set *ds = two_classes("0.5, 0.5", "4.1, -3.3; -3.7, 2.9", "10", users, seed,
+                               &p, &mp, 3, fit_seed);
+    mp.min_weight = mw;
+    mix_fit *f = NULL;
+    size_t stepped = ds ? stepped_empty_events(ds, K, &mp) : SIZE_MAX;
+    if (ds) gsl_test_int(mix_fit_run(ds, K, &mp, &f), PREF_OK, "%s: fit", what);
+    if (f) {
+        gsl_test(empty ? f->empty_events == 0 : f->empty_events != 0,
+                 "%s: empty_events = %zu", what, f->empty_events);
+        gsl_test(f->empty_events != stepped, "%s: empty_events (%zu) = the "
+                 "re-seeds of the single-stepped starts (%zu)", what,
+                 f->empty_events, stepped);
+        int above = 1;
+        for (size_t k = 0; k < K; k++)
+            above &= f->eta[k] >= mw && f->eta[k] * (double)f->n_users >= 0.5;
+        gsl_test(!above, "%s: every final weight >= min_weight and half a user "
+                 "(smallest %g)", what, f->eta[K - 1]);
+        gsl_test(!isfinite(f->loglik), "%s: log-likelihood finite (%g)", what,
+                 f->loglik);
+        gsl_test(!f->converged, "%s: converged", what);
+    }
+    mix_fit_free(f);
+    data_free(ds);
+    sim_population_free(p);
+}
+
+/* Empty classes, for seeds found by trying seeds. K = 3 on two types: a
+ * class squeezed between the types loses its users. With 200 users its
+ * weight falls to 9e-4, under half a user (1/400) though above the default
+ * min_weight (1e-6); with 1000 users and min_weight = 0.005 it falls to
+ * 4e-3, above half a user (5e-4) but under min_weight, while with the
+ * default min_weight the same fit re-seeds nothing: so both arms of the
+ * rule re-seed. The true K = 2 never empties a class. */
+static void test_empty_classes(void)
+{
+    empty_case("200", 907, 2, 3, 1e-6, 1, "K = 3, 200 users: under half a user");
+    empty_case("1000", 2385, 2, 3, 0.005, 1, "K = 3, 1000 users: under min_weight 0.005");
+    empty_case("1000", 2385, 2, 3, 1e-6, 0, "K = 3, 1000 users, min_weight 1e-6");
+    empty_case("200", 907, 2, 2, 1e-6, 0, "K = 2, 200 users");
 }
 
 /* ---- the information matrix against finite differences --------------------
@@ -496,6 +638,10 @@ static void test_edge_cases(void)
                         "design.users", "30", NULL};
     sim_population *p = NULL;
     data_set *ds = make_data(kv, 5, &p);
+    if (!ds) {
+        sim_population_free(p);
+        return;
+    }
     mix_params mp;
     mix_params_init(&mp);
     mp.starts = 5;
@@ -505,7 +651,7 @@ static void test_edge_cases(void)
     mp.starts = 0;
     gsl_test_int(mix_fit_run(ds, 2, &mp, &f), PREF_EINPUT, "starts = 0 refused");
     /* Many classes on tiny structureless data: finite output, never NaN in
-     * the estimates, emptied classes re-seeded and counted. */
+     * the estimates (no class empties here: test_empty_classes does that). */
     mp.starts = 3;
     int st = mix_fit_run(ds, 6, &mp, &f);
     gsl_test_int(st, PREF_OK, "K = 6 on 30 indifferent users runs");
@@ -527,6 +673,7 @@ int main(void)
     test_k2_recovery_and_invariance();
     test_em_steps();
     test_information_fd();
+    test_empty_classes();
     test_edge_cases();
     exit(gsl_test_summary());
 }
