@@ -944,3 +944,68 @@ int mix_design_condition(const data_set *ds, double *cond)
     free(xbar);
     return st;
 }
+
+/* ---- the likelihood and information at given parameters ------------------ */
+
+/* A workspace holding K classes at (eta, theta), after checking them. */
+static mix_ws *ws_at(const data_set *ds, size_t K, const double *eta,
+                     const double *theta, int *err)
+{
+    *err = PREF_EINPUT;
+    if (K < 1 || K > PREF_MAX_TYPES) {
+        pref_set_error(PREF_EINPUT, "K = %zu: need 1 <= K <= %d", K, PREF_MAX_TYPES);
+        return NULL;
+    }
+    double sum = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        if (!(eta[k] > 0.0) || !isfinite(eta[k])) {
+            pref_set_error(PREF_EINPUT, "eta %zu = %g: weights must be > 0", k + 1,
+                           eta[k]);
+            return NULL;
+        }
+        sum += eta[k];
+    }
+    if (fabs(sum - 1.0) > 1e-9) {
+        pref_set_error(PREF_EINPUT, "weights sum to %.17g, not 1", sum);
+        return NULL;
+    }
+    for (size_t j = 0; j < K * ds->d; j++)
+        if (!isfinite(theta[j])) {
+            pref_set_error(PREF_EINPUT, "theta[%zu] is not finite", j);
+            return NULL;
+        }
+    mix_ws *w = ws_alloc(ds, K, 0);
+    if (!w) {
+        *err = pref_set_error(PREF_ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy(w->eta, eta, K * sizeof(double));
+    memcpy(w->theta, theta, K * ds->d * sizeof(double));
+    *err = PREF_OK;
+    return w;
+}
+
+int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
+                  const double *theta, double *loglik)
+{
+    int st;
+    mix_ws *w = ws_at(ds, K, eta, theta, &st);
+    if (!w) return st;
+    *loglik = pass_accumulate(ds, w, 0, 0);
+    ws_free(w);
+    return PREF_OK;
+}
+
+int mix_information_at(const data_set *ds, size_t K, const double *eta,
+                       const double *theta, double *J, double *B)
+{
+    int st;
+    mix_ws *w = ws_at(ds, K, eta, theta, &st);
+    if (!w) return st;
+    size_t P = K * ds->d + K - 1;
+    double *Bw = B ? B : malloc(P * P * sizeof(double));
+    st = Bw ? information(ds, w, J, Bw) : pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!B) free(Bw);
+    ws_free(w);
+    return st;
+}

@@ -137,4 +137,31 @@ size_t mix_uninformative_columns(const data_set *ds, unsigned char *flags);
  * PREF_ENOMEM. O(n_cands d^2 + d^3). */
 int mix_design_condition(const data_set *ds, double *cond);
 
+/* ---- the likelihood and its information at given parameters (for checks
+ * and diagnostics; mix_fit_run does not call these). Parameters: eta (K),
+ * every eta_k > 0 and summing to 1 within 1e-9; theta (K, d), finite.
+ * Neither function modifies its inputs. */
+
+/* The marginal log-likelihood sum_i log sum_k eta_k prod_q P(o_q | theta_k)
+ * into *loglik, summed as the EM sums it (users in fixed blocks: the same
+ * bits for any thread count). At a fit's parameters it equals the fit's
+ * loglik up to rounding (the types are summed in another order once
+ * sorted). Returns PREF_OK,
+ * PREF_EINPUT (K < 1, K > 64, bad eta or theta) or PREF_ENOMEM.
+ * O(answers * r * m * d^2 * K). */
+int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
+                  const double *theta, double *loglik);
+
+/* The observed information J = -Hess of the marginal log-likelihood and the
+ * sum of the users' score outer products B = sum_i s_i s_i^T (the sandwich's
+ * middle), as mix_fit_run computes them for its standard errors, for the
+ * P = K d + K - 1 parameters (theta_1, ..., theta_K, alpha_1, ...,
+ * alpha_{K-1}) in that order, where eta = softmax(alpha_1, ..., alpha_{K-1},
+ * 0). J and B are caller-provided (P, P) row-major arrays, fully written; B
+ * may be NULL. Coefficients of columns that mix_uninformative_columns flags
+ * get rows and columns that are zero up to rounding. Returns PREF_OK, PREF_EINPUT (as mix_loglik_at) or
+ * PREF_ENOMEM. O(answers * r * m * d^2 * K + n_users * P^2). */
+int mix_information_at(const data_set *ds, size_t K, const double *eta,
+                       const double *theta, double *J, double *B);
+
 #endif

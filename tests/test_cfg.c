@@ -191,7 +191,7 @@ int main(void)
 
     /* Dump -> load -> dump is identical. */
     FILE *f = fopen(write_tmp("dump1.ini", ""), "w");
-    cfg_write(&C, f);
+    gsl_test_int(cfg_write(&C, f), PREF_OK, "cfg_write");
     fclose(f);
     char p1[512], p2[512];
     snprintf(p1, sizeof p1, "%s/dump1.ini", dir);
@@ -199,7 +199,7 @@ int main(void)
     gsl_test_int(cfg_load(&C2, p1), PREF_OK, "dump reloads (%s)", pref_last_error());
     snprintf(p2, sizeof p2, "%s/dump2.ini", dir);
     f = fopen(p2, "w");
-    cfg_write(&C2, f);
+    gsl_test_int(cfg_write(&C2, f), PREF_OK, "cfg_write of the reloaded dump");
     fclose(f);
     char b1[65536], b2[65536];
     f = fopen(p1, "r");

@@ -170,6 +170,7 @@ static void test_errors(void)
     FILE *f = fmemopen((void *)t, strlen(t), "r");
     int rc;
     csvrec *r = csvrec_alloc(f, "t.csv", 0, ',', &rc);
+    gsl_test_int(rc, PREF_OK, "csvrec_alloc (%s)", pref_last_error());
     const csvrec_record *rec = (const csvrec_record *)1;
     gsl_test_int(csvrec_next(r, &rec), PREF_EINPUT, "error: PREF_EINPUT");
     gsl_test(rec != NULL, "error: no record");
@@ -178,7 +179,8 @@ static void test_errors(void)
                  "csvrec_error: PREF_EINPUT");
     gsl_test_str(pref_last_error(), "t.csv:7: bad thing",
                  "csvrec_error: NAME:LINE: message");
-    csvrec_error(r, 0, "whole file");
+    gsl_test_int(csvrec_error(r, 0, "whole file"), PREF_EINPUT,
+                 "csvrec_error without a line: PREF_EINPUT");
     gsl_test_str(pref_last_error(), "t.csv: whole file",
                  "csvrec_error: no line");
     gsl_test_str(csvrec_name(r), "t.csv", "csvrec_name");

@@ -418,7 +418,8 @@ static void test_trainer_properties(void)
     gsl_rng_free(rng);
     rng = rngs_alloc(31);
     nn_init_params(&c, b, rng);
-    dpo_train(t, b, ds, NULL, 0, NULL, rng, &lb);
+    gsl_test_int(dpo_train(t, b, ds, NULL, 0, NULL, rng, &lb), PREF_OK,
+                 "training after dpo_trainer_reset");
     gsl_test(memcmp(a, b, P * sizeof *a) != 0,
              "dpo_trainer_reset restarts Adam (same bits as a fresh trainer)");
 

@@ -139,7 +139,10 @@ static void test_total_probability(void)
             for (size_t i = 0; i < T * m * 2; i++)
                 x[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
             for (size_t k = 0; k < 3; k++) {
-                identify_joint_probs(&pops[k], x, w, prob);
+                int st = identify_joint_probs(&pops[k], x, w, prob);
+                if (des == 0 || st)
+                    gsl_test_int(st, PREF_OK, "joint probs: population %zu, "
+                                 "m=%zu r=%zu T=%zu", k, m, r, T);
                 double s = 0.0;
                 for (size_t o = 0; o < N; o++) s += prob[o];
                 if (des == 0 || fabs(s - 1) > 1e-12)
@@ -165,9 +168,12 @@ static void test_outcome_index(void)
     sim_population p = pop_of(2, 2, eta, th);
     double x[12] = {0.3, -1.1, 2.385, 0.4, -0.7, 0.9,
                     1.6, 0.2, -0.35, -1.4, 0.05, 0.77};
-    identify_workspace *w = identify_workspace_alloc(2, 2, 3, 2, 2, NULL);
+    int err;
+    identify_workspace *w = identify_workspace_alloc(2, 2, 3, 2, 2, &err);
+    gsl_test_int(err, PREF_OK, "outcome index: workspace");
+    if (!w) return;
     double prob[36];
-    identify_joint_probs(&p, x, w, prob);
+    gsl_test_int(identify_joint_probs(&p, x, w, prob), PREF_OK, "outcome index: joint probs");
     double worst = 0.0;
     for (size_t j0 = 0; j0 < 6; j0++)
         for (size_t j1 = 0; j1 < 6; j1++) {
@@ -211,7 +217,10 @@ static void fisher_polarised_case(size_t d, const double *b)
         th[d + j] = -b[j];
     }
     sim_population p = pop_of(2, d, eta, th);
-    identify_fisher_result *res = identify_fisher_result_alloc(2, d, NULL);
+    int err;
+    identify_fisher_result *res = identify_fisher_result_alloc(2, d, &err);
+    gsl_test_int(err, PREF_OK, "fisher result d=%zu", d);
+    if (!res) return;
     for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++) {
         const identify_kind *e = &identify_fisher_kinds[k];
         sim_design g = design_of(d, e->m, e->r, 1);
@@ -249,8 +258,9 @@ static void test_fisher_polarised(void)
     fisher_polarised_case(3, b3);
 }
 
-/* log P(o) for every outcome at parameter phi = (theta (K d), alpha (K-1)). */
-static void logp_at(const double *phi, size_t K, size_t d, const double *x,
+/* log P(o) for every outcome at parameter phi = (theta (K d), alpha (K-1)).
+ * Returns identify_joint_probs's status. */
+static int logp_at(const double *phi, size_t K, size_t d, const double *x,
                     identify_workspace *w, double *out)
 {
     double eta[8], th[64], z = 1.0;
@@ -260,8 +270,9 @@ static void logp_at(const double *phi, size_t K, size_t d, const double *x,
     memcpy(th, phi, K * d * sizeof(double));
     sim_population p = pop_of(K, d, eta, th);
     size_t N = identify_workspace_outcomes(w);
-    identify_joint_probs(&p, x, w, out);
+    int st = identify_joint_probs(&p, x, w, out);
     for (size_t o = 0; o < N; o++) out[o] = log(out[o]);
+    return st;
 }
 
 /* Reference: I = -sum_o P(o) d2 log P(o) / dphi2, the Hessian by central
@@ -274,7 +285,10 @@ static void fisher_fd_case(size_t K, size_t d, size_t m, size_t r, size_t T,
     double phi[64], ph[64];
     memcpy(phi, theta, K * d * sizeof(double));
     for (size_t k = 0; k + 1 < K; k++) phi[K * d + k] = log(eta[k] / eta[K - 1]);
-    identify_workspace *w = identify_workspace_alloc(K, d, m, r, T, NULL);
+    int err, st = PREF_OK;
+    identify_workspace *w = identify_workspace_alloc(K, d, m, r, T, &err);
+    gsl_test_int(err, PREF_OK, "fisher by differences: workspace");
+    if (!w) return;
     double *x = malloc(T * m * d * sizeof(double));
     double *info = malloc(D * D * sizeof(double));
     double *ref = calloc(D * D, sizeof(double));
@@ -290,7 +304,7 @@ static void fisher_fd_case(size_t K, size_t d, size_t m, size_t r, size_t T,
     sim_population p = pop_of(K, d, et, th);
     gsl_test_int(identify_fisher_design(&p, x, w, info, score), PREF_OK,
                  "fisher design");
-    identify_joint_probs(&p, x, w, p0);
+    gsl_test_int(identify_joint_probs(&p, x, w, p0), PREF_OK, "joint probs at phi");
     double smax = 0.0;
     for (size_t a = 0; a < D; a++)
         if (fabs(score[a]) > smax) smax = fabs(score[a]);
@@ -304,13 +318,14 @@ static void fisher_fd_case(size_t K, size_t d, size_t m, size_t r, size_t T,
                 memcpy(ph, phi, D * sizeof(double));
                 ph[a] += sa[q] * h;
                 ph[b] += sb[q] * h;
-                logp_at(ph, K, d, x, w, f[q]);
+                st |= logp_at(ph, K, d, x, w, f[q]);
             }
             double v = 0.0;
             for (size_t o = 0; o < N; o++)
                 v += p0[o] * (f[0][o] - f[1][o] - f[2][o] + f[3][o]) / (4 * h * h);
             ref[a * D + b] = -v;
         }
+    gsl_test_int(st, PREF_OK, "joint probs at every difference point");
     double imax = 0.0, emax = 0.0;
     for (size_t i = 0; i < D * D; i++) {
         if (fabs(ref[i]) > imax) imax = fabs(ref[i]);
@@ -353,7 +368,9 @@ static void test_fisher_k1(void)
         identify_fisher_params par;
         identify_fisher_params_init(&par);
         par.designs = n;
-        identify_fisher_result *res = identify_fisher_result_alloc(1, d, NULL);
+        int err;
+        identify_fisher_result *res = identify_fisher_result_alloc(1, d, &err);
+        gsl_test_int(err, PREF_OK, "fisher result K = 1, m = %zu", m);
         gsl_test_int(identify_fisher(&p, &g, T, 77, &par, res), PREF_OK,
                      "fisher K = 1, m = %zu", m);
         double want[9] = {0}, x[2 * 4 * 3], pj[4], xbar[3];
@@ -404,8 +421,10 @@ static void test_fisher_threads(void)
     identify_fisher_params par;
     identify_fisher_params_init(&par);
     par.designs = 150; /* not a multiple of the chunk size */
-    identify_fisher_result *r1 = identify_fisher_result_alloc(2, 3, NULL);
-    identify_fisher_result *r2 = identify_fisher_result_alloc(2, 3, NULL);
+    int e1, e2;
+    identify_fisher_result *r1 = identify_fisher_result_alloc(2, 3, &e1);
+    identify_fisher_result *r2 = identify_fisher_result_alloc(2, 3, &e2);
+    gsl_test_int(e1 | e2, PREF_OK, "thread invariance: fisher results");
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
     int s1 = identify_fisher(&p, &g, 2, 99, &par, r1);
@@ -460,7 +479,9 @@ static void test_errors(void)
     sim_design g3 = design_of(3, 3, 1, 1);
     gsl_test_int(identify_equivalence(&one, &one, &g3, 1, 10, rng, &a, &b),
                  PREF_EINPUT, "equivalence: d mismatch");
-    identify_fisher_result *res = identify_fisher_result_alloc(1, 2, NULL);
+    int err;
+    identify_fisher_result *res = identify_fisher_result_alloc(1, 2, &err);
+    gsl_test_int(err, PREF_OK, "bad input: fisher result");
     gsl_test_int(identify_fisher(&gauss, &g, 1, 1, NULL, res), PREF_EINPUT,
                  "fisher: gaussian is an input error");
     identify_fisher_params par;
@@ -479,7 +500,8 @@ static void test_errors(void)
                  "fisher: pools of 2 cannot show 3 candidates");
     gsl_test_int(identify_equivalence(&one, &one, &gp, 1, 5, rng, &a, &b),
                  PREF_EINPUT, "equivalence: pools of 2 cannot show 3");
-    identify_workspace *w = identify_workspace_alloc(1, 2, 3, 1, 1, NULL);
+    identify_workspace *w = identify_workspace_alloc(1, 2, 3, 1, 1, &err);
+    gsl_test_int(err, PREF_OK, "bad input: workspace");
     double pr[3];
     gsl_test_int(identify_joint_probs(&gauss, th, w, pr), PREF_EINTERNAL,
                  "joint probs: population does not fit the workspace");

@@ -53,7 +53,8 @@ static void test_recovery(void)
     for (size_t i = 0; i < N; i++) ok &= lab[i] == lab[i % G];
     gsl_test(!ok, "three separated clusters recovered exactly");
     gsl_rng_set(r, 7);
-    kmeans_cluster(x, N, 2, G, NULL, r, lab2, NULL);
+    gsl_test_int(kmeans_cluster(x, N, 2, G, NULL, r, lab2, NULL), PREF_OK,
+                 "the same fit again");
     gsl_test(memcmp(lab, lab2, sizeof lab) != 0, "same seed, same labels");
     gsl_test_int(kmeans_cluster(x, N, 2, 0, NULL, r, lab, NULL), PREF_EINPUT, "K = 0 refused");
     gsl_test_int(kmeans_cluster(x, 2, 2, 3, NULL, r, lab, NULL), PREF_EINPUT, "K > n refused");

@@ -1,13 +1,37 @@
-/* test_mix.c — latent-class EM: first-order conditions, recovery within
- * standard errors, EM monotonicity, thread invariance, the information
- * matrix against finite differences, single-stepped EM (never
- * decreasing, equal to the one-call fit), empty classes and bad input
- * (evaluation helpers: test_eval.c). All data simulated with fixed seeds. */
+/* test_mix.c — the latent-class EM of mix.h, on data simulated with fixed
+ * seeds (evaluation helpers: test_eval.c):
+ * - K = 1: zero score at the estimate, standard errors equal to the inverse
+ *   information computed by hand, the log-likelihood against a direct sum,
+ *   AIC, BIC and ICL, the truth within 4 standard errors;
+ * - K = 2: the truth within 4 standard errors, bit-identical results for 1
+ *   and 2 threads, convergence, no log-likelihood decrease, several starts
+ *   reaching the best, weights and posteriors that are probabilities,
+ *   accuracy and W1 through eval_mix_fit, sandwich standard errors within
+ *   25% of the observed-information ones, no class emptied;
+ * - the EM single-stepped through mix_em_*: never decreasing, converging,
+ *   equal bit for bit to the one-call fit;
+ * - the information: mix_information_at's observed information and score
+ *   outer products against central finite differences of the marginal
+ *   log-likelihood (mix_loglik_at; a direct per-user sum), at a fixed point
+ *   and at a K = 3 fit, whose observed and sandwich standard errors must be
+ *   those of J^-1 and J^-1 B J^-1;
+ * - empty classes: a class whose weight falls under half a user, or under
+ *   min_weight, is re-seeded (split off another, every weight above the
+ *   threshold after it, log-likelihood finite, the fit still converging)
+ *   and counted in empty_events, equal to the single-stepped count; none
+ *   with the true K, or when min_weight is not reached;
+ * - bad input refused (K = 0, K > users, starts = 0, weights not summing to
+ *   1), and K = 6 on 30 indifferent users giving finite estimates.
+ * Every status a library call returns is checked. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
 #include <gsl/gsl_test.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -23,42 +47,58 @@
 
 static cfg C;
 
+/* Simulate the data set that the config keys kv (pairs, NULL-terminated)
+ * describe; *pop receives the population. Every step's status is a check;
+ * NULL when one failed. */
 static data_set *make_data(const char *const *kv, unsigned long seed,
                            sim_population **pop)
 {
     cfg_init(&C);
-    for (size_t i = 0; kv[i]; i += 2)
-        if (cfg_set_dotted(&C, kv[i], kv[i + 1], NULL, 0)) return NULL;
-    if (cfg_check(&C)) return NULL;
+    int st = PREF_OK;
+    *pop = NULL;
+    for (size_t i = 0; kv[i] && !st; i += 2)
+        st = cfg_set_dotted(&C, kv[i], kv[i + 1], NULL, 0);
+    gsl_test_int(st, PREF_OK, "make_data: config keys accepted");
+    if (!st) gsl_test_int(st = cfg_check(&C), PREF_OK, "make_data: cfg_check");
+    if (st) return NULL;
     sim_design *g = NULL;
     data_set *ds = NULL;
     gsl_rng *r = rngs_alloc(seed);
-    sim_population_from_cfg(&C, pop);
-    sim_design_from_cfg(&C, r, &g);
-    sim_simulate(*pop, g, seed, &ds);
+    gsl_test(r == NULL, "make_data: rngs_alloc");
+    if (!r) return NULL;
+    gsl_test_int(sim_population_from_cfg(&C, pop), PREF_OK, "make_data: population");
+    gsl_test_int(sim_design_from_cfg(&C, r, &g), PREF_OK, "make_data: design");
+    if (*pop && g)
+        gsl_test_int(sim_simulate(*pop, g, seed, &ds), PREF_OK, "make_data: simulate");
     sim_design_free(g);
     gsl_rng_free(r);
     return ds;
+}
+
+/* User i's marginal log-likelihood log sum_k eta_k prod_q P(o_q | theta_k),
+ * computed directly from pl.h (independently of mix.c's passes). */
+static double user_loglik(const data_set *ds, size_t i, size_t K,
+                          const double *eta, const double *theta)
+{
+    double lse = -INFINITY, u[16];
+    for (size_t k = 0; k < K; k++) {
+        double a = log(eta[k]);
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+            pl_utilities(ds->x + ds->q_cand[q] * ds->d, data_m(ds, q), ds->d,
+                         theta + k * ds->d, u);
+            a += pl_loglik(u, data_m(ds, q), ds->q_r[q]);
+        }
+        lse = pl_logaddexp(lse, a);
+    }
+    return lse;
 }
 
 /* Observed log-likelihood of a fit's parameters, computed directly. */
 static double loglik_at(const data_set *ds, size_t K, const double *eta,
                         const double *theta)
 {
-    double L = 0.0, u[16];
-    for (size_t i = 0; i < ds->n_users; i++) {
-        double lse = -INFINITY;
-        for (size_t k = 0; k < K; k++) {
-            double a = log(eta[k]);
-            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-                pl_utilities(ds->x + ds->q_cand[q] * ds->d, data_m(ds, q), ds->d,
-                             theta + k * ds->d, u);
-                a += pl_loglik(u, data_m(ds, q), ds->q_r[q]);
-            }
-            lse = pl_logaddexp(lse, a);
-        }
-        L += lse;
-    }
+    double L = 0.0;
+    for (size_t i = 0; i < ds->n_users; i++) L += user_loglik(ds, i, K, eta, theta);
     return L;
 }
 
@@ -74,7 +114,12 @@ static void test_k1_first_order(void)
     mix_params_init(&mp);
     mp.starts = 2;
     mix_fit *f = NULL;
-    gsl_test_int(mix_fit_run(ds, 1, &mp, &f), PREF_OK, "K = 1 fit");
+    if (ds) gsl_test_int(mix_fit_run(ds, 1, &mp, &f), PREF_OK, "K = 1 fit");
+    if (!f) {
+        data_free(ds);
+        sim_population_free(p);
+        return;
+    }
     /* Score at the MLE is zero. */
     double g[2] = {0, 0}, H[4] = {0, 0, 0, 0}, work[16];
     for (size_t q = 0; q < ds->n_queries; q++)
@@ -124,11 +169,11 @@ static void test_k2_recovery_and_invariance(void)
     mix_params mp;
     data_set *ds = two_classes("0.65, 0.35", "1.3, -0.7; -0.9, 1.1", "3", "3000", 23,
                                &p, &mp, 6, 99);
-    mix_fit *f1 = NULL, *f2 = NULL;
-    gsl_test_int(mix_fit_run(ds, 2, &mp, &f1), PREF_OK, "K = 2 fit");
+    mix_fit *f1 = NULL, *f2 = NULL, *f3 = NULL;
+    if (ds) gsl_test_int(mix_fit_run(ds, 2, &mp, &f1), PREF_OK, "K = 2 fit");
     mp.threads = 2;
-    gsl_test_int(mix_fit_run(ds, 2, &mp, &f2), PREF_OK, "K = 2 fit, 2 threads");
-    if (!f1 || !f2) return;
+    if (ds) gsl_test_int(mix_fit_run(ds, 2, &mp, &f2), PREF_OK, "K = 2 fit, 2 threads");
+    if (!f1 || !f2) goto out;
     gsl_test(memcmp(f1->theta, f2->theta, 4 * sizeof(double)) != 0 ||
              memcmp(f1->post, f2->post, ds->n_users * 2 * sizeof(double)) != 0 ||
              f1->loglik != f2->loglik || memcmp(f1->se_theta, f2->se_theta,
@@ -140,6 +185,7 @@ static void test_k2_recovery_and_invariance(void)
              f1->max_decrease);
     gsl_test(f1->best_hits < 2, "several starts reach the best optimum (%zu)",
              f1->best_hits);
+    gsl_test_int(f1->empty_events, 0, "K = 2 on two types: no class emptied");
     /* Types sorted by weight: type 1 is the 0.65 class. */
     for (int k = 0; k < 2; k++) {
         gsl_test(fabs(f1->eta[k] - p->eta[k]) > 4 * f1->se_eta[k],
@@ -170,11 +216,11 @@ static void test_k2_recovery_and_invariance(void)
     /* The sandwich agrees with the observed information at the truth's
      * scale (same model, correctly specified): within 25%. */
     mp.sandwich = 1;
-    mix_fit *f3 = NULL;
-    mix_fit_run(ds, 2, &mp, &f3);
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &f3), PREF_OK, "K = 2 sandwich fit");
     for (int j = 0; f3 && j < 4; j++)
         gsl_test_rel(f3->se_theta[j], f1->se_theta[j], 0.25,
                      "sandwich SE %d close to observed-information SE", j);
+out:
     mix_fit_free(f3);
     mix_fit_free(f1);
     mix_fit_free(f2);
@@ -192,10 +238,14 @@ static void test_em_steps(void)
     mix_params mp;
     data_set *ds = two_classes("0.6, 0.4", "1.2, -0.5; -0.8, 0.9", "4", "1500", 41,
                                &p, &mp, 1, 8);
-    int err;
-    mix_em *s = mix_em_alloc(ds, 2, &mp, &err);
+    int err = PREF_EINPUT;
+    mix_em *s = ds ? mix_em_alloc(ds, 2, &mp, &err) : NULL;
     gsl_test_int(err, PREF_OK, "mix_em_alloc");
-    if (!s) return;
+    if (!s) {
+        data_free(ds);
+        sim_population_free(p);
+        return;
+    }
     gsl_test_int(mix_em_set(s, 0), PREF_OK, "mix_em_set");
     gsl_test_int(mix_em_test(s, mp.tol), PREF_CONTINUE,
                  "no convergence test after the first E-step");
@@ -246,6 +296,338 @@ static void test_em_steps(void)
     mix_em_free(s);
     s = mix_em_alloc(ds, 0, &mp, &err);
     gsl_test(s != NULL || err != PREF_EINPUT, "mix_em_alloc: K = 0 refused");
+    mix_em_free(s);
+    data_free(ds);
+    sim_population_free(p);
+}
+
+/* Right after EM iteration that re-seeded an emptied class: every weight is
+ * back above min_weight (and above half a user), the class was split off
+ * the heaviest (two classes now share a weight exactly, their coefficients
+ * differ by the N(0, 0.1^2) jitter: under 0.6 = 6 sigma), the
+ * log-likelihood is finite and the next test continues (a re-seed is not a
+ * converged EM step). */
+static void check_reseed(const mix_em *s, size_t K, size_t d, size_t n,
+                         const mix_params *mp)
+{
+    const double *eta = mix_em_eta(s), *theta = mix_em_theta(s);
+    int above = 1, split = 0;
+    for (size_t k = 0; k < K; k++) {
+        above &= eta[k] >= mp->min_weight && eta[k] * (double)n >= 0.5;
+        for (size_t h = k + 1; h < K; h++) {
+            double gap = 0.0;
+            for (size_t j = 0; j < d; j++)
+                gap = fmax(gap, fabs(theta[k * d + j] - theta[h * d + j]));
+            split |= eta[k] == eta[h] && gap < 0.6;
+        }
+    }
+    gsl_test(!above, "K = %zu, n = %zu, min_weight %g: after a re-seed every "
+             "weight >= min_weight and half a user", K, n, mp->min_weight);
+    gsl_test(!split, "K = %zu, n = %zu: the re-seeded class is split off another "
+             "(equal weights, nearby coefficients)", K, n);
+    gsl_test(!isfinite(mix_em_loglik(s)), "K = %zu, n = %zu: after a re-seed the "
+             "log-likelihood is finite (%g)", K, n, mix_em_loglik(s));
+    gsl_test_int(mix_em_test(s, mp->tol), PREF_CONTINUE,
+                 "K = %zu, n = %zu: a re-seed is not a converged step", K, n);
+}
+
+/* Single-step every start as mix_fit_run does; returns the classes
+ * re-seeded over all starts (checking the first re-seed with check_reseed),
+ * or SIZE_MAX when a call failed. */
+static size_t stepped_empty_events(const data_set *ds, size_t K, const mix_params *mp)
+{
+    int err, st = PREF_OK, seen = 0;
+    size_t total = 0;
+    mix_em *s = mix_em_alloc(ds, K, mp, &err);
+    gsl_test_int(err, PREF_OK, "mix_em_alloc (K = %zu)", K);
+    if (!s) return SIZE_MAX;
+    for (size_t start = 0; !st && start < mp->starts; start++) {
+        st = mix_em_set(s, start);
+        while (!st && mix_em_test(s, mp->tol) != PREF_OK &&
+               mix_em_iterations(s) < mp->max_iter) {
+            size_t e0 = mix_em_empty(s);
+            st = mix_em_iterate(s);
+            if (!st && !seen && mix_em_empty(s) > e0) {
+                seen = 1;
+                check_reseed(s, K, ds->d, ds->n_users, mp);
+            }
+        }
+        total += mix_em_empty(s);
+    }
+    gsl_test_int(st, PREF_OK, "every EM call runs (K = %zu)", K);
+    mix_em_free(s);
+    return st ? SIZE_MAX : total;
+}
+
+/* One empty-class case: two well-separated types (ten answers a user:
+ * posteriors nearly 0 or 1) answering top-1 of 3, fitted with K classes
+ * and min_weight mw. With empty = 1 classes must empty and be re-seeded
+ * (stepped and in the one-call fit, the same number), leaving every final
+ * weight above the threshold and a finite log-likelihood; with empty = 0
+ * none may. */
+static void empty_case(const char *users, unsigned long seed, uint64_t fit_seed,
+                       size_t K, double mw, int empty, const char *what)
+{
+    sim_population *p = NULL;
+    mix_params mp;
+    data_set *ds = two_classes("0.5, 0.5", "4.1, -3.3; -3.7, 2.9", "10", users, seed,
+                               &p, &mp, 3, fit_seed);
+    mp.min_weight = mw;
+    mix_fit *f = NULL;
+    size_t stepped = ds ? stepped_empty_events(ds, K, &mp) : SIZE_MAX;
+    if (ds) gsl_test_int(mix_fit_run(ds, K, &mp, &f), PREF_OK, "%s: fit", what);
+    if (f) {
+        gsl_test(empty ? f->empty_events == 0 : f->empty_events != 0,
+                 "%s: empty_events = %zu", what, f->empty_events);
+        gsl_test(f->empty_events != stepped, "%s: empty_events (%zu) = the "
+                 "re-seeds of the single-stepped starts (%zu)", what,
+                 f->empty_events, stepped);
+        int above = 1;
+        for (size_t k = 0; k < K; k++)
+            above &= f->eta[k] >= mw && f->eta[k] * (double)f->n_users >= 0.5;
+        gsl_test(!above, "%s: every final weight >= min_weight and half a user "
+                 "(smallest %g)", what, f->eta[K - 1]);
+        gsl_test(!isfinite(f->loglik), "%s: log-likelihood finite (%g)", what,
+                 f->loglik);
+        gsl_test(!f->converged, "%s: converged", what);
+    }
+    mix_fit_free(f);
+    data_free(ds);
+    sim_population_free(p);
+}
+
+/* Empty classes, for seeds found by trying seeds. K = 3 on two types: a
+ * class squeezed between the types loses its users. With 200 users its
+ * weight falls to 9e-4, under half a user (1/400) though above the default
+ * min_weight (1e-6); with 1000 users and min_weight = 0.005 it falls to
+ * 4e-3, above half a user (5e-4) but under min_weight, while with the
+ * default min_weight the same fit re-seeds nothing: so both arms of the
+ * rule re-seed. The true K = 2 never empties a class. */
+static void test_empty_classes(void)
+{
+    empty_case("200", 907, 2, 3, 1e-6, 1, "K = 3, 200 users: under half a user");
+    empty_case("1000", 2385, 2, 3, 0.005, 1, "K = 3, 1000 users: under min_weight 0.005");
+    empty_case("1000", 2385, 2, 3, 1e-6, 0, "K = 3, 1000 users, min_weight 1e-6");
+    empty_case("200", 907, 2, 2, 1e-6, 0, "K = 2, 200 users");
+}
+
+/* ---- the information matrix against finite differences --------------------
+ * Parameters phi = (theta_1, ..., theta_K, alpha_1, ..., alpha_{K-1}) with
+ * eta = softmax(alpha, 0), in mix_information_at's order. */
+#define PMAX 16
+
+static void eta_of_phi(const double *phi, size_t K, size_t d, double *eta)
+{
+    double z = 1.0; /* exp(alpha_K), alpha_K = 0 */
+    for (size_t k = 0; k + 1 < K; k++) z += exp(phi[K * d + k]);
+    for (size_t k = 0; k + 1 < K; k++) eta[k] = exp(phi[K * d + k]) / z;
+    eta[K - 1] = 1.0 / z;
+}
+
+static void phi_of(const double *eta, const double *theta, size_t K, size_t d,
+                   double *phi)
+{
+    memcpy(phi, theta, K * d * sizeof(double));
+    for (size_t k = 0; k + 1 < K; k++) phi[K * d + k] = log(eta[k] / eta[K - 1]);
+}
+
+/* Minus the Hessian of the marginal log-likelihood (mix_loglik_at) by
+ * central differences, [L(+a+b) - L(+a-b) - L(-a+b) + L(-a-b)] / (4 h^2)
+ * (a step of 2h on the diagonal). Returns mix_loglik_at's first failure. */
+static int fd_information(const data_set *ds, size_t K, const double *phi0,
+                          double h, double *Jfd)
+{
+    size_t d = ds->d, P = K * d + K - 1;
+    double phi[PMAX], eta[PMAX];
+    int st = PREF_OK;
+    for (size_t a = 0; a < P; a++)
+        for (size_t b = a; b < P; b++) {
+            double s = 0.0;
+            for (int sa = -1; sa <= 1; sa += 2)
+                for (int sb = -1; sb <= 1; sb += 2) {
+                    double L = NAN;
+                    memcpy(phi, phi0, P * sizeof(double));
+                    phi[a] += sa * h;
+                    phi[b] += sb * h;
+                    eta_of_phi(phi, K, d, eta);
+                    if (!st) st = mix_loglik_at(ds, K, eta, phi, &L);
+                    s += sa * sb * L;
+                }
+            Jfd[a * P + b] = Jfd[b * P + a] = -s / (4.0 * h * h);
+        }
+    return st;
+}
+
+/* B = sum_i s_i s_i^T, each user's score s_i by central differences
+ * (l_i(+h) - l_i(-h)) / 2h of user_loglik. */
+static void fd_score_products(const data_set *ds, size_t K, const double *phi0,
+                              double h, double *Bfd)
+{
+    size_t d = ds->d, P = K * d + K - 1;
+    double phi[PMAX], eta[PMAX], sc[PMAX];
+    memset(Bfd, 0, P * P * sizeof(double));
+    for (size_t i = 0; i < ds->n_users; i++) {
+        for (size_t a = 0; a < P; a++) {
+            double l[2];
+            for (int t = 0; t < 2; t++) {
+                memcpy(phi, phi0, P * sizeof(double));
+                phi[a] += t ? -h : h;
+                eta_of_phi(phi, K, d, eta);
+                l[t] = user_loglik(ds, i, K, eta, phi);
+            }
+            sc[a] = (l[0] - l[1]) / (2.0 * h);
+        }
+        for (size_t a = 0; a < P; a++)
+            for (size_t b = 0; b < P; b++) Bfd[a * P + b] += sc[a] * sc[b];
+    }
+}
+
+/* Largest |X - Y| over n entries (NaN if any is NaN); *ymax the largest |Y|. */
+static double max_abs_diff(const double *X, const double *Y, size_t n, double *ymax)
+{
+    double e = 0.0;
+    *ymax = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        if (!(fabs(X[j] - Y[j]) <= e)) e = fabs(X[j] - Y[j]);
+        if (fabs(Y[j]) > *ymax) *ymax = fabs(Y[j]);
+    }
+    return e;
+}
+
+/* Steps and tolerances of the finite-difference checks, for the data set of
+ * test_information_fd (400 users, |L| ~ 2.8e3, largest entries of J and B
+ * ~ 6e2). J: the second difference errs by truncation ~ c h^2 (c ~ |L''''|
+ * ~ 2e2 here) plus rounding ~ 4 delta / (4 h^2), delta ~ 1.5 eps |L| ~ 1e-12
+ * the rounding of one L. Measured largest error at the fixed point: 3.5e-3
+ * at h = 4e-3, quartering with every halving of h down to 5.6e-5 at 5e-4
+ * (truncation), then 5.3e-5 at 1.25e-4 and 1.0e-3 at 3e-5, growing as
+ * 1 / h^2 (rounding); at the balance h = 2.5e-4 it is 2e-5, 3e-8 of the
+ * largest entry. A tolerance of 1e-6 of the largest entry leaves a margin
+ * of thirty and fails any information wrong beyond its sixth digit (a wrong
+ * term is O(1) of an entry). B: central first differences with h = 1e-5 err
+ * by ~ h^2 / 6 |l_i'''| + eps |l_i| / h ~ 2e-10 per score, at most ~ 4e-7
+ * (7e-10 of the largest entry) after the sum of products over 400 users;
+ * measured 3e-8 (5e-11). A tolerance of 1e-8 of the largest entry. */
+#define FD_H_J 2.5e-4
+#define FD_TOL_J 1e-6
+#define FD_H_B 1e-5
+#define FD_TOL_B 1e-8
+
+/* mix_information_at's J and B at (eta, theta) against finite differences
+ * of the marginal log-likelihood; J and B (P, P) receive the library's. */
+static void check_information_at(const data_set *ds, size_t K, const double *eta,
+                                 const double *theta, const char *what,
+                                 double *J, double *B)
+{
+    size_t P = K * ds->d + K - 1;
+    double phi[PMAX], Jfd[PMAX * PMAX], Bfd[PMAX * PMAX], mx, L = NAN;
+    gsl_test_int(mix_information_at(ds, K, eta, theta, J, B), PREF_OK,
+                 "mix_information_at (%s)", what);
+    gsl_test_int(mix_loglik_at(ds, K, eta, theta, &L), PREF_OK,
+                 "mix_loglik_at (%s)", what);
+    gsl_test_rel(L, loglik_at(ds, K, eta, theta), 1e-12,
+                 "mix_loglik_at = the direct sum over users (%s)", what);
+    phi_of(eta, theta, K, ds->d, phi);
+    gsl_test_int(fd_information(ds, K, phi, FD_H_J, Jfd), PREF_OK,
+                 "mix_loglik_at at the finite-difference points (%s)", what);
+    double e = max_abs_diff(J, Jfd, P * P, &mx);
+    gsl_test(!(e <= FD_TOL_J * mx), "%s: observed information = -Hessian by "
+             "finite differences (largest error %.3g, %.2g of the largest "
+             "entry %.6g)", what, e, e / mx, mx);
+    fd_score_products(ds, K, phi, FD_H_B, Bfd);
+    e = max_abs_diff(B, Bfd, P * P, &mx);
+    gsl_test(!(e <= FD_TOL_B * mx), "%s: score outer products = finite "
+             "differences (largest error %.3g, %.2g of the largest entry "
+             "%.6g)", what, e, e / mx, mx);
+}
+
+/* The fit's standard errors are those of J (observed) and J^-1 B J^-1
+ * (sandwich, fs) at its parameters: sqrt of the diagonal for theta, the
+ * delta method through eta = softmax(alpha, 0) for eta. */
+static void check_fit_se(const mix_fit *f, const mix_fit *fs, const double *J,
+                         const double *B)
+{
+    size_t K = f->K, Kd = K * f->d, P = Kd + K - 1;
+    gsl_matrix *Ji = gsl_matrix_alloc(P, P), *T = gsl_matrix_alloc(P, P),
+               *S = gsl_matrix_alloc(P, P); /* J^-1, J^-1 B, J^-1 B J^-1 */
+    gsl_test(!Ji || !T || !S, "SE check: gsl_matrix_alloc");
+    if (!Ji || !T || !S) goto out;
+    gsl_matrix_const_view Bv = gsl_matrix_const_view_array(B, P, P);
+    memcpy(Ji->data, J, P * P * sizeof(double));
+    gsl_test_int(gsl_linalg_cholesky_decomp1(Ji), GSL_SUCCESS, "SE check: Cholesky of J");
+    gsl_test_int(gsl_linalg_cholesky_invert(Ji), GSL_SUCCESS, "SE check: J^-1");
+    gsl_test_int(gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, Ji, &Bv.matrix,
+                                0.0, T), GSL_SUCCESS, "SE check: J^-1 B");
+    gsl_test_int(gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, T, Ji, 0.0, S),
+                 GSL_SUCCESS, "SE check: J^-1 B J^-1");
+    for (size_t j = 0; j < Kd; j++) {
+        gsl_test_rel(f->se_theta[j], sqrt(gsl_matrix_get(Ji, j, j)), 1e-9,
+                     "observed SE of theta[%zu] = sqrt of J^-1's diagonal", j);
+        gsl_test_rel(fs->se_theta[j], sqrt(gsl_matrix_get(S, j, j)), 1e-9,
+                     "sandwich SE of theta[%zu] = sqrt of (J^-1 B J^-1)'s diagonal", j);
+    }
+    for (size_t k = 0; k < K; k++) {
+        double v = 0.0, vs = 0.0;
+        for (size_t a = 0; a + 1 < K; a++)
+            for (size_t c = 0; c + 1 < K; c++) {
+                double ga = f->eta[k] * ((k == a) - f->eta[a]);
+                double gc = f->eta[k] * ((k == c) - f->eta[c]);
+                v += ga * gsl_matrix_get(Ji, Kd + a, Kd + c) * gc;
+                vs += ga * gsl_matrix_get(S, Kd + a, Kd + c) * gc;
+            }
+        gsl_test_rel(f->se_eta[k], sqrt(v), 1e-9, "observed SE of eta[%zu]", k);
+        gsl_test_rel(fs->se_eta[k], sqrt(vs), 1e-9, "sandwich SE of eta[%zu]", k);
+    }
+out:
+    gsl_matrix_free(Ji);
+    gsl_matrix_free(T);
+    gsl_matrix_free(S);
+}
+
+/* Three classes answering top-2 of 4 (so r > 1 and K - 1 = 2 weights, whose
+ * cross terms the information must get right), at a fixed point away from
+ * the optimum (J = -Hess holds everywhere, not only where the score
+ * vanishes) and at the fit, whose standard errors must be J's. */
+static void test_information_fd(void)
+{
+    const char *kv[] = {"population.kind", "latent_class", "population.types", "3",
+                        "population.eta", "0.47, 0.32, 0.21", "population.theta",
+                        "1.85, -0.62; -1.37, 1.14; 0.29, -1.93", "design.answer",
+                        "topk", "design.r", "2", "design.m", "4", "design.T", "4",
+                        "design.users", "400", NULL};
+    sim_population *p = NULL;
+    data_set *ds = make_data(kv, 2385, &p);
+    if (!ds) {
+        sim_population_free(p);
+        return;
+    }
+    double J[PMAX * PMAX], B[PMAX * PMAX];
+    const double eta0[3] = {0.4385, 0.3172, 0.2443};
+    const double theta0[6] = {1.385, -0.7213, -0.9137, 1.2291, 0.4373, -1.6571};
+    check_information_at(ds, 3, eta0, theta0, "a fixed point", J, B);
+    const double eta_bad[3] = {0.5, 0.5, 0.1};
+    gsl_test_int(mix_information_at(ds, 3, eta_bad, theta0, J, NULL), PREF_EINPUT,
+                 "mix_information_at: weights summing to 1.1 refused");
+    gsl_test_int(mix_loglik_at(ds, 0, eta0, theta0, J), PREF_EINPUT,
+                 "mix_loglik_at: K = 0 refused");
+    mix_params mp;
+    mix_params_init(&mp);
+    mp.starts = 4;
+    mp.seed = 71;
+    mp.threads = 1;
+    mix_fit *f = NULL, *fs = NULL;
+    gsl_test_int(mix_fit_run(ds, 3, &mp, &f), PREF_OK, "K = 3 fit");
+    mp.sandwich = 1;
+    gsl_test_int(mix_fit_run(ds, 3, &mp, &fs), PREF_OK, "K = 3 sandwich fit");
+    if (f && fs) {
+        gsl_test(!f->se_ok || !fs->se_ok, "K = 3: standard errors computed");
+        gsl_test(memcmp(f->theta, fs->theta, 6 * sizeof(double)) != 0,
+                 "the sandwich changes no estimate");
+        check_information_at(ds, 3, f->eta, f->theta, "the fit", J, B);
+        check_fit_se(f, fs, J, B);
+    }
+    mix_fit_free(f);
+    mix_fit_free(fs);
     data_free(ds);
     sim_population_free(p);
 }
@@ -256,6 +638,10 @@ static void test_edge_cases(void)
                         "design.users", "30", NULL};
     sim_population *p = NULL;
     data_set *ds = make_data(kv, 5, &p);
+    if (!ds) {
+        sim_population_free(p);
+        return;
+    }
     mix_params mp;
     mix_params_init(&mp);
     mp.starts = 5;
@@ -265,7 +651,7 @@ static void test_edge_cases(void)
     mp.starts = 0;
     gsl_test_int(mix_fit_run(ds, 2, &mp, &f), PREF_EINPUT, "starts = 0 refused");
     /* Many classes on tiny structureless data: finite output, never NaN in
-     * the estimates, emptied classes re-seeded and counted. */
+     * the estimates (no class empties here: test_empty_classes does that). */
     mp.starts = 3;
     int st = mix_fit_run(ds, 6, &mp, &f);
     gsl_test_int(st, PREF_OK, "K = 6 on 30 indifferent users runs");
@@ -286,6 +672,8 @@ int main(void)
     test_k1_first_order();
     test_k2_recovery_and_invariance();
     test_em_steps();
+    test_information_fd();
+    test_empty_classes();
     test_edge_cases();
     exit(gsl_test_summary());
 }

@@ -209,19 +209,34 @@ static void test_names(void)
     plot_script_free(NULL); /* must be a no-op */
 }
 
+/* Fixture: a new script holding body (none when NULL). A failed call is a
+ * failed check and ends the run: every check after it needs the script. */
+static plot_script *script_with(const char *name, int width, int height,
+                                const char *body)
+{
+    plot_script *s = plot_script_alloc(name, width, height);
+    gsl_test(s == NULL, "fixture: plot_script_alloc(\"%s\")", name);
+    if (!s) exit(1);
+    if (body)
+        gsl_test_int(plot_printf(s, "%s", body), PREF_OK,
+                     "fixture: plot_printf into \"%s\"", name);
+    return s;
+}
+
 /* Runs with HETPREF_GNUPLOT pointing at a missing executable. */
 static void test_quoting(void)
 {
     make_dir("quote");
-    plot_script *s = plot_script_alloc("quote", 640, 480);
-    int rendered = -1;
+    plot_script *s = script_with("quote", 640, 480, NULL);
+    int rendered = -1, st = PREF_OK;
     gsl_test_int(plot_printf(s, "print "), PREF_OK, "plot_printf");
     gsl_test_int(plot_quoted(s, "it's \"x\"\n"), PREF_OK, "plot_quoted");
-    plot_printf(s, "\nprint ");
-    plot_quoted(s, "a\tb\x01" "c\x7f" "d \xc3\xa9 {}''");
-    plot_printf(s, "\nprint ");
-    plot_quoted(s, "");
-    plot_printf(s, "\nprint %d%%, %.3g", 42, 2.385);
+    st |= plot_printf(s, "\nprint ");
+    st |= plot_quoted(s, "a\tb\x01" "c\x7f" "d \xc3\xa9 {}''");
+    st |= plot_printf(s, "\nprint ");
+    st |= plot_quoted(s, "");
+    st |= plot_printf(s, "\nprint %d%%, %.3g", 42, 2.385);
+    gsl_test_int(st, PREF_OK, "plot_printf and plot_quoted: every call succeeds");
     char dir[4200];
     path_of(dir, sizeof dir, "quote");
     gsl_test_int(plot_render(s, dir, &rendered), PREF_OK,
@@ -261,26 +276,26 @@ static void test_paths(void)
     path_of(missing, sizeof missing, "a/missing.csv");
     if (symlink(ab, link) != 0) perror("symlink");
 
-    plot_script *s = plot_script_alloc("paths", 640, 480);
+    plot_script *s = script_with("paths", 640, 480, NULL);
     int st = PREF_OK;
     st |= plot_path(s, a, data);     /* nested */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, ac, data);    /* sibling */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, acd, data);   /* cousin, two levels up */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, ab, data);    /* same directory */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, odd, data);   /* non-canonical directory */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, link, data);  /* directory through a symlink */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, ab, a);       /* the parent itself */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, a, a);        /* the directory itself */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, ac, quote);   /* needs escaping */
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     /* Relative arguments are resolved against the current directory. */
     char cwd[4096];
     if (!getcwd(cwd, sizeof cwd) || chdir(root) != 0) {
@@ -288,13 +303,13 @@ static void test_paths(void)
         exit(1);
     }
     st |= plot_path(s, "a/c", "a/b/data.csv");
-    plot_printf(s, "\n");
+    st |= plot_printf(s, "\n");
     st |= plot_path(s, "", "a/b/data.csv"); /* "" means "." */
     if (chdir(cwd) != 0) {
         perror("chdir");
         exit(1);
     }
-    gsl_test_int(st, PREF_OK, "plot_path succeeds on existing paths");
+    gsl_test_int(st, PREF_OK, "plot_path (and plot_printf) succeed on existing paths");
     gsl_test_int(plot_path(s, a, missing), PREF_EIO,
                  "plot_path on a missing file gives PREF_EIO");
     gsl_test(strstr(pref_last_error(), "missing.csv") == NULL,
@@ -329,8 +344,7 @@ static void test_missing(void)
     make_dir("missing");
     char dir[4200];
     path_of(dir, sizeof dir, "missing");
-    plot_script *s = plot_script_alloc("nogp", 400, 300);
-    plot_printf(s, "plot sin(x)\n");
+    plot_script *s = script_with("nogp", 400, 300, "plot sin(x)\n");
     for (int k = 0; k < 2; k++) {
         int rendered = -1;
         gsl_test_int(plot_render(s, dir, &rendered), PREF_OK,
@@ -368,8 +382,7 @@ static void test_status(void)
     make_dir("status");
     char dir[4200];
     path_of(dir, sizeof dir, "status");
-    plot_script *s = plot_script_alloc("st", 400, 300);
-    plot_printf(s, "plot sin(x)\n");
+    plot_script *s = script_with("st", 400, 300, "plot sin(x)\n");
     int rendered = -1;
     setenv("HETPREF_GNUPLOT", "false", 1);
     gsl_test_int(plot_render(s, dir, &rendered), PREF_EIO,
@@ -402,12 +415,14 @@ static void test_growth(void)
     make_dir("grow");
     char dir[4200];
     path_of(dir, sizeof dir, "grow");
-    plot_script *s = plot_script_alloc("grow", 400, 300);
+    plot_script *s = script_with("grow", 400, 300, NULL);
     size_t expect = 0;
+    int st = PREF_OK;
     for (int i = 0; i < 5000; i++) {
-        plot_printf(s, "# line %04d of a long body, padding padding\n", i);
+        st |= plot_printf(s, "# line %04d of a long body, padding padding\n", i);
         expect += strlen("# line 0000 of a long body, padding padding\n");
     }
+    gsl_test_int(st, PREF_OK, "5000 plot_printf calls succeed");
     int rendered;
     gsl_test_int(plot_render(s, dir, &rendered), PREF_OK, "render long body");
     char *body = body_of("grow/grow.gp");
@@ -432,8 +447,7 @@ static int gnuplot_works(void)
     make_dir("probe");
     char dir[4200];
     path_of(dir, sizeof dir, "probe");
-    plot_script *s = plot_script_alloc("probe", 100, 100);
-    plot_printf(s, "plot x\n");
+    plot_script *s = script_with("probe", 100, 100, "plot x\n");
     int rendered = 0;
     int st = plot_render(s, dir, &rendered);
     plot_script_free(s);
@@ -456,7 +470,7 @@ static void test_render(const char *exe)
     char dir[4200], csv[4200];
     path_of(dir, sizeof dir, "plots");
     path_of(csv, sizeof csv, "data/run.csv");
-    plot_script *s = plot_script_alloc("scaling", 900, 420);
+    plot_script *s = script_with("scaling", 900, 420, NULL);
     int st = PREF_OK;
     st |= plot_printf(s, "set multiplot layout 1,2 title ");
     st |= plot_quoted(s, "Scaling: it's {fine} \"quoted\" }");
@@ -535,8 +549,7 @@ static void test_syntax_error(void)
     make_dir("bad");
     char dir[4200];
     path_of(dir, sizeof dir, "bad");
-    plot_script *s = plot_script_alloc("bad", 400, 300);
-    plot_printf(s, "plot sin(x) with no_such_style\n");
+    plot_script *s = script_with("bad", 400, 300, "plot sin(x) with no_such_style\n");
     int rendered = -1;
     stderr_to("bad-stderr.txt");
     int st = plot_render(s, dir, &rendered);

@@ -28,6 +28,18 @@ static void within(double got, double want, double sd, const char *what)
              got, want, 5 * sd);
 }
 
+/* Fixture: C reset to the defaults, then the keys kv (pairs, NULL-
+ * terminated) set and cross-checked; every status is a check. */
+static void config(const char *const *kv, const char *what)
+{
+    cfg_init(&C);
+    int st = PREF_OK;
+    for (size_t i = 0; kv[i] && !st; i += 2)
+        st = cfg_set_dotted(&C, kv[i], kv[i + 1], NULL, 0);
+    if (!st) st = cfg_check(&C);
+    gsl_test_int(st, PREF_OK, "%s config (%s)", what, st ? pref_last_error() : "ok");
+}
+
 static data_set *simulate(const cfg *c, unsigned long seed, sim_population **pp,
                           sim_design **gg)
 {
@@ -35,7 +47,7 @@ static data_set *simulate(const cfg *c, unsigned long seed, sim_population **pp,
     sim_design *g = NULL;
     data_set *ds = NULL;
     gsl_rng *r = rngs_alloc(seed);
-    int st = sim_population_from_cfg(c, &p);
+    int st = r ? sim_population_from_cfg(c, &p) : PREF_ENOMEM;
     if (!st) st = sim_design_from_cfg(c, r, &g);
     if (!st) st = sim_simulate(p, g, seed + 1, &ds);
     gsl_test_int(st, PREF_OK, "simulate (%s)", pref_last_error());
@@ -49,15 +61,11 @@ static data_set *simulate(const cfg *c, unsigned long seed, sim_population **pp,
  * candidates, so outcome frequencies can be checked against exact PL. */
 static void test_full_ranking_frequencies(void)
 {
-    cfg_init(&C);
-    cfg_set_dotted(&C, "population.kind", "latent_class", NULL, 0);
-    cfg_set_dotted(&C, "population.eta", "0.7, 0.3", NULL, 0);
-    cfg_set_dotted(&C, "population.theta", "1.2, -0.5; -1.0, 1.5", NULL, 0);
-    cfg_set_dotted(&C, "design.answer", "full", NULL, 0);
-    cfg_set_dotted(&C, "design.prompts", "1", NULL, 0);
-    cfg_set_dotted(&C, "design.pool", "3", NULL, 0);
-    cfg_set_dotted(&C, "design.users", "200000", NULL, 0);
-    gsl_test_int(cfg_check(&C), PREF_OK, "config ok");
+    const char *kv[] = {"population.kind", "latent_class", "population.eta", "0.7, 0.3",
+                        "population.theta", "1.2, -0.5; -1.0, 1.5", "design.answer",
+                        "full", "design.prompts", "1", "design.pool", "3",
+                        "design.users", "200000", NULL};
+    config(kv, "full ranking");
     sim_population *p;
     sim_design *g;
     data_set *ds = simulate(&C, 99, &p, &g);
@@ -104,14 +112,10 @@ static void test_full_ranking_frequencies(void)
  * 1/2, which is what independent users would give. */
 static void test_type_persists(void)
 {
-    cfg_init(&C);
-    cfg_set_dotted(&C, "population.kind", "polarised", NULL, 0);
-    cfg_set_dotted(&C, "population.b", "1.5, -0.8", NULL, 0);
-    cfg_set_dotted(&C, "design.answer", "pair", NULL, 0);
-    cfg_set_dotted(&C, "design.prompts", "1", NULL, 0);
-    cfg_set_dotted(&C, "design.pool", "2", NULL, 0);
-    cfg_set_dotted(&C, "design.T", "2", NULL, 0);
-    cfg_set_dotted(&C, "design.users", "100000", NULL, 0);
+    const char *kv[] = {"population.kind", "polarised", "population.b", "1.5, -0.8",
+                        "design.answer", "pair", "design.prompts", "1", "design.pool",
+                        "2", "design.T", "2", "design.users", "100000", NULL};
+    config(kv, "polarised pair");
     sim_population *p;
     sim_design *g;
     data_set *ds = simulate(&C, 7, &p, &g);
@@ -138,16 +142,19 @@ static void test_type_persists(void)
 
 static void test_gaussian_population(void)
 {
-    cfg_init(&C);
-    cfg_set_dotted(&C, "design.d", "2", NULL, 0);
-    cfg_set_dotted(&C, "population.kind", "gaussian", NULL, 0);
-    cfg_set_dotted(&C, "population.mean", "0.5, -1.5", NULL, 0);
-    cfg_set_dotted(&C, "population.cov", "2.0, 0.6; 0.6, 0.5", NULL, 0);
-    gsl_test_int(cfg_check(&C), PREF_OK, "gaussian config ok");
+    const char *kv[] = {"design.d", "2", "population.kind", "gaussian",
+                        "population.mean", "0.5, -1.5", "population.cov",
+                        "2.0, 0.6; 0.6, 0.5", NULL};
+    config(kv, "gaussian population");
     sim_population *p = NULL;
     gsl_test_int(sim_population_from_cfg(&C, &p), PREF_OK, "gaussian population");
     if (!p) return;
     gsl_rng *r = rngs_alloc(5);
+    gsl_test(r == NULL, "rngs_alloc");
+    if (!r) {
+        sim_population_free(p);
+        return;
+    }
     size_t n = 200000;
     double s0 = 0, s1 = 0, s00 = 0, s01 = 0, s11 = 0, th[2];
     size_t typed = 0;
@@ -172,7 +179,8 @@ static void test_gaussian_population(void)
 
     /* Not positive definite: an input error naming the key. */
     snprintf(C.file, sizeof C.file, "x.ini");
-    cfg_set_dotted(&C, "population.cov", "1, 2; 2, 1", "x.ini", 9);
+    gsl_test_int(cfg_set_dotted(&C, "population.cov", "1, 2; 2, 1", "x.ini", 9),
+                 PREF_OK, "an indefinite covariance parses (it is refused later)");
     gsl_test_int(sim_population_from_cfg(&C, &p), PREF_EINPUT, "indefinite cov");
     gsl_test(!strstr(pref_last_error(), "x.ini:9:"), "message names the line: %s",
              pref_last_error());
@@ -182,10 +190,9 @@ static void test_feature_laws(void)
 {
     const char *law[2] = {"gaussian", "uniform"};
     for (int l = 0; l < 2; l++) {
-        cfg_init(&C);
-        cfg_set_dotted(&C, "design.features", law[l], NULL, 0);
-        cfg_set_dotted(&C, "design.feature_scale", "2.5", NULL, 0);
-        cfg_set_dotted(&C, "design.users", "20000", NULL, 0);
+        const char *kv[] = {"design.features", law[l], "design.feature_scale", "2.5",
+                            "design.users", "20000", NULL};
+        config(kv, law[l]);
         sim_population *p;
         sim_design *g;
         data_set *ds = simulate(&C, 11, &p, &g);
@@ -212,11 +219,9 @@ static void test_feature_laws(void)
 static void test_thread_invariance(void)
 {
 #ifdef _OPENMP
-    cfg_init(&C);
-    cfg_set_dotted(&C, "design.users", "5000", NULL, 0);
-    cfg_set_dotted(&C, "design.T", "3", NULL, 0);
-    cfg_set_dotted(&C, "design.d", "4", NULL, 0);
-    cfg_set_dotted(&C, "population.b", "1", NULL, 0);
+    const char *kv[] = {"design.users", "5000", "design.T", "3", "design.d", "4",
+                        "population.b", "1", NULL};
+    config(kv, "thread invariance");
     sim_population *p1, *p2;
     sim_design *g1, *g2;
     omp_set_num_threads(1);
