@@ -2,8 +2,9 @@
  *
  * What it does: keeps an LP in plain arrays (objective, bounds, rows as
  * sparse lists), validates every value as it is set, and on lp_solve builds a
- * fresh GLPK problem, runs glp_simplex, copies the answer out and frees all
- * GLPK memory (glp_free_env) before returning.
+ * fresh GLPK problem, runs glp_simplex (then glp_exact, the rational
+ * simplex, when lp_params.exact asks for it), copies the answer out and
+ * frees all GLPK memory (glp_free_env) before returning.
  *
  * GLPK's failure modes and how each is contained:
  *   - bad arguments make GLPK call glp_error, which prints and abort()s.
@@ -18,7 +19,7 @@
  *     a glp_term_hook that swallows (and records) anything GLPK still prints
  *     — glp_error forces term_out on before printing its message, and the
  *     recorded text is quoted in our error message;
- *   - a non-optimal end: we require glp_simplex(...) == 0 AND
+ *   - a non-optimal end: we require glp_simplex(...) (or glp_exact) == 0 AND
  *     glp_get_status(...) == GLP_OPT, and map the rest to LP_* statuses.
  *
  * Threads: the environment (and the hooks, which live in it) is per thread
@@ -78,6 +79,8 @@ void lp_params_init(lp_params *p)
     p->it_lim = s.it_lim;
     p->tm_lim_ms = s.tm_lim;
     p->verbose = 0;
+    p->exact = 0;
+    p->verify_tol = LP_VERIFY_TOL;
 }
 
 /* The same ranges glp_simplex enforces (with xerror) on its glp_smcp. */
@@ -102,6 +105,10 @@ const char *lp_params_check(const lp_params *p)
         return "lp_params.tm_lim_ms must be >= 0";
     if (p->verbose != 0 && p->verbose != 1)
         return "lp_params.verbose must be 0 or 1";
+    if (p->exact != 0 && p->exact != 1)
+        return "lp_params.exact must be 0 or 1";
+    if (!(p->verify_tol > 0.0 && p->verify_tol < 1.0))
+        return "lp_params.verify_tol must be in (0, 1)";
     return NULL;
 }
 
@@ -528,9 +535,10 @@ static double lp_glp_hi(int type, double hi)
     return (type == LP_DB || type == LP_UP) ? hi : 0.0;
 }
 
-/* Map a finished glp_simplex to a status; set the message on failure. */
-static int lp_classify(glp_prob *P, int ret, const lp_params *p,
-                       lp_solution *sol)
+/* Map a finished glp_simplex or glp_exact (named by who) to a status; set
+ * the message on failure. */
+static int lp_classify(glp_prob *P, int ret, const char *who,
+                       const lp_params *p, lp_solution *sol)
 {
     int status, st = 0;
     const char *what;
@@ -560,8 +568,8 @@ static int lp_classify(glp_prob *P, int ret, const lp_params *p,
         default: what = "unexpected return code"; break;
         }
         lp_solution_nan(sol, LP_FAILED);
-        PREF_ERROR(PREF_ELP, "LP solver failed: %s (glp_simplex returned %d)",
-                   what, ret);
+        PREF_ERROR(PREF_ELP, "LP solver failed: %s (%s returned %d)",
+                   what, who, ret);
     }
     st = glp_get_status(P);
     switch (st) {
@@ -578,11 +586,8 @@ static int lp_classify(glp_prob *P, int ret, const lp_params *p,
     PREF_ERROR(PREF_ELP, "%s", what);
 }
 
-/* Everything that touches a glp_prob. Runs after lp_session's setjmp; any
- * GLPK error jumps straight back there, so this function needs no cleanup
- * path of its own for GLPK errors. */
-static int lp_session_body(const lp_problem *lp, const lp_params *p,
-                           lp_solution *sol, int provoke)
+/* A fresh glp_prob holding lp. */
+static glp_prob *lp_load(const lp_problem *lp, int provoke)
 {
     glp_prob *P = glp_create_prob();
     glp_set_obj_dir(P, lp->maximise ? GLP_MAX : GLP_MIN);
@@ -607,8 +612,17 @@ static int lp_session_body(const lp_problem *lp, const lp_params *p,
     }
     if (provoke)    /* lp_test_provoke_error: column lp->n + 5 is invalid */
         glp_set_obj_coef(P, lp->n + 5, 1.0);
-    if (p->scale) glp_scale_prob(P, GLP_SF_AUTO);
+    return P;
+}
 
+/* glp_simplex, then (p->exact) glp_exact from the basis it left, or from
+ * the all-slack basis (always valid and nonsingular) when glp_exact finds
+ * that basis invalid or singular. Returns the deciding routine's code and
+ * its name in *who. glp_exact reads the unscaled data (GLPK keeps scale
+ * factors apart from the coefficients) and the msg_lev, it_lim and tm_lim
+ * of the same glp_smcp. */
+static int lp_run(glp_prob *P, const lp_params *p, const char **who)
+{
     glp_smcp parm;
     glp_init_smcp(&parm);
     parm.msg_lev = p->verbose ? GLP_MSG_ON : GLP_MSG_OFF;
@@ -620,10 +634,31 @@ static int lp_session_body(const lp_problem *lp, const lp_params *p,
     parm.it_lim = p->it_lim;
     parm.tm_lim = p->tm_lim_ms;
     parm.presolve = p->presolve ? GLP_ON : GLP_OFF;
+    if (p->scale) glp_scale_prob(P, GLP_SF_AUTO);
 
+    *who = "glp_simplex";
     int ret = glp_simplex(P, &parm);
+    if (!p->exact) return ret;
+    *who = "glp_exact";
+    ret = glp_exact(P, &parm);
+    if (ret == GLP_EBADB || ret == GLP_ESING) {
+        glp_std_basis(P);
+        ret = glp_exact(P, &parm);
+    }
+    return ret;
+}
+
+/* Everything that touches a glp_prob. Runs after lp_session's setjmp; any
+ * GLPK error jumps straight back there, so this function needs no cleanup
+ * path of its own for GLPK errors. */
+static int lp_session_body(const lp_problem *lp, const lp_params *p,
+                           lp_solution *sol, int provoke)
+{
+    glp_prob *P = lp_load(lp, provoke);
+    const char *who;
+    int ret = lp_run(P, p, &who);
     sol->iterations = glp_get_it_cnt(P);
-    int rc = lp_classify(P, ret, p, sol);
+    int rc = lp_classify(P, ret, who, p, sol);
     if (rc == PREF_OK) {
         for (int j = 0; j < lp->n; j++) {
             sol->x[j] = glp_get_col_prim(P, j + 1);
