@@ -136,7 +136,13 @@ typedef struct lp_params {
                          usable, e.g. after a numerical failure), ignoring
                          `scale` and the three tolerances: the answer is the
                          exact optimum of the LP as given (its doubles),
-                         rounded to double. Immune to bad scaling, but each
+                         rounded to double. (glp_exact itself would read
+                         each non-integer double within 1e-9 relative, so
+                         lp_solve first scales every row and the objective
+                         by a power of two that makes their doubles
+                         integers — exact, and undone in the answer; column
+                         bounds, 0 or none in this project, are passed as
+                         they are.) Immune to bad scaling, but each
                          pivot costs rational arithmetic: for re-solving an
                          answer that failed verification, not by default.
                          it_lim and tm_lim_ms apply to each of the two
@@ -274,6 +280,24 @@ void lp_solution_free(lp_solution *sol);
  * Setup is O(nnz + n_rows + n_cols). Safe to call from several threads at
  * once (see the file comment). */
 int lp_solve(const lp_problem *lp, const lp_params *p, lp_solution *sol);
+
+/* A caller's optimality certificate: given the solution of an lp_solve that
+ * returned PREF_OK, return PREF_OK when it verifies, PREF_ELP (with a
+ * message) when it does not, or any other code to stop. ctx is the
+ * caller's. */
+typedef int (*lp_verify_fn)(const lp_solution *sol, void *ctx);
+
+/* lp_solve, then verify(sol, ctx). When either says PREF_ELP — GLPK's
+ * floating-point simplex failed ("infeasible", "unbounded", a numerical
+ * failure) or its answer does not verify — and p->exact is 0, the LP is
+ * solved again with exact = 1 and verified again, unless the failure was
+ * p's iteration or time limit (the caller's to choose). For LPs that always
+ * have an optimum, so that any such failure is the arithmetic's. Returns
+ * PREF_OK (sol verified; sol->iterations counts both solves), or the last
+ * failure's code; an ELP message after the exact re-solve quotes both
+ * failures. p NULL means defaults; verify must not be NULL. */
+int lp_solve_verified(const lp_problem *lp, const lp_params *p,
+                      lp_solution *sol, lp_verify_fn verify, void *ctx);
 
 /* The version string of the linked GLPK, e.g. "5.0", for results files.
  * Never NULL. */
