@@ -303,20 +303,26 @@ static lp_problem *game_lp(size_t K, size_t J, const double *R, int *st)
     return lp;
 }
 
-/* One solve of the game LP with p, its answer into res, then verified. */
-static int game_attempt(size_t K, size_t J, const double *R,
-                        const lp_problem *lp, const lp_params *p,
-                        lp_solution *sol, mmra_result *res)
+/* What game_check needs (lp_verify_fn's ctx). */
+typedef struct game_ctx {
+    size_t K, J;
+    const double *R;
+    double tol;
+    mmra_result *res;
+} game_ctx;
+
+/* lp_verify_fn: the LP's answer into res (cleaned), then mmra_verify. */
+static int game_check(const lp_solution *sol, void *ctx)
 {
-    int st = lp_solve(lp, p, sol);
-    res->iterations += sol->iterations > 0 ? (size_t)sol->iterations : 0;
-    if (st) return st;
+    game_ctx *g = ctx;
+    size_t K = g->K, J = g->J;
+    mmra_result *res = g->res;
     memcpy(res->w, sol->x, J * sizeof *res->w);
     to_simplex(J, res->w);
     for (size_t k = 0; k < K; k++) res->dual[k] = -sol->row_dual[k];
     to_simplex(K, res->dual);
     res->lp_obj = sol->x[J];
-    st = mmra_verify(K, J, R, p->verify_tol, res, NULL);
+    int st = mmra_verify(K, J, g->R, g->tol, res, NULL);
     if (st != PREF_ELP) return st;
     /* The best single policy is the one mixture evaluated without rounding:
      * when the duals certify it, it is the answer (e.g. a game of value 0
@@ -324,10 +330,9 @@ static int game_attempt(size_t K, size_t J, const double *R,
     char msg[512];
     snprintf(msg, sizeof msg, "%s", pref_last_error());
     size_t jp;
-    best_single_policy(K, J, R, &jp);
+    best_single_policy(K, J, g->R, &jp);
     for (size_t j = 0; j < J; j++) res->w[j] = j == jp ? 1.0 : 0.0;
-    if (mmra_verify(K, J, R, p->verify_tol, res, NULL) == PREF_OK)
-        return PREF_OK;
+    if (mmra_verify(K, J, g->R, g->tol, res, NULL) == PREF_OK) return PREF_OK;
     return pref_set_error(PREF_ELP, "%s", msg);
 }
 
@@ -354,24 +359,12 @@ int mmra_solve_lp(size_t K, size_t J, const double *R, const lp_params *lpp,
         if (st) return st;
         PREF_ERROR(PREF_ENOMEM, "out of memory (MMRA LP %zu x %zu)", K, J);
     }
-    res->iterations = 0;
-    st = game_attempt(K, J, R, lp, &p, sol, res);
     /* The game always has an optimum (K, J >= 1, R finite): a wrong answer,
      * "infeasible", "unbounded" or a numerical failure is the floating-point
-     * simplex failing. Only the user's iteration and time limits stand. */
-    if (st == PREF_ELP && !p.exact && sol->status != LP_ITLIM &&
-        sol->status != LP_TMLIM) {
-        char first[256];
-        snprintf(first, sizeof first, "%s", pref_last_error());
-        p.exact = 1;
-        st = game_attempt(K, J, R, lp, &p, sol, res);
-        if (st == PREF_ELP) {
-            char second[512];
-            snprintf(second, sizeof second, "%s", pref_last_error());
-            pref_set_error(st, "%s (after GLPK's exact simplex; the "
-                           "floating-point simplex said: %s)", second, first);
-        }
-    }
+     * simplex failing, and lp_solve_verified solves again exactly. */
+    game_ctx g = {K, J, R, p.verify_tol, res};
+    st = lp_solve_verified(lp, &p, sol, game_check, &g);
+    if (!st) res->iterations = sol->iterations > 0 ? (size_t)sol->iterations : 0;
     lp_free(lp);
     lp_solution_free(sol);
     return st;
