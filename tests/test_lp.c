@@ -679,6 +679,71 @@ static void test_exact(void)
     lp_free(lp);
 }
 
+/* lp_verify_fn for the tests: counts its calls; rejects the first
+ * *(int *)ctx of them. */
+typedef struct vctx { int reject, calls; } vctx;
+static int reject_first(const lp_solution *sol, void *ctx)
+{
+    vctx *v = ctx;
+    (void)sol;
+    if (v->calls++ < v->reject)
+        return pref_set_error(PREF_ELP, "test verifier: no (%d)", v->calls);
+    return PREF_OK;
+}
+
+/* lp_solve_verified: a verified answer is kept, one that does not verify
+ * is solved again exactly, and two failures are reported with both
+ * messages; the exact re-solve sees data glp_exact would otherwise round:
+ * min x s.t. x = 1 - 2.5e-11 (glp_exact's own reading of 1 - 2.5e-11 is 1,
+ * within its 1e-9; the power-of-two scaling keeps it exact). */
+static void test_verified(void)
+{
+    int err;
+    lp_problem *lp = lp_alloc(1, 1, &err);
+    lp_solution *s = lp_solution_alloc(1, 1);
+    const double b = 1 - 2.5e-11, one = 1.0;
+    lp_set_obj_coef(lp, 0, 1.0);
+    lp_set_row(lp, 0, &one);
+    lp_set_row_bounds(lp, 0, LP_FX, b, b);
+    vctx v = {0, 0};
+    gsl_test_int(lp_solve_verified(lp, NULL, s, reject_first, &v), PREF_OK,
+                 "verified: accepted at once");
+    gsl_test_int(v.calls, 1, "verified: one check");
+    v = (vctx){1, 0};
+    gsl_test_int(lp_solve_verified(lp, NULL, s, reject_first, &v), PREF_OK,
+                 "verified: accepted after the exact re-solve");
+    gsl_test_int(v.calls, 2, "verified: two checks");
+    gsl_test_abs(s->x[0], b, 0.0, "verified: exact x = 1 - 2.5e-11");
+    gsl_test_abs(s->row_dual[0], 1.0, 0.0, "verified: exact dual 1");
+    v = (vctx){2, 0};
+    gsl_test_int(lp_solve_verified(lp, NULL, s, reject_first, &v), PREF_ELP,
+                 "verified: two failures refused");
+    gsl_test(strstr(pref_last_error(), "no (2)") == NULL ||
+             strstr(pref_last_error(), "no (1)") == NULL,
+             "verified: both messages: %s", pref_last_error());
+    lp_params p;
+    lp_params_init(&p);
+    p.exact = 1;
+    v = (vctx){1, 0};
+    gsl_test_int(lp_solve_verified(lp, &p, s, reject_first, &v), PREF_ELP,
+                 "verified: exact already, no second solve");
+    gsl_test_int(v.calls, 1, "verified: exact: one check");
+    gsl_test_int(lp_solve_verified(lp, NULL, s, NULL, NULL), PREF_EINPUT,
+                 "verified: NULL verifier refused");
+    /* the scaling for exact mode: an objective and a row of mixed
+     * magnitudes come back unscaled */
+    lp_set_obj_coef(lp, 0, 3e-30);
+    lp_set_row(lp, 0, &b);
+    lp_set_row_bounds(lp, 0, LP_LO, 7e20, INFINITY);  /* b x >= 7e20 */
+    gsl_test_int(lp_solve(lp, &p, s), PREF_OK, "exact scaled: solved");
+    gsl_test_rel(s->x[0], 7e20 / b, 1e-15, "exact scaled: x = 7e20 / b");
+    gsl_test_rel(s->obj, 3e-30 * 7e20 / b, 1e-15, "exact scaled: objective");
+    gsl_test_rel(s->row_act[0], 7e20, 1e-15, "exact scaled: activity");
+    gsl_test_rel(s->row_dual[0], 3e-30 / b, 1e-15, "exact scaled: dual");
+    lp_solution_free(s);
+    lp_free(lp);
+}
+
 int main(void)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -723,6 +788,7 @@ int main(void)
     lp_free(w);
 
     test_exact();
+    test_verified();
     test_infeasible_unbounded();
     test_validation();
     test_error_hook();
