@@ -126,7 +126,7 @@ double mmra_mixture_regret(size_t K, size_t J, const double *R,
  * without rounding) by more than tol * max(|upper|, |that|): a game whose
  * optimal mixture cannot be evaluated in double precision is refused.
  * Invariant to scaling R by a positive factor. tol in (0, 1); mmra_solve_lp
- * uses lp_params.verify_tol (LP_VERIFY_TOL = 1e-9 by default). gap (may be
+ * uses lp_params.verify_tol (LP_VERIFY_TOL = 1e-6 by default). gap (may be
  * NULL) receives (U - L) / magnitude (U - L itself when the magnitude is
  * 0; +inf when w or dual is not a mixture). Returns PREF_OK, PREF_ELP (not
  * verified; the message gives both bounds) or PREF_EINPUT (sizes,
