@@ -2,8 +2,9 @@
  *
  * What it does: keeps an LP in plain arrays (objective, bounds, rows as
  * sparse lists), validates every value as it is set, and on lp_solve builds a
- * fresh GLPK problem, runs glp_simplex, copies the answer out and frees all
- * GLPK memory (glp_free_env) before returning.
+ * fresh GLPK problem, runs glp_simplex (then glp_exact, the rational
+ * simplex, when lp_params.exact asks for it), copies the answer out and
+ * frees all GLPK memory (glp_free_env) before returning.
  *
  * GLPK's failure modes and how each is contained:
  *   - bad arguments make GLPK call glp_error, which prints and abort()s.
@@ -18,7 +19,7 @@
  *     a glp_term_hook that swallows (and records) anything GLPK still prints
  *     — glp_error forces term_out on before printing its message, and the
  *     recorded text is quoted in our error message;
- *   - a non-optimal end: we require glp_simplex(...) == 0 AND
+ *   - a non-optimal end: we require glp_simplex(...) (or glp_exact) == 0 AND
  *     glp_get_status(...) == GLP_OPT, and map the rest to LP_* statuses.
  *
  * Threads: the environment (and the hooks, which live in it) is per thread
@@ -34,6 +35,7 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +80,8 @@ void lp_params_init(lp_params *p)
     p->it_lim = s.it_lim;
     p->tm_lim_ms = s.tm_lim;
     p->verbose = 0;
+    p->exact = 0;
+    p->verify_tol = LP_VERIFY_TOL;
 }
 
 /* The same ranges glp_simplex enforces (with xerror) on its glp_smcp. */
@@ -102,6 +106,10 @@ const char *lp_params_check(const lp_params *p)
         return "lp_params.tm_lim_ms must be >= 0";
     if (p->verbose != 0 && p->verbose != 1)
         return "lp_params.verbose must be 0 or 1";
+    if (p->exact != 0 && p->exact != 1)
+        return "lp_params.exact must be 0 or 1";
+    if (!(p->verify_tol > 0.0 && p->verify_tol < 1.0))
+        return "lp_params.verify_tol must be in (0, 1)";
     return NULL;
 }
 
@@ -528,9 +536,10 @@ static double lp_glp_hi(int type, double hi)
     return (type == LP_DB || type == LP_UP) ? hi : 0.0;
 }
 
-/* Map a finished glp_simplex to a status; set the message on failure. */
-static int lp_classify(glp_prob *P, int ret, const lp_params *p,
-                       lp_solution *sol)
+/* Map a finished glp_simplex or glp_exact (named by who) to a status; set
+ * the message on failure. */
+static int lp_classify(glp_prob *P, int ret, const char *who,
+                       const lp_params *p, lp_solution *sol)
 {
     int status, st = 0;
     const char *what;
@@ -560,8 +569,8 @@ static int lp_classify(glp_prob *P, int ret, const lp_params *p,
         default: what = "unexpected return code"; break;
         }
         lp_solution_nan(sol, LP_FAILED);
-        PREF_ERROR(PREF_ELP, "LP solver failed: %s (glp_simplex returned %d)",
-                   what, ret);
+        PREF_ERROR(PREF_ELP, "LP solver failed: %s (%s returned %d)",
+                   what, who, ret);
     }
     st = glp_get_status(P);
     switch (st) {
@@ -578,11 +587,54 @@ static int lp_classify(glp_prob *P, int ret, const lp_params *p,
     PREF_ERROR(PREF_ELP, "%s", what);
 }
 
-/* Everything that touches a glp_prob. Runs after lp_session's setjmp; any
- * GLPK error jumps straight back there, so this function needs no cleanup
- * path of its own for GLPK errors. */
-static int lp_session_body(const lp_problem *lp, const lp_params *p,
-                           lp_solution *sol, int provoke)
+/* Track the binary exponents of the nonzero finite v seen: *lo the
+ * smallest, *hi the largest (frexp: v = f 2^e, 0.5 <= |f| < 1). */
+static void lp_exp_range(double v, int *lo, int *hi)
+{
+    if (v == 0.0 || !isfinite(v)) return;
+    int e;
+    frexp(v, &e);
+    if (e < *lo) *lo = e;
+    if (e > *hi) *hi = e;
+}
+
+/* The power of two that makes every double of exponent >= lo an integer
+ * (f 2^53 is one) without pushing exponent hi past 2^1021. */
+static double lp_pow2(int lo, int hi)
+{
+    if (lo > hi) return 1.0;            /* all zero */
+    int k = 53 - lo, cap = 1021 - hi;
+    if (k > cap) k = cap;
+    if (k < 0) k = 0;                   /* already integers */
+    return ldexp(1.0, k);
+}
+
+/* For lp_params.exact: glp_exact reads each double through a continued
+ * fraction within 1e-9 relative (glpapi07.c, set_d_eps) unless it is an
+ * integer, so 1 - 2.5e-11 would become 1. Scaling row i (coefficients and
+ * bounds) by rho[i] and the objective by rho[m], powers of two, makes them
+ * integers, exactly, so glp_exact sees the LP as given. Column bounds are
+ * not scaled (0 or absent in this project's LPs). */
+static void lp_exact_scales(const lp_problem *lp, double *rho)
+{
+    for (int i = 0; i < lp->m; i++) {
+        int lo = INT_MAX, hi = INT_MIN;
+        const lp_row *r = &lp->rows[i];
+        for (int k = 1; k <= r->nnz; k++) lp_exp_range(r->val[k], &lo, &hi);
+        lp_exp_range(lp->row_lo[i], &lo, &hi);
+        lp_exp_range(lp->row_hi[i], &lo, &hi);
+        rho[i] = lp_pow2(lo, hi);
+    }
+    int lo = INT_MAX, hi = INT_MIN;
+    for (int j = 0; j < lp->n; j++) lp_exp_range(lp->obj[j], &lo, &hi);
+    rho[lp->m] = lp_pow2(lo, hi);
+}
+
+/* A fresh glp_prob holding lp, row i scaled by rho[i] and the objective by
+ * rho[m] when rho is not NULL; then val (room for every row's nnz + 1)
+ * holds a scaled row. */
+static glp_prob *lp_load(const lp_problem *lp, const double *rho,
+                         double *val, int provoke)
 {
     glp_prob *P = glp_create_prob();
     glp_set_obj_dir(P, lp->maximise ? GLP_MAX : GLP_MIN);
@@ -594,21 +646,38 @@ static int lp_session_body(const lp_problem *lp, const lp_params *p,
                                                lp->col_hi[j]),
                          lp_glp_lo(t, lp->col_lo[j]),
                          lp_glp_hi(t, lp->col_hi[j]));
-        glp_set_obj_coef(P, j + 1, lp->obj[j]);
+        glp_set_obj_coef(P, j + 1, rho ? lp->obj[j] * rho[lp->m]
+                                       : lp->obj[j]);
     }
     for (int i = 0; i < lp->m; i++) {
         int t = lp->row_type[i];
+        double f = rho ? rho[i] : 1.0;
         glp_set_row_bnds(P, i + 1, lp_glp_type(t, lp->row_lo[i],
                                                lp->row_hi[i]),
-                         lp_glp_lo(t, lp->row_lo[i]),
-                         lp_glp_hi(t, lp->row_hi[i]));
+                         lp_glp_lo(t, lp->row_lo[i]) * f,
+                         lp_glp_hi(t, lp->row_hi[i]) * f);
         const lp_row *r = &lp->rows[i];
-        if (r->nnz > 0) glp_set_mat_row(P, i + 1, r->nnz, r->idx, r->val);
+        if (r->nnz == 0) continue;
+        const double *v = r->val;
+        if (rho) {      /* exact: a power of two */
+            for (int k = 1; k <= r->nnz; k++) val[k] = r->val[k] * f;
+            v = val;
+        }
+        glp_set_mat_row(P, i + 1, r->nnz, r->idx, v);
     }
     if (provoke)    /* lp_test_provoke_error: column lp->n + 5 is invalid */
         glp_set_obj_coef(P, lp->n + 5, 1.0);
-    if (p->scale) glp_scale_prob(P, GLP_SF_AUTO);
+    return P;
+}
 
+/* glp_simplex, then (p->exact) glp_exact from the basis it left, or from
+ * the all-slack basis (always valid and nonsingular) when glp_exact finds
+ * that basis invalid or singular. Returns the deciding routine's code and
+ * its name in *who. glp_exact reads the unscaled data (GLPK keeps scale
+ * factors apart from the coefficients) and the msg_lev, it_lim and tm_lim
+ * of the same glp_smcp. */
+static int lp_run(glp_prob *P, const lp_params *p, const char **who)
+{
     glp_smcp parm;
     glp_init_smcp(&parm);
     parm.msg_lev = p->verbose ? GLP_MSG_ON : GLP_MSG_OFF;
@@ -620,20 +689,46 @@ static int lp_session_body(const lp_problem *lp, const lp_params *p,
     parm.it_lim = p->it_lim;
     parm.tm_lim = p->tm_lim_ms;
     parm.presolve = p->presolve ? GLP_ON : GLP_OFF;
+    if (p->scale) glp_scale_prob(P, GLP_SF_AUTO);
 
+    *who = "glp_simplex";
     int ret = glp_simplex(P, &parm);
+    if (!p->exact) return ret;
+    *who = "glp_exact";
+    ret = glp_exact(P, &parm);
+    if (ret == GLP_EBADB || ret == GLP_ESING) {
+        glp_std_basis(P);
+        ret = glp_exact(P, &parm);
+    }
+    return ret;
+}
+
+/* Everything that touches a glp_prob. Runs after lp_session's setjmp; any
+ * GLPK error jumps straight back there, so this function needs no cleanup
+ * path of its own for GLPK errors. */
+static int lp_session_body(const lp_problem *lp, const lp_params *p,
+                           lp_solution *sol, double *scr, int provoke)
+{
+    /* scr (exact only): rho (m + 1) from lp_exact_scales, then room for a
+     * row. The answer is unscaled (exactly: powers of two) on the way out. */
+    const double *rho = scr;
+    glp_prob *P = lp_load(lp, rho, scr ? scr + lp->m + 1 : NULL, provoke);
+    const char *who;
+    int ret = lp_run(P, p, &who);
     sol->iterations = glp_get_it_cnt(P);
-    int rc = lp_classify(P, ret, p, sol);
+    int rc = lp_classify(P, ret, who, p, sol);
     if (rc == PREF_OK) {
+        double so = rho ? rho[lp->m] : 1.0;
         for (int j = 0; j < lp->n; j++) {
             sol->x[j] = glp_get_col_prim(P, j + 1);
-            sol->col_dual[j] = glp_get_col_dual(P, j + 1);
+            sol->col_dual[j] = glp_get_col_dual(P, j + 1) / so;
         }
         for (int i = 0; i < lp->m; i++) {
-            sol->row_act[i] = glp_get_row_prim(P, i + 1);
-            sol->row_dual[i] = glp_get_row_dual(P, i + 1);
+            double sr = rho ? rho[i] : 1.0;
+            sol->row_act[i] = glp_get_row_prim(P, i + 1) / sr;
+            sol->row_dual[i] = glp_get_row_dual(P, i + 1) * sr / so;
         }
-        sol->obj = glp_get_obj_val(P);
+        sol->obj = glp_get_obj_val(P) / so;
         sol->status = LP_OPTIMAL;
     }
     glp_delete_prob(P);
@@ -642,7 +737,8 @@ static int lp_session_body(const lp_problem *lp, const lp_params *p,
 
 /* One GLPK session: install hooks, run the body, free the environment. */
 static int lp_session(const lp_problem *lp, const lp_params *p,
-                      lp_solution *sol, lp_ctx *ctx, int provoke)
+                      lp_solution *sol, lp_ctx *ctx, double *scr,
+                      int provoke)
 {
     /* The hooks and term_out live in the (per-thread) environment, which
      * the previous session freed, so install them every time. Creating the
@@ -663,7 +759,7 @@ static int lp_session(const lp_problem *lp, const lp_params *p,
         PREF_ERROR(PREF_ELP, "LP solver failed: GLPK internal error: %s",
                    ctx->text[0] ? ctx->text : "(no message)");
     }
-    int rc = lp_session_body(lp, p, sol, provoke);
+    int rc = lp_session_body(lp, p, sol, scr, provoke);
     glp_free_env();
     return rc;
 }
@@ -701,25 +797,66 @@ static int lp_solve_internal(const lp_problem *lp, const lp_params *p,
         PREF_ERROR(PREF_EINPUT, "lp_solve: %s", bad);
     }
 
+    double *scr = NULL;     /* exact: see lp_session_body */
+    if (p->exact) {
+        int wide = 0;
+        for (int i = 0; i < lp->m; i++)
+            if (lp->rows[i].nnz > wide) wide = lp->rows[i].nnz;
+        scr = malloc(((size_t)lp->m + (size_t)wide + 2) * sizeof *scr);
+        if (scr == NULL) {
+            lp_solution_nan(sol, LP_NOT_SOLVED);
+            PREF_ERROR(PREF_ENOMEM, "lp_solve: out of memory");
+        }
+        lp_exact_scales(lp, scr);
+    }
     lp_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.verbose = p->verbose;
     int rc;
     if (lp_backend_thread_local()) {
-        rc = lp_session(lp, p, sol, &ctx, provoke);
+        rc = lp_session(lp, p, sol, &ctx, scr, provoke);
     } else {
         /* One global GLPK environment: one session at a time. */
 #ifdef _OPENMP
 #pragma omp critical(hetpref_glpk)
 #endif
-        rc = lp_session(lp, p, sol, &ctx, provoke);
+        rc = lp_session(lp, p, sol, &ctx, scr, provoke);
     }
+    free(scr);
     return rc;
 }
 
 int lp_solve(const lp_problem *lp, const lp_params *p, lp_solution *sol)
 {
     return lp_solve_internal(lp, p, sol, 0);
+}
+
+int lp_solve_verified(const lp_problem *lp, const lp_params *p,
+                      lp_solution *sol, lp_verify_fn verify, void *ctx)
+{
+    if (verify == NULL)
+        PREF_ERROR(PREF_EINPUT, "lp_solve_verified: NULL verify");
+    lp_params q;
+    if (p == NULL) lp_params_init(&q);
+    else q = *p;
+    int rc = lp_solve(lp, &q, sol);
+    if (rc == PREF_OK) rc = verify(sol, ctx);
+    if (rc != PREF_ELP || q.exact || sol == NULL ||
+        sol->status == LP_ITLIM || sol->status == LP_TMLIM)
+        return rc;
+    char first[512], second[512];
+    snprintf(first, sizeof first, "%s", pref_last_error());
+    int it = sol->iterations;
+    q.exact = 1;
+    rc = lp_solve(lp, &q, sol);
+    if (rc == PREF_OK) rc = verify(sol, ctx);
+    sol->iterations += it;
+    if (rc == PREF_ELP) {
+        snprintf(second, sizeof second, "%s", pref_last_error());
+        pref_set_error(rc, "%s (after GLPK's exact simplex; the "
+                       "floating-point simplex said: %s)", second, first);
+    }
+    return rc;
 }
 
 int lp_test_provoke_error(void)

@@ -42,9 +42,19 @@
  * nothing. An lp_problem is only read by lp_solve, so several threads may
  * solve the same problem at once; setters must not race with anything.
  *
+ * Verification. A simplex answer is only as good as its floating-point
+ * arithmetic: on badly scaled data (entries 1e-50 or 1e25 beside O(1) ones)
+ * GLPK can declare a wrong basis optimal, or a feasible LP infeasible. So
+ * every caller checks its answer with an optimality certificate of its own
+ * (a primal upper and a dual lower bound recomputed from the data, agreeing
+ * to lp_params.verify_tol) and, when it does not verify, solves again with
+ * lp_params.exact = 1 (GLPK's rational simplex) and checks again.
+ *
  * Deliberately not here: integer variables (MIP), interior point, warm starts
  * or basis reuse between solves, file formats (MPS/CPLEX LP), sensitivity
- * ranging. Only the primal/dual simplex, one cold solve per call. */
+ * ranging, the certificates themselves (they depend on the problem). Only the
+ * primal/dual simplex and, on request, the exact simplex; one cold solve per
+ * call. */
 #ifndef HETPREF_LP_H
 #define HETPREF_LP_H
 
@@ -118,7 +128,44 @@ typedef struct lp_params {
                          (none) */
     int verbose;      /* 0 (default): GLPK prints nothing. 1: GLPK's normal
                          simplex log goes to stdout — for debugging only */
+    int exact;        /* 0 (default): the floating-point simplex only.
+                         1: then GLPK's exact rational simplex (glp_exact)
+                         re-solves from the basis glp_simplex ended with (or
+                         from the all-slack basis when that basis is not
+                         usable, e.g. after a numerical failure), ignoring
+                         `scale` and the three tolerances: the answer is the
+                         exact optimum of the LP as given (its doubles),
+                         rounded to double. (glp_exact itself would read
+                         each non-integer double within 1e-9 relative, so
+                         lp_solve first scales every row and the objective
+                         by a power of two that makes their doubles
+                         integers — exact, and undone in the answer; column
+                         bounds, 0 or none in this project, are passed as
+                         they are.) Immune to bad scaling, but each
+                         pivot costs rational arithmetic: for re-solving an
+                         answer that failed verification, not by default.
+                         it_lim and tm_lim_ms apply to each of the two
+                         solvers separately */
+    double verify_tol;  /* relative tolerance of the optimality certificate
+                         that callers check after lp_solve (mmra.h, w1.h):
+                         the upper bound from the primal solution and the
+                         lower bound from the dual one must agree to within
+                         verify_tol times the magnitude of the terms that
+                         make them up (each caller states its formula).
+                         Finite, in (0, 1); default LP_VERIFY_TOL. lp_solve
+                         itself does not use it */
 } lp_params;
+
+/* Default lp_params.verify_tol. GLPK's floating-point simplex works to
+ * tol_bnd = tol_dj = 1e-7 relative to the scaled problem, so a correct
+ * answer of it is certified only to about that: in the project's own
+ * recovery experiment a W1 plan missed its marginals by 2e-8 and its
+ * certificate's bounds differed by 5e-8 relative, while its value was
+ * within 3e-11 of the exact one. 1e-6 accepts such answers as they are
+ * (re-solving them exactly would only move their last digits) and catches
+ * every answer off in its sixth significant digit; the wrong answers of
+ * issue 15 were off by factors. */
+#define LP_VERIFY_TOL 1e-6
 
 /* Set every field of p to its default (listed above; the tolerances and
  * limits are GLPK's own defaults). p must not be NULL. */
@@ -213,8 +260,13 @@ void lp_solution_free(lp_solution *sol);
  * lp is not modified, so it may be solved again, after changes, any number
  * of times.
  *
- * Returns PREF_OK when GLPK's glp_simplex returned 0 and the solution status
- * is optimal; then sol->status == LP_OPTIMAL and every field is set.
+ * With p->exact, glp_exact re-solves after glp_simplex whatever the latter
+ * returned, and only glp_exact's outcome counts; sol->iterations is then
+ * the total of both.
+ *
+ * Returns PREF_OK when GLPK's glp_simplex (glp_exact) returned 0 and the
+ * solution status is optimal; then sol->status == LP_OPTIMAL and every field
+ * is set.
  * Otherwise sol->status says why (when sol is not NULL), the arrays and
  * obj are NaN (left untouched if lp is NULL or the sizes do not match;
  * iterations is kept when known), and the return value is
@@ -232,6 +284,24 @@ void lp_solution_free(lp_solution *sol);
  * Setup is O(nnz + n_rows + n_cols). Safe to call from several threads at
  * once (see the file comment). */
 int lp_solve(const lp_problem *lp, const lp_params *p, lp_solution *sol);
+
+/* A caller's optimality certificate: given the solution of an lp_solve that
+ * returned PREF_OK, return PREF_OK when it verifies, PREF_ELP (with a
+ * message) when it does not, or any other code to stop. ctx is the
+ * caller's. */
+typedef int (*lp_verify_fn)(const lp_solution *sol, void *ctx);
+
+/* lp_solve, then verify(sol, ctx). When either says PREF_ELP — GLPK's
+ * floating-point simplex failed ("infeasible", "unbounded", a numerical
+ * failure) or its answer does not verify — and p->exact is 0, the LP is
+ * solved again with exact = 1 and verified again, unless the failure was
+ * p's iteration or time limit (the caller's to choose). For LPs that always
+ * have an optimum, so that any such failure is the arithmetic's. Returns
+ * PREF_OK (sol verified; sol->iterations counts both solves), or the last
+ * failure's code; an ELP message after the exact re-solve quotes both
+ * failures. p NULL means defaults; verify must not be NULL. */
+int lp_solve_verified(const lp_problem *lp, const lp_params *p,
+                      lp_solution *sol, lp_verify_fn verify, void *ctx);
 
 /* The version string of the linked GLPK, e.g. "5.0", for results files.
  * Never NULL. */

@@ -22,8 +22,10 @@
  * Not here: building L (pool.c), files and flags (cli_mmra.c). */
 #include "mmra.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +153,23 @@ static double best_response_value(size_t K, size_t J, const double *R,
     return lo;
 }
 
+/* min_j max_k R_kj, the best single policy's worst regret; its j in *jp. */
+static double best_single_policy(size_t K, size_t J, const double *R,
+                                 size_t *jp)
+{
+    double best = INFINITY;
+    *jp = 0;
+    for (size_t j = 0; j < J; j++) {
+        double w = -INFINITY;
+        for (size_t k = 0; k < K; k++) w = fmax(w, R[k * J + j]);
+        if (w < best) {
+            best = w;
+            *jp = j;
+        }
+    }
+    return best;
+}
+
 /* Clip negatives to 0 and rescale to sum 1 (uniform if nothing is left). */
 static void to_simplex(size_t n, double *v)
 {
@@ -172,57 +191,182 @@ static int check_result(const mmra_result *res, size_t K, size_t J)
 
 /* ---- LP -------------------------------------------------------------------------- */
 
+/* 1 when v (n) is a mixture: finite entries >= 0 summing to 1 within tol. */
+static int is_mixture(size_t n, const double *v, double tol)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(isfinite(v[i]) && v[i] >= 0)) return 0;
+        s += v[i];
+    }
+    return fabs(s - 1.0) <= tol;
+}
+
+/* A bound on the n sums s_l = sum_i v_i a_li (line l of R: element i at
+ * R[l * sl + i * se], m elements) that holds despite their rounding: the
+ * largest (sign = +1) or smallest (sign = -1) of s_l + sign g m_l, with
+ * m_l = sum_i v_i |a_li| and g = 2 (m + 2) DBL_EPSILON, which covers the
+ * rounding of each sum (Higham's gamma_m) and the mixture v summing to 1
+ * only within a few ulps. *mag receives m_l of the extreme line. */
+static double certified_extreme(size_t n, size_t m, const double *R,
+                                size_t sl, size_t se, const double *v,
+                                double sign, double *mag)
+{
+    double g = 2.0 * ((double)m + 2.0) * DBL_EPSILON, best = -INFINITY;
+    *mag = 0;
+    for (size_t l = 0; l < n; l++) {
+        double s = 0, a = 0;
+        for (size_t i = 0; i < m; i++) {
+            double r = R[l * sl + i * se];
+            s += v[i] * r;
+            a += v[i] * fabs(r);
+        }
+        double b = sign * s + g * a;    /* sign * (the bound on line l) */
+        if (b > best) {
+            best = b;
+            *mag = a;
+        }
+    }
+    return sign * best;
+}
+
+int mmra_verify(size_t K, size_t J, const double *R, double tol,
+                mmra_result *res, double *gap)
+{
+    PREF_TRY(check_matrix(K, J, R, "regret matrix"));
+    PREF_TRY(check_result(res, K, J));
+    if (!(tol > 0 && tol < 1))
+        PREF_ERROR(PREF_EINPUT, "mmra_verify: tolerance %g not in (0, 1)", tol);
+    if (gap) *gap = INFINITY;
+    if (!is_mixture(J, res->w, tol) || !is_mixture(K, res->dual, tol))
+        PREF_ERROR(PREF_ELP, "MMRA LP answer does not verify: the %s is not "
+                   "a mixture (entries >= 0 summing to 1)",
+                   is_mixture(J, res->w, tol) ? "type mixture (dual)"
+                                              : "policy mixture");
+    res->worst = mmra_mixture_regret(K, J, R, res->w, res->regret);
+    res->lower = best_response_value(K, J, R, res->dual);
+    /* The same two bounds, widened by their rounding: the binding type's
+     * regret against w, the best policy's value against the duals. */
+    double mag_w, mag_y;
+    double up = certified_extreme(K, J, R, J, 1, res->w, +1.0, &mag_w);
+    double lo = certified_extreme(J, K, R, 1, J, res->dual, -1.0, &mag_y);
+    double scale = fmax(mag_w, mag_y), d = up - lo;
+    if (gap) *gap = scale > 0 ? d / scale : d;
+    if (!(d <= tol * scale))
+        PREF_ERROR(PREF_ELP, "MMRA LP answer does not verify: the mixture's "
+                   "worst regret %.17g and the duals' lower bound %.17g "
+                   "differ by %g, more than %g of their magnitude %g",
+                   res->worst, res->lower, d, tol, scale);
+    /* A single policy's worst regret is exact (no arithmetic): with mixed
+     * signs, cancellation in the binding sum can hide a gap from the test
+     * above, never from this one. */
+    size_t jp;
+    double pure = best_single_policy(K, J, R, &jp);
+    if (!(res->worst - pure <= tol * fmax(fabs(pure), fabs(res->worst)))) {
+        if (gap) *gap = INFINITY;
+        PREF_ERROR(PREF_ELP, "MMRA LP answer does not verify: the mixture's "
+                   "worst regret %.17g is above policy %zu's %.17g (the game "
+                   "is too ill-conditioned for double precision)",
+                   res->worst, jp + 1, pure);
+    }
+    return PREF_OK;
+}
+
+/* The LP of the game R (see the file comment); NULL with the error in *st. */
+static lp_problem *game_lp(size_t K, size_t J, const double *R, int *st)
+{
+    lp_problem *lp = lp_alloc(K + 1, J + 1, st);
+    double *row = lp ? malloc((J + 1) * sizeof *row) : NULL;
+    if (lp && !row)
+        *st = pref_set_error(PREF_ENOMEM, "out of memory (MMRA LP %zu x %zu)",
+                             K, J);
+    /* minimise t; w >= 0 (the default column bound), t free */
+    if (!*st) *st = lp_set_obj_coef(lp, J, 1.0);
+    if (!*st) *st = lp_set_col_bounds(lp, J, LP_FREE, 0.0, 0.0);
+    for (size_t k = 0; k < K && !*st; k++) {  /* R_k . w - t <= 0 */
+        memcpy(row, R + k * J, J * sizeof *row);
+        row[J] = -1.0;
+        *st = lp_set_row(lp, k, row);
+        if (!*st) *st = lp_set_row_bounds(lp, k, LP_UP, -INFINITY, 0.0);
+    }
+    if (!*st) {                               /* sum_j w_j = 1 */
+        for (size_t j = 0; j < J; j++) row[j] = 1.0;
+        row[J] = 0.0;
+        *st = lp_set_row(lp, K, row);
+    }
+    if (!*st) *st = lp_set_row_bounds(lp, K, LP_FX, 1.0, 1.0);
+    free(row);
+    if (*st) {
+        lp_free(lp);
+        return NULL;
+    }
+    return lp;
+}
+
+/* What game_check needs (lp_verify_fn's ctx). */
+typedef struct game_ctx {
+    size_t K, J;
+    const double *R;
+    double tol;
+    mmra_result *res;
+} game_ctx;
+
+/* lp_verify_fn: the LP's answer into res (cleaned), then mmra_verify. */
+static int game_check(const lp_solution *sol, void *ctx)
+{
+    game_ctx *g = ctx;
+    size_t K = g->K, J = g->J;
+    mmra_result *res = g->res;
+    memcpy(res->w, sol->x, J * sizeof *res->w);
+    to_simplex(J, res->w);
+    for (size_t k = 0; k < K; k++) res->dual[k] = -sol->row_dual[k];
+    to_simplex(K, res->dual);
+    res->lp_obj = sol->x[J];
+    int st = mmra_verify(K, J, g->R, g->tol, res, NULL);
+    if (st != PREF_ELP) return st;
+    /* The best single policy is the one mixture evaluated without rounding:
+     * when the duals certify it, it is the answer (e.g. a game of value 0
+     * whose optimal mixture only reaches 1e-16 through cancellation). */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", pref_last_error());
+    size_t jp;
+    best_single_policy(K, J, g->R, &jp);
+    for (size_t j = 0; j < J; j++) res->w[j] = j == jp ? 1.0 : 0.0;
+    if (mmra_verify(K, J, g->R, g->tol, res, NULL) == PREF_OK) return PREF_OK;
+    return pref_set_error(PREF_ELP, "%s", msg);
+}
+
 int mmra_solve_lp(size_t K, size_t J, const double *R, const lp_params *lpp,
                   mmra_result *res)
 {
     PREF_TRY(check_matrix(K, J, R, "regret matrix"));
     PREF_TRY(check_result(res, K, J));
+    lp_params p;
     if (lpp) {
         const char *why = lp_params_check(lpp);
         if (why) PREF_ERROR(PREF_EINPUT, "lp_params: %s", why);
+        p = *lpp;
+    } else {
+        lp_params_init(&p);
     }
     if (K + 1 > LP_MAX_DIM || J + 1 > LP_MAX_DIM || K > LP_MAX_NNZ / (J + 1))
         PREF_ERROR(PREF_EINPUT, "MMRA game %zu x %zu is too large for GLPK", K, J);
     int st = PREF_OK;
-    lp_problem *lp = lp_alloc(K + 1, J + 1, &st);
+    lp_problem *lp = game_lp(K, J, R, &st);
     lp_solution *sol = lp ? lp_solution_alloc(K + 1, J + 1) : NULL;
-    double *row = malloc((J + 1) * sizeof *row);
-    if (!lp || !sol || !row) {
+    if (!sol) {
         lp_free(lp);
-        lp_solution_free(sol);
-        free(row);
         if (st) return st;
         PREF_ERROR(PREF_ENOMEM, "out of memory (MMRA LP %zu x %zu)", K, J);
     }
-    /* minimise t; w >= 0 (the default column bound), t free */
-    st = lp_set_obj_coef(lp, J, 1.0);
-    if (!st) st = lp_set_col_bounds(lp, J, LP_FREE, 0.0, 0.0);
-    for (size_t k = 0; k < K && !st; k++) {  /* R_k . w - t <= 0 */
-        memcpy(row, R + k * J, J * sizeof *row);
-        row[J] = -1.0;
-        st = lp_set_row(lp, k, row);
-        if (!st) st = lp_set_row_bounds(lp, k, LP_UP, -INFINITY, 0.0);
-    }
-    if (!st) {                               /* sum_j w_j = 1 */
-        for (size_t j = 0; j < J; j++) row[j] = 1.0;
-        row[J] = 0.0;
-        st = lp_set_row(lp, K, row);
-    }
-    if (!st) st = lp_set_row_bounds(lp, K, LP_FX, 1.0, 1.0);
-    if (!st) st = lp_solve(lp, lpp, sol);
-    if (!st) {
-        memcpy(res->w, sol->x, J * sizeof *res->w);
-        to_simplex(J, res->w);
-        for (size_t k = 0; k < K; k++) res->dual[k] = -sol->row_dual[k];
-        to_simplex(K, res->dual);
-        res->worst = mmra_mixture_regret(K, J, R, res->w, res->regret);
-        res->lower = best_response_value(K, J, R, res->dual);
-        res->lp_obj = sol->x[J];
-        res->iterations = sol->iterations > 0 ? (size_t)sol->iterations : 0;
-    }
+    /* The game always has an optimum (K, J >= 1, R finite): a wrong answer,
+     * "infeasible", "unbounded" or a numerical failure is the floating-point
+     * simplex failing, and lp_solve_verified solves again exactly. */
+    game_ctx g = {K, J, R, p.verify_tol, res};
+    st = lp_solve_verified(lp, &p, sol, game_check, &g);
+    if (!st) res->iterations = sol->iterations > 0 ? (size_t)sol->iterations : 0;
     lp_free(lp);
     lp_solution_free(sol);
-    free(row);
     return st;
 }
 

@@ -15,7 +15,9 @@
  *     minimise t   over w in simplex(J), t free,
  *     subject to   sum_j w_j R_kj - t <= 0      for every type k
  *
- * with GLPK (lp.h). t is left free rather than bounded by t >= 0:
+ * with GLPK (lp.h), and the answer is verified (mmra_verify: the primal
+ * mixture's worst regret and the duals' lower bound must agree) and solved
+ * again exactly when it is not. t is left free rather than bounded by t >= 0:
  * the two agree whenever R >= 0 (then t >= 0 is implied), and for an R from
  * L with negative off-diagonal entries (possible: policy j may score higher
  * than policy i on type i's implicit reward log pi_i / pi_ref) the free t is
@@ -104,13 +106,50 @@ int mmra_regret_matrix(size_t K, const double *L, const double *c, double *R);
 double mmra_mixture_regret(size_t K, size_t J, const double *R,
                            const double *w, double *regret);
 
+/* The optimality certificate of a solution of the game R (K, J). From
+ * res->w and res->dual (which must be mixtures: entries finite and >= 0,
+ * summing to 1 within tol) it recomputes, directly from R,
+ *     upper = max_k (R w)_k           -> res->worst (and res->regret)
+ *     lower = min_j (dual^T R)_j      -> res->lower
+ * By weak duality lower <= game value <= upper for ANY two mixtures. For
+ * the test each sum is widened by a bound on its own rounding,
+ * 2 (n + 2) DBL_EPSILON sum |terms| (n terms), so that rounding cannot make
+ * a wrong answer look right; with U and L the widened bounds, k* the type
+ * attaining U and j* the policy attaining L, the answer is verified when
+ *     U - L <= tol * max(sum_j w_j |R_k*j|, sum_k dual_k |R_kj*|):
+ * tol relative to the magnitude of the terms of the binding type's and the
+ * best policy's sums. For R >= 0 that is max(upper, lower) itself; with
+ * mixed signs a value near 0 by cancellation is still verified, while huge
+ * entries of types and policies that do not bind do not loosen the test.
+ * Also, since cancellation can hide a gap from that test, upper must not
+ * exceed the best single policy's worst regret min_j max_k R_kj (computed
+ * without rounding) by more than tol * max(|upper|, |that|): a game whose
+ * optimal mixture cannot be evaluated in double precision is refused.
+ * Invariant to scaling R by a positive factor. tol in (0, 1); mmra_solve_lp
+ * uses lp_params.verify_tol (LP_VERIFY_TOL = 1e-6 by default). gap (may be
+ * NULL) receives (U - L) / magnitude (U - L itself when the magnitude is
+ * 0; +inf when w or dual is not a mixture). Returns PREF_OK, PREF_ELP (not
+ * verified; the message gives both bounds) or PREF_EINPUT (sizes,
+ * non-finite R, bad tol). res->lp_obj and res->iterations are untouched.
+ * O(K J). */
+int mmra_verify(size_t K, size_t J, const double *R, double tol,
+                mmra_result *res, double *gap);
+
 /* Solve the MMRA LP for R (K, J), K, J >= 1, with GLPK options lpp (NULL:
- * defaults). The LP's w is cleaned (entries below 0 set to 0, then
- * renormalised to sum 1) before regret, worst and lower are computed from
- * it. Returns PREF_OK, PREF_EINPUT (zero size, a non-finite entry, res of
- * another size, bad lpp), PREF_ENOMEM or PREF_ELP (GLPK failed: message from
- * lp_solve). GLPK never aborts the process. Simplex, typically O(K + J)
- * iterations of O(K J) work. */
+ * defaults). The LP's w and duals are cleaned (entries below 0 set to 0,
+ * then renormalised to sum 1) and the answer is verified by mmra_verify
+ * with lpp->verify_tol. When GLPK's floating-point simplex fails on this
+ * always-solvable LP (a wrong answer, "infeasible", "unbounded", a
+ * numerical failure: all seen on badly scaled R, entries 1e-50 or 1e25
+ * beside O(1) ones) the LP is solved again with lpp->exact = 1 (GLPK's
+ * exact rational simplex) and verified again; iterations counts both
+ * solves. Never returns an unverified answer. Returns PREF_OK, PREF_EINPUT
+ * (zero size, a non-finite entry, res of another size, bad lpp),
+ * PREF_ENOMEM or PREF_ELP (the iteration or time limit of lpp reached, or
+ * even the exact re-solve failed or did not verify: the message says which
+ * and quotes the first failure). GLPK never aborts the process. Simplex,
+ * typically O(K + J) iterations of O(K J) work, plus O(K J) to verify; the
+ * exact re-solve, when needed, costs rational arithmetic per pivot. */
 int mmra_solve_lp(size_t K, size_t J, const double *R, const lp_params *lpp,
                   mmra_result *res);
 

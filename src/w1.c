@@ -15,6 +15,7 @@
  * transportation structure (network simplex), or approximate. */
 #include "w1.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,97 @@ static int w1_check_side(const char *fn, const char *side, size_t n,
                        "%zu = %g (must be finite)", fn, e / d, side, e % d,
                        x[e]);
     return PREF_OK;
+}
+
+int w1_certify(size_t na, const double *wa, size_t nb, const double *wb,
+                const double *cost, const double *plan, const double *v,
+                double tol, double *upper, double *lower)
+{
+    if (!wa || !wb || !cost || !plan || !v || !upper || !lower)
+        PREF_ERROR(PREF_EINPUT, "w1_certify: NULL argument");
+    if (na == 0 || nb == 0 || !(tol > 0 && tol < 1))
+        PREF_ERROR(PREF_EINPUT, "w1_certify: na = %zu, nb = %zu must be >= 1 "
+                   "and tol = %g in (0, 1)", na, nb, tol);
+    /* upper: the cost of the plan (negatives clipped) plus 2 (|r|_1 + |s|_1)
+     * max c for its marginal residuals r, s: a feasible plan that close
+     * exists (Altschuler, Weed & Rigollet 2017, Lemma 7). */
+    double cost_pi = 0, res = 0, cmax = 0, mag = 0, lo = 0;
+    for (size_t i = 0; i < na; i++) {
+        double r = wa[i];
+        for (size_t j = 0; j < nb; j++) {
+            double p = fmax(0.0, plan[i * nb + j]);
+            cost_pi += cost[i * nb + j] * p;
+            cmax = fmax(cmax, cost[i * nb + j]);
+            r -= p;
+        }
+        res += fabs(r);
+    }
+    for (size_t j = 0; j < nb; j++) {
+        double r = wb[j];
+        for (size_t i = 0; i < na; i++) r -= fmax(0.0, plan[i * nb + j]);
+        res += fabs(r);
+    }
+    *upper = cost_pi + 2.0 * res * cmax;
+    /* lower: the potentials made feasible by the c-transform
+     * u_i = min_j (c_ij - v_j), then sum wa u + sum wb v (weak duality). */
+    for (size_t i = 0; i < na; i++) {
+        double ui = INFINITY;
+        for (size_t j = 0; j < nb; j++)
+            ui = fmin(ui, cost[i * nb + j] - v[j]);
+        if (!isfinite(ui))
+            PREF_ERROR(PREF_ELP, "W1 LP answer does not verify: a potential "
+                       "of b is not finite");
+        lo += wa[i] * ui;
+        mag += wa[i] * fabs(ui);
+    }
+    for (size_t j = 0; j < nb; j++) {
+        lo += wb[j] * v[j];
+        mag += wb[j] * fabs(v[j]);
+    }
+    *lower = lo;
+    /* rounding of the sums above: cancellation in the dual one */
+    double floor = 8.0 * ((double)(na + nb) + 2.0) * DBL_EPSILON * (mag + cmax);
+    if (*upper - *lower <= tol * fmax(*upper, fabs(*lower)) + floor)
+        return PREF_OK;
+    PREF_ERROR(PREF_ELP, "W1 LP answer does not verify: the plan costs at "
+               "most %.17g, the potentials prove at least %.17g (tolerance "
+               "%g relative)", *upper, *lower, tol);
+}
+
+/* What w1_check needs (lp_verify_fn's ctx). */
+typedef struct w1_ctx {
+    size_t na, nb;
+    const double *wa, *wb, *c;
+    double tol;
+    double *v;          /* (nb) scratch */
+} w1_ctx;
+
+/* lp_verify_fn: w1_certify with the duals of b's rows as potentials (the
+ * last column's row is dropped: v = 0 there). */
+static int w1_check(const lp_solution *sol, void *ctx)
+{
+    w1_ctx *w = ctx;
+    for (size_t j = 0; j + 1 < w->nb; j++) w->v[j] = sol->row_dual[w->na + j];
+    w->v[w->nb - 1] = 0.0;
+    double up, lo;
+    return w1_certify(w->na, w->wa, w->nb, w->wb, w->c, sol->x, w->v,
+                      w->tol, &up, &lo);
+}
+
+/* The transportation LP solved and verified (re-solved exactly when GLPK's
+ * floating-point simplex fails or its answer does not verify). */
+static int w1_solve_verified(const lp_problem *lp, size_t na,
+                             const double *wa, size_t nb, const double *wb,
+                             const double *c, lp_solution *sol)
+{
+    double *v = malloc(nb * sizeof *v);
+    if (v == NULL) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    lp_params p;
+    lp_params_init(&p);
+    w1_ctx w = {na, nb, wa, wb, c, p.verify_tol, v};
+    int rc = lp_solve_verified(lp, &p, sol, w1_check, &w);
+    free(v);
+    return rc;
 }
 
 /* The transportation LP on validated, renormalised input. */
@@ -123,7 +215,7 @@ static int w1_lp(size_t na, const double *wa, const double *xa, size_t nb,
         if (rc == PREF_OK)
             rc = lp_set_row_bounds(lp, na + j, LP_FX, wb[j], wb[j]);
     }
-    if (rc == PREF_OK) rc = lp_solve(lp, NULL, sol);
+    if (rc == PREF_OK) rc = w1_solve_verified(lp, na, wa, nb, wb, c, sol);
     if (rc == PREF_OK) {
         /* The cost is >= 0 for any pi >= 0; a basic pi may carry -1e-17
          * rounding, which must not make the distance negative. */

@@ -12,7 +12,9 @@
  * different sizes, e.g. K = 2 fitted types against K = 3 true ones.
  *
  * The transportation LP is solved exactly by the simplex method through
- * lp.h; when either side is a single point mass the LP has the closed form
+ * lp.h, and every answer is verified (w1_certify); one that does not
+ * verify is solved again with GLPK's exact simplex, or refused. When either
+ * side is a single point mass the LP has the closed form
  * sum_j w_j |x - x_j| and is skipped. Not here: entropic/Sinkhorn
  * approximations, other ground costs or powers (W2), continuous
  * distributions, and the 1-D sorted-CDF shortcut (the tests use it as an
@@ -35,7 +37,8 @@
  *
  * Writes the distance (>= 0) to *out. Returns PREF_OK, PREF_EINPUT (bad
  * sizes, weights or points; a distance between two atoms overflowing
- * double), PREF_ELP (the LP failed; the message says why) or PREF_ENOMEM.
+ * double), PREF_ELP (the LP failed or its answer did not verify, even
+ * after GLPK's exact simplex; the message says why) or PREF_ENOMEM.
  * Allocates O(na nb) temporary memory per call (the LP).
  *
  * Time complexity: O(na nb d) to build the cost matrix, plus one simplex
@@ -43,6 +46,30 @@
  * when na == 1 or nb == 1. Thread-safe (see lp.h). */
 int w1_distance(size_t na, const double *wa, const double *xa, size_t nb,
                 const double *wb, const double *xb, size_t d, double *out);
+
+/* The optimality certificate of a transportation LP: costs cost (na, nb,
+ * row-major, finite, >= 0), marginals wa (na) and wb (nb) (>= 0, each
+ * summing to 1), a plan (na, nb) and potentials v (nb) of b's atoms (e.g.
+ * the LP's row duals). Computes
+ *     upper = sum_ij c_ij max(0, plan_ij) + 2 (|r|_1 + |s|_1) max_ij c_ij
+ * with r, s the plan's row and column residuals — a feasible plan that
+ * close exists (Altschuler, Weed & Rigollet 2017, "Near-linear time
+ * approximation algorithms for optimal transport", Lemma 7), so upper
+ * bounds the optimum even when the plan misses its marginals — and
+ *     lower = sum_i wa_i u_i + sum_j wb_j v_j,  u_i = min_j (c_ij - v_j)
+ * (the c-transform makes any v dual feasible: a lower bound by weak
+ * duality). Verified when
+ *     upper - lower <= tol * max(upper, |lower|)
+ *                      + 8 (na + nb + 2) DBL_EPSILON (m + max c),
+ * m = sum_i wa_i |u_i| + sum_j wb_j |v_j|: tol relative to the value, plus
+ * the rounding of the dual sum, whose terms may cancel. tol in (0, 1);
+ * w1_distance uses lp_params.verify_tol's default LP_VERIFY_TOL. Returns
+ * PREF_OK, PREF_ELP (not verified; the message gives both bounds) or
+ * PREF_EINPUT (NULL, zero size, bad tol). Inputs are not otherwise
+ * validated. O(na nb). */
+int w1_certify(size_t na, const double *wa, size_t nb, const double *wb,
+               const double *cost, const double *plan, const double *v,
+               double tol, double *upper, double *lower);
 
 /* As w1_distance, but always solves the transportation LP, even when a side
  * has a single atom. For cross-checking the closed form in tests. */

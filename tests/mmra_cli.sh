@@ -197,6 +197,34 @@ expect_bad "unknown option" "unknown argument '--bogus'" --regret "$d/regret_2x2
 check "missing value: exit 2" [ $? -eq 2 ]
 check "missing value: message" grep -qF -- "--regret needs a value" "$scratch/err"
 
+# Badly scaled regret matrices (issue 15, item 1): GLPK's floating-point
+# simplex answered the 2 x 2 with eps = 1e-50 by the uniform mixture, worst
+# 8, at exit 0; with 1e-20 "LP infeasible", with 1e-16 a numerical failure.
+# By hand (tests/test_mmra.c): policy b, worst regret 1, type a binding.
+# solve_ok DESC CSV OUT: mmra --regret CSV -o OUT exits 0.
+solve_ok() {
+    rm -rf "$3"
+    "$HETPREF" mmra --regret "$2" -o "$3" 2>"$scratch/err"
+    rc=$?
+    check "$1: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+}
+for eps in 1e-50 1e-20 1e-16; do
+    printf 'type,a,b\na,15,1\nb,0,%s\n' "$eps" > "$scratch/eps.csv"
+    solve_ok "eps $eps" "$scratch/eps.csv" "$scratch/eps"
+    numcheck "eps $eps: weight of a = 0" "$scratch/eps/weights.csv" 2 2 0 1e-12
+    numcheck "eps $eps: weight of b = 1" "$scratch/eps/weights.csv" 3 2 1 1e-12
+    numcheck "eps $eps: worst regret 1" "$scratch/eps/summary.csv" 2 2 1 1e-12
+    numcheck "eps $eps: type a binds" "$scratch/eps/duals.csv" 2 2 1 1e-12
+    check "eps $eps: maxmin_utility worst 1" grep -qx 'maxmin_utility,worst,1' "$scratch/eps/aggregators.csv"
+done
+# 1e25 beside O(1) entries: the uniform mixture (worst 3.3e24) came back;
+# type c's regrets are all >= 4 and policy a has (1, 0, 4): optimum 4.
+printf 'type,a,b,c\na,1,1e25,4\nb,0,2,5\nc,4,5,1e25\n' > "$scratch/big.csv"
+solve_ok "1e25" "$scratch/big.csv" "$scratch/big"
+numcheck "1e25: worst regret 4" "$scratch/big/summary.csv" 2 2 4 1e-12
+numcheck "1e25: weight of a = 1" "$scratch/big/weights.csv" 2 2 1 1e-12
+check "1e25: mmra worst row 4" grep -qx 'mmra,worst,4' "$scratch/big/aggregators.csv"
+
 # --policies: policies and data that do not fit together.
 expect_bad "missing policies dir" "$scratch/nodir/policies.txt: cannot open" --policies "$scratch/nodir" --data "$d/prefs.csv"
 expect_bad "missing data" "$scratch/nope.csv: cannot open" --policies "$d" --data "$scratch/nope.csv"

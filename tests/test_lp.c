@@ -551,7 +551,8 @@ static void test_validation(void)
         {"method 0", 0, 0}, {"presolve 2", 1, 2}, {"scale -1", 2, -1},
         {"tol_bnd 0", 3, 0}, {"tol_bnd 1", 3, 1}, {"tol_dj NaN", 4, NAN},
         {"tol_piv -1", 5, -1}, {"it_lim -1", 6, -1}, {"tm_lim -1", 7, -1},
-        {"verbose 3", 8, 3}};
+        {"verbose 3", 8, 3}, {"exact 2", 9, 2}, {"verify_tol 0", 10, 0},
+        {"verify_tol 1", 10, 1}, {"verify_tol NaN", 10, NAN}};
     for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
         lp_params_init(&p);
         switch (bad[t].field) {
@@ -563,7 +564,9 @@ static void test_validation(void)
         case 5: p.tol_piv = bad[t].val; break;
         case 6: p.it_lim = (int)bad[t].val; break;
         case 7: p.tm_lim_ms = (int)bad[t].val; break;
-        default: p.verbose = (int)bad[t].val; break;
+        case 8: p.verbose = (int)bad[t].val; break;
+        case 9: p.exact = (int)bad[t].val; break;
+        default: p.verify_tol = bad[t].val; break;
         }
         gsl_test(lp_params_check(&p) == NULL, "params_check: %s", bad[t].what);
         EXPECT_EINPUT(lp_solve(lp, &p, s), bad[t].what);
@@ -633,6 +636,114 @@ static void test_error_hook(void)
     lp_free(lp);
 }
 
+/* Issue 15: GLPK's floating-point simplex (with its automatic scaling) on
+ * the game R = [[15, 1], [0, eps]] returns w = (0.5, 0.5), t = 8 as
+ * "optimal" for eps = 1e-50, "LP infeasible" for 1e-20 and a numerical
+ * failure for 1e-16. The optimum is w = (0, 1), t = 1 (policy b: regrets 1
+ * and eps; any weight on a costs type a 14 per unit), with type a binding
+ * (row dual -1). The exact simplex finds it, from whatever basis the
+ * floating-point one left. */
+static void test_exact(void)
+{
+    const double eps[3] = {1e-50, 1e-20, 1e-16};
+    lp_params p;
+    lp_params_init(&p);
+    p.exact = 1;
+    for (int e = 0; e < 3; e++) {
+        const double R[4] = {15, 1, 0, eps[e]};
+        lp_problem *lp = game_lp(R, 2, 2);
+        lp_solution *s = lp_solution_alloc(3, 3);
+        gsl_test_int(lp_solve(lp, &p, s), PREF_OK, "exact, eps %g: solved",
+                     eps[e]);
+        gsl_test_int(s->status, LP_OPTIMAL, "exact, eps %g: optimal", eps[e]);
+        gsl_test_abs(s->x[0], 0.0, 0.0, "exact, eps %g: w_a = 0", eps[e]);
+        gsl_test_abs(s->x[1], 1.0, 0.0, "exact, eps %g: w_b = 1", eps[e]);
+        gsl_test_abs(s->obj, 1.0, 0.0, "exact, eps %g: t = 1", eps[e]);
+        gsl_test_abs(s->row_dual[0], -1.0, 0.0, "exact, eps %g: type a binds",
+                     eps[e]);
+        gsl_test(s->iterations < 1, "exact, eps %g: iterations counted (%d)",
+                 eps[e], s->iterations);
+        lp_solution_free(s);
+        lp_free(lp);
+    }
+    /* The exact simplex reports infeasibility as the float one does. */
+    int err;
+    lp_problem *lp = lp_alloc(1, 1, &err);
+    lp_solution *s = lp_solution_alloc(1, 1);
+    double one = 1.0;
+    lp_set_row(lp, 0, &one);
+    lp_set_row_bounds(lp, 0, LP_UP, -INFINITY, -1.0);  /* x <= -1, x >= 0 */
+    gsl_test_int(lp_solve(lp, &p, s), PREF_ELP, "exact: infeasible refused");
+    gsl_test_int(s->status, LP_INFEASIBLE, "exact: status LP_INFEASIBLE");
+    lp_solution_free(s);
+    lp_free(lp);
+}
+
+/* lp_verify_fn for the tests: counts its calls; rejects the first
+ * *(int *)ctx of them. */
+typedef struct vctx { int reject, calls; } vctx;
+static int reject_first(const lp_solution *sol, void *ctx)
+{
+    vctx *v = ctx;
+    (void)sol;
+    if (v->calls++ < v->reject)
+        return pref_set_error(PREF_ELP, "test verifier: no (%d)", v->calls);
+    return PREF_OK;
+}
+
+/* lp_solve_verified: a verified answer is kept, one that does not verify
+ * is solved again exactly, and two failures are reported with both
+ * messages; the exact re-solve sees data glp_exact would otherwise round:
+ * min x s.t. x = 1 - 2.5e-11 (glp_exact's own reading of 1 - 2.5e-11 is 1,
+ * within its 1e-9; the power-of-two scaling keeps it exact). */
+static void test_verified(void)
+{
+    int err;
+    lp_problem *lp = lp_alloc(1, 1, &err);
+    lp_solution *s = lp_solution_alloc(1, 1);
+    const double b = 1 - 2.5e-11, one = 1.0;
+    lp_set_obj_coef(lp, 0, 1.0);
+    lp_set_row(lp, 0, &one);
+    lp_set_row_bounds(lp, 0, LP_FX, b, b);
+    vctx v = {0, 0};
+    gsl_test_int(lp_solve_verified(lp, NULL, s, reject_first, &v), PREF_OK,
+                 "verified: accepted at once");
+    gsl_test_int(v.calls, 1, "verified: one check");
+    v = (vctx){1, 0};
+    gsl_test_int(lp_solve_verified(lp, NULL, s, reject_first, &v), PREF_OK,
+                 "verified: accepted after the exact re-solve");
+    gsl_test_int(v.calls, 2, "verified: two checks");
+    gsl_test_abs(s->x[0], b, 0.0, "verified: exact x = 1 - 2.5e-11");
+    gsl_test_abs(s->row_dual[0], 1.0, 0.0, "verified: exact dual 1");
+    v = (vctx){2, 0};
+    gsl_test_int(lp_solve_verified(lp, NULL, s, reject_first, &v), PREF_ELP,
+                 "verified: two failures refused");
+    gsl_test(strstr(pref_last_error(), "no (2)") == NULL ||
+             strstr(pref_last_error(), "no (1)") == NULL,
+             "verified: both messages: %s", pref_last_error());
+    lp_params p;
+    lp_params_init(&p);
+    p.exact = 1;
+    v = (vctx){1, 0};
+    gsl_test_int(lp_solve_verified(lp, &p, s, reject_first, &v), PREF_ELP,
+                 "verified: exact already, no second solve");
+    gsl_test_int(v.calls, 1, "verified: exact: one check");
+    gsl_test_int(lp_solve_verified(lp, NULL, s, NULL, NULL), PREF_EINPUT,
+                 "verified: NULL verifier refused");
+    /* the scaling for exact mode: an objective and a row of mixed
+     * magnitudes come back unscaled */
+    lp_set_obj_coef(lp, 0, 3e-30);
+    lp_set_row(lp, 0, &b);
+    lp_set_row_bounds(lp, 0, LP_LO, 7e20, INFINITY);  /* b x >= 7e20 */
+    gsl_test_int(lp_solve(lp, &p, s), PREF_OK, "exact scaled: solved");
+    gsl_test_rel(s->x[0], 7e20 / b, 1e-15, "exact scaled: x = 7e20 / b");
+    gsl_test_rel(s->obj, 3e-30 * 7e20 / b, 1e-15, "exact scaled: objective");
+    gsl_test_rel(s->row_act[0], 7e20, 1e-15, "exact scaled: activity");
+    gsl_test_rel(s->row_dual[0], 3e-30 / b, 1e-15, "exact scaled: dual");
+    lp_solution_free(s);
+    lp_free(lp);
+}
+
 int main(void)
 {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -641,14 +752,16 @@ int main(void)
     /* Hand-solved LPs under every method / presolve / scaling option. */
     for (int method = LP_PRIMAL; method <= LP_DUALP; method++)
         for (int pre = 0; pre <= 1; pre++)
-            for (int scale = 0; scale <= 1; scale++) {
+            for (int scale = 0; scale <= 3; scale++) {
                 char tag[64];
-                snprintf(tag, sizeof tag, "m%d p%d s%d", method, pre, scale);
+                snprintf(tag, sizeof tag, "m%d p%d s%d x%d", method, pre,
+                         scale % 2, scale / 2);
                 lp_params p;
                 lp_params_init(&p);
                 p.method = method;
                 p.presolve = pre;
-                p.scale = scale;
+                p.scale = scale % 2;
+                p.exact = scale / 2;
                 lp_problem *a = wyndor(), *b = freevars(), *c = eqrow();
                 lp_solution *sa = lp_solution_alloc(3, 2),
                             *sb = lp_solution_alloc(2, 2),
@@ -674,6 +787,8 @@ int main(void)
     lp_solution_free(s);
     lp_free(w);
 
+    test_exact();
+    test_verified();
     test_infeasible_unbounded();
     test_validation();
     test_error_hook();

@@ -490,6 +490,163 @@ static void test_degenerate(void)
     mmra_hedge_free(NULL);
 }
 
+/* ---- badly scaled games (issue 15, item 1) ------------------------------------ */
+
+/* GLPK's floating-point simplex with automatic scaling answered these
+ * wrongly at PREF_OK, or refused them, before the answer was verified:
+ *  - R = [[15, 1], [0, eps]], eps = 1e-50: w = (0.5, 0.5), worst 8 after 0
+ *    iterations; eps = 1e-20: "LP infeasible"; eps = 1e-16: "numerical
+ *    failure". By hand: any weight on policy a costs type a 14 per unit
+ *    more than b does, and b's regrets are (1, eps), so the optimum is
+ *    w = (0, 1) with worst 1, type a binding (dual (1, 0)).
+ *  - R = [[1, 1e25, 4], [0, 2, 5], [4, 5, 1e25]]: the uniform mixture,
+ *    worst 3.3e24. Type c's regrets are all >= 4, so no mixture is below 4,
+ *    and policy a reaches it (regrets 1, 0, 4); any other weight raises
+ *    type c above 4: the unique optimum w = (1, 0, 0), worst 4. */
+static void test_badly_scaled(void)
+{
+    const double eps[3] = {1e-50, 1e-20, 1e-16};
+    mmra_result *s = mmra_result_alloc(2, 2);
+    for (int e = 0; e < 3; e++) {
+        const double R[4] = {15, 1, 0, eps[e]};
+        gsl_test_int(mmra_solve_lp(2, 2, R, NULL, s), PREF_OK,
+                     "eps %g: solved (%s)", eps[e], pref_last_error());
+        gsl_test_abs(s->w[0], 0.0, 1e-12, "eps %g: w_a = 0", eps[e]);
+        gsl_test_abs(s->w[1], 1.0, 1e-12, "eps %g: w_b = 1", eps[e]);
+        gsl_test_rel(s->worst, 1.0, 1e-12, "eps %g: worst regret 1", eps[e]);
+        gsl_test_rel(s->lower, 1.0, 1e-12, "eps %g: lower bound 1", eps[e]);
+        gsl_test_abs(s->dual[0], 1.0, 1e-12, "eps %g: type a binds", eps[e]);
+    }
+    mmra_result_free(s);
+
+    const double R3[9] = {1, 1e25, 4, 0, 2, 5, 4, 5, 1e25};
+    s = mmra_result_alloc(3, 3);
+    gsl_test_int(mmra_solve_lp(3, 3, R3, NULL, s), PREF_OK,
+                 "1e25: solved (%s)", pref_last_error());
+    gsl_test_rel(s->worst, 4.0, 1e-12, "1e25: worst regret 4");
+    gsl_test_abs(s->w[0], 1.0, 1e-12, "1e25: policy a");
+    mmra_result_free(s);
+
+    /* The max-min aggregator solves the same LP (on -U, or on R when U is
+     * NULL): verified too. */
+    mmra_aggs *a = mmra_aggs_alloc(3, 3);
+    double U3[9];
+    for (int i = 0; i < 9; i++) U3[i] = -R3[i];
+    gsl_test_int(mmra_aggregate(3, 3, R3, U3, NULL, NULL, NULL, a), PREF_OK,
+                 "1e25 aggregators: ok (%s)", pref_last_error());
+    gsl_test_rel(a->worst[3 + 2], 4.0, 1e-12, "1e25: max-min worst 4");
+    gsl_test_rel(a->worst[3 + 3], 4.0, 1e-12, "1e25: mmra worst 4");
+    mmra_aggs_free(a);
+}
+
+/* Mixed signs and entries up to 6e53 (found by a random search): the
+ * exact optimum reaches a worst regret <= 4 only through cancellation of
+ * +-1e53 terms, which no mixture in double precision reproduces (rounded,
+ * it gives 2e37). Refused, or (should it ever verify) not above policy 6's
+ * exact 4; never a wrong number with PREF_OK. */
+static void test_ill_conditioned(void)
+{
+    const double R[36] = {5, 5, -1e-40, 1, 1, -3,
+                          -3e43, 1, 2, 6, -4, 0,
+                          0, 6, -5, -1, 5, 4,
+                          1e-55, -2e54, 6e31, 6e53, 5, 3,
+                          4, 0, -5, 0, 6e52, 4e-52,
+                          3, 3, 2, -4, 6, 6e-54};
+    mmra_result *s = mmra_result_alloc(6, 6);
+    int st = mmra_solve_lp(6, 6, R, NULL, s);
+    gsl_test(st != PREF_OK && st != PREF_ELP, "ill-conditioned: ok or ELP");
+    if (st == PREF_OK)
+        gsl_test(!(s->worst <= 4.0 * (1 + 1e-9)), "ill-conditioned: worst "
+                 "%g not above policy 6's 4", s->worst);
+    else
+        gsl_test(strstr(pref_last_error(), "does not verify") == NULL,
+                 "ill-conditioned: message says why: %s", pref_last_error());
+    mmra_result_free(s);
+}
+
+/* The verifier on answers given to it: right ones pass, wrong ones fail
+ * with PREF_ELP, whichever bound is off. */
+static void test_verify(void)
+{
+    const double a = 2.385, b = 0.917;  /* the 2 x 2 game of test_closed_form */
+    const double R[4] = {0, a, b, 0};
+    mmra_result *s = mmra_result_alloc(2, 2);
+    double gap = -1;
+    s->w[0] = a / (a + b);
+    s->w[1] = b / (a + b);
+    s->dual[0] = b / (a + b);
+    s->dual[1] = a / (a + b);
+    gsl_test_int(mmra_verify(2, 2, R, 1e-9, s, &gap), PREF_OK,
+                 "verify: the optimum passes");
+    gsl_test(!(gap >= 0 && gap < 1e-14), "verify: gap %g ~ 0", gap);
+    gsl_test_abs(s->worst, a * b / (a + b), 1e-15, "verify: sets worst");
+    gsl_test_abs(s->lower, a * b / (a + b), 1e-15, "verify: sets lower");
+    /* a wrong mixture (uniform): worst (a / 2) above the value */
+    s->w[0] = s->w[1] = 0.5;
+    gsl_test_int(mmra_verify(2, 2, R, 1e-9, s, &gap), PREF_ELP,
+                 "verify: uniform w caught");
+    gsl_test(strstr(pref_last_error(), "does not verify") == NULL,
+             "verify: message: %s", pref_last_error());
+    gsl_test(!(gap > 0.1), "verify: gap %g reported", gap);
+    /* the right mixture with wrong duals: the lower bound is too low */
+    s->w[0] = a / (a + b);
+    s->w[1] = b / (a + b);
+    s->dual[0] = 1;
+    s->dual[1] = 0;
+    gsl_test_int(mmra_verify(2, 2, R, 1e-9, s, NULL), PREF_ELP,
+                 "verify: wrong duals caught");
+    /* off by 1e-6 relative: caught at 1e-9, passes at 1e-5 */
+    s->dual[0] = b / (a + b);
+    s->dual[1] = a / (a + b);
+    s->w[0] = a / (a + b) * (1 + 1e-6);
+    s->w[1] = 1 - s->w[0];
+    gsl_test_int(mmra_verify(2, 2, R, 1e-9, s, NULL), PREF_ELP,
+                 "verify: 1e-6 off caught at tol 1e-9");
+    gsl_test_int(mmra_verify(2, 2, R, 1e-5, s, NULL), PREF_OK,
+                 "verify: 1e-6 off passes at tol 1e-5");
+    /* the issue's wrong answers, fed back */
+    const double R2[4] = {15, 1, 0, 1e-50};
+    s->w[0] = s->w[1] = 0.5;
+    s->dual[0] = s->dual[1] = 0.5;
+    gsl_test_int(mmra_verify(2, 2, R2, 1e-9, s, NULL), PREF_ELP,
+                 "verify: (0.5, 0.5) on [[15, 1], [0, 1e-50]] caught");
+    /* not mixtures */
+    s->w[0] = 0.7;
+    s->w[1] = 0.7;
+    gsl_test_int(mmra_verify(2, 2, R2, 1e-9, s, &gap), PREF_ELP,
+                 "verify: w summing to 1.4 refused");
+    gsl_test(!isinf(gap), "verify: gap inf for a non-mixture");
+    s->w[0] = 1.5;
+    s->w[1] = -0.5;
+    gsl_test_int(mmra_verify(2, 2, R2, 1e-9, s, NULL), PREF_ELP,
+                 "verify: negative weight refused");
+    s->w[0] = 0;
+    s->w[1] = 1;
+    s->dual[0] = NAN;
+    gsl_test_int(mmra_verify(2, 2, R2, 1e-9, s, NULL), PREF_ELP,
+                 "verify: NaN dual refused");
+    s->dual[0] = 1;
+    s->dual[1] = 0;
+    gsl_test_int(mmra_verify(2, 2, R2, 1e-9, s, NULL), PREF_OK,
+                 "verify: the optimum of [[15, 1], [0, 1e-50]] passes");
+    gsl_test_int(mmra_verify(2, 2, R2, 0, s, NULL), PREF_EINPUT,
+                 "verify: tol 0 refused");
+    gsl_test_int(mmra_verify(2, 2, R2, NAN, s, NULL), PREF_EINPUT,
+                 "verify: tol NaN refused");
+    gsl_test_int(mmra_verify(3, 2, R2, 1e-9, s, NULL), PREF_EINPUT,
+                 "verify: wrong size refused");
+    /* a game of value 0 reached by cancellation: verified without exact
+     * zeros (tolerance relative to the binding terms) */
+    const double Rc[4] = {0.1, -0.3, -0.2, 0.6};  /* w = (3/4, 1/4) */
+    s->w[0] = 0.75;
+    s->w[1] = 0.25;
+    s->dual[0] = 2.0 / 3;
+    s->dual[1] = 1.0 / 3;
+    gsl_test_int(mmra_verify(2, 2, Rc, 1e-9, s, &gap), PREF_OK,
+                 "verify: value 0 by cancellation passes (gap %g)", gap);
+    mmra_result_free(s);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -501,6 +658,9 @@ int main(void)
     test_aggregators(r);
     test_hedge(r);
     test_degenerate();
+    test_badly_scaled();
+    test_ill_conditioned();
+    test_verify();
     gsl_rng_free(r);
     exit(gsl_test_summary());
 }

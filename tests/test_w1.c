@@ -293,6 +293,69 @@ static void test_bad(void)
     gsl_test_abs(v1, v2, 1e-9, "renormalised weights give the same W1");
 }
 
+/* Issue 15: a tiny mass far away. GLPK's floating-point simplex (primal
+ * feasibility tolerance 1e-7 after scaling) left a mass of 1e-10 or
+ * 2.5e-11 where it was, so W1 came out 100 or 1.75e10 too small, at
+ * PREF_OK. References by the 1-D formula W1 = int |F - G| (by hand):
+ *  - a = (1 - d) delta_0 + d delta_1e12, b = (delta_-1 + delta_1) / 2,
+ *    d = 1e-10: 0.5 + (0.5 - d) + d (1e12 - 1) = 101 - 2e-10;
+ *  - a = (1 - d) delta_5 + d delta_7e20, d = 2.5e-11, b = 0.8 delta_-9 +
+ *    0.1 delta_2 + 0.1 delta_4: 0.8 * 11 + 0.9 * 2 + 1 + d (7e20 - 5)
+ *    = 11.6 + 1.75e10 - 1.25e-10. */
+static void test_tiny_far_mass(void)
+{
+    const double d = 1e-10, wa[2] = {1 - d, d}, xa[2] = {0, 1e12};
+    const double wb[2] = {0.5, 0.5}, xb[2] = {1, -1};
+    double v = NAN;
+    gsl_test_int(w1_distance_lp(2, wa, xa, 2, wb, xb, 1, &v), PREF_OK,
+                 "tiny far mass: solved (%s)", pref_last_error());
+    gsl_test_rel(v, 101 - 2e-10, 1e-12, "tiny far mass: W1 = 101 - 2e-10");
+    const double e = 2.5e-11, wa3[2] = {1 - e, e}, xa3[2] = {5, 7e20};
+    const double wb3[3] = {0.1, 0.8, 0.1}, xb3[3] = {4, -9, 2};
+    gsl_test_int(w1_distance_lp(2, wa3, xa3, 3, wb3, xb3, 1, &v), PREF_OK,
+                 "tiny far mass 2: solved (%s)", pref_last_error());
+    gsl_test_rel(v, 11.6 + 1.75e10, 1e-12, "tiny far mass 2: W1 = 1.75e10 "
+                 "+ 11.6");
+}
+
+/* w1_certify on plans given to it: two atoms each side, a at 0 and 1, b
+ * at 0 and 1 (costs [[0, 1], [1, 0]]), wa = (0.75, 0.25), wb = (0.5, 0.5):
+ * the optimal plan [[0.5, 0.25], [0, 0.25]] costs 0.25; potentials
+ * v = (0, 1) give u = c-transform = (min(0, 0), min(1, -1)) = (0, -1),
+ * lower = 0.75 * 0 + 0.25 * (-1) + 0.5 * 1 = 0.25 (by hand). */
+static void test_certify(void)
+{
+    const double c[4] = {0, 1, 1, 0}, wa[2] = {0.75, 0.25};
+    const double wb[2] = {0.5, 0.5}, v[2] = {0, 1};
+    const double good[4] = {0.5, 0.25, 0, 0.25};
+    double up = NAN, lo = NAN;
+    gsl_test_int(w1_certify(2, wa, 2, wb, c, good, v, 1e-9, &up, &lo),
+                 PREF_OK, "certify: the optimum passes");
+    gsl_test_abs(up, 0.25, 1e-15, "certify: upper 0.25");
+    gsl_test_abs(lo, 0.25, 1e-15, "certify: lower 0.25");
+    /* feasible but not optimal: moves 0.25 more than needed */
+    const double worse[4] = {0.25, 0.5, 0.25, 0};
+    gsl_test_int(w1_certify(2, wa, 2, wb, c, worse, v, 1e-9, &up, &lo),
+                 PREF_ELP, "certify: a suboptimal plan caught");
+    gsl_test(strstr(pref_last_error(), "does not verify") == NULL,
+             "certify: message: %s", pref_last_error());
+    /* cheap because infeasible: leaves a's second atom (0.25) unshipped */
+    const double short_[4] = {0.5, 0.25, 0, 0};
+    gsl_test_int(w1_certify(2, wa, 2, wb, c, short_, v, 1e-9, &up, &lo),
+                 PREF_ELP, "certify: a plan missing its marginals caught");
+    gsl_test(!(up >= 0.25 + 0.25), "certify: the residual is charged "
+             "(upper %g)", up);
+    /* the right plan with useless potentials: lower bound too low */
+    const double v0[2] = {0, 0};
+    gsl_test_int(w1_certify(2, wa, 2, wb, c, good, v0, 1e-9, &up, &lo),
+                 PREF_ELP, "certify: weak potentials caught");
+    gsl_test_abs(lo, 0.0, 0.0, "certify: lower 0 from v = 0");
+    gsl_test_int(w1_certify(2, wa, 2, wb, c, good, v, 0, &up, &lo),
+                 PREF_EINPUT, "certify: tol 0 refused");
+    gsl_test_int(w1_certify(2, wa, 2, wb, c, NULL, v, 1e-9, &up, &lo),
+                 PREF_EINPUT, "certify: NULL plan refused");
+}
+
 int main(void)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -301,6 +364,8 @@ int main(void)
     test_polarised(r);
     test_random(r);
     test_bad();
+    test_tiny_far_mass();
+    test_certify();
     gsl_rng_free(r);
     exit(gsl_test_summary());
 }
