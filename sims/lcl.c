@@ -80,7 +80,7 @@ static double coverage(const mix_fit *f, const sim_population *p)
     return (double)hit / (double)n;
 }
 
-int lcl_task(const cfg *c, gsl_rng *rng, double *met)
+int lcl_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *met)
 {
     PREF_TRY(lcl_check(c));
     for (size_t k = 0; k < LCL_NMETRICS; k++) met[k] = NAN;
@@ -89,8 +89,8 @@ int lcl_task(const cfg *c, gsl_rng *rng, double *met)
     data_set *ds = NULL;
     mix_fit *f = NULL;
     int st = sim_population_from_cfg(c, &p);
-    if (!st) st = sim_design_from_cfg(c, rng, &g);
-    if (!st) st = sim_simulate(p, g, gsl_rng_get(rng), &ds);
+    if (!st) st = sim_design_from_cfg(c, data, &g);
+    if (!st) st = sim_simulate(p, g, gsl_rng_get(data), &ds);
     if (!st) {
         mix_params mp;
         cfgmap_mix_params(c, &mp);
