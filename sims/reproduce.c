@@ -29,7 +29,8 @@ static const repro_exp table[] = {
      "full 3, log-log slopes", lcl_recovery_experiment, lcl_recovery_plot},
     {"budget", "W1 error vs answers per user at a fixed budget N*T",
      lcl_budget_experiment, lcl_budget_plot},
-    {"select_k", "BIC and ICL vs the number of fitted types, pairs vs triples",
+    {"select_k", "paired BIC and ICL differences vs the number of fitted "
+     "types, pairs vs triples",
      lcl_selectk_experiment, lcl_selectk_plot},
     {"coverage", "coverage of 95% Wald intervals (observed information, "
      "sandwich)", lcl_coverage_experiment, lcl_coverage_plot},

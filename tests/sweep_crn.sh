@@ -34,10 +34,17 @@ distinct() {
     } END { exit bad || ng < 2 }' "$1"
 }
 
+same_nonempty() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+# run_ok WHAT COMMAND...: run it (stderr to $scratch/err), check exit 0.
+run_ok() {
+    w=$1; shift
+    "$@" 2>"$scratch/err"
+    rc=$?
+    check "$w: exit 0 (got $rc: $(head -c 300 "$scratch/err"))" [ "$rc" -eq 0 ]
+}
+
 # 1. lcl, K = 1: design.users (data) x fit.max_iter x fit.starts (estimator).
-"$HETPREF" sweep "$TESTDATA/sweep_crn.ini" -o "$scratch/lcl" --threads 2 2>"$scratch/err"
-rc=$?
-check "lcl sweep: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+run_ok "lcl sweep" "$HETPREF" sweep "$TESTDATA/sweep_crn.ini" -o "$scratch/lcl" --threads 2
 runs="$scratch/lcl/runs.csv"
 check "runs.csv has a data_seed column beside seed" \
     grep -q '^task,cell,replicate,design.users,fit.max_iter,fit.starts,seed,data_seed,' "$runs"
@@ -68,9 +75,7 @@ replicates = 2
 mmra.solver = lp | hedge
 emdpo.test_users = 10 | 20
 EOF
-"$HETPREF" sweep "$scratch/cal.ini" -o "$scratch/cal" --threads 2 2>"$scratch/err"
-rc=$?
-check "calibration sweep: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+run_ok "calibration sweep" "$HETPREF" sweep "$scratch/cal.ini" -o "$scratch/cal" --threads 2
 runs="$scratch/cal/runs.csv"
 crn_checks "$runs" emdpo.test_users chi2 mmra.solver
 
@@ -80,15 +85,34 @@ sed -e 's/^design.users = .*/design.users = 200/' \
     -e 's/^fit.starts = .*/fit.starts = 5/' \
     -e 's/^fit.max_iter = .*/fit.max_iter = 70/' \
     "$TESTDATA/sweep_crn.ini" > "$scratch/one.ini"
-"$HETPREF" sweep "$scratch/one.ini" -o "$scratch/one" --threads 1 2>"$scratch/err"
-rc=$?
-check "single-cell sweep: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+run_ok "single-cell sweep" "$HETPREF" sweep "$scratch/one.ini" -o "$scratch/one" --threads 1
 a=$(awk -F, -v u="$(col "$scratch/lcl/runs.csv" design.users)" \
     -v d="$(col "$scratch/lcl/runs.csv" data_seed)" \
     'NR > 1 && $u == 200 { print $3 ":" $d }' "$scratch/lcl/runs.csv" | sort -u)
 b=$(awk -F, -v d="$(col "$scratch/one/runs.csv" data_seed)" \
     'NR > 1 { print $3 ":" $d }' "$scratch/one/runs.csv" | sort -u)
-same_nonempty() { [ -n "$1" ] && [ "$1" = "$2" ]; }
 check "a cell's data seeds do not depend on the other cells ($b)" \
     same_nonempty "$a" "$b"
+# 4. select_k pairs K with K = 1 within a replicate: paired.csv's mean
+# bic_minus_k1 is the mean over replicates of BIC(K) - BIC(1) taken row by
+# row from runs.csv (recomputed here with awk), on a tiny select_k config.
+mkdir -p "$scratch/configs"
+printf '%s\n' '[run]' 'seed = 8' '[population]' 'kind = polarised' \
+    '[design]' 'T = 1' 'users = 200' '[fit]' 'starts = 2' 'max_iter = 40' \
+    '[sweep]' 'task = lcl' 'replicates = 3' 'design.answer = pair | top1' \
+    'fit.types = 1 | 2' > "$scratch/configs/select_k.ini"
+export HETPREF_CONFIGS="$scratch/configs"
+run_ok "select_k (tiny)" "$HETPREF" reproduce --only select_k -o "$scratch/sk" --threads 2
+sk="$scratch/sk/results/select_k"
+want=$(awk -F, -v c="$(col "$sk/runs.csv" bic)" 'NR > 1 { b[$4 "," $5 "," $3] = $c }
+    END { for (k in b) { split(k, f, ","); if (f[2] == 2) {
+        s[f[1]] += b[k] - b[f[1] ",1," f[3]]; n[f[1]]++ } }
+        for (a in s) printf "%s %.6f\n", a, s[a] / n[a] }' "$sk/runs.csv" | sort)
+got=$(awk -F, '$2 == 2 && $3 == "bic_minus_k1" { printf "%s %.6f\n", $1, $5 }' \
+    "$sk/paired.csv" 2>/dev/null | sort)
+check "paired.csv: mean BIC(2) - BIC(1) per answer kind ($got; runs.csv: $want)" \
+    same_nonempty "$got" "$want"
+check "paired.csv: BIC(1) - BIC(1) = 0 over 3 replicates" \
+    grep -q '^pair,1,bic_minus_k1,3,0,0,0,0$' "$sk/paired.csv"
+check "paired.csv: the fraction converged per K" grep -q '^top1,2,converged,3,' "$sk/paired.csv"
 finish
