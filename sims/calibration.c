@@ -198,15 +198,17 @@ int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
     return st;
 }
 
-int calib_task(const cfg *c, gsl_rng *rng, double *metrics)
+int calib_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics)
 {
-    return calib_run(c, rng, metrics, NULL, NULL);
+    (void)rng; /* no estimator: nothing but data is drawn */
+    return calib_run(c, data, metrics, NULL, NULL);
 }
 
 int calib_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
-    /* The detail table: replicate 0 of every cell, same seed as runs.csv. */
+    /* The detail table: replicate 0 of every cell, same data seed as
+     * runs.csv. */
     sweep_plan *plan = NULL;
     PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
     char path[4096];
@@ -223,7 +225,7 @@ int calib_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
     for (size_t cell = 0; !st && cell < sweep_plan_cells(plan); cell++) {
         st = sweep_plan_cell_cfg(plan, c, cell, cc);
         if (st) break;
-        gsl_rng *rng = rngs_alloc(rngs_seed((uint64_t)c->run_seed, cell, 0));
+        gsl_rng *rng = rngs_alloc(sweep_plan_data_seed(plan, cell, 0));
         if (!rng) {
             st = pref_set_error(PREF_ENOMEM, "out of memory");
             break;

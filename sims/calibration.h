@@ -29,12 +29,14 @@ extern const char *const calib_metric_names[CALIB_NMETRICS];
 int calib_check(const cfg *c);
 
 /* The sweep task: metrics = chi2, df, p_value, max_abs_diff, max_abs_z,
- * answers. */
-int calib_task(const cfg *c, gsl_rng *rng, double *metrics);
+ * answers. Everything is simulated (from data); there is no estimator, rng
+ * is unused. */
+int calib_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 
-/* Same, and when detail is not NULL writes one CSV row per (design, outcome):
- * answer,design,outcome,exact,empirical,se,count,n — answer is label. */
-int calib_run(const cfg *c, gsl_rng *rng, double *metrics, FILE *detail,
+/* Same with the data generator data, and when detail is not NULL writes one
+ * CSV row per (design, outcome): answer,design,outcome,exact,empirical,se,
+ * count,n — answer is label. */
+int calib_run(const cfg *c, gsl_rng *data, double *metrics, FILE *detail,
               const char *label);
 
 /* The reproduce experiment: a sweep over answer kinds plus one frequency

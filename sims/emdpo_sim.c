@@ -130,17 +130,17 @@ void emdposim_world_free(emdposim_world *s)
     sim_population_free(s->pop);
 }
 
-int emdposim_world_make(const cfg *c, gsl_rng *rng, emdposim_world *s)
+int emdposim_world_make(const cfg *c, gsl_rng *data, emdposim_world *s)
 {
     memset(s, 0, sizeof *s);
     PREF_TRY(sim_population_from_cfg(c, &s->pop));
-    int st = sim_design_from_cfg(c, rng, &s->g);
-    if (!st) st = sim_simulate(s->pop, s->g, gsl_rng_get(rng), &s->train);
+    int st = sim_design_from_cfg(c, data, &s->g);
+    if (!st) st = sim_simulate(s->pop, s->g, gsl_rng_get(data), &s->train);
     if (!st) {
         sim_design held = *s->g;
         held.users = (size_t)c->emdpo_test_users;
         sim_design_use_prompts(&held, 1);
-        st = sim_simulate(s->pop, &held, gsl_rng_get(rng), &s->test);
+        st = sim_simulate(s->pop, &held, gsl_rng_get(data), &s->test);
     }
     if (st) emdposim_world_free(s);
     return st;
@@ -213,12 +213,12 @@ static void per_type_metrics(const emdposim_world *s, const emdpo_params *p,
     }
 }
 
-int emdposim_task(const cfg *c, gsl_rng *rng, double *met)
+int emdposim_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *met)
 {
     PREF_TRY(emdposim_check(c));
     for (size_t j = 0; j < EMDPOSIM_NMETRICS; j++) met[j] = NAN;
     sim_run s;
-    PREF_TRY(emdposim_world_make(c, rng, &s));
+    PREF_TRY(emdposim_world_make(c, data, &s));
     emdpo_params p;
     cfgmap_emdpo_params(c, &p);
     p.threads = 1; /* sweep tasks already run in parallel */
@@ -270,12 +270,13 @@ typedef struct clusters_ctx {
     double *res; /* (tasks, I + 1, row) */
 } clusters_ctx;
 
-static int clusters_task(const cfg *cc, gsl_rng *rng, size_t t, void *user)
+static int clusters_task(const cfg *cc, gsl_rng *data, gsl_rng *rng, size_t t,
+                         void *user)
 {
     clusters_ctx *x = user;
     size_t I = x->I, Kf = x->Kf, row = x->row;
     sim_run sr;
-    PREF_TRY(emdposim_world_make(cc, rng, &sr));
+    PREF_TRY(emdposim_world_make(cc, data, &sr));
     emdpo_params p;
     cfgmap_emdpo_params(cc, &p);
     p.threads = 1;

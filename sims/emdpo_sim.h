@@ -41,12 +41,14 @@ typedef struct emdposim_world {
     data_set *train, *test;
 } emdposim_world;
 
-/* Simulate a world from c with rng. PREF_OK or an error (nothing to free). */
-int emdposim_world_make(const cfg *c, gsl_rng *rng, emdposim_world *w);
+/* Simulate a world from c with the data generator data. PREF_OK or an
+ * error (nothing to free). */
+int emdposim_world_make(const cfg *c, gsl_rng *data, emdposim_world *w);
 void emdposim_world_free(emdposim_world *w);
 
 int emdposim_check(const cfg *c);
-int emdposim_task(const cfg *c, gsl_rng *rng, double *metrics);
+/* The sweep task: the world from data, the EM-DPO fit's seed from rng. */
+int emdposim_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 
 int emdposim_clusters_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int emdposim_clusters_plot(const char *res_dir, const char *plot_dir);

@@ -21,17 +21,18 @@ int equiv_check(const cfg *c)
                           (size_t)c->design_T, CFG_KEY_design_T);
 }
 
-int equiv_task(const cfg *c, gsl_rng *rng, double *metrics)
+int equiv_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics)
 {
+    (void)rng; /* nothing is estimated: the designs are the data */
     PREF_TRY(equiv_check(c));
     sim_population *a = NULL, *b = NULL;
     sim_design *g = NULL;
     int st = sim_population_from_cfg(c, &a);
     if (!st) st = sim_population_compare_from_cfg(c, &b);
-    if (!st) st = sim_design_from_cfg(c, rng, &g);
+    if (!st) st = sim_design_from_cfg(c, data, &g);
     if (!st)
         st = identify_equivalence(a, b, g, g->T, (size_t)c->identify_designs,
-                                  rng, &metrics[0], &metrics[1]);
+                                  data, &metrics[0], &metrics[1]);
     sim_population_free(a);
     sim_population_free(b);
     sim_design_free(g);

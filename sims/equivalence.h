@@ -28,10 +28,11 @@ extern const char *const equiv_metric_names[EQUIV_NMETRICS];
 int equiv_check(const cfg *c);
 
 /* The sweep task: metrics = max_abs_diff, mean_abs_diff (identify.h).
- * Candidate pools (design.prompts > 0) and designs are drawn with rng.
- * PREF_OK, PREF_EINPUT, PREF_ENOMEM or PREF_ENUM. Time
+ * Candidate pools (design.prompts > 0) and designs are drawn with data (the
+ * random designs are the simulated input; nothing is estimated, rng is
+ * unused). PREF_OK, PREF_EINPUT, PREF_ENOMEM or PREF_ENUM. Time
  * O(identify.designs N (K_A + K_B)), N = (m!/(m-r)!)^T. */
-int equiv_task(const cfg *c, gsl_rng *rng, double *metrics);
+int equiv_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 
 /* The reproduce experiment: sweep_run of c into res_dir (runs.csv,
  * summary.csv, config.ini) with the sweep parameters sp. The sweep must

@@ -22,14 +22,15 @@ int fisher_check(const cfg *c)
                           (size_t)c->design_T, CFG_KEY_design_T);
 }
 
-int fisher_task(const cfg *c, gsl_rng *rng, double *metrics)
+int fisher_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics)
 {
+    (void)rng; /* nothing is estimated: the designs are the data */
     PREF_TRY(fisher_check(c));
     sim_population *p = NULL;
     sim_design *g = NULL;
     identify_fisher_result *res = NULL;
     int st = sim_population_from_cfg(c, &p);
-    if (!st) st = sim_design_from_cfg(c, rng, &g);
+    if (!st) st = sim_design_from_cfg(c, data, &g);
     if (!st) {
         res = identify_fisher_result_alloc(p->K, p->d, &st);
     }
@@ -39,7 +40,7 @@ int fisher_task(const cfg *c, gsl_rng *rng, double *metrics)
         par.designs = (size_t)c->identify_fisher_designs;
         par.batches = par.designs < FISHER_BATCHES ? par.designs : FISHER_BATCHES;
         par.tol = FISHER_RANK_TOL;
-        unsigned long seed = gsl_rng_get(rng);
+        unsigned long seed = gsl_rng_get(data);
         st = identify_fisher(p, g, g->T, seed, &par, res);
     }
     if (!st) {

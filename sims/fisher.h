@@ -32,13 +32,14 @@ extern const char *const fisher_metric_names[FISHER_NMETRICS];
 /* Check the config suits the task: PREF_OK or PREF_EINPUT naming the key. */
 int fisher_check(const cfg *c);
 
-/* The sweep task. The designs' master seed is one draw of rng (pools, if
- * any, are drawn from rng first). metrics: lambda_min, lambda_max,
+/* The sweep task. The designs' master seed is one draw of data (pools, if
+ * any, are drawn from data first; the designs are the data, nothing is
+ * estimated, rng is unused). metrics: lambda_min, lambda_max,
  * ratio = lambda_min / lambda_max (NaN when lambda_max <= 0), rank (> 1e-10
  * lambda_max), n_small (< 1e-10 lambda_max; = dim - rank), lambda_min_se.
  * PREF_OK, PREF_EINPUT, PREF_ENOMEM or PREF_ENUM. Time
  * O(fisher_designs N (K d + D^2)), N = (m!/(m-r)!)^T, D = K d + K - 1. */
-int fisher_task(const cfg *c, gsl_rng *rng, double *metrics);
+int fisher_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 
 /* The reproduce experiment: sweep_run of c into res_dir with the sweep
  * parameters sp. The sweep must vary design.answer, design.T and

@@ -80,7 +80,7 @@ static double coverage(const mix_fit *f, const sim_population *p)
     return (double)hit / (double)n;
 }
 
-int lcl_task(const cfg *c, gsl_rng *rng, double *met)
+int lcl_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *met)
 {
     PREF_TRY(lcl_check(c));
     for (size_t k = 0; k < LCL_NMETRICS; k++) met[k] = NAN;
@@ -89,8 +89,8 @@ int lcl_task(const cfg *c, gsl_rng *rng, double *met)
     data_set *ds = NULL;
     mix_fit *f = NULL;
     int st = sim_population_from_cfg(c, &p);
-    if (!st) st = sim_design_from_cfg(c, rng, &g);
-    if (!st) st = sim_simulate(p, g, gsl_rng_get(rng), &ds);
+    if (!st) st = sim_design_from_cfg(c, data, &g);
+    if (!st) st = sim_simulate(p, g, gsl_rng_get(data), &ds);
     if (!st) {
         mix_params mp;
         cfgmap_mix_params(c, &mp);
@@ -256,13 +256,13 @@ int lcl_recovery_experiment(const cfg *c, const char *res_dir, const sweep_param
     return append_slopes(c, res_dir, "w1");
 }
 
-/* Common start of a plot reading DIR/summary.csv as `f`. */
-static plot_script *start_plot(const char *name, int w, int h,
-                               const char *res_dir, const char *plot_dir,
-                               int *st)
+/* Common start of a plot reading DIR/csv as `f`. */
+static plot_script *start_plot_csv(const char *name, int w, int h,
+                                   const char *res_dir, const char *csv,
+                                   const char *plot_dir, int *st)
 {
     char sum[4096];
-    *st = fsutil_join(sum, sizeof sum, res_dir, "summary.csv");
+    *st = fsutil_join(sum, sizeof sum, res_dir, csv);
     if (!*st) *st = fsutil_mkdirs(plot_dir);
     if (*st) return NULL;
     plot_script *s = plot_script_alloc(name, w, h);
@@ -278,6 +278,14 @@ static plot_script *start_plot(const char *name, int w, int h,
         return NULL;
     }
     return s;
+}
+
+/* Common start of a plot reading DIR/summary.csv as `f`. */
+static plot_script *start_plot(const char *name, int w, int h,
+                               const char *res_dir, const char *plot_dir,
+                               int *st)
+{
+    return start_plot_csv(name, w, h, res_dir, "summary.csv", plot_dir, st);
 }
 
 static const char *const kinds[3] = {"pair", "top1", "full"};
@@ -359,44 +367,203 @@ int lcl_budget_plot(const char *res_dir, const char *plot_dir)
     return st;
 }
 
-/* ---- select_k: BIC and ICL vs K ------------------------------------------ */
+/* ---- select_k: paired BIC and ICL differences vs K ------------------------ */
+
+/* The columns of runs.csv select_k reads, per task: bic, icl, converged and
+ * the data seed (the pairing check). */
+enum { SK_BIC, SK_ICL, SK_CONV, SK_NCOL };
+static const char *const sk_cols[SK_NCOL] = {"bic", "icl", "converged"};
+
+typedef struct selectk_runs {
+    size_t n_tasks;
+    double *v;              /* (n_tasks, SK_NCOL) */
+    unsigned long *dseed;   /* (n_tasks) */
+    unsigned char *have;    /* (n_tasks) */
+} selectk_runs;
+
+/* Column of name in the header h, or csvrec_error. */
+static int header_column(csvrec *cr, const csvrec_record *h, const char *name,
+                         size_t *col)
+{
+    for (size_t j = 0; j < h->nf; j++)
+        if (strcmp(csvrec_field(h, j, NULL), name) == 0) {
+            *col = j;
+            return PREF_OK;
+        }
+    return csvrec_error(cr, h->line, "no column '%s'", name);
+}
+
+/* One record of runs.csv into r, the columns at col[] (task, data_seed,
+ * sk_cols...). */
+static int selectk_row(csvrec *cr, const csvrec_record *rec, const size_t *col,
+                       selectk_runs *r)
+{
+    char *e;
+    size_t t = strtoul(csvrec_field(rec, col[0], NULL), &e, 10);
+    if (*e || t >= r->n_tasks)
+        return csvrec_error(cr, rec->line, "bad task number");
+    r->dseed[t] = strtoul(csvrec_field(rec, col[1], NULL), &e, 10);
+    if (*e) return csvrec_error(cr, rec->line, "bad data_seed");
+    for (size_t k = 0; k < SK_NCOL; k++)
+        r->v[t * SK_NCOL + k] = strtod(csvrec_field(rec, col[2 + k], NULL), NULL);
+    r->have[t] = 1;
+    return PREF_OK;
+}
+
+static int selectk_read(const char *path, selectk_runs *r)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in) PREF_ERROR(PREF_EIO, "%s: cannot read", path);
+    int st;
+    csvrec *cr = csvrec_alloc(in, path, 0, ',', &st);
+    const csvrec_record *rec;
+    size_t col[2 + SK_NCOL], nf = 0;
+    if (!st) st = csvrec_next(cr, &rec);
+    if (!st && !rec) st = pref_set_error(PREF_EIO, "%s: empty", path);
+    if (!st) st = header_column(cr, rec, "task", &col[0]);
+    if (!st) st = header_column(cr, rec, "data_seed", &col[1]);
+    for (size_t k = 0; !st && k < SK_NCOL; k++)
+        st = header_column(cr, rec, sk_cols[k], &col[2 + k]);
+    if (!st) nf = rec->nf;
+    while (!st && !(st = csvrec_next(cr, &rec)) && rec)
+        st = rec->nf == nf ? selectk_row(cr, rec, col, r)
+                           : csvrec_error(cr, rec->line, "expected %zu fields "
+                                          "(as in the header), got %zu", nf, rec->nf);
+    csvrec_free(cr);
+    fclose(in);
+    return st;
+}
+
+/* The plan must sweep design.answer then fit.types, the first value 1. */
+static int selectk_check_plan(const sweep_plan *p)
+{
+    if (sweep_plan_keys(p) != 2 ||
+        strcmp(sweep_plan_key_name(p, 0), "design.answer") != 0 ||
+        strcmp(sweep_plan_key_name(p, 1), "fit.types") != 0 ||
+        strcmp(sweep_plan_value(p, 0, 1), "1") != 0)
+        PREF_ERROR(PREF_EINPUT, "select_k: the sweep must list design.answer "
+                   "then fit.types, whose first value is 1");
+    return PREF_OK;
+}
+
+/* Rows of paired.csv for the cell of answer a and K index k: per metric,
+ * the summary over replicates of metric(K) - metric(K = 1) for bic and icl
+ * (same replicate, same data: checked by the data seed) and of converged. */
+static int selectk_cell(FILE *f, const sweep_plan *p, const selectk_runs *r,
+                        size_t a, size_t k, double *vals)
+{
+    static const char *const names[SK_NCOL] = {"bic_minus_k1", "icl_minus_k1",
+                                               "converged"};
+    size_t nk = sweep_plan_key_values(p, 1), reps = sweep_plan_tasks(p) /
+                                                    sweep_plan_cells(p);
+    size_t cell = a * nk + k, base = a * nk;
+    for (size_t m = 0; m < SK_NCOL; m++) {
+        size_t n = 0;
+        for (size_t rep = 0; rep < reps; rep++) {
+            size_t t = cell * reps + rep, tb = base * reps + rep;
+            if (!r->have[t] || !r->have[tb]) continue;
+            if (r->dseed[t] != r->dseed[tb])
+                PREF_ERROR(PREF_EINPUT, "select_k: replicate %zu of K = %s and "
+                           "K = 1 were fitted to different data (data seeds "
+                           "%lu, %lu)", rep, sweep_plan_value(p, cell, 1),
+                           r->dseed[t], r->dseed[tb]);
+            double v = r->v[t * SK_NCOL + m];
+            vals[n++] = m == SK_CONV ? v : v - r->v[tb * SK_NCOL + m];
+        }
+        stats_summary s;
+        stats_summarise(vals, 1, n, vals + reps, &s);
+        csvio_put_text(f, sweep_plan_value(p, cell, 0));
+        fprintf(f, ",%s,%s,%zu", sweep_plan_value(p, cell, 1), names[m], s.n);
+        double q[4] = {s.mean, s.sd, s.ci_low, s.ci_high};
+        csvio_put_nums(f, q, 4);
+        fputc('\n', f);
+    }
+    return PREF_OK;
+}
+
+/* Write res_dir/paired.csv from res_dir/runs.csv. */
+static int selectk_paired(const cfg *c, const char *res_dir)
+{
+    sweep_plan *p = NULL;
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &p));
+    size_t nt = sweep_plan_tasks(p);
+    selectk_runs r = {nt, malloc(nt * SK_NCOL * sizeof(double) + 1),
+                      malloc(nt * sizeof(unsigned long) + 1), calloc(nt + 1, 1)};
+    double *vals = malloc(2 * nt * sizeof(double) + 1);
+    char path[4096];
+    int st = selectk_check_plan(p);
+    if (!st && (!r.v || !r.dseed || !r.have || !vals))
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "runs.csv");
+    if (!st) st = selectk_read(path, &r);
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "paired.csv");
+    fsutil_file o;
+    if (!st) st = fsutil_open(&o, path);
+    if (!st) {
+        fputs("design.answer,fit.types,metric,n,mean,sd,ci_low,ci_high\n", o.f);
+        for (size_t a = 0; !st && a < sweep_plan_key_values(p, 0); a++)
+            for (size_t k = 0; !st && k < sweep_plan_key_values(p, 1); k++)
+                st = selectk_cell(o.f, p, &r, a, k, vals);
+        if (st) fsutil_abort(&o);
+        else st = fsutil_commit(&o);
+    }
+    free(r.v);
+    free(r.dseed);
+    free(r.have);
+    free(vals);
+    sweep_plan_free(p);
+    return st;
+}
 
 int lcl_selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
-    return sweep_run(c, tasks_table(), res_dir, sp);
+    PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
+    return selectk_paired(c, res_dir);
 }
 
 int lcl_selectk_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
-    plot_script *s = start_plot("select_k", 1100, 480, res_dir, plot_dir, &st);
+    plot_script *s = start_plot_csv("select_k", 1400, 500, res_dir, "paired.csv",
+                                    plot_dir, &st);
     if (!s) return st;
-    /* summary.csv: cell,design.answer,fit.types,metric,n,mean,sd,lo,hi */
-    const char *crit[2] = {"bic", "icl"}, *ctitle[2] = {"BIC", "ICL"};
-    for (int c2 = 0; !st && c2 < 2; c2++)
+    /* paired.csv: design.answer,fit.types,metric,n,mean,sd,ci_low,ci_high */
+    static const char *const met[3] = {"bic_minus_k1", "icl_minus_k1", "converged"};
+    st = plot_printf(s, "set datafile separator ','\n"
+                        "stats f using (strcol(3) eq 'bic_minus_k1' ? "
+                                 "$4 : NaN) nooutput\nnrep = int(STATS_max)\n");
+    for (int m = 0; !st && m < 3; m++)
         for (int k = 0; !st && k < 2; k++) {
-            st = plot_printf(s,
-                "set datafile separator ','\n"
-                "stats f using (strcol(2) eq '%s' && strcol(4) eq '%s' && $3 == 1 ? "
-                "$6 : NaN) nooutput\nbase_%s_%s = STATS_max\n",
-                kinds[k], crit[c2], kinds[k], crit[c2]);
-            if (!st) st = filter_series(s, kinds[k], crit[c2], 0);
+            char name[64], cond[160];
+            snprintf(name, sizeof name, "%s_%d", kinds[k], m);
+            snprintf(cond, sizeof cond, "strcol(1) eq '%s' && strcol(3) eq '%s'",
+                     kinds[k], met[m]);
+            st = plot_filter(s, name, "f", "2:5:7:8", cond);
         }
     if (!st)
         st = plot_printf(s,
-            "set multiplot layout 1,2 title 'Choosing K (truth: 2 types, one "
-            "answer per user); lower is better (mean, 95%% CI)'\n"
-            "set xlabel 'fitted types K'\nset xtics 1\nset key top left\n");
-    for (int c2 = 0; !st && c2 < 2; c2++) {
-        st = plot_printf(s, "set title '%s'\nset ylabel '%s(K) - %s(1)'\nplot ",
-                         ctitle[c2], ctitle[c2], ctitle[c2]);
+            "set multiplot layout 1,3 title sprintf(\"Choosing K (truth: 2 "
+            "types, one answer per user). Per replicate, K and K = 1 are fitted "
+            "to the same simulated data;\\nplotted: the paired difference "
+            "criterion(K) - criterion(1), mean and 95%%%% t-interval over %%d "
+            "replicates (below 0: K preferred to 1)\", nrep)\n"
+            "set xlabel 'fitted types K'\nset xtics 1\nset xrange [0.7:4.3]\n"
+            "set key top left\n");
+    /* The converged panel: the fraction itself, no interval (0/1 values). */
+    static const char *const ttl[3] = {
+        "BIC(K) - BIC(1), paired", "ICL(K) - ICL(1), paired",
+        "EM converged (gain <= fit.tol |loglik|) within fit.max_iter"};
+    for (int m = 0; !st && m < 3; m++) {
+        st = plot_printf(s, "set title '%s'\nset ylabel '%s'\n%splot ", ttl[m],
+                         m < 2 ? ttl[m] : "fraction of the fits (over replicates)",
+                         m < 2 ? "" : "set yrange [-0.05:1.05]\nset key bottom left\n");
         for (int k = 0; !st && k < 2; k++)
-            st = plot_printf(s,
-                "%s$%s_%s using 1:($2 - base_%s_%s):($3 - base_%s_%s):"
-                "($4 - base_%s_%s) with yerrorlines lt %d title '%s'",
-                k ? ", " : "", kinds[k], crit[c2], kinds[k], crit[c2], kinds[k],
-                crit[c2], kinds[k], crit[c2], k + 1, kind_titles[k]);
-        if (!st) st = plot_printf(s, ", 0 with lines lt 8 dt 2 notitle\n");
+            st = plot_printf(s, "%s$%s_%d using ($1 %s 0.06):2%s lt %d title '%s'",
+                             k ? ", " : "", kinds[k], m, k ? "+" : "-",
+                             m < 2 ? ":3:4 with yerrorlines" : " with linespoints",
+                             k + 1, kind_titles[k]);
+        if (!st) st = plot_printf(s, m < 2 ? ", 0 with lines lt 8 dt 2 notitle\n"
+                                           : "\n");
     }
     if (!st) st = plot_printf(s, "unset multiplot\n");
     if (!st) st = plot_render(s, plot_dir, NULL);

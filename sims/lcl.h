@@ -24,7 +24,9 @@
 extern const char *const lcl_metric_names[LCL_NMETRICS];
 
 int lcl_check(const cfg *c);
-int lcl_task(const cfg *c, gsl_rng *rng, double *metrics);
+/* The sweep task: design and answers simulated from data, the EM starts'
+ * seed from rng. */
+int lcl_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 
 int lcl_recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int lcl_recovery_plot(const char *res_dir, const char *plot_dir);

@@ -59,10 +59,10 @@ static pool_set *test_pools(const sim_design *g, int *err)
     return ps;
 }
 
-static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
+static int run_task(const cfg *c, gsl_rng *data, gsl_rng *rng, task_out *o)
 {
     emdposim_world wd;
-    PREF_TRY(emdposim_world_make(c, rng, &wd));
+    PREF_TRY(emdposim_world_make(c, data, &wd));
     emdpo_params p;
     cfgmap_emdpo_params(c, &p);
     p.threads = 1;
@@ -141,9 +141,10 @@ static int run_task(const cfg *c, gsl_rng *rng, task_out *o)
     return st;
 }
 
-static int map_task(const cfg *c, gsl_rng *rng, size_t t, void *user)
+static int map_task(const cfg *c, gsl_rng *data, gsl_rng *rng, size_t t,
+                    void *user)
 {
-    return run_task(c, rng, (task_out *)user + t);
+    return run_task(c, data, rng, (task_out *)user + t);
 }
 
 

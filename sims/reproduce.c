@@ -29,7 +29,8 @@ static const repro_exp table[] = {
      "full 3, log-log slopes", lcl_recovery_experiment, lcl_recovery_plot},
     {"budget", "W1 error vs answers per user at a fixed budget N*T",
      lcl_budget_experiment, lcl_budget_plot},
-    {"select_k", "BIC and ICL vs the number of fitted types, pairs vs triples",
+    {"select_k", "paired BIC and ICL differences vs the number of fitted "
+     "types, pairs vs triples",
      lcl_selectk_experiment, lcl_selectk_plot},
     {"coverage", "coverage of 95% Wald intervals (observed information, "
      "sandwich)", lcl_coverage_experiment, lcl_coverage_plot},
@@ -69,6 +70,20 @@ int repro_config_path(const char *id, char *buf, size_t n)
     }
     PREF_ERROR(PREF_EINPUT, "configs/%s: not found (looked in $HETPREF_CONFIGS, "
                "./configs and %s/configs)", name, HETPREF_DATADIR);
+}
+
+/* PREF_OK when only is NULL or an experiment's id; else PREF_EINPUT with a
+ * message listing the valid ids. */
+static int check_only(const char *only)
+{
+    if (!only || repro_find(only)) return PREF_OK;
+    char ids[1024];
+    size_t used = 0;
+    for (size_t i = 0; i < N_EXP && used < sizeof ids; i++)
+        used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s",
+                                 i ? ", " : "", table[i].id);
+    PREF_ERROR(PREF_EINPUT, "reproduce: --only %s: unknown experiment; the "
+               "experiments are: %s", only, ids);
 }
 
 static double now(void)
@@ -151,6 +166,8 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
     sweep_params_init(&sp);
     sp.threads = threads;
     sp.resume = resume;
+    sp.force = 1; /* results/<id> is reproduce's own: a rerun replaces it */
+    sp.log = log;
     if (!st) st = e->run(c, res, &sp);
     if (!st) st = e->plot(res, plots);
     if (!st) st = repro_stamp(res, full ? "full" : "quick");
@@ -163,8 +180,7 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
 
 int repro_dry_run(int full, const char *only, FILE *out)
 {
-    if (only && !repro_find(only))
-        PREF_ERROR(PREF_EINPUT, "reproduce: unknown experiment '%s'", only);
+    PREF_TRY(check_only(only));
     cfg *c = malloc(sizeof *c);
     if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
     int st = PREF_OK;
@@ -187,8 +203,7 @@ int repro_dry_run(int full, const char *only, FILE *out)
 int repro_run(const char *out_dir, int full, int threads, int resume,
               const char *only, FILE *log)
 {
-    if (only && !repro_find(only))
-        PREF_ERROR(PREF_EINPUT, "reproduce: unknown experiment '%s'", only);
+    PREF_TRY(check_only(only));
     for (size_t i = 0; i < N_EXP; i++) {
         if (only && strcmp(only, table[i].id) != 0) continue;
         PREF_TRY(run_one(&table[i], out_dir, full, threads, resume, log));

@@ -728,6 +728,62 @@ void cfg_format(const cfg *c, int i, char *buf, size_t n)
     fclose(f); /* fmemopen keeps buf NUL-terminated, cutting what does not fit */
 }
 
+/* What the keys of each section are to a simulation (cfg_key_defines_data):
+ * 1 = they define the simulated data, 0 = only how they are analysed. */
+static const struct {
+    const char *section;
+    int data;
+} section_role[] = {
+    {"run", 1},         /* the master seed */
+    {"population", 1},  /* who answers */
+    {"compare", 1},     /* the second population of `identify` */
+    {"design", 1},      /* what is asked, of how many users */
+    {"identify", 1},    /* how many random query designs are drawn */
+    {"calibration", 1}, /* how many designs and answers are simulated */
+    {"fit", 0},         /* the latent-class estimator */
+    {"emdpo", 0},       /* the EM-DPO estimator (but test_users, below) */
+    {"mmra", 0},        /* the aggregation solver */
+    {"sweep", 0},       /* the task and the number of replicates */
+};
+
+/* Keys whose role differs from their section's. */
+static const struct {
+    const char *dotted;
+    int data;
+} key_role[] = {
+    {"emdpo.test_users", 1}, /* held-out users simulated for evaluation */
+};
+
+int cfg_key_defines_data(int i)
+{
+    for (size_t j = 0; j < sizeof key_role / sizeof key_role[0]; j++)
+        if (strcmp(keys[i].dotted, key_role[j].dotted) == 0) return key_role[j].data;
+    for (size_t j = 0; j < sizeof section_role / sizeof section_role[0]; j++)
+        if (strcmp(keys[i].section, section_role[j].section) == 0)
+            return section_role[j].data;
+    return -1;
+}
+
+char *cfg_data_text(const cfg *c)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+    if (!f) return NULL;
+    for (int i = 0; i < CFG_NKEYS; i++) {
+        if (cfg_key_defines_data(i) == 0) continue;
+        fprintf(f, "%s = ", keys[i].dotted);
+        put_value(f, c, i);
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 int cfg_write(const cfg *c, FILE *f)
 {
     fprintf(f, "; resolved configuration written by hetpref %s\n"

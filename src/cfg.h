@@ -120,6 +120,22 @@ const char *cfg_value_name(cfg_value v);
 /* The current value of key i as text, in the config.ini format. */
 void cfg_format(const cfg *c, int i, char *buf, size_t n);
 
+/* Whether key i defines the simulated data: 1 for the keys of [run] (the
+ * master seed), [population], [compare], [design], [identify] (the random
+ * query designs drawn) and [calibration] (the designs and answers
+ * simulated), and for emdpo.test_users (the held-out users simulated for
+ * evaluation); 0 for the keys that only say how the data are analysed or
+ * run: [fit], [emdpo] (but test_users), [mmra], [sweep]. -1 for a key of a
+ * section the table in cfg.c does not classify (a new section: tests/
+ * test_cfg.c fails until it is added; treat -1 as data-defining). Sweeps
+ * seed a task's data from the data-defining keys alone (sweep.h). */
+int cfg_key_defines_data(int i);
+
+/* "section.key = value" lines of every data-defining key of c (those with
+ * cfg_key_defines_data != 0), in table order: the canonical text of what
+ * defines c's data. Malloc'd (free it); NULL when out of memory. */
+char *cfg_data_text(const cfg *c);
+
 /* Cross-key validation. Returns PREF_OK or PREF_EINPUT naming file:line. */
 int cfg_check(const cfg *c);
 

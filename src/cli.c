@@ -90,7 +90,7 @@ typedef struct common_opts {
     long seed;        /* -1: from config */
     long threads;
     long shard_i, shard_n;
-    int resume;
+    int resume, force;
 } common_opts;
 
 /* Parse the options shared by simulate and sweep. Returns -1 on success or an
@@ -125,6 +125,8 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
             o->shard_n = b;
         } else if (allow_sweep && strcmp(argv[i], "--resume") == 0) {
             o->resume = 1;
+        } else if (allow_sweep && strcmp(argv[i], "--force") == 0) {
+            o->force = 1;
         } else if (missing) {
             return cli_usage_error(cmd, "%s needs a value", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -216,14 +218,20 @@ static int cmd_sweep(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: hetpref sweep CONFIG [-o DIR] [--threads N] [--shard I/N] "
-               "[--resume]\n                     [--seed S] [--set section.key=value]...\n\n"
+               "[--resume | --force]\n                     [--seed S] [--set section.key=value]...\n\n"
                "Runs [sweep] task over every cell (the product of the '|' lists of "
                "its\nsection.key entries) x replicates. Writes DIR/runs.csv (one row "
                "per task),\nDIR/summary.csv (per cell and metric: n, mean, sd, 95%% "
                "CI), DIR/config.ini.\n--threads: default all cores. --shard I/N: "
                "run tasks I, I+N, ... (merge with\n'hetpref merge'). Results are "
                "identical for any threads/shards. Ctrl-C finishes\nthe tasks in "
-               "flight; --resume then skips finished tasks.\n");
+               "flight; --resume then skips finished tasks (and says how many).\n"
+               "A DIR holding the results of a different configuration is refused "
+               "(exit 2);\n--force overwrites them.\n"
+               "Each task simulates its data from a data seed (runs.csv data_seed) "
+               "of the\nmaster seed, the replicate and the keys that define the "
+               "data only, so cells\nthat differ in [fit], [mmra] or [emdpo] keys "
+               "alone (but emdpo.test_users) see the\nsame data.\n");
         return 0;
     }
     common_opts o;
@@ -241,6 +249,8 @@ static int cmd_sweep(int argc, char **argv)
         sp.shard_i = (unsigned)o.shard_i;
         sp.shard_n = (unsigned)o.shard_n;
         sp.resume = o.resume;
+        sp.force = o.force;
+        sp.log = stderr;
         st = sweep_run(c, tasks_table(), o.out ? o.out : outbuf, &sp);
     }
     free(c);

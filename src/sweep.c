@@ -36,6 +36,7 @@ struct sweep_plan {
     char *text[CFG_EXTRA_MAX];                    /* owned copies */
     const char *vals[CFG_EXTRA_MAX][SWEEP_MAX_VALUES];
     uint64_t master;
+    uint64_t *data_hash;  /* (n_cells): hash of each cell's data-defining keys */
 };
 
 void sweep_params_init(sweep_params *p)
@@ -44,12 +45,15 @@ void sweep_params_init(sweep_params *p)
     p->shard_i = 1;
     p->shard_n = 1;
     p->resume = 0;
+    p->force = 0;
+    p->log = NULL;
 }
 
 void sweep_plan_free(sweep_plan *p)
 {
     if (!p) return;
     for (size_t j = 0; j < p->n_keys; j++) free(p->text[j]);
+    free(p->data_hash);
     free(p);
 }
 
@@ -60,6 +64,32 @@ size_t sweep_plan_keys(const sweep_plan *p) { return p->n_keys; }
 const char *sweep_plan_key_name(const sweep_plan *p, size_t j)
 {
     return cfg_key_name(p->key[j]);
+}
+
+unsigned long sweep_plan_seed(const sweep_plan *p, size_t cell, size_t replicate)
+{
+    return rngs_seed(p->master, cell, replicate);
+}
+
+unsigned long sweep_plan_data_seed(const sweep_plan *p, size_t cell,
+                                   size_t replicate)
+{
+    return rngs_seed(p->master, p->data_hash[cell], replicate);
+}
+
+/* 64-bit hash of the canonical text of c's data-defining keys (FNV-1a,
+ * then one splitmix64 step so the hash is never a small cell index). 0 and
+ * PREF_ENOMEM when out of memory. */
+static int data_hash(const cfg *c, uint64_t *h)
+{
+    char *text = cfg_data_text(c);
+    if (!text) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    uint64_t x = 1469598103934665603ULL;
+    for (const unsigned char *b = (const unsigned char *)text; *b; b++)
+        x = (x ^ *b) * 1099511628211ULL;
+    free(text);
+    *h = rngs_mix(x);
+    return PREF_OK;
 }
 
 static size_t value_index(const sweep_plan *p, size_t cell, size_t j)
@@ -148,9 +178,12 @@ int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
         p->n_cells *= p->n_vals[j];
     }
     p->n_tasks = p->n_cells * p->reps;
-    /* Check every cell now, so a bad combination fails before any work. */
+    /* Check every cell now, so a bad combination fails before any work, and
+     * hash its data-defining keys for the data seeds. */
     cfg *cc = malloc(sizeof *cc);
-    if (!cc) {
+    p->data_hash = malloc(p->n_cells * sizeof *p->data_hash);
+    if (!cc || !p->data_hash) {
+        free(cc);
         sweep_plan_free(p);
         PREF_ERROR(PREF_ENOMEM, "out of memory");
     }
@@ -158,6 +191,7 @@ int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
     for (size_t cell = 0; cell < p->n_cells && !st; cell++) {
         st = sweep_plan_cell_cfg(p, c, cell, cc);
         if (!st && task->check) st = task->check(cc);
+        if (!st) st = data_hash(cc, &p->data_hash[cell]);
         if (st && p->n_keys) {
             /* Say which cell: "FILE:LINE: [sweep] cell 2 (k = v, ...): why". */
             char desc[1024];
@@ -226,7 +260,7 @@ static int write_runs(const sweep_plan *p, const results *r, const char *dir)
         fputc(',', f);
         csvio_put_text(f, sweep_plan_key_name(p, j));
     }
-    fputs(",seed", f);
+    fputs(",seed,data_seed", f);
     for (size_t k = 0; k < r->n_metrics; k++) fprintf(f, ",%s", p->task->metrics[k]);
     fputc('\n', f);
     for (size_t t = 0; t < r->n_tasks; t++) {
@@ -237,7 +271,7 @@ static int write_runs(const sweep_plan *p, const results *r, const char *dir)
             fputc(',', f);
             csvio_put_text(f, sweep_plan_value(p, cell, j));
         }
-        fprintf(f, ",%lu", r->seed[t]);
+        fprintf(f, ",%lu,%lu", r->seed[t], sweep_plan_data_seed(p, cell, rep));
         for (size_t k = 0; k < r->n_metrics; k++) {
             fputc(',', f);
             csvio_put_num(f, r->met[t * r->n_metrics + k]);
@@ -429,9 +463,36 @@ static void exec_free(sweep_exec *x)
     sweep_plan_free(x->p);
 }
 
+/* PREF_OK when dir may take a sweep of the configuration text: it holds no
+ * results, results of the same configuration, or force is set; else
+ * PREF_EINPUT naming the way out. */
+static int exec_may_write(const char *dir, const char *cpath, const char *text,
+                          int force)
+{
+    char runs[4096];
+    PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
+    int have_cfg = fsutil_exists(cpath);
+    char *old = have_cfg ? read_file(cpath) : NULL;
+    int other = old ? strcmp(old, text) != 0 : have_cfg;
+    free(old);
+    if (force) return PREF_OK;
+    if (other)
+        PREF_ERROR(PREF_EINPUT, "%s: holds the results of a different "
+                   "configuration (%s differs from this one); use --force to "
+                   "overwrite them, or --resume to finish an interrupted sweep "
+                   "of the same configuration", dir, cpath);
+    if (!have_cfg && fsutil_exists(runs))
+        PREF_ERROR(PREF_EINPUT, "%s: holds a runs.csv without a config.ini "
+                   "(not a sweep of this configuration); use --force to "
+                   "overwrite it", dir);
+    return PREF_OK;
+}
+
 /* Write config.ini into dir; with resume, load the journal of a previous run
- * of the same configuration, else start a fresh journal. */
-static int exec_config(sweep_exec *x, const cfg *c, const char *dir, int resume)
+ * of the same configuration, else start a fresh journal. A directory holding
+ * the results of another configuration is only overwritten with force. */
+static int exec_config(sweep_exec *x, const cfg *c, const char *dir,
+                       const sweep_params *sp)
 {
     char cpath[4096];
     char *text = config_text(c);
@@ -439,7 +500,7 @@ static int exec_config(sweep_exec *x, const cfg *c, const char *dir, int resume)
     if (!st) st = fsutil_mkdirs(dir);
     if (!st) st = fsutil_join(x->jpath, sizeof x->jpath, dir, "runs.journal");
     if (!st) st = fsutil_join(cpath, sizeof cpath, dir, "config.ini");
-    if (!st && resume && fsutil_exists(x->jpath)) {
+    if (!st && sp->resume && fsutil_exists(x->jpath)) {
         char *old = read_file(cpath);
         if (!old || strcmp(old, text) != 0)
             st = pref_set_error(PREF_EINPUT, "%s: --resume: the directory holds "
@@ -447,7 +508,8 @@ static int exec_config(sweep_exec *x, const cfg *c, const char *dir, int resume)
         free(old);
         if (!st) st = journal_load(x->jpath, x->p, &x->r);
     } else if (!st) {
-        remove(x->jpath);
+        st = exec_may_write(dir, cpath, text, sp->force);
+        if (!st) remove(x->jpath);
     }
     if (!st) st = write_text(dir, "config.ini", text);
     free(text);
@@ -468,7 +530,7 @@ static int exec_prepare(sweep_exec *x, const cfg *c, const sweep_task_table *tas
         x->p = NULL;
         return st;
     }
-    PREF_TRY(exec_config(x, c, dir, sp->resume));
+    PREF_TRY(exec_config(x, c, dir, sp));
     x->pending = malloc((x->p->n_tasks + 1) * sizeof *x->pending);
     if (!x->pending) PREF_ERROR(PREF_ENOMEM, "out of memory");
     for (size_t t = 0; t < x->p->n_tasks; t++) {
@@ -476,6 +538,11 @@ static int exec_prepare(sweep_exec *x, const cfg *c, const sweep_task_table *tas
         x->n_shard++;
         if (!x->r.have[t]) x->pending[x->n_pending++] = t;
     }
+    if (sp->resume && sp->log)
+        fprintf(sp->log, "hetpref: sweep: --resume: skipped %zu of %zu tasks "
+                "(done: %s%s); %zu to run\n", x->n_shard - x->n_pending,
+                x->n_shard, fsutil_exists(x->jpath) ? "" : "no journal ",
+                x->jpath, x->n_pending);
     x->journal = fopen(x->jpath, "a");
     if (!x->journal)
         PREF_ERROR(PREF_EIO, "%s: cannot write: %s", x->jpath, strerror(errno));
@@ -517,9 +584,9 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
 #pragma omp parallel num_threads(nt)
     {
         cfg *cc = malloc(sizeof *cc);
-        gsl_rng *rng = rngs_alloc(1);
+        gsl_rng *rng = rngs_alloc(1), *data = rngs_alloc(1);
         double met[PREF_MAX_METRICS];
-        if (!cc || !rng || x->r.n_metrics > PREF_MAX_METRICS) {
+        if (!cc || !rng || !data || x->r.n_metrics > PREF_MAX_METRICS) {
 #pragma omp critical(hetpref_sweep)
             if (!failed) {
 #pragma omp atomic write
@@ -534,11 +601,12 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
             stop = failed;
             if (stop || sweep_stop) continue;
             size_t t = x->pending[i], cell = t / p->reps, rep = t % p->reps;
-            unsigned long seed = rngs_seed(p->master, cell, rep);
+            unsigned long seed = sweep_plan_seed(p, cell, rep);
             int ts = sweep_plan_cell_cfg(p, c, cell, cc);
             if (!ts) {
                 gsl_rng_set(rng, seed);
-                ts = p->task->run(cc, rng, met);
+                gsl_rng_set(data, sweep_plan_data_seed(p, cell, rep));
+                ts = p->task->run(cc, data, rng, met);
             }
 #pragma omp critical(hetpref_sweep)
             {
@@ -556,6 +624,7 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
         }
         free(cc);
         gsl_rng_free(rng);
+        gsl_rng_free(data);
     }
     progress_end(&bar);
     return failed;
@@ -625,7 +694,7 @@ int sweep_map(const sweep_plan *p, const cfg *base, int threads,
 #pragma omp parallel num_threads(nt)
     {
         cfg *cc = malloc(sizeof *cc);
-        gsl_rng *rng = rngs_alloc(1);
+        gsl_rng *rng = rngs_alloc(1), *data = rngs_alloc(1);
 #pragma omp for schedule(dynamic, 1)
         for (size_t t = 0; t < p->n_tasks; t++) {
             int stop;
@@ -633,11 +702,13 @@ int sweep_map(const sweep_plan *p, const cfg *base, int threads,
             stop = failed;
             if (stop) continue;
             size_t cell = t / p->reps, rep = t % p->reps;
-            int s = (!cc || !rng) ? pref_set_error(PREF_ENOMEM, "out of memory")
-                                  : sweep_plan_cell_cfg(p, base, cell, cc);
+            int s = (!cc || !rng || !data)
+                        ? pref_set_error(PREF_ENOMEM, "out of memory")
+                        : sweep_plan_cell_cfg(p, base, cell, cc);
             if (!s) {
-                gsl_rng_set(rng, rngs_seed(p->master, cell, rep));
-                s = fn(cc, rng, t, user);
+                gsl_rng_set(rng, sweep_plan_seed(p, cell, rep));
+                gsl_rng_set(data, sweep_plan_data_seed(p, cell, rep));
+                s = fn(cc, data, rng, t, user);
             }
             progress_tick(&bar, 1);
             if (s) {
@@ -651,6 +722,7 @@ int sweep_map(const sweep_plan *p, const cfg *base, int threads,
         }
         free(cc);
         gsl_rng_free(rng);
+        gsl_rng_free(data);
     }
     progress_end(&bar);
     if (failed) PREF_ERROR(failed, "%s", msg);
@@ -659,12 +731,13 @@ int sweep_map(const sweep_plan *p, const cfg *base, int threads,
 
 /* ---- merge -------------------------------------------------------------- */
 
-/* One row of a shard's runs.csv: task,cell,replicate,keys...,seed,metrics. */
+/* One row of a shard's runs.csv:
+ * task,cell,replicate,keys...,seed,data_seed,metrics. */
 static int merge_row(csvrec *cr, const csvrec_record *rec,
                      const sweep_plan *p, results *r)
 {
-    size_t nk = p->n_keys, nm = r->n_metrics, want = 4 + nk + nm, task;
-    unsigned long seed;
+    size_t nk = p->n_keys, nm = r->n_metrics, want = 5 + nk + nm, task;
+    unsigned long seed, data_seed;
     double met[PREF_MAX_METRICS];
     if (rec->nf != want)
         return csvrec_error(cr, rec->line, "expected %zu fields, got %zu",
@@ -673,10 +746,15 @@ static int merge_row(csvrec *cr, const csvrec_record *rec,
         PREF_ERROR(PREF_EINTERNAL, "merge: %zu metrics (at most 64)", nm);
     if (field_size(csvrec_field(rec, 0, NULL), &task) ||
         field_ulong(csvrec_field(rec, 3 + nk, NULL), &seed) ||
-        fields_metrics(rec, 4 + nk, met, nm))
+        field_ulong(csvrec_field(rec, 4 + nk, NULL), &data_seed) ||
+        fields_metrics(rec, 5 + nk, met, nm))
         return csvrec_error(cr, rec->line, "not a number");
     if (task >= r->n_tasks)
         return csvrec_error(cr, rec->line, "task %zu out of range", task);
+    if (data_seed != sweep_plan_data_seed(p, task / p->reps, task % p->reps))
+        return csvrec_error(cr, rec->line, "task %zu: data_seed %lu is not the "
+                            "one its config.ini gives (written by another "
+                            "version?)", task, data_seed);
     if (r->have[task])
         return csvrec_error(cr, rec->line, "task %zu appears in more than one "
                             "shard", task);
@@ -696,7 +774,7 @@ static int merge_one(const char *dir, const sweep_plan *p, results *r)
     int st;
     csvrec *cr = csvrec_alloc(f, path, 0, ',', &st);
     const csvrec_record *rec;
-    size_t want = 4 + p->n_keys + r->n_metrics;
+    size_t want = 5 + p->n_keys + r->n_metrics;
     for (int header = 1; !st && !(st = csvrec_next(cr, &rec)) && rec;
          header = 0) {
         if (!header) st = merge_row(cr, rec, p, r);

@@ -2,14 +2,23 @@
  *
  * A [sweep] section lists "section.key = v1 | v2 | ..." entries and a number
  * of replicates. The cells are the cartesian product of the lists (the first
- * entry varies slowest); task t = cell * replicates + replicate; its
- * generator is seeded with rngs_seed(run.seed, cell, replicate), so a task's
- * result does not depend on thread count, sharding or resumption.
+ * entry varies slowest); task t = cell * replicates + replicate.
+ *
+ * Common random numbers: a task gets two generators. Its data generator
+ * (everything simulated: populations' draws, designs, answers, held-out
+ * users) is seeded with the data seed rngs_seed(run.seed, H, replicate),
+ * H a hash of the canonical text of the cell's data-defining keys
+ * (cfg_key_defines_data, cfg_data_text), so cells that differ only in
+ * estimator keys ([fit], [emdpo] but test_users, [mmra]) see the same data
+ * in each replicate, and their metrics differ by the estimator alone. Its
+ * task generator (estimator randomness: EM starts, minibatches) is seeded
+ * with rngs_seed(run.seed, cell, replicate). Neither depends on thread
+ * count, sharding or resumption.
  *
  * sweep_run executes the configured task (tasks.h) over every task of this
  * shard, journalling each finished task as one line of DIR/runs.journal
  * (written whole under a lock), then writes DIR/runs.csv (task, cell,
- * replicate, swept keys, seed, metrics; rows in task order) and
+ * replicate, swept keys, seed, data_seed, metrics; rows in task order) and
  * DIR/summary.csv (per cell and metric: n, mean, sd, 95% t-interval) and
  * removes the journal. On SIGINT the tasks in flight finish and are
  * journalled, no new task starts, and PREF_EINTR is returned; --resume
@@ -24,15 +33,18 @@
 #define HETPREF_SWEEP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <gsl/gsl_rng.h>
 
 #include "cfg.h"
 
-/* A sweep task turns one resolved configuration (a sweep cell) and one
- * generator (its replicate's seed) into a fixed list of named metrics, one
- * row of runs.csv. Tasks must be pure functions of (cfg, rng stream): no
- * globals, no I/O, safe to run concurrently. */
+/* A sweep task turns one resolved configuration (a sweep cell) and two
+ * generators (its replicate's data and task seeds) into a fixed list of
+ * named metrics, one row of runs.csv. Tasks must be pure functions of (cfg,
+ * rng streams): no globals, no I/O, safe to run concurrently. Everything
+ * simulated must come from data, and be a function of the data-defining
+ * keys alone; everything an estimator draws comes from rng. */
 typedef struct sweep_task {
     const char *name;               /* the [sweep] task value */
     size_t n_metrics;
@@ -41,7 +53,7 @@ typedef struct sweep_task {
      * NULL (nothing to check beyond cfg_check). */
     int (*check)(const cfg *c);
     /* Compute metrics[0..n_metrics). PREF_OK or an error code. */
-    int (*run)(const cfg *c, gsl_rng *rng, double *metrics);
+    int (*run)(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 } sweep_task;
 
 /* A table of tasks: n entries at v (borrowed, static in practice). */
@@ -73,6 +85,16 @@ const char *sweep_plan_key_name(const sweep_plan *p, size_t j);
 /* Number of values listed for swept key j. */
 size_t sweep_plan_key_values(const sweep_plan *p, size_t j);
 
+/* The task seed of (cell, replicate): rngs_seed(run.seed, cell, replicate),
+ * the `seed` column of runs.csv. */
+unsigned long sweep_plan_seed(const sweep_plan *p, size_t cell, size_t replicate);
+
+/* The data seed of (cell, replicate): from run.seed, the cell's
+ * data-defining key values and replicate only (see the top of this file),
+ * the `data_seed` column of runs.csv. */
+unsigned long sweep_plan_data_seed(const sweep_plan *p, size_t cell,
+                                   size_t replicate);
+
 /* Text value of swept key j in cell (trimmed, as written in the config). */
 const char *sweep_plan_value(const sweep_plan *p, size_t cell, size_t j);
 
@@ -81,10 +103,11 @@ int sweep_plan_cell_cfg(const sweep_plan *p, const cfg *base, size_t cell,
                         cfg *out);
 
 /* A per-task function for sweep_map: c is the task's cell configuration,
- * rng its generator (seeded rngs_seed(run.seed, cell, replicate)), task the
- * task index (cell * replicates + replicate). Returns PREF_OK or an error. */
-typedef int (*sweep_map_fn)(const cfg *c, gsl_rng *rng, size_t task,
-                            void *user);
+ * data and rng its generators (seeded sweep_plan_data_seed and
+ * sweep_plan_seed, as for sweep tasks), task the task index (cell *
+ * replicates + replicate). Returns PREF_OK or an error. */
+typedef int (*sweep_map_fn)(const cfg *c, gsl_rng *data, gsl_rng *rng,
+                            size_t task, void *user);
 
 /* Run fn once for every task of p on `threads` threads (0: all cores), with
  * a progress bar labelled label on a terminal. Tasks write their results
@@ -101,12 +124,18 @@ typedef struct sweep_params {
     unsigned shard_i;     /* this shard, 1..shard_n */
     unsigned shard_n;     /* number of shards (1: no sharding) */
     int resume;           /* skip tasks already in DIR/runs.journal */
+    int force;            /* overwrite DIR holding another config's results */
+    FILE *log;            /* NULL: quiet; else --resume says what it skipped */
 } sweep_params;
 
 void sweep_params_init(sweep_params *p);
 
 /* Run the sweep of c, with its task looked up in tasks, into dir (created if
- * needed; config.ini written first). PREF_OK, PREF_EINPUT (bad plan, or
+ * needed; config.ini written first). A dir holding the results of another
+ * configuration (its config.ini differs, or a runs.csv without one) is
+ * refused unless p->force. With p->resume and p->log, one line on p->log
+ * says how many tasks of this shard the journal let it skip. PREF_OK,
+ * PREF_EINPUT (bad plan, a dir of another configuration without force, or
  * --resume on a directory holding a different configuration), PREF_EINTR
  * (interrupted; journal kept), or the first task's error. p may be NULL
  * (defaults). */

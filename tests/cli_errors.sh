@@ -79,6 +79,12 @@ expect_usage "bad --threads" sweep "$TESTDATA/sweep_small.ini" --threads 0
 expect_usage "bad --shard" sweep "$TESTDATA/sweep_small.ini" --shard 3/2
 expect_usage "merge without -o" merge "$scratch"
 expect_usage "reproduce unknown experiment" reproduce --only nope -o "$scratch/r"
+for id in calibration equivalence fisher recovery budget select_k coverage \
+          emdpo_clusters emdpo_groups mmra; do
+    check "reproduce --only nope: the message lists '$id'" grep -qw "$id" "$scratch/err"
+done
+check "reproduce --only nope: the message names 'nope'" grep -qw nope "$scratch/err"
+check "reproduce --only nope: no output" [ ! -e "$scratch/r" ]
 
 "$HETPREF" --help >/dev/null
 check "--help exits 0" [ $? -eq 0 ]

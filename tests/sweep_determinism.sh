@@ -13,7 +13,7 @@ for f in runs.csv summary.csv config.ini; do
 done
 rows=$(($(wc -l < "$scratch/t1/runs.csv") - 1))
 check "runs.csv has 6 cells x 4 replicates = 24 rows (got $rows)" [ "$rows" -eq 24 ]
-check "runs.csv header" grep -q '^task,cell,replicate,design.answer,population.eta,seed,chi2,df,p_value,max_abs_diff,max_abs_z,answers$' "$scratch/t1/runs.csv"
+check "runs.csv header" grep -q '^task,cell,replicate,design.answer,population.eta,seed,data_seed,chi2,df,p_value,max_abs_diff,max_abs_z,answers$' "$scratch/t1/runs.csv"
 check "swept list values are quoted" grep -q '^1,0,1,pair,"0.55, 0.45",' "$scratch/t1/runs.csv"
 check "no journal left" [ ! -e "$scratch/t1/runs.journal" ]
 
@@ -42,8 +42,11 @@ check "interrupted sweep leaves no runs.csv" [ ! -e "$scratch/int/runs.csv" ]
 check "interrupted sweep keeps its journal" [ -s "$scratch/int/runs.journal" ]
 done_lines=$(wc -l < "$scratch/int/runs.journal")
 check "journal holds the finished tasks ($done_lines)" [ "$done_lines" -ge 5 ] && [ "$done_lines" -lt 24 ]
-"$HETPREF" sweep "$cfg" -o "$scratch/int" --threads 1 --resume
-check "resume: exit 0" [ $? -eq 0 ]
+"$HETPREF" sweep "$cfg" -o "$scratch/int" --threads 1 --resume 2>"$scratch/err"
+rc=$?
+check "resume: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "resume says how many tasks it skipped ($done_lines of 24)" \
+    grep -q "skipped $done_lines of 24 tasks" "$scratch/err"
 for f in runs.csv summary.csv; do
     check "$f: interrupted + resumed identical to one run" cmp -s "$scratch/t1/$f" "$scratch/int/$f"
 done
@@ -57,6 +60,37 @@ check "torn journal: runs.csv identical" cmp -s "$scratch/t1/runs.csv" "$scratch
 HETPREF_TEST_SIGINT_AFTER=2 "$HETPREF" sweep "$cfg" -o "$scratch/diff" --threads 1 2>/dev/null
 "$HETPREF" sweep "$cfg" -o "$scratch/diff" --resume --seed 5 2>"$scratch/err"
 check "resume with another config: exit 2" [ $? -eq 2 ]
+
+# A directory holding the results of another configuration is refused (exit
+# 2, no byte changed), and the message names the ways out; --force
+# overwrites; --resume without a journal is refused there too.
+cp -R "$scratch/t1" "$scratch/ow"
+"$HETPREF" sweep "$cfg" -o "$scratch/ow" --seed 5 2>"$scratch/err"
+rc=$?
+check "sweep into another config's results: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "refusal names --force and --resume" grep -q -- '--force.*--resume' "$scratch/err"
+for f in runs.csv summary.csv config.ini; do
+    check "refused: $f untouched" cmp -s "$scratch/t1/$f" "$scratch/ow/$f"
+done
+"$HETPREF" sweep "$cfg" -o "$scratch/ow" --seed 5 --resume 2>"$scratch/err"
+rc=$?
+check "--resume into another config's results (no journal): exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "refused --resume: runs.csv untouched" cmp -s "$scratch/t1/runs.csv" "$scratch/ow/runs.csv"
+"$HETPREF" sweep "$cfg" -o "$scratch/ow" --seed 5 --force --threads 2 2>"$scratch/err"
+rc=$?
+check "--force: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "--force: config.ini is the new one" grep -qx 'seed = 5' "$scratch/ow/config.ini"
+differ() { ! cmp -s "$1" "$2"; }
+check "--force: runs.csv rewritten" differ "$scratch/t1/runs.csv" "$scratch/ow/runs.csv"
+"$HETPREF" sweep "$cfg" -o "$scratch/ow" --seed 5 --threads 2 2>"$scratch/err"
+rc=$?
+check "rerun of the same config into its own results: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+mkdir "$scratch/stray" && cp "$scratch/t1/runs.csv" "$scratch/stray/"
+"$HETPREF" sweep "$cfg" -o "$scratch/stray" 2>"$scratch/err"
+rc=$?
+check "a runs.csv without config.ini: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+"$HETPREF" sweep --help > "$scratch/help"
+check "sweep --help documents --force" grep -q -- '--force' "$scratch/help"
 
 # Summary: 6 cells x 6 metrics.
 srows=$(($(wc -l < "$scratch/t1/summary.csv") - 1))

@@ -20,7 +20,9 @@ check "journal: the long chi2 read whole (9.9999999999999998e+149 = 1e150)" grep
 # Merge: a shard whose runs.csv holds the long number.
 "$HETPREF" sweep "$cfg" -o "$scratch/a" --threads 1
 check "sweep: exit 0" [ $? -eq 0 ]
-awk -F, -v OFS=, -v b="$big" 'NR == 2 { $8 = b } { print }' "$scratch/a/runs.csv" > "$scratch/r"
+# Field 9 of the first row is chi2 (task,cell,replicate,design.answer,
+# "0.55, 0.45" as two awk fields,seed,data_seed,chi2).
+awk -F, -v OFS=, -v b="$big" 'NR == 2 { $9 = b } { print }' "$scratch/a/runs.csv" > "$scratch/r"
 mv "$scratch/r" "$scratch/a/runs.csv"
 "$HETPREF" merge "$scratch/a" -o "$scratch/m"
 check "merge with a long field: exit 0" [ $? -eq 0 ]

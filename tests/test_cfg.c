@@ -160,6 +160,81 @@ static void test_long_lines(void)
     free(bvec);
 }
 
+/* Which keys define the data: every key is classified; the estimator
+ * sections are not data, emdpo.test_users is; the data text moves with a
+ * data key only. */
+static void test_data_keys(void)
+{
+    for (int i = 0; i < CFG_NKEYS; i++)
+        gsl_test(cfg_key_defines_data(i) < 0, "%s: classified as data or not "
+                 "(add its section to section_role in cfg.c)", cfg_key_name(i));
+    static const struct {
+        const char *key;
+        int data;
+    } want[] = {{"run.seed", 1},          {"population.kind", 1},
+                {"compare.b", 1},         {"design.users", 1},
+                {"design.answer", 1},     {"identify.designs", 1},
+                {"calibration.answers", 1}, {"emdpo.test_users", 1},
+                {"fit.types", 0},         {"fit.max_iter", 0},
+                {"emdpo.lr", 0},          {"emdpo.init", 0},
+                {"mmra.solver", 0},       {"sweep.replicates", 0}};
+    for (size_t j = 0; j < sizeof want / sizeof want[0]; j++)
+        gsl_test_int(cfg_key_defines_data(cfg_find(want[j].key)), want[j].data,
+                     "%s defines the data", want[j].key);
+    static cfg A;
+    cfg_init(&A);
+    char *t0 = cfg_data_text(&A);
+    cfg_set_dotted(&A, "fit.types", "4", NULL, 0);
+    cfg_set_dotted(&A, "emdpo.lr", "0.5", NULL, 0);
+    char *t1 = cfg_data_text(&A);
+    cfg_set_dotted(&A, "design.users", "77", NULL, 0);
+    char *t2 = cfg_data_text(&A);
+    gsl_test(!t0 || !t1 || !t2, "data text allocated");
+    if (t0 && t1 && t2) {
+        gsl_test(strcmp(t0, t1) != 0, "estimator keys leave the data text");
+        gsl_test(strcmp(t1, t2) == 0, "design.users changes the data text");
+        gsl_test(!strstr(t2, "design.users = 77\n"), "data text holds users");
+        gsl_test(strstr(t2, "fit.") != NULL, "data text holds no [fit] key");
+    }
+    free(t0);
+    free(t1);
+    free(t2);
+}
+
+/* Data seeds of a plan: cells differing only in fit.types share them (per
+ * replicate), cells differing in design.users and replicates do not; task
+ * seeds are all distinct. */
+static void test_data_seeds(void)
+{
+    const char *path = write_tmp("crn.ini",
+        "[run]\nseed = 99\n[sweep]\ntask = lcl\nreplicates = 2\n"
+        "design.users = 100 | 200\nfit.types = 1 | 2\n");
+    cfg_init(&C);
+    gsl_test_int(cfg_load(&C, path), PREF_OK, "crn config loads (%s)",
+                 pref_last_error());
+    sweep_plan *p = NULL;
+    gsl_test_int(sweep_plan_build(&C, tasks_table(), &p), PREF_OK,
+                 "crn plan builds (%s)", pref_last_error());
+    if (!p) return;
+    /* cells: (100, 1), (100, 2), (200, 1), (200, 2) */
+    for (size_t r = 0; r < 2; r++) {
+        gsl_test(sweep_plan_data_seed(p, 0, r) != sweep_plan_data_seed(p, 1, r),
+                 "replicate %zu: fit.types alone keeps the data seed", r);
+        gsl_test(sweep_plan_data_seed(p, 2, r) != sweep_plan_data_seed(p, 3, r),
+                 "replicate %zu: fit.types alone keeps the data seed (200)", r);
+        gsl_test(sweep_plan_data_seed(p, 0, r) == sweep_plan_data_seed(p, 2, r),
+                 "replicate %zu: design.users changes the data seed", r);
+    }
+    gsl_test(sweep_plan_data_seed(p, 0, 0) == sweep_plan_data_seed(p, 0, 1),
+             "replicates have their own data seeds");
+    for (size_t a = 0; a < 8; a++)
+        for (size_t b = a + 1; b < 8; b++)
+            gsl_test(sweep_plan_seed(p, a / 2, a % 2) ==
+                         sweep_plan_seed(p, b / 2, b % 2),
+                     "tasks %zu and %zu have distinct task seeds", a, b);
+    sweep_plan_free(p);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -167,6 +242,8 @@ int main(void)
     if (!mkdtemp(dir)) return 1;
     test_long_lists();
     test_long_lines();
+    test_data_keys();
+    test_data_seeds();
 
     cfg_init(&C);
     gsl_test_int(cfg_check(&C), PREF_OK, "defaults pass the checks");
