@@ -19,6 +19,7 @@ const char *pref_strerror(int code)
     case PREF_ELP: return "linear program failed";
     case PREF_EINTR: return "interrupted";
     case PREF_EINTERNAL: return "internal error";
+    case PREF_ETERM: return "terminated";
     default: return "unknown error";
     }
 }
@@ -28,6 +29,7 @@ int pref_exit_status(int code)
     if (code == PREF_OK) return 0;
     if (code == PREF_EINPUT) return 2;
     if (code == PREF_EINTR) return 130;
+    if (code == PREF_ETERM) return 143;
     return 1;
 }
 

@@ -27,14 +27,17 @@ enum {
     PREF_ENUM,            /* numerical failure (NaN, singular, divergence) */
     PREF_ELP,             /* linear program failed */
     PREF_EINTR,           /* interrupted by a signal; partial work journalled */
-    PREF_EINTERNAL        /* broken invariant: a bug */
+    PREF_EINTERNAL,       /* broken invariant: a bug */
+    PREF_ETERM            /* terminated by SIGTERM (scancel, a time limit,
+                             docker stop); partial work journalled */
 };
 
 /* Human-readable name of a code; never NULL. */
 const char *pref_strerror(int code);
 
 /* Exit status for a code: 0 for PREF_OK, 2 for PREF_EINPUT, 130 for
- * PREF_EINTR, 1 otherwise. */
+ * PREF_EINTR (128 + SIGINT), 143 for PREF_ETERM (128 + SIGTERM), 1
+ * otherwise. */
 int pref_exit_status(int code);
 
 /* Record a printf-style message for the current thread and return code.

@@ -405,12 +405,12 @@ static int journal_load(const char *path, const sweep_plan *p, results *r)
     return st;
 }
 
+/* The signal that stopped the sweep (SIGINT or SIGTERM), 0 while none. */
 static volatile sig_atomic_t sweep_stop;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
-    (void)sig;
-    sweep_stop = 1;
+    sweep_stop = sig;
 }
 
 /* The resolved config as text, for writing and for --resume comparisons. */
@@ -573,9 +573,12 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
                       size_t fail_n)
 {
     const sweep_plan *p = x->p;
-    /* Test hook: raise a real SIGINT after this many tasks finish, so the
-     * interrupt/resume path is tested deterministically (tests/). */
+    /* Test hooks: raise a real SIGINT (or SIGTERM) after this many tasks
+     * finish, so the interrupt/resume path is tested deterministically. */
     const char *hook = getenv("HETPREF_TEST_SIGINT_AFTER");
+    const char *hook_term = getenv("HETPREF_TEST_SIGTERM_AFTER");
+    int hook_sig = hook_term && *hook_term ? SIGTERM : SIGINT;
+    if (hook_sig == SIGTERM) hook = hook_term;
     long sigint_after = hook && *hook ? strtol(hook, NULL, 10) : -1;
     size_t finished = 0;
     progress bar;
@@ -617,7 +620,7 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
                              "%zu): %s", t, cell, rep, pref_last_error());
                 } else if (!ts) {
                     exec_record(x, t, seed, met);
-                    if (++finished == (size_t)sigint_after) raise(SIGINT);
+                    if (++finished == (size_t)sigint_after) raise(hook_sig);
                 }
             }
             progress_tick(&bar, 1);
@@ -648,15 +651,19 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
 #else
     nt = 1;
 #endif
-    struct sigaction sa, old_sa;
+    /* SIGINT (Ctrl-C) and SIGTERM (scancel, time limits, preemption, docker
+     * stop) alike: tasks in flight finish and are journalled, none starts. */
+    struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sweep_stop = 0;
-    sigaction(SIGINT, &sa, &old_sa);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     char fail_msg[1400] = "";
     int failed = exec_tasks(&x, c, nt, fail_msg, sizeof fail_msg);
-    sigaction(SIGINT, &old_sa, NULL);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     int jerr = ferror(x.journal);
     if (fclose(x.journal) != 0) jerr = 1;
     x.journal = NULL;
@@ -666,8 +673,10 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
     if (failed) st = pref_set_error(failed, "%s", fail_msg);
     else if (jerr) st = pref_set_error(PREF_EIO, "%s: write failed", x.jpath);
     else if (sweep_stop || done < x.n_pending)
-        st = pref_set_error(PREF_EINTR, "interrupted: %zu of %zu tasks done "
-                            "(journal %s); rerun with --resume to finish",
+        st = pref_set_error(sweep_stop == SIGTERM ? PREF_ETERM : PREF_EINTR,
+                            "%s: %zu of %zu tasks done (journal %s); rerun with "
+                            "--resume to finish", sweep_stop == SIGTERM
+                            ? "terminated (SIGTERM)" : "interrupted",
                             x.n_shard - x.n_pending + done, x.n_shard, x.jpath);
     if (!st) st = write_runs(x.p, &x.r, dir);
     if (!st) st = write_summary(x.p, &x.r, dir);

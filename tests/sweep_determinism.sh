@@ -50,6 +50,17 @@ check "resume says how many tasks it skipped ($done_lines of 24)" \
 for f in runs.csv summary.csv; do
     check "$f: interrupted + resumed identical to one run" cmp -s "$scratch/t1/$f" "$scratch/int/$f"
 done
+# SIGTERM (scancel, a time limit, docker stop) stops it the same way, with
+# exit 143, and --resume finishes it to the same bytes.
+HETPREF_TEST_SIGTERM_AFTER=4 "$HETPREF" sweep "$cfg" -o "$scratch/term" --threads 2 2>"$scratch/err"
+rc=$?
+check "terminated sweep exits 143 (got $rc)" [ "$rc" -eq 143 ]
+check "terminated sweep says --resume" grep -q -- 'SIGTERM.*--resume' "$scratch/err"
+check "terminated sweep leaves no runs.csv" [ ! -e "$scratch/term/runs.csv" ]
+check "terminated sweep keeps its journal" [ -s "$scratch/term/runs.journal" ]
+"$HETPREF" sweep "$cfg" -o "$scratch/term" --threads 1 --resume 2>/dev/null
+check "resume after SIGTERM: exit 0" [ $? -eq 0 ]
+check "resume after SIGTERM: runs.csv identical" cmp -s "$scratch/t1/runs.csv" "$scratch/term/runs.csv"
 # A torn last journal line (killed mid-write) is dropped and redone.
 HETPREF_TEST_SIGINT_AFTER=3 "$HETPREF" sweep "$cfg" -o "$scratch/torn" --threads 1 2>/dev/null
 printf '17\t123' >> "$scratch/torn/runs.journal"
