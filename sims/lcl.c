@@ -506,13 +506,13 @@ int lcl_coverage_plot(const char *res_dir, const char *plot_dir)
     if (!st)
         st = plot_printf(s,
             "stats $cov using 3 nooutput\n"
-            "ylo = STATS_min < 0.8 ? floor(10 * STATS_min) / 10 : 0.8\n"
+            "ylo = STATS_min < 0.8 ? floor(10 * STATS_min) / 10.0 : 0.8\n"
             "set title 'Coverage of 95%% Wald intervals (K = %ld types, answer %s "
             "of m = %ld)' . \"\\n\" . 'N = %ld users x T = %ld answers, budget "
             "N*T = %ld; mean and 95%% CI (clipped to [0, 1]) over ' . nrep\n"
             "set xlabel 'standard errors (fit.se)'\n"
             "set ylabel 'fraction of parameters covered'\n"
-            "set yrange [ylo:1.06]\nset ytics ylo, 0.02, 1\n"
+            "set yrange [ylo:1.06]\nset ytics ylo, (1 - ylo) / 10, 1\n"
             "set xrange [-0.5:1.5]\nset key top right horizontal\n"
             "plot $cov using 1:2:3:4:xtic(5) with yerrorbars lt 1 pt 7 ps 1.5 title "
             "'estimated coverage', 0.95 with lines lt 2 dt 2 title 'nominal 0.95'\n",
