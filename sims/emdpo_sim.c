@@ -395,26 +395,42 @@ int emdposim_clusters_plot(const char *res_dir, const char *plot_dir)
         char name[32], cond[128];
         snprintf(name, sizeof name, "acc_%s", kinds[k]);
         snprintf(cond, sizeof cond, "strcol(2) eq '%s' && strcol(4) eq 'accuracy'", kinds[k]);
-        st = plot_filter(s, name, "f", "3:6:8:9", cond);
+        /* accuracy and eta are fractions: CIs clipped to [0, 1] */
+        st = plot_filter(s, name, "f", "3:6:(clip01($8)):(clip01($9))", cond);
         snprintf(name, sizeof name, "eta_%s", kinds[k]);
         snprintf(cond, sizeof cond, "strcol(2) eq '%s' && strcol(4) eq 'eta1'", kinds[k]);
-        if (!st) st = plot_filter(s, name, "f", "3:6:8:9", cond);
+        if (!st) st = plot_filter(s, name, "f", "3:6:(clip01($8)):(clip01($9))", cond);
     }
     if (!st)
+        st = plot_printf(s,
+            "set datafile separator ','\n"
+            "stats f using (strcol(4) eq 'accuracy' ? $5 : NaN) nooutput\n"
+            "nrep = STATS_min == STATS_max ? sprintf('%%d replicates', STATS_max) : "
+            "sprintf('%%d to %%d replicates', STATS_min, STATS_max)\n"
+            "stats f using (strcol(4) eq 'accuracy' ? clip01($8) : NaN) nooutput\n"
+            "acc_lo = floor(10 * STATS_min) / 10.0\n"
+            "stats f using (strcol(4) eq 'eta1' ? clip01($8) : NaN) nooutput\n"
+            "eta_lo = floor(10 * STATS_min) / 10.0\n"
+            "set datafile separator whitespace\n");
+    if (!st)
+        /* Both quantities and their clipped CIs stay <= 1: the keys go
+         * above 1, clear of the data. */
         st = plot_printf(s, "set multiplot layout 1,2 title 'EM-DPO: clustering "
-                            "across EM iterations, same number of answers per user "
-                            "(mean, 95%% CI over replicates)'\n"
+                            "across EM iterations, same number of answers per user' . "
+                            "\"\\n\" . '(mean, 95%% CI clipped to [0, 1], over ' . "
+                            "nrep . ')'\n"
                             "set xlabel 'EM iteration (0 = initial clustering)'\n"
-                            "set key bottom right\nset title 'clustering accuracy "
-                            "(best label matching)'\nset ylabel 'accuracy'\n"
-                            "set yrange [0.4:1.02]\nplot ");
+                            "set key top left horizontal Left reverse samplen 1.5\n"
+                            "set title 'clustering accuracy (best label matching)'\n"
+                            "set ylabel 'accuracy'\nset yrange [acc_lo:1.1]\n"
+                            "set ytics 0, 0.1, 1\nplot ");
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s, "%s$acc_%s using 1:2:3:4 with yerrorlines lt %d title '%s'",
                          k ? ", " : "", kinds[k], k + 1, titles[k]);
     if (!st)
         st = plot_printf(s, "\nset title 'estimated weight of the majority type "
                             "(truth 0.75)'\nset ylabel 'eta (type 1)'\n"
-                            "set yrange [*:*]\nset key top right\nplot ");
+                            "set yrange [eta_lo:1.1]\nplot ");
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s, "%s$eta_%s using 1:2:3:4 with yerrorlines lt %d title '%s'",
                          k ? ", " : "", kinds[k], k + 1, titles[k]);
@@ -432,6 +448,65 @@ int emdposim_groups_experiment(const cfg *c, const char *res_dir, const sweep_pa
     return sweep_run(c, tasks_table(), res_dir, sp);
 }
 
+/* Datablocks $s<sc>_<what>_<base> = (type - 1, mean, ci_low, ci_high) of
+ * emdpo_groups' summary.csv (cell,population.preset,metric,n,mean,sd,lo,hi;
+ * cell 0 = two_traits, 1 = four_groups), for what = accuracy (CI clipped to
+ * [0, 1]) and regret (drawn on a log axis from rmin<sc>, a power of ten
+ * below the smallest positive mean: interval ends below it are drawn at it). */
+static int groups_data(plot_script *s, int sc)
+{
+    static const char *const what[2] = {"accuracy", "regret"};
+    int st = plot_printf(s,
+        "set datafile separator ','\n"
+        "stats f using (strcol(1) eq '%d' && strstrt(strcol(3), 'regret_') == 1 "
+        "&& $5 > 0 ? $5 : NaN) nooutput\n"
+        "rmin%d = 10.0**floor(log10(STATS_min / 2))\n"
+        "set datafile separator whitespace\n", sc, sc);
+    for (int w = 0; !st && w < 2; w++)
+        for (int b = 0; !st && b < EMDPOSIM_NBASE; b++) {
+            char name[64], cond[200], cols[96];
+            snprintf(name, sizeof name, "s%d_%s_%s", sc, what[w],
+                     emdposim_base_names[b]);
+            snprintf(cond, sizeof cond,
+                     "strcol(1) eq '%d' && strstrt(strcol(3), '%s_%s_t') == 1 "
+                     "&& $5 == $5", sc, what[w], emdposim_base_names[b]);
+            if (w) snprintf(cols, sizeof cols, "5:($7 > rmin%d ? $7 : rmin%d):8",
+                            sc, sc);
+            else snprintf(cols, sizeof cols, "5:(clip01($7)):(clip01($8))");
+            st = plot_filter(s, name, "f", cols, cond);
+        }
+    return st;
+}
+
+/* One row of the figure: accuracy (with the key, above the bars: accuracies
+ * and their clipped CIs stay <= 1) and regret on a log axis. */
+static int groups_row(plot_script *s, int sc)
+{
+    static const char *const scen[2] = {"two_traits (eta = 0.75, 0.25)",
+                                        "four_groups (eta = 0.4, 0.3, 0.2, 0.1)"};
+    static const char *const what[2] = {"accuracy", "regret"};
+    int st = PREF_OK;
+    for (int w = 0; !st && w < 2; w++) {
+        st = w ? plot_printf(s,
+                     "set title '%s: regret (log scale)'\nset ylabel 'regret (lower is "
+                     "better)'\nset logscale y\nset yrange [rmin%d:*]\n"
+                     "set ytics auto\nunset key\n", scen[sc], sc)
+               : plot_printf(s,
+                     "set title '%s: accuracy'\n"
+                     "set ylabel 'held-out accuracy'\nunset logscale y\n"
+                     "set yrange [0:1.25]\nset ytics 0, 0.2, 1\n"
+                     "set key top left horizontal Left reverse samplen 1.5 "
+                     "maxrows 2\n", scen[sc]);
+        if (!st) st = plot_printf(s, "set xrange [-0.5:%s]\nplot ", sc ? "3.5" : "1.5");
+        for (int b = 0; !st && b < EMDPOSIM_NBASE; b++)
+            st = plot_printf(s, "%s$s%d_%s_%s using 1:2:3 lt %d %s '%s'",
+                             b ? ", " : "", sc, what[w], emdposim_base_names[b],
+                             b + 1, w ? "notitle" : "title", emdposim_base_names[b]);
+        if (!st) st = plot_printf(s, "\n");
+    }
+    return st;
+}
+
 int emdposim_groups_plot(const char *res_dir, const char *plot_dir)
 {
     char sum[4096];
@@ -441,45 +516,24 @@ int emdposim_groups_plot(const char *res_dir, const char *plot_dir)
     if (!s) PREF_ERROR(PREF_ENOMEM, "out of memory");
     int st = plot_printf(s, "f = ");
     if (!st) st = plot_path(s, plot_dir, sum);
-    /* summary.csv: cell,population.preset,metric,n,mean,sd,lo,hi; the cell
-     * index orders scenarios: 0 = two_traits, 1 = four_groups. Tables first
-     * (gnuplot cannot build datablocks inside a multiplot), then panels. */
-    const char *scen[2] = {"two_traits (eta = 0.75, 0.25)",
-                           "four_groups (eta = 0.4, 0.3, 0.2, 0.1)"};
-    const char *what[2] = {"accuracy", "regret"};
     if (!st) st = plot_printf(s, "\n");
-    for (int sc = 0; !st && sc < 2; sc++)
-        for (int w = 0; !st && w < 2; w++)
-            for (int b = 0; !st && b < EMDPOSIM_NBASE; b++) {
-                char name[64], cond[200];
-                snprintf(name, sizeof name, "s%d_%s_%s", sc, what[w],
-                         emdposim_base_names[b]);
-                snprintf(cond, sizeof cond,
-                         "strcol(1) eq '%d' && strstrt(strcol(3), '%s_%s_t') == 1 "
-                         "&& $5 == $5", sc, what[w], emdposim_base_names[b]);
-                st = plot_filter(s, name, "f", "5:7:8", cond);
-            }
+    /* Tables first (gnuplot cannot build datablocks inside a multiplot). */
+    for (int sc = 0; !st && sc < 2; sc++) st = groups_data(s, sc);
     if (!st)
         st = plot_printf(s,
+            "set datafile separator ','\n"
+            "stats f using ($4 > 0 ? $4 : NaN) nooutput\n"
+            "nrep = STATS_min == STATS_max ? sprintf('%%d replicates', STATS_max) : "
+            "sprintf('%%d to %%d replicates', STATS_min, STATS_max)\n"
+            "set datafile separator whitespace\n"
             "set multiplot layout 2,2 title 'Per-type held-out answer accuracy and "
-            "exact regret of each policy (mean, 95%% CI)'\n"
+            "exact regret of each policy (mean, 95%% CI over ' . nrep . ')' . "
+            "\"\\n\" . 'accuracy CIs clipped to [0, 1]; regret CI ends below "
+            "the log axis drawn at its bottom'\n"
             "set style data histogram\nset style histogram errorbars gap 1 lw 1\n"
-            "set style fill solid 0.8 border -1\nset key top left\n"
+            "set style fill solid 0.8 border -1\n"
             "set xtics ('type 1' 0, 'type 2' 1, 'type 3' 2, 'type 4' 3)\n");
-    for (int sc = 0; !st && sc < 2; sc++)
-        for (int w = 0; !st && w < 2; w++) {
-            st = plot_printf(s, "set title '%s: %s'\nset ylabel '%s'\n"
-                                "set yrange [0:%s]\nset xrange [-0.5:%s]\n"
-                                "set key top right\nplot ", scen[sc], what[w],
-                             w ? "regret (lower is better)" : "held-out accuracy",
-                             w ? "*" : "1", sc ? "3.5" : "1.5");
-            /* the legend once per row, in the regret panel */
-            for (int b = 0; !st && b < EMDPOSIM_NBASE; b++)
-                st = plot_printf(s, "%s$s%d_%s_%s using 1:2:3 lt %d %s '%s'",
-                                 b ? ", " : "", sc, what[w], emdposim_base_names[b],
-                                 b + 1, w ? "title" : "notitle", emdposim_base_names[b]);
-            if (!st) st = plot_printf(s, "\n");
-        }
+    for (int sc = 0; !st && sc < 2; sc++) st = groups_row(s, sc);
     if (!st) st = plot_printf(s, "unset multiplot\n");
     if (!st) st = plot_render(s, plot_dir, NULL);
     plot_script_free(s);

@@ -125,12 +125,12 @@ int lcl_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *met)
 
 /* ---- recovery: W1 vs N with log-log slopes -------------------------------- */
 
-/* Append "slope" rows to summary.csv: for each value of the first swept key
+/* slopes.csv, beside summary.csv: for each value of the first swept key
  * (the answer kind), regress log(metric) on log(x) over every replicate of
- * runs.csv, x being the value of the second swept key. Rows have the
- * summary's columns: cell empty, key 1 = kind, key 2 = "slope",
- * metric = "<metric>_loglog_slope", n, mean = slope, sd = its standard error,
- * ci = slope +- t sd. */
+ * runs.csv, x being the value of the second swept key. Columns (each of one
+ * type): <first key's name> (the kind), x (the second key's name), metric,
+ * n (points in the fit), slope, se (its standard error), ci_low, ci_high
+ * (slope -+ t(0.975, n - 2) se). summary.csv holds the sweep's rows only. */
 /* Points of a log-log regression: (log x, log y) and the cell of each. */
 typedef struct slope_points {
     double *lx, *ly;
@@ -188,16 +188,24 @@ static int slope_read(const char *path, const char *metric, size_t n_cells,
     return st;
 }
 
-/* Write the old summary text and one slope row per answer kind to f. */
-static void slope_write(FILE *f, const char *old, const sweep_plan *plan,
-                        const slope_points *pt, const char *metric)
+/* Write slopes.csv's header and one row per answer kind to f. Returns
+ * PREF_OK or PREF_ENOMEM. */
+static int slope_write(FILE *f, const sweep_plan *plan, const slope_points *pt,
+                       const char *metric)
 {
-    fputs(old, f);
+    size_t n = pt->n;
+    double *xs = malloc(n * sizeof(double) + 1), *ys = malloc(n * sizeof(double) + 1);
+    if (!xs || !ys) {
+        free(xs);
+        free(ys);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    fprintf(f, "%s,x,metric,n,slope,se,ci_low,ci_high\n",
+            sweep_plan_key_name(plan, 0));
     /* Cells are ordered with the first key slowest. */
     size_t n_kinds = sweep_plan_key_values(plan, 0);
-    size_t per = sweep_plan_cells(plan) / n_kinds, n = pt->n;
-    double *xs = malloc(n * sizeof(double) + 1), *ys = malloc(n * sizeof(double) + 1);
-    for (size_t kk = 0; xs && ys && kk < n_kinds; kk++) {
+    size_t per = sweep_plan_cells(plan) / n_kinds;
+    for (size_t kk = 0; kk < n_kinds; kk++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (pt->cell[i] / per == kk) {
@@ -207,17 +215,21 @@ static void slope_write(FILE *f, const char *old, const sweep_plan *plan,
         double slope, icpt, se;
         stats_slope(xs, ys, m, &slope, &icpt, &se);
         double t = m > 2 ? gsl_cdf_tdist_Pinv(0.975, (double)(m - 2)) : NAN;
-        fprintf(f, ",%s,slope,%s_loglog_slope,%zu",
-                sweep_plan_value(plan, kk * per, 0), metric, m);
+        csvio_put_text(f, sweep_plan_value(plan, kk * per, 0));
+        fputc(',', f);
+        csvio_put_text(f, sweep_plan_key_name(plan, 1));
+        fprintf(f, ",%s,%zu", metric, m);
         double q[4] = {slope, se, slope - t * se, slope + t * se};
         csvio_put_nums(f, q, 4);
         fputc('\n', f);
     }
     free(xs);
     free(ys);
+    return PREF_OK;
 }
 
-static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
+/* Write res_dir/slopes.csv from res_dir/runs.csv (see above). */
+static int write_slopes(const cfg *c, const char *res_dir, const char *metric)
 {
     sweep_plan *plan = NULL;
     PREF_TRY(sweep_plan_build(c, tasks_table(), &plan));
@@ -228,20 +240,21 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
     pt.ly = malloc(pt.cap * sizeof(double));
     pt.cell = malloc(pt.cap * sizeof(size_t));
     char path[4096];
-    int st = fsutil_join(path, sizeof path, res_dir, "runs.csv");
+    int st = sweep_plan_keys(plan) == 2
+                 ? fsutil_join(path, sizeof path, res_dir, "runs.csv")
+                 : pref_set_error(PREF_EINPUT, "log-log slopes need two swept "
+                                  "keys (answer kind, x)");
     if (!st && (!pt.lx || !pt.ly || !pt.cell))
         st = pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) st = slope_read(path, metric, n_cells, &pt);
-    if (!st) st = fsutil_join(path, sizeof path, res_dir, "summary.csv");
-    char *old = NULL;
-    if (!st) st = fsutil_read_file(path, &old, NULL);
+    if (!st) st = fsutil_join(path, sizeof path, res_dir, "slopes.csv");
     fsutil_file o;
     if (!st) st = fsutil_open(&o, path);
     if (!st) {
-        slope_write(o.f, old, plan, &pt, metric);
-        st = fsutil_commit(&o);
+        st = slope_write(o.f, plan, &pt, metric);
+        if (st) fsutil_abort(&o);
+        else st = fsutil_commit(&o);
     }
-    free(old);
     free(pt.lx);
     free(pt.ly);
     free(pt.cell);
@@ -253,7 +266,7 @@ static int append_slopes(const cfg *c, const char *res_dir, const char *metric)
 int lcl_recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     PREF_TRY(sweep_run(c, tasks_table(), res_dir, sp));
-    return append_slopes(c, res_dir, "w1");
+    return write_slopes(c, res_dir, "w1");
 }
 
 /* Common start of a plot reading DIR/csv as `f`. */
@@ -305,31 +318,93 @@ static int filter_series(plot_script *s, const char *kind, const char *metric,
                        clip ? "3:6:($8 > 0 ? $8 : $6 / 10):9" : "3:6:8:9", cond);
 }
 
+/* The gnuplot string variable nrep: how many replicates the summary rows
+ * matching cond (a gnuplot expression) average, from their n column (ncol):
+ * "20 replicates", or "18 to 20 replicates" when some gave no value.
+ * Leaves the data separator at whitespace, for datablocks. */
+static int put_nrep(plot_script *s, const char *cond, int ncol)
+{
+    return plot_printf(s,
+        "set datafile separator ','\n"
+        "stats f using (%s ? $%d : NaN) nooutput\n"
+        "nrep = STATS_min == STATS_max ? sprintf('%%d replicates', STATS_max) : "
+        "sprintf('%%d to %%d replicates', STATS_min, STATS_max)\n"
+        "set datafile separator whitespace\n", cond, ncol);
+}
+
+/* The design of a finished run, from res_dir/config.ini (the resolved
+ * configuration the experiment wrote): users N, answers per user T and the
+ * budget N*T (design.budget when set, else N*T), fitted types K and the
+ * answer kind's name. T and N are -1 when T is swept. */
+typedef struct run_design {
+    long users, T, budget, K, m;
+    char answer[32];
+} run_design;
+
+static int read_design(const char *res_dir, run_design *d)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, res_dir, "config.ini"));
+    cfg *c = malloc(sizeof *c);
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    cfg_init(c);
+    int st = cfg_load(c, path);
+    if (!st) {
+        int sweptT = 0;
+        for (size_t j = 0; j < c->sweep.n; j++)
+            sweptT |= c->sweep.e[j].key == CFG_KEY_design_T;
+        d->T = sweptT ? -1 : c->design_T;
+        d->budget = c->design_budget > 0 ? c->design_budget
+                                         : c->design_users * c->design_T;
+        d->users = sweptT ? -1 : c->design_budget > 0 ? d->budget / d->T
+                                                      : c->design_users;
+        d->K = c->fit_types;
+        d->m = c->design_m;
+        snprintf(d->answer, sizeof d->answer, "%s",
+                 cfg_value_name(c->design_answer));
+    }
+    free(c);
+    return st;
+}
+
 int lcl_recovery_plot(const char *res_dir, const char *plot_dir)
 {
     int st;
     plot_script *s = start_plot("recovery", 900, 600, res_dir, plot_dir, &st);
     if (!s) return st;
-    /* summary.csv: cell,design.answer,design.users,metric,n,mean,sd,lo,hi */
+    /* summary.csv: cell,design.answer,design.users,metric,n,mean,sd,lo,hi;
+     * slopes.csv: design.answer,x,metric,n,slope,se,ci_low,ci_high */
+    char slopes[4096];
+    if (!st) st = fsutil_join(slopes, sizeof slopes, res_dir, "slopes.csv");
+    if (!st) st = plot_printf(s, "sl = ");
+    if (!st) st = plot_path(s, plot_dir, slopes);
+    static const char *const sl_col[3][2] = {{"5", ""}, {"7", "_lo"}, {"8", "_hi"}};
     for (int k = 0; !st && k < 3; k++)
-        st = plot_printf(s,
-            "set datafile separator ','\n"
-            "stats f using (strcol(2) eq '%s' && strcol(4) eq 'w1_loglog_slope' ? "
-            "$6 : NaN) nooutput\nslope_%s = STATS_max\n", kinds[k], kinds[k]);
+        for (int q = 0; !st && q < 3; q++)
+            st = plot_printf(s,
+                "\nset datafile separator ','\n"
+                "stats sl using (strcol(1) eq '%s' && strcol(3) eq 'w1' ? $%s : NaN) "
+                "nooutput\nslope_%s%s = STATS_max", kinds[k], sl_col[q][0], kinds[k],
+                sl_col[q][1]);
+    if (!st) st = plot_printf(s, "\n");
     for (int k = 0; !st && k < 3; k++) st = filter_series(s, kinds[k], "w1", 1);
+    if (!st) st = put_nrep(s, "strcol(4) eq 'w1'", 5);
     if (!st)
         st = plot_printf(s,
-            "set logscale xy\nset xrange [350:23000]\n"
-            "set title 'Recovery of the polarised mixture: W1 error vs users "
-            "(mean, 95%% CI over replicates)'\n"
+            "stats $pair_w1 using 1 nooutput\n"
+            "set logscale xy\nset xrange [STATS_min / 1.4:STATS_max * 1.4]\n"
+            "set title 'Recovery of the polarised mixture: W1 error vs users' . "
+            "\"\\n\" . '(mean, 95%% CI over ' . nrep . '; slopes of log W1 on log N "
+            "with 95%% CI)'\n"
             "set xlabel 'users N (one answer each)'\n"
             "set ylabel '1-Wasserstein error of the estimated mixing distribution'\n"
             "set key top right\nplot ");
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s,
-            "%s$%s_w1 using 1:2:3:4 with yerrorlines lt %d title "
-            "sprintf('%s: slope %%.2f', slope_%s)",
-            k ? ", " : "", kinds[k], k + 1, kind_titles[k], kinds[k]);
+            "%s$%s_w1 using 1:2:3:4%s with yerrorlines lt %d title "
+            "sprintf('%s: slope %%.2f (%%.2f to %%.2f)', slope_%s, slope_%s_lo, "
+            "slope_%s_hi)", k ? ", " : "", kinds[k], k ? "" : ":xtic(1)", k + 1,
+            kind_titles[k], kinds[k], kinds[k], kinds[k]);
     if (!st) st = plot_printf(s, ", 0.5 * (x / 500.0)**(-0.5) with lines lt 8 dt 2 "
                                  "title 'slope -1/2 (reference)'\n");
     if (!st) st = plot_render(s, plot_dir, NULL);
@@ -346,18 +421,22 @@ int lcl_budget_experiment(const cfg *c, const char *res_dir, const sweep_params 
 
 int lcl_budget_plot(const char *res_dir, const char *plot_dir)
 {
+    run_design d;
+    PREF_TRY(read_design(res_dir, &d));
     int st;
     plot_script *s = start_plot("budget", 900, 600, res_dir, plot_dir, &st);
     if (!s) return st;
     /* summary.csv: cell,design.answer,design.T,metric,n,mean,sd,lo,hi */
     for (int k = 0; !st && k < 3; k++) st = filter_series(s, kinds[k], "w1", 1);
+    if (!st) st = put_nrep(s, "strcol(4) eq 'w1'", 5);
     if (!st)
         st = plot_printf(s,
             "set logscale xy\nset xrange [0.8:20]\nset xtics (1, 2, 4, 8, 16)\n"
-            "set title 'The price of pairs: W1 error at a fixed budget of answers "
-            "(mean, 95%% CI)'\n"
-            "set xlabel 'answers per user T (users N = budget / T)'\n"
-            "set ylabel '1-Wasserstein error'\nset key top right\nplot ");
+            "set title 'The price of pairs: W1 error at a fixed budget of N*T = %ld "
+            "answers' . \"\\n\" . '(mean, 95%% CI over ' . nrep . ')'\n"
+            "set xlabel 'answers per user T (users N = %ld / T)'\n"
+            "set ylabel '1-Wasserstein error'\nset key top right\nplot ",
+            d.budget, d.budget);
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s, "%s$%s_w1 using 1:2:3:4 with yerrorlines lt %d title '%s'",
                          k ? ", " : "", kinds[k], k + 1, kind_titles[k]);
@@ -580,19 +659,31 @@ int lcl_coverage_experiment(const cfg *c, const char *res_dir, const sweep_param
 
 int lcl_coverage_plot(const char *res_dir, const char *plot_dir)
 {
+    run_design d;
+    PREF_TRY(read_design(res_dir, &d));
     int st;
     plot_script *s = start_plot("coverage", 800, 500, res_dir, plot_dir, &st);
     if (!s) return st;
-    /* summary.csv: cell,fit.se,metric,n,mean,sd,lo,hi */
-    st = plot_printf(s,
-        "set title 'Coverage of 95%% Wald intervals (K = 2, top-1 of 3; mean "
-        "over replicates, 95%% CI)'\n"
-        "set ylabel 'fraction of parameters covered'\nset yrange [0.8:1]\n"
-        "set xrange [-0.5:1.5]\nset xtics ('observed information' 0, "
-        "'sandwich' 1)\nset key bottom right\n"
-        "plot f using (strcol(3) eq 'coverage' ? $1 : NaN):5:7:8 with yerrorbars "
-        "lt 1 pt 7 ps 1.5 title 'estimated coverage', 0.95 with lines lt 2 dt 2 "
-        "title 'nominal 0.95'\n");
+    /* summary.csv: cell,fit.se,metric,n,mean,sd,lo,hi. Coverage is a
+     * fraction: its CI is clipped to [0, 1], so y > 1 is free for the key. */
+    st = put_nrep(s, "strcol(3) eq 'coverage'", 4);
+    if (!st)
+        st = plot_filter(s, "cov", "f", "1:5:(clip01($7)):(clip01($8)):(strcol(2))",
+                         "strcol(3) eq 'coverage'");
+    if (!st)
+        st = plot_printf(s,
+            "stats $cov using 3 nooutput\n"
+            "ylo = STATS_min < 0.8 ? floor(10 * STATS_min) / 10.0 : 0.8\n"
+            "set title 'Coverage of 95%% Wald intervals (K = %ld types, answer %s "
+            "of m = %ld)' . \"\\n\" . 'N = %ld users x T = %ld answers, budget "
+            "N*T = %ld; mean and 95%% CI (clipped to [0, 1]) over ' . nrep\n"
+            "set xlabel 'standard errors (fit.se)'\n"
+            "set ylabel 'fraction of parameters covered'\n"
+            "set yrange [ylo:1.06]\nset ytics ylo, (1 - ylo) / 10, 1\n"
+            "set xrange [-0.5:1.5]\nset key top right horizontal\n"
+            "plot $cov using 1:2:3:4:xtic(5) with yerrorbars lt 1 pt 7 ps 1.5 title "
+            "'estimated coverage', 0.95 with lines lt 2 dt 2 title 'nominal 0.95'\n",
+            d.K, d.answer, d.m, d.users, d.T, d.budget);
     if (!st) st = plot_render(s, plot_dir, NULL);
     plot_script_free(s);
     return st;

@@ -9,7 +9,8 @@
  * the K*(d+1) parameters whose interval holds the truth, after aligning
  * labels; NaN unless fit.types equals the true K).
  *
- * Experiments on top of it: `recovery` (W1 vs N, log-log, fitted slopes),
+ * Experiments on top of it: `recovery` (W1 vs N, log-log; the fitted slopes
+ * with their intervals in slopes.csv beside summary.csv),
  * `budget` (W1 vs answers per user at fixed N*T), `select_k` (BIC and ICL vs
  * K), `coverage` (standard-error calibration). Not here: the estimator. */
 #ifndef HETPREF_LCL_H

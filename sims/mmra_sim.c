@@ -151,7 +151,8 @@ static int map_task(const cfg *c, gsl_rng *data, gsl_rng *rng, size_t t,
 /* ---- the experiment's tables: compute (the sweep) apart from write ---- */
 
 /* The tasks' results and how they are laid out: task t is replicate
- * t % reps of scenario (cell) t / reps. */
+ * t % reps of scenario (cell) t / reps. Every table and title numbers
+ * replicates from 1 (replicate r + 1 is task cell * reps + r). */
 typedef struct mmrasim_runs {
     const sweep_plan *plan;
     const task_out *out;
@@ -176,10 +177,11 @@ static void row_name(char *buf, size_t n, size_t row, size_t K)
     else snprintf(buf, n, "%s", agg_names[row - K]);
 }
 
-/* "scenario,replicate," of task t. */
+/* "scenario,replicate," of task t (replicates numbered from 1). */
 static void put_task(FILE *f, const mmrasim_runs *m, size_t t)
 {
-    fprintf(f, "%s,%zu,", sweep_plan_value(m->plan, t / m->reps, 0), t % m->reps);
+    fprintf(f, "%s,%zu,", sweep_plan_value(m->plan, t / m->reps, 0),
+            t % m->reps + 1);
 }
 
 /* The last field of a row and the newline. */
@@ -189,18 +191,18 @@ static void put_last(FILE *f, double x)
     fputc('\n', f);
 }
 
-/* regret_matrix.csv: replicate 0 of each scenario. */
+/* regret_matrix.csv: replicate 1 of each scenario, R[type i][policy j]. */
 static int write_regret_matrix(const char *res_dir, const mmrasim_runs *m)
 {
     fsutil_file o;
     PREF_TRY(open_table(res_dir, "regret_matrix.csv",
-                        "scenario,type,policy,regret\n", &o));
+                        "scenario,replicate,type,policy,regret\n", &o));
     for (size_t cell = 0; cell < m->n_cells; cell++) {
         const task_out *r = &m->out[cell * m->reps];
         for (size_t i = 0; i < r->K; i++)
             for (size_t j = 0; j < r->K; j++) {
-                fprintf(o.f, "%s,%zu,%zu,", sweep_plan_value(m->plan, cell, 0), i + 1,
-                        j + 1);
+                put_task(o.f, m, cell * m->reps);
+                fprintf(o.f, "%zu,%zu,", i + 1, j + 1);
                 put_last(o.f, r->R[i * r->K + j]);
             }
     }
@@ -323,6 +325,104 @@ int mmrasim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp
     return st;
 }
 
+/* ---- the figure: per scenario, the regret matrix, MMRA weights and the
+ * worst-type true regret per aggregator ---- */
+
+static const char *const plot_scen[2] = {"two_traits", "four_groups"};
+
+/* Datablocks of scenario sc (gnuplot cannot build them inside a multiplot):
+ * $mat<sc> = (policy j, type i, R_ij) of regret_matrix.csv, so the heat map
+ * draws x = policy and y = type; $w<sc>_<j> = (v, mean, ci_low, ci_high) of
+ * the own-policy weight of type j, the CI clipped to [0, 1] (a weight);
+ * $worst<sc> = (mean, ci_low, ci_high) per aggregator; the variables
+ * cbmin<sc> (colour scale start: 0, or the smallest regret if negative) and
+ * nrep<sc> (the replicate count behind the means, as text). */
+static int plot_data(plot_script *s, int sc)
+{
+    char name[64], cond[256];
+    snprintf(name, sizeof name, "mat%d", sc);
+    snprintf(cond, sizeof cond, "strcol(1) eq '%s'", plot_scen[sc]);
+    /* regret_matrix.csv: scenario,replicate,type,policy,regret */
+    int st = plot_filter(s, name, "m", "4:3:5", cond);
+    for (int j = 0; !st && j < 4; j++) {
+        snprintf(name, sizeof name, "w%d_%d", sc, j + 1);
+        snprintf(cond, sizeof cond,
+                 "strcol(1) eq '%s' && strcol(2) eq 'own_weight' && "
+                 "strcol(3) eq 'type_%d'", plot_scen[sc], j + 1);
+        st = plot_filter(s, name, "f", "4:6:(clip01($8)):(clip01($9))", cond);
+    }
+    snprintf(name, sizeof name, "worst%d", sc);
+    snprintf(cond, sizeof cond,
+             "strcol(1) eq '%s' && strcol(2) eq 'worst_true_regret'", plot_scen[sc]);
+    if (!st) st = plot_filter(s, name, "f", "6:8:9", cond);
+    /* summary.csv: scenario,metric,name,v,n,mean,sd,ci_low,ci_high */
+    if (!st)
+        st = plot_printf(s,
+            "stats $mat%d using 3 nooutput\ncbmin%d = STATS_min < 0 ? STATS_min : 0\n"
+            "set datafile separator ','\n"
+            "stats f using (strcol(1) eq '%s' && strcol(2) eq 'worst_true_regret' ? "
+            "$5 : NaN) nooutput\nnrep%d = STATS_min == STATS_max ? sprintf('%%d "
+            "replicates', STATS_max) : sprintf('%%d to %%d replicates', STATS_min, "
+            "STATS_max)\nset datafile separator whitespace\n",
+            sc, sc, plot_scen[sc], sc);
+    return st;
+}
+
+/* The heat map of R (replicate 1), with each cell's value printed in it. */
+static int plot_matrix(plot_script *s, int sc)
+{
+    int K = sc ? 4 : 2;
+    return plot_printf(s,
+        "set title '%s: regret matrix R (replicate 1)'\n"
+        "set xlabel 'policy j'\nset ylabel 'type i'\nset xtics 1\nset ytics 1\n"
+        "set xrange [0.5:%d.5]\nset yrange [0.5:%d.5]\nunset key\n"
+        "set palette defined (0 '#ffffff', 1 '#56B4E9', 2 '#0072B2')\n"
+        "set cbrange [cbmin%d:*]\n"
+        "set cblabel 'R_ij = L_ii - L_ij (regret of type i under policy j)'\n"
+        "plot $mat%d using 1:2:3 with image, $mat%d using 1:2:(sprintf('%%.2f', "
+        "$3)) with labels\nunset cblabel\n",
+        plot_scen[sc], K, K, sc, sc, sc);
+}
+
+/* The MMRA weight on each weighted type's own policy against its weight v. */
+static int plot_weights(plot_script *s, int sc)
+{
+    int st = plot_printf(s,
+        "set autoscale\nset title '%s: MMRA weight on the weighted type''s own "
+        "policy' . \"\\n\" . '(mean, 95%% CI clipped to [0, 1]; ' . nrep%d . ')'\n"
+        "set xlabel 'regret weight v of that type'\n"
+        "set ylabel 'weight'\nset logscale x 2\nset xrange [0.8:10]\n"
+        "set xtics (1, 2, 4, 8)\nset ytics 0, 0.2, 1\n"
+        /* weights and their clipped CIs stay <= 1: the key goes above */
+        "set yrange [0:1.3]\nset key top left horizontal maxrows 2\nplot ",
+        plot_scen[sc], sc);
+    for (int j = 0; !st && j < (sc ? 4 : 2); j++)
+        st = plot_printf(s, "%s$w%d_%d using 1:2:3:4 with yerrorlines lt %d "
+                            "title 'type %d weighted'", j ? ", " : "", sc, j + 1,
+                         j + 1, j + 1);
+    return st ? st : plot_printf(s, "\nunset logscale x\n");
+}
+
+/* Bars: the worst type's true regret for each aggregator. */
+static int plot_worst(plot_script *s, int sc)
+{
+    return plot_printf(s,
+        "set autoscale\nset ytics auto\nset title '%s: worst-type TRUE regret per "
+        "aggregator' . \"\\n\" . '(mean, 95%% CI; ' . nrep%d . ')'\nset xlabel ''\n"
+        "set ylabel 'max over types of the true regret'\nset yrange [0:*]\n"
+        "set style data histogram\n"
+        "set style histogram errorbars gap 1 lw 1\n"
+        "set style fill solid 0.8 border -1\nunset key\n"
+        "set xtics rotate by -30 (%s)\n"
+        "plot $worst%d using 1:2:3 lt 1\n"
+        "set style data points\nset xtics norotate\n", plot_scen[sc], sc,
+        sc ? "'policy 1' 0, 'policy 2' 1, 'policy 3' 2, 'policy 4' 3, "
+             "'utilitarian' 4, 'uniform' 5, 'max-min utility' 6, 'MMRA' 7"
+           : "'policy 1' 0, 'policy 2' 1, 'utilitarian' 2, 'uniform' 3, "
+             "'max-min utility' 4, 'MMRA' 5",
+        sc);
+}
+
 int mmrasim_plot(const char *res_dir, const char *plot_dir)
 {
     char sum[4096], mat[4096];
@@ -331,67 +431,20 @@ int mmrasim_plot(const char *res_dir, const char *plot_dir)
     PREF_TRY(fsutil_mkdirs(plot_dir));
     plot_script *s = plot_script_alloc("mmra", 1500, 860);
     if (!s) PREF_ERROR(PREF_ENOMEM, "out of memory");
-    const char *scen[2] = {"two_traits", "four_groups"};
     int st = plot_printf(s, "f = ");
     if (!st) st = plot_path(s, plot_dir, sum);
     if (!st) st = plot_printf(s, "\nm = ");
     if (!st) st = plot_path(s, plot_dir, mat);
     if (!st) st = plot_printf(s, "\n");
-    for (int sc = 0; !st && sc < 2; sc++) {
-        char name[64], cond[256];
-        snprintf(name, sizeof name, "mat%d", sc);
-        snprintf(cond, sizeof cond, "strcol(1) eq '%s'", scen[sc]);
-        st = plot_filter(s, name, "m", "2:3:4", cond);
-        for (int j = 0; !st && j < 4; j++) {
-            snprintf(name, sizeof name, "w%d_%d", sc, j + 1);
-            snprintf(cond, sizeof cond,
-                     "strcol(1) eq '%s' && strcol(2) eq 'own_weight' && "
-                     "strcol(3) eq 'type_%d'", scen[sc], j + 1);
-            st = plot_filter(s, name, "f", "4:6:8:9", cond);
-        }
-        snprintf(name, sizeof name, "worst%d", sc);
-        snprintf(cond, sizeof cond,
-                 "strcol(1) eq '%s' && strcol(2) eq 'worst_true_regret'", scen[sc]);
-        if (!st) st = plot_filter(s, name, "f", "6:8:9", cond);
-    }
+    for (int sc = 0; !st && sc < 2; sc++) st = plot_data(s, sc);
     if (!st)
         st = plot_printf(s,
             "set multiplot layout 2,3 title 'Min-max regret aggregation of EM-DPO "
             "policies (top: two_traits, bottom: four_groups)'\n");
     for (int sc = 0; !st && sc < 2; sc++) {
-        st = plot_printf(s,
-            "set title '%s: regret matrix R (type i, policy j; replicate 1)'\n"
-            "set xlabel 'policy j'\nset ylabel 'type i'\nset xtics 1\nset ytics 1\n"
-            "set xrange [0.5:%d.5]\nset yrange [0.5:%d.5]\nunset key\n"
-            "set palette defined (0 '#ffffff', 1 '#56B4E9', 2 '#0072B2')\n"
-            "set cbrange [0:*]\nplot $mat%d using 1:2:3 with image\n"
-            "set autoscale\nset title '%s: MMRA weight on the weighted type''s own "
-            "policy'\nset xlabel 'regret weight v of that type'\n"
-            "set ylabel 'weight'\nset logscale x 2\nset xrange [0.8:10]\n"
-            "set xtics (1, 2, 4, 8)\nset ytics auto\n"
-            "set yrange [0:1.05]\nset key bottom right\nplot ",
-            scen[sc], sc ? 4 : 2, sc ? 4 : 2, sc, scen[sc]);
-        int ntypes = sc ? 4 : 2;
-        for (int j = 0; !st && j < ntypes; j++)
-            st = plot_printf(s, "%s$w%d_%d using 1:2:3:4 with yerrorlines lt %d "
-                                "title 'type %d weighted'", j ? ", " : "", sc, j + 1,
-                             j + 1, j + 1);
-        if (!st)
-            st = plot_printf(s,
-                "\nunset logscale x\nset autoscale\nset title '%s: worst-type TRUE "
-                "regret per aggregator (mean, 95%% CI)'\nset xlabel ''\n"
-                "set ylabel 'max over types of the true regret'\nset yrange [0:*]\n"
-                "set style data histogram\n"
-                "set style histogram errorbars gap 1 lw 1\n"
-                "set style fill solid 0.8 border -1\nunset key\n"
-                "set xtics rotate by -30 (%s)\n"
-                "plot $worst%d using 1:2:3 lt 1\n"
-                "set style data points\nset xtics norotate\n", scen[sc],
-                sc ? "'policy 1' 0, 'policy 2' 1, 'policy 3' 2, 'policy 4' 3, "
-                     "'utilitarian' 4, 'uniform' 5, 'max-min utility' 6, 'MMRA' 7"
-                   : "'policy 1' 0, 'policy 2' 1, 'utilitarian' 2, 'uniform' 3, "
-                     "'max-min utility' 4, 'MMRA' 5",
-                sc);
+        st = plot_matrix(s, sc);
+        if (!st) st = plot_weights(s, sc);
+        if (!st) st = plot_worst(s, sc);
     }
     if (!st) st = plot_printf(s, "unset multiplot\n");
     if (!st) st = plot_render(s, plot_dir, NULL);

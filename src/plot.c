@@ -24,7 +24,10 @@
  *   `set encoding utf8`, `set datafile separator ','` (nothing else about
  *   data: headers, missing values and `skip` belong to the body), light solid
  *   grid behind the data, left and bottom border only, tics outside without
- *   mirrors, key without a box, error bars with caps (set bars 1.0).
+ *   mirrors, key without a box, error bars with caps (set bars 1.0);
+ *   the function clip01(x), x clamped to [0, 1] (NaN stays NaN), for the
+ *   interval ends of a quantity that lives in [0, 1] (a title that uses it
+ *   says so).
  *
  * How gnuplot is run. No shell is involved. The executable is
  * $HETPREF_GNUPLOT when set and non-empty, else HETPREF_GNUPLOT from
@@ -143,6 +146,7 @@ static const char *const plot_style[] = {
     "set tics nomirror out scale 0.75",
     "set key nobox noopaque",
     "set bars 1.0",
+    "clip01(x) = x < 0 ? 0 : (x > 1 ? 1 : x)",
 };
 
 static int plot_name_ok(const char *name)

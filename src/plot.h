@@ -7,7 +7,9 @@
  * gnuplot with DIR as its working directory, feeding the script through a
  * pipe (no shell involved: posix_spawn). Every user-supplied string goes
  * through plot_quoted, which escapes it for a gnuplot single-quoted string;
- * terminals use `noenhanced` so no markup is interpreted.
+ * terminals use `noenhanced` so no markup is interpreted. Bodies may rely on
+ * the house style described in plot.c, which also defines the gnuplot
+ * function clip01(x) (x clamped to [0, 1]) for intervals of proportions.
  *
  * Missing gnuplot is not an error: plot_render prints one warning to stderr,
  * still writes the .gp script, sets *rendered = 0 and returns PREF_OK.
