@@ -244,12 +244,12 @@ int emdposim_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *met)
     if (!st) st = emdpo_estep(s.test, &p, fit->params, fit->eta, tpost, &test_L);
     if (!st) {
         met[0] = eval_align(fit->post, N, K, s.train->user_type, Kt, NULL);
-        met[1] = fit->tr_ari[fit->iters];
+        met[1] = fit->tr_ari[fit->best_iter]; /* the kept iterate's */
         met[2] = eval_align(tpost, s.test->n_users, K, s.test->user_type, Kt, NULL);
         /* out of memory leaves the ARI NaN, as the other missing metrics */
         (void)eval_ari_post(tpost, s.test->n_users, K, s.test->user_type, &met[3]);
         met[4] = fit->max_decrease;
-        met[5] = fit->tr_loglik[fit->iters];
+        met[5] = fit->loglik; /* of the kept iterate */
         per_type_metrics(&s, &p, fit, &net, pc, po, pd, buf, met);
     }
     emdpo_fit_free(fit);
@@ -281,6 +281,7 @@ static int clusters_task(const cfg *cc, gsl_rng *data, gsl_rng *rng, size_t t,
     cfgmap_emdpo_params(cc, &p);
     p.threads = 1;
     p.seed = gsl_rng_get(rng);
+    p.tol = 0; /* a trace of every one of the em_iters iterations */
     emdpo_fit *fit = NULL;
     int s = emdpo_fit_run(sr.train, &p, &fit);
     /* eta in the order of the true types (labels matched on the final

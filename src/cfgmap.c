@@ -27,6 +27,8 @@ void cfgmap_emdpo_params(const cfg *c, emdpo_params *p)
     p->dpo.adam.lr = c->emdpo_lr;
     p->K = (size_t)c->fit_types;
     p->em_iters = (size_t)c->emdpo_em_iters;
+    p->tol = c->emdpo_em_tol;
+    p->patience = (size_t)c->emdpo_em_patience;
     p->init = c->emdpo_init == CFG_emdpo_init_dirichlet ? EMDPO_INIT_DIRICHLET
               : c->emdpo_init == CFG_emdpo_init_truth   ? EMDPO_INIT_TRUTH
                                                       : EMDPO_INIT_KMEANS;

@@ -14,6 +14,7 @@
 #include "data.h"
 #include "err.h"
 #include "eval.h"
+#include "fitdiag.h"
 #include "fitout.h"
 #include "fsutil.h"
 #include "identify_tables.h"
@@ -162,6 +163,20 @@ static int has_help(int argc, char **argv)
     return 0;
 }
 
+/* simulate and identify run one configuration: [sweep] lists would be
+ * silently ignored, so they are an input error naming the first entry. */
+static int refuse_sweep_lists(const cfg *c, const char *cmd)
+{
+    if (c->sweep.n == 0) return PREF_OK;
+    const cfg_entry *e = &c->sweep.e[0];
+    char where[4200];
+    if (e->line > 0) snprintf(where, sizeof where, "%s:%d: ", c->file, e->line);
+    else snprintf(where, sizeof where, "%s: ", c->file[0] ? c->file : "config");
+    PREF_ERROR(PREF_EINPUT, "%s[sweep] %s: %s runs one configuration and does "
+               "not read [sweep] lists; run them with 'hetpref sweep', or "
+               "remove the [sweep] entries", where, cfg_key_name(e->key), cmd);
+}
+
 /* ---- simulate ---------------------------------------------------------- */
 
 static int cmd_simulate(int argc, char **argv)
@@ -171,8 +186,11 @@ static int cmd_simulate(int argc, char **argv)
                "[--set section.key=value]...\n\n"
                "Simulates [design] users answering queries from [population] and "
                "writes\nDIR/prefs.csv (the long format of hetpref describe), DIR/truth.csv "
-               "(type,weight,theta1..d)\nand DIR/config.ini (resolved config). "
-               "DIR defaults to results/<config name>.\nConfig keys: hetpref "
+               "(type,kind,weight[,theta1..d]:\nkind linear, gaussian (one row, "
+               "the mean), traits or teacher (neural: no theta\ncolumns, only "
+               "the weights are true)) and DIR/config.ini (resolved config).\n"
+               "DIR defaults to results/<config name>. A config with [sweep] "
+               "lists is an error\n(use hetpref sweep). Config keys: hetpref "
                "config --help\n");
         return 0;
     }
@@ -190,6 +208,7 @@ static int cmd_simulate(int argc, char **argv)
     gsl_rng *rng = NULL;
     char path[4096];
     int st = load_cfg(&o, c);
+    if (!st) st = refuse_sweep_lists(c, "simulate");
     uint64_t master = (uint64_t)c->run_seed;
     if (!st) st = sim_population_from_cfg(c, &pop);
     if (!st) {
@@ -354,23 +373,46 @@ static const char usage_fit[] =
     "                   [--tol x] [--max-iter n] [--se observed|sandwich]\n"
     "                   [--threads N] [--truth CSV] [--set section.key=value] [-o DIR]\n"
     "       hetpref fit --data CSV --model emdpo --types K [--beta b] [--lr x]\n"
-    "                   [--batch B] [--epochs E] [--em-iters I] [--hidden H]\n"
-    "                   [--layers L] [--init dirichlet|kmeans|truth]\n"
-    "                   [--m-step warm|restart] [--threads N] [--seed S] [-o DIR]\n"
+    "                   [--batch B] [--epochs E] [--em-iters I] [--em-tol x]\n"
+    "                   [--em-patience P] [--hidden H] [--layers L]\n"
+    "                   [--init dirichlet|kmeans|truth] [--m-step warm|restart]\n"
+    "                   [--threads N] [--seed S] [--set section.key=value] [-o DIR]\n"
     "\n"
     "--model lcl: latent-class Plackett-Luce by EM on any data in the\n"
     "long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
     "ordinary Plackett-Luce / Bradley-Terry / conditional-logit MLE. Writes\n"
-    "DIR/estimates.csv, DIR/posteriors.csv, DIR/fit.csv, DIR/config.ini and,\n"
-    "when the data have a type column, DIR/evaluation.csv (accuracy and ARI after\n"
-    "aligning labels; w1 against --truth, default truth.csv beside the data).\n"
+    "DIR/estimates.csv, DIR/posteriors.csv, DIR/config.ini, DIR/fit.csv\n"
+    "(loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,\n"
+    "empty_classes,identified,n_flat_directions,degenerate_classes) and, when\n"
+    "the data have a type column, DIR/evaluation.csv (accuracy,ari,w1,w1_note:\n"
+    "accuracy and ARI after aligning labels; w1 against --truth, default\n"
+    "truth.csv beside the data; when there is no usable truth, w1 is NaN and\n"
+    "w1_note says why, else w1_note is empty). --truth with a truth that cannot\n"
+    "be compared (a neural or gaussian population, another number of features)\n"
+    "is an error; such a truth.csv found beside the data gives a warning.\n"
     "\n"
     "--model emdpo: EM-DPO: one compact neural policy per latent\n"
     "type, trained by EM on the weighted Plackett-Luce DPO loss with utility\n"
-    "beta (f - logp_ref). Writes DIR/posteriors.csv, DIR/fit.csv (per EM iteration:\n"
-    "iteration,loglik,eta1..etaK and, with a type column, accuracy,ari),\n"
-    "DIR/policies.txt (format in src/policyio.h; read by hetpref mmra --policies)\n"
-    "and DIR/config.ini. Flags are the [emdpo] config keys of the same names.\n"
+    "beta (f - logp_ref). EM stops when the relative log-likelihood change\n"
+    "|L_t - L_(t-1)| / |L_t| is <= --em-tol (default 1e-3) for --em-patience\n"
+    "(default 2) consecutive iterations, or after --em-iters (the cap), and keeps\n"
+    "the iterate of highest log-likelihood (the M-steps are stochastic: the last\n"
+    "is not always the best). Writes DIR/posteriors.csv and DIR/policies.txt of\n"
+    "the kept iterate (format in src/policyio.h; read by hetpref mmra --policies),\n"
+    "DIR/fit.csv (per EM iteration: iteration,loglik,eta1..etaK[,accuracy,ari]\n"
+    ",kept,converged: kept = 1 on the kept iterate; converged = 1 when the\n"
+    "tolerance rule stopped EM, 0 at the cap) and DIR/config.ini. Flags are the\n"
+    "[emdpo] config keys of the same names.\n"
+    "\n"
+    "A flag or --set key that the chosen model does not use is an error. Every\n"
+    "fit prints a summary on stderr (K, log-likelihood, BIC, starts reaching the\n"
+    "best, convergence; for EM-DPO the kept iteration) and a warning for each\n"
+    "reason not to trust it: information singular or nearly so (eigenvalues\n"
+    "below 1e-8 x the largest, each a direction of the parameters the data do\n"
+    "not identify), EM not converged, a degenerate class (weight below 0.02, or\n"
+    "exploding coefficients: a utility scale, the RMS over candidates of\n"
+    "theta_k . (x - query mean), above 10), the best log-likelihood reached by\n"
+    "only one of the starts.\n"
     "\n"
     "Identical output for any --threads. DIR defaults to results/fit.\n";
 
@@ -396,7 +438,7 @@ static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
     fputs("iteration,loglik", o.f);
     for (size_t k = 0; k < K; k++) fprintf(o.f, ",eta%zu", k + 1);
     if (ds->user_type) fputs(",accuracy,ari", o.f);
-    fputc('\n', o.f);
+    fputs(",kept,converged\n", o.f);
     for (size_t it = 0; it <= f->iters; it++) {
         fprintf(o.f, "%zu,", it);
         csvio_put_num(o.f, f->tr_loglik[it]);
@@ -405,7 +447,7 @@ static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
             double q[2] = {f->tr_acc[it], f->tr_ari[it]};
             csvio_put_nums(o.f, q, 2);
         }
-        fputc('\n', o.f);
+        fprintf(o.f, ",%d,%d\n", it == f->best_iter, f->converged);
     }
     PREF_TRY(fsutil_commit(&o));
     int err;
@@ -434,11 +476,27 @@ static void fit_progress(void *ctx, size_t n)
     progress_tick(ctx, n);
 }
 
-/* The fit command's arguments beyond the config keys it sets in c. */
+#define FIT_MAX_GIVEN 96
+
+/* The fit command's arguments beyond the config keys it sets in c, and
+ * every option that set a key (checked against the model once it is
+ * known). */
 typedef struct fit_args {
     const char *data, *out, *truth;
     long threads;
+    size_t n_given;
+    struct { const char *opt; char key[64]; } given[FIT_MAX_GIVEN];
 } fit_args;
+
+/* Record that option opt set key (for fit_check_scope). */
+static void fit_given(fit_args *a, const char *opt, const char *key)
+{
+    if (a->n_given == FIT_MAX_GIVEN) return; /* fit_parse refuses more */
+    a->given[a->n_given].opt = opt;
+    snprintf(a->given[a->n_given].key, sizeof a->given[0].key, "%.*s",
+             (int)strcspn(key, "="), key);
+    a->n_given++;
+}
 
 /* Parse fit's command line into c and a. Returns -1 to go on, or the exit
  * status (usage error, bad value). */
@@ -451,6 +509,7 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
         {"--se", "fit.se"},           {"--beta", "emdpo.beta"},
         {"--lr", "emdpo.lr"},         {"--batch", "emdpo.batch"},
         {"--epochs", "emdpo.epochs"}, {"--em-iters", "emdpo.em_iters"},
+        {"--em-tol", "emdpo.em_tol"}, {"--em-patience", "emdpo.em_patience"},
         {"--hidden", "emdpo.hidden"}, {"--layers", "emdpo.layers"},
         {"--init", "emdpo.init"},     {"--m-step", "emdpo.m_step"},
     };
@@ -458,9 +517,12 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
     for (int i = 2; i < argc && !st; i++) {
         int missing = 0, done = 0;
         const char *v;
+        if (a->n_given == FIT_MAX_GIVEN)
+            return cli_usage_error("fit", "too many options%s", "");
         for (size_t f = 0; f < sizeof flags / sizeof flags[0] && !done; f++)
             if ((v = cli_opt_value(argc, argv, &i, flags[f].flag, &missing))) {
                 st = set_flag(c, flags[f].flag, flags[f].key, v);
+                fit_given(a, flags[f].flag, flags[f].key);
                 have_types |= strcmp(flags[f].flag, "--types") == 0;
                 done = 1;
             }
@@ -469,8 +531,10 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
         if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) a->data = v;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) a->out = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--truth", &missing))) a->truth = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--set", &missing))) st = apply_set(c, v);
-        else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
+        else if ((v = cli_opt_value(argc, argv, &i, "--set", &missing))) {
+            st = apply_set(c, v);
+            fit_given(a, "--set", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
             if (cli_parse_long(v, 1, 4096, &a->threads))
                 return cli_usage_error("fit", "--threads: expected 1..4096, got '%s'", v);
         } else {
@@ -482,6 +546,86 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
     if (!a->data) return cli_usage_error("fit", "missing --data CSV%s", "");
     if (!have_types) return cli_usage_error("fit", "missing --types K%s", "");
     return -1;
+}
+
+/* Why config key (section.key) does not apply to a fit of the model
+ * (emdpo: 1 for EM-DPO, 0 for latent-class), or NULL when it does. */
+static const char *fit_key_scope(const char *key, int emdpo)
+{
+    if (!strcmp(key, "run.seed") || !strcmp(key, "fit.model") ||
+        !strcmp(key, "fit.types"))
+        return NULL;
+    if (!strcmp(key, "emdpo.test_users"))
+        return "it sets the held-out users of simulations, not a fit";
+    if (!strncmp(key, "fit.", 4))
+        return emdpo ? "it is a latent-class (--model lcl) setting" : NULL;
+    if (!strncmp(key, "emdpo.", 6))
+        return emdpo ? NULL : "it is an EM-DPO (--model emdpo) setting";
+    return "it describes a simulation or another command, not a fit";
+}
+
+/* Every option given must apply to the chosen model. Returns -1 to go on,
+ * or 2 after a message naming the option and why. */
+static int fit_check_scope(const cfg *c, const fit_args *a)
+{
+    int emdpo = c->fit_model == CFG_fit_model_emdpo;
+    const char *model = emdpo ? "emdpo" : "lcl";
+    char msg[512];
+    for (size_t g = 0; g < a->n_given; g++) {
+        const char *why = fit_key_scope(a->given[g].key, emdpo);
+        if (!why) continue;
+        int set = !strcmp(a->given[g].opt, "--set");
+        snprintf(msg, sizeof msg, "%s%s%s does not apply to --model %s: %s",
+                 a->given[g].opt, set ? " " : "", set ? a->given[g].key : "",
+                 model, why);
+        return cli_usage_error("fit", "%s", msg);
+    }
+    if (emdpo && a->truth)
+        return cli_usage_error("fit", "--truth does not apply to --model emdpo: "
+                               "EM-DPO is scored by accuracy and ARI in fit.csv "
+                               "(with a type column), not against a truth "
+                               "file%s", "");
+    return -1;
+}
+
+/* The warnings shared by both models: degenerate classes. */
+static void fit_warn_classes(const fitdiag *dg, const double *eta,
+                             const fitdiag_params *q)
+{
+    for (size_t k = 0; k < dg->K; k++) {
+        if (!dg->tiny[k] && !dg->exploding[k]) continue;
+        char why[160] = "";
+        if (dg->tiny[k])
+            snprintf(why, sizeof why, "weight %.3g < %g", eta[k], q->min_weight);
+        if (dg->exploding[k])
+            snprintf(why + strlen(why), sizeof why - strlen(why),
+                     "%sutility scale %.3g > %g (exploding coefficients)",
+                     dg->tiny[k] ? ", " : "", dg->scale[k], q->max_utility);
+        fprintf(stderr, "hetpref: warning: type %zu is degenerate: %s; its "
+                "estimates are not to be trusted (fewer --types?)\n", k + 1, why);
+    }
+}
+
+/* Summary and warnings of an EM-DPO fit on stderr. */
+static void fit_report_emdpo(const emdpo_fit *f, const emdpo_params *ep)
+{
+    fitdiag dg;
+    fitdiag_params q;
+    fitdiag_params_init(&q);
+    if (fitdiag_emdpo(f, &q, &dg) != PREF_OK) return;
+    double last = f->tr_loglik[f->iters];
+    fprintf(stderr, "hetpref: fit: EM-DPO, K = %zu: kept iteration %zu of %zu "
+            "(log-likelihood %.6g, the highest; last %.6g); %s\n", f->K,
+            f->best_iter, f->iters, f->loglik, last,
+            f->converged ? "converged" : "stopped at --em-iters, not converged");
+    if (!f->converged) {
+        double prev = f->iters > 1 ? f->tr_loglik[f->iters - 1] : NAN;
+        fprintf(stderr, "hetpref: warning: EM-DPO did not converge in %zu "
+                "iterations: last relative log-likelihood change %.2g (rule: "
+                "<= --em-tol %g for %zu iterations in a row)\n", f->iters,
+                fabs(last - prev) / fabs(last), ep->tol, ep->patience);
+    }
+    fit_warn_classes(&dg, f->eta, &q);
 }
 
 /* fit --model emdpo on ds. */
@@ -506,9 +650,7 @@ static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds)
     if (!st) st = fsutil_mkdirs(a->out);
     if (!st) st = write_emdpo(ds, ef, a->out);
     if (!st) st = cfg_write_file(c, a->out);
-    if (!st && ef->max_decrease > 0)
-        fprintf(stderr, "hetpref: note: the log-likelihood fell by up to %.3g "
-                "between EM iterations (stochastic M-steps)\n", ef->max_decrease);
+    if (!st) fit_report_emdpo(ef, &ep);
     emdpo_fit_free(ef);
     return st;
 }
@@ -534,52 +676,105 @@ static void fit_warn_design(const data_set *ds, const char *data)
 
 /* The true mixture for W1, read before fitting so a bad file writes nothing:
  * --truth, else truth.csv beside the data when present (only for data with
- * a type column). *Kt = 0 and *te = *tt = NULL when there is none. */
-static int fit_read_truth(const fit_args *a, const data_set *ds, size_t *Kt,
-                          double **te, double **tt)
+ * a type column: --truth without one is an error). *t = NULL when there is
+ * no usable truth; note (n bytes) then says why, for evaluation.csv. A
+ * --truth that cannot be compared with this fit is an error; a truth.csv
+ * beside the data that cannot is a warning. */
+static int fit_read_truth(const fit_args *a, const data_set *ds,
+                          truthio_truth **t, char *note, size_t n)
 {
-    *Kt = 0;
-    *te = *tt = NULL;
-    if (!ds->user_type) return PREF_OK;
-    char tpath[4096];
+    *t = NULL;
+    snprintf(note, n, "no truth file (give --truth)");
+    if (!ds->user_type) {
+        if (a->truth)
+            PREF_ERROR(PREF_EINPUT, "--truth %s: %s has no type column, and "
+                       "the evaluation (accuracy, ARI, W1) needs the true types",
+                       a->truth, a->data);
+        return PREF_OK;
+    }
+    char tpath[4096], why[256];
     const char *truth = a->truth, *slash = strrchr(a->data, '/');
     if (!truth) {
         snprintf(tpath, sizeof tpath, "%.*struth.csv",
                  slash ? (int)(slash - a->data + 1) : 0, a->data);
-        if (fsutil_exists(tpath)) truth = tpath;
+        if (!fsutil_exists(tpath)) return PREF_OK;
+        truth = tpath;
     }
-    if (!truth) return PREF_OK;
-    int st = truthio_read(truth, ds->d, Kt, te, tt);
+    int st = truthio_read(truth, t);
     if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
-        char why[1024];
         snprintf(why, sizeof why, "%s", pref_last_error());
         st = pref_set_error(PREF_EINPUT, "%s", why);
     }
-    return st;
+    if (st) return st;
+    const char *no = truthio_comparable(*t, ds->d, why, sizeof why);
+    if (!no) return PREF_OK;
+    truthio_truth_free(*t);
+    *t = NULL;
+    if (a->truth)
+        PREF_ERROR(PREF_EINPUT, "--truth %s: cannot score a latent-class fit "
+                   "against it: %s", truth, no);
+    fprintf(stderr, "hetpref: warning: %s: no W1 against it: %s (evaluation.csv: "
+            "w1 NaN, w1_note says why)\n", truth, no);
+    snprintf(note, n, "truth.csv not comparable: %s", no);
+    return PREF_OK;
 }
 
-/* evaluation.csv of a latent-class fit against the data's type column. */
-static int fit_lcl_evaluate(const data_set *ds, const mix_fit *fit, size_t Kt,
-                            const double *te, const double *tt, const char *out)
+/* evaluation.csv of a latent-class fit against the data's type column and,
+ * when there is one, the truth t (else w1 is NaN and note says why). */
+static int fit_lcl_evaluate(const data_set *ds, const mix_fit *fit,
+                            const truthio_truth *t, const char *note,
+                            const char *out)
 {
     uint32_t kmax = 0;
     for (size_t i = 0; i < ds->n_users; i++)
         if (ds->user_type[i] != DATA_NONE && ds->user_type[i] + 1 > kmax)
             kmax = ds->user_type[i] + 1;
     double acc, ari, w1;
-    PREF_TRY(eval_mix_fit(fit, ds->user_type, te ? Kt : kmax, te, tt, &acc, &ari,
-                          &w1));
-    return fitout_write_eval(out, acc, ari, w1);
+    PREF_TRY(eval_mix_fit(fit, ds->user_type, t ? t->K : kmax, t ? t->eta : NULL,
+                          t ? t->theta : NULL, &acc, &ari, &w1));
+    return fitout_write_eval(out, acc, ari, w1, t ? NULL : note);
+}
+
+/* Summary and warnings of a latent-class fit on stderr. */
+static void fit_report_lcl(const mix_fit *f, const mix_params *mp,
+                           const fitdiag *dg, const fitdiag_params *q)
+{
+    fprintf(stderr, "hetpref: fit: K = %zu, log-likelihood %.6g, BIC %.6g; "
+            "best reached by %zu of %zu starts; %s after %zu iterations\n",
+            f->K, f->loglik, f->bic, f->best_hits, f->starts,
+            f->converged ? "converged" : "not converged", f->iterations);
+    if (dg->identified == 0 && dg->n_flat > 0)
+        fprintf(stderr, "hetpref: warning: the information matrix is singular "
+                "or nearly so: %zu of its %zu eigenvalues are below %g x the "
+                "largest (%zu negative), i.e. %zu directions of the parameters "
+                "are not identified by these data (standard errors NaN or "
+                "meaningless)\n", dg->n_flat, dg->n_params, q->flat_rel,
+                dg->n_negative, dg->n_flat);
+    else if (dg->identified == 0)
+        fprintf(stderr, "hetpref: warning: the information matrix could not be "
+                "inverted (near-singular): standard errors are NaN\n");
+    else if (dg->identified < 0)
+        fprintf(stderr, "hetpref: warning: the eigenvalues of the information "
+                "matrix could not be computed: identification not checked\n");
+    if (!f->converged)
+        fprintf(stderr, "hetpref: warning: EM did not converge in %zu "
+                "iterations (--max-iter %zu, --tol %g): the estimates are not "
+                "at a maximum\n", f->iterations, mp->max_iter, mp->tol);
+    fit_warn_classes(dg, f->eta, q);
+    if (dg->single_best)
+        fprintf(stderr, "hetpref: warning: the best log-likelihood was reached "
+                "by only 1 of %zu starts: it may be a local maximum (more "
+                "--starts?)\n", f->starts);
 }
 
 /* fit --model lcl on ds. */
 static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
 {
     fit_warn_design(ds, a->data);
-    size_t Kt = 0;
-    double *te = NULL, *tt = NULL;
+    truthio_truth *t = NULL;
     mix_fit *fit = NULL;
-    int st = fit_read_truth(a, ds, &Kt, &te, &tt);
+    char note[512];
+    int st = fit_read_truth(a, ds, &t, note, sizeof note);
     if (st) goto done;
     mix_params mp;
     cfgmap_mix_params(c, &mp);
@@ -590,19 +785,17 @@ static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
     mp.progress_ctx = &bar;
     st = mix_fit_run(ds, (size_t)c->fit_types, &mp, &fit);
     progress_end(&bar);
-    if (st) goto done;
-    if (!fit->se_ok)
-        fprintf(stderr, "hetpref: warning: the information matrix is singular "
-                "(constant or collinear features, or a non-identified model): "
-                "standard errors are NaN\n");
-    st = fsutil_mkdirs(a->out);
-    if (!st) st = fitout_write(ds, fit, a->out);
-    if (!st && ds->user_type)
-        st = fit_lcl_evaluate(ds, fit, Kt, te, tt, a->out);
+    fitdiag dg;
+    fitdiag_params q;
+    fitdiag_params_init(&q);
+    if (!st) st = fitdiag_lcl(ds, fit, &q, &dg);
+    if (!st) st = fsutil_mkdirs(a->out);
+    if (!st) st = fitout_write(ds, fit, &dg, a->out);
+    if (!st && ds->user_type) st = fit_lcl_evaluate(ds, fit, t, note, a->out);
     if (!st) st = cfg_write_file(c, a->out);
+    if (!st) fit_report_lcl(fit, &mp, &dg, &q);
 done:
-    free(te);
-    free(tt);
+    truthio_truth_free(t);
     mix_fit_free(fit);
     return st;
 }
@@ -616,20 +809,24 @@ static int cmd_fit(int argc, char **argv)
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     cfg_init(c);
-    fit_args a = {NULL, "results/fit", NULL, 0};
+    fit_args *a = calloc(1, sizeof *a);
     data_set *ds = NULL;
-    int rc = fit_parse(argc, argv, c, &a);
+    int rc = a ? fit_parse(argc, argv, c, a)
+               : cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
+    if (rc < 0) rc = fit_check_scope(c, a);
     if (rc >= 0) goto done;
-    int st = read_data(a.data, &ds);
+    if (!a->out) a->out = "results/fit";
+    int st = read_data(a->data, &ds);
     if (!st && (size_t)c->fit_types > ds->n_users)
         st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
-                            "in %s (%zu)", c->fit_types, a.data, ds->n_users);
+                            "in %s (%zu)", c->fit_types, a->data, ds->n_users);
     if (!st)
-        st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, &a, ds)
-                                                : fit_lcl(c, &a, ds);
+        st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds)
+                                                : fit_lcl(c, a, ds);
     rc = st ? cli_fail(st) : 0;
 done:
     data_free(ds);
+    free(a);
     free(c);
     return rc;
 }
@@ -641,23 +838,37 @@ static int cmd_identify(int argc, char **argv)
     if (has_help(argc, argv)) {
         printf("usage: hetpref identify CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n\n"
                "Writes DIR/equivalence.csv ([population] vs [compare]: the largest and mean\n"
-               "absolute difference of answer probabilities for pair, top1_of_3, full_3 and\n"
+               "absolute difference of answer probabilities for pair, top1_of_m, full_m and\n"
                "pairs_T2 over identify.designs random query designs), DIR/fisher.csv (the\n"
                "eigenvalues of the expected per-user Fisher information of [population],\n"
                "exact over outcomes, averaged over identify.fisher_designs designs, for pair,\n"
-               "top1_of_3, full_3 and each T in identify.T; mc_se = batch-means Monte Carlo\n"
-               "standard error) and DIR/config.ini. DIR defaults to results/<config name>.\n");
+               "top1_of_m, full_m and each T in identify.T; mc_se = batch-means Monte Carlo\n"
+               "standard error) and DIR/config.ini. DIR defaults to results/<config name>.\n"
+               "m is design.m (default 3: top1_of_3, full_3). These kinds and identify.T\n"
+               "replace design.answer, r, T, users and budget: --set of any of them is an\n"
+               "error, and so is a config with [sweep] lists (use hetpref sweep).\n");
         return 0;
     }
     common_opts o;
     int rc = parse_common("identify", argc, argv, &o, 0);
     if (rc >= 0) return rc;
+    for (int i = 0; i < o.n_sets; i++) {
+        char key[256];
+        snprintf(key, sizeof key, "%.*s", (int)strcspn(o.sets[i], "="), o.sets[i]);
+        const char *why = identify_key_scope(key);
+        if (why) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "--set %s does not apply: %s", key, why);
+            return cli_usage_error("identify", "%s", msg);
+        }
+    }
     char outbuf[4096];
     if (!o.out) default_out(o.config, outbuf, sizeof outbuf);
     const char *out = o.out ? o.out : outbuf;
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = load_cfg(&o, c);
+    if (!st) st = refuse_sweep_lists(c, "identify");
     if (!st) st = identify_run(c, out);
     free(c);
     return st ? cli_fail(st) : 0;

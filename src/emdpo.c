@@ -31,6 +31,8 @@ void emdpo_params_init(emdpo_params *p)
     dpo_params_init(&p->dpo);
     p->K = 2;
     p->em_iters = 8;
+    p->tol = 1e-3;
+    p->patience = 2;
     p->init = EMDPO_INIT_KMEANS;
     p->warm = 0;
     p->threads = 0;
@@ -42,6 +44,8 @@ const char *emdpo_params_check(const emdpo_params *p)
     if (p->K < 1 || p->K > PREF_MAX_TYPES)
         return "types must be in 1..64 (PREF_MAX_TYPES)";
     if (p->em_iters < 1) return "em_iters must be >= 1";
+    if (!(p->tol >= 0 && p->tol < 1)) return "em_tol must be in [0, 1)";
+    if (p->patience < 1) return "em_patience must be >= 1";
     if (p->init < 0 || p->init > 2) return "unknown init";
     const char *w = dpo_params_check(&p->dpo);
     if (w) return w;
@@ -355,7 +359,10 @@ struct emdpo_em {
     trainers ts;
     double *qw, *fo, *la; /* query weights (K, queries), outputs (K, cands),
                              log L_ik (N, K) */
+    /* the current iterate (the fit holds the best one) */
+    double *params, *eta, *post; /* (K, n_params), (K), (N, K) */
     size_t it;          /* EM iterations done */
+    size_t calm;        /* consecutive iterations with a change <= tol */
     double prev;        /* log-likelihood of the last iteration (NaN: none) */
 };
 
@@ -367,6 +374,9 @@ void emdpo_em_free(emdpo_em *s)
     free(s->qw);
     free(s->fo);
     free(s->la);
+    free(s->params);
+    free(s->eta);
+    free(s->post);
     free(s);
 }
 
@@ -415,8 +425,12 @@ emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err)
         s->qw = malloc(K * ds->n_queries * sizeof(double));
         s->fo = malloc(K * ds->n_cands * sizeof(double));
         s->la = malloc(N * K * sizeof(double));
+        s->params = malloc(K * nn_num_params(&c) * sizeof(double));
+        s->eta = malloc(K * sizeof(double));
+        s->post = malloc(N * K * sizeof(double));
     }
-    if (!s || !s->f || !s->qw || !s->fo || !s->la) {
+    if (!s || !s->f || !s->qw || !s->fo || !s->la || !s->params || !s->eta ||
+        !s->post) {
         emdpo_em_free(s);
         *err = pref_set_error(PREF_ENOMEM, "out of memory");
         return NULL;
@@ -434,21 +448,50 @@ int emdpo_em_set(emdpo_em *s)
 {
     emdpo_fit *f = s->f;
     size_t K = f->K, N = f->n_users, np = f->n_params;
-    s->it = 0;
+    s->it = s->calm = 0;
     s->prev = NAN;
     f->max_decrease = 0.0;
-    PREF_TRY(emdpo_initial(s->ds, &s->p, f->post));
+    f->iters = f->best_iter = 0;
+    f->converged = 0;
+    f->loglik = NAN;
+    for (size_t t = 0; t <= s->p.em_iters; t++) {
+        f->tr_loglik[t] = f->tr_acc[t] = f->tr_ari[t] = NAN;
+        for (size_t k = 0; k < K; k++) f->tr_eta[t * K + k] = NAN;
+    }
+    PREF_TRY(emdpo_initial(s->ds, &s->p, s->post));
     PREF_TRY(emdpo_reference(&s->p, s->ds->d, f->ref));
-    memcpy(f->init_post, f->post, N * K * sizeof(double));
-    for (size_t k = 0; k < K * np; k++) f->params[k] = f->ref[k % np];
-    f->tr_loglik[0] = NAN;
+    memcpy(f->init_post, s->post, N * K * sizeof(double));
+    memcpy(f->post, s->post, N * K * sizeof(double));
+    for (size_t k = 0; k < K * np; k++) s->params[k] = f->params[k] = f->ref[k % np];
     for (size_t k = 0; k < K; k++) {
         double sum = 0.0;
-        for (size_t i = 0; i < N; i++) sum += f->post[i * K + k];
-        f->tr_eta[k] = sum / (double)N;
+        for (size_t i = 0; i < N; i++) sum += s->post[i * K + k];
+        s->eta[k] = f->eta[k] = f->tr_eta[k] = sum / (double)N;
     }
-    trace_eval(s->ds, f, 0, f->post);
+    trace_eval(s->ds, f, 0, s->post);
     return PREF_OK;
+}
+
+/* After iteration it with log-likelihood L: the convergence count, the
+ * largest decrease, and the fit's kept iterate (the best so far). */
+static void em_record(emdpo_em *s, size_t it, double L)
+{
+    emdpo_fit *f = s->f;
+    size_t K = f->K, N = f->n_users;
+    if (!isnan(s->prev)) {
+        if (s->prev - L > f->max_decrease) f->max_decrease = s->prev - L;
+        s->calm = fabs(L - s->prev) <= s->p.tol * fabs(L) ? s->calm + 1 : 0;
+    }
+    if (f->best_iter == 0 || L > f->loglik) {
+        f->best_iter = it;
+        f->loglik = L;
+        memcpy(f->params, s->params, K * f->n_params * sizeof(double));
+        memcpy(f->eta, s->eta, K * sizeof(double));
+        memcpy(f->post, s->post, N * K * sizeof(double));
+    }
+    s->prev = L;
+    s->it = f->iters = it;
+    f->converged = s->p.tol > 0 && s->calm >= s->p.patience;
 }
 
 int emdpo_em_iterate(emdpo_em *s)
@@ -456,33 +499,32 @@ int emdpo_em_iterate(emdpo_em *s)
     const emdpo_params *p = &s->p;
     emdpo_fit *f = s->f;
     size_t K = f->K, N = f->n_users, it = s->it + 1;
-    if (it > f->iters)
-        PREF_ERROR(PREF_EINPUT, "EM-DPO: all %zu iterations are done", f->iters);
-    PREF_TRY(mstep(s->ds, p, &s->ts, f->post, f->ref, it, p->warm && it > 1,
-                   f->params, s->qw));
+    if (it > p->em_iters)
+        PREF_ERROR(PREF_EINPUT, "EM-DPO: all %zu iterations are done", p->em_iters);
+    PREF_TRY(mstep(s->ds, p, &s->ts, s->post, f->ref, it, p->warm && it > 1,
+                   s->params, s->qw));
     for (size_t k = 0; k < K; k++) {
         double sum = 0.0;
-        for (size_t i = 0; i < N; i++) sum += f->post[i * K + k];
+        for (size_t i = 0; i < N; i++) sum += s->post[i * K + k];
         /* floor keeps log(eta) finite for an emptied type */
-        f->eta[k] = sum / (double)N > 1e-12 ? sum / (double)N : 1e-12;
+        s->eta[k] = sum / (double)N > 1e-12 ? sum / (double)N : 1e-12;
     }
-    loglik_table(s->ds, p, &s->ts, f->params, f->n_params, s->fo, s->la);
-    double L = responsibilities(N, K, s->la, f->eta, f->post);
+    loglik_table(s->ds, p, &s->ts, s->params, f->n_params, s->fo, s->la);
+    double L = responsibilities(N, K, s->la, s->eta, s->post);
     if (!isfinite(L))
         PREF_ERROR(PREF_ENUM, "EM iteration %zu: log-likelihood is not finite "
                    "(training diverged?)", it);
     f->tr_loglik[it] = L;
-    memcpy(f->tr_eta + it * K, f->eta, K * sizeof(double));
-    trace_eval(s->ds, f, it, f->post);
-    if (!isnan(s->prev) && s->prev - L > f->max_decrease) f->max_decrease = s->prev - L;
-    s->prev = L;
-    s->it = it;
+    memcpy(f->tr_eta + it * K, s->eta, K * sizeof(double));
+    trace_eval(s->ds, f, it, s->post);
+    em_record(s, it, L);
     return PREF_OK;
 }
 
 int emdpo_em_test(const emdpo_em *s)
 {
-    return s->it >= s->f->iters ? PREF_OK : PREF_CONTINUE;
+    int converged = s->p.tol > 0 && s->calm >= s->p.patience;
+    return converged || s->it >= s->p.em_iters ? PREF_OK : PREF_CONTINUE;
 }
 
 size_t emdpo_em_iterations(const emdpo_em *s) { return s->it; }

@@ -14,6 +14,14 @@
  * of iteration t draws from its own generator rngs_seed(seed, t, k), so the
  * result is identical for any thread count.
  *
+ * The M-steps are stochastic (minibatch Adam), so the log-likelihood can
+ * fall between iterations: the fit keeps the best iterate by observed
+ * log-likelihood (the earliest on ties), not the last, and says which
+ * (emdpo_fit.best_iter). Stopping rule: EM stops after iteration t when
+ * |L_t - L_(t-1)| <= tol * |L_t| held for `patience` consecutive
+ * iterations (converged = 1), or at em_iters iterations (the cap;
+ * converged = 0). tol = 0 turns the rule off.
+ *
  * emdpo_train_weighted is the M-step alone: it also gives the baselines —
  * single DPO (K = 1, weights 1), cluster-DPO (one M-step on a hard initial
  * clustering) and oracle-type DPO (one M-step on the true types).
@@ -35,7 +43,10 @@ typedef struct emdpo_params {
     nn_config net;       /* d is taken from the data */
     dpo_params dpo;      /* beta, batch, epochs (per M-step), Adam */
     size_t K;            /* types */
-    size_t em_iters;     /* EM iterations (default 8) */
+    size_t em_iters;     /* EM iterations, the cap (default 8) */
+    double tol;          /* relative log-likelihood change counted as
+                            converged (default 1e-3; 0: cap only) */
+    size_t patience;     /* consecutive iterations below tol (default 2) */
     int init;            /* EMDPO_INIT_* (default kmeans) */
     int warm;            /* 1: warm-start M-steps; 0: restart (default) */
     int threads;         /* 0: all cores */
@@ -53,19 +64,24 @@ void emdpo_params_init(emdpo_params *p);
 const char *emdpo_params_check(const emdpo_params *p);
 
 typedef struct emdpo_fit {
-    size_t K, n_users, n_params, iters;
+    size_t K, n_users, n_params;
+    size_t iters;        /* EM iterations run (<= em_iters) */
+    size_t best_iter;    /* the kept iterate (1..iters; 0 before any) */
+    int converged;       /* 1: the tol/patience rule stopped EM; 0: the cap */
     nn_config net;
     double beta;
-    double *params;      /* (K, n_params) final policies */
+    double loglik;       /* of the kept iterate (= tr_loglik[best_iter]) */
+    double *params;      /* (K, n_params) policies of the kept iterate */
     double *ref;         /* (n_params) the reference network */
-    double *eta;         /* (K) */
-    double *post;        /* (n_users, K) final responsibilities */
+    double *eta;         /* (K) of the kept iterate */
+    double *post;        /* (n_users, K) responsibilities of the kept iterate */
     double *init_post;   /* (n_users, K) initial responsibilities */
-    /* traces, index 0 = initialisation, 1..iters = after each E-step */
-    double *tr_loglik;   /* (iters + 1); [0] = NaN */
-    double *tr_eta;      /* ((iters + 1), K) */
-    double *tr_acc;      /* (iters + 1), NaN without a type column */
-    double *tr_ari;      /* (iters + 1) */
+    /* traces, index 0 = initialisation, 1..iters = after each E-step;
+     * allocated for em_iters + 1 entries, NaN past iters */
+    double *tr_loglik;   /* [0] = NaN */
+    double *tr_eta;      /* (em_iters + 1, K) */
+    double *tr_acc;      /* NaN without a type column */
+    double *tr_ari;
     double max_decrease; /* largest drop of the log-likelihood between
                             consecutive iterations (>= 0) */
 } emdpo_fit;
@@ -94,20 +110,24 @@ void emdpo_em_free(emdpo_em *s);
  * without usable types) or PREF_ENOMEM. */
 int emdpo_em_set(emdpo_em *s);
 
-/* One EM iteration t = iterations + 1 <= em_iters: M-step (policies trained
- * with generator streams tagged t), eta, E-step, trace entry t. Returns
- * PREF_OK, PREF_ENUM (training diverged; non-finite log-likelihood),
- * PREF_ENOMEM, or PREF_EINPUT when all em_iters are done. */
+/* One EM iteration t = iterations + 1 <= em_iters: M-step on the current
+ * responsibilities (policies trained with generator streams tagged t), eta,
+ * E-step, trace entry t; the fit's kept iterate becomes t when its
+ * log-likelihood is higher than the kept one's. Returns PREF_OK, PREF_ENUM
+ * (training diverged; non-finite log-likelihood), PREF_ENOMEM, or
+ * PREF_EINPUT when all em_iters are done. */
 int emdpo_em_iterate(emdpo_em *s);
 
-/* PREF_OK once em_iters iterations are done (EM-DPO runs a fixed number),
- * else PREF_CONTINUE. */
+/* PREF_OK when EM should stop: the convergence rule held (tol > 0 and the
+ * relative change was <= tol for `patience` consecutive iterations; the
+ * fit's converged = 1) or em_iters iterations are done; else
+ * PREF_CONTINUE. */
 int emdpo_em_test(const emdpo_em *s);
 
 /* EM iterations done; the fit so far (owned by s: traces filled up to
- * emdpo_em_iterations); emdpo_em_take hands the fit to the caller (free
- * with emdpo_fit_free) and leaves s without one (only emdpo_em_free may
- * follow). */
+ * emdpo_em_iterations, params/eta/post those of the best iterate so far);
+ * emdpo_em_take hands the fit to the caller (free with emdpo_fit_free) and
+ * leaves s without one (only emdpo_em_free may follow). */
 size_t emdpo_em_iterations(const emdpo_em *s);
 const emdpo_fit *emdpo_em_fit(const emdpo_em *s);
 emdpo_fit *emdpo_em_take(emdpo_em *s);

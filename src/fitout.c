@@ -20,7 +20,8 @@ static int open_in(fsutil_file *o, const char *dir, const char *name)
     return fsutil_open(o, path);
 }
 
-int fitout_write(const data_set *ds, const mix_fit *fit, const char *dir)
+int fitout_write(const data_set *ds, const mix_fit *fit, const fitdiag *dg,
+                 const char *dir)
 {
     size_t K = fit->K, d = fit->d;
     fsutil_file o;
@@ -67,7 +68,7 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const char *dir)
     PREF_TRY(open_in(&o, dir, "fit.csv"));
     f = o.f;
     fputs("loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,"
-          "empty_classes\n", f);
+          "empty_classes,identified,n_flat_directions,degenerate_classes\n", f);
     csvio_put_num(f, fit->loglik);
     fputc(',', f);
     csvio_put_num(f, fit->aic);
@@ -75,21 +76,27 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const char *dir)
     csvio_put_num(f, fit->bic);
     fputc(',', f);
     csvio_put_num(f, fit->icl);
-    fprintf(f, ",%zu,%zu,%zu,%d,%zu\n", fit->iterations, fit->starts,
+    fprintf(f, ",%zu,%zu,%zu,%d,%zu,", fit->iterations, fit->starts,
             fit->best_hits, fit->converged, fit->empty_events);
+    if (dg->identified < 0) fputs("NA,NA,", f);
+    else fprintf(f, "%d,%zu,", dg->identified, dg->n_flat);
+    fprintf(f, "%zu\n", dg->degenerate);
     return fsutil_commit(&o);
 }
 
-int fitout_write_eval(const char *dir, double accuracy, double ari, double w1)
+int fitout_write_eval(const char *dir, double accuracy, double ari, double w1,
+                      const char *w1_note)
 {
     fsutil_file o;
     PREF_TRY(open_in(&o, dir, "evaluation.csv"));
-    fputs("accuracy,ari,w1\n", o.f);
+    fputs("accuracy,ari,w1,w1_note\n", o.f);
     csvio_put_num(o.f, accuracy);
     fputc(',', o.f);
     csvio_put_num(o.f, ari);
     fputc(',', o.f);
-    csvio_put_num(o.f, w1);
+    csvio_put_num(o.f, w1_note ? NAN : w1);
+    fputc(',', o.f);
+    csvio_put_text(o.f, w1_note ? w1_note : "");
     fputc('\n', o.f);
     return fsutil_commit(&o);
 }

@@ -25,16 +25,44 @@
 
 const identify_kind identify_equiv_kinds[IDENTIFY_N_EQUIV_KINDS] = {
     {"pair", 2, 1, 1},
-    {"top1_of_3", 3, 1, 1},
-    {"full_3", 3, 2, 1},
+    {"top1_of_", 0, 1, 1},
+    {"full_", 0, 0, 1},
     {"pairs_T2", 2, 1, 2},
 };
 
 const identify_kind identify_fisher_kinds[IDENTIFY_N_FISHER_KINDS] = {
     {"pair", 2, 1, 0},
-    {"top1_of_3", 3, 1, 0},
-    {"full_3", 3, 2, 0},
+    {"top1_of_", 0, 1, 0},
+    {"full_", 0, 0, 0},
 };
+
+void identify_kind_at(const identify_kind *e, size_t m, identify_kind *out,
+                      char *name, size_t n)
+{
+    *out = *e;
+    if (e->m == 0) {
+        out->m = m;
+        snprintf(name, n, "%s%zu", e->name, m);
+    } else {
+        snprintf(name, n, "%s", e->name);
+    }
+    if (e->r == 0) out->r = out->m - 1;
+    out->name = name;
+}
+
+const char *identify_key_scope(const char *key)
+{
+    static const char *const unused[] = {"design.answer", "design.r",
+                                         "design.users", "design.budget"};
+    for (size_t i = 0; i < sizeof unused / sizeof unused[0]; i++)
+        if (!strcmp(key, unused[i]))
+            return "identify computes its own answer kinds (pair, top-1 of "
+                   "design.m, full ranking of design.m, two pairs) exactly, "
+                   "with no simulated users";
+    if (!strcmp(key, "design.T"))
+        return "identify takes the answers per user from identify.T";
+    return NULL;
+}
 
 /* ---- validate ------------------------------------------------------------ */
 
@@ -49,14 +77,18 @@ int identify_tables_check(const cfg *c, identify_fisher_params *fp)
             CFG_ERROR(c, CFG_KEY_identify_T, "value %.17g is not a "
                       "positive whole number of answers", v);
     }
+    identify_kind e;
+    char name[32];
     for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
-        const identify_kind *e = &identify_equiv_kinds[k];
-        PREF_TRY(identify_check(c, e->m, e->r, e->T, CFG_KEY_identify_designs));
+        identify_kind_at(&identify_equiv_kinds[k], (size_t)c->design_m, &e,
+                         name, sizeof name);
+        PREF_TRY(identify_check(c, e.m, e.r, e.T, CFG_KEY_identify_designs));
     }
     for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++)
         for (size_t i = 0; i < Tl->n; i++) {
-            const identify_kind *e = &identify_fisher_kinds[k];
-            PREF_TRY(identify_check(c, e->m, e->r, (size_t)Tl->v[i],
+            identify_kind_at(&identify_fisher_kinds[k], (size_t)c->design_m,
+                             &e, name, sizeof name);
+            PREF_TRY(identify_check(c, e.m, e.r, (size_t)Tl->v[i],
                                     CFG_KEY_identify_T));
         }
     identify_fisher_params_init(fp); /* batches: the default, 10 */
@@ -86,6 +118,7 @@ static identify_tables *tables_alloc(const cfg *c,
 {
     identify_tables *t = calloc(1, sizeof *t);
     if (!t) return NULL;
+    t->m = (size_t)c->design_m;
     t->designs = c->identify_designs;
     t->fisher_designs = fp->designs;
     t->nT = c->identify_T.n;
@@ -119,10 +152,12 @@ static int equiv_table(uint64_t master, const sim_population *pop,
                        gsl_rng *rng, identify_tables *t)
 {
     for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
-        const identify_kind *e = &identify_equiv_kinds[k];
-        sim_design gk = design_of_kind(g, e, e->T);
+        identify_kind e;
+        char name[32];
+        identify_kind_at(&identify_equiv_kinds[k], t->m, &e, name, sizeof name);
+        sim_design gk = design_of_kind(g, &e, e.T);
         gsl_rng_set(rng, rngs_seed(master, STREAM_EQUIV + k, 0));
-        PREF_TRY(identify_equivalence(pop, cmp, &gk, e->T, (size_t)t->designs,
+        PREF_TRY(identify_equivalence(pop, cmp, &gk, e.T, (size_t)t->designs,
                                       rng, &t->equiv[k][0], &t->equiv[k][1]));
     }
     return PREF_OK;
@@ -141,7 +176,11 @@ static int fisher_table(uint64_t master, const sim_population *pop,
     for (size_t k = 0; !st && k < IDENTIFY_N_FISHER_KINDS; k++)
         for (size_t i = 0; !st && i < nT; i++) {
             size_t T = t->T[i];
-            sim_design gk = design_of_kind(g, &identify_fisher_kinds[k], T);
+            identify_kind e;
+            char name[32];
+            identify_kind_at(&identify_fisher_kinds[k], t->m, &e, name,
+                             sizeof name);
+            sim_design gk = design_of_kind(g, &e, T);
             st = identify_fisher(pop, &gk, T,
                                  rngs_seed(master, STREAM_FISHER + k, T), fp,
                                  fr);
@@ -190,7 +229,10 @@ static void equiv_rows(FILE *f, const identify_tables *t)
 {
     fputs("answer_kind,designs,max_abs_diff,mean_abs_diff\n", f);
     for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
-        fprintf(f, "%s,%ld,", identify_equiv_kinds[k].name, t->designs);
+        identify_kind e;
+        char name[32];
+        identify_kind_at(&identify_equiv_kinds[k], t->m, &e, name, sizeof name);
+        fprintf(f, "%s,%ld,", e.name, t->designs);
         csvio_put_num(f, t->equiv[k][0]);
         fputc(',', f);
         csvio_put_num(f, t->equiv[k][1]);
@@ -202,16 +244,20 @@ static void fisher_rows(FILE *f, const identify_tables *t)
 {
     size_t D = t->dim, nT = t->nT;
     fputs("answer_kind,T,designs,index,eigenvalue,mc_se\n", f);
-    for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++)
+    for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++) {
+        identify_kind e;
+        char name[32];
+        identify_kind_at(&identify_fisher_kinds[k], t->m, &e, name, sizeof name);
         for (size_t i = 0; i < nT; i++)
             for (size_t j = 0; j < D; j++) {
-                fprintf(f, "%s,%zu,%zu,%zu,", identify_fisher_kinds[k].name,
+                fprintf(f, "%s,%zu,%zu,%zu,", e.name,
                         t->T[i], t->fisher_designs, j + 1);
                 csvio_put_num(f, t->eval[(k * nT + i) * D + j]);
                 fputc(',', f);
                 csvio_put_num(f, t->eval_se[(k * nT + i) * D + j]);
                 fputc('\n', f);
             }
+    }
 }
 
 /* dir/name, written whole by rows or not at all. */

@@ -19,20 +19,35 @@
 #include "cfg.h"
 #include "identify.h"
 
-/* The answer kinds of the tables. */
+/* The answer kinds of the tables. m = 0 stands for design.m (the kind's
+ * name is then a prefix to which m is appended: "top1_of_" + "4"), r = 0
+ * for a full ranking (m - 1). */
 typedef struct identify_kind {
-    const char *name;   /* "pair", "top1_of_3", "full_3", "pairs_T2" */
+    const char *name;   /* "pair", "top1_of_", "full_", "pairs_T2" */
     size_t m, r, T;     /* T = 0: taken from identify.T (Fisher table) */
 } identify_kind;
 
 #define IDENTIFY_N_EQUIV_KINDS 4
 #define IDENTIFY_N_FISHER_KINDS 3
-/* pair (2,1,1), top1_of_3 (3,1,1), full_3 (3,2,1), pairs_T2 (2,1,2). */
+/* pair (2,1,1), top1_of_m (m,1,1), full_m (m,m-1,1), pairs_T2 (2,1,2),
+ * m = design.m (default 3). */
 extern const identify_kind identify_equiv_kinds[IDENTIFY_N_EQUIV_KINDS];
-/* pair (2,1), top1_of_3 (3,1), full_3 (3,2); T from identify.T. */
+/* pair (2,1), top1_of_m (m,1), full_m (m,m-1); T from identify.T. */
 extern const identify_kind identify_fisher_kinds[IDENTIFY_N_FISHER_KINDS];
 
+/* Kind e with design.m = m filled in: *out gets m and r, and its name
+ * points to name (n bytes: "top1_of_4"). */
+void identify_kind_at(const identify_kind *e, size_t m, identify_kind *out,
+                      char *name, size_t n);
+
+/* Why config key `key` (section.key), given on the command line, does not
+ * apply to identify, or NULL when it does: the answer kinds are the
+ * tables' own, so design.answer, design.r, design.T (identify.T sets the
+ * answers per user), design.users and design.budget are not used. */
+const char *identify_key_scope(const char *key);
+
 typedef struct identify_tables {
+    size_t m;               /* design.m: candidates of the m-kinds */
     long designs;           /* identify.designs (equivalence table) */
     size_t fisher_designs;  /* identify.fisher_designs */
     size_t nT;              /* entries of identify.T */
@@ -70,8 +85,8 @@ int identify_tables_write(const identify_tables *t, const char *dir);
 
 /* `hetpref identify CONFIG -o DIR`: identify_tables_check, _compute, _write
  * into out_dir, then DIR/config.ini (the resolved configuration).
- * Design features follow [design] (law, scale, pools, d); m, r and T come
- * from the kind. Everything is validated and computed before anything is
+ * Design features follow [design] (law, scale, pools, d, and m for the
+ * top-1 and full-ranking kinds); r and T come from the kind. Everything is validated and computed before anything is
  * written. Returns PREF_OK, PREF_EINPUT (naming the config key),
  * PREF_ENOMEM, PREF_ENUM or PREF_EIO. */
 int identify_run(const cfg *c, const char *out_dir);

@@ -16,6 +16,7 @@
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_randist.h>
+#include <gsl/gsl_sort_vector.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -63,6 +64,7 @@ void mix_fit_free(mix_fit *f)
     free(f->post);
     free(f->se_eta);
     free(f->se_theta);
+    free(f->info_eval);
     free(f);
 }
 
@@ -643,6 +645,26 @@ static int information(const data_set *ds, mix_ws *w, double *J, double *B)
     return PREF_OK;
 }
 
+/* The eigenvalues of the symmetric P x P matrix J (left untouched),
+ * ascending, into ev; NaN when the eigen-solver fails or memory runs out
+ * (the fit then reports its information as not analysed). */
+static void info_spectrum(const double *J, size_t P, double *ev)
+{
+    gsl_matrix *E = gsl_matrix_alloc(P, P);
+    gsl_vector *v = gsl_vector_alloc(P);
+    gsl_eigen_symm_workspace *ws = gsl_eigen_symm_alloc(P);
+    int ok = E && v && ws;
+    for (size_t a = 0; ok && a < P; a++)
+        for (size_t c = 0; c < P; c++)
+            gsl_matrix_set(E, a, c, 0.5 * (J[a * P + c] + J[c * P + a]));
+    ok = ok && gsl_eigen_symm(E, v, ws) == 0;
+    if (ok) gsl_sort_vector(v);
+    for (size_t a = 0; a < P; a++) ev[a] = ok ? gsl_vector_get(v, a) : NAN;
+    gsl_eigen_symm_free(ws);
+    gsl_vector_free(v);
+    gsl_matrix_free(E);
+}
+
 static void standard_errors(const data_set *ds, mix_ws *w, const mix_params *p,
                             mix_fit *f)
 {
@@ -653,8 +675,10 @@ static void standard_errors(const data_set *ds, mix_ws *w, const mix_params *p,
     double *J = malloc(P * P * sizeof(double)), *B = malloc(P * P * sizeof(double));
     double *C = malloc(P * P * sizeof(double));
     size_t *act = malloc(P * sizeof(size_t)), *pos = malloc(P * sizeof(size_t));
+    for (size_t a = 0; a < P; a++) f->info_eval[a] = NAN;
     if (!J || !B || !C || !act || !pos || information(ds, w, J, B) != PREF_OK)
         goto out;
+    info_spectrum(J, P, f->info_eval);
     /* Active parameters: all but the coefficients of uninformative columns,
      * whose standard errors stay NaN (not identified). */
     size_t A = 0;
@@ -760,7 +784,10 @@ static mix_fit *fit_alloc(size_t K, size_t d, size_t n)
     f->post = malloc(n * K * sizeof(double));
     f->se_eta = malloc(K * sizeof(double));
     f->se_theta = malloc(K * d * sizeof(double));
-    if (!f->eta || !f->theta || !f->post || !f->se_eta || !f->se_theta) {
+    f->n_params = K * d + K - 1;
+    f->info_eval = malloc(f->n_params * sizeof(double) + 1);
+    if (!f->eta || !f->theta || !f->post || !f->se_eta || !f->se_theta ||
+        !f->info_eval) {
         mix_fit_free(f);
         return NULL;
     }

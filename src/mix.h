@@ -70,6 +70,11 @@ typedef struct mix_fit {
     size_t best_hits;   /* starts within best_tol of the best log-likelihood */
     size_t empty_events;/* classes re-seeded, over all starts */
     int se_ok;          /* 0 when the information was singular (SEs NaN) */
+    size_t n_params;    /* K d + K - 1: theta_1..theta_K, alpha_1..alpha_{K-1} */
+    double *info_eval;  /* (n_params) eigenvalues of the observed information
+                           at the estimate, ascending (NaN: not computed);
+                           the coefficients of uninformative columns count
+                           as exact zeros */
     double max_decrease;/* largest log-likelihood decrease seen (>= 0) */
 } mix_fit;
 

@@ -48,7 +48,7 @@ for f in estimates.csv posteriors.csv fit.csv evaluation.csv config.ini; do
     check "$f identical for 1 and 2 threads" cmp -s "$scratch/f1/$f" "$scratch/f2/$f"
 done
 check "estimates header" grep -qx 'type,weight,theta1,theta2,se_weight,se_theta1,se_theta2' "$scratch/f1/estimates.csv"
-check "fit.csv header" grep -q '^loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,empty_classes$' "$scratch/f1/fit.csv"
+check "fit.csv header" grep -q '^loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,empty_classes,identified,n_flat_directions,degenerate_classes$' "$scratch/f1/fit.csv"
 check "evaluation uses truth.csv beside the data (w1 finite)" \
     awk -F, 'NR == 2 { exit !($3 + 0 == $3 && $3 != "NaN") }' "$scratch/f1/evaluation.csv"
 
@@ -67,7 +67,7 @@ expect_bad "types 0" "--types" --data "$data" --model lcl --types 0
 expect_bad "bad model" "--model" --data "$data" --model svm --types 2
 expect_bad "missing data" "missing --data" --model lcl --types 2
 expect_bad "bad data" "x1" --data "$TESTDATA/baddata/nan.csv" --model lcl --types 1
-printf 'type,weight,theta1\n1,1,0.5\n' > "$scratch/badtruth.csv"
+printf 'type,kind,weight,theta1\n1,linear,1,0.5\n' > "$scratch/badtruth.csv"
 expect_bad "truth of the wrong dimension" "badtruth.csv" --data "$data" --model lcl --types 1 --truth "$scratch/badtruth.csv"
 
 # Constant feature: a warning, finite estimates, NaN standard errors.
@@ -76,6 +76,10 @@ awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $7 = 1.5; print }' "$data
 check "constant feature: exit 0" [ $? -eq 0 ]
 check "constant feature: warning names x3" grep -q "column 'x3' is constant" "$scratch/err"
 check "constant feature: theta3 = 0" awk -F, 'NR == 2 { exit !($5 == 0) }' "$scratch/const/estimates.csv"
+check "constant feature: one flat direction, named on stderr" \
+    grep -q 'singular or nearly so: 1 of its 3 eigenvalues' "$scratch/err"
+check "constant feature: fit.csv identified = 0, n_flat_directions = 1" \
+    awk -F, 'NR == 2 { exit !($10 == 0 && $11 == 1) }' "$scratch/const/fit.csv"
 
 # Collinear features (x3 = 2 x1, exact in floating point): never a silent
 # NaN — a warning naming the collinearity, finite estimates
@@ -88,4 +92,6 @@ check "collinear features: finite estimates" \
     awk -F, 'NR == 2 { for (i = 3; i <= 5; i++) if ($i !~ /^-?[0-9]/) exit 1 }' "$scratch/coll/estimates.csv"
 check "collinear features: standard errors NaN" \
     awk -F, 'NR == 2 { exit !($7 == "NaN") }' "$scratch/coll/estimates.csv"
+check "collinear features: fit.csv identified = 0, n_flat_directions = 1" \
+    awk -F, 'NR == 2 { exit !($10 == 0 && $11 == 1) }' "$scratch/coll/fit.csv"
 finish

@@ -153,6 +153,7 @@ static void test_em_steps(void)
     cfgmap_emdpo_params(&C, &p);
     p.threads = 1;
     p.em_iters = 3;
+    p.tol = 0; /* the cap alone */
     p.dpo.epochs = 2;
     int err;
     emdpo_em *s = emdpo_em_alloc(ds, &p, &err);
@@ -183,11 +184,93 @@ static void test_em_steps(void)
     data_free(ds);
 }
 
+/* The parameters of C with one thread, em_iters iterations of one epoch
+ * each and the stopping tolerance tol. */
+static void short_params(emdpo_params *p, size_t em_iters, double tol)
+{
+    cfgmap_emdpo_params(&C, p);
+    p->threads = 1;
+    p->em_iters = em_iters;
+    p->dpo.epochs = 1;
+    p->tol = tol;
+}
+
+/* The M-steps are stochastic, so the log-likelihood can fall: the fit keeps
+ * the iterate of highest log-likelihood, not the last (it once kept the
+ * last: -11321 at iteration 8 against -11249 at iteration 5). Its policies
+ * and weights must give back that log-likelihood in an E-step. */
+static void test_best_iterate(void)
+{
+    data_set *ds = two_traits(200, 6, "top1");
+    emdpo_params p;
+    short_params(&p, 6, 0);
+    p.dpo.adam.lr = 0.05; /* noisy M-steps: the trace goes down and up */
+    emdpo_fit *f = NULL;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f), PREF_OK, "noisy fit (%s)",
+                 pref_last_error());
+    double *post = malloc(200 * 2 * sizeof(double)), L = NAN;
+    if (f && post) {
+        size_t arg = 1;
+        for (size_t it = 2; it <= f->iters; it++)
+            if (f->tr_loglik[it] > f->tr_loglik[arg]) arg = it;
+        gsl_test_int((int)f->iters, 6, "all 6 iterations (tol = 0)");
+        gsl_test(f->tr_loglik[f->iters] >= f->tr_loglik[arg],
+                 "this case must end below its best (last %.17g, best %.17g at "
+                 "%zu)", f->tr_loglik[f->iters], f->tr_loglik[arg], arg);
+        gsl_test_int((int)f->best_iter, (int)arg, "kept the best iteration");
+        gsl_test(f->loglik != f->tr_loglik[arg], "fit loglik is the best");
+        gsl_test_int(emdpo_estep(ds, &p, f->params, f->eta, post, &L), PREF_OK,
+                     "E-step at the kept policies");
+        gsl_test(L != f->tr_loglik[arg], "kept policies give the best "
+                 "log-likelihood %.17g (got %.17g)", f->tr_loglik[arg], L);
+        gsl_test(memcmp(post, f->post, 200 * 2 * sizeof(double)) != 0,
+                 "kept posteriors are those of the kept policies");
+        gsl_test_int(f->converged, 0, "tol = 0: never converged");
+    }
+    free(post);
+    emdpo_fit_free(f);
+    data_free(ds);
+}
+
+/* The stopping rule: |L_t - L_(t-1)| <= tol |L_t| for `patience`
+ * consecutive iterations stops EM (converged = 1); else the cap does. */
+static void test_stop_rule(void)
+{
+    data_set *ds = two_traits(80, 6, "top1");
+    emdpo_params p;
+    short_params(&p, 6, 0.4); /* every change is far below 40% */
+    p.patience = 2;
+    emdpo_fit *f = NULL;
+    gsl_test_int(emdpo_fit_run(ds, &p, &f), PREF_OK, "loose tol");
+    if (f) {
+        gsl_test_int((int)f->iters, 3, "patience 2: stops after iteration 3 "
+                     "(changes at 2 and 3)");
+        gsl_test_int(f->converged, 1, "converged");
+        gsl_test(!isnan(f->tr_loglik[4]), "trace past the stop is NaN");
+    }
+    emdpo_fit_free(f);
+    p.tol = 1e-12; /* out of reach of stochastic M-steps */
+    gsl_test_int(emdpo_fit_run(ds, &p, &f), PREF_OK, "tight tol");
+    if (f) {
+        gsl_test_int((int)f->iters, 6, "tight tol: the cap");
+        gsl_test_int(f->converged, 0, "tight tol: not converged");
+    }
+    emdpo_fit_free(f);
+    p.tol = -1;
+    gsl_test(emdpo_params_check(&p) == NULL, "negative tol refused");
+    p.tol = 0.1;
+    p.patience = 0;
+    gsl_test(emdpo_params_check(&p) == NULL, "patience 0 refused");
+    data_free(ds);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
     test_estep_direct();
     test_fit();
     test_em_steps();
+    test_best_iterate();
+    test_stop_rule();
     exit(gsl_test_summary());
 }

@@ -65,7 +65,10 @@ static void equivalence_case(size_t d, const double *b, unsigned long seed)
     sim_population A = pop_of(2, d, eta_a, th_a), B = pop_of(1, d, eta_b, th_b);
     gsl_rng *rng = rngs_alloc(seed);
     for (size_t k = 0; k < IDENTIFY_N_EQUIV_KINDS; k++) {
-        const identify_kind *e = &identify_equiv_kinds[k];
+        identify_kind ek;
+        char name[32];
+        identify_kind_at(&identify_equiv_kinds[k], 3, &ek, name, sizeof name);
+        const identify_kind *e = &ek;
         sim_design g = design_of(d, e->m, e->r, e->T);
         double mx = -1, mean = -1;
         int st = identify_equivalence(&A, &B, &g, e->T, 3000, rng, &mx, &mean);
@@ -222,7 +225,10 @@ static void fisher_polarised_case(size_t d, const double *b)
     gsl_test_int(err, PREF_OK, "fisher result d=%zu", d);
     if (!res) return;
     for (size_t k = 0; k < IDENTIFY_N_FISHER_KINDS; k++) {
-        const identify_kind *e = &identify_fisher_kinds[k];
+        identify_kind ek;
+        char name[32];
+        identify_kind_at(&identify_fisher_kinds[k], 3, &ek, name, sizeof name);
+        const identify_kind *e = &ek;
         sim_design g = design_of(d, e->m, e->r, 1);
         int st = identify_fisher(&p, &g, 1, 31 + k, NULL, res);
         gsl_test_int(st, PREF_OK, "fisher %s d=%zu (%s)", e->name, d,
@@ -610,6 +616,68 @@ static void test_run(void)
     rmdir(base);
 }
 
+/* Whether the text file path contains needle. */
+static int file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f)) found = strstr(line, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* design.m sets the candidates of the top-1 and full-ranking kinds (it was
+ * once ignored: m = 3 always). */
+static void test_run_m(void)
+{
+    char tmpl[] = "/tmp/test_identify_m.XXXXXX";
+    char *base = mkdtemp(tmpl);
+    gsl_test(base == NULL, "mkdtemp");
+    if (!base) return;
+    char path[4200];
+    identify_tables *t[2] = {NULL, NULL};
+    for (int i = 0; i < 2; i++) {
+        cfg_init(&C);
+        set("design.m", i ? "4" : "3");
+        set("identify.designs", "50");
+        set("identify.fisher_designs", "20");
+        set("identify.T", "1");
+        identify_fisher_params fp;
+        int st = cfg_check(&C);
+        if (!st) st = identify_tables_check(&C, &fp);
+        if (!st) st = identify_tables_compute(&C, &fp, &t[i]);
+        gsl_test_int(st, PREF_OK, "identify tables, design.m = %d (%s)", 3 + i,
+                     pref_last_error());
+    }
+    if (t[0] && t[1]) {
+        gsl_test_int((int)t[1]->m, 4, "tables record m = 4");
+        /* full_m (kind 2), T = 1: the spectra of 3 and 4 candidates differ */
+        size_t D = t[0]->dim;
+        gsl_test(t[0]->eval[2 * D + D - 1] == t[1]->eval[2 * D + D - 1],
+                 "full_4 spectrum differs from full_3 (%.17g)",
+                 t[1]->eval[2 * D + D - 1]);
+        gsl_test_int(identify_tables_write(t[1], base), PREF_OK, "write m = 4");
+        snprintf(path, sizeof path, "%s/fisher.csv", base);
+        gsl_test(!file_has(path, "top1_of_4,1,20,1,") ||
+                     !file_has(path, "full_4,1,20,1,") || file_has(path, "_3,"),
+                 "fisher.csv names top1_of_4 and full_4, not *_3");
+        remove(path);
+        snprintf(path, sizeof path, "%s/equivalence.csv", base);
+        gsl_test(!file_has(path, "top1_of_4,50,") || !file_has(path, "full_4,50,"),
+                 "equivalence.csv names top1_of_4 and full_4");
+        remove(path);
+    }
+    gsl_test(identify_key_scope("design.m") != NULL, "design.m applies");
+    gsl_test(identify_key_scope("design.T") == NULL, "design.T does not apply");
+    gsl_test(identify_key_scope("design.answer") == NULL,
+             "design.answer does not apply");
+    identify_tables_free(t[0]);
+    identify_tables_free(t[1]);
+    rmdir(base);
+}
+
 int main(void)
 {
     /* As main does: the library checks GSL statuses and never switches the
@@ -624,5 +692,6 @@ int main(void)
     test_fisher_threads();
     test_errors();
     test_run();
+    test_run_m();
     exit(gsl_test_summary());
 }
