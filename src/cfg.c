@@ -3,7 +3,8 @@
  * Everything is generated from cfg.def: the struct (cfg.h), a static table of
  * key metadata with each field's offset in the struct, the defaults, and the
  * dump. iniread.c does the INI syntax (inih's rules, lines of any length)
- * and gives the handler the line of every key. Numbers go through strtol/strtod with full end-pointer checks. */
+ * and gives the handler the line of every key. Integers go through strtoll with
+ * full end-pointer checks, reals through numparse (the inputs' one syntax). */
 #include "cfg.h"
 
 #include <ctype.h>
@@ -20,6 +21,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "iniread.h"
+#include "numparse.h"
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -176,13 +178,13 @@ static int parse_list(const char *text, cfg_list *out, const key_info *k,
         char *end = p + strcspn(p, ",;");
         char sep = *end;
         *end = '\0';
-        char *tok = trim(p), *e;
-        errno = 0;
-        double x = *tok ? strtod(tok, &e) : 0.0;
+        char *tok = trim(p);
+        double x = 0.0;
+        int bad = *tok ? numparse_double(tok, strlen(tok), &x) : 0;
         if (*tok == '\0')
             st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: empty number in list "
                                 "'%s'", w, k->section, k->key, text);
-        else if (*e != '\0' || errno == ERANGE || !isfinite(x))
+        else if (bad)
             st = pref_set_error(PREF_EINPUT, "%s: [%s] %s: not a finite number: "
                                 "'%s'", w, k->section, k->key, tok);
         else if (x < k->lo || x > k->hi)
@@ -230,9 +232,8 @@ static int parse_trimmed(const key_info *k, const char *t, void *dst,
         return PREF_OK;
     }
     case T_REAL: {
-        errno = 0;
-        double v = strtod(t, &e);
-        if (*t == '\0' || *e != '\0' || errno == ERANGE || !isfinite(v))
+        double v = 0.0;
+        if (numparse_double(t, strlen(t), &v) != 0)
             PREF_ERROR(PREF_EINPUT, "%s: [%s] %s: not a finite number: '%s'",
                        w, k->section, k->key, t);
         if (v < k->lo || v > k->hi)

@@ -49,6 +49,7 @@
 
 #include "csvrec.h"
 #include "err.h"
+#include "numparse.h"
 #include "fsutil.h"
 
 #define CSVIO_WBUF (1u << 16)       /* writer buffer (bytes, on the stack) */
@@ -205,13 +206,7 @@ static int csvio_parse_double(const char *s, size_t len, double *out)
     return 0;
 slow:
 #endif
-    if (len == 0) return -1;
-    char *e;
-    double w = strtod(s, &e);
-    if (e != s + len) return -1;
-    if (!isfinite(w)) return -2;
-    *out = w;
-    return 0;
+    return numparse_double(s, len, out);
 }
 
 /* Decimal digits of v into dst (no NUL); returns the count (1..20). */

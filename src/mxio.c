@@ -18,6 +18,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "mmra_game.h"
+#include "numparse.h"
 #include "strtab.h"
 
 #define MXIO_CHUNK 65536   /* read chunk (bytes) */
@@ -44,14 +45,7 @@ static int mx_seen(strtab *t, const char *name, size_t *first)
 
 int mxio_parse_number(const char *s, double *out)
 {
-    if (!*s || strpbrk(s, "xX")) return -1;
-    char *e;
-    errno = 0;
-    double v = strtod(s, &e);
-    if (e == s || *e) return -1;
-    if (!isfinite(v)) return -2;
-    *out = v;
-    return 0;
+    return numparse_double(s, strlen(s), out);
 }
 
 void mxio_matrix_free(mxio_matrix *m)

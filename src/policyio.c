@@ -42,6 +42,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "numparse.h"
 #include "strtab.h"
 
 #define POLICYIO_FILE "policies.txt"
@@ -312,12 +313,11 @@ static int rd_count(reader *r, const char *key, size_t *out)
 /* A finite double token. */
 static int rd_double(reader *r, const char *t, const char *what, double *out)
 {
-    char *e;
-    errno = 0;
-    double v = strtod(t, &e);
-    if (e == t || *e)
+    double v;
+    int bad = numparse_double(t, strlen(t), &v);
+    if (bad == -1)
         return rd_error(r, r->line, "%s: not a number: '%.40s'", what, t);
-    if (!isfinite(v))
+    if (bad)
         return rd_error(r, r->line, "%s: non-finite number '%.40s'", what, t);
     *out = v;
     return PREF_OK;

@@ -8,6 +8,7 @@
 
 #include "csvrec.h"
 #include "err.h"
+#include "numparse.h"
 #include "fsutil.h"
 
 /* The kind column of p, and whether its coefficients are written. */
@@ -119,10 +120,10 @@ static int tr_row(truth_rd *r, const csvrec_record *rec)
         r->cap = nc;
     }
     for (size_t f = 2; f < rec->nf; f++) {
-        const char *s = csvrec_field(rec, f, NULL);
-        char *e;
-        double v = strtod(s, &e);
-        if (e == s || *e || !isfinite(v))
+        size_t len;
+        const char *s = csvrec_field(rec, f, &len);
+        double v;
+        if (numparse_double(s, len, &v) != 0)
             return csvrec_error(r->cr, rec->line, "column %zu: not a finite "
                                 "number: '%s'", f + 1, s);
         if (f == 2) t->eta[t->K] = v;

@@ -59,6 +59,27 @@ check "HETPREF_DEBUG: origin printed ($(cat "$scratch/err"))" \
 "$HETPREF" simulate "$f" -o "$scratch/dbg" 2>"$scratch/err" >/dev/null
 check "no HETPREF_DEBUG: no origin" sh -c "! grep -q 'raised at' '$scratch/err'"
 
+# One number syntax everywhere: a hexadecimal float is refused by every
+# reader of user input (it used to be accepted by some and refused by others).
+sed '2s/^\(1,1,2,1,\)[^,]*/\10x1p0/' "$TESTDATA/pairs_glm.csv" > "$scratch/hex.csv"
+"$HETPREF" describe --data "$scratch/hex.csv" >/dev/null 2>"$scratch/err"
+rc=$?
+check "preference CSV with 0x1p0: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "preference CSV with 0x1p0: names line 2" grep -q "hex.csv:2:" "$scratch/err"
+printf 'type,a,b\na,0x1p0,1\nb,1,0\n' > "$scratch/hexm.csv"
+"$HETPREF" mmra --regret "$scratch/hexm.csv" -o "$scratch/hexm_out" 2>/dev/null
+rc=$?
+check "regret matrix with 0x1p0: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+"$HETPREF" simulate "$TESTDATA/tiny.ini" --set design.feature_scale=0x1p1 \
+    -o "$scratch/hexc" 2>/dev/null
+rc=$?
+check "--set real 0x1p1: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+"$HETPREF" simulate "$TESTDATA/tiny.ini" --set population.b=0x1p1 \
+    -o "$scratch/hexc" 2>/dev/null
+rc=$?
+check "--set list 0x1p1: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "hex inputs: nothing written" [ ! -e "$scratch/hexc" ] && [ ! -e "$scratch/hexm_out" ]
+
 # Usage errors.
 expect_usage() { # expect_usage DESCRIPTION ARGS...
     d=$1; shift
