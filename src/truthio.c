@@ -126,6 +126,9 @@ static int tr_row(truth_rd *r, const csvrec_record *rec)
         if (numparse_double(s, len, &v) != 0)
             return csvrec_error(r->cr, rec->line, "column %zu: not a finite "
                                 "number: '%s'", f + 1, s);
+        if (f == 2 && !(v >= 0.0 && v <= 1.0))
+            return csvrec_error(r->cr, rec->line, "column 3 (weight): %s is not "
+                                "in [0, 1]", s);
         if (f == 2) t->eta[t->K] = v;
         else t->theta[t->K * t->d + f - 3] = v;
     }
@@ -138,18 +141,22 @@ static int tr_records(truth_rd *r)
 {
     const csvrec_record *rec;
     int st, header = 1;
+    size_t last = 1;
     while (!(st = csvrec_next(r->cr, &rec)) && rec) {
         st = header ? tr_header(r, rec) : tr_row(r, rec);
         if (st) return st;
         header = 0;
+        last = rec->line;
     }
     if (st) return st;
-    if (r->t->K == 0) PREF_ERROR(PREF_EINPUT, "%s: no types", csvrec_name(r->cr));
+    if (r->t->K == 0)
+        return csvrec_error(r->cr, last, "no types (a header and one row per "
+                            "type expected)");
     double s = 0;
     for (size_t k = 0; k < r->t->K; k++) s += r->t->eta[k];
-    if (fabs(s - 1.0) > 1e-6)
-        PREF_ERROR(PREF_EINPUT, "%s: weights sum to %g, not 1",
-                   csvrec_name(r->cr), s);
+    if (fabs(s - 1.0) > TRUTHIO_WEIGHT_TOL)
+        return csvrec_error(r->cr, last, "weights sum to %.17g, not 1 (within "
+                            "%g)", s, TRUTHIO_WEIGHT_TOL);
     return PREF_OK;
 }
 

@@ -24,6 +24,10 @@
 /* Write p's truth to path, atomically (fsutil.h). PREF_OK or PREF_EIO. */
 int truthio_write(const sim_population *p, const char *path);
 
+/* How far the weights of a truth file may sum from 1 (they are written with
+ * 17 significant digits, so a file hetpref wrote is within 1e-15). */
+#define TRUTHIO_WEIGHT_TOL 1e-6
+
 typedef struct truthio_truth {
     size_t K;          /* rows (types) */
     size_t d;          /* theta columns (0: none, a nonlinear population) */
@@ -37,8 +41,9 @@ typedef struct truthio_truth {
  * on a malformed file (a header other than type,kind,weight[,theta1..],
  * a wrong field count, an unknown kind or rows of different kinds, theta
  * columns for a nonlinear kind or none for a linear one, a weight or theta
- * that is not a finite number, no types, weights not summing to 1 within
- * 1e-6); PREF_EIO when it cannot be opened or read; PREF_ENOMEM. */
+ * that is not a finite number, a weight outside [0, 1], no types, weights
+ * not summing to 1 within TRUTHIO_WEIGHT_TOL — named at the last line);
+ * PREF_EIO when it cannot be opened or read; PREF_ENOMEM. */
 int truthio_read(const char *path, truthio_truth **out);
 void truthio_truth_free(truthio_truth *t); /* NULL is a no-op */
 

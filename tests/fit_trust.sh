@@ -153,4 +153,17 @@ check "identify m = 4: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 check "identify m = 4: fisher.csv has top1_of_4" grep -q '^top1_of_4,1,20,1,' "$scratch/id4/fisher.csv"
 check "identify m = 4: equivalence.csv has full_4" grep -q '^full_4,50,' "$scratch/id4/equivalence.csv"
 check "identify m = 4: no kind of 3" sh -c "! grep -q '_3,' '$scratch/id4/fisher.csv' '$scratch/id4/equivalence.csv'"
+
+# A truth file is validated like data: a weight outside [0, 1] (even when the
+# weights sum to 1) is an input error naming FILE:LINE, and nothing is written.
+"$HETPREF" simulate "$TESTDATA/tiny.ini" -o "$scratch/tr" 2>/dev/null
+awk -F, 'BEGIN { OFS = "," } NR == 2 { $3 = -0.5 } NR == 3 { $3 = 1.5 } { print }' \
+    "$scratch/tr/truth.csv" > "$scratch/neg_truth.csv"
+"$HETPREF" fit --data "$scratch/tr/prefs.csv" --types 2 --truth "$scratch/neg_truth.csv" \
+    -o "$scratch/negfit" 2>"$scratch/err"
+rc=$?
+check "truth with a negative weight: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "truth with a negative weight: names FILE:LINE ($(cat "$scratch/err"))" \
+    grep -q "neg_truth.csv:2: .*not in \[0, 1\]" "$scratch/err"
+check "truth with a negative weight: nothing written" [ ! -e "$scratch/negfit" ]
 finish
