@@ -217,12 +217,18 @@ static int cmd_simulate(int argc, char **argv)
     }
     if (!st) st = sim_design_from_cfg(c, rng, &g);
     if (!st) st = sim_simulate(pop, g, rngs_seed(master, 0, 1), &ds);
-    if (!st) st = fsutil_mkdirs(out);
-    if (!st) st = fsutil_join(path, sizeof path, out, "prefs.csv");
+    /* Every output is written into a staging directory and committed whole. */
+    static const char *const owned[] = {"prefs.csv", "truth.csv", "config.ini",
+                                        NULL};
+    fsutil_stage stage = {.dir = ""};
+    if (!st) st = fsutil_stage_begin(&stage, out);
+    if (!st) st = fsutil_join(path, sizeof path, stage.dir, "prefs.csv");
     if (!st) st = csvio_write(path, ds);
-    if (!st) st = fsutil_join(path, sizeof path, out, "truth.csv");
+    if (!st) st = fsutil_join(path, sizeof path, stage.dir, "truth.csv");
     if (!st) st = truthio_write(pop, path);
-    if (!st) st = cfg_write_file(c, out);
+    if (!st) st = cfg_write_file(c, stage.dir);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
     gsl_rng_free(rng);
     data_free(ds);
     sim_design_free(g);
@@ -820,9 +826,22 @@ static int cmd_fit(int argc, char **argv)
     if (!st && (size_t)c->fit_types > ds->n_users)
         st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
                             "in %s (%zu)", c->fit_types, a->data, ds->n_users);
-    if (!st)
+    /* Every output is written into a staging directory and committed whole;
+     * a rerun leaves no file of another fit's kind beside the new ones. */
+    static const char *const owned[] = {"estimates.csv", "posteriors.csv",
+                                        "fit.csv", "evaluation.csv",
+                                        "policies.txt", "config.ini", NULL};
+    fsutil_stage stage = {.dir = ""};
+    const char *out = a->out;
+    if (!st) st = fsutil_stage_begin(&stage, out);
+    if (!st) {
+        a->out = stage.dir;
         st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds)
                                                 : fit_lcl(c, a, ds);
+        a->out = out;
+    }
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
     rc = st ? cli_fail(st) : 0;
 done:
     data_free(ds);
@@ -869,7 +888,13 @@ static int cmd_identify(int argc, char **argv)
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = load_cfg(&o, c);
     if (!st) st = refuse_sweep_lists(c, "identify");
-    if (!st) st = identify_run(c, out);
+    static const char *const owned[] = {"equivalence.csv", "fisher.csv",
+                                        "config.ini", NULL};
+    fsutil_stage stage = {.dir = ""};
+    if (!st) st = fsutil_stage_begin(&stage, out);
+    if (!st) st = identify_run(c, stage.dir);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
     free(c);
     return st ? cli_fail(st) : 0;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -140,4 +141,113 @@ int fsutil_read_file(const char *path, char **out, size_t *len)
     *out = buf;
     if (len) *len = n;
     return PREF_OK;
+}
+
+/* ---- all-or-nothing output directories (see fsutil.h) ------------------- */
+
+int fsutil_stage_begin(fsutil_stage *s, const char *out)
+{
+    s->dir[0] = '\0';
+    size_t n = strlen(out);
+    while (n > 1 && out[n - 1] == '/') n--;
+    if (n == 0 || n >= sizeof s->out)
+        PREF_ERROR(PREF_EINPUT, "%s: bad output directory name", out);
+    memcpy(s->out, out, n);
+    s->out[n] = '\0';
+    struct stat sb;
+    if (stat(s->out, &sb) == 0 && !S_ISDIR(sb.st_mode))
+        PREF_ERROR(PREF_EINPUT, "%s: exists and is not a directory", s->out);
+    snprintf(s->dir, sizeof s->dir, "%s.partial.%ld", s->out, (long)getpid());
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", s->out);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = '\0';
+        PREF_TRY(fsutil_mkdirs(parent));
+    }
+    if (mkdir(s->dir, 0777) != 0) {
+        int e = errno;
+        s->dir[0] = '\0';
+        PREF_ERROR(PREF_EIO, "%s: cannot write the output directory: %s",
+                   s->out, strerror(e));
+    }
+    return PREF_OK;
+}
+
+/* Check that every file staged in s can replace its target: the target is
+ * not a directory. */
+static int fsutil_stage_check(const fsutil_stage *s, DIR *d)
+{
+    struct dirent *ent;
+    char target[8192];
+    while ((ent = readdir(d))) {
+        if (ent->d_name[0] == '.') continue;
+        snprintf(target, sizeof target, "%s/%s", s->out, ent->d_name);
+        struct stat sb;
+        if (stat(target, &sb) == 0 && S_ISDIR(sb.st_mode))
+            PREF_ERROR(PREF_EIO, "%s: is a directory; nothing was written",
+                       target);
+    }
+    rewinddir(d);
+    return PREF_OK;
+}
+
+int fsutil_stage_commit(fsutil_stage *s, const char *const *owned)
+{
+    DIR *d = opendir(s->dir);
+    if (!d) PREF_ERROR(PREF_EIO, "%s: cannot read: %s", s->dir, strerror(errno));
+    char from[8192], to[8192];
+    /* Which owned outputs this run did not write (looked up before the
+     * moves empty the staging directory). */
+    unsigned char stale[64] = {0};
+    for (size_t i = 0; owned && owned[i] && i < 64; i++) {
+        snprintf(from, sizeof from, "%s/%s", s->dir, owned[i]);
+        stale[i] = !fsutil_exists(from);
+    }
+    int st = fsutil_stage_check(s, d);
+    if (!st) st = fsutil_mkdirs(s->out);
+    struct dirent *ent;
+    while (!st && (ent = readdir(d))) {
+        if (ent->d_name[0] == '.') continue;
+        snprintf(from, sizeof from, "%s/%s", s->dir, ent->d_name);
+        snprintf(to, sizeof to, "%s/%s", s->out, ent->d_name);
+        if (rename(from, to) != 0)
+            st = pref_set_error(PREF_EIO, "%s: cannot write: %s", to,
+                                strerror(errno));
+    }
+    closedir(d);
+    for (size_t i = 0; !st && owned && owned[i] && i < 64; i++) {
+        /* An output of an earlier run that this one did not write. */
+        snprintf(to, sizeof to, "%s/%s", s->out, owned[i]);
+        if (stale[i]) remove(to);
+    }
+    if (st) return st;
+    fsutil_stage_abort(s); /* the staging directory is empty now */
+    return PREF_OK;
+}
+
+void fsutil_stage_abort(fsutil_stage *s)
+{
+    if (!s->dir[0]) return;
+    /* A writer's message names the staging directory: name out instead. */
+    const char *msg = pref_last_error(), *at = strstr(msg, s->dir);
+    if (at) {
+        char fixed[1024 + sizeof s->out];
+        snprintf(fixed, sizeof fixed, "%.*s%s%s", (int)(at - msg), msg, s->out,
+                 at + strlen(s->dir));
+        pref_set_error(PREF_OK, "%s", fixed);
+    }
+    DIR *d = opendir(s->dir);
+    if (d) {
+        struct dirent *ent;
+        char p[8192];
+        while ((ent = readdir(d))) {
+            if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", s->dir, ent->d_name);
+            remove(p);
+        }
+        closedir(d);
+    }
+    rmdir(s->dir);
+    s->dir[0] = '\0';
 }

@@ -46,4 +46,27 @@ int fsutil_read_file(const char *path, char **out, size_t *len);
 /* 1 when path exists (any type), else 0. */
 int fsutil_exists(const char *path);
 
+/* All or nothing for a command's output directory. fsutil_stage_begin
+ * creates a staging directory beside out ("OUT.partial.PID"; out's parent is
+ * created as needed; out itself is not touched) into which the command
+ * writes every output (s->dir). fsutil_stage_commit then checks that each
+ * staged file can replace its target (none is a directory), creates out,
+ * moves every staged file onto it, removes from out the files named in
+ * owned (NULL-terminated, at most 64; may be NULL) that this run did not
+ * write — so no stale result of an earlier run is left beside the new ones
+ * — and removes the staging directory. On an error before the moves, out is
+ * unchanged. fsutil_stage_abort removes the staging directory and what it
+ * holds (safe after a failed begin and after a commit), and makes the last
+ * error message name out where a writer named the staging directory. All return PREF_OK,
+ * PREF_EIO or PREF_EINPUT (out exists and is not a directory), naming the
+ * path. */
+typedef struct fsutil_stage {
+    char out[4096];
+    char dir[4096 + 32];
+} fsutil_stage;
+
+int fsutil_stage_begin(fsutil_stage *s, const char *out);
+int fsutil_stage_commit(fsutil_stage *s, const char *const *owned);
+void fsutil_stage_abort(fsutil_stage *s);
+
 #endif
