@@ -260,8 +260,8 @@ int calib_plot(const char *res_dir, const char *plot_dir)
      * like N(0, 1) noise inside the +-2 band. */
     int st = plot_printf(s, "set multiplot layout 2,3 title "
                             "'Simulated answer frequencies vs exact "
-                            "Plackett-Luce probabilities (replicate 1 of each "
-                            "answer kind)'\n"
+                            "Plackett-Luce probabilities (the first replicate, "
+                            "replicate 0 in runs.csv, of each answer kind)'\n"
                             "f = ");
     if (!st) st = plot_path(s, plot_dir, freq);
     if (!st) st = plot_printf(s, "\nset key top left\n");
