@@ -633,7 +633,9 @@ static void test_verify(void)
                  "verify: tol 0 refused");
     gsl_test_int(mmra_verify(2, 2, R2, NAN, s, NULL), PREF_EINPUT,
                  "verify: tol NaN refused");
-    gsl_test_int(mmra_verify(3, 2, R2, 1e-9, s, NULL), PREF_EINPUT,
+    /* a 3 x 2 game (a real 3 x 2 buffer) against the 2 x 2 result */
+    const double R32[6] = {15, 1, 0, 1e-50, 2.5, 3.5};
+    gsl_test_int(mmra_verify(3, 2, R32, 1e-9, s, NULL), PREF_EINPUT,
                  "verify: wrong size refused");
     /* a game of value 0 reached by cancellation: verified without exact
      * zeros (tolerance relative to the binding terms) */
