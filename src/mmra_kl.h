@@ -19,10 +19,14 @@
  *     Regret_k(w) = V_k* - V_k(pi_w) = beta E_x KL(pi_w(.|x) || pi_k(.|x)),
  *
  * which is convex in w (KL is jointly convex, pi_w linear in w) and not
- * linear: at a vertex, w = e_j, it is beta (L_jj - L_kj) with the value
- * matrix L of pool.h, since
- * beta E KL(pi_j || pi_k) = beta E sum pi_j (log pi_j - log pi_ref)
- *                           - beta E sum pi_j (log pi_k - log pi_ref).
+ * linear. Splitting log(pi_w / pi_k) at pi_ref,
+ *
+ *     Regret_k(w) = beta (E_x KL(pi_w || pi_ref) - sum_j w_j L_kj)
+ *
+ * with the value matrix L of pool.h, L_kj = E_x sum_y pi_j (log pi_k -
+ * log pi_ref); at a vertex, w = e_j, that is beta (L_jj - L_kj). So with
+ * equal regret weights the types differ only in the linear term, and the
+ * problem is max-min utility on L penalised by the mixture's own KL cost.
  * (The linear MMRA of mmra.h uses R_kj = L_kk - L_kj instead: reward only,
  * without pi_j's own KL cost L_jj, and linear in w.) The tests check both
  * identities numerically against pool_value_matrix and eval_true_regret.
