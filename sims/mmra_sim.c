@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "eval.h"
 #include "mmra.h"
+#include "mmra_kl.h"
 #include "nn.h"
 #include "plot.h"
 #include "policyio.h"
@@ -33,18 +34,53 @@
 #define NV 4
 static const double vs[NV] = {1, 2, 4, 8};
 
-/* Aggregator rows reported: single policies 1..K, then these. */
-static const char *const agg_names[4] = {"utilitarian", "uniform",
-                                         "maxmin_utility", "mmra"};
+/* Aggregator rows reported: single policies 1..K, then these (the first
+ * four from mmra_aggregate, then KL-exact MMRA). */
+#define NAGG 5
+static const char *const agg_names[NAGG] = {"utilitarian", "uniform",
+                                            "maxmin_utility", "mmra", "mmra_kl"};
 
 /* Per-task results, fixed layout. */
 typedef struct task_out {
     size_t K;
     double R[MAXK * MAXK];            /* regret matrix, c = 1 */
     double w[NV][MAXK][MAXK];         /* MMRA weights: [v][weighted type][policy] */
-    double true_reg[MAXK + 4][MAXK];  /* [aggregator row][true type] */
-    double est_worst[MAXK + 4];       /* worst estimated regret per row */
+    double true_reg[MAXK + NAGG][MAXK];  /* [aggregator row][true type] */
+    double est_worst[MAXK + NAGG];    /* worst estimated (linear) regret per row */
+    double est_kl[MAXK + NAGG];       /* worst estimated KL regret per row */
+    double w_kl[MAXK];                /* the KL-exact MMRA mixture */
+    double kl_rounds, kl_gap, kl_converged; /* its cutting-plane run */
 } task_out;
+
+/* KL-exact MMRA on the held-out pools for the relabelled policies ps
+ * (c = 1): its mixture and run into o, and every aggregator row's
+ * estimated worst KL regret (rows of ag, then the KL row), and the KL
+ * row's linear estimated worst regret under R. */
+static int kl_rows(const pool_set *pools, const policy_set *ps,
+                   const mmra_aggs *ag, const double *R, task_out *o)
+{
+    size_t K = ps->K, n = pool_n_items(pools);
+    double *logp = malloc((K * n + mmra_kl_work_size(K, n)) * sizeof *logp);
+    mmra_kl_result *res = mmra_kl_result_alloc(K);
+    int st = logp && res ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = mmra_kl_logprobs(pools, ps, logp);
+    mmra_kl_problem pr = {K, pools->n_prompts, pools->off, logp, NULL, ps->beta};
+    if (!st) st = mmra_kl_solve(&pr, NULL, res);
+    if (!st) {
+        double Rk[MAXK];
+        for (size_t row = 0; row < ag->n; row++)
+            o->est_kl[row] = mmra_kl_eval(&pr, ag->w + row * K, Rk, NULL, logp + K * n);
+        o->est_kl[ag->n] = res->worst;
+        o->est_worst[ag->n] = mmra_mixture_regret(K, K, R, res->w, NULL);
+        memcpy(o->w_kl, res->w, K * sizeof *res->w);
+        o->kl_rounds = (double)res->rounds;
+        o->kl_gap = res->worst > 0 ? (res->worst - res->lower) / res->worst : 0;
+        o->kl_converged = res->converged;
+    }
+    mmra_kl_result_free(res);
+    free(logp);
+    return st;
+}
 
 /* The held-out prompts' pools as a pool_set (for the value matrix L); NULL
  * with *err set on failure (pool_alloc). */
@@ -57,6 +93,25 @@ static pool_set *test_pools(const sim_design *g, int *err)
     memcpy(ps->x, g->pool_x + g->prompts * P * d, n * P * d * sizeof(double));
     memcpy(ps->logp_ref, g->pool_logp + g->prompts * P, n * P * sizeof(double));
     return ps;
+}
+
+/* Every aggregator row's exact true regret per type on the held-out
+ * prompts (rows: singles, utilitarian, uniform, maxmin, mmra from ag, then
+ * mmra_kl from o->w_kl) and the rows' linear estimated worst regrets. buf:
+ * eval_regret_work_size doubles. */
+static void true_rows(const emdposim_world *wd, const emdpo_fit *fit,
+                      const policy_set *ps, const mmra_aggs *ag, task_out *o,
+                      double *buf)
+{
+    size_t K = ps->K;
+    for (size_t row = 0; row <= ag->n; row++) {
+        if (row < ag->n) o->est_worst[row] = ag->worst[row];
+        for (size_t t = 0; t < K; t++)
+            o->true_reg[row][t] = eval_true_regret(
+                wd->pop, wd->g, wd->g->prompts, wd->g->prompts + wd->g->test_prompts,
+                &fit->net, ps->params, fit->n_params, K,
+                row < ag->n ? ag->w + row * K : o->w_kl, t, fit->beta, buf);
+    }
 }
 
 static int run_task(const cfg *c, gsl_rng *data, gsl_rng *rng, task_out *o)
@@ -120,17 +175,8 @@ static int run_task(const cfg *c, gsl_rng *data, gsl_rng *rng, task_out *o)
             for (size_t q = 0; !st && q < K; q++) o->w[vi][j][q] = res->w[q];
         }
     if (!st) st = mmra_aggregate(K, K, o->R, L, eta, NULL, NULL, ag);
-    if (!st) {
-        /* rows: singles (K), then utilitarian, uniform, maxmin, mmra */
-        for (size_t row = 0; row < ag->n; row++) {
-            o->est_worst[row] = ag->worst[row];
-            for (size_t t = 0; t < K; t++)
-                o->true_reg[row][t] = eval_true_regret(
-                    wd.pop, wd.g, wd.g->prompts, wd.g->prompts + wd.g->test_prompts,
-                    &fit->net, ps->params, fit->n_params, K, ag->w + row * K, t,
-                    fit->beta, buf);
-        }
-    }
+    if (!st) st = kl_rows(pools, ps, ag, o->R, o);
+    if (!st) true_rows(&wd, fit, ps, ag, o, buf);
     free(buf);
     mmra_result_free(res);
     mmra_aggs_free(ag);
@@ -234,7 +280,7 @@ static int write_true_regrets(const char *res_dir, const mmrasim_runs *m)
                         "scenario,replicate,aggregator,type,true_regret\n", &o));
     for (size_t t = 0; t < m->n_cells * m->reps; t++) {
         size_t K = m->out[t].K;
-        for (size_t row = 0; row < K + 4; row++)
+        for (size_t row = 0; row < K + NAGG; row++)
             for (size_t ty = 0; ty < K; ty++) {
                 char name[32];
                 row_name(name, sizeof name, row, K);
@@ -258,29 +304,50 @@ static void put_stats(FILE *f, const double *x, size_t reps, double *work)
     fputc('\n', f);
 }
 
-/* Summary rows of scenario cell: per aggregator, the worst-type true and
- * estimated regret; per weighted type and v, the MMRA weight on that
- * type's own policy. v: 2 reps doubles of work. */
+/* The worst type's true regret of aggregator row row of one task. */
+static double worst_true(const task_out *o, size_t row)
+{
+    double worst = -INFINITY;
+    for (size_t ty = 0; ty < o->K; ty++)
+        if (o->true_reg[row][ty] > worst) worst = o->true_reg[row][ty];
+    return worst;
+}
+
+/* Summary rows of scenario cell: per aggregator, the worst-type true,
+ * estimated (linear) and estimated KL regret, and the paired difference of
+ * its worst true regret minus KL-exact MMRA's (same replicate, same
+ * policies); per weighted type and v, the
+ * MMRA weight on that type's own policy; KL-exact MMRA's rounds, relative
+ * gap and converged fraction. v: 2 reps doubles of work. */
 static void put_summary_cell(FILE *f, const mmrasim_runs *m, size_t cell, double *v)
 {
     size_t reps = m->reps;
     const task_out *to = &m->out[cell * reps];
     const char *sc = sweep_plan_value(m->plan, cell, 0);
     size_t K = to->K;
-    for (int which = 0; which < 2; which++)
-        for (size_t row = 0; row < K + 4; row++) {
-            for (size_t r = 0; r < reps; r++) {
-                double worst = -INFINITY;
-                for (size_t ty = 0; ty < K; ty++)
-                    if (to[r].true_reg[row][ty] > worst) worst = to[r].true_reg[row][ty];
-                v[r] = which ? to[r].est_worst[row] : worst;
-            }
+    static const char *const metric[4] = {
+        "worst_true_regret", "worst_estimated_regret", "worst_estimated_kl_regret",
+        "worst_true_regret_minus_mmra_kl"};
+    for (int which = 0; which < 4; which++)
+        for (size_t row = 0; row < K + NAGG; row++) {
+            for (size_t r = 0; r < reps; r++)
+                v[r] = which == 3 ? worst_true(&to[r], row) - worst_true(&to[r], K + NAGG - 1)
+                       : which == 2 ? to[r].est_kl[row]
+                       : which ? to[r].est_worst[row] : worst_true(&to[r], row);
             char name[32];
             row_name(name, sizeof name, row, K);
-            fprintf(f, "%s,%s,%s,", sc,
-                    which ? "worst_estimated_regret" : "worst_true_regret", name);
+            fprintf(f, "%s,%s,%s,", sc, metric[which], name);
             put_stats(f, v, reps, v + reps);
         }
+    static const char *const kl_metric[3] = {"kl_rounds", "kl_relative_gap",
+                                             "kl_converged"};
+    for (int which = 0; which < 3; which++) {
+        for (size_t r = 0; r < reps; r++)
+            v[r] = which == 0 ? to[r].kl_rounds
+                              : which == 1 ? to[r].kl_gap : to[r].kl_converged;
+        fprintf(f, "%s,%s,mmra_kl,", sc, kl_metric[which]);
+        put_stats(f, v, reps, v + reps);
+    }
     for (size_t j = 0; j < K; j++)
         for (size_t vi = 0; vi < NV; vi++) {
             for (size_t r = 0; r < reps; r++) v[r] = to[r].w[vi][j][j];
@@ -417,9 +484,10 @@ static int plot_worst(plot_script *s, int sc)
         "plot $worst%d using 1:2:3 lt 1\n"
         "set style data points\nset xtics norotate\n", plot_scen[sc], sc,
         sc ? "'policy 1' 0, 'policy 2' 1, 'policy 3' 2, 'policy 4' 3, "
-             "'utilitarian' 4, 'uniform' 5, 'max-min utility' 6, 'MMRA' 7"
+             "'utilitarian' 4, 'uniform' 5, 'max-min utility' 6, 'MMRA' 7, "
+             "'MMRA (KL)' 8"
            : "'policy 1' 0, 'policy 2' 1, 'utilitarian' 2, 'uniform' 3, "
-             "'max-min utility' 4, 'MMRA' 5",
+             "'max-min utility' 4, 'MMRA' 5, 'MMRA (KL)' 6",
         sc);
 }
 

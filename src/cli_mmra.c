@@ -36,6 +36,7 @@
 #include "fsutil.h"
 #include "mmra.h"
 #include "mmra_game.h"
+#include "mmra_kl.h"
 #include "mmraout.h"
 #include "mxio.h"
 
@@ -43,6 +44,8 @@ static const char usage_mmra[] =
     "usage: hetpref mmra --regret R.csv [options]\n"
     "       hetpref mmra --values L.csv [--weights c1,...,cK] [options]\n"
     "       hetpref mmra --policies DIR --data CSV [--weights c1,...,cK] [options]\n"
+    "       hetpref mmra --objective kl --policies DIR --data CSV [--weights ...]\n"
+    "            [--gap G] [options]\n"
     "options: [--solver lp|hedge] [--iters N] [--step S] [--eta e1,...,eK]\n"
     "         [-o DIR]\n"
     "\n"
@@ -60,6 +63,14 @@ static const char usage_mmra[] =
     "--policies DIR --data CSV: DIR/policies.txt (hetpref fit --model emdpo)\n"
     "  and preference data with a prompt column; L is computed exactly over\n"
     "  each prompt's pool of candidates (the distinct items of its queries).\n"
+    "--objective kl (with --policies and --data only): minimise instead the\n"
+    "  worst type's exact KL-regularised regret c_k beta E_x KL(pi_w || pi_k)\n"
+    "  of the mixture policy pi_w = sum_j w_j pi_j (convex, not linear, in w)\n"
+    "  by cutting planes on GLPK until the upper and lower bounds agree to\n"
+    "  --gap (relative, default 1e-8). summary.csv then has objective,\n"
+    "  worst_regret (the upper bound, attained by the weights), lower_bound,\n"
+    "  rounds, relative_gap, converged, lp_iterations; regrets.csv and\n"
+    "  aggregators.csv hold KL regrets, with an extra aggregator mmra_kl.\n"
     "--eta: type weights of the utilitarian aggregator (>= 0; default the\n"
     "  policies' weights with --policies, else uniform).\n"
     "\n"
@@ -109,8 +120,10 @@ static void warn_negative(const game *g)
 }
 
 /* From L in g->L (--values, --policies): R with the regret weights of the
- * list weights (may be NULL: all 1); what says where K comes from. */
-static int values_to_regret(game *g, const char *weights, const char *what)
+ * list weights (may be NULL: all 1); what says where K comes from. The
+ * weights (NULL without the list) go to *c_out, the caller's to free. */
+static int values_to_regret(game *g, const char *weights, const char *what,
+                            double **c_out)
 {
     double *c = NULL;
     int st = PREF_OK;
@@ -121,7 +134,7 @@ static int values_to_regret(game *g, const char *weights, const char *what)
                                "regret weights must be > 0", what, c);
     }
     if (!st) st = mmra_game_set_regret(g, c);
-    free(c);
+    *c_out = c;
     if (!st) warn_negative(g);
     return st;
 }
@@ -130,10 +143,13 @@ static int values_to_regret(game *g, const char *weights, const char *what)
 typedef struct mmra_opts {
     const char *regret, *values, *policies, *data;
     const char *weights, *eta, *solver, *out, *iters, *step;
+    const char *objective, *gap;
+    int solver_given;
 } mmra_opts;
 
-/* g from the input the flags name, R included. */
-static int load_game(const mmra_opts *o, game *g)
+/* g from the input the flags name, R included; *c the regret weights
+ * (NULL: all 1; the caller frees). */
+static int load_game(const mmra_opts *o, game *g, double **c)
 {
     char what[4200];
     if (o->regret) return read_matrix(o->regret, 0, g);
@@ -142,13 +158,13 @@ static int load_game(const mmra_opts *o, game *g)
         g->L = g->R;   /* the reader leaves the entries in R */
         g->R = NULL;
         snprintf(what, sizeof what, "%s has %zu types", o->values, g->K);
-        return values_to_regret(g, o->weights, what);
+        return values_to_regret(g, o->weights, what, c);
     }
     PREF_TRY(mmra_game_from_policies(o->policies, o->data, g));
     char ppath[4096];
     PREF_TRY(fsutil_join(ppath, sizeof ppath, o->policies, "policies.txt"));
     snprintf(what, sizeof what, "%s has %zu policies", ppath, g->K);
-    return values_to_regret(g, o->weights, what);
+    return values_to_regret(g, o->weights, what, c);
 }
 
 /* --eta into *eta (K, allocated), or *eta NULL without it. */
@@ -200,12 +216,13 @@ static int write_config(const char *dir, const mmra_params *mp, int argc,
 /* The tables and config.ini into dir, created when missing (and removed
  * again, when it was created here, if writing fails). */
 static int write_all(const char *dir, const game *g, const mmra_params *mp,
-                     const mmra_result *res, const mmra_aggs *a, int argc,
-                     char **argv)
+                     const mmra_result *res, const mmra_kl_result *kl,
+                     const mmra_aggs *a, int argc, char **argv)
 {
     int existed = fsutil_exists(dir);
     int st = fsutil_mkdirs(dir);
-    if (!st) st = mmraout_write(dir, g, mp->solver, res, a);
+    if (!st) st = kl ? mmraout_write_kl(dir, g, kl, a)
+                     : mmraout_write(dir, g, mp->solver, res, a);
     if (!st) st = write_config(dir, mp, argc, argv);
     if (st && !existed) rmdir(dir);
     return st;
@@ -226,6 +243,7 @@ static int parse_flags(int argc, char **argv, mmra_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->solver = "lp";
+    o->objective = "linear";
     o->out = "results/mmra";
     for (int i = 2; i < argc; i++) {
         int missing = 0;
@@ -236,7 +254,9 @@ static int parse_flags(int argc, char **argv, mmra_opts *o)
         else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) o->data = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--weights", &missing))) o->weights = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--eta", &missing))) o->eta = v;
-        else if ((v = cli_opt_value(argc, argv, &i, "--solver", &missing))) o->solver = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--solver", &missing))) o->solver = v, o->solver_given = 1;
+        else if ((v = cli_opt_value(argc, argv, &i, "--objective", &missing))) o->objective = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--gap", &missing))) o->gap = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--iters", &missing))) o->iters = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--step", &missing))) o->step = v;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) o->out = v;
@@ -261,6 +281,19 @@ static int check_modes(const mmra_opts *o)
                            "pools)%s", "");
     if (o->data && !o->policies)
         return cli_usage_error("mmra", "--data goes with --policies DIR%s", "");
+    int kl = strcmp(o->objective, "kl") == 0;
+    if (!kl && strcmp(o->objective, "linear") != 0)
+        return cli_usage_error("mmra", "--objective: expected linear or kl, got '%s'",
+                               o->objective);
+    if (kl && !o->policies)
+        return cli_usage_error("mmra", "--objective kl needs --policies DIR --data CSV: "
+                               "a regret or value matrix carries no KL divergence "
+                               "between the policies%s", "");
+    if (kl && o->solver_given)
+        return cli_usage_error("mmra", "--solver applies to --objective linear (kl is "
+                               "solved by cutting planes)%s", "");
+    if (!kl && o->gap)
+        return cli_usage_error("mmra", "--gap applies to --objective kl only%s", "");
     if (o->regret && o->weights)
         return cli_usage_error("mmra", "--weights applies to --values and --policies (a "
                            "regret matrix already includes them)%s", "");
@@ -289,6 +322,41 @@ static int check_solver(const mmra_opts *o, mmra_params *mp)
     return 0;
 }
 
+/* --gap into kp (defaults otherwise). Returns 0, or 2 after a usage
+ * message. */
+static int check_kl(const mmra_opts *o, mmra_kl_params *kp)
+{
+    mmra_kl_params_init(kp);
+    if (o->gap && (cli_parse_number(o->gap, &kp->gap) || !(kp->gap > 0 && kp->gap < 1)))
+        return cli_usage_error("mmra", "--gap: expected a number in (0, 1), got '%s'",
+                               o->gap);
+    return 0;
+}
+
+/* The KL-exact solve of g (built from policies) with regret weights c (may
+ * be NULL) into *kl (allocated), and every aggregator's KL regrets in place
+ * of its linear ones in a. Warns on stderr when the gap was not reached. */
+static int solve_kl(const game *g, const double *c, const mmra_kl_params *kp,
+                    mmra_aggs *a, mmra_kl_result **kl)
+{
+    mmra_kl_problem pr = {g->K, g->n_prompts, g->off, g->logp, c, g->beta};
+    size_t K = g->K, n = g->off[g->n_prompts];
+    *kl = mmra_kl_result_alloc(K);
+    double *work = malloc(mmra_kl_work_size(K, n) * sizeof *work);
+    int st = *kl && work ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = mmra_kl_solve(&pr, kp, *kl);
+    for (size_t i = 0; !st && i < a->n; i++)
+        a->worst[i] = mmra_kl_eval(&pr, a->w + i * K, a->regret + i * K, NULL, work);
+    free(work);
+    if (!st && !(*kl)->converged)
+        fprintf(stderr, "hetpref: warning: KL-exact MMRA stopped after %zu rounds "
+                "with bounds [%.17g, %.17g], relative gap %.3g > --gap %.3g: the "
+                "weights are not certified optimal (summary.csv: converged = 0)\n",
+                (*kl)->rounds, (*kl)->lower, (*kl)->worst,
+                ((*kl)->worst - (*kl)->lower) / (*kl)->worst, kp->gap);
+    return st;
+}
+
 int cli_mmra(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -297,16 +365,20 @@ int cli_mmra(int argc, char **argv)
     }
     mmra_opts o;
     mmra_params mp;
+    mmra_kl_params kp;
     int rc = parse_flags(argc, argv, &o);
     if (!rc) rc = check_modes(&o);
     if (!rc) rc = check_solver(&o, &mp);
+    if (!rc) rc = check_kl(&o, &kp);
     if (rc) return rc;
 
+    int kl = strcmp(o.objective, "kl") == 0;
     game g = {0};
-    double *eta = NULL;
+    double *eta = NULL, *c = NULL;
     mmra_result *res = NULL;
+    mmra_kl_result *klres = NULL;
     mmra_aggs *a = NULL;
-    int st = load_game(&o, &g);
+    int st = load_game(&o, &g, &c);
     if (!st) st = load_eta(&o, &g, &eta);
     if (st) goto done;
     res = mmra_result_alloc(g.K, g.J);
@@ -315,9 +387,12 @@ int cli_mmra(int argc, char **argv)
     if (!st) st = mmra_solve(g.K, g.J, g.R, &mp, res);
     if (!st) st = mmra_aggregate(g.K, g.J, g.R, g.L, eta ? eta : g.eta, res->w,
                                  &mp, a);
-    if (!st) st = write_all(o.out, &g, &mp, res, a, argc, argv);
+    if (!st && kl) st = solve_kl(&g, c, &kp, a, &klres);
+    if (!st) st = write_all(o.out, &g, &mp, res, klres, a, argc, argv);
 done:
     mmra_result_free(res);
+    mmra_kl_result_free(klres);
+    free(c);
     mmra_aggs_free(a);
     free(eta);
     mmra_game_free(&g);

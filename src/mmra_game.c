@@ -6,6 +6,7 @@
  * the game or write anything. */
 #include "mmra_game.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "mmra.h"
+#include "mmra_kl.h"
 #include "policyio.h"
 #include "pool.h"
 
@@ -30,6 +32,8 @@ void mmra_game_free(mmra_game *g)
     free(g->R);
     free(g->L);
     free(g->eta);
+    free(g->off);
+    free(g->logp);
     memset(g, 0, sizeof *g);
 }
 
@@ -95,6 +99,22 @@ static int game_from_set(const policy_set *ps, mmra_game *g)
     return PREF_OK;
 }
 
+/* The pools' offsets, the policies' log-probabilities on them and beta
+ * into g (for the KL-exact objective). */
+static int keep_pools(const pool_set *pools, const policy_set *ps, mmra_game *g)
+{
+    size_t n = pool_n_items(pools);
+    g->n_prompts = pools->n_prompts;
+    g->beta = ps->beta;
+    g->off = malloc((pools->n_prompts + 1) * sizeof *g->off);
+    g->logp = n > SIZE_MAX / sizeof(double) / ps->K ? NULL
+                                                    : malloc(ps->K * n * sizeof *g->logp);
+    if (!g->off || !g->logp)
+        PREF_ERROR(PREF_ENOMEM, "out of memory (%zu policies x %zu items)", ps->K, n);
+    memcpy(g->off, pools->off, (pools->n_prompts + 1) * sizeof *g->off);
+    return mmra_kl_logprobs(pools, ps, g->logp);
+}
+
 int mmra_game_from_policies(const char *dir, const char *data_path,
                             mmra_game *g)
 {
@@ -110,6 +130,7 @@ int mmra_game_from_policies(const char *dir, const char *data_path,
     }
     if (!st) st = game_from_set(ps, g);
     if (!st) st = pool_value_matrix(pools, ps, g->L);
+    if (!st) st = keep_pools(pools, ps, g);
     if (st) mmra_game_free(g);
     pool_free(pools);
     data_free(ds);

@@ -39,6 +39,12 @@ typedef struct mmra_game {
     double *L;        /* (K, K) values (J = K), or NULL when the game was
                          given as a regret matrix */
     double *eta;      /* (K) the policies' type weights, or NULL */
+    /* What the KL-exact objective (mmra_kl.h) needs, known only for a game
+     * built from policies (else n_prompts = 0 and both pointers NULL): */
+    size_t n_prompts; /* candidate pools, one per prompt */
+    size_t *off;      /* (n_prompts + 1) pool p is items [off[p], off[p+1]) */
+    double *logp;     /* (K, off[n_prompts]) log pi_k on every pool item */
+    double beta;      /* the policies' KL temperature */
 } mmra_game;
 
 /* Free every member of g and zero it (K = J = 0, pointers NULL), so it can
@@ -49,8 +55,9 @@ void mmra_game_free(mmra_game *g);
 /* Build the game of the trained policies in dir/policies.txt evaluated on
  * the candidate pools of the preference data at data_path: K = J = the
  * number of policies, types and policies both named after them, eta their
- * weights, L their exact value matrix over the pools; R stays NULL (call
- * mmra_game_set_regret). g must be zeroed on entry.
+ * weights, L their exact value matrix over the pools, and the pools'
+ * offsets, every policy's log-probabilities on them and beta (for
+ * mmra_kl.h); R stays NULL (call mmra_game_set_regret). g must be zeroed on entry.
  *
  * Returns PREF_OK, or on error leaves g zeroed and returns
  *   PREF_EINPUT  the user's inputs are wrong or missing: policies.txt or

@@ -244,4 +244,45 @@ sed 's/^weights .*/weights 0.5 0.25/' "$d/policies.txt" > "$scratch/pol/policies
 expect_bad "bad policies file" "$scratch/pol/policies.txt:9: 'weights'" --policies "$scratch/pol" --data "$d/prefs.csv"
 sed 's/^names a b/names a worst/; s/^policy b/policy worst/' "$d/policies.txt" > "$scratch/pol/policies.txt"
 expect_bad "policy named worst" "reserved" --policies "$scratch/pol" --data "$d/prefs.csv"
+# --objective kl on the same policies. Pool P: pi_w = (l/4 + 3(1-l)/4,
+# 3l/4 + (1-l)/4) for w = (l, 1 - l); pool Q adds 0 but counts in the mean,
+# so R_k(w) = c_k beta (1/2) KL(pi_w || pi_k on P), beta = 0.1.
+#   c = (1, 1): by symmetry l = 1/2, pi_w uniform on P, KL = (1/2) ln(4/3)
+#   per type, value beta ln(4/3) / 4 = 0.0071920518112945220;
+#   c = (1, 3): R_a falls and 3 R_b rises with l, so the optimum equalises
+#   them; the reference is that crossing by bisection in awk (60 halvings).
+"$HETPREF" mmra --objective kl --policies "$d" --data "$d/prefs.csv" -o "$scratch/k" 2>"$scratch/err"
+rc=$?
+check "kl: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+check "kl: summary header" grep -qx 'objective,worst_regret,lower_bound,rounds,relative_gap,converged,lp_iterations' "$scratch/k/summary.csv"
+numcheck "kl: worst = beta ln(4/3)/4" "$scratch/k/summary.csv" 2 2 0.0071920518112945220 1e-16
+numcheck "kl: lower bound = beta ln(4/3)/4" "$scratch/k/summary.csv" 2 3 0.0071920518112945220 1e-16
+numcheck "kl: converged" "$scratch/k/summary.csv" 2 6 1 0
+numcheck "kl: w_a = 1/2" "$scratch/k/weights.csv" 2 2 0.5 1e-12
+numcheck "kl: regret of a" "$scratch/k/regrets.csv" 2 2 0.0071920518112945220 1e-16
+numcheck "kl: dual of a = 1/2" "$scratch/k/duals.csv" 2 2 0.5 1e-9
+# single a under type b: beta (1/2) KL(pi_a || pi_b on P) = beta ln(3) / 4
+check "kl: single:a's KL regret for b = beta ln(3)/4" awk -F, \
+    '$1 == "single:a" && $2 == "b" { f = 1; d = $3 - 0.027465307216702742; if (d < 0) d = -d; ok = d < 1e-15 } END { exit !(f && ok) }' "$scratch/k/aggregators.csv"
+check "kl: mmra_kl has the smallest worst KL regret" awk -F, \
+    '$2 == "worst" { if ($1 == "mmra_kl") m = $3; else if (o == "" || $3 < o) o = $3 } END { exit !(m != "" && m <= o + 1e-15) }' "$scratch/k/aggregators.csv"
+check "kl: mmra_kl weights listed" grep -q '^mmra_kl,a,' "$scratch/k/aggregator_weights.csv"
+"$HETPREF" mmra --objective kl --policies "$d" --data "$d/prefs.csv" --weights 1,3 --gap 1e-12 -o "$scratch/k3" 2>"$scratch/err"
+check "kl --weights 1,3: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+ref=$(awk 'function kl(l, pa, p1, p2) { p1 = l / 4 + 3 * (1 - l) / 4; p2 = 1 - p1;
+    return p1 * log(p1 / pa) + p2 * log(p2 / (1 - pa)) }
+    BEGIN { lo = 0; hi = 1; for (i = 0; i < 60; i++) { m = (lo + hi) / 2;
+        if (0.05 * kl(m, 0.25) > 3 * 0.05 * kl(m, 0.75)) lo = m; else hi = m }
+        printf "%.17g %.17g\n", m, 0.05 * kl(m, 0.25) }')
+numcheck "kl --weights 1,3: w_a = bisection" "$scratch/k3/weights.csv" 2 2 "${ref% *}" 1e-9
+numcheck "kl --weights 1,3: worst = bisection" "$scratch/k3/summary.csv" 2 2 "${ref#* }" 1e-13
+expect_bad "kl with a regret matrix" "--objective kl needs --policies DIR --data CSV" --objective kl --regret "$d/regret_2x2.csv"
+expect_bad "kl with a value matrix" "--objective kl needs --policies DIR --data CSV" --objective kl --values "$d/values_2x2.csv"
+expect_bad "unknown objective" "--objective: expected linear or kl" --objective kx --policies "$d" --data "$d/prefs.csv"
+expect_bad "kl gap 0" "--gap: expected a number in (0, 1)" --objective kl --policies "$d" --data "$d/prefs.csv" --gap 0
+expect_bad "kl gap 1" "--gap: expected a number in (0, 1)" --objective kl --policies "$d" --data "$d/prefs.csv" --gap 1
+expect_bad "kl gap NaN" "--gap: expected a number in (0, 1)" --objective kl --policies "$d" --data "$d/prefs.csv" --gap nan
+expect_bad "kl with --solver" "--solver applies to --objective linear" --objective kl --solver lp --policies "$d" --data "$d/prefs.csv"
+expect_bad "--gap without kl" "--gap applies to --objective kl only" --gap 1e-9 --regret "$d/regret_2x2.csv"
+
 finish
