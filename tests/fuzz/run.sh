@@ -48,6 +48,8 @@ for t in "$@"; do
     summary="$summary$line
 "
 done
-echo "fuzz summary:"
-printf '%s' "$summary"
+if [ "$#" -gt 1 ]; then
+    echo "fuzz summary:"
+    printf '%s' "$summary"
+fi
 exit $status
