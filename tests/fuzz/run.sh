@@ -19,7 +19,7 @@ for t in "$@"; do
     name=$(basename "$t")
     base=${name#fuzz_}
     dir=$work/$name
-    mkdir -p "$dir/corpus"
+    mkdir -p "$dir/corpus" "$dir/tmp"
     seeds=
     for d in "$src/corpus/$base" "$src/regressions/$base"; do
         [ -d "$d" ] && seeds="$seeds $d"
@@ -28,7 +28,8 @@ for t in "$@"; do
     # -timeout: one input over 10 s is a finding (work that grows too fast);
     # -rss_limit_mb: so is 2 GB of memory for an input of a few KB.
     # shellcheck disable=SC2086
-    "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+    # TMPDIR: scratch files of an aborted input stay in the build tree.
+    TMPDIR=$dir/tmp "$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$dir/" \
         "$dir/corpus" $seeds >"$log" 2>&1
     rc=$?
