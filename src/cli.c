@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "identify_tables.h"
 #include "cli_mmra.h"
+#include "cli_slurm.h"
 #include "cfgmap.h"
 #include "cliutil.h"
 #include "mix.h"
@@ -48,7 +49,9 @@ static const char usage_main[] =
     "commands:\n"
     "  simulate  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
     "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume] [--set ...]\n"
+    "  sweep     CONFIG -o DIR --slurm N [--resume] [--submit] [--sbatch 'ARGS']\n"
     "  merge     DIR... -o DIR\n"
+    "  status    DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
     "            [--resume]\n"
@@ -61,7 +64,7 @@ static const char usage_main[] =
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
-    "130 interrupted (sweep, reproduce: finish with --resume)\n";
+    "130 interrupted, 143 terminated (sweep, reproduce: finish with --resume)\n";
 
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
@@ -92,6 +95,7 @@ typedef struct common_opts {
     long threads;
     long shard_i, shard_n;
     int resume, force;
+    cli_slurm_opts slurm;  /* sweep --slurm N [--submit] [--sbatch ARGS] */
 } common_opts;
 
 /* Parse the options shared by simulate and sweep. Returns -1 on success or an
@@ -128,6 +132,14 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
             o->resume = 1;
         } else if (allow_sweep && strcmp(argv[i], "--force") == 0) {
             o->force = 1;
+        } else if (allow_sweep && (v = cli_opt_value(argc, argv, &i, "--slurm", &missing))) {
+            if (cli_parse_long(v, 1, 1024, &o->slurm.n))
+                return cli_usage_error(cmd, "--slurm: expected a shard count "
+                                       "1..1024, got '%s'", v);
+        } else if (allow_sweep && (v = cli_opt_value(argc, argv, &i, "--sbatch", &missing))) {
+            o->slurm.sbatch = v;
+        } else if (allow_sweep && strcmp(argv[i], "--submit") == 0) {
+            o->slurm.submit = 1;
         } else if (missing) {
             return cli_usage_error(cmd, "%s needs a value", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -139,6 +151,14 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
         }
     }
     if (!o->config) return cli_usage_error(cmd, "missing CONFIG%s", "");
+    if (!o->slurm.n && (o->slurm.submit || o->slurm.sbatch))
+        return cli_usage_error(cmd, "--submit and --sbatch need --slurm N%s", "");
+    if (o->slurm.n && o->shard_n > 1)
+        return cli_usage_error(cmd, "--slurm N makes its own shards: drop "
+                               "--shard%s", "");
+    o->slurm.resume = o->resume;
+    o->slurm.force = o->force;
+    o->slurm.argv0 = argv[0];
     return -1;
 }
 
@@ -250,7 +270,21 @@ static int cmd_sweep(int argc, char **argv)
                "Each task simulates its data from a data seed (runs.csv data_seed) "
                "of the\nmaster seed, the replicate and the keys that define the "
                "data only, so cells\nthat differ in [fit], [mmra] or [emdpo] keys "
-               "alone (but emdpo.test_users) see the\nsame data.\n");
+               "alone (but emdpo.test_users) see the\nsame data.\n\n"
+               "On a Slurm cluster: hetpref sweep CONFIG -o DIR --slurm N "
+               "[--submit] [--sbatch 'ARGS']\nwrites DIR/slurm/array.sbatch (a "
+               "job array of N tasks, task I running shard I/N\ninto DIR/shards/I "
+               "with --threads from SLURM_CPUS_PER_TASK), DIR/slurm/merge.sbatch\n"
+               "(merges the shards into DIR: the same bytes as a local run) and "
+               "DIR/slurm/submit.sh\n(submits the array, then the merge with "
+               "afterok; a failed or cancelled task\ncancels the merge). --submit "
+               "runs submit.sh and prints the job ids (no sbatch on\nPATH: exit 2). "
+               "--sbatch adds sbatch options to both jobs, e.g.\n"
+               "--sbatch '--partition=short --account=lab --time=04:00:00 "
+               "--cpus-per-task=8'.\n--slurm N --resume [--submit]: only the "
+               "shards that did not finish, and a new\nmerge. DIR, CONFIG's copy "
+               "in DIR/slurm and this binary must be on a filesystem\nshared "
+               "with the compute nodes. Progress: hetpref status DIR.\n");
         return 0;
     }
     common_opts o;
@@ -261,6 +295,11 @@ static int cmd_sweep(int argc, char **argv)
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = load_cfg(&o, c);
+    if (!st && o.slurm.n) {
+        rc = cli_slurm_sweep(c, o.out ? o.out : outbuf, &o.slurm);
+        free(c);
+        return rc;
+    }
     if (!st) {
         sweep_params sp;
         sweep_params_init(&sp);
@@ -940,6 +979,7 @@ int cli_main(int argc, char **argv)
     if (strcmp(cmd, "simulate") == 0) return cmd_simulate(argc, argv);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc, argv);
     if (strcmp(cmd, "merge") == 0) return cmd_merge(argc, argv);
+    if (strcmp(cmd, "status") == 0) return cli_status(argc, argv);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc, argv);
     if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc, argv);
     if (strcmp(cmd, "describe") == 0) return cmd_describe(argc, argv);

@@ -842,3 +842,28 @@ int sweep_merge(const char *const *dirs, size_t n, const char *out,
     sweep_plan_free(p);
     return st;
 }
+
+/* ---- status ------------------------------------------------------------- */
+
+int sweep_dir_status(const sweep_plan *p, const char *dir, unsigned shard_i,
+                     unsigned shard_n, sweep_status *s)
+{
+    if (shard_n < 1 || shard_i < 1 || shard_i > shard_n)
+        PREF_ERROR(PREF_EINPUT, "shard %u/%u: need 1 <= I <= N", shard_i, shard_n);
+    char jpath[4096], runs[4096];
+    PREF_TRY(fsutil_join(jpath, sizeof jpath, dir, "runs.journal"));
+    PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
+    memset(s, 0, sizeof *s);
+    for (size_t t = shard_i - 1; t < p->n_tasks; t += shard_n) s->total++;
+    if (fsutil_exists(jpath)) s->state = SWEEP_PARTIAL;
+    else if (fsutil_exists(runs)) s->state = SWEEP_FINISHED;
+    else return PREF_OK;
+    results r;
+    PREF_TRY(results_alloc(&r, p->n_tasks, p->task->n_metrics));
+    int st = s->state == SWEEP_PARTIAL ? journal_load(jpath, p, &r)
+                                       : merge_one(dir, p, &r);
+    for (size_t t = shard_i - 1; !st && t < p->n_tasks; t += shard_n)
+        s->done += r.have[t];
+    results_free(&r);
+    return st;
+}

@@ -1,0 +1,324 @@
+/* cli_slurm.c — `sweep --slurm`, `reproduce --slurm`, `status` (see
+ * cli_slurm.h). */
+#define _XOPEN_SOURCE 700 /* realpath; before any header */
+#include "cli_slurm.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cliutil.h"
+#include "err.h"
+#include "fsutil.h"
+#include "reproduce.h"
+#include "slurm.h"
+#include "sweep.h"
+#include "tasks.h"
+
+/* Absolute path of the running binary: /proc/self/exe, else argv0. */
+static int self_path(const char *argv0, char *buf, size_t n)
+{
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k > 0) {
+        buf[k] = '\0';
+        return PREF_OK;
+    }
+    char tmp[PATH_MAX];
+    if (argv0 && strchr(argv0, '/') && realpath(argv0, tmp) && strlen(tmp) < n) {
+        strcpy(buf, tmp);
+        return PREF_OK;
+    }
+    PREF_ERROR(PREF_EIO, "cannot find the path of the hetpref binary (no "
+               "/proc/self/exe); run it by its path");
+}
+
+/* 1 when prog is an executable file in a directory of $PATH. */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : ""; *p;) {
+        size_t len = strcspn(p, ":");
+        char file[4096];
+        snprintf(file, sizeof file, "%.*s/%s", (int)(len ? len : 1),
+                 len ? p : ".", prog);
+        if (access(file, X_OK) == 0) return 1;
+        p += len + (p[len] == ':');
+    }
+    return 0;
+}
+
+/* mkdir -p dir and its absolute path into abs. */
+static int abs_dir(const char *dir, char *abs, size_t n)
+{
+    PREF_TRY(fsutil_mkdirs(dir));
+    char tmp[PATH_MAX];
+    if (!realpath(dir, tmp) || strlen(tmp) >= n)
+        PREF_ERROR(PREF_EIO, "%s: cannot resolve: %s", dir, strerror(errno));
+    strcpy(abs, tmp);
+    return PREF_OK;
+}
+
+/* Run sh submit.sh in dir; its output (the job ids) goes to stdout. */
+static int run_submit(const char *dir)
+{
+    char path[4096];
+    PREF_TRY(fsutil_join(path, sizeof path, dir, "submit.sh"));
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) PREF_ERROR(PREF_EIO, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        execl("/bin/sh", "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR) PREF_ERROR(PREF_EIO, "waitpid: %s", strerror(errno));
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+        PREF_ERROR(PREF_EIO, "%s failed (sbatch refused a job?); nothing more "
+                   "was submitted after the failing sbatch", path);
+    return PREF_OK;
+}
+
+/* Checks made before anything is written: the --sbatch text, and sbatch
+ * itself when submitting. */
+static int precheck(const cli_slurm_opts *o)
+{
+    PREF_TRY(slurm_check_sbatch(o->sbatch));
+    if (o->submit && !on_path("sbatch"))
+        PREF_ERROR(PREF_EINPUT, "--submit: sbatch is not on PATH (run this on "
+                   "a Slurm login node, or drop --submit and run the written "
+                   "submit.sh there)");
+    return PREF_OK;
+}
+
+/* The resolved configuration's text (cfg_write), malloc'd. */
+static int cfg_text(const cfg *c, char **text)
+{
+    size_t n = 0;
+    *text = NULL;
+    FILE *f = open_memstream(text, &n);
+    if (!f) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    cfg_write(c, f);
+    if (fclose(f) != 0) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    return PREF_OK;
+}
+
+/* PREF_OK when path does not exist or holds text; else PREF_EINPUT. */
+static int same_config(const char *path, const char *text, const char *out)
+{
+    if (!fsutil_exists(path)) return PREF_OK;
+    char *old = NULL;
+    int same = fsutil_read_file(path, &old, NULL) == PREF_OK &&
+               strcmp(old, text) == 0;
+    free(old);
+    if (!same)
+        PREF_ERROR(PREF_EINPUT, "%s: holds a sweep of a different configuration "
+                   "(%s differs); use --force to replace it", out, path);
+    return PREF_OK;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    fsutil_file f;
+    PREF_TRY(fsutil_open(&f, path));
+    fputs(text, f.f);
+    return fsutil_commit(&f);
+}
+
+/* The shard count a previous `--slurm N` wrote into sdir/shards, or 0. */
+static long read_shards(const char *sdir)
+{
+    char path[4096], *text = NULL;
+    long n = 0;
+    if (fsutil_join(path, sizeof path, sdir, "shards") ||
+        fsutil_read_file(path, &text, NULL))
+        return 0;
+    char *e;
+    n = strtol(text, &e, 10);
+    if (*e != '\n' || n < 1) n = 0;
+    free(text);
+    return n;
+}
+
+/* With resume: run[i] = 0 for every finished shard of out; else all 1. */
+static int shards_to_run(const cfg *c, const char *out, unsigned n,
+                         int resume, unsigned char *run)
+{
+    sweep_plan *p = NULL;
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &p));
+    int st = PREF_OK;
+    for (unsigned i = 0; !st && i < n; i++) {
+        char dir[4096], sub[64];
+        sweep_status s;
+        run[i] = 1;
+        snprintf(sub, sizeof sub, "shards/%u", i + 1);
+        st = fsutil_join(dir, sizeof dir, out, sub);
+        if (!st && resume) st = sweep_dir_status(p, dir, i + 1, n, &s);
+        if (!st && resume && s.state == SWEEP_FINISHED && s.done == s.total)
+            run[i] = 0;
+    }
+    sweep_plan_free(p);
+    return st;
+}
+
+/* The checks of `sweep --slurm` on the directory, before writing: a
+ * resume needs the same configuration and shard count; a fresh start may
+ * not replace another configuration's results without --force. */
+static int check_out(const char *out, const char *text, const cli_slurm_opts *o)
+{
+    char sdir[4096], path[4096];
+    PREF_TRY(fsutil_join(sdir, sizeof sdir, out, "slurm"));
+    PREF_TRY(fsutil_join(path, sizeof path, sdir, "config.ini"));
+    if (o->resume) {
+        if (!fsutil_exists(path))
+            PREF_ERROR(PREF_EINPUT, "--resume: %s: no Slurm sweep to resume "
+                       "(%s missing); start one without --resume", out, path);
+        PREF_TRY(same_config(path, text, out));
+        long had = read_shards(sdir);
+        if (had != o->n)
+            PREF_ERROR(PREF_EINPUT, "--resume: %s was split into %ld shards, "
+                       "not %ld; resume with --slurm %ld", out, had, o->n, had);
+        return PREF_OK;
+    }
+    if (o->force) return PREF_OK;
+    PREF_TRY(same_config(path, text, out));
+    PREF_TRY(fsutil_join(path, sizeof path, out, "config.ini"));
+    return same_config(path, text, out);
+}
+
+/* Print what was written and how to go on. */
+static void report(const char *sdir, const slurm_job *j, const char *outarg,
+                   int submit)
+{
+    unsigned n = slurm_job_tasks(j);
+    if (n)
+        printf("hetpref: wrote %s/array.sbatch: %u array task%s (shards of "
+               "%u)\n", sdir, n, n == 1 ? "" : "s", j->n_shards);
+    else
+        printf("hetpref: all %u shards finished; only the merge is left\n",
+               j->n_shards);
+    printf("hetpref: wrote %s/merge.sbatch: merges into %s after the array\n"
+           "hetpref: wrote %s/submit.sh\n", sdir, j->out, sdir);
+    if (!submit)
+        printf("submit with:   sh %s/submit.sh\nprogress:      hetpref "
+               "status %s\n", sdir, outarg);
+}
+
+static int sweep_write(const cfg *c, const char *outarg, const cli_slurm_opts *o,
+                       char *sdir, size_t sn)
+{
+    char out[4096], bin[4096], path[4096], num[32], *text = NULL;
+    unsigned n = (unsigned)o->n;
+    sweep_plan *p = NULL;
+    PREF_TRY(precheck(o));
+    PREF_TRY(sweep_plan_build(c, tasks_table(), &p));
+    sweep_plan_free(p);
+    PREF_TRY(self_path(o->argv0, bin, sizeof bin));
+    PREF_TRY(cfg_text(c, &text));
+    unsigned char *run = malloc(n);
+    int st = run ? check_out(outarg, text, o) : pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = abs_dir(outarg, out, sizeof out);
+    if (!st) st = fsutil_join(sdir, sn, out, "slurm");
+    if (!st) st = fsutil_mkdirs(sdir);
+    if (!st) st = shards_to_run(c, out, n, o->resume, run);
+    if (!st) st = fsutil_join(path, sizeof path, sdir, "shards");
+    snprintf(num, sizeof num, "%u\n", n);
+    if (!st) st = write_file(path, num);
+    if (!st) st = fsutil_join(path, sizeof path, sdir, "config.ini");
+    if (!st) st = write_file(path, text);
+    const char *base = strrchr(out, '/');
+    slurm_job j = {.name = base && base[1] ? base + 1 : "sweep", .prefix = "",
+                   .bin = bin, .config = path, .out = out,
+                   .extra = o->force && !o->resume ? "--force" : NULL,
+                   .n_shards = n, .run = run, .resume = o->resume};
+    if (!st) st = slurm_write_job(&j, sdir, o->sbatch);
+    if (!st) st = slurm_write_submit(&j, 1, sdir);
+    if (!st) report(sdir, &j, outarg, o->submit);
+    free(run);
+    free(text);
+    return st;
+}
+
+int cli_slurm_sweep(const cfg *c, const char *out, const cli_slurm_opts *o)
+{
+    char sdir[4096];
+    int st = sweep_write(c, out, o, sdir, sizeof sdir);
+    if (!st && o->submit) st = run_submit(sdir);
+    return st ? cli_fail(st) : 0;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+static const char *state_text(sweep_state s)
+{
+    return s == SWEEP_FINISHED ? "finished"
+           : s == SWEEP_PARTIAL ? "journal: interrupted, failed or running"
+                                : "not started";
+}
+
+/* One line per shard of the sweep planned by p with n shards under dir
+ * (n == 0: dir itself is a local, unsharded run). */
+static int status_print(const sweep_plan *p, const char *dir, unsigned n)
+{
+    size_t done = 0;
+    for (unsigned i = 0; i < (n ? n : 1); i++) {
+        char sd[4096], sub[64];
+        sweep_status s;
+        snprintf(sub, sizeof sub, "shards/%u", i + 1);
+        PREF_TRY(n ? fsutil_join(sd, sizeof sd, dir, sub)
+                   : fsutil_join(sd, sizeof sd, dir, "."));
+        PREF_TRY(sweep_dir_status(p, sd, i + 1, n ? n : 1, &s));
+        if (n) printf("shard %u/%u: ", i + 1, n);
+        printf("%zu of %zu tasks done (%s)\n", s.done, s.total, state_text(s.state));
+        done += s.done;
+    }
+    if (n) {
+        char runs[4096];
+        PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
+        printf("total: %zu of %zu tasks done; merged into %s: %s\n", done,
+               sweep_plan_tasks(p), runs, fsutil_exists(runs) ? "yes" : "no");
+    }
+    return PREF_OK;
+}
+
+static int status_run(const char *dir)
+{
+    char sdir[4096], path[4096];
+    PREF_TRY(fsutil_join(sdir, sizeof sdir, dir, "slurm"));
+    long n = read_shards(sdir);
+    PREF_TRY(fsutil_join(path, sizeof path, n ? sdir : dir, "config.ini"));
+    if (!fsutil_exists(path))
+        PREF_ERROR(PREF_EINPUT, "%s: not a sweep directory (no config.ini, no "
+                   "slurm/shards)", dir);
+    cfg *c = malloc(sizeof *c);
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    cfg_init(c);
+    sweep_plan *p = NULL;
+    int st = cfg_load(c, path);
+    if (!st) st = sweep_plan_build(c, tasks_table(), &p);
+    if (!st)
+        printf("%s: sweep of %zu tasks (%zu cells x %ld replicates)%s\n", dir,
+               sweep_plan_tasks(p), sweep_plan_cells(p), c->sweep_replicates,
+               n ? ", on Slurm" : "");
+    if (!st) st = status_print(p, dir, (unsigned)n);
+    sweep_plan_free(p);
+    free(c);
+    return st;
+}
+
+int cli_status(int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
+        printf("usage: hetpref status DIR\n\nSays how many tasks of a sweep are "
+               "done: for a local run (hetpref sweep -o DIR),\nfrom DIR's journal "
+               "or runs.csv; for a Slurm run (hetpref sweep --slurm N -o DIR),\n"
+               "for each shard DIR/shards/I, and whether DIR/runs.csv is merged.\n");
+        return argc == 3 ? 0 : 2;
+    }
+    int st = status_run(argv[2]);
+    return st ? cli_fail(st) : 0;
+}
