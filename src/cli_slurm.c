@@ -144,8 +144,9 @@ static long read_shards(const char *sdir)
     return n;
 }
 
-/* With resume: run[i] = 0 for every finished shard of out; else all 1. */
-static int shards_to_run(const cfg *c, const char *out, unsigned n,
+/* With resume: run[i] = 0 for every finished shard under shards (shard
+ * I in shards/I); else all 1. */
+static int shards_to_run(const cfg *c, const char *shards, unsigned n,
                          int resume, unsigned char *run)
 {
     sweep_plan *p = NULL;
@@ -155,8 +156,8 @@ static int shards_to_run(const cfg *c, const char *out, unsigned n,
         char dir[4096], sub[64];
         sweep_status s;
         run[i] = 1;
-        snprintf(sub, sizeof sub, "shards/%u", i + 1);
-        st = fsutil_join(dir, sizeof dir, out, sub);
+        snprintf(sub, sizeof sub, "%u", i + 1);
+        st = fsutil_join(dir, sizeof dir, shards, sub);
         if (!st && resume) st = sweep_dir_status(p, dir, i + 1, n, &s);
         if (!st && resume && s.state == SWEEP_FINISHED && s.done == s.total)
             run[i] = 0;
@@ -211,7 +212,7 @@ static void report(const char *sdir, const slurm_job *j, const char *outarg,
 static int sweep_write(const cfg *c, const char *outarg, const cli_slurm_opts *o,
                        char *sdir, size_t sn)
 {
-    char out[4096], bin[4096], path[4096], num[32], *text = NULL;
+    char out[4096], bin[4096], path[4096], shards[4096], num[32], *text = NULL;
     unsigned n = (unsigned)o->n;
     sweep_plan *p = NULL;
     PREF_TRY(precheck(o));
@@ -224,7 +225,8 @@ static int sweep_write(const cfg *c, const char *outarg, const cli_slurm_opts *o
     if (!st) st = abs_dir(outarg, out, sizeof out);
     if (!st) st = fsutil_join(sdir, sn, out, "slurm");
     if (!st) st = fsutil_mkdirs(sdir);
-    if (!st) st = shards_to_run(c, out, n, o->resume, run);
+    if (!st) st = fsutil_join(shards, sizeof shards, out, "shards");
+    if (!st) st = shards_to_run(c, shards, n, o->resume, run);
     if (!st) st = fsutil_join(path, sizeof path, sdir, "shards");
     snprintf(num, sizeof num, "%u\n", n);
     if (!st) st = write_file(path, num);
@@ -232,7 +234,7 @@ static int sweep_write(const cfg *c, const char *outarg, const cli_slurm_opts *o
     if (!st) st = write_file(path, text);
     const char *base = strrchr(out, '/');
     slurm_job j = {.name = base && base[1] ? base + 1 : "sweep", .prefix = "",
-                   .bin = bin, .config = path, .out = out,
+                   .bin = bin, .config = path, .shards = shards, .out = out,
                    .extra = o->force && !o->resume ? "--force" : NULL,
                    .n_shards = n, .run = run, .resume = o->resume};
     if (!st) st = slurm_write_job(&j, sdir, o->sbatch);

@@ -125,7 +125,7 @@ unsigned slurm_job_tasks(const slurm_job *j)
 }
 
 typedef struct quoted {
-    char bin[4200], config[4200], out[4200];
+    char bin[4200], config[4200], out[4200], shards[4200];
 } quoted;
 
 static int write_array(const slurm_job *j, const quoted *q, FILE *f,
@@ -157,8 +157,8 @@ static int write_array(const slurm_job *j, const quoted *q, FILE *f,
             "SIGTERM reach hetpref, which journals\n# the finished tasks and "
             "exits 143 (resume with --slurm %u --resume).\n", j->n_shards,
             j->n_shards);
-    fprintf(f, "exec %s sweep %s -o %s/shards/\"$i\" --shard \"$i/%u\" "
-            "--threads \"$threads\"%s%s%s\n", q->bin, q->config, q->out,
+    fprintf(f, "exec %s sweep %s -o %s/\"$i\" --shard \"$i/%u\" "
+            "--threads \"$threads\"%s%s%s\n", q->bin, q->config, q->shards,
             j->n_shards, j->extra ? " " : "", j->extra ? j->extra : "",
             j->resume ? " --resume" : "");
     return PREF_OK;
@@ -170,10 +170,12 @@ static int write_merge(const slurm_job *j, const quoted *q, FILE *f,
     char name[300];
     snprintf(name, sizeof name, "%s-merge", j->name);
     put_header(f, "Merges the shards of the sweep", name, log, sbatch);
-    fprintf(f, "set -eu\nexec %s merge", q->bin);
+    fprintf(f, "set -eu\nthreads=${SLURM_CPUS_PER_TASK:-1}\n%s%s merge",
+            j->then ? "" : "exec ", q->bin);
     for (unsigned i = 0; i < j->n_shards; i++)
-        fprintf(f, " \\\n  %s/shards/%u", q->out, i + 1);
+        fprintf(f, " \\\n  %s/%u", q->shards, i + 1);
     fprintf(f, " \\\n  -o %s\n", q->out);
+    if (j->then) fprintf(f, "exec %s\n", j->then);
     return PREF_OK;
 }
 
@@ -218,6 +220,7 @@ int slurm_write_job(const slurm_job *j, const char *dir, const char *sbatch)
     PREF_TRY(slurm_quote(q.bin, sizeof q.bin, j->bin));
     PREF_TRY(slurm_quote(q.config, sizeof q.config, j->config ? j->config : ""));
     PREF_TRY(slurm_quote(q.out, sizeof q.out, j->out));
+    PREF_TRY(slurm_quote(q.shards, sizeof q.shards, j->shards ? j->shards : ""));
     char logs[4096];
     PREF_TRY(fsutil_join(logs, sizeof logs, dir, "logs"));
     PREF_TRY(fsutil_mkdirs(logs));

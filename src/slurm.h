@@ -31,7 +31,13 @@ typedef struct slurm_job {
     const char *prefix;      /* file name prefix in DIR ("" for one job) */
     const char *bin;         /* absolute path of the hetpref binary */
     const char *config;      /* absolute path of the config every task reads */
-    const char *out;         /* absolute output directory of the merge */
+    const char *shards;      /* absolute directory of the shards: task I
+                              * writes shards/I */
+    const char *out;         /* absolute output directory of the merge (of
+                              * reproduce, with ids) */
+    const char *then;        /* a shell command the merge job runs after
+                              * the merge (its last: exec'd), or NULL;
+                              * $threads holds SLURM_CPUS_PER_TASK */
     const char *extra;       /* extra arguments for every task's command
                               * line (e.g. "--full"), already shell-quoted,
                               * or NULL */

@@ -78,7 +78,7 @@ check "exec hetpref by its absolute path" grep -q "^exec '/[^']*hetpref' sweep '
 check "threads from SLURM_CPUS_PER_TASK" grep -q 'threads=${SLURM_CPUS_PER_TASK:-1}' "$a"
 check "--sbatch options as #SBATCH lines (array)" grep -qx '#SBATCH -A proj' "$a"
 check "--sbatch options as #SBATCH lines (merge)" grep -qx '#SBATCH --time=00:10:00' "$m"
-check "merge execs hetpref merge of 3 shards into OUT" sh -c "grep -q '^exec .*merge' '$m' && grep -c \"'$out'/shards/[123]\" '$m' | grep -qx 3 && grep -q \"^  -o '$out'\$\" '$m'"
+check "merge execs hetpref merge of 3 shards into OUT" sh -c "grep -q '^exec .*merge' '$m' && grep -c \"'$out/shards'/[123]\" '$m' | grep -qx 3 && grep -q \"^  -o '$out'\$\" '$m'"
 check "submit: array with --parsable" grep -q 'sbatch --parsable .*array.sbatch' "$s"
 check "submit: merge afterok + kill-on-invalid-dep" grep -q -- '--dependency=afterok:$a1 --kill-on-invalid-dep=yes .*merge.sbatch' "$s"
 check "resolved config copied" cmp -s "$out/slurm/config.ini" "$scratch/local/config.ini"
@@ -144,6 +144,15 @@ done
 : > "$FAKE_LOG"
 PATH="$bin:$PATH" "$HETPREF" sweep "$cfg" -o "$scratch/kill" --slurm 3 --resume --submit > "$scratch/msg"
 check "--resume when every shard finished: merge only" sh -c "[ ! -e '$scratch/kill/slurm/array.sbatch' ] && grep -q '^merge job' '$scratch/msg' && ! grep -q array.sbatch '$FAKE_LOG'"
+
+# --resume of a finished sweep (here: the merged one) runs nothing again
+# and rewrites the same bytes.
+"$HETPREF" sweep "$cfg" -o "$scratch/kill" --resume --threads 1 2>"$scratch/err"
+check "--resume of a finished sweep: exit 0" [ $? -eq 0 ]
+check "... skips all 24 tasks" grep -q 'skipped 24 of 24 tasks (done: a finished runs.csv); 0 to run' "$scratch/err"
+for f in runs.csv summary.csv; do
+    check "$f: unchanged" cmp -s "$scratch/local/$f" "$scratch/kill/$f"
+done
 
 # A local run's status.
 HETPREF_TEST_SIGINT_AFTER=5 "$HETPREF" sweep "$cfg" -o "$scratch/loc2" --threads 1 2>/dev/null
