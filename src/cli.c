@@ -54,7 +54,7 @@ static const char usage_main[] =
     "  status    DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
-    "            [--resume]\n"
+    "            [--resume] [--slurm N [--submit] [--sbatch 'ARGS']]\n"
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
@@ -361,7 +361,9 @@ static int cmd_reproduce(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: hetpref reproduce [--quick | --full] [-o DIR] [--threads N] "
-               "[--only ID] [--resume]\n\nRuns every registered experiment: configs/<id>.ini "
+               "[--only ID] [--resume]\n"
+               "                         [--dry-run] [--slurm N [--submit] [--sbatch 'ARGS']]\n"
+               "\nRuns every registered experiment: configs/<id>.ini "
                "-> DIR/results/<id>/ (CSV)\nand DIR/plots/<id>.{png,svg,gp}. --quick "
                "(default): minutes on 2 cores;\n--full: paper-sized, applying each "
                "config's [full] section. DIR defaults to '.'.\n--dry-run: "
@@ -369,12 +371,22 @@ static int cmd_reproduce(int argc, char **argv)
                "nothing.\n--resume: after an interrupted run (Ctrl-C, exit 130), skip "
                "the experiments already done\nin this mode (results/<id>/reproduce.done) "
                "and continue the interrupted one from its\njournal; finished tasks are "
-               "not run again, and the CSVs are the same bytes.\n\nexperiments:\n");
+               "not run again, and the CSVs are the same bytes.\n"
+               "--slurm N [--submit] [--sbatch 'ARGS'] [--resume]: write Slurm jobs "
+               "into DIR/slurm/\ninstead of running: every experiment that is a "
+               "plain sweep as an array of N\nshards (DIR/shards/<id>/I) and a "
+               "merge job that then finishes the experiment\nand its plot; the "
+               "experiments that cannot be sharded (emdpo_clusters, mmra:\ntheir "
+               "tasks keep no journal) run whole, one array task each. --submit "
+               "submits\nthem (DIR/slurm/submit.sh); --resume writes only what "
+               "is not done. See\nhetpref sweep --help for --sbatch and the "
+               "shared-filesystem requirement.\n\nexperiments:\n");
         repro_list(stdout);
         return 0;
     }
     int full = 0, dry = 0, resume = 0;
     long threads = 0;
+    cli_slurm_opts so = {.argv0 = argv[0]};
     const char *out = ".", *only = NULL;
     for (int i = 2; i < argc; i++) {
         int missing = 0;
@@ -385,12 +397,23 @@ static int cmd_reproduce(int argc, char **argv)
         else if (strcmp(argv[i], "--resume") == 0) resume = 1;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--only", &missing))) only = v;
+        else if (strcmp(argv[i], "--submit") == 0) so.submit = 1;
+        else if ((v = cli_opt_value(argc, argv, &i, "--sbatch", &missing))) so.sbatch = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--slurm", &missing))) {
+            if (cli_parse_long(v, 1, 1024, &so.n))
+                return cli_usage_error("reproduce", "--slurm: expected a shard "
+                                       "count 1..1024, got '%s'", v);
+        }
         else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
             if (cli_parse_long(v, 1, 4096, &threads))
                 return cli_usage_error("reproduce", "--threads: expected 1..4096, got '%s'", v);
         } else if (missing) return cli_usage_error("reproduce", "%s needs a value", argv[i]);
         else return cli_usage_error("reproduce", "unknown argument '%s'", argv[i]);
     }
+    if (!so.n && (so.submit || so.sbatch))
+        return cli_usage_error("reproduce", "--submit and --sbatch need --slurm N%s", "");
+    so.resume = resume;
+    if (so.n && !dry) return cli_slurm_reproduce(out, full, only, &so);
     int st = dry ? repro_dry_run(full, only, stdout)
                  : repro_run(out, full, (int)threads, resume, only, stderr);
     return st ? cli_fail(st) : 0;

@@ -324,3 +324,168 @@ int cli_status(int argc, char **argv)
     int st = status_run(argv[2]);
     return st ? cli_fail(st) : 0;
 }
+
+/* ---- reproduce --slurm -------------------------------------------------- */
+
+/* The storage behind one slurm_job of reproduce. */
+typedef struct repro_slot {
+    char name[64], prefix[80], config[4096], shards[4096], res[4096];
+    char then[8800];
+    unsigned char *run;
+} repro_slot;
+
+/* The job of plain-sweep experiment e: its sweep in n shards under
+ * out/shards/<id>, merged into out/results/<id>, then `reproduce --only id
+ * --resume` finds every task done and writes the rest and the plot. */
+static int repro_sweep_job(const repro_exp *e, const char *out, const char *sdir,
+                           const char *bin, int full, const cli_slurm_opts *o,
+                           repro_slot *s, slurm_job *j)
+{
+    char path[4096], sub[300], qb[4200], qo[4200], *text = NULL;
+    unsigned n = (unsigned)o->n;
+    cfg *c = malloc(sizeof *c);
+    s->run = malloc(n);
+    if (!c || !s->run) {
+        free(c);
+        PREF_ERROR(PREF_ENOMEM, "out of memory");
+    }
+    snprintf(s->name, sizeof s->name, "%s", e->id);
+    snprintf(s->prefix, sizeof s->prefix, "%s.", e->id);
+    snprintf(sub, sizeof sub, "%s.ini", e->id);
+    int st = repro_load(e, full, c, path, sizeof path);
+    if (!st) st = cfg_text(c, &text);
+    if (!st) st = fsutil_join(s->config, sizeof s->config, sdir, sub);
+    if (!st && o->resume) st = same_config(s->config, text, out);
+    if (!st) st = write_file(s->config, text);
+    snprintf(sub, sizeof sub, "shards/%s", e->id);
+    if (!st) st = fsutil_join(s->shards, sizeof s->shards, out, sub);
+    snprintf(sub, sizeof sub, "results/%s", e->id);
+    if (!st) st = fsutil_join(s->res, sizeof s->res, out, sub);
+    if (!st) st = shards_to_run(c, s->shards, n, o->resume, s->run);
+    if (!st) st = slurm_quote(qb, sizeof qb, bin);
+    if (!st) st = slurm_quote(qo, sizeof qo, out);
+    snprintf(s->then, sizeof s->then, "%s reproduce --only %s -o %s --threads "
+             "\"$threads\" --resume%s", qb, e->id, qo, full ? " --full" : "");
+    *j = (slurm_job){.name = s->name, .prefix = s->prefix, .bin = bin,
+                     .config = s->config, .shards = s->shards, .out = s->res,
+                     .then = s->then, .extra = o->resume ? NULL : "--force",
+                     .n_shards = n, .run = s->run, .resume = o->resume};
+    free(text);
+    free(c);
+    return st;
+}
+
+/* Write the jobs of every experiment (only: one) still to do. */
+static int repro_write(const char *out, const char *sdir, const char *bin,
+                       int full, const char *only, const cli_slurm_opts *o,
+                       repro_slot *slots, slurm_job *jobs, size_t *n_jobs,
+                       const char **whole, unsigned *n_whole)
+{
+    int st = PREF_OK;
+    for (size_t i = 0; !st && i < repro_count(); i++) {
+        const repro_exp *e = repro_at(i);
+        char res[4096], sub[300];
+        if (only && strcmp(only, e->id) != 0) continue;
+        snprintf(sub, sizeof sub, "results/%s", e->id);
+        st = fsutil_join(res, sizeof res, out, sub);
+        if (!st && o->resume && repro_is_done(res, full)) {
+            printf("hetpref: %s: already done (%s), skipped\n", e->id,
+                   full ? "full" : "quick");
+        } else if (!st && !e->plain_sweep) {
+            whole[(*n_whole)++] = e->id;
+        } else if (!st) {
+            st = repro_sweep_job(e, out, sdir, bin, full, o, &slots[*n_jobs],
+                                 &jobs[*n_jobs]);
+            (*n_jobs)++;
+        }
+    }
+    return st;
+}
+
+/* "export HETPREF_CONFIGS='DIR'\n" with the absolute directory this run
+ * finds configs/<id>.ini in, so jobs running `reproduce` on a compute node,
+ * from whatever directory, read the same configurations. */
+static int configs_setup(char *buf, size_t n)
+{
+    char path[4096], dir[PATH_MAX], q[4200];
+    PREF_TRY(repro_config_path(repro_at(0)->id, path, sizeof path));
+    char *slash = strrchr(path, '/');
+    if (slash) *slash = '\0';
+    if (!realpath(slash ? path : ".", dir))
+        PREF_ERROR(PREF_EIO, "%s: cannot resolve: %s", path, strerror(errno));
+    PREF_TRY(slurm_quote(q, sizeof q, dir));
+    if ((size_t)snprintf(buf, n, "export HETPREF_CONFIGS=%s\n", q) >= n)
+        PREF_ERROR(PREF_EINPUT, "%s: path too long", dir);
+    return PREF_OK;
+}
+
+/* Print the jobs written and how to submit them. */
+static void repro_report(const slurm_job *jobs, size_t n, const char *sdir,
+                         int submit)
+{
+    for (size_t k = 0; k < n; k++) {
+        if (jobs[k].ids) {
+            printf("hetpref: %s/whole.array.sbatch: %u experiment%s that cannot "
+                   "be sharded (they use sweep_map, which keeps no journal), one "
+                   "array task each:", sdir, jobs[k].n_shards,
+                   jobs[k].n_shards == 1 ? "" : "s");
+            for (unsigned i = 0; i < jobs[k].n_shards; i++)
+                printf(" %s", jobs[k].ids[i]);
+            putchar('\n');
+        } else {
+            printf("hetpref: %s/%sarray.sbatch: %u of %u shards, then %smerge."
+                   "sbatch (merge, rest of the experiment, plot)\n", sdir,
+                   jobs[k].prefix, slurm_job_tasks(&jobs[k]), jobs[k].n_shards,
+                   jobs[k].prefix);
+        }
+    }
+    if (!n) printf("hetpref: nothing left to run\n");
+    else if (!submit) printf("submit with:   sh %s/submit.sh\n", sdir);
+}
+
+int cli_slurm_reproduce(const char *outarg, int full, const char *only,
+                        const cli_slurm_opts *o)
+{
+    char out[4096], sdir[4096], bin[4096], num[32];
+    size_t ne = repro_count(), n_jobs = 0;
+    unsigned n_whole = 0;
+    int st = precheck(o);
+    if (!st && only && !repro_find(only))
+        st = pref_set_error(PREF_EINPUT, "reproduce: --only %s: unknown "
+                            "experiment (see hetpref reproduce --help)", only);
+    if (!st) st = self_path(o->argv0, bin, sizeof bin);
+    if (st) return cli_fail(st);
+    repro_slot *slots = calloc(ne, sizeof *slots);
+    slurm_job *jobs = calloc(ne + 1, sizeof *jobs);
+    const char **whole = calloc(ne, sizeof *whole);
+    if (!slots || !jobs || !whole) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = abs_dir(outarg, out, sizeof out);
+    if (!st) st = fsutil_join(sdir, sizeof sdir, out, "slurm");
+    if (!st) st = fsutil_mkdirs(sdir);
+    if (!st && o->resume && read_shards(sdir) != o->n)
+        st = pref_set_error(PREF_EINPUT, "--resume: %s was split into %ld shards, "
+                            "not %ld", out, read_shards(sdir), o->n);
+    if (!st) st = repro_write(out, sdir, bin, full, only, o, slots, jobs,
+                              &n_jobs, whole, &n_whole);
+    if (!st && n_whole)
+        jobs[n_jobs++] = (slurm_job){.name = "whole", .prefix = "whole.",
+            .bin = bin, .out = out, .extra = full ? "--full" : NULL,
+            .n_shards = n_whole, .ids = whole, .resume = o->resume};
+    char setup[4400];
+    if (!st) st = configs_setup(setup, sizeof setup);
+    for (size_t k = 0; !st && k < n_jobs; k++) jobs[k].setup = setup;
+    snprintf(num, sizeof num, "%ld\n", o->n);
+    char path[4096];
+    if (!st) st = fsutil_join(path, sizeof path, sdir, "shards");
+    if (!st) st = write_file(path, num);
+    for (size_t k = 0; !st && k < n_jobs; k++)
+        st = slurm_write_job(&jobs[k], sdir, o->sbatch);
+    if (!st) st = slurm_write_submit(jobs, n_jobs, sdir);
+    if (!st) repro_report(jobs, n_jobs, sdir, o->submit);
+    if (!st && o->submit && n_jobs) st = run_submit(sdir);
+    for (size_t k = 0; slots && k < ne; k++) free(slots[k].run);
+    free(slots);
+    free(jobs);
+    free(whole);
+    return st ? cli_fail(st) : 0;
+}

@@ -135,7 +135,7 @@ static int write_array(const slurm_job *j, const quoted *q, FILE *f,
                          : "One shard of the sweep per array task",
                j->name, log, sbatch);
     put_array(f, j);
-    fputs("set -eu\n", f);
+    fprintf(f, "set -eu\n%s", j->setup ? j->setup : "");
     fprintf(f, "i=${SLURM_ARRAY_TASK_ID:?not run as a Slurm array task}\n"
             "threads=${SLURM_CPUS_PER_TASK:-1}\n");
     if (j->ids) {
@@ -170,8 +170,8 @@ static int write_merge(const slurm_job *j, const quoted *q, FILE *f,
     char name[300];
     snprintf(name, sizeof name, "%s-merge", j->name);
     put_header(f, "Merges the shards of the sweep", name, log, sbatch);
-    fprintf(f, "set -eu\nthreads=${SLURM_CPUS_PER_TASK:-1}\n%s%s merge",
-            j->then ? "" : "exec ", q->bin);
+    fprintf(f, "set -eu\n%sthreads=${SLURM_CPUS_PER_TASK:-1}\n%s%s merge",
+            j->setup ? j->setup : "", j->then ? "" : "exec ", q->bin);
     for (unsigned i = 0; i < j->n_shards; i++)
         fprintf(f, " \\\n  %s/%u", q->shards, i + 1);
     fprintf(f, " \\\n  -o %s\n", q->out);

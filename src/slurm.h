@@ -41,6 +41,8 @@ typedef struct slurm_job {
     const char *extra;       /* extra arguments for every task's command
                               * line (e.g. "--full"), already shell-quoted,
                               * or NULL */
+    const char *setup;       /* shell lines run first by both scripts
+                              * (e.g. an export), or NULL */
     unsigned n_shards;       /* N >= 1 */
     const unsigned char *run;/* n_shards flags, 1 = shard I+1 runs in the
                               * array; NULL = every shard */

@@ -154,6 +154,28 @@ for f in runs.csv summary.csv; do
     check "$f: unchanged" cmp -s "$scratch/local/$f" "$scratch/kill/$f"
 done
 
+# reproduce --slurm: a plain-sweep experiment is sharded; its merge job then
+# runs `reproduce --only ID --resume`, which finds every task done.
+HETPREF_CONFIGS=${HETPREF_CONFIGS:-$srcdir/configs}; export HETPREF_CONFIGS
+"$HETPREF" reproduce --quick --only equivalence --threads 2 -o "$scratch/rl" 2>/dev/null
+check "local reproduce: exit 0" [ $? -eq 0 ]
+: > "$FAKE_LOG"; : > "$FAKE_STATE/stderr"
+PATH="$bin:$PATH" "$HETPREF" reproduce --slurm 2 --only equivalence --submit -o "$scratch/rs" > "$scratch/msg"
+check "reproduce --slurm 2 --submit: exit 0" [ $? -eq 0 ]
+check "reproduce: array of 2 shards, then the merge" sh -c "grep -q ' equivalence.array.sbatch 1-2 -\$' '$FAKE_LOG' && grep -q ' equivalence.merge.sbatch - ' '$FAKE_LOG'"
+check "reproduce: the merge job's reproduce ran no task again" grep -q 'skipped [1-9][0-9]* of \([0-9]*\) tasks (done: a finished runs.csv); 0 to run' "$FAKE_STATE/stderr"
+for f in runs.csv summary.csv config.ini reproduce.done; do
+    check "reproduce: results/equivalence/$f identical to a local reproduce" cmp -s "$scratch/rl/results/equivalence/$f" "$scratch/rs/results/equivalence/$f"
+done
+check "reproduce: the plot drawn" [ -s "$scratch/rs/plots/equivalence.gp" ]
+check "reproduce: the config lookup exported to the jobs" grep -q '^export HETPREF_CONFIGS=' "$scratch/rs/slurm/equivalence.merge.sbatch"
+PATH="$bin:$PATH" "$HETPREF" reproduce --slurm 2 --only equivalence --resume -o "$scratch/rs" > "$scratch/msg"
+check "reproduce --resume after it finished: nothing left" grep -q 'equivalence: already done' "$scratch/msg"
+"$HETPREF" reproduce --slurm 2 --only mmra -o "$scratch/rm" > "$scratch/msg"
+check "reproduce --slurm: mmra (sweep_map) runs whole, one array task" sh -c "grep -q 'cannot be sharded.*: mmra' '$scratch/msg' && grep -qx '1) id=mmra ;;' '$scratch/rm/slurm/whole.array.sbatch' && [ ! -e '$scratch/rm/slurm/mmra.array.sbatch' ]"
+"$HETPREF" reproduce --slurm 2 --only nosuch -o "$scratch/rn" 2>/dev/null
+check "reproduce --slurm --only unknown: exit 2" [ $? -eq 2 ]
+
 # A local run's status.
 HETPREF_TEST_SIGINT_AFTER=5 "$HETPREF" sweep "$cfg" -o "$scratch/loc2" --threads 1 2>/dev/null
 "$HETPREF" status "$scratch/loc2" > "$scratch/st"
