@@ -94,7 +94,8 @@ check "--sbatch with ';' refused: exit 2" [ $? -eq 2 ]
 check "--slurm 0: exit 2" [ $? -eq 2 ]
 "$HETPREF" sweep "$cfg" -o "$scratch/bad4" --submit 2>/dev/null
 check "--submit without --slurm: exit 2" [ $? -eq 2 ]
-PATH=/usr/bin:/bin "$HETPREF" sweep "$cfg" -o "$scratch/bad5" --slurm 2 --submit 2>"$scratch/err"
+mkdir "$scratch/nobin"
+PATH="$scratch/nobin" "$HETPREF" sweep "$cfg" -o "$scratch/bad5" --slurm 2 --submit 2>"$scratch/err"
 check "--submit without sbatch: exit 2" [ $? -eq 2 ]
 check "... says sbatch is missing" grep -q 'sbatch is not on PATH' "$scratch/err"
 check "... writes nothing" [ ! -e "$scratch/bad5" ]
