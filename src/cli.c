@@ -153,6 +153,10 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
     if (!o->config) return cli_usage_error(cmd, "missing CONFIG%s", "");
     if (!o->slurm.n && (o->slurm.submit || o->slurm.sbatch))
         return cli_usage_error(cmd, "--submit and --sbatch need --slurm N%s", "");
+    if (o->slurm.n && o->threads)
+        return cli_usage_error(cmd, "--threads: with --slurm each task uses its "
+                               "SLURM_CPUS_PER_TASK (set it with --sbatch "
+                               "'--cpus-per-task=N')%s", "");
     if (o->slurm.n && o->shard_n > 1)
         return cli_usage_error(cmd, "--slurm N makes its own shards: drop "
                                "--shard%s", "");
@@ -413,6 +417,10 @@ static int cmd_reproduce(int argc, char **argv)
     if (!so.n && (so.submit || so.sbatch))
         return cli_usage_error("reproduce", "--submit and --sbatch need --slurm N%s", "");
     so.resume = resume;
+    if (so.n && threads)
+        return cli_usage_error("reproduce", "--threads: with --slurm each task "
+                               "uses its SLURM_CPUS_PER_TASK (set it with "
+                               "--sbatch '--cpus-per-task=N')%s", "");
     if (so.n && !dry) return cli_slurm_reproduce(out, full, only, &so);
     int st = dry ? repro_dry_run(full, only, stdout)
                  : repro_run(out, full, (int)threads, resume, only, stderr);

@@ -92,6 +92,11 @@ check "... writes nothing" [ ! -e "$scratch/bad1" ]
 check "--sbatch with ';' refused: exit 2" [ $? -eq 2 ]
 "$HETPREF" sweep "$cfg" -o "$scratch/bad3" --slurm 0 2>/dev/null
 check "--slurm 0: exit 2" [ $? -eq 2 ]
+"$HETPREF" sweep "$cfg" -o "$scratch/bad6" --slurm 2 --threads 4 2>"$scratch/err"
+check "--slurm with --threads: exit 2, not ignored" [ $? -eq 2 ]
+check "... names SLURM_CPUS_PER_TASK" grep -q 'cpus-per-task' "$scratch/err"
+"$HETPREF" reproduce -o "$scratch/bad7" --slurm 2 --threads 4 2>/dev/null
+check "reproduce --slurm with --threads: exit 2" [ $? -eq 2 ]
 "$HETPREF" sweep "$cfg" -o "$scratch/bad4" --submit 2>/dev/null
 check "--submit without --slurm: exit 2" [ $? -eq 2 ]
 mkdir "$scratch/nobin"
