@@ -20,27 +20,27 @@
 static const repro_exp table[] = {
     {"calibration",
      "simulated answer frequencies vs exact Plackett-Luce probabilities",
-     calib_experiment, calib_plot},
+     calib_experiment, calib_plot, 1},
     {"equivalence", "polarised vs indifferent: identical pair probabilities, "
-     "different ternary ones", equiv_experiment, equiv_plot},
+     "different ternary ones", equiv_experiment, equiv_plot, 1},
     {"fisher", "smallest Fisher eigenvalue vs asymmetry and vs T, pairs vs "
-     "triples", fisher_experiment, fisher_plot},
+     "triples", fisher_experiment, fisher_plot, 1},
     {"recovery", "W1 error of the estimated mixture vs N: pairs / top-1 of 3 / "
-     "full 3, log-log slopes", lcl_recovery_experiment, lcl_recovery_plot},
+     "full 3, log-log slopes", lcl_recovery_experiment, lcl_recovery_plot, 1},
     {"budget", "W1 error vs answers per user at a fixed budget N*T",
-     lcl_budget_experiment, lcl_budget_plot},
+     lcl_budget_experiment, lcl_budget_plot, 1},
     {"select_k", "paired BIC and ICL differences vs the number of fitted "
      "types, pairs vs triples",
-     lcl_selectk_experiment, lcl_selectk_plot},
+     lcl_selectk_experiment, lcl_selectk_plot, 1},
     {"coverage", "coverage of 95% Wald intervals (observed information, "
-     "sandwich)", lcl_coverage_experiment, lcl_coverage_plot},
+     "sandwich)", lcl_coverage_experiment, lcl_coverage_plot, 1},
     {"emdpo_clusters", "EM-DPO clustering accuracy and eta across iterations: "
      "pairs vs top-1 of 3 vs full 3", emdposim_clusters_experiment,
-     emdposim_clusters_plot},
+     emdposim_clusters_plot, 0},
     {"emdpo_groups", "per-type held-out accuracy and regret: reference, DPO, "
-     "cluster-DPO, EM-DPO, oracle", emdposim_groups_experiment, emdposim_groups_plot},
+     "cluster-DPO, EM-DPO, oracle", emdposim_groups_experiment, emdposim_groups_plot, 1},
     {"mmra", "regret matrix, MMRA weights vs regret weights, worst-type true "
-     "regret per aggregator", mmrasim_experiment, mmrasim_plot},
+     "regret per aggregator", mmrasim_experiment, mmrasim_plot, 0},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 
@@ -93,8 +93,18 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+size_t repro_count(void)
+{
+    return N_EXP;
+}
+
+const repro_exp *repro_at(size_t i)
+{
+    return i < N_EXP ? &table[i] : NULL;
+}
+
 /* Load configs/<id>.ini with the [full] overrides when full, and check it. */
-static int load_experiment(const repro_exp *e, int full, cfg *c, char *path,
+int repro_load(const repro_exp *e, int full, cfg *c, char *path,
                            size_t n)
 {
     PREF_TRY(repro_config_path(e->id, path, n));
@@ -108,8 +118,7 @@ static int load_experiment(const repro_exp *e, int full, cfg *c, char *path,
 
 #define REPRO_STAMP "reproduce.done"
 
-/* 1 when res_dir holds the stamp of a finished run in this mode. */
-static int repro_done(const char *res_dir, int full)
+int repro_is_done(const char *res_dir, int full)
 {
     char stamp[4096], line[16] = "";
     if (fsutil_join(stamp, sizeof stamp, res_dir, REPRO_STAMP)) return 0;
@@ -144,12 +153,12 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
     char path[4096], res[4096], plots[4096], sub[512];
     cfg *c = malloc(sizeof *c);
     if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
-    int st = load_experiment(e, full, c, path, sizeof path);
+    int st = repro_load(e, full, c, path, sizeof path);
     snprintf(sub, sizeof sub, "results/%s", e->id);
     if (!st) st = fsutil_join(res, sizeof res, out_dir, sub);
     if (!st) st = fsutil_join(plots, sizeof plots, out_dir, "plots");
     if (!st) st = fsutil_mkdirs(res);
-    if (!st && resume && repro_done(res, full)) {
+    if (!st && resume && repro_is_done(res, full)) {
         if (log) fprintf(log, "hetpref: %s: already done (%s), skipped\n", e->id,
                          full ? "full" : "quick");
         free(c);
@@ -188,7 +197,7 @@ int repro_dry_run(int full, const char *only, FILE *out)
         if (only && strcmp(only, table[i].id) != 0) continue;
         char path[4096];
         sweep_plan *plan = NULL;
-        st = load_experiment(&table[i], full, c, path, sizeof path);
+        st = repro_load(&table[i], full, c, path, sizeof path);
         if (!st) st = sweep_plan_build(c, tasks_table(), &plan);
         if (!st)
             fprintf(out, "%s: %s: %zu cells x %ld replicates = %zu tasks (task %s)\n",

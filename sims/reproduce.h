@@ -20,10 +20,27 @@ typedef struct repro_exp {
      * experiments that use sweep_map have none and start over) */
     int (*run)(const cfg *c, const char *res_dir, const sweep_params *sp);
     int (*plot)(const char *res_dir, const char *plot_dir);
+    /* 1: run() begins with sweep_run(c, tasks, res_dir, sp), so its sweep
+     * can be split into shards and merged into res_dir first (run() with
+     * resume then finds every task done); 0: it uses sweep_map, which has
+     * no journal, and runs whole. */
+    int plain_sweep;
 } repro_exp;
 
 /* The experiment called id, or NULL. */
 const repro_exp *repro_find(const char *id);
+
+/* The number of experiments, and experiment i (NULL when out of range). */
+size_t repro_count(void);
+const repro_exp *repro_at(size_t i);
+
+/* Load e's configs/<id>.ini (path into path, size n) into c, with the
+ * [full] overrides when full, and check it. PREF_OK or PREF_EINPUT. */
+int repro_load(const repro_exp *e, int full, cfg *c, char *path, size_t n);
+
+/* 1 when res_dir holds the stamp of a finished run in this mode (full 1:
+ * --full, 0: --quick), else 0. */
+int repro_is_done(const char *res_dir, int full);
 
 /* Print the registry (id and description), one per line. */
 void repro_list(FILE *f);

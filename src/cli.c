@@ -19,6 +19,7 @@
 #include "fsutil.h"
 #include "identify_tables.h"
 #include "cli_mmra.h"
+#include "cli_slurm.h"
 #include "cfgmap.h"
 #include "cliutil.h"
 #include "mix.h"
@@ -48,10 +49,12 @@ static const char usage_main[] =
     "commands:\n"
     "  simulate  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
     "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume] [--set ...]\n"
+    "  sweep     CONFIG -o DIR --slurm N [--resume] [--submit] [--sbatch 'ARGS']\n"
     "  merge     DIR... -o DIR\n"
+    "  status    DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
-    "            [--resume]\n"
+    "            [--resume] [--slurm N [--submit] [--sbatch 'ARGS']]\n"
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
@@ -61,7 +64,7 @@ static const char usage_main[] =
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
-    "130 interrupted (sweep, reproduce: finish with --resume)\n";
+    "130 interrupted, 143 terminated (sweep, reproduce: finish with --resume)\n";
 
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
@@ -92,6 +95,7 @@ typedef struct common_opts {
     long threads;
     long shard_i, shard_n;
     int resume, force;
+    cli_slurm_opts slurm;  /* sweep --slurm N [--submit] [--sbatch ARGS] */
 } common_opts;
 
 /* Parse the options shared by simulate and sweep. Returns -1 on success or an
@@ -128,6 +132,14 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
             o->resume = 1;
         } else if (allow_sweep && strcmp(argv[i], "--force") == 0) {
             o->force = 1;
+        } else if (allow_sweep && (v = cli_opt_value(argc, argv, &i, "--slurm", &missing))) {
+            if (cli_parse_long(v, 1, 1024, &o->slurm.n))
+                return cli_usage_error(cmd, "--slurm: expected a shard count "
+                                       "1..1024, got '%s'", v);
+        } else if (allow_sweep && (v = cli_opt_value(argc, argv, &i, "--sbatch", &missing))) {
+            o->slurm.sbatch = v;
+        } else if (allow_sweep && strcmp(argv[i], "--submit") == 0) {
+            o->slurm.submit = 1;
         } else if (missing) {
             return cli_usage_error(cmd, "%s needs a value", argv[i]);
         } else if (argv[i][0] == '-' && argv[i][1]) {
@@ -139,6 +151,18 @@ static int parse_common(const char *cmd, int argc, char **argv, common_opts *o,
         }
     }
     if (!o->config) return cli_usage_error(cmd, "missing CONFIG%s", "");
+    if (!o->slurm.n && (o->slurm.submit || o->slurm.sbatch))
+        return cli_usage_error(cmd, "--submit and --sbatch need --slurm N%s", "");
+    if (o->slurm.n && o->threads)
+        return cli_usage_error(cmd, "--threads: with --slurm each task uses its "
+                               "SLURM_CPUS_PER_TASK (set it with --sbatch "
+                               "'--cpus-per-task=N')%s", "");
+    if (o->slurm.n && o->shard_n > 1)
+        return cli_usage_error(cmd, "--slurm N makes its own shards: drop "
+                               "--shard%s", "");
+    o->slurm.resume = o->resume;
+    o->slurm.force = o->force;
+    o->slurm.argv0 = argv[0];
     return -1;
 }
 
@@ -256,7 +280,21 @@ static int cmd_sweep(int argc, char **argv)
                "Each task simulates its data from a data seed (runs.csv data_seed) "
                "of the\nmaster seed, the replicate and the keys that define the "
                "data only, so cells\nthat differ in [fit], [mmra] or [emdpo] keys "
-               "alone (but emdpo.test_users) see the\nsame data.\n");
+               "alone (but emdpo.test_users) see the\nsame data.\n\n"
+               "On a Slurm cluster: hetpref sweep CONFIG -o DIR --slurm N "
+               "[--submit] [--sbatch 'ARGS']\nwrites DIR/slurm/array.sbatch (a "
+               "job array of N tasks, task I running shard I/N\ninto DIR/shards/I "
+               "with --threads from SLURM_CPUS_PER_TASK), DIR/slurm/merge.sbatch\n"
+               "(merges the shards into DIR: the same bytes as a local run) and "
+               "DIR/slurm/submit.sh\n(submits the array, then the merge with "
+               "afterok; a failed or cancelled task\ncancels the merge). --submit "
+               "runs submit.sh and prints the job ids (no sbatch on\nPATH: exit 2). "
+               "--sbatch adds sbatch options to both jobs, e.g.\n"
+               "--sbatch '--partition=short --account=lab --time=04:00:00 "
+               "--cpus-per-task=8'.\n--slurm N --resume [--submit]: only the "
+               "shards that did not finish, and a new\nmerge. DIR, CONFIG's copy "
+               "in DIR/slurm and this binary must be on a filesystem\nshared "
+               "with the compute nodes. Progress: hetpref status DIR.\n");
         return 0;
     }
     common_opts o;
@@ -267,6 +305,11 @@ static int cmd_sweep(int argc, char **argv)
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = load_cfg(&o, c);
+    if (!st && o.slurm.n) {
+        rc = cli_slurm_sweep(c, o.out ? o.out : outbuf, &o.slurm);
+        free(c);
+        return rc;
+    }
     if (!st) {
         sweep_params sp;
         sweep_params_init(&sp);
@@ -328,7 +371,9 @@ static int cmd_reproduce(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: hetpref reproduce [--quick | --full] [-o DIR] [--threads N] "
-               "[--only ID] [--resume]\n\nRuns every registered experiment: configs/<id>.ini "
+               "[--only ID] [--resume]\n"
+               "                         [--dry-run] [--slurm N [--submit] [--sbatch 'ARGS']]\n"
+               "\nRuns every registered experiment: configs/<id>.ini "
                "-> DIR/results/<id>/ (CSV)\nand DIR/plots/<id>.{png,svg,gp}. --quick "
                "(default): minutes on 2 cores;\n--full: paper-sized, applying each "
                "config's [full] section. DIR defaults to '.'.\n--dry-run: "
@@ -336,12 +381,22 @@ static int cmd_reproduce(int argc, char **argv)
                "nothing.\n--resume: after an interrupted run (Ctrl-C, exit 130), skip "
                "the experiments already done\nin this mode (results/<id>/reproduce.done) "
                "and continue the interrupted one from its\njournal; finished tasks are "
-               "not run again, and the CSVs are the same bytes.\n\nexperiments:\n");
+               "not run again, and the CSVs are the same bytes.\n"
+               "--slurm N [--submit] [--sbatch 'ARGS'] [--resume]: write Slurm jobs "
+               "into DIR/slurm/\ninstead of running: every experiment that is a "
+               "plain sweep as an array of N\nshards (DIR/shards/<id>/I) and a "
+               "merge job that then finishes the experiment\nand its plot; the "
+               "experiments that cannot be sharded (emdpo_clusters, mmra:\ntheir "
+               "tasks keep no journal) run whole, one array task each. --submit "
+               "submits\nthem (DIR/slurm/submit.sh); --resume writes only what "
+               "is not done. See\nhetpref sweep --help for --sbatch and the "
+               "shared-filesystem requirement.\n\nexperiments:\n");
         repro_list(stdout);
         return 0;
     }
     int full = 0, dry = 0, resume = 0;
     long threads = 0;
+    cli_slurm_opts so = {.argv0 = argv[0]};
     const char *out = ".", *only = NULL;
     for (int i = 2; i < argc; i++) {
         int missing = 0;
@@ -352,12 +407,27 @@ static int cmd_reproduce(int argc, char **argv)
         else if (strcmp(argv[i], "--resume") == 0) resume = 1;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) out = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--only", &missing))) only = v;
+        else if (strcmp(argv[i], "--submit") == 0) so.submit = 1;
+        else if ((v = cli_opt_value(argc, argv, &i, "--sbatch", &missing))) so.sbatch = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--slurm", &missing))) {
+            if (cli_parse_long(v, 1, 1024, &so.n))
+                return cli_usage_error("reproduce", "--slurm: expected a shard "
+                                       "count 1..1024, got '%s'", v);
+        }
         else if ((v = cli_opt_value(argc, argv, &i, "--threads", &missing))) {
             if (cli_parse_long(v, 1, 4096, &threads))
                 return cli_usage_error("reproduce", "--threads: expected 1..4096, got '%s'", v);
         } else if (missing) return cli_usage_error("reproduce", "%s needs a value", argv[i]);
         else return cli_usage_error("reproduce", "unknown argument '%s'", argv[i]);
     }
+    if (!so.n && (so.submit || so.sbatch))
+        return cli_usage_error("reproduce", "--submit and --sbatch need --slurm N%s", "");
+    so.resume = resume;
+    if (so.n && threads)
+        return cli_usage_error("reproduce", "--threads: with --slurm each task "
+                               "uses its SLURM_CPUS_PER_TASK (set it with "
+                               "--sbatch '--cpus-per-task=N')%s", "");
+    if (so.n && !dry) return cli_slurm_reproduce(out, full, only, &so);
     int st = dry ? repro_dry_run(full, only, stdout)
                  : repro_run(out, full, (int)threads, resume, only, stderr);
     return st ? cli_fail(st) : 0;
@@ -965,6 +1035,7 @@ int cli_main(int argc, char **argv)
     if (strcmp(cmd, "simulate") == 0) return cmd_simulate(argc, argv);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc, argv);
     if (strcmp(cmd, "merge") == 0) return cmd_merge(argc, argv);
+    if (strcmp(cmd, "status") == 0) return cli_status(argc, argv);
     if (strcmp(cmd, "plot") == 0) return cmd_plot(argc, argv);
     if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc, argv);
     if (strcmp(cmd, "describe") == 0) return cmd_describe(argc, argv);

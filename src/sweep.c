@@ -488,6 +488,26 @@ static int exec_may_write(const char *dir, const char *cpath, const char *text,
     return PREF_OK;
 }
 
+static int merge_one(const char *dir, const sweep_plan *p, results *r);
+
+/* With resume and no journal: the tasks of this shard in a finished
+ * runs.csv of the same configuration (cpath holds text) are done too, so a
+ * finished sweep resumed, or shards merged into dir, run nothing again. */
+static int exec_load_runs(sweep_exec *x, const char *dir, const char *cpath,
+                          const char *text, const sweep_params *sp)
+{
+    char runs[4096];
+    PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
+    char *old = fsutil_exists(runs) ? read_file(cpath) : NULL;
+    int same = old && strcmp(old, text) == 0;
+    free(old);
+    if (!same) return PREF_OK;
+    PREF_TRY(merge_one(dir, x->p, &x->r));
+    for (size_t t = 0; t < x->r.n_tasks; t++)
+        if (t % sp->shard_n != sp->shard_i - 1) x->r.have[t] = 0;
+    return PREF_OK;
+}
+
 /* Write config.ini into dir; with resume, load the journal of a previous run
  * of the same configuration, else start a fresh journal. A directory holding
  * the results of another configuration is only overwritten with force. */
@@ -510,6 +530,7 @@ static int exec_config(sweep_exec *x, const cfg *c, const char *dir,
     } else if (!st) {
         st = exec_may_write(dir, cpath, text, sp->force);
         if (!st) remove(x->jpath);
+        if (!st && sp->resume) st = exec_load_runs(x, dir, cpath, text, sp);
     }
     if (!st) st = write_text(dir, "config.ini", text);
     free(text);
@@ -540,9 +561,10 @@ static int exec_prepare(sweep_exec *x, const cfg *c, const sweep_task_table *tas
     }
     if (sp->resume && sp->log)
         fprintf(sp->log, "hetpref: sweep: --resume: skipped %zu of %zu tasks "
-                "(done: %s%s); %zu to run\n", x->n_shard - x->n_pending,
-                x->n_shard, fsutil_exists(x->jpath) ? "" : "no journal ",
-                x->jpath, x->n_pending);
+                "(done: %s); %zu to run\n", x->n_shard - x->n_pending,
+                x->n_shard, fsutil_exists(x->jpath) ? x->jpath
+                : x->n_shard > x->n_pending ? "a finished runs.csv"
+                : "no journal", x->n_pending);
     x->journal = fopen(x->jpath, "a");
     if (!x->journal)
         PREF_ERROR(PREF_EIO, "%s: cannot write: %s", x->jpath, strerror(errno));
@@ -840,5 +862,30 @@ int sweep_merge(const char *const *dirs, size_t n, const char *out,
     free(c);
     if (p) results_free(&r);
     sweep_plan_free(p);
+    return st;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+int sweep_dir_status(const sweep_plan *p, const char *dir, unsigned shard_i,
+                     unsigned shard_n, sweep_status *s)
+{
+    if (shard_n < 1 || shard_i < 1 || shard_i > shard_n)
+        PREF_ERROR(PREF_EINPUT, "shard %u/%u: need 1 <= I <= N", shard_i, shard_n);
+    char jpath[4096], runs[4096];
+    PREF_TRY(fsutil_join(jpath, sizeof jpath, dir, "runs.journal"));
+    PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
+    memset(s, 0, sizeof *s);
+    for (size_t t = shard_i - 1; t < p->n_tasks; t += shard_n) s->total++;
+    if (fsutil_exists(jpath)) s->state = SWEEP_PARTIAL;
+    else if (fsutil_exists(runs)) s->state = SWEEP_FINISHED;
+    else return PREF_OK;
+    results r;
+    PREF_TRY(results_alloc(&r, p->n_tasks, p->task->n_metrics));
+    int st = s->state == SWEEP_PARTIAL ? journal_load(jpath, p, &r)
+                                       : merge_one(dir, p, &r);
+    for (size_t t = shard_i - 1; !st && t < p->n_tasks; t += shard_n)
+        s->done += r.have[t];
+    results_free(&r);
     return st;
 }

@@ -148,4 +148,26 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
 int sweep_merge(const char *const *dirs, size_t n, const char *out,
                 const sweep_task_table *tasks);
 
+/* Progress of one shard directory of a sweep. */
+typedef enum sweep_state {
+    SWEEP_NOT_STARTED,   /* neither a journal nor a runs.csv */
+    SWEEP_PARTIAL,       /* a journal: interrupted, failed or running */
+    SWEEP_FINISHED       /* a runs.csv and no journal */
+} sweep_state;
+
+typedef struct sweep_status {
+    sweep_state state;
+    size_t done;         /* tasks of the shard in the journal or runs.csv */
+    size_t total;        /* tasks of the shard: t with t % shard_n ==
+                          * shard_i - 1 */
+} sweep_status;
+
+/* How far dir, shard shard_i of shard_n of the sweep planned by p, got:
+ * from its journal (runs.journal) when there is one, else from its
+ * runs.csv. The caller checks that dir's config.ini is p's configuration.
+ * Returns PREF_OK, PREF_EINPUT (a corrupt journal or runs.csv, a bad
+ * shard), PREF_ENOMEM. */
+int sweep_dir_status(const sweep_plan *p, const char *dir, unsigned shard_i,
+                     unsigned shard_n, sweep_status *s);
+
 #endif

@@ -1,0 +1,155 @@
+#!/bin/sh
+# slurm_real.sh — `hetpref sweep --slurm` on a real single-node Slurm cluster.
+# Not part of `make check`: it installs packages and starts daemons. Run as
+# root on Debian with access to the package mirror (as CI is); elsewhere it
+# skips with exit 77 and says why.
+#
+# It installs slurmctld, slurmd, slurm-client and munge, starts munged (as
+# the munge user), slurmctld and slurmd (as root) directly, without systemd,
+# from a slurm.conf of its own (SLURM_CONF; nothing under /etc/slurm is
+# touched), then:
+#   1. sweep --slurm 4 --submit, waits (polling squeue: there is no
+#      slurmdbd), compares runs.csv, summary.csv, config.ini with a local run;
+#   2. submits a second run whose array tasks all get SIGTERM after 2 tasks
+#      (HETPREF_TEST_SIGTERM_AFTER, exported by sbatch): they exit 143, the
+#      merge must be cancelled (--kill-on-invalid-dep=yes), not left pending;
+#      --slurm 4 --resume --submit then finishes it to the same bytes;
+#   3. stops the daemons it started, by PID.
+# Usage: tests/slurm_real.sh (from the build tree; HETPREF and TESTDATA may
+# be set as in make check).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+HETPREF=${HETPREF:-$here/../src/hetpref}
+TESTDATA=${TESTDATA:-$here/data}
+export HETPREF TESTDATA
+skip() { echo "slurm_real.sh: skipped: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "not root (it installs packages and starts daemons)"
+command -v apt-get > /dev/null || skip "no apt-get (not Debian)"
+[ -x "$HETPREF" ] || skip "no hetpref binary at $HETPREF"
+t0=$(date +%s)
+if ! command -v slurmctld > /dev/null || ! command -v slurmd > /dev/null ||
+   ! command -v sbatch > /dev/null || ! command -v munged > /dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends \
+        slurmctld slurmd slurm-client munge; } > /tmp/slurm_real.apt.log 2>&1 ||
+        skip "apt-get install failed (no network?): see /tmp/slurm_real.apt.log"
+fi
+. "$here/lib.sh"
+started=""
+stop_daemons() {
+    for p in $started; do kill "$p" 2> /dev/null; done
+    for p in $started; do   # let them exit (slurmctld saves its state)
+        w=0
+        while kill -0 "$p" 2> /dev/null && [ $w -lt 20 ]; do sleep 0.5; w=$((w + 1)); done
+    done
+    rm -rf "$scratch"
+}
+trap stop_daemons EXIT
+
+# munge: key, run directory, daemon as the munge user.
+mkdir -p /run/munge /etc/munge /var/lib/munge /var/log/munge
+chown munge:munge /run/munge /var/lib/munge /var/log/munge
+chmod 0755 /run/munge
+if [ ! -s /etc/munge/munge.key ]; then
+    dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2> /dev/null
+    chown munge:munge /etc/munge/munge.key
+    chmod 0400 /etc/munge/munge.key
+fi
+if ! munge -n > /dev/null 2>&1; then
+    su -s /bin/sh munge -c munged || skip "munged would not start"
+    sleep 1
+    started="$started $(cat /run/munge/munged.pid)"
+fi
+
+# slurm.conf of our own.
+host=$(hostname -s)
+node=$(slurmd -C | head -n 1 | sed "s/^NodeName=[^ ]*/NodeName=$host/; s/ UpTime=.*//")
+conf="$scratch/slurm.conf"
+mkdir -p /run/slurm "$scratch/ctld" "$scratch/d"
+cat > "$conf" <<EOF
+ClusterName=hetpref
+SlurmctldHost=$host(127.0.0.1)
+SlurmUser=root
+SlurmctldPidFile=/run/slurm/slurmctld.pid
+SlurmdPidFile=/run/slurm/slurmd.pid
+StateSaveLocation=$scratch/ctld
+SlurmdSpoolDir=$scratch/d
+SlurmctldLogFile=$scratch/slurmctld.log
+SlurmdLogFile=$scratch/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+ReturnToService=2
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+$node NodeAddr=127.0.0.1 State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+SLURM_CONF=$conf; export SLURM_CONF
+slurmctld -c 2> "$scratch/ctld.err" || { cat "$scratch/ctld.err" "$scratch/slurmctld.log" >&2; exit 1; }
+sleep 1
+started="$started $(cat /run/slurm/slurmctld.pid)"
+slurmd 2> "$scratch/d.err" || { cat "$scratch/d.err" "$scratch/slurmd.log" >&2; exit 1; }
+sleep 1
+started="$started $(cat /run/slurm/slurmd.pid)"
+i=0
+until timeout 10 srun -t 1 hostname > /dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 60 ] || { bad "no working srun after 60 s"; tail -20 "$scratch/slurmctld.log" "$scratch/slurmd.log" >&2; finish; }
+    sleep 1
+done
+echo "slurm_real.sh: cluster up $(($(date +%s) - t0)) s after the start (srun hostname works)"
+
+# Wait until none of the jobs given is in squeue (at most $1 seconds).
+wait_jobs() {
+    limit=$1; shift
+    w=0
+    while [ -n "$(squeue -h -j "$(echo "$@" | tr ' ' ',')" 2> /dev/null)" ]; do
+        w=$((w + 1))
+        [ $w -lt "$limit" ] || return 1
+        sleep 1
+    done
+}
+ids() { sed -n "s/^$1 job \([0-9]*\):.*/\1/p" "$2"; }
+
+cfg="$TESTDATA/sweep_small.ini"
+work=$(mktemp -d /var/tmp/hetpref-slurm.XXXXXX)
+chmod 0755 "$work"
+"$HETPREF" sweep "$cfg" -o "$work/local" --threads 2 2> /dev/null
+check "local run: exit 0" [ $? -eq 0 ]
+
+"$HETPREF" sweep "$cfg" -o "$work/run" --slurm 4 --submit \
+    --sbatch '--time=00:10:00 --cpus-per-task=1' > "$scratch/msg"
+check "--slurm 4 --submit: exit 0" [ $? -eq 0 ]
+a=$(ids array "$scratch/msg"); m=$(ids merge "$scratch/msg")
+check "job ids printed ($a, $m)" [ -n "$a" ] && [ -n "$m" ]
+check "jobs finish within 180 s" wait_jobs 180 "$a" "$m"
+for f in runs.csv summary.csv config.ini; do
+    check "$f: Slurm run identical to the local run" cmp -s "$work/local/$f" "$work/run/$f"
+done
+
+# Every array task terminated (SIGTERM, exit 143) after 2 of its tasks.
+HETPREF_TEST_SIGTERM_AFTER=2 "$HETPREF" sweep "$cfg" -o "$work/term" --slurm 4 --submit > "$scratch/msg"
+check "terminated run submitted: exit 0" [ $? -eq 0 ]
+a=$(ids array "$scratch/msg"); m=$(ids merge "$scratch/msg")
+check "array finishes within 120 s" wait_jobs 120 "$a"
+check "merge cancelled, not left pending (kill-on-invalid-dep)" wait_jobs 30 "$m"
+check "no runs.csv merged" [ ! -e "$work/term/runs.csv" ]
+check "shard 2 kept its journal" [ -s "$work/term/shards/2/runs.journal" ]
+check "shard log says SIGTERM / --resume" grep -q 'SIGTERM.*--resume' "$work/term/slurm/logs/array-2.out"
+"$HETPREF" sweep "$cfg" -o "$work/term" --slurm 4 --resume --submit > "$scratch/msg"
+check "--resume --submit: exit 0" [ $? -eq 0 ]
+a=$(ids array "$scratch/msg"); m=$(ids merge "$scratch/msg")
+check "resumed jobs finish within 180 s" wait_jobs 180 "$a" "$m"
+for f in runs.csv summary.csv config.ini; do
+    check "$f: terminated + resumed identical to the local run" cmp -s "$work/local/$f" "$work/term/$f"
+done
+grep -h 'skipped' "$work/term/slurm/logs/"array-*.out > "$scratch/skipped"
+check "each resumed shard skipped its 2 journalled tasks" [ "$(grep -c 'skipped 2 of 6 tasks' "$scratch/skipped")" -eq 4 ]
+rm -rf "$work"
+echo "slurm_real.sh: $(($(date +%s) - t0)) s in all"
+finish
