@@ -47,7 +47,8 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  simulate  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
-    "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume] [--set ...]\n"
+    "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume | --force]\n"
+    "            [--seed S] [--set section.key=value]...\n"
     "  merge     DIR... -o DIR\n"
     "  plot      DIR\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
@@ -61,7 +62,8 @@ static const char usage_main[] =
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
-    "130 interrupted (sweep, reproduce: finish with --resume)\n";
+    "130 interrupted (Ctrl-C), 143 terminated (SIGTERM) (sweep, reproduce: finish\n"
+    "with --resume). The manual: man hetpref\n";
 
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
@@ -322,7 +324,7 @@ static int cmd_reproduce(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         printf("usage: hetpref reproduce [--quick | --full] [-o DIR] [--threads N] "
-               "[--only ID] [--resume]\n\nRuns every registered experiment: configs/<id>.ini "
+               "[--only ID]\n                         [--dry-run] [--resume]\n\nRuns every registered experiment: configs/<id>.ini "
                "-> DIR/results/<id>/ (CSV)\nand DIR/plots/<id>.{png,svg,gp}. --quick "
                "(default): minutes on 2 cores;\n--full: paper-sized, applying each "
                "config's [full] section. DIR defaults to '.'.\n--dry-run: "
