@@ -48,7 +48,8 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  simulate  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
-    "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume] [--set ...]\n"
+    "  sweep     CONFIG [-o DIR] [--threads N] [--shard I/N] [--resume | --force]\n"
+    "            [--seed S] [--set section.key=value]...\n"
     "  sweep     CONFIG -o DIR --slurm N [--resume] [--submit] [--sbatch 'ARGS']\n"
     "  merge     DIR... -o DIR\n"
     "  status    DIR\n"
@@ -64,7 +65,8 @@ static const char usage_main[] =
     "  hetpref --help | --version ; hetpref COMMAND --help ; hetpref config --help\n"
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
-    "130 interrupted, 143 terminated (sweep, reproduce: finish with --resume)\n";
+    "130 interrupted (Ctrl-C), 143 terminated (SIGTERM) (sweep, reproduce: finish\n"
+    "with --resume). The manual: man hetpref\n";
 
 /* Default output directory: results/<config file stem>. */
 static void default_out(const char *config, char *buf, size_t n)
