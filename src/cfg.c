@@ -744,6 +744,7 @@ static const struct {
     {"fit", 0},         /* the latent-class estimator */
     {"emdpo", 0},       /* the EM-DPO estimator (but test_users, below) */
     {"mmra", 0},        /* the aggregation solver */
+    {"npmle", 0},       /* the grid NPMLE estimator */
     {"sweep", 0},       /* the task and the number of replicates */
 };
 

@@ -35,3 +35,11 @@ void cfgmap_emdpo_params(const cfg *c, emdpo_params *p)
     p->warm = c->emdpo_m_step == CFG_emdpo_m_step_warm;
     p->seed = (uint64_t)c->run_seed;
 }
+
+void cfgmap_npmle_params(const cfg *c, npmle_params *p)
+{
+    npmle_params_init(p);
+    p->gap = c->npmle_gap;
+    p->max_iter = (size_t)c->npmle_max_iter;
+    p->accel = c->npmle_accel == CFG_npmle_accel_squarem;
+}

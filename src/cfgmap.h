@@ -12,6 +12,7 @@
 #include "cfg.h"
 #include "emdpo.h"
 #include "mix.h"
+#include "npmle.h"
 
 /* Defaults (mix_params_init), then the [fit] keys starts, tol, max_iter and
  * se, and run.seed. c and p must not be NULL. */
@@ -21,5 +22,8 @@ void cfgmap_mix_params(const cfg *c, mix_params *p);
  * layers, activation, beta, batch, epochs, lr, em_iters, em_tol,
  * em_patience, init, m_step), fit.types and run.seed. c and p must not be NULL. */
 void cfgmap_emdpo_params(const cfg *c, emdpo_params *p);
+
+/* npmle_params from [npmle] (threads left at the default). */
+void cfgmap_npmle_params(const cfg *c, npmle_params *p);
 
 #endif

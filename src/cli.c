@@ -20,6 +20,7 @@
 #include "identify_tables.h"
 #include "cli_mmra.h"
 #include "cli_slurm.h"
+#include "cli_npmle.h"
 #include "cfgmap.h"
 #include "cliutil.h"
 #include "mix.h"
@@ -57,6 +58,7 @@ static const char usage_main[] =
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
     "            [--resume] [--slurm N [--submit] [--sbatch 'ARGS']]\n"
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
+    "            --data CSV --model npmle --grid G [--grid-radius R] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
     "  mmra      --regret CSV | --values CSV --weights c1,.. | --policies DIR --data CSV\n"
@@ -455,6 +457,9 @@ static const char usage_fit[] =
     "                   [--em-patience P] [--hidden H] [--layers L]\n"
     "                   [--init dirichlet|kmeans|truth] [--m-step warm|restart]\n"
     "                   [--threads N] [--seed S] [--set section.key=value] [-o DIR]\n"
+    "       hetpref fit --data CSV --model npmle --grid G [--grid-radius R]\n"
+    "                   [--gap x] [--threads N] [--truth CSV]\n"
+    "                   [--set section.key=value] [-o DIR]\n"
     "\n"
     "--model lcl: latent-class Plackett-Luce by EM on any data in the\n"
     "long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
@@ -590,8 +595,10 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
         {"--em-tol", "emdpo.em_tol"}, {"--em-patience", "emdpo.em_patience"},
         {"--hidden", "emdpo.hidden"}, {"--layers", "emdpo.layers"},
         {"--init", "emdpo.init"},     {"--m-step", "emdpo.m_step"},
+        {"--grid", "npmle.grid"},     {"--grid-radius", "npmle.radius"},
+        {"--gap", "npmle.gap"},
     };
-    int st = PREF_OK, have_types = 0;
+    int st = PREF_OK, have_types = 0, have_grid = 0;
     for (int i = 2; i < argc && !st; i++) {
         int missing = 0, done = 0;
         const char *v;
@@ -602,6 +609,7 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
                 st = set_flag(c, flags[f].flag, flags[f].key, v);
                 fit_given(a, flags[f].flag, flags[f].key);
                 have_types |= strcmp(flags[f].flag, "--types") == 0;
+                have_grid |= strcmp(flags[f].flag, "--grid") == 0;
                 done = 1;
             }
         if (missing) return cli_usage_error("fit", "%s needs a value", argv[i]);
@@ -622,23 +630,33 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
     }
     if (st) return cli_fail(st);
     if (!a->data) return cli_usage_error("fit", "missing --data CSV%s", "");
+    if (c->fit_model == CFG_fit_model_npmle)
+        return have_grid ? -1 : cli_usage_error("fit", "missing --grid G (--model "
+                                                "npmle)%s", "");
     if (!have_types) return cli_usage_error("fit", "missing --types K%s", "");
     return -1;
 }
 
-/* Why config key (section.key) does not apply to a fit of the model
- * (emdpo: 1 for EM-DPO, 0 for latent-class), or NULL when it does. */
-static const char *fit_key_scope(const char *key, int emdpo)
+/* Why config key (section.key) does not apply to a fit of the model (a
+ * CFG_fit_model_* constant), or NULL when it does. */
+static const char *fit_key_scope(const char *key, long model)
 {
-    if (!strcmp(key, "run.seed") || !strcmp(key, "fit.model") ||
-        !strcmp(key, "fit.types"))
-        return NULL;
+    int npmle = model == CFG_fit_model_npmle, emdpo = model == CFG_fit_model_emdpo;
+    if (!strcmp(key, "fit.model")) return NULL;
+    if (npmle && !strcmp(key, "run.seed"))
+        return "the NPMLE is deterministic: it uses no random numbers";
+    if (npmle && !strcmp(key, "fit.types"))
+        return "the NPMLE estimates a whole distribution on a grid, not K types";
+    if (!strcmp(key, "run.seed") || !strcmp(key, "fit.types")) return NULL;
     if (!strcmp(key, "emdpo.test_users"))
         return "it sets the held-out users of simulations, not a fit";
     if (!strncmp(key, "fit.", 4))
-        return emdpo ? "it is a latent-class (--model lcl) setting" : NULL;
+        return model != CFG_fit_model_lcl ? "it is a latent-class (--model lcl) "
+                                            "setting" : NULL;
     if (!strncmp(key, "emdpo.", 6))
         return emdpo ? NULL : "it is an EM-DPO (--model emdpo) setting";
+    if (!strncmp(key, "npmle.", 6))
+        return npmle ? NULL : "it is an NPMLE (--model npmle) setting";
     return "it describes a simulation or another command, not a fit";
 }
 
@@ -647,10 +665,10 @@ static const char *fit_key_scope(const char *key, int emdpo)
 static int fit_check_scope(const cfg *c, const fit_args *a)
 {
     int emdpo = c->fit_model == CFG_fit_model_emdpo;
-    const char *model = emdpo ? "emdpo" : "lcl";
+    const char *model = cfg_value_name((cfg_value)c->fit_model);
     char msg[512];
     for (size_t g = 0; g < a->n_given; g++) {
-        const char *why = fit_key_scope(a->given[g].key, emdpo);
+        const char *why = fit_key_scope(a->given[g].key, c->fit_model);
         if (!why) continue;
         int set = !strcmp(a->given[g].opt, "--set");
         snprintf(msg, sizeof msg, "%s%s%s does not apply to --model %s: %s",
@@ -770,20 +788,9 @@ static int fit_read_truth(const fit_args *a, const data_set *ds,
                        a->truth, a->data);
         return PREF_OK;
     }
-    char tpath[4096], why[256];
-    const char *truth = a->truth, *slash = strrchr(a->data, '/');
-    if (!truth) {
-        snprintf(tpath, sizeof tpath, "%.*struth.csv",
-                 slash ? (int)(slash - a->data + 1) : 0, a->data);
-        if (!fsutil_exists(tpath)) return PREF_OK;
-        truth = tpath;
-    }
-    int st = truthio_read(truth, t);
-    if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
-        snprintf(why, sizeof why, "%s", pref_last_error());
-        st = pref_set_error(PREF_EINPUT, "%s", why);
-    }
-    if (st) return st;
+    char truth[4096], why[256];
+    PREF_TRY(cli_truth_read(a->truth, a->data, truth, sizeof truth, t));
+    if (!*t) return PREF_OK;
     const char *no = truthio_comparable(*t, ds->d, why, sizeof why);
     if (!no) return PREF_OK;
     truthio_truth_free(*t);
@@ -882,6 +889,8 @@ static int cmd_fit(int argc, char **argv)
 {
     if (has_help(argc, argv)) {
         fputs(usage_fit, stdout);
+        fputs("\n", stdout);
+        fputs(cli_npmle_help, stdout);
         return 0;
     }
     cfg *c = malloc(sizeof *c);
@@ -895,21 +904,26 @@ static int cmd_fit(int argc, char **argv)
     if (rc >= 0) goto done;
     if (!a->out) a->out = "results/fit";
     int st = read_data(a->data, &ds);
-    if (!st && (size_t)c->fit_types > ds->n_users)
+    int npmle = c->fit_model == CFG_fit_model_npmle;
+    if (!st && !npmle && (size_t)c->fit_types > ds->n_users)
         st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
                             "in %s (%zu)", c->fit_types, a->data, ds->n_users);
     /* Every output is written into a staging directory and committed whole;
      * a rerun leaves no file of another fit's kind beside the new ones. */
     static const char *const owned[] = {"estimates.csv", "posteriors.csv",
                                         "fit.csv", "evaluation.csv",
-                                        "policies.txt", "config.ini", NULL};
+                                        "policies.txt", "grid.csv",
+                                        "config.ini", NULL};
     fsutil_stage stage = {.dir = ""};
     const char *out = a->out;
     if (!st) st = fsutil_stage_begin(&stage, out);
     if (!st) {
         a->out = stage.dir;
-        st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds)
-                                                : fit_lcl(c, a, ds);
+        if (npmle)
+            st = cli_fit_npmle(c, ds, a->data, a->truth, a->out, a->threads);
+        else
+            st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds)
+                                                    : fit_lcl(c, a, ds);
         a->out = out;
     }
     if (!st) st = fsutil_stage_commit(&stage, owned);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "mxio.h"
 
 int cli_fail(int code)
@@ -112,4 +113,23 @@ int cli_parse_weights(const char *flag, const char *s, size_t n, int positive,
         if (!(sum > 0)) PREF_ERROR(PREF_EINPUT, "%s: all zero", flag);
     }
     return PREF_OK;
+}
+
+int cli_truth_read(const char *given, const char *data, char *path, size_t n,
+                   truthio_truth **t)
+{
+    *t = NULL;
+    const char *slash = strrchr(data, '/');
+    if (given)
+        snprintf(path, n, "%s", given);
+    else
+        snprintf(path, n, "%.*struth.csv", slash ? (int)(slash - data + 1) : 0, data);
+    if (!given && !fsutil_exists(path)) return PREF_OK;
+    int st = truthio_read(path, t);
+    if (st == PREF_EIO) { /* a truth file we cannot open is the user's input */
+        char why[512];
+        snprintf(why, sizeof why, "%s", pref_last_error());
+        st = pref_set_error(PREF_EINPUT, "%s", why);
+    }
+    return st;
 }

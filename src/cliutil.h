@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "truthio.h"
+
 /* Print "hetpref: <last error message>" and return the exit status for
  * code (pref_exit_status). */
 int cli_fail(int code);
@@ -42,5 +44,13 @@ int cli_parse_number(const char *s, double *out);
  * flag and the entry (an entry of 128 bytes or more is "too long"). */
 int cli_parse_weights(const char *flag, const char *s, size_t n, int positive,
                       const char *rule, const char *what, double *out);
+
+/* The truth file of a fit to data: given (--truth) when not NULL, else
+ * truth.csv beside data when that exists. On PREF_OK *t is the truth (free
+ * with truthio_truth_free) or NULL when there is no file, and path (n
+ * bytes) names the file used. A file that cannot be read is the user's
+ * input: PREF_EINPUT (also for a malformed file), or PREF_ENOMEM. */
+int cli_truth_read(const char *given, const char *data, char *path, size_t n,
+                   truthio_truth **t);
 
 #endif

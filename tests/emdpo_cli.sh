@@ -23,20 +23,11 @@ check "policies.txt architecture" grep -qx 'hidden 8' "$scratch/f1/policies.txt"
 check "posteriors: header + 80 users" [ "$(wc -l < "$scratch/f1/posteriors.csv")" -eq 81 ]
 check "config records the flags" grep -qx 'em_iters = 3' "$scratch/f1/config.ini"
 
-expect_bad() { # expect_bad DESC FRAGMENT ARGS...
-    d=$1; frag=$2; shift 2
-    rm -rf "$scratch/bad"
-    "$HETPREF" fit "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
-    rc=$?
-    check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
-    check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
-    check "$d: no output" [ ! -e "$scratch/bad" ]
-}
 head -n 73 "$scratch/sim/prefs.csv" > "$scratch/three.csv"   # 3 users x 8 queries x 3 rows
-expect_bad "types above users" "more types than users" --data "$scratch/three.csv" --model emdpo --types 4
-expect_bad "types above 64" "--types" --data "$scratch/sim/prefs.csv" --model emdpo --types 81
-expect_bad "bad init" "--init" --data "$scratch/sim/prefs.csv" --model emdpo --types 2 --init magic
-expect_bad "negative lr" "--lr" --data "$scratch/sim/prefs.csv" --model emdpo --types 2 --lr -1
+expect_bad_fit "types above users" "more types than users" --data "$scratch/three.csv" --model emdpo --types 4
+expect_bad_fit "types above 64" "--types" --data "$scratch/sim/prefs.csv" --model emdpo --types 81
+expect_bad_fit "bad init" "--init" --data "$scratch/sim/prefs.csv" --model emdpo --types 2 --init magic
+expect_bad_fit "negative lr" "--lr" --data "$scratch/sim/prefs.csv" --model emdpo --types 2 --lr -1
 cut -d, -f1-13 "$scratch/sim/prefs.csv" > "$scratch/notype.csv"
-expect_bad "init truth without types" "type column" --data "$scratch/notype.csv" --model emdpo --types 2 --init truth
+expect_bad_fit "init truth without types" "type column" --data "$scratch/notype.csv" --model emdpo --types 2 --init truth
 finish

@@ -53,22 +53,13 @@ check "evaluation uses truth.csv beside the data (w1 finite)" \
     awk -F, 'NR == 2 { exit !($3 + 0 == $3 && $3 != "NaN") }' "$scratch/f1/evaluation.csv"
 
 # Bad input: exit 2, message, no output.
-expect_bad() { # expect_bad DESC FRAGMENT ARGS...
-    d=$1; frag=$2; shift 2
-    rm -rf "$scratch/bad"
-    "$HETPREF" fit "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
-    rc=$?
-    check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
-    check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
-    check "$d: no output" [ ! -e "$scratch/bad" ]
-}
-expect_bad "types above users" "more types than users" --data "$data" --model lcl --types 61
-expect_bad "types 0" "--types" --data "$data" --model lcl --types 0
-expect_bad "bad model" "--model" --data "$data" --model svm --types 2
-expect_bad "missing data" "missing --data" --model lcl --types 2
-expect_bad "bad data" "x1" --data "$TESTDATA/baddata/nan.csv" --model lcl --types 1
+expect_bad_fit "types above users" "more types than users" --data "$data" --model lcl --types 61
+expect_bad_fit "types 0" "--types" --data "$data" --model lcl --types 0
+expect_bad_fit "bad model" "--model" --data "$data" --model svm --types 2
+expect_bad_fit "missing data" "missing --data" --model lcl --types 2
+expect_bad_fit "bad data" "x1" --data "$TESTDATA/baddata/nan.csv" --model lcl --types 1
 printf 'type,kind,weight,theta1\n1,linear,1,0.5\n' > "$scratch/badtruth.csv"
-expect_bad "truth of the wrong dimension" "badtruth.csv" --data "$data" --model lcl --types 1 --truth "$scratch/badtruth.csv"
+expect_bad_fit "truth of the wrong dimension" "badtruth.csv" --data "$data" --model lcl --types 1 --truth "$scratch/badtruth.csv"
 
 # Constant feature: a warning, finite estimates, NaN standard errors.
 awk -F, 'BEGIN { OFS = "," } NR == 1 { print; next } { $7 = 1.5; print }' "$data" > "$scratch/const.csv"
