@@ -560,6 +560,9 @@ static void fit_progress(void *ctx, size_t n)
 }
 
 #define FIT_MAX_GIVEN 96
+/* The largest feature magnitude fit accepts: squares and sums of squares of
+ * features up to 1e100 stay far from double overflow (1.8e308). */
+#define FIT_MAX_ABS_FEATURE 1e100
 
 /* The fit command's arguments beyond the config keys it sets in c, and
  * every option that set a key (checked against the model once it is
@@ -904,6 +907,14 @@ static int cmd_fit(int argc, char **argv)
     if (rc >= 0) goto done;
     if (!a->out) a->out = "results/fit";
     int st = read_data(a->data, &ds);
+    /* Features so large that their squares overflow cannot be fitted (the
+     * information matrix and the Newton steps hold x x^T): refuse them. */
+    size_t col = 0;
+    double big = st ? 0.0 : data_max_abs_feature(ds, &col);
+    if (!st && big > FIT_MAX_ABS_FEATURE)
+        st = pref_set_error(PREF_EINPUT, "%s: column 'x%zu' holds %g: features "
+                            "beyond +-%g overflow the fit; rescale the column",
+                            a->data, col + 1, big, FIT_MAX_ABS_FEATURE);
     int npmle = c->fit_model == CFG_fit_model_npmle;
     if (!st && !npmle && (size_t)c->fit_types > ds->n_users)
         st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "

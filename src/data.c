@@ -167,6 +167,19 @@ int data_check(const data_set *ds)
     return PREF_OK;
 }
 
+double data_max_abs_feature(const data_set *ds, size_t *col)
+{
+    double mx = 0.0;
+    size_t at = 0, n = ds->q_cand[ds->n_queries] * ds->d;
+    for (size_t i = 0; i < n; i++)
+        if (fabs(ds->x[i]) > mx) {
+            mx = fabs(ds->x[i]);
+            at = i % ds->d;
+        }
+    if (col) *col = at;
+    return mx;
+}
+
 size_t data_raw_bytes(const data_set *ds)
 {
     size_t b = sizeof *ds;

@@ -78,6 +78,10 @@ int data_check(const data_set *ds);
  * tables — the yardstick for the memory targets of bench/. */
 size_t data_raw_bytes(const data_set *ds);
 
+/* The largest |x| of any feature, and (when col is not NULL) its 0-based
+ * column; 0 for a data set without candidates. */
+double data_max_abs_feature(const data_set *ds, size_t *col);
+
 /* Number of candidates of query q. */
 static inline size_t data_m(const data_set *ds, size_t q)
 {

@@ -360,13 +360,16 @@ static int field_double(const char *s, double *v)
     return e == s || *e ? -1 : 0;
 }
 
-/* Metrics m[0..n) from fields first.. of rec. 0, or -1 on a bad field. */
+/* Metrics m[0..n) from fields first.. of rec. 0, or -1 on a bad field (one
+ * holding a NUL byte too: it would be read only up to the NUL). */
 static int fields_metrics(const csvrec_record *rec, size_t first, double *m,
                           size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        if (field_double(csvrec_field(rec, first + k, NULL), &m[k]))
-            return -1;
+    for (size_t k = 0; k < n; k++) {
+        size_t len;
+        const char *f = csvrec_field(rec, first + k, &len);
+        if (strlen(f) != len || field_double(f, &m[k])) return -1;
+    }
     return 0;
 }
 
@@ -379,8 +382,9 @@ static int journal_line(const csvrec_record *rec, const sweep_plan *p,
     if (rec->nf != 2 + nm ||
         field_size(csvrec_field(rec, 0, NULL), &t) || t >= p->n_tasks ||
         field_ulong(csvrec_field(rec, 1, NULL), &seed) ||
+        seed != sweep_plan_seed(p, t / p->reps, t % p->reps) ||
         fields_metrics(rec, 2, r->met + t * nm, nm))
-        return -1;
+        return -1; /* a line this configuration cannot have written */
     r->have[t] = 1;
     r->seed[t] = seed;
     return 0;
@@ -782,10 +786,24 @@ static int merge_row(csvrec *cr, const csvrec_record *rec,
         return csvrec_error(cr, rec->line, "not a number");
     if (task >= r->n_tasks)
         return csvrec_error(cr, rec->line, "task %zu out of range", task);
-    if (data_seed != sweep_plan_data_seed(p, task / p->reps, task % p->reps))
-        return csvrec_error(cr, rec->line, "task %zu: data_seed %lu is not the "
-                            "one its config.ini gives (written by another "
-                            "version?)", task, data_seed);
+    size_t cell = task / p->reps, rep = task % p->reps;
+    if (data_seed != sweep_plan_data_seed(p, cell, rep) ||
+        seed != sweep_plan_seed(p, cell, rep))
+        return csvrec_error(cr, rec->line, "task %zu: seed %lu / data_seed %lu "
+                            "are not the ones its config.ini gives (written by "
+                            "another version, or edited?)", task, seed, data_seed);
+    size_t c2, r2;
+    if (field_size(csvrec_field(rec, 1, NULL), &c2) || c2 != cell ||
+        field_size(csvrec_field(rec, 2, NULL), &r2) || r2 != rep)
+        return csvrec_error(cr, rec->line, "task %zu: cell and replicate are "
+                            "not %zu and %zu", task, cell, rep);
+    for (size_t j = 0; j < nk; j++)
+        if (strcmp(csvrec_field(rec, 3 + j, NULL), sweep_plan_value(p, cell, j)))
+            return csvrec_error(cr, rec->line, "task %zu: %s is '%s', not '%s' "
+                                "as its config.ini gives", task,
+                                sweep_plan_key_name(p, j),
+                                csvrec_field(rec, 3 + j, NULL),
+                                sweep_plan_value(p, cell, j));
     if (r->have[task])
         return csvrec_error(cr, rec->line, "task %zu appears in more than one "
                             "shard", task);

@@ -166,4 +166,13 @@ check "truth with a negative weight: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 check "truth with a negative weight: names FILE:LINE ($(cat "$scratch/err"))" \
     grep -q "neg_truth.csv:2: .*not in \[0, 1\]" "$scratch/err"
 check "truth with a negative weight: nothing written" [ ! -e "$scratch/negfit" ]
+
+# A feature whose square overflows is refused up front (exit 2, the column
+# named), not reported as a numerical failure after the fit started.
+printf 'user,query,item,rank,x1\n1,1,a,1,1e200\n1,1,b,0,0\n' > "$scratch/huge.csv"
+"$HETPREF" fit --data "$scratch/huge.csv" --types 1 -o "$scratch/huge" 2>"$scratch/err"
+rc=$?
+check "feature 1e200: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "feature 1e200: names the column" grep -q "column 'x1' holds 1e+200" "$scratch/err"
+check "feature 1e200: nothing written" [ ! -e "$scratch/huge" ]
 finish
