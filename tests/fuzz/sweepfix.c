@@ -13,8 +13,9 @@ static const char config_text[] =
     "[run]\nseed = 7\n[sweep]\ntask = calibration\nreplicates = 2\n"
     "design.m = 3 | 4\n";
 
-static int stand_in(const cfg *c, gsl_rng *rng, double *met)
+static int stand_in(const cfg *c, gsl_rng *data, gsl_rng *rng, double *met)
 {
+    (void)data; /* the stand-in simulates nothing */
     met[0] = gsl_rng_uniform(rng);
     met[1] = (double)c->design_m;
     return PREF_OK;
