@@ -44,6 +44,14 @@ for f in src/*.c sims/*.c; do
         fail=1
     fi
 done
+# A shell check must not read $? after a $(...) on the same line: under
+# bash, $? is then the status of the command substitution (always 0).
+for f in tests/*.sh; do
+    if grep -n '^[[:space:]]*check .*\$(.*\$?' "$f"; then
+        echo "$f: a check reads \$? after a \$(...): save rc=\$? first"
+        fail=1
+    fi
+done
 # The check must be able to fail: a planted upward include is caught.
 tmp=$(mktemp -d)
 printf '#include "tasks.h"\n' > "$tmp/planted.c"

@@ -268,7 +268,8 @@ check "kl: mmra_kl has the smallest worst KL regret" awk -F, \
     '$2 == "worst" { if ($1 == "mmra_kl") m = $3; else if (o == "" || $3 < o) o = $3 } END { exit !(m != "" && m <= o + 1e-15) }' "$scratch/k/aggregators.csv"
 check "kl: mmra_kl weights listed" grep -q '^mmra_kl,a,' "$scratch/k/aggregator_weights.csv"
 "$HETPREF" mmra --objective kl --policies "$d" --data "$d/prefs.csv" --weights 1,3 --gap 1e-12 -o "$scratch/k3" 2>"$scratch/err"
-check "kl --weights 1,3: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "kl --weights 1,3: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 ref=$(awk 'function kl(l, pa, p1, p2) { p1 = l / 4 + 3 * (1 - l) / 4; p2 = 1 - p1;
     return p1 * log(p1 / pa) + p2 * log(p2 / (1 - pa)) }
     BEGIN { lo = 0; hi = 1; for (i = 0; i < 60; i++) { m = (lo + hi) / 2;

@@ -12,7 +12,8 @@ data="$scratch/sim/prefs.csv"
 for t in 1 2; do
     "$HETPREF" fit --data "$data" --model npmle --grid 49 --grid-radius 2.25 \
         --threads $t -o "$scratch/f$t" 2>"$scratch/err"
-    check "npmle threads $t: exit 0 ($(cat "$scratch/err"))" [ $? -eq 0 ]
+    rc=$?
+    check "npmle threads $t: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 done
 for f in grid.csv fit.csv config.ini; do
     check "$f identical for 1 and 2 threads" cmp -s "$scratch/f1/$f" "$scratch/f2/$f"
