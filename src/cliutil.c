@@ -9,7 +9,7 @@
 
 #include "err.h"
 #include "fsutil.h"
-#include "mxio.h"
+#include "numparse.h"
 
 int cli_fail(int code)
 {
@@ -65,7 +65,7 @@ int cli_parse_long(const char *s, long lo, long hi, long *out)
 
 int cli_parse_number(const char *s, double *out)
 {
-    return mxio_parse_number(s, out);
+    return numparse_double(s, strlen(s), out);
 }
 
 /* Entry k (1-based) of flag's list: tok parsed into *v and range-checked. */

@@ -43,10 +43,6 @@ static int mx_seen(strtab *t, const char *name, size_t *first)
     return i == UINT32_MAX ? strtab_intern(t, name, len, &i) : PREF_OK;
 }
 
-int mxio_parse_number(const char *s, double *out)
-{
-    return numparse_double(s, strlen(s), out);
-}
 
 void mxio_matrix_free(mxio_matrix *m)
 {
@@ -163,7 +159,7 @@ static int mx_row(mx_state *s, const csvrec_record *rec)
         const char *f = csvrec_field(rec, j + 1, NULL);
         const char *col = m->col_names[j];
         double v = 0;
-        int bad = mxio_parse_number(f, &v);
+        int bad = numparse_double(f, strlen(f), &v);
         if (bad == -1)
             return csvrec_error(s->cr, line, "column '%.*s': not a number: "
                                 "'%.*s'", MXIO_SHOW, col, MXIO_SHOW, f);

@@ -41,8 +41,5 @@ int mxio_read(const char *path, unsigned flags, mxio_matrix *m);
 /* Free the contents of m and zero it (safe on a zeroed matrix). */
 void mxio_matrix_free(mxio_matrix *m);
 
-/* A finite decimal number filling all of s (no hex, no inf/nan): returns 0
- * and *out, -1 (not a number) or -2 (not finite / out of range). */
-int mxio_parse_number(const char *s, double *out);
 
 #endif

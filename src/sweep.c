@@ -218,8 +218,6 @@ int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
 
 /* ---- output tables ------------------------------------------------------ */
 
-
-
 typedef struct results {
     size_t n_tasks, n_metrics;
     unsigned char *have;
