@@ -101,6 +101,7 @@ void data_free(data_set *ds)
     strtab_free(ds->queries);
     strtab_free(ds->items);
     strtab_free(ds->prompts);
+    strtab_free(ds->features);
     free(ds);
 }
 
@@ -204,5 +205,14 @@ const char *data_label(const strtab *t, uint32_t idx, char *buf, size_t n)
     if (t && idx < strtab_size(t)) return strtab_get(t, idx);
     /* idx + 1 without 32-bit overflow (DATA_NONE + 1 = 4294967296). */
     snprintf(buf, n, "%llu", (unsigned long long)idx + 1);
+    return buf;
+}
+
+const char *data_feature_name(const data_set *ds, size_t k, char *buf,
+                              size_t n)
+{
+    if (ds->features && k < strtab_size(ds->features))
+        return strtab_get(ds->features, (uint32_t)k);
+    snprintf(buf, n, "x%zu", k + 1);
     return buf;
 }

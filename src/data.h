@@ -51,6 +51,10 @@ typedef struct data_set {
 
     /* id tables; each may be NULL (see above) */
     strtab *users, *queries, *items, *prompts;
+
+    /* feature names: d strings in feature order (the CSV column names), or
+     * NULL for the default names x1..xd */
+    strtab *features;
 } data_set;
 
 /* Flags for data_alloc: which optional arrays to allocate. */
@@ -91,5 +95,10 @@ static inline size_t data_m(const data_set *ds, size_t q)
 /* The label of id index idx in table t: the stored string when t is not
  * NULL, else idx + 1 formatted into buf (size n >= 12). Never NULL. */
 const char *data_label(const strtab *t, uint32_t idx, char *buf, size_t n);
+
+/* The name of feature k (k < ds->d): the stored column name when the data
+ * has names, else "x<k+1>" formatted into buf (size n >= 24). Never NULL. */
+const char *data_feature_name(const data_set *ds, size_t k, char *buf,
+                              size_t n);
 
 #endif
