@@ -83,8 +83,11 @@ int cli_describe(int argc, char **argv)
 {
     if (cli_has_help(argc, argv)) {
         printf("usage: hetpref describe --data CSV\n\nReads and validates a "
-               "preference file (long CSV, one row per candidate:\nuser,query,item,rank,x1..xd and optionally prompt,logp_ref,type) and prints its\nshape:\nusers, "
-               "queries, answers by kind (m, r), features, optional columns.\n");
+               "preference file (long CSV, one row per candidate:\nuser,query,item,rank, "
+               "the features (every other column, e.g. price or x1..xd) and\noptionally "
+               "prompt,logp_ref,type) and prints its shape:\nusers, "
+               "queries, answers by kind (m, r), features (feature_K,NAME for\nnamed "
+               "columns), optional columns.\n");
         return 0;
     }
     const char *data = NULL;
@@ -101,6 +104,12 @@ int cli_describe(int argc, char **argv)
     if (st) return cli_fail(st);
     printf("users,%zu\nqueries,%zu\ncandidates,%zu\nfeatures,%zu\n", ds->n_users,
            ds->n_queries, ds->n_cands, ds->d);
+    for (size_t k = 0; ds->features && k < ds->d; k++) {
+        char nb[24];
+        printf("feature_%zu,", k + 1);
+        csvio_put_text(stdout, data_feature_name(ds, k, nb, sizeof nb));
+        putchar('\n');
+    }
     /* Histogram of (m, r) kinds. */
     size_t kinds[16][3] = {{0}}, nk = 0, other = 0;
     for (size_t q = 0; q < ds->n_queries; q++) {

@@ -359,6 +359,7 @@ typedef struct csvio_reader {
     size_t ncols, d;
     size_t col[COL_NAMED];
     size_t *xcol;       /* (d) column of feature k */
+    strtab *features;   /* feature names, or NULL for x1..xd */
 
     /* rows, in input order until grouped */
     size_t n, cap;
@@ -452,6 +453,7 @@ static void rd_free(csvio_reader *r)
     strtab_free(r->queries);
     strtab_free(r->items);
     strtab_free(r->prompts);
+    strtab_free(r->features);
     free(r->spos);
     free(r->sdest);
 }
@@ -494,12 +496,57 @@ static size_t rd_xname(const char *s, size_t len)
     return k;
 }
 
-static int rd_header(csvio_reader *r)
+/* A name that looks like a reserved column without being one: the letters
+ * and digits of a reserved name up to case, with blanks, '_', '-' or '.'
+ * anywhere, or with a plural 's' ("User", "logp-ref", "ranks"). Such a
+ * column is almost surely a misspelling, not a feature. */
+static int rd_reserved_like(const char *s, size_t len)
+{
+    char k[64];
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == ' ' || ch == '\t' || ch == '_' || ch == '-' || ch == '.')
+            continue;
+        if (n + 1 >= sizeof k) return 0;
+        k[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    if (n > 1 && k[n - 1] == 's') n--;
+    for (int c = 0; c < COL_NAMED; c++) {
+        const char *w = csvio_colname[c];
+        size_t m = 0;
+        for (size_t i = 0; w[i]; i++)
+            if (w[i] != '_') m++;
+        if (m != n) continue;
+        size_t j = 0;
+        for (size_t i = 0; w[i]; i++)
+            if (w[i] != '_' && w[i] == k[j]) j++;
+        if (j == n) return 1;
+    }
+    return 0;
+}
+
+/* A feature name must be printable in outputs as theta[NAME]: not empty,
+ * no control character, no '[' or ']', no leading or trailing blank.
+ * Returns NULL when it is, else why not. */
+static const char *rd_feature_name_problem(const char *s, size_t len)
+{
+    if (len == 0) return "it is empty";
+    if (s[0] == ' ' || s[len - 1] == ' ')
+        return "it has a leading or trailing blank";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f) return "it has a control character";
+        if (ch == '[' || ch == ']') return "it has '[' or ']'";
+    }
+    return NULL;
+}
+
+/* Pass 1 over the header: the reserved columns' roles; every other column
+ * is a feature. Sets *nx and *named (some feature is not called x<k>). */
+static int rd_header_roles(csvio_reader *r, size_t *nx, int *named)
 {
     char show[64];
-    size_t nx = 0;
-    r->header_line = r->row_line;
-    r->ncols = r->rec->nf;
     for (size_t j = 0; j < r->ncols; j++) {
         size_t len;
         const char *s = rd_f(r, j, &len);
@@ -513,21 +560,36 @@ static int rd_header(csvio_reader *r)
                 return rd_error(r, r->row_line, "column '%s' repeated",
                                 csvio_colname[role]);
             r->col[role] = j;
-        } else if (rd_xname(s, len)) {
-            nx++;
-        } else {
-            return rd_error(r, r->row_line, "unknown column '%s'",
-                            rd_show(show, sizeof show, s, len));
+            continue;
         }
+        if (rd_reserved_like(s, len))
+            return rd_error(r, r->row_line, "column '%s' looks like a "
+                            "reserved column but is not one (reserved: "
+                            "user, query, item, rank, prompt, logp_ref, "
+                            "type; every other column is a feature)",
+                            rd_show(show, sizeof show, s, len));
+        const char *why = rd_feature_name_problem(s, len);
+        if (why)
+            return rd_error(r, r->row_line, "column %zu ('%s'): not a "
+                            "feature name: %s", j + 1,
+                            rd_show(show, sizeof show, s, len), why);
+        if (!rd_xname(s, len)) *named = 1;
+        (*nx)++;
     }
     for (int k = COL_USER; k <= COL_RANK; k++)
         if (r->col[k] == CSVIO_NONE)
             return rd_error(r, r->row_line, "missing column '%s'",
                             csvio_colname[k]);
-    if (nx == 0) return rd_error(r, r->row_line, "missing column 'x1'");
-    r->xcol = malloc(nx * sizeof *r->xcol);
-    if (!r->xcol) return rd_nomem(r);
-    for (size_t k = 0; k < nx; k++) r->xcol[k] = CSVIO_NONE;
+    if (*nx == 0)
+        return rd_error(r, r->row_line, "missing column 'x1' (no feature "
+                        "column: every column other than user, query, item, "
+                        "rank, prompt, logp_ref and type is a feature)");
+    return PREF_OK;
+}
+
+/* Features named x1..xd (in any column order) are numbered by their names. */
+static int rd_header_numbered(csvio_reader *r, size_t nx)
+{
     /* nx distinct names within 1..nx are exactly x1..xnx; a name above nx
      * leaves a gap that the scan below reports. */
     for (size_t j = 0; j < r->ncols; j++) {
@@ -542,6 +604,43 @@ static int rd_header(csvio_reader *r)
     for (size_t k = 0; k < nx; k++)
         if (r->xcol[k] == CSVIO_NONE)
             return rd_error(r, r->row_line, "missing column 'x%zu'", k + 1);
+    return PREF_OK;
+}
+
+/* Named features are taken in file order, their names kept. */
+static int rd_header_named(csvio_reader *r)
+{
+    char show[64];
+    size_t k = 0;
+    r->features = strtab_alloc();
+    if (!r->features) return rd_nomem(r);
+    for (size_t j = 0; j < r->ncols; j++) {
+        int reserved = 0;
+        for (int c = 0; c < COL_NAMED; c++) reserved |= r->col[c] == j;
+        if (reserved) continue;
+        size_t len;
+        const char *s = rd_f(r, j, &len);
+        uint32_t idx;
+        if (strtab_intern(r->features, s, len, &idx)) return rd_nomem(r);
+        if (idx != k)
+            return rd_error(r, r->row_line, "column '%s' repeated",
+                            rd_show(show, sizeof show, s, len));
+        r->xcol[k++] = j;
+    }
+    return PREF_OK;
+}
+
+static int rd_header(csvio_reader *r)
+{
+    size_t nx = 0;
+    int named = 0;
+    r->header_line = r->row_line;
+    r->ncols = r->rec->nf;
+    PREF_TRY(rd_header_roles(r, &nx, &named));
+    r->xcol = malloc(nx * sizeof *r->xcol);
+    if (!r->xcol) return rd_nomem(r);
+    for (size_t k = 0; k < nx; k++) r->xcol[k] = CSVIO_NONE;
+    PREF_TRY(named ? rd_header_named(r) : rd_header_numbered(r, nx));
     r->d = nx;
 
     r->users = strtab_alloc();
@@ -773,8 +872,10 @@ static int rd_features(csvio_reader *r, double *xk, size_t k)
         size_t col = r->xcol[j], flen;
         const char *fs = rd_f(r, col, &flen);
         if (csvio_parse_double(fs, flen, xk + j) == 0) continue;
-        snprintf(nm, sizeof nm, "x%zu", j + 1);
-        return rd_number(r, col, nm, xk + j);
+        const char *name = r->features
+            ? strtab_get(r->features, (uint32_t)j)
+            : (snprintf(nm, sizeof nm, "x%zu", j + 1), nm);
+        return rd_number(r, col, name, xk + j);
     }
     if (r->logp)
         PREF_TRY(rd_number(r, r->col[COL_LOGP], "logp_ref", r->logp + k));
@@ -1044,7 +1145,8 @@ static void rd_handover(csvio_reader *r, data_set *ds)
     ds->queries = r->queries;
     ds->items = r->items;
     ds->prompts = r->prompts;
-    r->users = r->queries = r->items = r->prompts = NULL;
+    ds->features = r->features;
+    r->users = r->queries = r->items = r->prompts = r->features = NULL;
 }
 
 /* All rows read: group them, check each query, hand the arrays to *out. */
@@ -1210,8 +1312,13 @@ int csvio_write_stream(FILE *f, const data_set *ds)
 
     wr_bytes(&w, "user,query,item,rank", 20);
     for (size_t j = 0; j < d; j++) {
-        wr_bytes(&w, ",x", 2);
-        wr_u64(&w, j + 1);
+        if (ds->features) {
+            wr_char(&w, ',');
+            wr_string(&w, strtab_get(ds->features, (uint32_t)j));
+        } else {
+            wr_bytes(&w, ",x", 2);
+            wr_u64(&w, j + 1);
+        }
     }
     if (ds->q_prompt) wr_bytes(&w, ",prompt", 7);
     if (ds->logp_ref) wr_bytes(&w, ",logp_ref", 9);

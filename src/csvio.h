@@ -1,7 +1,14 @@
 /* csvio.h — preference data as long CSV, through libcsv.
  *
- * Columns: user,query,item,rank,x1..xd and optionally prompt, logp_ref, type,
- * in any order in the header (x1..xd must all be present, d >= 1, no gaps).
+ * Columns: user,query,item,rank and optionally prompt, logp_ref, type (the
+ * reserved names), in any order; every other column is a feature (d >= 1).
+ * Features all named x1..xd (no gaps) are numbered by their names and
+ * carry no name table; otherwise they are taken in file order and their
+ * names kept (data_set.features, data_feature_name). A name that looks like
+ * a reserved one ("User", "ranks", "logp-ref") is an error listing the
+ * reserved names; a feature name may not be empty, have a leading or
+ * trailing blank, a control character, '[' or ']' (outputs print
+ * theta[NAME]).
  * Rows may come in any order; the reader groups them by (user, query) and
  * stores candidates in canonical order (data.h): ranked first, by rank. A
  * full ranking may be given as 1..m-1 plus one 0, or as 1..m (the last rank
@@ -9,14 +16,15 @@
  *
  * Validation: every malformed input returns PREF_EINPUT with the
  * message "FILE:LINE: ..." naming the column/field; nothing is half-built
- * (on error *out is NULL). Checked: empty file, missing or unknown or repeated
- * column, wrong field count, non-numeric / NaN / Inf feature or logp_ref,
+ * (on error *out is NULL). Checked: empty file, missing or reserved-looking
+ * or repeated column, a bad feature name, wrong field count, non-numeric / NaN / Inf feature or logp_ref,
  * non-integer or negative rank, repeated or gapped ranks, rank above m, a
  * query with one candidate or no rank 1, item repeated within a query, prompt
  * not constant within a query, type not a positive integer or not constant
  * within a user.
  *
- * Writing produces the canonical form: users in order, their queries in
+ * Writing produces the canonical form (features under their names, or
+ * x1..xd): users in order, their queries in
  * order, candidates in canonical order, ranks 1..r then 0, numbers "%.17g" in
  * the C locale, strings through csv_fwrite. Reading canonical output and
  * writing it again is byte-identical.

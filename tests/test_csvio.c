@@ -770,14 +770,24 @@ static const bad_case bad_cases[] = {
     {"blank lines only", "\n\n  \n", 1, "empty file"},
     {"header only", H, 1, "no data rows"},
     {"header only after blank lines", "\n\n" H, 3, "no data rows"},
-    {"unknown column", "user,query,item,rank,x1,foo\nu,q,a,1,1,1\n", 1,
-     "unknown column 'foo'"},
-    {"unknown column x0", "user,query,item,rank,x0\n", 1,
-     "unknown column 'x0'"},
+    {"reserved-looking column", "user,query,item,rank,x1,Type\nu,q,a,1,1,1\n",
+     1, "column 'Type' looks like a reserved column"},
+    {"reserved-looking plural", "user,query,item,rank,price,ranks\n", 1,
+     "column 'ranks' looks like a reserved column"},
+    {"reserved-looking spelling", "user,query,item,rank,logp-ref,price\n", 1,
+     "reserved: user, query, item, rank, prompt, logp_ref, type"},
+    {"repeated named feature", "user,query,item,rank,price,size,price\n", 1,
+     "column 'price' repeated"},
+    {"feature name with a bracket", "user,query,item,rank,a[1]\n", 1,
+     "not a feature name: it has '[' or ']'"},
+    {"empty feature name", "user,query,item,rank,,x1\n", 1,
+     "column 5 (''): not a feature name: it is empty"},
+    {"non-numeric named feature", "user,query,item,rank,price\nu,q,a,1,1\n"
+     "u,q,b,0,cheap\n", 3, "column 'price': not a number: 'cheap'"},
     {"missing x1", "user,query,item,rank,x2\nu,q,a,1,1\n", 1,
      "missing column 'x1'"},
     {"no features", "user,query,item,rank\nu,q,a,1\n", 1,
-     "missing column 'x1'"},
+     "missing column 'x1' (no feature column"},
     {"gapped x columns", "user,query,item,rank,x1,x3\n", 1,
      "missing column 'x2'"},
     {"missing item", "user,query,rank,x1\n", 1, "missing column 'item'"},
@@ -1035,6 +1045,54 @@ static void test_data(void)
 
 /* --- main ------------------------------------------------------------------ */
 
+/* Named features: every non-reserved column, in file order, names kept and
+ * written back; columns all called x<k> keep their numbering. */
+static void test_named_features(void)
+{
+    const char *text = "user,price,query,item,rank,size,x1,type\n"
+                       "u,1.5,q,a,1,2,7,1\nu,0.5,q,b,0,3,8,1\n";
+    data_set *ds = NULL;
+    int rc = read_text(text, 0, &ds);
+    gsl_test_int(rc, PREF_OK, "named features read");
+    if (rc != PREF_OK) return;
+    char buf[24];
+    gsl_test_int((int)ds->d, 3, "named features: d = 3 (price, size, x1)");
+    gsl_test_str(data_feature_name(ds, 0, buf, sizeof buf), "price",
+                 "feature 1 is the first non-reserved column");
+    gsl_test_str(data_feature_name(ds, 1, buf, sizeof buf), "size",
+                 "feature 2 is the second");
+    gsl_test_str(data_feature_name(ds, 2, buf, sizeof buf), "x1",
+                 "an x-name among named features keeps its place");
+    gsl_test_rel(ds->x[0 * 3 + 0], 1.5, 0, "price of a");
+    gsl_test_rel(ds->x[1 * 3 + 1], 3, 0, "size of b");
+    gsl_test_rel(ds->x[1 * 3 + 2], 8, 0, "x1 of b");
+    size_t len;
+    char *out = write_text(ds, &len);
+    gsl_test(!out || strncmp(out, "user,query,item,rank,price,size,x1,type\n",
+                             40) != 0, "the writer names the features");
+    data_set *back = NULL;
+    gsl_test_int(out ? read_text(out, 0, &back) : -1, PREF_OK,
+                 "written named data reads back");
+    char *again = back ? write_text(back, &len) : NULL;
+    gsl_test(!again || strcmp(out, again) != 0,
+             "named data: write, read, write is byte-identical");
+    free(again);
+    free(out);
+    data_free(back);
+    data_free(ds);
+
+    ds = NULL;
+    rc = read_text("user,query,item,rank,x2,x1\nu,q,a,1,5,6\nu,q,b,0,0,0\n",
+                   0, &ds);
+    gsl_test_int(rc, PREF_OK, "x-named columns read");
+    if (rc != PREF_OK) return;
+    gsl_test(ds->features != NULL, "x1..xd carry no name table");
+    gsl_test_rel(ds->x[0], 6, 0, "x1 numbered by its name, not its column");
+    gsl_test_str(data_feature_name(ds, 1, buf, sizeof buf), "x2",
+                 "default name x2");
+    data_free(ds);
+}
+
 int main(void)
 {
     testdata = getenv("TESTDATA");
@@ -1052,6 +1110,7 @@ int main(void)
     test_round_trip();
     test_numbers();
     test_bad_input();
+    test_named_features();
     test_write_errors();
     test_data();
     rmdir(tmpdir);
