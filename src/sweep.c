@@ -591,6 +591,18 @@ static void exec_record(sweep_exec *x, size_t t, unsigned long seed,
     x->r.seed[t] = seed;
 }
 
+/* Inside the task-parallel region: a task's own parallel regions run on
+ * the calling thread alone. With nt > 1 they are nested (inactive) anyway;
+ * with nt = 1 the task region is inactive, so without this they would
+ * start omp_get_max_threads() threads and spin on work too small to share
+ * (7 s of CPU for 0.8 s of work in the fisher experiment). */
+static void tasks_run_alone(void)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(1);
+#endif
+}
+
 /* Run the pending tasks on nt threads. Returns the first task error (its
  * message in fail_msg) or 0; SIGINT stops new tasks from starting. */
 static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
@@ -610,6 +622,7 @@ static int exec_tasks(sweep_exec *x, const cfg *c, int nt, char *fail_msg,
     int failed = 0;
 #pragma omp parallel num_threads(nt)
     {
+        tasks_run_alone();
         cfg *cc = malloc(sizeof *cc);
         gsl_rng *rng = rngs_alloc(1), *data = rngs_alloc(1);
         double met[PREF_MAX_METRICS];
@@ -726,6 +739,7 @@ int sweep_map(const sweep_plan *p, const cfg *base, int threads,
     progress_start(&bar, label, p->n_tasks);
 #pragma omp parallel num_threads(nt)
     {
+        tasks_run_alone();
         cfg *cc = malloc(sizeof *cc);
         gsl_rng *rng = rngs_alloc(1), *data = rngs_alloc(1);
 #pragma omp for schedule(dynamic, 1)
