@@ -20,6 +20,7 @@
 #include "identify_tables.h"
 #include "cli_mmra.h"
 #include "cli_slurm.h"
+#include "cli_status.h"
 #include "cli_npmle.h"
 #include "cfgmap.h"
 #include "cliutil.h"
