@@ -28,6 +28,10 @@ skip() { echo "slurm_real.sh: skipped: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "not root (it installs packages and starts daemons)"
 command -v apt-get > /dev/null || skip "no apt-get (not Debian)"
 [ -x "$HETPREF" ] || skip "no hetpref binary at $HETPREF"
+# Not a daemon started for a binary that is not hetpref (a stand-in that
+# only exits, say): that is a failure, at once.
+"$HETPREF" --version 2> /dev/null | grep -q '^hetpref ' ||
+    { echo "FAIL: $HETPREF --version does not say hetpref" >&2; exit 1; }
 t0=$(date +%s)
 if ! command -v slurmctld > /dev/null || ! command -v slurmd > /dev/null ||
    ! command -v sbatch > /dev/null || ! command -v munged > /dev/null; then
@@ -188,6 +192,8 @@ check "resumed shard and merge finish within 180 s" wait_jobs 180 "$a" "$m"
 for f in runs.csv summary.csv config.ini; do
     check "$f: cancelled task + resumed identical to the local run" cmp -s "$work/local2/$f" "$work/can/$f"
 done
+"$HETPREF" status "$work/can" > "$scratch/st"
+check "status after the resume: every task done and merged" grep -q '^total: 24 of 24 tasks done; merged.*: yes$' "$scratch/st"
 rm -rf "$work"
 echo "slurm_real.sh: $(($(date +%s) - t0)) s in all"
 finish
