@@ -111,10 +111,18 @@ done
 echo "slurm_real.sh: cluster up $(($(date +%s) - t0)) s after the start (srun hostname works)"
 
 # Wait until none of the jobs given is in squeue (at most $1 seconds).
+# A job id missing from the list is a failure (no submission to wait for);
+# squeue failing for another reason than an unknown job id (a controller too
+# busy to answer, say) is no answer: ask again.
 wait_jobs() {
     limit=$1; shift
+    list=$(echo "$@" | tr ' ' ',')
+    case $list in ''|,*|*,|*,,*) return 1 ;; esac
     w=0
-    while [ -n "$(squeue -h -j "$(echo "$@" | tr ' ' ',')" 2> /dev/null)" ]; do
+    while :; do
+        q=$(squeue -h -j "$list" 2> "$scratch/squeue.err"); rc=$?
+        [ $rc -eq 0 ] && [ -z "$q" ] && return 0
+        [ $rc -ne 0 ] && grep -q 'Invalid job id' "$scratch/squeue.err" && return 0
         w=$((w + 1))
         [ $w -lt "$limit" ] || return 1
         sleep 1
@@ -194,6 +202,12 @@ for f in runs.csv summary.csv config.ini; do
 done
 "$HETPREF" status "$work/can" > "$scratch/st"
 check "status after the resume: every task done and merged" grep -q '^total: 24 of 24 tasks done; merged.*: yes$' "$scratch/st"
+if [ "$n_fail" -gt 0 ]; then   # what CI needs to see why
+    for f in "$work"/*/slurm/logs/*.out; do
+        [ -e "$f" ] && { echo "--- $f"; tail -n 5 "$f"; }
+    done
+    echo "--- slurmctld.log"; tail -n 40 "$scratch/slurmctld.log"
+fi >&2
 rm -rf "$work"
 echo "slurm_real.sh: $(($(date +%s) - t0)) s in all"
 finish
