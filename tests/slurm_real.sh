@@ -96,6 +96,15 @@ $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
 SLURM_CONF=$conf; export SLURM_CONF
+# Another cluster on this machine (another run of this test) shares the pid
+# files and ports: ours would not start, and its PIDs would be read as ours
+# and stopped at exit. Refuse instead.
+for f in /run/slurm/slurmctld.pid /run/slurm/slurmd.pid; do
+    if [ -s "$f" ] && kill -0 "$(cat "$f")" 2> /dev/null; then
+        echo "FAIL: a Slurm daemon is already running (PID $(cat "$f"), $f): not starting a second cluster" >&2
+        exit 1
+    fi
+done
 slurmctld -c 2> "$scratch/ctld.err" || { cat "$scratch/ctld.err" "$scratch/slurmctld.log" >&2; exit 1; }
 sleep 1
 started="$started $(cat /run/slurm/slurmctld.pid)"
