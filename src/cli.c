@@ -20,6 +20,7 @@
 #include "identify_tables.h"
 #include "cli_mmra.h"
 #include "cli_slurm.h"
+#include "cli_status.h"
 #include "cli_npmle.h"
 #include "cfgmap.h"
 #include "cliutil.h"
@@ -71,7 +72,8 @@ static const char usage_main[] =
     "\n"
     "exit status: 0 success, 1 runtime failure, 2 usage or input error,\n"
     "130 interrupted (Ctrl-C), 143 terminated (SIGTERM) (sweep, reproduce: finish\n"
-    "with --resume). The manual: man hetpref\n";
+    "with --resume). The manual: man hetpref. The model, estimators, file formats\n"
+    "and this contract: doc/index.md (share/doc/hetpref/ once installed).\n";
 
 /* ---- simulate ---------------------------------------------------------- */
 

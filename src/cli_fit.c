@@ -63,7 +63,7 @@ static const char usage_fit[] =
     "(default 2) consecutive iterations, or after --em-iters (the cap), and keeps\n"
     "the iterate of highest log-likelihood (the M-steps are stochastic: the last\n"
     "is not always the best). Writes DIR/posteriors.csv and DIR/policies.txt of\n"
-    "the kept iterate (format in src/policyio.h; read by hetpref mmra --policies),\n"
+    "the kept iterate (format in doc/formats.md; read by hetpref mmra --policies),\n"
     "DIR/fit.csv (per EM iteration: iteration,loglik,eta1..etaK[,accuracy,ari]\n"
     ",kept,converged: kept = 1 on the kept iterate; converged = 1 when the\n"
     "tolerance rule stopped EM, 0 at the cap) and DIR/config.ini. Flags are the\n"

@@ -1,5 +1,4 @@
-/* cli_slurm.c — `sweep --slurm`, `reproduce --slurm`, `status` (see
- * cli_slurm.h). */
+/* cli_slurm.c — `sweep --slurm` and `reproduce --slurm` (see cli_slurm.h). */
 #define _XOPEN_SOURCE 700 /* realpath; before any header */
 #include "cli_slurm.h"
 
@@ -129,8 +128,7 @@ static int write_file(const char *path, const char *text)
     return fsutil_commit(&f);
 }
 
-/* The shard count a previous `--slurm N` wrote into sdir/shards, or 0. */
-static long read_shards(const char *sdir)
+long cli_slurm_read_shards(const char *sdir)
 {
     char path[4096], *text = NULL;
     long n = 0;
@@ -179,7 +177,7 @@ static int check_out(const char *out, const char *text, const cli_slurm_opts *o)
             PREF_ERROR(PREF_EINPUT, "--resume: %s: no Slurm sweep to resume "
                        "(%s missing); start one without --resume", out, path);
         PREF_TRY(same_config(path, text, out));
-        long had = read_shards(sdir);
+        long had = cli_slurm_read_shards(sdir);
         if (had != o->n)
             PREF_ERROR(PREF_EINPUT, "--resume: %s was split into %ld shards, "
                        "not %ld; resume with --slurm %ld", out, had, o->n, had);
@@ -250,78 +248,6 @@ int cli_slurm_sweep(const cfg *c, const char *out, const cli_slurm_opts *o)
     char sdir[4096];
     int st = sweep_write(c, out, o, sdir, sizeof sdir);
     if (!st && o->submit) st = run_submit(sdir);
-    return st ? cli_fail(st) : 0;
-}
-
-/* ---- status ------------------------------------------------------------- */
-
-static const char *state_text(sweep_state s)
-{
-    return s == SWEEP_FINISHED ? "finished"
-           : s == SWEEP_PARTIAL ? "journal: interrupted, failed or running"
-                                : "not started";
-}
-
-/* One line per shard of the sweep planned by p with n shards under dir
- * (n == 0: dir itself is a local, unsharded run). */
-static int status_print(const sweep_plan *p, const char *dir, unsigned n)
-{
-    size_t done = 0;
-    for (unsigned i = 0; i < (n ? n : 1); i++) {
-        char sd[4096], sub[64];
-        sweep_status s;
-        snprintf(sub, sizeof sub, "shards/%u", i + 1);
-        PREF_TRY(n ? fsutil_join(sd, sizeof sd, dir, sub)
-                   : fsutil_join(sd, sizeof sd, dir, "."));
-        PREF_TRY(sweep_dir_status(p, sd, i + 1, n ? n : 1, &s));
-        if (n) printf("shard %u/%u: ", i + 1, n);
-        printf("%zu of %zu tasks done (%s)\n", s.done, s.total, state_text(s.state));
-        done += s.done;
-    }
-    if (n) {
-        char runs[4096];
-        PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
-        printf("total: %zu of %zu tasks done; merged into %s: %s\n", done,
-               sweep_plan_tasks(p), runs, fsutil_exists(runs) ? "yes" : "no");
-    }
-    return PREF_OK;
-}
-
-static int status_run(const char *dir)
-{
-    char sdir[4096], path[4096];
-    PREF_TRY(fsutil_join(sdir, sizeof sdir, dir, "slurm"));
-    long n = read_shards(sdir);
-    PREF_TRY(fsutil_join(path, sizeof path, n ? sdir : dir, "config.ini"));
-    if (!fsutil_exists(path))
-        PREF_ERROR(PREF_EINPUT, "%s: not a sweep directory (no config.ini, no "
-                   "slurm/shards)", dir);
-    cfg *c = malloc(sizeof *c);
-    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
-    cfg_init(c);
-    sweep_plan *p = NULL;
-    int st = cfg_load(c, path);
-    if (!st) st = sweep_plan_build(c, tasks_table(), &p);
-    if (!st)
-        printf("%s: sweep of %zu tasks (%zu cells x %ld replicates)%s\n", dir,
-               sweep_plan_tasks(p), sweep_plan_cells(p), c->sweep_replicates,
-               n ? ", on Slurm" : "");
-    if (!st) st = status_print(p, dir, (unsigned)n);
-    sweep_plan_free(p);
-    free(c);
-    return st;
-}
-
-int cli_status(int argc, char **argv)
-{
-    if (argc != 3 || strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0) {
-        printf("usage: hetpref status DIR\n\nSays how many tasks of a sweep are "
-               "done: for a local run (hetpref sweep -o DIR),\nfrom DIR's journal "
-               "or runs.csv; for a Slurm run (hetpref sweep --slurm N -o DIR),\n"
-               "for each shard DIR/shards/I, and whether DIR/runs.csv is merged.\n");
-        return argc == 3 ? 0 : 2;
-    }
-    int st = status_run(argv[2]);
     return st ? cli_fail(st) : 0;
 }
 
@@ -421,7 +347,7 @@ static int configs_setup(char *buf, size_t n)
 
 /* Print the jobs written and how to submit them. */
 static void repro_report(const slurm_job *jobs, size_t n, const char *sdir,
-                         int submit)
+                         const char *outarg, int submit)
 {
     for (size_t k = 0; k < n; k++) {
         if (jobs[k].ids) {
@@ -440,7 +366,9 @@ static void repro_report(const slurm_job *jobs, size_t n, const char *sdir,
         }
     }
     if (!n) printf("hetpref: nothing left to run\n");
-    else if (!submit) printf("submit with:   sh %s/submit.sh\n", sdir);
+    else if (!submit)
+        printf("submit with:   sh %s/submit.sh\nprogress:      hetpref status "
+               "%s\n", sdir, outarg);
 }
 
 int cli_slurm_reproduce(const char *outarg, int full, const char *only,
@@ -462,9 +390,9 @@ int cli_slurm_reproduce(const char *outarg, int full, const char *only,
     if (!st) st = abs_dir(outarg, out, sizeof out);
     if (!st) st = fsutil_join(sdir, sizeof sdir, out, "slurm");
     if (!st) st = fsutil_mkdirs(sdir);
-    if (!st && o->resume && read_shards(sdir) != o->n)
+    if (!st && o->resume && cli_slurm_read_shards(sdir) != o->n)
         st = pref_set_error(PREF_EINPUT, "--resume: %s was split into %ld shards, "
-                            "not %ld", out, read_shards(sdir), o->n);
+                            "not %ld", out, cli_slurm_read_shards(sdir), o->n);
     if (!st) st = repro_write(out, sdir, bin, full, only, o, slots, jobs,
                               &n_jobs, whole, &n_whole);
     if (!st && n_whole)
@@ -481,7 +409,7 @@ int cli_slurm_reproduce(const char *outarg, int full, const char *only,
     for (size_t k = 0; !st && k < n_jobs; k++)
         st = slurm_write_job(&jobs[k], sdir, o->sbatch);
     if (!st) st = slurm_write_submit(jobs, n_jobs, sdir);
-    if (!st) repro_report(jobs, n_jobs, sdir, o->submit);
+    if (!st) repro_report(jobs, n_jobs, sdir, outarg, o->submit);
     if (!st && o->submit && n_jobs) st = run_submit(sdir);
     for (size_t k = 0; slots && k < ne; k++) free(slots[k].run);
     free(slots);

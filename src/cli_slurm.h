@@ -1,5 +1,5 @@
 /* cli_slurm.h — the command-line side of running sweeps on Slurm:
- * `sweep --slurm N`, `reproduce --slurm N` and `status`. It resolves paths,
+ * `sweep --slurm N` and `reproduce --slurm N`. It resolves paths,
  * decides which shards still have to run, writes the scripts through
  * slurm.h and, with --submit, runs the generated submit.sh. Not here: the
  * text of the scripts (slurm.c), the sweep itself (sweep.c). */
@@ -26,7 +26,8 @@ int cli_slurm_sweep(const cfg *c, const char *out, const cli_slurm_opts *o);
 int cli_slurm_reproduce(const char *out, int full, const char *only,
                         const cli_slurm_opts *o);
 
-/* `hetpref status DIR`. Returns an exit status. */
-int cli_status(int argc, char **argv);
+/* The shard count a previous `--slurm N` wrote into sdir/shards (sdir is
+ * OUT/slurm), or 0 when there is none or it is not a positive number. */
+long cli_slurm_read_shards(const char *sdir);
 
 #endif

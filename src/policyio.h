@@ -1,24 +1,12 @@
 /* policyio.h — the file format of trained policies (EM-DPO output, MMRA
  * input), and exact policy evaluation on candidate pools.
  *
- * DIR/policies.txt, plain text, one item per line, numbers "%.17g":
- *
- *   hetpref-policies 1            magic and format version
- *   d 8                           input features
- *   layers 1                      hidden layers
- *   hidden 32                     hidden width
- *   activation tanh               tanh | softplus
- *   beta 0.1                      DPO temperature
- *   policies 2                    number of policies K
- *   names type1 type2             one name per policy (no spaces)
- *   weights 0.75 0.25             estimated eta (K numbers summing to 1)
- *   params 1153                   parameters per policy (nn_num_params)
- *   policy type1                  then `params` lines of numbers,
- *   0.123...                      in the nn.h flat layout
- *   ...
- *   policy type2
- *   ...
- *   end
+ * DIR/policies.txt is plain text, one item per line, numbers "%.17g": the
+ * magic and version line "hetpref-policies 1", the architecture (d, layers,
+ * hidden, activation), beta, the number of policies, their names and
+ * weights, the parameter count, then each policy's parameters in the nn.h
+ * flat layout, and "end". The format is specified for users, with an
+ * example, in doc/formats.md ("Trained policies"); keep the two in step.
  *
  * A policy's distribution over a prompt's pool of candidates is
  * pi(y | p) = softmax_y f(x_y); the reference is pi_ref(y | p) =

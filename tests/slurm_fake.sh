@@ -175,10 +175,29 @@ for f in runs.csv summary.csv config.ini reproduce.done; do
 done
 check "reproduce: the plot drawn" [ -s "$scratch/rs/plots/equivalence.gp" ]
 check "reproduce: the config lookup exported to the jobs" grep -q '^export HETPREF_CONFIGS=' "$scratch/rs/slurm/equivalence.merge.sbatch"
+"$HETPREF" status "$scratch/rs" > "$scratch/st"
+check "reproduce status: exit 0" [ $? -eq 0 ]
+check "reproduce status: equivalence finished" grep -qx 'equivalence: finished (quick)' "$scratch/st"
+check "reproduce status: its shards done" sh -c "grep -q '^  shard 2/2: \([0-9]*\) of \1 tasks done (finished)\$' '$scratch/st'"
+check "reproduce status: merged into results/equivalence" grep -q "^  total: .*merged into $scratch/rs/results/equivalence/runs.csv: yes\$" "$scratch/st"
+check "reproduce status: the other experiments not part of it" grep -qx 'recovery: not part of this run' "$scratch/st"
 PATH="$bin:$PATH" "$HETPREF" reproduce --slurm 2 --only equivalence --resume -o "$scratch/rs" > "$scratch/msg"
 check "reproduce --resume after it finished: nothing left" grep -q 'equivalence: already done' "$scratch/msg"
 "$HETPREF" reproduce --slurm 2 --only mmra -o "$scratch/rm" > "$scratch/msg"
 check "reproduce --slurm: mmra (sweep_map) runs whole, one array task" sh -c "grep -q 'cannot be sharded.*: mmra' '$scratch/msg' && grep -qx '1) id=mmra ;;' '$scratch/rm/slurm/whole.array.sbatch' && [ ! -e '$scratch/rm/slurm/mmra.array.sbatch' ]"
+"$HETPREF" status "$scratch/rm" > "$scratch/st"
+check "reproduce status: mmra runs whole, not finished" grep -qx 'mmra: not finished (runs whole, in one task of whole.array.sbatch)' "$scratch/st"
+# Shard 1 of equivalence terminated after 1 task: status shows it partial,
+# shard 2 finished, nothing merged.
+: > "$FAKE_LOG"
+FAKE_TERM_TASK=1 FAKE_TERM_AFTER=1 PATH="$bin:$PATH" \
+    "$HETPREF" reproduce --slurm 2 --only equivalence --submit -o "$scratch/rk" > /dev/null
+"$HETPREF" status "$scratch/rk" > "$scratch/st"
+check "reproduce status (terminated shard): exit 0" [ $? -eq 0 ]
+check "... equivalence not finished" grep -qx 'equivalence: not finished' "$scratch/st"
+check "... shard 1 partial" grep -q '^  shard 1/2: [1-9][0-9]* of [0-9]* tasks done (journal' "$scratch/st"
+check "... shard 2 finished" sh -c "grep -q '^  shard 2/2: \([0-9]*\) of \1 tasks done (finished)\$' '$scratch/st'"
+check "... not merged" grep -q '^  total: .*: no$' "$scratch/st"
 "$HETPREF" reproduce --slurm 2 --only nosuch -o "$scratch/rn" 2>/dev/null
 check "reproduce --slurm --only unknown: exit 2" [ $? -eq 2 ]
 
