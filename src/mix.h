@@ -56,6 +56,9 @@ void mix_params_init(mix_params *p);
 /* NULL when p is usable, else a message naming the bad field. */
 const char *mix_params_check(const mix_params *p);
 
+/* Types are in the canonical order: decreasing weight; equal weights by
+ * decreasing theta_1, then theta_2, ... (so the labels do not depend on
+ * which random start won). */
 typedef struct mix_fit {
     size_t K, d, n_users;
     double *eta;        /* (K) */
@@ -63,6 +66,13 @@ typedef struct mix_fit {
     double *post;       /* (n_users, K) posterior type probabilities */
     double *se_eta;     /* (K) delta-method standard errors */
     double *se_theta;   /* (K, d) */
+    size_t n_out;       /* K (d + 1): the reported parameters, per type
+                           weight_k, theta_k1..theta_kd, in that order */
+    double *vcov;       /* (n_out, n_out) their covariance (delta method
+                           for the weights); se_eta and se_theta are the
+                           square roots of its diagonal. NaN where not
+                           estimable (uninformative columns: their rows;
+                           singular information: all) */
     double loglik, aic, bic, icl, entropy;
     size_t iterations;  /* of the best start */
     int converged;      /* of the best start */
