@@ -26,6 +26,7 @@
 #include "clicommon.h"
 #include "cli_fit.h"
 #include "cli_identify.h"
+#include "cli_report.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
@@ -63,6 +64,7 @@ static const char usage_main[] =
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "            --data CSV --model npmle --grid G [--grid-radius R] [-o DIR]\n"
     "  describe  --data CSV\n"
+    "  report    DIR [--format markdown|latex]\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
     "  mmra      --regret CSV | --values CSV --weights c1,.. | --policies DIR --data CSV\n"
     "            [--solver lp|hedge] [-o DIR]\n"
@@ -336,6 +338,7 @@ int cli_main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "mmra") == 0) return cli_mmra(argc, argv);
+    if (strcmp(cmd, "report") == 0) return cli_report(argc, argv);
     fprintf(stderr, "hetpref: unknown command '%s'\n%s", cmd, usage_main);
     return 2;
 }

@@ -108,7 +108,8 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const fitdiag *dg,
     PREF_TRY(open_in(&o, dir, "fit.csv"));
     f = o.f;
     fputs("loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,"
-          "empty_classes,identified,n_flat_directions,degenerate_classes\n", f);
+          "empty_classes,identified,n_flat_directions,degenerate_classes,users,"
+          "answers\n", f);
     csvio_put_num(f, fit->loglik);
     fputc(',', f);
     csvio_put_num(f, fit->aic);
@@ -120,7 +121,7 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const fitdiag *dg,
             fit->best_hits, fit->converged, fit->empty_events);
     if (dg->identified < 0) fputs("NA,NA,", f);
     else fprintf(f, "%d,%zu,", dg->identified, dg->n_flat);
-    fprintf(f, "%zu\n", dg->degenerate);
+    fprintf(f, "%zu,%zu,%zu\n", dg->degenerate, ds->n_users, ds->n_queries);
     return fsutil_commit(&o);
 }
 

@@ -18,8 +18,10 @@
  *                in the order of estimates.csv)
  * fit.csv        loglik,aic,bic,icl,iterations,starts,best_start_hits,
  *                converged,empty_classes,identified,n_flat_directions,
- *                degenerate_classes   (the last three from fitdiag.h;
- *                identified and n_flat_directions NA when not analysed)
+ *                degenerate_classes,users,answers (identified,
+ *                n_flat_directions, degenerate_classes from fitdiag.h;
+ *                the first two NA when not analysed; users and answers
+ *                (queries answered) of the data fitted)
  * evaluation.csv accuracy,ari,w1,w1_note (only with a type column; w1 NaN
  *                and w1_note saying why when there is no usable truth,
  *                w1_note empty when w1 is computed)

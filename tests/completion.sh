@@ -55,4 +55,7 @@ got "a.ini sub" hetpref simulate ''
 got "b.csv sub" hetpref fit --data ''
 got "sub" hetpref sweep a.ini -o ''
 got "sub" hetpref merge ''
+got "sub" hetpref report ''
+got "latex markdown" hetpref report sub --format ''
+got "--format" hetpref report sub --f
 finish

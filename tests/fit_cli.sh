@@ -66,7 +66,8 @@ check "estimates header" grep -qx 'type,parameter,estimate,se,z,p,ci_low,ci_high
 check "estimates: 2 types x (weight + 2 coefficients)" [ "$(wc -l < "$scratch/f1/estimates.csv")" -eq 7 ]
 check "types by decreasing weight" awk -F, '$2 == "weight" { if (n++ && $3 > w) exit 1; w = $3 }' "$scratch/f1/estimates.csv"
 check "vcov: 6 x 6" awk -F, '{ if (NF != 8) exit 1 } END { exit !(NR == 7) }' "$scratch/f1/vcov.csv"
-check "fit.csv header" grep -q '^loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,empty_classes,identified,n_flat_directions,degenerate_classes$' "$scratch/f1/fit.csv"
+check "fit.csv header" grep -q '^loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,empty_classes,identified,n_flat_directions,degenerate_classes,users,answers$' "$scratch/f1/fit.csv"
+check "fit.csv: 300 users, 600 answers (T = 2)" awk -F, 'NR == 2 { exit !($13 == 300 && $14 == 600) }' "$scratch/f1/fit.csv"
 check "evaluation uses truth.csv beside the data (w1 finite)" \
     awk -F, 'NR == 2 { exit !($3 + 0 == $3 && $3 != "NaN") }' "$scratch/f1/evaluation.csv"
 
