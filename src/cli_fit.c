@@ -94,20 +94,9 @@ static const char usage_fit[] =
 static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
 {
     size_t K = f->K;
-    char path[4096], buf[32];
+    char path[4096];
     fsutil_file o;
-    PREF_TRY(fsutil_join(path, sizeof path, dir, "posteriors.csv"));
-    PREF_TRY(fsutil_open(&o, path));
-    fputs("user", o.f);
-    for (size_t k = 0; k < K; k++) fprintf(o.f, ",p%zu", k + 1);
-    fputc('\n', o.f);
-    for (size_t i = 0; i < ds->n_users; i++) {
-        const char *id = data_label(ds->users, ds->user_name[i], buf, sizeof buf);
-        csvio_put_text(o.f, id);
-        csvio_put_nums(o.f, f->post + i * K, K);
-        fputc('\n', o.f);
-    }
-    PREF_TRY(fsutil_commit(&o));
+    PREF_TRY(fitout_write_posteriors(ds, f->post, K, dir));
     PREF_TRY(fsutil_join(path, sizeof path, dir, "fit.csv"));
     PREF_TRY(fsutil_open(&o, path));
     fputs("iteration,loglik", o.f);

@@ -78,6 +78,24 @@ static int write_vcov(const data_set *ds, const mix_fit *fit, const char *dir)
     return fsutil_commit(&o);
 }
 
+int fitout_write_posteriors(const data_set *ds, const double *post, size_t K,
+                            const char *dir)
+{
+    fsutil_file o;
+    PREF_TRY(open_in(&o, dir, "posteriors.csv"));
+    FILE *f = o.f;
+    fputs("user", f);
+    for (size_t k = 0; k < K; k++) fprintf(f, ",p%zu", k + 1);
+    fputc('\n', f);
+    char buf[32];
+    for (size_t i = 0; i < ds->n_users; i++) {
+        csvio_put_text(f, data_label(ds->users, ds->user_name[i], buf, sizeof buf));
+        csvio_put_nums(f, post + i * K, K);
+        fputc('\n', f);
+    }
+    return fsutil_commit(&o);
+}
+
 int fitout_write(const data_set *ds, const mix_fit *fit, const fitdiag *dg,
                  double level, const char *dir)
 {
@@ -88,23 +106,7 @@ int fitout_write(const data_set *ds, const mix_fit *fit, const fitdiag *dg,
         PREF_ERROR(PREF_EINPUT, "confidence level %g: need 0 < level < 1", level);
     PREF_TRY(write_estimates(ds, fit, level, dir));
     PREF_TRY(write_vcov(ds, fit, dir));
-
-    PREF_TRY(open_in(&o, dir, "posteriors.csv"));
-    f = o.f;
-    fputs("user", f);
-    for (size_t k = 0; k < K; k++) fprintf(f, ",p%zu", k + 1);
-    fputc('\n', f);
-    char buf[32];
-    for (size_t i = 0; i < ds->n_users; i++) {
-        csvio_put_text(f, data_label(ds->users, ds->user_name[i], buf, sizeof buf));
-        for (size_t k = 0; k < K; k++) {
-            fputc(',', f);
-            csvio_put_num(f, fit->post[i * K + k]);
-        }
-        fputc('\n', f);
-    }
-    PREF_TRY(fsutil_commit(&o));
-
+    PREF_TRY(fitout_write_posteriors(ds, fit->post, K, dir));
     PREF_TRY(open_in(&o, dir, "fit.csv"));
     f = o.f;
     fputs("loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,"

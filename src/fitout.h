@@ -47,6 +47,11 @@ const char *fitout_param_name(const data_set *ds, size_t j, char *buf, size_t n)
 int fitout_write(const data_set *ds, const mix_fit *f, const fitdiag *dg,
                  double level, const char *dir);
 
+/* Write posteriors.csv (user,p1..pK; post (n_users, K)) into dir. PREF_OK
+ * or PREF_EIO. */
+int fitout_write_posteriors(const data_set *ds, const double *post, size_t K,
+                            const char *dir);
+
 /* Write evaluation.csv into dir. w1_note: NULL when w1 was computed, else
  * why there is none (w1 is then written as NaN beside it). */
 int fitout_write_eval(const char *dir, double accuracy, double ari, double w1,

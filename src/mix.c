@@ -1090,6 +1090,19 @@ int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
     return PREF_OK;
 }
 
+int mix_posterior_at(const data_set *ds, size_t K, const double *eta,
+                     const double *theta, double *post, double *loglik)
+{
+    int st;
+    mix_ws *w = ws_at(ds, K, eta, theta, &st);
+    if (!w) return st;
+    double L = pass_accumulate(ds, w, 0, 0);
+    if (loglik) *loglik = L;
+    memcpy(post, w->post, ds->n_users * K * sizeof(double));
+    ws_free(w);
+    return PREF_OK;
+}
+
 int mix_information_at(const data_set *ds, size_t K, const double *eta,
                        const double *theta, double *J, double *B)
 {

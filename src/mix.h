@@ -167,6 +167,15 @@ int mix_design_condition(const data_set *ds, double *cond);
 int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
                   const double *theta, double *loglik);
 
+/* The posterior type probabilities of every user at (eta, theta), as the
+ * E-step computes them: post (n_users, K, caller-provided) gets
+ * eta_k prod_q P(o_q | theta_k) normalised over k, and *loglik (may be
+ * NULL) the marginal log-likelihood as mix_loglik_at. At a fit's
+ * parameters post equals the fit's up to rounding. Returns as
+ * mix_loglik_at. O(answers * r * m * d^2 * K). */
+int mix_posterior_at(const data_set *ds, size_t K, const double *eta,
+                     const double *theta, double *post, double *loglik);
+
 /* The observed information J = -Hess of the marginal log-likelihood and the
  * sum of the users' score outer products B = sum_i s_i s_i^T (the sandwich's
  * middle), as mix_fit_run computes them for its standard errors, for the

@@ -58,4 +58,6 @@ got "sub" hetpref merge ''
 got "sub" hetpref report ''
 got "latex markdown" hetpref report sub --format ''
 got "--format" hetpref report sub --f
+got "--estimates" hetpref predict --e
+got "sub" hetpref predict --estimates ''
 finish
