@@ -115,10 +115,14 @@ cmd_fit <- function(path, K, nrep, tol, itermax, seed, out) {
 }
 
 read_hetpref <- function(dir) {
-    est <- read.csv(file.path(dir, "estimates.csv"))
+    # estimates.csv is long: type,parameter,estimate,... with, per type in
+    # order, "weight" then "theta[NAME]" for each feature in data order.
+    est <- read.csv(file.path(dir, "estimates.csv"), stringsAsFactors = FALSE)
     fit <- read.csv(file.path(dir, "fit.csv"))
-    th <- as.matrix(est[, grep("^theta[0-9]+$", names(est))])
-    list(eta = est$weight, theta = th, loglik = fit$loglik[1])
+    w <- est[est$parameter == "weight", ]
+    b <- est[est$parameter != "weight", ]
+    th <- matrix(b$estimate, nrow = nrow(w), byrow = TRUE)   # (K, d)
+    list(eta = w$estimate, theta = th, loglik = fit$loglik[1])
 }
 
 cmd_check <- function(path, dir1, dirk, flex_out, out) {

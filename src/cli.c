@@ -27,6 +27,8 @@
 #include "clicommon.h"
 #include "cli_fit.h"
 #include "cli_identify.h"
+#include "cli_predict.h"
+#include "cli_report.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
@@ -64,6 +66,8 @@ static const char usage_main[] =
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
     "            --data CSV --model npmle --grid G [--grid-radius R] [-o DIR]\n"
     "  describe  --data CSV\n"
+    "  report    DIR [--format markdown|latex]\n"
+    "  predict   --estimates DIR | --policies DIR  --data CSV [-o DIR]\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
     "  mmra      --regret CSV | --values CSV --weights c1,.. | --policies DIR --data CSV\n"
     "            [--solver lp|hedge] [-o DIR]\n"
@@ -338,6 +342,8 @@ int cli_main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "mmra") == 0) return cli_mmra(argc, argv);
+    if (strcmp(cmd, "report") == 0) return cli_report(argc, argv);
+    if (strcmp(cmd, "predict") == 0) return cli_predict(argc, argv);
     fprintf(stderr, "hetpref: unknown command '%s'\n%s", cmd, usage_main);
     return 2;
 }

@@ -33,7 +33,8 @@
 static const char usage_fit[] =
     "usage: hetpref fit --data CSV --model lcl --types K [--starts S] [--seed S]\n"
     "                   [--tol x] [--max-iter n] [--se observed|sandwich]\n"
-    "                   [--threads N] [--truth CSV] [--set section.key=value] [-o DIR]\n"
+    "                   [--level x] [--threads N] [--truth CSV]\n"
+    "                   [--set section.key=value] [-o DIR]\n"
     "       hetpref fit --data CSV --model emdpo --types K [--beta b] [--lr x]\n"
     "                   [--batch B] [--epochs E] [--em-iters I] [--em-tol x]\n"
     "                   [--em-patience P] [--hidden H] [--layers L]\n"
@@ -45,10 +46,19 @@ static const char usage_fit[] =
     "\n"
     "--model lcl: latent-class Plackett-Luce by EM on any data in the\n"
     "long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
-    "ordinary Plackett-Luce / Bradley-Terry / conditional-logit MLE. Writes\n"
-    "DIR/estimates.csv, DIR/posteriors.csv, DIR/config.ini, DIR/fit.csv\n"
+    "ordinary Plackett-Luce / Bradley-Terry / conditional-logit MLE. Types are\n"
+    "labelled 1..K in a canonical order: by decreasing weight; equal weights by\n"
+    "decreasing first coefficient, then the next ones in feature order. Writes\n"
+    "DIR/estimates.csv (type,parameter,estimate,se,z,p,ci_low,ci_high: one row\n"
+    "per type and parameter, `weight` then `theta[NAME]` per feature, NAME the\n"
+    "data's column name; z = estimate/se, p two-sided, Wald interval at --level,\n"
+    "default 0.95; a single type's weight has se 0 and z, p NaN), DIR/vcov.csv\n"
+    "(the covariance of those estimates, rows and columns in the same order,\n"
+    "columns named TYPE:PARAMETER), DIR/posteriors.csv (user,p1..pK),\n"
+    "DIR/config.ini, DIR/fit.csv\n"
     "(loglik,aic,bic,icl,iterations,starts,best_start_hits,converged,\n"
-    "empty_classes,identified,n_flat_directions,degenerate_classes) and, when\n"
+    "empty_classes,identified,n_flat_directions,degenerate_classes,users,\n"
+    "answers) and, when\n"
     "the data have a type column, DIR/evaluation.csv (accuracy,ari,w1,w1_note:\n"
     "accuracy and ARI after aligning labels; w1 against --truth, default\n"
     "truth.csv beside the data; when there is no usable truth, w1 is NaN and\n"
@@ -84,20 +94,9 @@ static const char usage_fit[] =
 static int write_emdpo(const data_set *ds, const emdpo_fit *f, const char *dir)
 {
     size_t K = f->K;
-    char path[4096], buf[32];
+    char path[4096];
     fsutil_file o;
-    PREF_TRY(fsutil_join(path, sizeof path, dir, "posteriors.csv"));
-    PREF_TRY(fsutil_open(&o, path));
-    fputs("user", o.f);
-    for (size_t k = 0; k < K; k++) fprintf(o.f, ",p%zu", k + 1);
-    fputc('\n', o.f);
-    for (size_t i = 0; i < ds->n_users; i++) {
-        const char *id = data_label(ds->users, ds->user_name[i], buf, sizeof buf);
-        csvio_put_text(o.f, id);
-        csvio_put_nums(o.f, f->post + i * K, K);
-        fputc('\n', o.f);
-    }
-    PREF_TRY(fsutil_commit(&o));
+    PREF_TRY(fitout_write_posteriors(ds, f->post, K, dir));
     PREF_TRY(fsutil_join(path, sizeof path, dir, "fit.csv"));
     PREF_TRY(fsutil_open(&o, path));
     fputs("iteration,loglik", o.f);
@@ -174,7 +173,8 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
         {"--model", "fit.model"},     {"--types", "fit.types"},
         {"--starts", "fit.starts"},   {"--seed", "run.seed"},
         {"--tol", "fit.tol"},         {"--max-iter", "fit.max_iter"},
-        {"--se", "fit.se"},           {"--beta", "emdpo.beta"},
+        {"--se", "fit.se"},           {"--level", "fit.level"},
+        {"--beta", "emdpo.beta"},
         {"--lr", "emdpo.lr"},         {"--batch", "emdpo.batch"},
         {"--epochs", "emdpo.epochs"}, {"--em-iters", "emdpo.em_iters"},
         {"--em-tol", "emdpo.em_tol"}, {"--em-patience", "emdpo.em_patience"},
@@ -460,7 +460,7 @@ static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
     fitdiag_params_init(&q);
     if (!st) st = fitdiag_lcl(ds, fit, &q, &dg);
     if (!st) st = fsutil_mkdirs(a->out);
-    if (!st) st = fitout_write(ds, fit, &dg, a->out);
+    if (!st) st = fitout_write(ds, fit, &dg, c->fit_level, a->out);
     if (!st && ds->user_type) st = fit_lcl_evaluate(ds, fit, t, note, a->out);
     if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_lcl(fit, &mp, &dg, &q);
@@ -503,7 +503,7 @@ int cli_fit(int argc, char **argv)
                             "in %s (%zu)", c->fit_types, a->data, ds->n_users);
     /* Every output is written into a staging directory and committed whole;
      * a rerun leaves no file of another fit's kind beside the new ones. */
-    static const char *const owned[] = {"estimates.csv", "posteriors.csv",
+    static const char *const owned[] = {"estimates.csv", "vcov.csv", "posteriors.csv",
                                         "fit.csv", "evaluation.csv",
                                         "policies.txt", "grid.csv",
                                         "config.ini", NULL};

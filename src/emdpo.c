@@ -336,6 +336,24 @@ int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
     return st;
 }
 
+int emdpo_utilities(const data_set *ds, const emdpo_params *p,
+                    const double *params, double *u)
+{
+    nn_config c = p->net;
+    c.d = ds->d;
+    size_t np = nn_num_params(&c), K = p->K, n = ds->n_cands;
+    trainers ts = {0};
+    int st = trainers_alloc(&ts, ds, p, K);
+    for (size_t k = 0; !st && k < K; k++) {
+        dpo_forward_all(ts.t[k], params + k * np, ds, u + k * n);
+        for (size_t j = 0; j < n; j++) /* as loglik_table */
+            u[k * n + j] = p->dpo.beta * (u[k * n + j] -
+                                          (ds->logp_ref ? ds->logp_ref[j] : 0.0));
+    }
+    trainers_free(&ts);
+    return st;
+}
+
 /* ---- the EM driver -------------------------------------------------------- */
 
 static void trace_eval(const data_set *ds, emdpo_fit *f, size_t it,

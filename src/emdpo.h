@@ -145,6 +145,12 @@ int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
 int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
                 const double *eta, double *post, double *loglik);
 
+/* The Plackett-Luce utilities beta (f_k(x) - logp_ref) of every candidate
+ * under policies params (K, n_params) into u (K, n_cands), computed as the
+ * E-step computes them. Returns PREF_OK or PREF_ENOMEM. */
+int emdpo_utilities(const data_set *ds, const emdpo_params *p,
+                    const double *params, double *u);
+
 /* The reference network of p (Glorot init from p->seed, output layer zero)
  * into ref (nn_num_params). Returns PREF_OK or PREF_ENOMEM (no generator). */
 int emdpo_reference(const emdpo_params *p, size_t d, double *ref);

@@ -64,6 +64,7 @@ void mix_fit_free(mix_fit *f)
     free(f->post);
     free(f->se_eta);
     free(f->se_theta);
+    free(f->vcov);
     free(f->info_eval);
     free(f);
 }
@@ -665,12 +666,59 @@ static void info_spectrum(const double *J, size_t P, double *ev)
     gsl_matrix_free(E);
 }
 
+/* The covariance of the reported parameters (per type: weight, theta) from
+ * the covariance C (A x A) of the active parameters (theta_1..theta_K,
+ * alpha_1..alpha_{K-1}; pos maps a parameter to its active row, SIZE_MAX
+ * for the coefficients of uninformative columns, whose rows stay NaN), by
+ * the delta method: weight_k = softmax(alpha, 0)_k has gradient
+ * d eta_k / d alpha_a = eta_k (delta_ka - eta_a); theta is itself. The
+ * standard errors are the square roots of its diagonal (one source). */
+static void fill_vcov(const mix_ws *w, const double *C, size_t A,
+                      const size_t *pos, mix_fit *f)
+{
+    size_t K = w->K, d = w->d, P = f->n_out;
+    for (size_t u = 0; u < P; u++)
+        for (size_t v = 0; v < P; v++) {
+            size_t ku = u / (d + 1), ju = u % (d + 1);
+            size_t kv = v / (d + 1), jv = v % (d + 1);
+            double s = 0.0;
+            if (ju && jv) {
+                size_t a = pos[ku * d + ju - 1], c = pos[kv * d + jv - 1];
+                s = a == SIZE_MAX || c == SIZE_MAX ? NAN : C[a * A + c];
+            } else if (ju || jv) {
+                size_t kw = ju ? kv : ku, t = ju ? pos[ku * d + ju - 1]
+                                                 : pos[kv * d + jv - 1];
+                for (size_t a = 0; a + 1 < K; a++) {
+                    double g = w->eta[kw] * ((kw == a) - w->eta[a]);
+                    s += t == SIZE_MAX ? NAN : g * C[pos[K * d + a] * A + t];
+                }
+                if (t == SIZE_MAX) s = NAN;
+            } else {
+                for (size_t a = 0; a + 1 < K; a++)
+                    for (size_t c = 0; c + 1 < K; c++) {
+                        double ga = w->eta[ku] * ((ku == a) - w->eta[a]);
+                        double gc = w->eta[kv] * ((kv == c) - w->eta[c]);
+                        s += ga * C[pos[K * d + a] * A + pos[K * d + c]] * gc;
+                    }
+            }
+            f->vcov[u * P + v] = s;
+        }
+    for (size_t k = 0; k < K; k++) {
+        f->se_eta[k] = sqrt(f->vcov[k * (d + 1) * P + k * (d + 1)]);
+        for (size_t j = 0; j < d; j++) {
+            size_t u = k * (d + 1) + 1 + j;
+            f->se_theta[k * d + j] = sqrt(f->vcov[u * P + u]);
+        }
+    }
+}
+
 static void standard_errors(const data_set *ds, mix_ws *w, const mix_params *p,
                             mix_fit *f)
 {
     size_t K = w->K, d = w->d, P = K * d + K - 1;
     for (size_t j = 0; j < K * d; j++) f->se_theta[j] = NAN;
     for (size_t k = 0; k < K; k++) f->se_eta[k] = NAN;
+    for (size_t j = 0; j < f->n_out * f->n_out; j++) f->vcov[j] = NAN;
     f->se_ok = 0;
     double *J = malloc(P * P * sizeof(double)), *B = malloc(P * P * sizeof(double));
     double *C = malloc(P * P * sizeof(double));
@@ -723,19 +771,7 @@ static void standard_errors(const data_set *ds, mix_ws *w, const mix_params *p,
     } else {
         memcpy(C, J, A * A * sizeof(double));
     }
-    for (size_t j = 0; j < K * d; j++)
-        if (pos[j] != SIZE_MAX) f->se_theta[j] = sqrt(C[pos[j] * A + pos[j]]);
-    /* eta = softmax(alpha, 0): d eta_k / d alpha_j = eta_k (delta_kj - eta_j) */
-    for (size_t k = 0; k < K; k++) {
-        double v = 0.0;
-        for (size_t a = 0; a + 1 < K; a++)
-            for (size_t c = 0; c + 1 < K; c++) {
-                double ga = w->eta[k] * ((k == a) - w->eta[a]);
-                double gc = w->eta[k] * ((k == c) - w->eta[c]);
-                v += ga * C[pos[K * d + a] * A + pos[K * d + c]] * gc;
-            }
-        f->se_eta[k] = K > 1 ? sqrt(v) : 0.0;
-    }
+    fill_vcov(w, C, A, pos, f);
     f->se_ok = 1;
 out:
     free(J);
@@ -747,29 +783,57 @@ out:
 
 /* ---- driver -------------------------------------------------------------- */
 
-/* Present types by decreasing weight (ties: larger theta_1 first), so output
- * order does not depend on which random start won. */
-static void sort_types(mix_fit *f)
+/* 1 when type j comes before type i in the canonical order: larger weight
+ * first; equal weights: the larger coefficient first, comparing theta_1,
+ * then theta_2, ... (types equal in all of these are interchangeable). */
+static int type_before(const mix_fit *f, size_t j, size_t i)
 {
-    size_t K = f->K, d = f->d;
-    for (size_t a = 1; a < K; a++)
-        for (size_t b = a; b > 0; b--) {
-            size_t i = b - 1, j = b;
-            int swap = f->eta[j] > f->eta[i] ||
-                       (f->eta[j] == f->eta[i] && f->theta[j * d] > f->theta[i * d]);
-            if (!swap) break;
-            double t;
-#define SWAP(x, y) (t = (x), (x) = (y), (y) = t)
-            SWAP(f->eta[i], f->eta[j]);
-            SWAP(f->se_eta[i], f->se_eta[j]);
-            for (size_t c = 0; c < d; c++) {
-                SWAP(f->theta[i * d + c], f->theta[j * d + c]);
-                SWAP(f->se_theta[i * d + c], f->se_theta[j * d + c]);
-            }
-            for (size_t u = 0; u < f->n_users; u++)
-                SWAP(f->post[u * K + i], f->post[u * K + j]);
-#undef SWAP
+    if (f->eta[j] != f->eta[i]) return f->eta[j] > f->eta[i];
+    for (size_t c = 0; c < f->d; c++)
+        if (f->theta[j * f->d + c] != f->theta[i * f->d + c])
+            return f->theta[j * f->d + c] > f->theta[i * f->d + c];
+    return 0;
+}
+
+/* Present types in the canonical order (type_before), so output order does
+ * not depend on which random start won: permutes the estimates, their
+ * standard errors, the posteriors and the blocks of vcov. */
+static int sort_types(mix_fit *f)
+{
+    size_t K = f->K, d = f->d, P = f->n_out;
+    size_t ord[PREF_MAX_TYPES];
+    for (size_t k = 0; k < K; k++) ord[k] = k;
+    for (size_t a = 1; a < K; a++) /* insertion sort: stable */
+        for (size_t b = a; b > 0 && type_before(f, ord[b], ord[b - 1]); b--) {
+            size_t t = ord[b];
+            ord[b] = ord[b - 1];
+            ord[b - 1] = t;
         }
+    size_t n = f->n_users * K > P * P ? f->n_users * K : P * P;
+    double *tmp = malloc((n > K * d ? n : K * d) * sizeof(double) + 8);
+    if (!tmp) PREF_ERROR(PREF_ENOMEM, "out of memory sorting the types");
+#define PERMUTE(arr, rows, width) do { \
+        for (size_t r_ = 0; r_ < (rows); r_++) \
+            for (size_t k_ = 0; k_ < K; k_++) \
+                memcpy(tmp + (r_ * K + k_) * (width), \
+                       (arr) + (r_ * K + ord[k_]) * (width), \
+                       (width) * sizeof(double)); \
+        memcpy((arr), tmp, (rows) * K * (width) * sizeof(double)); \
+    } while (0)
+    PERMUTE(f->eta, 1, 1);
+    PERMUTE(f->se_eta, 1, 1);
+    PERMUTE(f->theta, 1, d);
+    PERMUTE(f->se_theta, 1, d);
+    PERMUTE(f->post, f->n_users, 1);
+    PERMUTE(f->vcov, P, d + 1);  /* columns: row r of vcov, block k_ */
+#undef PERMUTE
+    /* then the rows: block k of rows comes from block ord[k] */
+    for (size_t k = 0; k < K; k++)
+        memcpy(tmp + k * (d + 1) * P, f->vcov + ord[k] * (d + 1) * P,
+               (d + 1) * P * sizeof(double));
+    memcpy(f->vcov, tmp, P * P * sizeof(double));
+    free(tmp);
+    return PREF_OK;
 }
 
 static mix_fit *fit_alloc(size_t K, size_t d, size_t n)
@@ -786,8 +850,10 @@ static mix_fit *fit_alloc(size_t K, size_t d, size_t n)
     f->se_theta = malloc(K * d * sizeof(double));
     f->n_params = K * d + K - 1;
     f->info_eval = malloc(f->n_params * sizeof(double) + 1);
+    f->n_out = K * (d + 1);
+    f->vcov = malloc(f->n_out * f->n_out * sizeof(double));
     if (!f->eta || !f->theta || !f->post || !f->se_eta || !f->se_theta ||
-        !f->info_eval) {
+        !f->info_eval || !f->vcov) {
         mix_fit_free(f);
         return NULL;
     }
@@ -845,8 +911,9 @@ static int run_starts(mix_em *s, mix_fit *f, double *best_eta, double *best_thet
 }
 
 /* Restore the best start, recompute the posteriors at it, information
- * criteria, standard errors, types in presentation order. */
-static void fit_finish(mix_em *s, mix_fit *f, const double *best_eta,
+ * criteria, standard errors, types in the canonical order. PREF_OK or
+ * PREF_ENOMEM. */
+static int fit_finish(mix_em *s, mix_fit *f, const double *best_eta,
                        const double *best_theta)
 {
     mix_ws *w = s->w;
@@ -866,7 +933,7 @@ static void fit_finish(mix_em *s, mix_fit *f, const double *best_eta,
     f->bic = -2.0 * f->loglik + np * log(n);
     f->icl = f->bic + 2.0 * ent;
     standard_errors(s->ds, w, &s->p, f);
-    sort_types(f);
+    return sort_types(f);
 }
 
 int mix_fit_run(const data_set *ds, size_t K, const mix_params *p,
@@ -882,7 +949,7 @@ int mix_fit_run(const data_set *ds, size_t K, const mix_params *p,
     st = (!f || !best_theta || !best_eta)
              ? pref_set_error(PREF_ENOMEM, "out of memory for the fit") : PREF_OK;
     if (!st) st = run_starts(s, f, best_eta, best_theta);
-    if (!st) fit_finish(s, f, best_eta, best_theta);
+    if (!st) st = fit_finish(s, f, best_eta, best_theta);
     free(best_theta);
     free(best_eta);
     mix_em_free(s);
@@ -1019,6 +1086,19 @@ int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
     mix_ws *w = ws_at(ds, K, eta, theta, &st);
     if (!w) return st;
     *loglik = pass_accumulate(ds, w, 0, 0);
+    ws_free(w);
+    return PREF_OK;
+}
+
+int mix_posterior_at(const data_set *ds, size_t K, const double *eta,
+                     const double *theta, double *post, double *loglik)
+{
+    int st;
+    mix_ws *w = ws_at(ds, K, eta, theta, &st);
+    if (!w) return st;
+    double L = pass_accumulate(ds, w, 0, 0);
+    if (loglik) *loglik = L;
+    memcpy(post, w->post, ds->n_users * K * sizeof(double));
     ws_free(w);
     return PREF_OK;
 }

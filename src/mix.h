@@ -56,6 +56,9 @@ void mix_params_init(mix_params *p);
 /* NULL when p is usable, else a message naming the bad field. */
 const char *mix_params_check(const mix_params *p);
 
+/* Types are in the canonical order: decreasing weight; equal weights by
+ * decreasing theta_1, then theta_2, ... (so the labels do not depend on
+ * which random start won). */
 typedef struct mix_fit {
     size_t K, d, n_users;
     double *eta;        /* (K) */
@@ -63,6 +66,13 @@ typedef struct mix_fit {
     double *post;       /* (n_users, K) posterior type probabilities */
     double *se_eta;     /* (K) delta-method standard errors */
     double *se_theta;   /* (K, d) */
+    size_t n_out;       /* K (d + 1): the reported parameters, per type
+                           weight_k, theta_k1..theta_kd, in that order */
+    double *vcov;       /* (n_out, n_out) their covariance (delta method
+                           for the weights); se_eta and se_theta are the
+                           square roots of its diagonal. NaN where not
+                           estimable (uninformative columns: their rows;
+                           singular information: all) */
     double loglik, aic, bic, icl, entropy;
     size_t iterations;  /* of the best start */
     int converged;      /* of the best start */
@@ -156,6 +166,15 @@ int mix_design_condition(const data_set *ds, double *cond);
  * O(answers * r * m * d^2 * K). */
 int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
                   const double *theta, double *loglik);
+
+/* The posterior type probabilities of every user at (eta, theta), as the
+ * E-step computes them: post (n_users, K, caller-provided) gets
+ * eta_k prod_q P(o_q | theta_k) normalised over k, and *loglik (may be
+ * NULL) the marginal log-likelihood as mix_loglik_at. At a fit's
+ * parameters post equals the fit's up to rounding. Returns as
+ * mix_loglik_at. O(answers * r * m * d^2 * K). */
+int mix_posterior_at(const data_set *ds, size_t K, const double *eta,
+                     const double *theta, double *post, double *loglik);
 
 /* The observed information J = -Hess of the marginal log-likelihood and the
  * sum of the users' score outer products B = sum_i s_i s_i^T (the sandwich's

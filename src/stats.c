@@ -47,3 +47,18 @@ size_t stats_slope(const double *x, const double *y, size_t n, double *slope,
     *se_slope = k > 2 ? sqrt(cov11) : NAN;
     return k;
 }
+
+void stats_wald_at(double est, double se, double level, stats_wald *out)
+{
+    out->z = out->p = out->ci_low = out->ci_high = NAN;
+    if (!(se >= 0.0) || !isfinite(se) || !isfinite(est)) return;
+    if (se == 0.0) {
+        out->ci_low = out->ci_high = est;
+        return;
+    }
+    double q = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * level);
+    out->z = est / se;
+    out->p = 2.0 * gsl_cdf_ugaussian_Q(fabs(out->z));
+    out->ci_low = est - q * se;
+    out->ci_high = est + q * se;
+}

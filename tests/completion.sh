@@ -55,4 +55,9 @@ got "a.ini sub" hetpref simulate ''
 got "b.csv sub" hetpref fit --data ''
 got "sub" hetpref sweep a.ini -o ''
 got "sub" hetpref merge ''
+got "sub" hetpref report ''
+got "latex markdown" hetpref report sub --format ''
+got "--format" hetpref report sub --f
+got "--estimates" hetpref predict --e
+got "sub" hetpref predict --estimates ''
 finish

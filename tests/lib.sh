@@ -15,17 +15,18 @@ check() { # check DESCRIPTION COMMAND...
 }
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/hetpref-test.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-# `hetpref fit ARGS -o DIR` must exit 2 with a message containing FRAGMENT
+# `hetpref CMD ARGS -o DIR` must exit 2 with a message containing FRAGMENT
 # and write nothing.
-expect_bad_fit() { # expect_bad_fit DESC FRAGMENT ARGS...
-    d=$1; frag=$2; shift 2
+expect_bad() { # expect_bad CMD DESC FRAGMENT ARGS...
+    cmd=$1; d=$2; frag=$3; shift 3
     rm -rf "$scratch/bad"
-    "$HETPREF" fit "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
+    "$HETPREF" "$cmd" "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
     rc=$?
     check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
     check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
     check "$d: no output" [ ! -e "$scratch/bad" ]
 }
+expect_bad_fit() { expect_bad fit "$@"; } # expect_bad_fit DESC FRAGMENT ARGS...
 finish() {
     echo "$0: $n_pass passed, $n_fail failed"
     [ "$n_fail" -eq 0 ]

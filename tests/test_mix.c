@@ -541,6 +541,47 @@ static void check_information_at(const data_set *ds, size_t K, const double *eta
              "%.6g)", what, e, e / mx, mx);
 }
 
+/* The fit's vcov (per type: weight, theta) is G V G^T for V = J^-1 (or the
+ * sandwich) of (theta_1..theta_K, alpha_1..alpha_{K-1}) and G the Jacobian
+ * of (eta_k, theta_k) in those (eta = softmax(alpha, 0)), written out here
+ * independently of mix.c; the weights sum to 1, so the variance of their
+ * sum is 0 (a property, not a recomputation). */
+static void check_fit_vcov(const mix_fit *f, const gsl_matrix *V, const char *what)
+{
+    size_t K = f->K, d = f->d, Kd = K * d, P = Kd + K - 1, n = f->n_out;
+    gsl_test_int((int)n, (int)(K * (d + 1)), "%s: n_out = K (d + 1)", what);
+    double G[64 * 64] = {0}, W[64 * 64] = {0};
+    if (n > 64 || P > 64) return;
+    for (size_t k = 0; k < K; k++) {
+        for (size_t a = 0; a + 1 < K; a++)
+            G[k * (d + 1) * P + Kd + a] = f->eta[k] * ((k == a) - f->eta[a]);
+        for (size_t j = 0; j < d; j++) G[(k * (d + 1) + 1 + j) * P + k * d + j] = 1.0;
+    }
+    double emax = 0.0, vmax = 0.0, wsum = 0.0;
+    for (size_t u = 0; u < n; u++)
+        for (size_t v = 0; v < n; v++) {
+            double s = 0.0;
+            for (size_t a = 0; a < P; a++)
+                for (size_t c = 0; c < P; c++)
+                    s += G[u * P + a] * gsl_matrix_get(V, a, c) * G[v * P + c];
+            W[u * n + v] = s;
+            double e = fabs(f->vcov[u * n + v] - s);
+            if (!(e <= emax)) emax = e;
+            if (fabs(s) > vmax) vmax = fabs(s);
+            if (u % (d + 1) == 0 && v % (d + 1) == 0) wsum += f->vcov[u * n + v];
+        }
+    gsl_test(!(emax <= 1e-9 * vmax), "%s: vcov = G V G^T (largest error %.3g "
+             "of %.3g)", what, emax, vmax);
+    gsl_test(!(fabs(wsum) <= 1e-12 * vmax), "%s: Var(sum of weights) = %.3g, 0 "
+             "up to rounding", what, wsum);
+    for (size_t k = 0; k < K; k++)
+        gsl_test_rel(f->se_eta[k] * f->se_eta[k], W[k * (d + 1) * (n + 1)], 1e-9,
+                     "%s: se_weight[%zu]^2 = the vcov diagonal", what, k);
+    for (size_t k = 0; k + 1 < K; k++)
+        gsl_test(!(f->eta[k] >= f->eta[k + 1]), "%s: types by decreasing weight "
+                 "(%g then %g)", what, f->eta[k], f->eta[k + 1]);
+}
+
 /* The fit's standard errors are those of J (observed) and J^-1 B J^-1
  * (sandwich, fs) at its parameters: sqrt of the diagonal for theta, the
  * delta method through eta = softmax(alpha, 0) for eta. */
@@ -578,6 +619,8 @@ static void check_fit_se(const mix_fit *f, const mix_fit *fs, const double *J,
         gsl_test_rel(f->se_eta[k], sqrt(v), 1e-9, "observed SE of eta[%zu]", k);
         gsl_test_rel(fs->se_eta[k], sqrt(vs), 1e-9, "sandwich SE of eta[%zu]", k);
     }
+    check_fit_vcov(f, Ji, "observed");
+    check_fit_vcov(fs, S, "sandwich");
 out:
     gsl_matrix_free(Ji);
     gsl_matrix_free(T);

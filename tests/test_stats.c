@@ -6,6 +6,33 @@
 
 #include "stats.h"
 
+/* Wald statistics of the glm coefficients of tests/fit_cli.sh (R's
+ * estimates and standard errors there). Hand values from Python 3.11,
+ * independent of GSL: z = est / se; p = math.erfc(|z| / sqrt(2));
+ * q = statistics.NormalDist().inv_cdf(0.5 + level / 2), which is
+ * 1.9599639845400536 at 0.95 and 1.6448536269514715 at 0.90; CI = est -+ q se. */
+static void test_wald(void)
+{
+    stats_wald w;
+    stats_wald_at(0.745842919708, 0.192285462953, 0.95, &w);
+    gsl_test_rel(w.z, 3.8788315468772856, 1e-14, "Wald z");
+    gsl_test_rel(w.p, 0.00010495940304887648, 1e-10, "Wald p, two-sided");
+    gsl_test_rel(w.ci_low, 0.36897033756950925, 1e-12, "95%% CI low");
+    gsl_test_rel(w.ci_high, 1.1227155018464907, 1e-12, "95%% CI high");
+    stats_wald_at(0.745842919708, 0.192285462953, 0.90, &w);
+    gsl_test_rel(w.ci_low, 0.4295614785597151, 1e-12, "90%% CI low");
+    gsl_test_rel(w.ci_high, 1.062124360856285, 1e-12, "90%% CI high");
+    stats_wald_at(-0.468929890588, 0.165177802802, 0.95, &w);
+    gsl_test_rel(w.z, -2.838940115640781, 1e-14, "Wald z, negative estimate");
+    gsl_test_rel(w.p, 0.00452636506900847, 1e-10, "Wald p, negative estimate");
+    stats_wald_at(1.0, 0.0, 0.95, &w);
+    gsl_test(!isnan(w.z) || !isnan(w.p), "se = 0: z and p NaN");
+    gsl_test(w.ci_low != 1.0 || w.ci_high != 1.0, "se = 0: interval [est, est]");
+    stats_wald_at(0.5, NAN, 0.95, &w);
+    gsl_test(!isnan(w.z) || !isnan(w.ci_low) || !isnan(w.ci_high),
+             "se NaN: everything NaN");
+}
+
 int main(void)
 {
     /* x = 1..5: mean 3, sd sqrt(2.5); t_{0.975,4} = 2.7764451051977987
@@ -45,5 +72,6 @@ int main(void)
     gsl_test_rel(slope, -0.5, 1e-12, "slope");
     gsl_test_rel(icpt, 2.0, 1e-12, "intercept");
     gsl_test_abs(se, 0.0, 1e-12, "exact line: zero standard error");
+    test_wald();
     exit(gsl_test_summary());
 }
