@@ -183,11 +183,13 @@ size_t kselect_pick_min(const double *crit, size_t n)
     return b;
 }
 
-size_t kselect_pick_1se(const double *ll, const double *se, size_t n)
+size_t kselect_pick_1se(const double *ll, const double *se, size_t n,
+                        size_t *best)
 {
     size_t b = SIZE_MAX;
     for (size_t j = 0; j < n; j++)
         if (!isnan(ll[j]) && (b == SIZE_MAX || ll[j] > ll[b])) b = j;
+    if (best) *best = b;
     if (b == SIZE_MAX) return b;
     double bar = ll[b] - (isnan(se[b]) ? 0.0 : se[b]);
     for (size_t j = 0; j < n; j++)

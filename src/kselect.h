@@ -71,9 +71,11 @@ void kselect_total(const double *ll, size_t n, double *total, double *se);
 size_t kselect_pick_min(const double *crit, size_t n);
 
 /* One-standard-error rule on totals ll and their standard errors se,
- * ordered by increasing K: with b the index of the largest non-NaN ll, the
- * smallest index j with ll[j] >= ll[b] - se[b] (se[b] NaN counts as 0).
- * SIZE_MAX when every ll is NaN. */
-size_t kselect_pick_1se(const double *ll, const double *se, size_t n);
+ * ordered by increasing K: with b the index of the largest non-NaN ll (the
+ * earliest on ties; into *best, which may be NULL), the smallest index j
+ * with ll[j] >= ll[b] - se[b] (se[b] NaN counts as 0). SIZE_MAX (both)
+ * when every ll is NaN. */
+size_t kselect_pick_1se(const double *ll, const double *se, size_t n,
+                        size_t *best);
 
 #endif

@@ -242,14 +242,16 @@ static void test_picks(void)
     gsl_test_rel(se, 2.0 * sqrt(14.0 / 3.0), 1e-15, "standard error");
     /* Best -89.5 (index 2, se 1): threshold -90.5; index 1 (-90) passes. */
     double ll[4] = {-100, -90, -89.5, -89.8}, s[4] = {2, 2, 1, 3};
-    gsl_test_int((int)kselect_pick_1se(ll, s, 4), 1, "one-SE rule picks the smaller K");
+    size_t best = 9;
+    gsl_test_int((int)kselect_pick_1se(ll, s, 4, &best), 1, "one-SE rule picks the smaller K");
+    gsl_test_int((int)best, 2, "one-SE rule: the best index");
     s[2] = 0.25;
-    gsl_test_int((int)kselect_pick_1se(ll, s, 4), 2, "one-SE rule: tight se keeps the best");
+    gsl_test_int((int)kselect_pick_1se(ll, s, 4, NULL), 2, "one-SE rule: tight se keeps the best");
     double bic[4] = {NAN, 310.2, 305.1, 305.1};
     gsl_test_int((int)kselect_pick_min(bic, 4), 2, "BIC pick: smallest, earliest tie");
     double none[2] = {NAN, NAN};
     gsl_test(kselect_pick_min(none, 2) != SIZE_MAX, "BIC pick: none when all NaN");
-    gsl_test(kselect_pick_1se(none, none, 2) != SIZE_MAX, "1-SE pick: none when all NaN");
+    gsl_test(kselect_pick_1se(none, none, 2, NULL) != SIZE_MAX, "1-SE pick: none when all NaN");
 }
 
 int main(void)
