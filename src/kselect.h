@@ -16,7 +16,8 @@
  * smallest K whose total is within one standard error of the best total
  * (Hastie, Tibshirani and Friedman, The Elements of Statistical Learning,
  * 2nd ed., sec. 7.10). The BIC pick is the K of smallest BIC.
- * Not here: file output and the command line (cli_fit.c). */
+ * Not here: the output files (kselectout.h) and the command line
+ * (cli_fit.c). */
 #ifndef HETPREF_KSELECT_H
 #define HETPREF_KSELECT_H
 

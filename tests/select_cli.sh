@@ -56,7 +56,8 @@ check "plot labels its axes" grep -q "ylabel 'BIC (lower is better)'" "$s/select
 # the old ones.
 HETPREF_GNUPLOT=/nonexistent/gnuplot "$HETPREF" fit --data "$data" --model lcl \
     --types 2:2 --folds 3 --starts 3 --max-iter 200 --seed 7 -o "$s" 2>"$scratch/err"
-check "rerun --types 2:2 without gnuplot: exit 0" [ $? -eq 0 ]
+rc=$?
+check "rerun --types 2:2 without gnuplot: exit 0" [ "$rc" -eq 0 ]
 check "no gnuplot: a warning" grep -q 'warning' "$scratch/err"
 check "no gnuplot: select.gp still written" [ -s "$s/select.gp" ]
 check "rerun: K = 1 and 3 directories removed" [ ! -e "$s/1" ] && [ ! -e "$s/3" ]
@@ -68,7 +69,8 @@ check "rerun: select.csv has one K" [ "$(wc -l < "$s/select.csv")" -eq 2 ]
     --set design.T=6 -o "$scratch/esim" >/dev/null
 "$HETPREF" fit --data "$scratch/esim/prefs.csv" --model emdpo --types 1:2 --folds 3 \
     --em-iters 2 --epochs 1 --hidden 8 -o "$scratch/e" 2>"$scratch/err"
-check "emdpo --types 1:2: exit 0 ($(tail -n 1 "$scratch/err"))" [ $? -eq 0 ]
+rc=$?
+check "emdpo --types 1:2: exit 0 ($(tail -n 1 "$scratch/err"))" [ "$rc" -eq 0 ]
 check "emdpo: aic, bic, icl, best_hits NaN; held-out finite" awk -F, \
     'NR > 1 && !($4 == "NaN" && $5 == "NaN" && $6 == "NaN" && $10 == "NaN" && $7 < 0) { bad = 1 } END { exit bad }' \
     "$scratch/e/select.csv"
