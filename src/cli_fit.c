@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "cfg.h"
 #include "cfgmap.h"
 #include "clicommon.h"
@@ -22,6 +23,8 @@
 #include "fitout.h"
 #include "fsutil.h"
 #include "identify_tables.h"
+#include "kselect.h"
+#include "kselectout.h"
 #include "mix.h"
 #include "policyio.h"
 #include "progress.h"
@@ -40,6 +43,8 @@ static const char usage_fit[] =
     "                   [--em-patience P] [--hidden H] [--layers L]\n"
     "                   [--init dirichlet|kmeans|truth] [--m-step warm|restart]\n"
     "                   [--threads N] [--seed S] [--set section.key=value] [-o DIR]\n"
+    "       hetpref fit --data CSV --model lcl|emdpo --types K1:K2 [--folds V]\n"
+    "                   [options of the model] [-o DIR]\n"
     "       hetpref fit --data CSV --model npmle --grid G [--grid-radius R]\n"
     "                   [--gap x] [--threads N] [--truth CSV]\n"
     "                   [--set section.key=value] [-o DIR]\n"
@@ -78,6 +83,28 @@ static const char usage_fit[] =
     ",kept,converged: kept = 1 on the kept iterate; converged = 1 when the\n"
     "tolerance rule stopped EM, 0 at the cap) and DIR/config.ini. Flags are the\n"
     "[emdpo] config keys of the same names.\n"
+    "\n"
+    "Choosing K: --types K1:K2 (1 <= K1 <= K2 <= 64) fits every K from K1 to\n"
+    "K2, writing DIR/K/ exactly as a fit of that K writes DIR, and scores each\n"
+    "K by V-fold cross-validation by user (--folds V, default 5; 2 <= V <=\n"
+    "users): the folds are drawn from --seed, and for each fold the model is\n"
+    "fitted on the other folds' users and each held-out user is scored by the\n"
+    "log of its marginal likelihood over that fit's types. DIR/select.csv has\n"
+    "one row per K: K,loglik,n_params,aic,bic,icl (the full-data fit),\n"
+    "heldout_loglik (the total over users of the held-out log-likelihoods),\n"
+    "heldout_se (its standard error: sqrt(users) x the sd of the per-user\n"
+    "values), converged (1 when the full-data fit and every fold fit\n"
+    "converged), best_hits (starts reaching the best). EM-DPO has no AIC, BIC\n"
+    "or ICL (a network's parameter count does not measure its complexity) and\n"
+    "one start: those columns are NaN (its n_params counts the K networks'\n"
+    "weights and the K - 1 free type weights). The picks are printed and\n"
+    "written to\n"
+    "DIR/picks.csv (pick_bic,pick_heldout,heldout_best_k,heldout_threshold,\n"
+    "folds): the K of smallest BIC (NaN for EM-DPO) and, by the\n"
+    "one-standard-error rule, the smallest K whose held-out log-likelihood is\n"
+    "within one standard error of the best K's. DIR/select.png (.svg, .gp)\n"
+    "draws BIC and the held-out log-likelihood against K. --folds without a\n"
+    "range is an error.\n"
     "\n"
     "A flag or --set key that the chosen model does not use is an error. Every\n"
     "fit prints a summary on stderr (K, log-likelihood, BIC, starts reaching the\n"
@@ -151,6 +178,9 @@ static void fit_progress(void *ctx, size_t n)
 typedef struct fit_args {
     const char *data, *out, *truth;
     long threads;
+    int range;          /* --types K1:K2 given: choose K (kselect.h) */
+    size_t k_lo, k_hi;  /* the range, K1 <= K2 */
+    long folds;         /* --folds V (0: not given; default 5 with a range) */
     size_t n_given;
     struct { const char *opt; char key[64]; } given[FIT_MAX_GIVEN];
 } fit_args;
@@ -165,12 +195,37 @@ static void fit_given(fit_args *a, const char *opt, const char *key)
     a->n_given++;
 }
 
+/* --types K or --types K1:K2 (a range: 1 <= K1 <= K2 <= the type limit)
+ * into c (fit.types = K or K1) and a. Returns -1 to go on, else the exit
+ * status. */
+static int fit_types(cfg *c, fit_args *a, const char *v)
+{
+    const char *colon = strchr(v, ':');
+    fit_given(a, "--types", "fit.types");
+    int st;
+    if (!colon) return (st = set_flag(c, "--types", "fit.types", v)) ? cli_fail(st) : -1;
+    char lo[32];
+    long k1, k2;
+    snprintf(lo, sizeof lo, "%.*s", (int)(colon - v < 31 ? colon - v : 31), v);
+    if (cli_parse_long(lo, 1, PREF_MAX_TYPES, &k1) ||
+        cli_parse_long(colon + 1, 1, PREF_MAX_TYPES, &k2) || k1 > k2) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "--types %.64s: expected K or a range K1:K2 "
+                 "with 1 <= K1 <= K2 <= %d", v, PREF_MAX_TYPES);
+        return cli_usage_error("fit", "%s", msg);
+    }
+    a->range = 1;
+    a->k_lo = (size_t)k1;
+    a->k_hi = (size_t)k2;
+    return (st = set_flag(c, "--types", "fit.types", lo)) ? cli_fail(st) : -1;
+}
+
 /* Parse fit's command line into c and a. Returns -1 to go on, or the exit
  * status (usage error, bad value). */
 static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
 {
     static const struct { const char *flag, *key; } flags[] = {
-        {"--model", "fit.model"},     {"--types", "fit.types"},
+        {"--model", "fit.model"},
         {"--starts", "fit.starts"},   {"--seed", "run.seed"},
         {"--tol", "fit.tol"},         {"--max-iter", "fit.max_iter"},
         {"--se", "fit.se"},           {"--level", "fit.level"},
@@ -193,13 +248,20 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
             if ((v = cli_opt_value(argc, argv, &i, flags[f].flag, &missing))) {
                 st = set_flag(c, flags[f].flag, flags[f].key, v);
                 fit_given(a, flags[f].flag, flags[f].key);
-                have_types |= strcmp(flags[f].flag, "--types") == 0;
                 have_grid |= strcmp(flags[f].flag, "--grid") == 0;
                 done = 1;
             }
         if (missing) return cli_usage_error("fit", "%s needs a value", argv[i]);
         if (done) continue;
-        if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) a->data = v;
+        if ((v = cli_opt_value(argc, argv, &i, "--types", &missing))) {
+            int rc = fit_types(c, a, v);
+            if (rc >= 0) return rc;
+            have_types = 1;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--folds", &missing))) {
+            if (cli_parse_long(v, 2, 1000000, &a->folds))
+                return cli_usage_error("fit", "--folds: expected a number of "
+                                       "folds >= 2, got '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--data", &missing))) a->data = v;
         else if ((v = cli_opt_value(argc, argv, &i, "-o", &missing))) a->out = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--truth", &missing))) a->truth = v;
         else if ((v = cli_opt_value(argc, argv, &i, "--set", &missing))) {
@@ -215,6 +277,10 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
     }
     if (st) return cli_fail(st);
     if (!a->data) return cli_usage_error("fit", "missing --data CSV%s", "");
+    if (a->folds && !a->range)
+        return cli_usage_error("fit", "--folds needs a range of K: cross-"
+                               "validation chooses among several K (give "
+                               "--types K1:K2)%s", "");
     if (c->fit_model == CFG_fit_model_npmle)
         return have_grid ? -1 : cli_usage_error("fit", "missing --grid G (--model "
                                                 "npmle)%s", "");
@@ -309,8 +375,10 @@ static void fit_report_emdpo(const emdpo_fit *f, const emdpo_params *ep)
     fit_warn_classes(&dg, f->eta, &q);
 }
 
-/* fit --model emdpo on ds. */
-static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds)
+/* fit --model emdpo on ds; row (may be NULL) gets the fit's line of
+ * select.csv. */
+static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds,
+                     kselectout_row *row)
 {
     emdpo_params ep;
     cfgmap_emdpo_params(c, &ep);
@@ -332,6 +400,14 @@ static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds)
     if (!st) st = write_emdpo(ds, ef, a->out);
     if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_emdpo(ef, &ep);
+    if (!st && row) {
+        /* EM-DPO has no AIC, BIC or ICL (a neural likelihood's parameter
+         * count is no measure of its complexity) and a single start. */
+        *row = (kselectout_row){.K = ef->K, .loglik = ef->loglik,
+                                .n_params = (double)(ef->K * ef->n_params + ef->K - 1),
+                                .aic = NAN, .bic = NAN, .icl = NAN,
+                                .converged = ef->converged, .best_hits = NAN};
+    }
     emdpo_fit_free(ef);
     return st;
 }
@@ -437,8 +513,10 @@ static void fit_report_lcl(const mix_fit *f, const mix_params *mp,
                 "--starts?)\n", f->starts);
 }
 
-/* fit --model lcl on ds. */
-static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
+/* fit --model lcl on ds; row (may be NULL) gets the fit's line of
+ * select.csv. */
+static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds,
+                   kselectout_row *row)
 {
     fit_warn_design(ds, a->data);
     truthio_truth *t = NULL;
@@ -464,9 +542,133 @@ static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
     if (!st && ds->user_type) st = fit_lcl_evaluate(ds, fit, t, note, a->out);
     if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_lcl(fit, &mp, &dg, &q);
+    if (!st && row)
+        *row = (kselectout_row){.K = fit->K, .loglik = fit->loglik,
+                                .n_params = (double)fit->n_params,
+                                .aic = fit->aic, .bic = fit->bic, .icl = fit->icl,
+                                .converged = fit->converged,
+                                .best_hits = (double)fit->best_hits};
 done:
     truthio_truth_free(t);
     mix_fit_free(fit);
+    return st;
+}
+
+/* Bad input of a choice of K, before anything is fitted: more folds than
+ * users, or a K above the users a fold trains on. */
+static int fit_select_check(fit_args *a, const data_set *ds)
+{
+    size_t n = ds->n_users;
+    if (!a->folds) a->folds = 5;
+    size_t V = (size_t)a->folds, train = n - (n + V - 1) / V;
+    if (V > n)
+        return pref_set_error(PREF_EINPUT, "--folds %zu: more folds than users "
+                              "in %s (%zu)", V, a->data, n);
+    if (a->k_hi > train)
+        return pref_set_error(PREF_EINPUT, "--types %zu:%zu: K = %zu is more "
+                              "types than the %zu users a fold trains on (%zu "
+                              "users, %zu folds)", a->k_lo, a->k_hi, a->k_hi,
+                              train, n, V);
+    return PREF_OK;
+}
+
+/* The cross-validation of K = c->fit_types into row's held-out columns
+ * (converged cleared when a fold fit did not converge, with a warning). */
+static int fit_cv(const cfg *c, const fit_args *a, const data_set *ds,
+                  const size_t *fold, kselectout_row *row)
+{
+    size_t V = (size_t)a->folds, n = ds->n_users, K = (size_t)c->fit_types;
+    double *ll = malloc(n * sizeof *ll);
+    if (!ll) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int conv = 1, st;
+    progress bar;
+    if (c->fit_model == CFG_fit_model_emdpo) {
+        emdpo_params ep;
+        cfgmap_emdpo_params(c, &ep);
+        ep.net.d = ds->d;
+        ep.threads = (int)a->threads;
+        progress_start(&bar, "cross-validation (EM-DPO)", V * ep.em_iters * K);
+        ep.progress = fit_progress;
+        ep.progress_ctx = &bar;
+        st = kselect_cv_emdpo(ds, fold, V, &ep, ll, &conv);
+    } else {
+        mix_params mp;
+        cfgmap_mix_params(c, &mp);
+        mp.threads = (int)a->threads;
+        progress_start(&bar, "cross-validation (latent-class EM starts)",
+                       V * mp.starts);
+        mp.progress = fit_progress;
+        mp.progress_ctx = &bar;
+        st = kselect_cv_lcl(ds, fold, V, K, &mp, ll, &conv);
+    }
+    progress_end(&bar);
+    if (!st) kselect_total(ll, n, &row->heldout, &row->heldout_se);
+    if (!st && !conv)
+        fprintf(stderr, "hetpref: warning: K = %zu: a fit on the training "
+                "users of a cross-validation fold did not converge: its "
+                "held-out log-likelihood may be too low (select.csv: "
+                "converged = 0)\n", K);
+    row->converged &= conv;
+    free(ll);
+    return st;
+}
+
+/* Print the picks and write picks.csv, select.csv and the plot into
+ * a->out. */
+static int fit_select_write(const cfg *c, const fit_args *a,
+                            const kselectout_row *rows, size_t nk)
+{
+    double bic[PREF_MAX_TYPES], ho[PREF_MAX_TYPES], se[PREF_MAX_TYPES];
+    for (size_t j = 0; j < nk; j++) {
+        bic[j] = rows[j].bic;
+        ho[j] = rows[j].heldout;
+        se[j] = rows[j].heldout_se;
+    }
+    int emdpo = c->fit_model == CFG_fit_model_emdpo;
+    size_t best, pb = kselect_pick_min(bic, nk),
+                 ph = kselect_pick_1se(ho, se, nk, &best);
+    if (ph == SIZE_MAX)
+        PREF_ERROR(PREF_ENUM, "no K has a finite held-out log-likelihood");
+    double thr = ho[best] - (isnan(se[best]) ? 0.0 : se[best]);
+    if (emdpo || pb == SIZE_MAX)
+        fprintf(stderr, "hetpref: fit: pick by BIC: none (%s)\n", emdpo ?
+                "EM-DPO has no BIC" : "no K has a finite BIC");
+    else
+        fprintf(stderr, "hetpref: fit: pick by BIC: K = %zu (BIC %.6g)\n",
+                rows[pb].K, rows[pb].bic);
+    fprintf(stderr, "hetpref: fit: pick by held-out log-likelihood (%ld-fold "
+            "cross-validation, one-standard-error rule): K = %zu (best K = %zu: "
+            "%.6g, standard error %.3g)\n", a->folds, rows[ph].K, rows[best].K,
+            ho[best], se[best]);
+    PREF_TRY(kselectout_write(a->out, rows, nk));
+    PREF_TRY(kselectout_write_picks(a->out, pb == SIZE_MAX ? NAN : (double)rows[pb].K,
+                                    rows[ph].K, rows[best].K, thr, (size_t)a->folds));
+    return kselectout_plot(a->out, !emdpo, (size_t)a->folds, NULL);
+}
+
+/* fit --types K1:K2: every K into a->out/K (as a single fit writes a->out),
+ * its cross-validation, then select.csv, picks.csv and the plot. */
+static int fit_select(cfg *c, fit_args *a, const data_set *ds)
+{
+    size_t nk = a->k_hi - a->k_lo + 1, *fold = malloc(ds->n_users * sizeof *fold);
+    kselectout_row rows[PREF_MAX_TYPES];
+    if (!fold) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = kselect_folds(ds->n_users, (size_t)a->folds, (uint64_t)c->run_seed, fold);
+    const char *top = a->out;
+    char sub[4096 + 64];
+    for (size_t j = 0; j < nk && !st; j++) {
+        size_t K = a->k_lo + j;
+        c->fit_types = (long)K;
+        snprintf(sub, sizeof sub, "%s/%zu", top, K);
+        a->out = sub;
+        st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds, &rows[j])
+                                                : fit_lcl(c, a, ds, &rows[j]);
+        a->out = top;
+        if (!st) st = fit_cv(c, a, ds, fold, &rows[j]);
+    }
+    c->fit_types = (long)a->k_lo;
+    if (!st) st = fit_select_write(c, a, rows, nk);
+    free(fold);
     return st;
 }
 
@@ -501,12 +703,19 @@ int cli_fit(int argc, char **argv)
     if (!st && !npmle && (size_t)c->fit_types > ds->n_users)
         st = pref_set_error(PREF_EINPUT, "--types %ld: more types than users "
                             "in %s (%zu)", c->fit_types, a->data, ds->n_users);
+    if (!st && a->range) st = fit_select_check(a, ds);
     /* Every output is written into a staging directory and committed whole;
-     * a rerun leaves no file of another fit's kind beside the new ones. */
-    static const char *const owned[] = {"estimates.csv", "vcov.csv", "posteriors.csv",
-                                        "fit.csv", "evaluation.csv",
-                                        "policies.txt", "grid.csv",
-                                        "config.ini", NULL};
+     * a rerun leaves no file of another fit's kind beside the new ones (nor
+     * a K directory of an earlier choice of K). */
+    char kdirs[PREF_MAX_TYPES][4];
+    const char *owned[16 + PREF_MAX_TYPES] = {
+        "estimates.csv", "vcov.csv", "posteriors.csv", "fit.csv",
+        "evaluation.csv", "policies.txt", "grid.csv", "config.ini",
+        "select.csv", "picks.csv", "select.gp", "select.png", "select.svg"};
+    for (size_t k = 0, o = 13; a->range && k < PREF_MAX_TYPES; k++) {
+        snprintf(kdirs[k], sizeof kdirs[k], "%zu", k + 1);
+        owned[o++] = kdirs[k];
+    }
     fsutil_stage stage = {.dir = ""};
     const char *out = a->out;
     if (!st) st = fsutil_stage_begin(&stage, out);
@@ -514,12 +723,14 @@ int cli_fit(int argc, char **argv)
         a->out = stage.dir;
         if (npmle)
             st = cli_fit_npmle(c, ds, a->data, a->truth, a->out, a->threads);
+        else if (a->range)
+            st = fit_select(c, a, ds);
         else
-            st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds)
-                                                    : fit_lcl(c, a, ds);
+            st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds, NULL)
+                                                    : fit_lcl(c, a, ds, NULL);
         a->out = out;
     }
-    if (!st) st = fsutil_stage_commit(&stage, owned);
+    if (!st) st = fsutil_stage_commit(&stage, (const char *const *)owned);
     fsutil_stage_abort(&stage);
     rc = st ? cli_fail(st) : 0;
 done:

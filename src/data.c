@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "err.h"
@@ -215,4 +216,87 @@ const char *data_feature_name(const data_set *ds, size_t k, char *buf,
         return strtab_get(ds->features, (uint32_t)k);
     snprintf(buf, n, "x%zu", k + 1);
     return buf;
+}
+
+/* A copy of t with the same indices (NULL stays NULL). Returns PREF_OK or
+ * PREF_ENOMEM. */
+static int data_copy_table(const strtab *t, strtab **out)
+{
+    *out = NULL;
+    if (!t) return PREF_OK;
+    strtab *c = strtab_alloc();
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    uint32_t idx;
+    for (size_t i = 0; i < strtab_size(t); i++) {
+        const char *s = strtab_get(t, (uint32_t)i);
+        if (strtab_intern(c, s, strlen(s), &idx) != PREF_OK) {
+            strtab_free(c);
+            return PREF_ENOMEM;
+        }
+    }
+    *out = c;
+    return PREF_OK;
+}
+
+/* Copy user i of src into user j of dst at query q and candidate c (the
+ * running offsets, advanced). */
+static void data_copy_user(const data_set *src, size_t i, data_set *dst,
+                           size_t j, size_t *q, size_t *c)
+{
+    size_t d = src->d;
+    dst->user_name[j] = src->user_name[i];
+    if (dst->user_type) dst->user_type[j] = src->user_type[i];
+    for (size_t sq = src->user_q[i]; sq < src->user_q[i + 1]; sq++, (*q)++) {
+        size_t c0 = src->q_cand[sq], m = data_m(src, sq);
+        dst->q_r[*q] = src->q_r[sq];
+        dst->q_name[*q] = src->q_name[sq];
+        if (dst->q_prompt) dst->q_prompt[*q] = src->q_prompt[sq];
+        memcpy(dst->x + *c * d, src->x + c0 * d, m * d * sizeof(double));
+        memcpy(dst->c_item + *c, src->c_item + c0, m * sizeof(uint32_t));
+        if (dst->logp_ref)
+            memcpy(dst->logp_ref + *c, src->logp_ref + c0, m * sizeof(double));
+        *c += m;
+        dst->q_cand[*q + 1] = *c;
+    }
+    dst->user_q[j + 1] = *q;
+}
+
+data_set *data_subset_users(const data_set *ds, const size_t *users, size_t n,
+                            int *err)
+{
+    int e = PREF_EINPUT;
+    size_t nq = 0, nc = 0;
+    if (n == 0) pref_set_error(e, "a subset needs at least one user");
+    for (size_t j = 0; j < n && e == PREF_EINPUT; j++) {
+        if (users[j] >= ds->n_users) {
+            pref_set_error(e, "user index %zu: the data have %zu users",
+                           users[j], ds->n_users);
+            n = 0;
+            break;
+        }
+        size_t i = users[j];
+        nq += ds->user_q[i + 1] - ds->user_q[i];
+        nc += ds->q_cand[ds->user_q[i + 1]] - ds->q_cand[ds->user_q[i]];
+    }
+    data_set *out = NULL;
+    if (n > 0) {
+        unsigned flags = (ds->user_type ? DATA_HAS_TYPE : 0) |
+                         (ds->q_prompt ? DATA_HAS_PROMPT : 0) |
+                         (ds->logp_ref ? DATA_HAS_LOGP : 0);
+        out = data_alloc(n, nq, nc, ds->d, flags);
+        e = out ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    }
+    size_t q = 0, c = 0;
+    for (size_t j = 0; out && j < n; j++) data_copy_user(ds, users[j], out, j, &q, &c);
+    if (!e) e = data_copy_table(ds->users, &out->users);
+    if (!e) e = data_copy_table(ds->queries, &out->queries);
+    if (!e) e = data_copy_table(ds->items, &out->items);
+    if (!e) e = data_copy_table(ds->prompts, &out->prompts);
+    if (!e) e = data_copy_table(ds->features, &out->features);
+    if (e && out) {
+        data_free(out);
+        out = NULL;
+    }
+    if (err) *err = e;
+    return out;
 }

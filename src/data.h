@@ -78,6 +78,17 @@ void data_free(data_set *ds);
  * or PREF_EINPUT with a message naming the first broken invariant. */
 int data_check(const data_set *ds);
 
+/* A new data set holding only the users users[0..n) of ds (each index <
+ * ds->n_users), in that order, with all their queries, candidates, features,
+ * types, prompts and reference log-probabilities, and copies of ds's string
+ * tables (so labels and feature names are unchanged). A user may appear
+ * more than once. Returns NULL and sets *err (may be NULL) to PREF_EINPUT
+ * (n = 0 or an index out of range) or PREF_ENOMEM; else *err = PREF_OK.
+ * The caller frees the result with data_free. O(rows of the chosen users +
+ * string table bytes). */
+data_set *data_subset_users(const data_set *ds, const size_t *users, size_t n,
+                            int *err);
+
 /* Bytes of the raw data: features, logp_ref, offsets, ranks, ids and string
  * tables — the yardstick for the memory targets of bench/. */
 size_t data_raw_bytes(const data_set *ds);

@@ -314,8 +314,9 @@ int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
     return st;
 }
 
-int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
-                const double *eta, double *post, double *loglik)
+/* log L_ik (N, K) of policies params for every user of ds into la. */
+static int estep_table(const data_set *ds, const emdpo_params *p,
+                       const double *params, double *la)
 {
     nn_config c = p->net;
     c.d = ds->d;
@@ -323,15 +324,37 @@ int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
     PREF_TRY(check_data(ds, 1));
     trainers ts = {0};
     double *f = malloc(K * ds->n_cands * sizeof(double));
-    double *la = malloc(ds->n_users * K * sizeof(double));
-    int st = (!f || !la) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    int st = !f ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
     if (!st) st = trainers_alloc(&ts, ds, p, K);
-    if (!st) {
-        loglik_table(ds, p, &ts, params, np, f, la);
-        *loglik = responsibilities(ds->n_users, K, la, eta, post);
-    }
+    if (!st) loglik_table(ds, p, &ts, params, np, f, la);
     trainers_free(&ts);
     free(f);
+    return st;
+}
+
+int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
+                const double *eta, double *post, double *loglik)
+{
+    double *la = malloc(ds->n_users * p->K * sizeof(double));
+    if (!la) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = estep_table(ds, p, params, la);
+    if (!st) *loglik = responsibilities(ds->n_users, p->K, la, eta, post);
+    free(la);
+    return st;
+}
+
+int emdpo_user_loglik(const data_set *ds, const emdpo_params *p,
+                      const double *params, const double *eta, double *ll)
+{
+    size_t K = p->K;
+    double *la = malloc(ds->n_users * K * sizeof(double));
+    if (!la) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int st = estep_table(ds, p, params, la);
+    double a[PREF_MAX_TYPES]; /* K checked by emdpo_params_check */
+    for (size_t i = 0; !st && i < ds->n_users; i++) {
+        for (size_t k = 0; k < K; k++) a[k] = log(eta[k]) + la[i * K + k];
+        ll[i] = mathx_logsumexp(a, K);
+    }
     free(la);
     return st;
 }

@@ -151,6 +151,16 @@ int emdpo_estep(const data_set *ds, const emdpo_params *p, const double *params,
 int emdpo_utilities(const data_set *ds, const emdpo_params *p,
                     const double *params, double *u);
 
+/* Each user's marginal log-likelihood log sum_k eta_k prod_q P_PL(o_q |
+ * u = beta (f_k - logp_ref)) into ll (n_users) for policies params
+ * (K, n_params) and weights eta (K, each > 0): held-out scoring of a fit
+ * on other users (K may exceed the users of ds). Their sum is
+ * emdpo_estep's log-likelihood. Same values for any thread count.
+ * Returns PREF_OK, PREF_EINPUT (a query over 256 candidates) or
+ * PREF_ENOMEM. */
+int emdpo_user_loglik(const data_set *ds, const emdpo_params *p,
+                      const double *params, const double *eta, double *ll);
+
 /* The reference network of p (Glorot init from p->seed, output layer zero)
  * into ref (nn_num_params). Returns PREF_OK or PREF_ENOMEM (no generator). */
 int emdpo_reference(const emdpo_params *p, size_t d, double *ref);

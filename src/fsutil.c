@@ -29,6 +29,15 @@ int fsutil_open(fsutil_file *o, const char *path)
     return PREF_OK;
 }
 
+int fsutil_open_in(fsutil_file *o, const char *dir, const char *name)
+{
+    char path[4096];
+    o->f = NULL;
+    o->tmp[0] = '\0';
+    PREF_TRY(fsutil_join(path, sizeof path, dir, name));
+    return fsutil_open(o, path);
+}
+
 int fsutil_commit(fsutil_file *o)
 {
     int bad = ferror(o->f);
@@ -145,6 +154,31 @@ int fsutil_read_file(const char *path, char **out, size_t *len)
 
 /* ---- all-or-nothing output directories (see fsutil.h) ------------------- */
 
+/* Remove path: a file, or a directory with everything it holds (symbolic
+ * links are removed, never followed). Errors are ignored: a leftover is
+ * harmless and the callers have nothing better to do. */
+static void fsutil_remove_tree(const char *path)
+{
+    struct stat sb;
+    if (lstat(path, &sb) != 0) return;
+    if (!S_ISDIR(sb.st_mode)) {
+        remove(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *ent;
+        char p[8192];
+        while ((ent = readdir(d))) {
+            if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
+            snprintf(p, sizeof p, "%s/%s", path, ent->d_name);
+            fsutil_remove_tree(p);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
 int fsutil_stage_begin(fsutil_stage *s, const char *out)
 {
     s->dir[0] = '\0';
@@ -174,21 +208,47 @@ int fsutil_stage_begin(fsutil_stage *s, const char *out)
     return PREF_OK;
 }
 
-/* Check that every file staged in s can replace its target: the target is
- * not a directory. */
+/* Check that every entry staged in s can replace its target: a staged
+ * file's target is not a directory, a staged directory's target is a
+ * directory or absent. */
 static int fsutil_stage_check(const fsutil_stage *s, DIR *d)
 {
     struct dirent *ent;
-    char target[8192];
+    char target[8192], from[8192];
     while ((ent = readdir(d))) {
         if (ent->d_name[0] == '.') continue;
         snprintf(target, sizeof target, "%s/%s", s->out, ent->d_name);
-        struct stat sb;
-        if (stat(target, &sb) == 0 && S_ISDIR(sb.st_mode))
+        snprintf(from, sizeof from, "%s/%s", s->dir, ent->d_name);
+        struct stat sb, sf;
+        if (stat(target, &sb) != 0 || lstat(from, &sf) != 0) continue;
+        if (!S_ISDIR(sf.st_mode) && S_ISDIR(sb.st_mode))
             PREF_ERROR(PREF_EIO, "%s: is a directory; nothing was written",
+                       target);
+        if (S_ISDIR(sf.st_mode) && !S_ISDIR(sb.st_mode))
+            PREF_ERROR(PREF_EIO, "%s: is not a directory; nothing was written",
                        target);
     }
     rewinddir(d);
+    return PREF_OK;
+}
+
+/* Move the staged entry from onto to. A directory replaces the directory
+ * at to whole: the old one is renamed aside, then removed. */
+static int fsutil_stage_move(const char *from, const char *to)
+{
+    struct stat sf, st;
+    char old[8192 + 32] = "";
+    if (lstat(from, &sf) == 0 && S_ISDIR(sf.st_mode) && stat(to, &st) == 0) {
+        snprintf(old, sizeof old, "%s.old.%ld", to, (long)getpid());
+        if (rename(to, old) != 0)
+            PREF_ERROR(PREF_EIO, "%s: cannot replace: %s", to, strerror(errno));
+    }
+    if (rename(from, to) != 0) {
+        int e = errno;
+        if (old[0]) rename(old, to);
+        PREF_ERROR(PREF_EIO, "%s: cannot write: %s", to, strerror(e));
+    }
+    if (old[0]) fsutil_remove_tree(old);
     return PREF_OK;
 }
 
@@ -199,8 +259,8 @@ int fsutil_stage_commit(fsutil_stage *s, const char *const *owned)
     char from[8192], to[8192];
     /* Which owned outputs this run did not write (looked up before the
      * moves empty the staging directory). */
-    unsigned char stale[64] = {0};
-    for (size_t i = 0; owned && owned[i] && i < 64; i++) {
+    unsigned char stale[128] = {0};
+    for (size_t i = 0; owned && owned[i] && i < 128; i++) {
         snprintf(from, sizeof from, "%s/%s", s->dir, owned[i]);
         stale[i] = !fsutil_exists(from);
     }
@@ -211,15 +271,13 @@ int fsutil_stage_commit(fsutil_stage *s, const char *const *owned)
         if (ent->d_name[0] == '.') continue;
         snprintf(from, sizeof from, "%s/%s", s->dir, ent->d_name);
         snprintf(to, sizeof to, "%s/%s", s->out, ent->d_name);
-        if (rename(from, to) != 0)
-            st = pref_set_error(PREF_EIO, "%s: cannot write: %s", to,
-                                strerror(errno));
+        st = fsutil_stage_move(from, to);
     }
     closedir(d);
-    for (size_t i = 0; !st && owned && owned[i] && i < 64; i++) {
+    for (size_t i = 0; !st && owned && owned[i] && i < 128; i++) {
         /* An output of an earlier run that this one did not write. */
         snprintf(to, sizeof to, "%s/%s", s->out, owned[i]);
-        if (stale[i]) remove(to);
+        if (stale[i]) fsutil_remove_tree(to);
     }
     if (st) return st;
     fsutil_stage_abort(s); /* the staging directory is empty now */
@@ -237,17 +295,6 @@ void fsutil_stage_abort(fsutil_stage *s)
                  at + strlen(s->dir));
         pref_set_error(PREF_OK, "%s", fixed);
     }
-    DIR *d = opendir(s->dir);
-    if (d) {
-        struct dirent *ent;
-        char p[8192];
-        while ((ent = readdir(d))) {
-            if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
-            snprintf(p, sizeof p, "%s/%s", s->dir, ent->d_name);
-            remove(p);
-        }
-        closedir(d);
-    }
-    rmdir(s->dir);
+    fsutil_remove_tree(s->dir);
     s->dir[0] = '\0';
 }

@@ -22,6 +22,9 @@ typedef struct fsutil_file {
  * names the path). */
 int fsutil_open(fsutil_file *o, const char *path);
 
+/* fsutil_open of dir/name (fsutil_join's PREF_EINPUT when too long). */
+int fsutil_open_in(fsutil_file *o, const char *dir, const char *name);
+
 /* Flush, close and rename onto the final path. On any failure the temporary
  * file is removed and PREF_EIO returned. */
 int fsutil_commit(fsutil_file *o);
@@ -49,14 +52,17 @@ int fsutil_exists(const char *path);
 /* All or nothing for a command's output directory. fsutil_stage_begin
  * creates a staging directory beside out ("OUT.partial.PID"; out's parent is
  * created as needed; out itself is not touched) into which the command
- * writes every output (s->dir). fsutil_stage_commit then checks that each
- * staged file can replace its target (none is a directory), creates out,
- * moves every staged file onto it, removes from out the files named in
- * owned (NULL-terminated, at most 64; may be NULL) that this run did not
- * write — so no stale result of an earlier run is left beside the new ones
- * — and removes the staging directory. On an error before the moves, out is
+ * writes every output (s->dir), files and subdirectories. fsutil_stage_commit
+ * then checks that each staged entry can replace its target (a file's
+ * target is not a directory; a subdirectory's target is a directory or
+ * absent), creates out, moves every staged entry onto it (a staged
+ * subdirectory replaces the old one whole), removes from out the entries
+ * named in owned (NULL-terminated, at most 128; may be NULL; a directory is
+ * removed with what it holds) that this run did not write — so no stale
+ * result of an earlier run is left beside the new ones — and removes the
+ * staging directory. On an error before the moves, out is
  * unchanged. fsutil_stage_abort removes the staging directory and what it
- * holds (safe after a failed begin and after a commit), and makes the last
+ * holds, subdirectories included (safe after a failed begin and after a commit), and makes the last
  * error message name out where a writer named the staging directory. All return PREF_OK,
  * PREF_EIO or PREF_EINPUT (out exists and is not a directory), naming the
  * path. */

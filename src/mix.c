@@ -1103,6 +1103,32 @@ int mix_posterior_at(const data_set *ds, size_t K, const double *eta,
     return PREF_OK;
 }
 
+int mix_user_loglik_at(const data_set *ds, size_t K, const double *eta,
+                       const double *theta, double *ll)
+{
+    int st;
+    mix_ws *w = ws_at(ds, K, eta, theta, &st);
+    if (!w) return st;
+    size_t d = ds->d;
+    double leta[PREF_MAX_TYPES];
+    for (size_t k = 0; k < K; k++) leta[k] = log(eta[k]);
+#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+    for (size_t i = 0; i < ds->n_users; i++) {
+        double *u = thread_scratch(w), lt[PREF_MAX_TYPES];
+        for (size_t k = 0; k < K; k++) {
+            lt[k] = leta[k];
+            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                size_t c0 = ds->q_cand[q], m = data_m(ds, q);
+                pl_utilities(ds->x + c0 * d, m, d, theta + k * d, u);
+                lt[k] += pl_loglik(u, m, ds->q_r[q]);
+            }
+        }
+        ll[i] = mathx_logsumexp(lt, K);
+    }
+    ws_free(w);
+    return PREF_OK;
+}
+
 int mix_information_at(const data_set *ds, size_t K, const double *eta,
                        const double *theta, double *J, double *B)
 {

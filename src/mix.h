@@ -176,6 +176,15 @@ int mix_loglik_at(const data_set *ds, size_t K, const double *eta,
 int mix_posterior_at(const data_set *ds, size_t K, const double *eta,
                      const double *theta, double *post, double *loglik);
 
+/* Each user's marginal log-likelihood log sum_k eta_k prod_q P(o_q |
+ * theta_k) into ll (n_users), for held-out scoring; their sum is
+ * mix_loglik_at's value up to rounding (summed in another order). Every
+ * entry depends only on its user, so the values are the same for any
+ * thread count. Returns PREF_OK, PREF_EINPUT (as mix_loglik_at) or
+ * PREF_ENOMEM. O(answers * r * m * d * K). */
+int mix_user_loglik_at(const data_set *ds, size_t K, const double *eta,
+                       const double *theta, double *ll);
+
 /* The observed information J = -Hess of the marginal log-likelihood and the
  * sum of the users' score outer products B = sum_i s_i s_i^T (the sandwich's
  * middle), as mix_fit_run computes them for its standard errors, for the

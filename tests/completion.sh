@@ -39,6 +39,7 @@ got "--dry-run" hetpref reproduce --d
 got "--eta" hetpref mmra --e # not fit's --em-* and --epochs
 got "--em-iters --em-patience --em-tol --epochs" hetpref fit --e
 got "--m-step --max-iter --model" hetpref fit --m
+got "--folds" hetpref fit --fo
 got "emdpo lcl npmle" hetpref fit --model ''
 got "observed sandwich" hetpref fit --se ''
 got "warm" hetpref fit --m-step w

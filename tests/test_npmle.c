@@ -21,34 +21,14 @@
 #include "pl.h"
 #include "rngs.h"
 #include "sim.h"
+#include "testsim.h"
 #include "w1.h"
 
 static cfg C;
 
-/* Simulate the data set that the config keys kv (pairs, NULL-terminated)
- * describe. NULL (and a failed check) when a step fails. */
 static data_set *make_data(const char *const *kv, unsigned long seed)
 {
-    cfg_init(&C);
-    int st = PREF_OK;
-    for (size_t i = 0; kv[i] && !st; i += 2)
-        st = cfg_set_dotted(&C, kv[i], kv[i + 1], NULL, 0);
-    if (!st) st = cfg_check(&C);
-    gsl_test_int(st, PREF_OK, "make_data: config");
-    if (st) return NULL;
-    sim_population *p = NULL;
-    sim_design *g = NULL;
-    data_set *ds = NULL;
-    gsl_rng *r = rngs_alloc(seed);
-    if (sim_population_from_cfg(&C, &p) == PREF_OK &&
-        sim_design_from_cfg(&C, r, &g) == PREF_OK)
-        gsl_test_int(sim_simulate(p, g, seed, &ds), PREF_OK, "make_data: simulate");
-    else
-        gsl_test(1, "make_data: population/design");
-    sim_design_free(g);
-    sim_population_free(p);
-    gsl_rng_free(r);
-    return ds;
+    return testsim_data(&C, kv, seed);
 }
 
 /* Two latent classes, full rankings of 3 candidates. */
