@@ -1114,7 +1114,7 @@ int mix_user_loglik_at(const data_set *ds, size_t K, const double *eta,
     for (size_t k = 0; k < K; k++) leta[k] = log(eta[k]);
 #pragma omp parallel for schedule(static) num_threads(w->nthreads)
     for (size_t i = 0; i < ds->n_users; i++) {
-        double *u = thread_scratch(w), lt[PREF_MAX_TYPES];
+        double *u = thread_scratch(w), lt[PREF_MAX_TYPES] = {0};
         for (size_t k = 0; k < K; k++) {
             lt[k] = leta[k];
             for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
