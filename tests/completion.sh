@@ -55,4 +55,11 @@ got "a.ini sub" hetpref simulate ''
 got "b.csv sub" hetpref fit --data ''
 got "sub" hetpref sweep a.ini -o ''
 got "sub" hetpref merge ''
+# plot: metrics and swept keys of the directory's summary.csv
+printf 'cell,design.m,fit.types,metric,n,mean,sd,ci_low,ci_high\n0,3,1,tv,2,0.5,0,0.5,0.5\n0,3,1,loglik,2,1,0,1,1\n' \
+    > sub/summary.csv
+got "loglik tv" hetpref plot sub --y ''
+got "design.m fit.types" hetpref plot sub --x ''
+got "fit.types" hetpref plot -o x sub --x d --by f
+got "" hetpref plot --y ''
 finish
