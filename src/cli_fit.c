@@ -13,6 +13,7 @@
 #include "clicommon.h"
 #include "cliutil.h"
 #include "cli_npmle.h"
+#include "cli_prov.h"
 #include "csvio.h"
 #include "data.h"
 #include "emdpo.h"
@@ -42,6 +43,13 @@ static const char usage_fit[] =
     "       hetpref fit --data CSV --model npmle --grid G [--grid-radius R]\n"
     "                   [--gap x] [--threads N] [--truth CSV]\n"
     "                   [--set section.key=value] [-o DIR]\n"
+    "       hetpref fit --config DIR/config.ini [-o OUT]\n"
+    "\n"
+    "DIR/config.ini holds the keys that apply to the fit and, in [provenance], the\n"
+    "command line, each input file (data, truth) with its size and SHA-256, and\n"
+    "the version. --config reruns that command into OUT (default DIR) and gives\n"
+    "the same files byte for byte; an input that changed is an error naming it\n"
+    "and both hashes.\n"
     "\n"
     "--model lcl: latent-class Plackett-Luce by EM on any data in the\n"
     "long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
@@ -330,7 +338,6 @@ static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds)
     progress_end(&bar);
     if (!st) st = fsutil_mkdirs(a->out);
     if (!st) st = write_emdpo(ds, ef, a->out);
-    if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_emdpo(ef, &ep);
     emdpo_fit_free(ef);
     return st;
@@ -462,12 +469,35 @@ static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds)
     if (!st) st = fsutil_mkdirs(a->out);
     if (!st) st = fitout_write(ds, fit, &dg, a->out);
     if (!st && ds->user_type) st = fit_lcl_evaluate(ds, fit, t, note, a->out);
-    if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_lcl(fit, &mp, &dg, &q);
 done:
     truthio_truth_free(t);
     mix_fit_free(fit);
     return st;
+}
+
+/* config.ini keeps the keys that apply to the model (fit_key_scope). */
+static int fit_keep_key(int key, void *ctx)
+{
+    return fit_key_scope(cfg_key_name(key), *(const long *)ctx) == NULL;
+}
+
+/* config.ini of the fit, with provenance: the data, --truth, and the
+ * truth.csv beside data that fit_read_truth reads when there is none. It
+ * replaces the full dump the NPMLE writes. */
+static int fit_write_config(const cfg *c, const fit_args *a, const data_set *ds,
+                            int argc, char **argv, const char *dir)
+{
+    char beside[4096] = "";
+    if (!a->truth && ds->user_type && c->fit_model == CFG_fit_model_lcl) {
+        const char *slash = strrchr(a->data, '/');
+        snprintf(beside, sizeof beside, "%.*struth.csv",
+                 slash ? (int)(slash - a->data + 1) : 0, a->data);
+        if (!fsutil_exists(beside)) beside[0] = '\0';
+    }
+    const char *inputs[] = {a->data, a->truth, beside[0] ? beside : NULL};
+    long model = c->fit_model;
+    return cli_write_config(c, argc, argv, inputs, 3, fit_keep_key, &model, dir);
 }
 
 int cli_fit(int argc, char **argv)
@@ -478,6 +508,8 @@ int cli_fit(int argc, char **argv)
         fputs(cli_npmle_help, stdout);
         return 0;
     }
+    int rerun = cli_rerun("fit", argc, argv, cli_fit);
+    if (rerun >= 0) return rerun;
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     cfg_init(c);
@@ -519,6 +551,7 @@ int cli_fit(int argc, char **argv)
                                                     : fit_lcl(c, a, ds);
         a->out = out;
     }
+    if (!st) st = fit_write_config(c, a, ds, argc, argv, stage.dir);
     if (!st) st = fsutil_stage_commit(&stage, owned);
     fsutil_stage_abort(&stage);
     rc = st ? cli_fail(st) : 0;
