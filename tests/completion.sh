@@ -62,4 +62,5 @@ got "loglik tv" hetpref plot sub --y ''
 got "design.m fit.types" hetpref plot sub --x ''
 got "fit.types" hetpref plot -o x sub --x d --by f
 got "" hetpref plot --y ''
+got "a.ini sub" hetpref fit --config ''
 finish

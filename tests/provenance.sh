@@ -59,4 +59,38 @@ sed 's/^command = hetpref fit /command = hetpref mmra /' "$cfg" > other.ini
 "$HETPREF" fit --config other.ini -o f5 2>err
 check "config of another command: exit 2" [ $? -eq 2 ]
 check "config of another command: says so" grep -q 'not a fit' err
+
+# mmra and identify record and rerun the same way.
+cp "$TESTDATA/mmra/regret_4x3.csv" r.csv
+"$HETPREF" mmra --regret r.csv --solver hedge --iters 500 -o m1 >/dev/null 2>err
+check "mmra: exit 0 ($(cat err))" [ -s m1/config.ini ]
+check "mmra config: input recorded" grep -q '^input = [0-9]* [0-9a-f]* r.csv$' m1/config.ini
+check "mmra config: only [mmra]" [ "$(grep '^\[' m1/config.ini | tr '\n' ' ')" = "[mmra] [provenance] " ]
+"$HETPREF" mmra --config m1/config.ini -o m2 >/dev/null 2>err
+rc=$?
+check "mmra --config: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
+for f in m1/*; do
+    check "mmra rerun: $(basename "$f") byte-identical" cmp -s "$f" "m2/${f#m1/}"
+done
+printf '0,0,0\n' >> r.csv
+"$HETPREF" mmra --config m1/config.ini -o m3 >/dev/null 2>err
+rc=$?
+check "mmra changed input: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "mmra changed input: named" grep -q '^hetpref: r.csv: changed since' err
+check "mmra changed input: nothing written" [ ! -e m3 ]
+sed -e 's/^designs = .*/designs = 50/' -e 's/^fisher_designs = .*/fisher_designs = 20/' \
+    "$TESTDATA/tiny.ini" > id.ini
+"$HETPREF" identify id.ini --set identify.designs=40 -o i1 >/dev/null 2>err
+rc=$?
+check "identify: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
+check "identify config: command" grep -qx 'command = hetpref identify id.ini --set identify.designs=40' i1/config.ini
+check "identify config: no [fit]" sh -c "! grep -q '^\[fit\]' i1/config.ini"
+"$HETPREF" identify --config i1/config.ini -o i2 >/dev/null 2>err
+rc=$?
+check "identify --config: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
+for f in i1/*; do
+    check "identify rerun: $(basename "$f") byte-identical" cmp -s "$f" "i2/${f#i1/}"
+done
+"$HETPREF" fit --config i1/config.ini -o i3 >/dev/null 2>err
+check "fit --config of an identify config: exit 2" [ $? -eq 2 ]
 finish
