@@ -5,6 +5,17 @@
 # naming the file and both hashes, with nothing written.
 . "${srcdir:-.}/tests/lib.sh"
 cd "$scratch" || exit 99
+# rerun_same CMD FROM TO: `hetpref CMD --config FROM/config.ini -o TO` exits 0
+# and writes the same files as FROM, byte for byte.
+rerun_same() {
+    "$HETPREF" "$1" --config "$2/config.ini" -o "$3" >/dev/null 2>err
+    rc=$?
+    check "$1 --config: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
+    for f in "$2"/*; do
+        check "$1 rerun: $(basename "$f") byte-identical" cmp -s "$f" "$3/${f#$2/}"
+    done
+    check "$1 rerun: the same files" [ "$(ls "$2")" = "$(ls "$3")" ]
+}
 cp "$TESTDATA/pairs_glm.csv" data.csv
 "$HETPREF" fit --data data.csv --model lcl --types 2 --starts 2 --seed 5 \
     -o f1 2>err
@@ -24,13 +35,7 @@ check "config of a fit has no [design]" sh -c "! grep -q '^\[design\]' $cfg"
 check "config keeps [fit] and [run]" sh -c "grep -q '^\[fit\]' $cfg && grep -q '^seed = 5' $cfg"
 
 # Rerun elsewhere: every file the same bytes, config.ini included.
-"$HETPREF" fit --config "$cfg" -o f2 2>err
-rc=$?
-check "fit --config: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
-for f in f1/*; do
-    check "rerun: $(basename "$f") byte-identical" cmp -s "$f" "f2/${f#f1/}"
-done
-check "rerun: the same files" [ "$(ls f1)" = "$(ls f2)" ]
+rerun_same fit f1 f2
 # Rerun in place (default OUT = the config's directory).
 cp -R f1 f3
 "$HETPREF" fit --config f3/config.ini 2>err
@@ -66,12 +71,7 @@ cp "$TESTDATA/mmra/regret_4x3.csv" r.csv
 check "mmra: exit 0 ($(cat err))" [ -s m1/config.ini ]
 check "mmra config: input recorded" grep -q '^input = [0-9]* [0-9a-f]* r.csv$' m1/config.ini
 check "mmra config: only [mmra]" [ "$(grep '^\[' m1/config.ini | tr '\n' ' ')" = "[mmra] [provenance] " ]
-"$HETPREF" mmra --config m1/config.ini -o m2 >/dev/null 2>err
-rc=$?
-check "mmra --config: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
-for f in m1/*; do
-    check "mmra rerun: $(basename "$f") byte-identical" cmp -s "$f" "m2/${f#m1/}"
-done
+rerun_same mmra m1 m2
 printf '0,0,0\n' >> r.csv
 "$HETPREF" mmra --config m1/config.ini -o m3 >/dev/null 2>err
 rc=$?
@@ -85,12 +85,8 @@ rc=$?
 check "identify: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
 check "identify config: command" grep -qx 'command = hetpref identify id.ini --set identify.designs=40' i1/config.ini
 check "identify config: no [fit]" sh -c "! grep -q '^\[fit\]' i1/config.ini"
-"$HETPREF" identify --config i1/config.ini -o i2 >/dev/null 2>err
-rc=$?
-check "identify --config: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
-for f in i1/*; do
-    check "identify rerun: $(basename "$f") byte-identical" cmp -s "$f" "i2/${f#i1/}"
-done
+rerun_same identify i1 i2
 "$HETPREF" fit --config i1/config.ini -o i3 >/dev/null 2>err
-check "fit --config of an identify config: exit 2" [ $? -eq 2 ]
+rc=$?
+check "fit --config of an identify config: exit 2 (got $rc)" [ "$rc" -eq 2 ]
 finish
