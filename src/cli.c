@@ -27,6 +27,7 @@
 #include "cli_fit.h"
 #include "cli_identify.h"
 #include "cli_plot.h"
+#include "cli_prov.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
@@ -85,7 +86,8 @@ static int cmd_simulate(int argc, char **argv)
                "writes\nDIR/prefs.csv (the long format of hetpref describe), DIR/truth.csv "
                "(type,kind,weight[,theta1..d]:\nkind linear, gaussian (one row, "
                "the mean), traits or teacher (neural: no theta\ncolumns, only "
-               "the weights are true)) and DIR/config.ini (resolved config).\n"
+               "the weights are true)) and DIR/config.ini (resolved config, with\n"
+               "[provenance]: the command line, CONFIG's size and SHA-256, the version).\n"
                "DIR defaults to results/<config name>. A config with [sweep] "
                "lists is an error\n(use hetpref sweep). Config keys: hetpref "
                "config --help\n");
@@ -123,7 +125,8 @@ static int cmd_simulate(int argc, char **argv)
     if (!st) st = csvio_write(path, ds);
     if (!st) st = fsutil_join(path, sizeof path, stage.dir, "truth.csv");
     if (!st) st = truthio_write(pop, path);
-    if (!st) st = cfg_write_file(c, stage.dir);
+    const char *const inputs[] = {o.config};
+    if (!st) st = cli_write_config(c, argc, argv, inputs, 1, NULL, NULL, stage.dir);
     if (!st) st = fsutil_stage_commit(&stage, owned);
     fsutil_stage_abort(&stage);
     gsl_rng_free(rng);
