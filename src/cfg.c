@@ -425,6 +425,49 @@ static int add_extra(parse_ctx *p, cfg_extra *x, const char *section,
     return 1;
 }
 
+const char *cfg_intern_text(const char *s)
+{
+    return intern(s, strlen(s) + 1);
+}
+
+/* An input line "SIZE SHA256 PATH": digits, 64 hex digits, a non-empty
+ * path. */
+static int prov_input_ok(const char *v)
+{
+    size_t n = strspn(v, "0123456789");
+    if (n == 0 || v[n] != ' ') return 0;
+    v += n + 1;
+    if (strspn(v, "0123456789abcdef") != 64 || v[64] != ' ') return 0;
+    return v[65] != '\0';
+}
+
+/* [provenance]: version and command once each, input repeatable. */
+static int prov_entry(parse_ctx *p, const char *name, const char *value)
+{
+    cfg_prov *pv = &p->c->prov;
+    char w[1200];
+    where(w, sizeof w, p->c->file, p->line);
+    const char **slot = !strcmp(name, "version") ? &pv->version
+                      : !strcmp(name, "command") ? &pv->command : NULL;
+    if (!slot && strcmp(name, "input") != 0)
+        return fail(p, pref_set_error(PREF_EINPUT, "%s: unknown key '%s' in "
+                                      "[provenance] (version, command, input)",
+                                      w, name));
+    if (slot && *slot)
+        return fail(p, pref_set_error(PREF_EINPUT, "%s: [provenance] %s: "
+                                      "given twice", w, name));
+    if (!slot && (!prov_input_ok(value) || pv->n_inputs >= CFG_EXTRA_MAX))
+        return fail(p, pref_set_error(PREF_EINPUT, "%s: [provenance] input: "
+                                      "expected 'SIZE SHA256 PATH' (at most %d)",
+                                      w, CFG_EXTRA_MAX));
+    const char *text = cfg_intern_text(value);
+    if (!text) return fail(p, pref_set_error(PREF_ENOMEM, "out of memory"));
+    if (slot) *slot = text;
+    else pv->input[pv->n_inputs++] = text;
+    if (slot == &pv->command) pv->command_line = p->line;
+    return 1;
+}
+
 static int handler(void *user, int line, const char *section, const char *name,
                    const char *value)
 {
@@ -438,6 +481,7 @@ static int handler(void *user, int line, const char *section, const char *name,
         return add_extra(p, &c->sweep, section, name, value, 1);
     if (strcmp(section, "full") == 0)
         return add_extra(p, &c->full, section, name, value, 0);
+    if (strcmp(section, "provenance") == 0) return prov_entry(p, name, value);
     if (!section_known(section))
         return fail(p, pref_set_error(PREF_EINPUT, "%s: unknown section [%s]",
                                       w, section));
@@ -786,22 +830,36 @@ char *cfg_data_text(const cfg *c)
     return buf;
 }
 
-int cfg_write(const cfg *c, FILE *f)
+static void write_prov(const cfg_prov *pv, FILE *f)
+{
+    if (!pv->command) return;
+    fprintf(f, "\n[provenance]\n");
+    if (pv->version) fprintf(f, "version = %s\n", pv->version);
+    fprintf(f, "command = %s\n", pv->command);
+    for (size_t j = 0; j < pv->n_inputs; j++)
+        fprintf(f, "input = %s\n", pv->input[j]);
+}
+
+int cfg_write_keys(const cfg *c, FILE *f, int (*keep)(int key, void *ctx),
+                   void *ctx)
 {
     fprintf(f, "; resolved configuration written by hetpref %s\n"
                "; every key is spelled out; feed this file back to rerun\n",
             PACKAGE_VERSION);
     const char *sec = "";
     for (int i = 0; i < CFG_NKEYS; i++) {
-        if (strcmp(sec, keys[i].section) != 0) {
-            sec = keys[i].section;
-            fprintf(f, "\n[%s]\n", sec);
+        if (!keep || keep(i, ctx)) {
+            if (strcmp(sec, keys[i].section) != 0) {
+                sec = keys[i].section;
+                fprintf(f, "\n[%s]\n", sec);
+            }
+            fprintf(f, "%s = ", keys[i].key);
+            put_value(f, c, i);
+            fputc('\n', f);
         }
-        fprintf(f, "%s = ", keys[i].key);
-        put_value(f, c, i);
-        fputc('\n', f);
-        if (strcmp(sec, "sweep") == 0 && (i + 1 == CFG_NKEYS ||
-                                          strcmp(keys[i + 1].section, "sweep")))
+        /* The entries follow the last key of [sweep], when it was written. */
+        if (strcmp(sec, "sweep") == 0 && !strcmp(keys[i].section, "sweep") &&
+            (i + 1 == CFG_NKEYS || strcmp(keys[i + 1].section, "sweep")))
             for (size_t j = 0; j < c->sweep.n; j++)
                 fprintf(f, "%s = %s\n", keys[c->sweep.e[j].key].dotted,
                         c->sweep.e[j].value);
@@ -812,7 +870,13 @@ int cfg_write(const cfg *c, FILE *f)
             fprintf(f, "%s = %s\n", keys[c->full.e[j].key].dotted,
                     c->full.e[j].value);
     }
+    write_prov(&c->prov, f);
     return ferror(f) ? pref_set_error(PREF_EIO, "config write failed") : PREF_OK;
+}
+
+int cfg_write(const cfg *c, FILE *f)
+{
+    return cfg_write_keys(c, f, NULL, NULL);
 }
 
 int cfg_write_file(const cfg *c, const char *dir)

@@ -9,6 +9,9 @@
  * and K, ...), naming the line where the offending key was set; cfg_write
  * dumps the resolved config, every key spelled out, so it can be fed back.
  *
+ * [provenance] holds version, command and input (repeatable) as written
+ * by prov.h; cfg only checks that each is given once (input: its shape).
+ *
  * The sections [sweep] and [full] also take entries "section.key = value"
  * (in [sweep] the value is a '|'-separated list); they are checked against
  * the table when read and stored verbatim in cfg.sweep / cfg.full.
@@ -43,6 +46,16 @@ typedef struct cfg_entry {
     int line;    /* line in the file, 0 when not from a file */
     const char *value; /* as written: immutable and interned */
 } cfg_entry;
+
+/* The [provenance] section (prov.h): who made an output directory. Only
+ * stored and written back here; prov.c fills and checks it. */
+typedef struct cfg_prov {
+    const char *version;  /* program version, or NULL when absent */
+    const char *command;  /* the command line (shell words), or NULL */
+    int command_line;     /* line of command in the file, 0 otherwise */
+    size_t n_inputs;
+    const char *input[CFG_EXTRA_MAX]; /* "SIZE SHA256 PATH" each */
+} cfg_prov;
 
 typedef struct cfg_extra {
     size_t n;
@@ -89,6 +102,7 @@ typedef struct cfg {
     char file[1024];      /* the config file's name ("" when none) */
     cfg_extra sweep;      /* [sweep] section.key = v1 | v2 | ... */
     cfg_extra full;       /* [full] section.key = value */
+    cfg_prov prov;        /* [provenance] (all strings interned) */
 } cfg;
 
 /* Every default, no file. */
@@ -153,9 +167,21 @@ int cfg_error_at(const char *file, int line, const cfg *c, int key,
 #define CFG_ERROR(c, key, ...) \
     return cfg_error_at(__FILE__, __LINE__, (c), (key), __VA_ARGS__)
 
-/* Write the resolved configuration (every key, [sweep] and [full] entries)
- * with a header comment naming the program version. PREF_OK or PREF_EIO. */
+/* Write the resolved configuration (every key, [sweep] and [full] entries,
+ * and [provenance] when c->prov.command is set) with a header comment
+ * naming the program version. PREF_OK or PREF_EIO. */
 int cfg_write(const cfg *c, FILE *f);
+
+/* The same with only the keys for which keep(key index, ctx) is non-zero
+ * (a section none of whose keys is kept is left out, [sweep] entries with
+ * it); keep NULL keeps every key. What is left out takes its default when
+ * the file is loaded back. */
+int cfg_write_keys(const cfg *c, FILE *f, int (*keep)(int key, void *ctx),
+                   void *ctx);
+
+/* Intern the NUL-terminated text s (see above): the stored copy, or NULL
+ * when out of memory. For the strings of c->prov. */
+const char *cfg_intern_text(const char *s);
 
 /* Write config.ini into dir atomically. */
 int cfg_write_file(const cfg *c, const char *dir);

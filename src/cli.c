@@ -29,6 +29,8 @@
 #include "cli_identify.h"
 #include "cli_predict.h"
 #include "cli_report.h"
+#include "cli_plot.h"
+#include "cli_prov.h"
 #include "mix.h"
 #include "emdpo.h"
 #include "policyio.h"
@@ -60,7 +62,7 @@ static const char usage_main[] =
     "  sweep     CONFIG -o DIR --slurm N [--resume] [--submit] [--sbatch 'ARGS']\n"
     "  merge     DIR... -o DIR\n"
     "  status    DIR\n"
-    "  plot      DIR\n"
+    "  plot      DIR [--y METRIC] [--x KEY] [--by KEY] [--logx] [--logy] [-o DIR]\n"
     "  reproduce [--quick | --full] [-o DIR] [--threads N] [--only ID] [--dry-run]\n"
     "            [--resume] [--slurm N [--submit] [--sbatch 'ARGS']]\n"
     "  fit       --data CSV --model lcl|emdpo --types K [options] [-o DIR]\n"
@@ -90,7 +92,8 @@ static int cmd_simulate(int argc, char **argv)
                "writes\nDIR/prefs.csv (the long format of hetpref describe), DIR/truth.csv "
                "(type,kind,weight[,theta1..d]:\nkind linear, gaussian (one row, "
                "the mean), traits or teacher (neural: no theta\ncolumns, only "
-               "the weights are true)) and DIR/config.ini (resolved config).\n"
+               "the weights are true)) and DIR/config.ini (resolved config, with\n"
+               "[provenance]: the command line, CONFIG's size and SHA-256, the version).\n"
                "DIR defaults to results/<config name>. A config with [sweep] "
                "lists is an error\n(use hetpref sweep). Config keys: hetpref "
                "config --help\n");
@@ -128,7 +131,8 @@ static int cmd_simulate(int argc, char **argv)
     if (!st) st = csvio_write(path, ds);
     if (!st) st = fsutil_join(path, sizeof path, stage.dir, "truth.csv");
     if (!st) st = truthio_write(pop, path);
-    if (!st) st = cfg_write_file(c, stage.dir);
+    const char *const inputs[] = {o.config};
+    if (!st) st = cli_write_config(c, argc, argv, inputs, 1, NULL, NULL, stage.dir);
     if (!st) st = fsutil_stage_commit(&stage, owned);
     fsutil_stage_abort(&stage);
     gsl_rng_free(rng);
@@ -229,22 +233,6 @@ static int cmd_merge(int argc, char **argv)
 
 /* ---- plot / reproduce ------------------------------------------------- */
 
-static int cmd_plot(int argc, char **argv)
-{
-    if (cli_has_help(argc, argv) || argc != 3) {
-        printf("usage: hetpref plot DIR\n\nRedraws the plot of an experiment's "
-               "results directory (results/<id>) into\nthe sibling plots/ "
-               "directory (DIR/../../plots), writing <id>.gp, .png, .svg.\n");
-        return argc == 3 ? 0 : 2;
-    }
-    char plots[4096];
-    snprintf(plots, sizeof plots, "%s/../../plots", argv[2]);
-    if (!fsutil_exists(argv[2]))
-        return cli_fail(pref_set_error(PREF_EINPUT, "%s: no such directory", argv[2]));
-    int st = repro_plot(argv[2], plots);
-    return st ? cli_fail(st) : 0;
-}
-
 static int cmd_reproduce(int argc, char **argv)
 {
     if (cli_has_help(argc, argv)) {
@@ -331,7 +319,7 @@ int cli_main(int argc, char **argv)
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc, argv);
     if (strcmp(cmd, "merge") == 0) return cmd_merge(argc, argv);
     if (strcmp(cmd, "status") == 0) return cli_status(argc, argv);
-    if (strcmp(cmd, "plot") == 0) return cmd_plot(argc, argv);
+    if (strcmp(cmd, "plot") == 0) return cli_plot(argc, argv);
     if (strcmp(cmd, "reproduce") == 0) return cmd_reproduce(argc, argv);
     if (strcmp(cmd, "describe") == 0) return cli_describe(argc, argv);
     if (strcmp(cmd, "fit") == 0) return cli_fit(argc, argv);

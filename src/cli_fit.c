@@ -14,6 +14,7 @@
 #include "clicommon.h"
 #include "cliutil.h"
 #include "cli_npmle.h"
+#include "cli_prov.h"
 #include "csvio.h"
 #include "data.h"
 #include "emdpo.h"
@@ -48,6 +49,13 @@ static const char usage_fit[] =
     "       hetpref fit --data CSV --model npmle --grid G [--grid-radius R]\n"
     "                   [--gap x] [--threads N] [--truth CSV]\n"
     "                   [--set section.key=value] [-o DIR]\n"
+    "       hetpref fit --config DIR/config.ini [-o OUT]\n"
+    "\n"
+    "DIR/config.ini holds the keys that apply to the fit and, in [provenance], the\n"
+    "command line, each input file (data, truth) with its size and SHA-256, and\n"
+    "the version. --config reruns that command into OUT (default DIR) and gives\n"
+    "the same files byte for byte; an input that changed is an error naming it\n"
+    "and both hashes.\n"
     "\n"
     "--model lcl: latent-class Plackett-Luce by EM on any data in the\n"
     "long CSV format: pairs, top-k and full rankings together. --types 1 is the\n"
@@ -181,6 +189,8 @@ typedef struct fit_args {
     int range;          /* --types K1:K2 given: choose K (kselect.h) */
     size_t k_lo, k_hi;  /* the range, K1 <= K2 */
     long folds;         /* --folds V (0: not given; default 5 with a range) */
+    int argc;           /* the command line, for config.ini's provenance */
+    char **argv;
     size_t n_given;
     struct { const char *opt; char key[64]; } given[FIT_MAX_GIVEN];
 } fit_args;
@@ -398,7 +408,6 @@ static int fit_emdpo(const cfg *c, const fit_args *a, const data_set *ds,
     progress_end(&bar);
     if (!st) st = fsutil_mkdirs(a->out);
     if (!st) st = write_emdpo(ds, ef, a->out);
-    if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_emdpo(ef, &ep);
     if (!st && row) {
         /* EM-DPO has no AIC, BIC or ICL (a neural likelihood's parameter
@@ -540,7 +549,6 @@ static int fit_lcl(const cfg *c, const fit_args *a, const data_set *ds,
     if (!st) st = fsutil_mkdirs(a->out);
     if (!st) st = fitout_write(ds, fit, &dg, c->fit_level, a->out);
     if (!st && ds->user_type) st = fit_lcl_evaluate(ds, fit, t, note, a->out);
-    if (!st) st = cfg_write_file(c, a->out);
     if (!st) fit_report_lcl(fit, &mp, &dg, &q);
     if (!st && row)
         *row = (kselectout_row){.K = fit->K, .loglik = fit->loglik,
@@ -552,6 +560,30 @@ done:
     truthio_truth_free(t);
     mix_fit_free(fit);
     return st;
+}
+
+/* config.ini keeps the keys that apply to the model (fit_key_scope). */
+static int fit_keep_key(int key, void *ctx)
+{
+    return fit_key_scope(cfg_key_name(key), *(const long *)ctx) == NULL;
+}
+
+/* config.ini of the fit, with provenance: the data, --truth, and the
+ * truth.csv beside data that fit_read_truth reads when there is none. It
+ * replaces the full dump the NPMLE writes. */
+static int fit_write_config(const cfg *c, const fit_args *a, const data_set *ds,
+                            int argc, char **argv, const char *dir)
+{
+    char beside[4096] = "";
+    if (!a->truth && ds->user_type && c->fit_model == CFG_fit_model_lcl) {
+        const char *slash = strrchr(a->data, '/');
+        snprintf(beside, sizeof beside, "%.*struth.csv",
+                 slash ? (int)(slash - a->data + 1) : 0, a->data);
+        if (!fsutil_exists(beside)) beside[0] = '\0';
+    }
+    const char *inputs[] = {a->data, a->truth, beside[0] ? beside : NULL};
+    long model = c->fit_model;
+    return cli_write_config(c, argc, argv, inputs, 3, fit_keep_key, &model, dir);
 }
 
 /* Bad input of a choice of K, before anything is fitted: more folds than
@@ -646,6 +678,33 @@ static int fit_select_write(const cfg *c, const fit_args *a,
     return kselectout_plot(a->out, !emdpo, (size_t)a->folds, NULL);
 }
 
+/* The command line of the single fit DIR/K holds: a's with --types K and
+ * without --folds, into kargv (a->argc entries; the strings stay a's or
+ * kbuf's). Returns the entry count. */
+static int fit_single_k_argv(const fit_args *a, size_t K, char *kbuf,
+                             size_t n, char **kargv)
+{
+    int k = 0;
+    snprintf(kbuf, n, "%zu", K);
+    for (int i = 0; i < a->argc; i++) {
+        const char *s = a->argv[i];
+        int types = strcmp(s, "--types") == 0, folds = strcmp(s, "--folds") == 0;
+        if (strncmp(s, "--folds=", 8) == 0) continue;
+        if (folds) { i++; continue; }
+        if (strncmp(s, "--types=", 8) == 0) {
+            kargv[k++] = "--types";
+            kargv[k++] = kbuf;
+            continue;
+        }
+        kargv[k++] = a->argv[i];
+        if (types && i + 1 < a->argc) {
+            kargv[k++] = kbuf;
+            i++;
+        }
+    }
+    return k;
+}
+
 /* fit --types K1:K2: every K into a->out/K (as a single fit writes a->out),
  * its cross-validation, then select.csv, picks.csv and the plot. */
 static int fit_select(cfg *c, fit_args *a, const data_set *ds)
@@ -664,6 +723,13 @@ static int fit_select(cfg *c, fit_args *a, const data_set *ds)
         st = c->fit_model == CFG_fit_model_emdpo ? fit_emdpo(c, a, ds, &rows[j])
                                                 : fit_lcl(c, a, ds, &rows[j]);
         a->out = top;
+        if (!st) {
+            /* DIR/K/config.ini: the single fit it holds, rerunnable alone */
+            char kbuf[24], *kargv[256];
+            int kn = a->argc < 120 ? fit_single_k_argv(a, K, kbuf, sizeof kbuf, kargv) : 0;
+            st = kn ? fit_write_config(c, a, ds, kn, kargv, sub)
+                    : fit_write_config(c, a, ds, a->argc, a->argv, sub);
+        }
         if (!st) st = fit_cv(c, a, ds, fold, &rows[j]);
     }
     c->fit_types = (long)a->k_lo;
@@ -680,6 +746,8 @@ int cli_fit(int argc, char **argv)
         fputs(cli_npmle_help, stdout);
         return 0;
     }
+    int rerun = cli_rerun("fit", argc, argv, cli_fit);
+    if (rerun >= 0) return rerun;
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     cfg_init(c);
@@ -689,6 +757,8 @@ int cli_fit(int argc, char **argv)
                : cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     if (rc < 0) rc = fit_check_scope(c, a);
     if (rc >= 0) goto done;
+    a->argc = argc;
+    a->argv = argv;
     if (!a->out) a->out = "results/fit";
     int st = cli_read_data(a->data, &ds);
     /* Features so large that their squares overflow cannot be fitted (the
@@ -730,6 +800,7 @@ int cli_fit(int argc, char **argv)
                                                     : fit_lcl(c, a, ds, NULL);
         a->out = out;
     }
+    if (!st) st = fit_write_config(c, a, ds, argc, argv, stage.dir);
     if (!st) st = fsutil_stage_commit(&stage, (const char *const *)owned);
     fsutil_stage_abort(&stage);
     rc = st ? cli_fail(st) : 0;

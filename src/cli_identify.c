@@ -12,6 +12,7 @@
 #include "cfgmap.h"
 #include "clicommon.h"
 #include "cliutil.h"
+#include "cli_prov.h"
 #include "cli_npmle.h"
 #include "csvio.h"
 #include "data.h"
@@ -30,6 +31,20 @@
 
 /* ---- identify ------------------------------------------------------------ */
 
+/* config.ini of identify keeps the sections it reads, less the keys it
+ * replaces (identify_key_scope). */
+static int identify_keep_key(int key, void *ctx)
+{
+    (void)ctx;
+    static const char *const used[] = {"run.", "population.", "compare.",
+                                       "design.", "identify."};
+    const char *name = cfg_key_name(key);
+    for (size_t k = 0; k < sizeof used / sizeof *used; k++)
+        if (!strncmp(name, used[k], strlen(used[k])))
+            return identify_key_scope(name) == NULL;
+    return 0;
+}
+
 int cli_identify(int argc, char **argv)
 {
     if (cli_has_help(argc, argv)) {
@@ -43,9 +58,15 @@ int cli_identify(int argc, char **argv)
                "standard error) and DIR/config.ini. DIR defaults to results/<config name>.\n"
                "m is design.m (default 3: top1_of_3, full_3). These kinds and identify.T\n"
                "replace design.answer, r, T, users and budget: --set of any of them is an\n"
-               "error, and so is a config with [sweep] lists (use hetpref sweep).\n");
+               "error, and so is a config with [sweep] lists (use hetpref sweep).\n"
+               "       hetpref identify --config DIR/config.ini [-o OUT]\n"
+               "reruns the command recorded in DIR/config.ini ([provenance]: command line,\n"
+               "CONFIG's size and SHA-256, version) into OUT (default DIR), byte for byte;\n"
+               "a changed CONFIG is an error naming it and both hashes.\n");
         return 0;
     }
+    int rerun = cli_rerun("identify", argc, argv, cli_identify);
+    if (rerun >= 0) return rerun;
     cli_common_opts o;
     int rc = cli_parse_common("identify", argc, argv, &o, 0);
     if (rc >= 0) return rc;
@@ -71,6 +92,11 @@ int cli_identify(int argc, char **argv)
     fsutil_stage stage = {.dir = ""};
     if (!st) st = fsutil_stage_begin(&stage, out);
     if (!st) st = identify_run(c, stage.dir);
+    /* Replaces the full dump of identify_run: the keys that apply, and the
+     * provenance (the config file is the input). */
+    const char *const inputs[] = {o.config};
+    if (!st) st = cli_write_config(c, argc, argv, inputs, 1, identify_keep_key,
+                                   NULL, stage.dir);
     if (!st) st = fsutil_stage_commit(&stage, owned);
     fsutil_stage_abort(&stage);
     free(c);

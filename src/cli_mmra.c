@@ -24,6 +24,7 @@
 #include "cli_mmra.h"
 #include "cfg.h"
 #include "cliutil.h"
+#include "cli_prov.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -48,6 +49,11 @@ static const char usage_mmra[] =
     "            [--gap G] [options]\n"
     "options: [--solver lp|hedge] [--iters N] [--step S] [--eta e1,...,eK]\n"
     "         [-o DIR]\n"
+    "       hetpref mmra --config DIR/config.ini [-o OUT]\n"
+    "            reruns the command recorded in DIR/config.ini ([provenance]:\n"
+    "            command line, input files with size and SHA-256, version) into\n"
+    "            OUT (default DIR), byte for byte; a changed input is an error\n"
+    "            naming it and both hashes.\n"
     "\n"
     "Min-max regret aggregation: the mixture w of policies\n"
     "minimising the worst type's regret max_k sum_j w_j R_kj, by GLPK's simplex\n"
@@ -182,33 +188,34 @@ static int load_eta(const mmra_opts *o, const game *g, double **eta)
 
 /* ---- output ------------------------------------------------------------------------- */
 
-/* DIR/config.ini: the resolved [mmra] keys (every other key at its
- * default) and, as comments, the command line that produced the outputs. */
-static int write_config(const char *dir, const mmra_params *mp, int argc,
-                        char **argv)
+/* config.ini of mmra keeps the [mmra] keys. */
+static int mmra_keep_key(int key, void *ctx)
+{
+    (void)ctx;
+    return !strncmp(cfg_key_name(key), "mmra.", 5);
+}
+
+/* DIR/config.ini: the resolved [mmra] keys and the provenance (command
+ * line, input files with their SHA-256, version). */
+static int write_config(const char *dir, const mmra_params *mp,
+                        const mmra_opts *op, int argc, char **argv)
 {
     cfg *c = malloc(sizeof *c);
     if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
     cfg_init(c);
-    char buf[64];
+    char buf[64], ppath[4096] = "";
     int st = cfg_set_dotted(c, "mmra.solver", mmra_solver_name(mp->solver),
                             NULL, 0);
     snprintf(buf, sizeof buf, "%zu", mp->hedge_iters);
     if (!st) st = cfg_set_dotted(c, "mmra.hedge_iters", buf, NULL, 0);
     snprintf(buf, sizeof buf, "%.17g", mp->hedge_step);
     if (!st) st = cfg_set_dotted(c, "mmra.hedge_step", buf, NULL, 0);
-    char path[4096];
-    fsutil_file o;
-    if (!st) st = fsutil_join(path, sizeof path, dir, "config.ini");
-    if (!st) st = fsutil_open(&o, path);
-    if (!st) {
-        fputs("; command line:", o.f);
-        for (int i = 0; i < argc; i++) fprintf(o.f, " %s", argv[i]);
-        fputc('\n', o.f);
-        st = cfg_write(c, o.f);
-        if (st) fsutil_abort(&o);
-        else st = fsutil_commit(&o);
-    }
+    if (!st && op->policies)
+        st = fsutil_join(ppath, sizeof ppath, op->policies, "policies.txt");
+    const char *const inputs[] = {op->regret, op->values,
+                                  ppath[0] ? ppath : NULL, op->data};
+    if (!st) st = cli_write_config(c, argc, argv, inputs, 4, mmra_keep_key, NULL,
+                                   dir);
     free(c);
     return st;
 }
@@ -217,13 +224,14 @@ static int write_config(const char *dir, const mmra_params *mp, int argc,
  * again, when it was created here, if writing fails). */
 static int write_all(const char *dir, const game *g, const mmra_params *mp,
                      const mmra_result *res, const mmra_kl_result *kl,
-                     const mmra_aggs *a, int argc, char **argv)
+                     const mmra_aggs *a, const mmra_opts *op, int argc,
+                     char **argv)
 {
     int existed = fsutil_exists(dir);
     int st = fsutil_mkdirs(dir);
     if (!st) st = kl ? mmraout_write_kl(dir, g, kl, a)
                      : mmraout_write(dir, g, mp->solver, res, a);
-    if (!st) st = write_config(dir, mp, argc, argv);
+    if (!st) st = write_config(dir, mp, op, argc, argv);
     if (st && !existed) rmdir(dir);
     return st;
 }
@@ -363,6 +371,8 @@ int cli_mmra(int argc, char **argv)
         fputs(usage_mmra, stdout);
         return 0;
     }
+    int rerun = cli_rerun("mmra", argc, argv, cli_mmra);
+    if (rerun >= 0) return rerun;
     mmra_opts o;
     mmra_params mp;
     mmra_kl_params kp;
@@ -388,7 +398,7 @@ int cli_mmra(int argc, char **argv)
     if (!st) st = mmra_aggregate(g.K, g.J, g.R, g.L, eta ? eta : g.eta, res->w,
                                  &mp, a);
     if (!st && kl) st = solve_kl(&g, c, &kp, a, &klres);
-    if (!st) st = write_all(o.out, &g, &mp, res, klres, a, argc, argv);
+    if (!st) st = write_all(o.out, &g, &mp, res, klres, a, &o, argc, argv);
 done:
     mmra_result_free(res);
     mmra_kl_result_free(klres);

@@ -110,6 +110,15 @@ int fsutil_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
+int fsutil_open_input(const char *path, FILE **f)
+{
+    *f = fopen(path, "rb");
+    if (*f) return PREF_OK;
+    int e = errno;
+    PREF_ERROR(e == ENOENT ? PREF_EINPUT : PREF_EIO, "%s: cannot open: %s",
+               path, strerror(e));
+}
+
 int fsutil_read_file(const char *path, char **out, size_t *len)
 {
     *out = NULL;

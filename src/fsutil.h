@@ -49,6 +49,11 @@ int fsutil_read_file(const char *path, char **out, size_t *len);
 /* 1 when path exists (any type), else 0. */
 int fsutil_exists(const char *path);
 
+/* Open the user's input file path for reading ("rb") into *f. PREF_OK;
+ * "PATH: cannot open: ..." as PREF_EINPUT when it does not exist (the
+ * user named a wrong file), else PREF_EIO. The caller fcloses *f. */
+int fsutil_open_input(const char *path, FILE **f);
+
 /* All or nothing for a command's output directory. fsutil_stage_begin
  * creates a staging directory beside out ("OUT.partial.PID"; out's parent is
  * created as needed; out itself is not touched) into which the command

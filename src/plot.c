@@ -50,13 +50,19 @@
  * (`set encoding utf8`), and under the C locale gnuplot warns on every plot
  * that iconv cannot convert the degree sign; C.UTF-8 keeps C's numbers.
  *
+ * Images appear whole or not at all. The script writes to the stem in the
+ * gnuplot variable hp_stem (NAME when a user runs it by hand); plot_render
+ * sets it to a temporary NAME.tmp-PID-N and renames both images to
+ * NAME.png/NAME.svg only when gnuplot exited 0. After a failure the
+ * temporaries are removed: no empty or partial image, and an older
+ * NAME.png is left as it was.
+ *
  * What it deliberately does not do: compute anything that is plotted; create
- * DIR (the caller does, with fsutil_mkdirs); make NAME.png/NAME.svg appear
- * atomically (gnuplot writes them itself; after a failure they may be partial
- * or stale, and plot_render reports PREF_EIO). A body cannot define inline
+ * DIR (the caller does, with fsutil_mkdirs). A body cannot define inline
  * data blocks (`$d << EOD`): gnuplot 5.4 forbids them inside a `do for`
- * block, so bodies plot from CSV files named with plot_path. Names beginning
- * with hp_ are reserved for this file's script variables. */
+ * block, so bodies plot from CSV files named with plot_path, or from arrays
+ * written with plot_array. Names beginning with hp_ are reserved for this
+ * file's script variables. */
 /* realpath() is an XSI function; the build defines only _POSIX_C_SOURCE. */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
@@ -68,6 +74,7 @@
 #include "plot.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -363,18 +370,21 @@ static int plot_write_script(const plot_script *s, const char *dir,
                "(survive 'reset').\n");
     for (size_t i = 0; i < sizeof plot_linetypes / sizeof *plot_linetypes; i++)
         fprintf(f, "%s\n", plot_linetypes[i]);
-    fprintf(f, "\ndo for [hp_fmt in \"png svg\"] {\n"
+    fprintf(f, "\n# hetpref sets hp_stem to a temporary name and renames the "
+               "images on success.\n"
+               "if (!exists(\"hp_stem\")) hp_stem = '%s'\n"
+               "do for [hp_fmt in \"png svg\"] {\n"
                "reset\n"
                "if (hp_fmt eq \"png\") {\n"
                "    set terminal pngcairo noenhanced size %d,%d "
                "font 'sans,10' background rgb 'white'\n"
-               "    set output '%s.png'\n"
+               "    set output hp_stem.'.png'\n"
                "} else {\n"
                "    set terminal svg noenhanced size %d,%d "
                "font 'sans,10' dynamic background rgb 'white'\n"
-               "    set output '%s.svg'\n"
+               "    set output hp_stem.'.svg'\n"
                "}\n",
-            s->width, s->height, nm, s->width, s->height, nm);
+            nm, s->width, s->height, s->width, s->height);
     for (size_t i = 0; i < sizeof plot_style / sizeof *plot_style; i++)
         fprintf(f, "%s\n", plot_style[i]);
     /* The body is copied verbatim (no indentation): a continued line inside
@@ -541,6 +551,43 @@ static int plot_run(const char *exe, const char *cmds, int *outcome,
     return PREF_OK;
 }
 
+/* A per-render temporary file stem for the images: NAME.tmp-PID-N, unique
+ * among the renders of this process (N counts them, from any thread). */
+static void plot_temp_stem(const char *name, char *buf, size_t n)
+{
+    static atomic_ulong counter = 0;
+    unsigned long k = atomic_fetch_add(&counter, 1);
+    snprintf(buf, n, "%s.tmp-%ld-%lu", name, (long)getpid(), k);
+}
+
+/* After a render: on success (ok) rename dir/TMP.png and dir/TMP.svg to
+ * dir/NAME.png and dir/NAME.svg; otherwise remove the temporaries, so a
+ * failed run leaves no empty or partial image (an older NAME.png stays as it
+ * was). PREF_OK, or PREF_EIO when a rename fails. */
+static int plot_finish_images(const char *dir, const char *name,
+                              const char *tmp, int ok)
+{
+    static const char *const ext[] = {".png", ".svg"};
+    int st = PREF_OK;
+    for (size_t i = 0; i < 2; i++) {
+        char leaf[PLOT_NAME_MAX + 80], from[4096], to[4096];
+        snprintf(leaf, sizeof leaf, "%s%s", tmp, ext[i]);
+        if (fsutil_join(from, sizeof from, dir, leaf) != PREF_OK) return PREF_EIO;
+        snprintf(leaf, sizeof leaf, "%s%s", name, ext[i]);
+        if (fsutil_join(to, sizeof to, dir, leaf) != PREF_OK) return PREF_EIO;
+        if (!ok || st != PREF_OK) {
+            unlink(from);
+        } else if (rename(from, to) != 0 && errno != ENOENT) {
+            /* ENOENT: the program exited 0 without drawing (a stand-in). */
+            int e = errno;
+            unlink(from);
+            st = pref_set_error(PREF_EIO, "%s: cannot rename to %s: %s", from,
+                                to, strerror(e));
+        }
+    }
+    return st;
+}
+
 int plot_render(const plot_script *s, const char *dir, int *rendered)
 {
     if (rendered) *rendered = 0;
@@ -562,13 +609,16 @@ int plot_render(const plot_script *s, const char *dir, int *rendered)
     if (!qdir)
         PREF_ERROR(PREF_EIO, "%s: directory name not usable by gnuplot "
                              "(control characters, or out of memory)", dir);
-    size_t cn = strlen(qdir) + strlen(gpname) + 32;
+    char tmp[PLOT_NAME_MAX + 64];
+    plot_temp_stem(s->name, tmp, sizeof tmp);
+    size_t cn = strlen(qdir) + strlen(tmp) + strlen(gpname) + 48;
     char *cmds = malloc(cn);
     if (!cmds) {
         free(qdir);
         PREF_ERROR(PREF_ENOMEM, "plot %s: out of memory", s->name);
     }
-    snprintf(cmds, cn, "cd %s\nload '%s'\n", qdir, gpname);
+    snprintf(cmds, cn, "cd %s\nhp_stem = '%s'\nload '%s'\n", qdir, tmp,
+             gpname);
     free(qdir);
 
     const char *exe = getenv("HETPREF_GNUPLOT");
@@ -576,7 +626,11 @@ int plot_render(const plot_script *s, const char *dir, int *rendered)
     int outcome = PLOT_MISSING, status = 0;
     int st = plot_run(exe, cmds, &outcome, &status);
     free(cmds);
+    int ok = st == PREF_OK && outcome == PLOT_RAN && WIFEXITED(status) &&
+             WEXITSTATUS(status) == 0;
+    int fin = plot_finish_images(dir, s->name, tmp, ok);
     if (st != PREF_OK) return st;
+    if (fin != PREF_OK) return fin;
 
     if (outcome == PLOT_MISSING) {
         if (!atomic_flag_test_and_set(&plot_warned))
@@ -611,4 +665,23 @@ int plot_filter(plot_script *s, const char *name, const char *src,
                        "unset table\n"
                        "set datafile separator whitespace\n",
                        name, src, cols, cond);
+}
+
+int plot_array(plot_script *s, const char *name, const double *v, size_t n)
+{
+    if (!s || !name || (!v && n > 0))
+        PREF_ERROR(PREF_EINTERNAL, "plot_array: NULL argument");
+    for (const char *c = name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '_'))
+            PREF_ERROR(PREF_EINPUT, "plot_array: bad array name '%s'", name);
+    /* gnuplot arrays have at least one element. */
+    PREF_TRY(plot_printf(s, "array %s[%zu] = [", name, n ? n : 1));
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i ? ", " : "";
+        if (isnan(v[i])) PREF_TRY(plot_printf(s, "%sNaN", sep));
+        else if (isinf(v[i]))
+            PREF_TRY(plot_printf(s, "%s%s1e308", sep, v[i] < 0 ? "-" : ""));
+        else PREF_TRY(plot_printf(s, "%s%.17g", sep, v[i]));
+    }
+    return plot_printf(s, "%s]\n", n ? "" : "NaN");
 }

@@ -52,11 +52,20 @@ int plot_path(plot_script *s, const char *dir, const char *file);
 int plot_filter(plot_script *s, const char *name, const char *src,
                 const char *cols, const char *cond);
 
+/* Append `array name[n] = [v0, ...]` (numbers "%.17g", NaN as NaN, an
+ * infinity as +-1e308; n = 0 gives one NaN element, since gnuplot arrays are
+ * never empty), so a body can plot data computed by the caller with
+ * `plot sample [i=1:n:1] '+' using (name[i]):...`. name: [A-Za-z0-9_],
+ * not beginning with hp_. Returns PREF_OK, PREF_EINPUT (bad name) or
+ * PREF_ENOMEM. */
+int plot_array(plot_script *s, const char *name, const double *v, size_t n);
+
 /* Write dir/NAME.gp atomically and run gnuplot on it in dir, producing
  * NAME.png and NAME.svg. *rendered (may be NULL) is 1 when gnuplot ran and
  * exited 0. Returns PREF_OK (also when gnuplot is missing: warning printed),
  * PREF_EIO when the script cannot be written or gnuplot fails on it (its
- * stderr is passed through). */
+ * stderr is passed through). The images are renamed into place only when
+ * gnuplot succeeded: a failure leaves no new (empty or partial) image. */
 int plot_render(const plot_script *s, const char *dir, int *rendered);
 
 #endif

@@ -7,9 +7,17 @@ for t in tiny tiny_pool; do
     "$HETPREF" simulate "$TESTDATA/$t.ini" -o "$scratch/$t" 2>"$scratch/err"
     rc=$?
     check "$t: simulate exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
-    for f in prefs.csv truth.csv config.ini; do
+    for f in prefs.csv truth.csv; do
         check "$t/$f matches golden" cmp -s "$scratch/$t/$f" "$TESTDATA/golden/$t/$f"
     done
+    # config.ini: the golden keys, then [provenance] naming this run's input.
+    sed '/^\[provenance\]$/,$d' "$scratch/$t/config.ini" > "$scratch/$t.keys"
+    check "$t/config.ini keys match golden" sh -c \
+        "printf '\n' | cat '$TESTDATA/golden/$t/config.ini' - | cmp -s - '$scratch/$t.keys'"
+    check "$t/config.ini: provenance command" \
+        grep -qx "command = hetpref simulate $TESTDATA/$t.ini" "$scratch/$t/config.ini"
+    check "$t/config.ini: provenance input" \
+        grep -q "^input = [0-9]* [0-9a-f]\{64\} $TESTDATA/$t.ini\$" "$scratch/$t/config.ini"
     # The resolved config reproduces the same data.
     "$HETPREF" simulate "$scratch/$t/config.ini" -o "$scratch/$t.again"
     check "$t: config.ini reproduces prefs.csv" cmp -s "$scratch/$t/prefs.csv" "$scratch/$t.again/prefs.csv"

@@ -61,4 +61,12 @@ got "latex markdown" hetpref report sub --format ''
 got "--format" hetpref report sub --f
 got "--estimates" hetpref predict --e
 got "sub" hetpref predict --estimates ''
+# plot: metrics and swept keys of the directory's summary.csv
+printf 'cell,design.m,fit.types,metric,n,mean,sd,ci_low,ci_high\n0,3,1,tv,2,0.5,0,0.5,0.5\n0,3,1,loglik,2,1,0,1,1\n' \
+    > sub/summary.csv
+got "loglik tv" hetpref plot sub --y ''
+got "design.m fit.types" hetpref plot sub --x ''
+got "fit.types" hetpref plot -o x sub --x d --by f
+got "" hetpref plot --y ''
+got "a.ini sub" hetpref fit --config ''
 finish

@@ -235,6 +235,30 @@ static void test_data_seeds(void)
     sweep_plan_free(p);
 }
 
+/* SHA-256 of "abc" (FIPS 180-2 B.1), a well-formed digest for the tests. */
+#define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+/* [provenance] entries that cfg_load refuses, each with its line. */
+static void test_bad_provenance(void)
+{
+    static const struct { const char *text, *frag; } bad[] = {
+        {"[provenance]\ninput = 12 abc x.csv\n", "prov1.ini:2: [provenance] input"},
+        {"[provenance]\ninput = 12 " SHA_ABC "\n", "prov2.ini:2: [provenance] input"},
+        {"[provenance]\ncommand = a\ncommand = b\n", "prov3.ini:3: [provenance] command: given twice"},
+        {"[provenance]\nwho = me\n", "prov4.ini:2: unknown key 'who'"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "prov%zu.ini", k + 1);
+        cfg c;
+        cfg_init(&c);
+        int st = cfg_load(&c, write_tmp(name, bad[k].text));
+        gsl_test_int(st, PREF_EINPUT, "bad provenance %zu refused", k + 1);
+        gsl_test(!strstr(pref_last_error(), bad[k].frag),
+                 "bad provenance %zu: message '%s'", k + 1, pref_last_error());
+    }
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -255,7 +279,9 @@ int main(void)
         "; comment\n[run]\nseed = 77\n\n[population]\nkind = latent_class\n"
         "types = 3\neta = 0.2, 0.3, 0.5\ntheta = 1,2; 3,4; -5, 6.5\n"
         "[design]\nanswer = full\nm = 4\n[sweep]\nreplicates = 3\n"
-        "design.m = 3 | 5\npopulation.eta = 0.2,0.3,0.5 | 0.6, 0.2, 0.2\n");
+        "design.m = 3 | 5\npopulation.eta = 0.2,0.3,0.5 | 0.6, 0.2, 0.2\n"
+        "[provenance]\nversion = 9.9\ncommand = hetpref fit --data 'a b.csv'\n"
+        "input = 12 " SHA_ABC " a b.csv\n");
     cfg_init(&C);
     gsl_test_int(cfg_load(&C, good), PREF_OK, "good config loads (%s)",
                  pref_last_error());
@@ -265,6 +291,10 @@ int main(void)
     gsl_test_int((int)cfg_r(&C), 3, "full ranking of 4: r = 3");
     gsl_test_int(C.line[CFG_KEY_population_eta], 8, "line of eta recorded");
     gsl_test_int((int)C.sweep.n, 2, "two swept keys");
+    gsl_test_int((int)C.prov.n_inputs, 1, "one provenance input");
+    gsl_test(!C.prov.command || strcmp(C.prov.command, "hetpref fit --data 'a b.csv'"),
+             "provenance command read as written");
+    test_bad_provenance();
 
     /* Dump -> load -> dump is identical. */
     FILE *f = fopen(write_tmp("dump1.ini", ""), "w");

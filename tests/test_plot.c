@@ -563,6 +563,12 @@ static void test_syntax_error(void)
              "gnuplot's own error message is passed through to stderr");
     free(err);
     gsl_test(file_size("bad/bad.gp") <= 0, "syntax error: .gp still written");
+    /* gnuplot opens its output before it meets the error: without the
+     * temporary-then-rename rule this left a 0-byte bad.png. */
+    gsl_test(file_size("bad/bad.png") >= 0, "syntax error: no png left");
+    gsl_test(file_size("bad/bad.svg") >= 0, "syntax error: no svg left");
+    gsl_test_int((int)count_entries("bad"), 1,
+                 "syntax error: only the .gp, no temporary left");
     plot_script_free(s);
 }
 
