@@ -64,6 +64,7 @@ static const char usage_main[] =
     "            --data CSV --model npmle --grid G [--grid-radius R] [-o DIR]\n"
     "  describe  --data CSV\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
+    "            --data CSV [--estimates FILE | --types K] [-o DIR]\n"
     "  mmra      --regret CSV | --values CSV --weights c1,.. | --policies DIR --data CSV\n"
     "            [--solver lp|hedge] [-o DIR]\n"
     "\n"
