@@ -199,12 +199,18 @@ static int cli_identify_data(int argc, char **argv)
     return st ? cli_fail(st) : 0;
 }
 
-/* 1 when the command line is the --data form. */
+/* 1 when the command line is the --data form (an option only it has). */
 static int is_data_form(int argc, char **argv)
 {
+    static const char *const own[] = {"--data", "--estimates", "--types",
+                                      "--starts"};
     for (int i = 2; i < argc; i++)
-        if (!strcmp(argv[i], "--data") || !strncmp(argv[i], "--data=", 7))
-            return 1;
+        for (size_t k = 0; k < 4; k++) {
+            size_t n = strlen(own[k]);
+            if (!strncmp(argv[i], own[k], n) &&
+                (argv[i][n] == '\0' || argv[i][n] == '='))
+                return 1;
+        }
     return 0;
 }
 

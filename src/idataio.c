@@ -382,13 +382,10 @@ static int write_verdict(const char *dir, const idata_design *s,
     fsutil_file o;
     PREF_TRY(open_in(&o, dir, "verdict.csv"));
     FILE *f = o.f;
-    fputs("verdict,reason,fix,min_rel_eigenvalue,weak_rel,n_zero,zero_rel,"
-          "feature_rank,features,twin_max_prob_diff,twin_equal,at,"
-          "fit_converged\n", f);
-    fprintf(f, "%s,", idata_status_name(v->status));
-    csvio_put_text(f, v->reason);
-    fputc(',', f);
-    csvio_put_text(f, v->fix);
+    fputs("verdict,min_rel_eigenvalue,weak_rel,n_zero,zero_rel,feature_rank,"
+          "features,twin_max_prob_diff,twin_equal,at,fit_converged,reason,fix\n",
+          f);
+    fputs(idata_status_name(v->status), f);
     const double rel[] = {v->min_rel, run->p->weak_rel}, zr = run->p->zero_rel;
     const double tw[] = {t ? t->max_diff : NAN, run->p->twin_equal};
     csvio_put_nums(f, rel, 2);
@@ -396,8 +393,12 @@ static int write_verdict(const char *dir, const idata_design *s,
     csvio_put_nums(f, &zr, 1);
     fprintf(f, ",%zu,%zu", s->rank, s->d);
     csvio_put_nums(f, tw, 2);
-    if (run->estimates) fputs(",estimates,NA\n", f);
-    else fprintf(f, ",fit,%d\n", run->fit_converged);
+    if (run->estimates) fputs(",estimates,NA,", f);
+    else fprintf(f, ",fit,%d,", run->fit_converged);
+    csvio_put_text(f, v->reason);
+    fputc(',', f);
+    csvio_put_text(f, v->fix);
+    fputc('\n', f);
     return fsutil_commit(&o);
 }
 
