@@ -12,15 +12,7 @@ col() { # col FILE NAME: the value of column NAME in row 2 of CSV FILE
         NR == 2 && c { print $c }' "$1"
 }
 verdict() { cut -d, -f1 "$1/verdict.csv" | sed -n 2p; }
-expect_refused() { # expect_refused DESC FRAGMENT ARGS...
-    d=$1; frag=$2; shift 2
-    rm -rf "$scratch/bad"
-    "$HETPREF" identify "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
-    rc=$?
-    check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
-    check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
-    check "$d: no output" [ ! -e "$scratch/bad" ]
-}
+expect_refused() { expect_bad identify "$@"; } # DESC FRAGMENT ARGS...
 sim() { # sim NAME --set...: polarised_pairs.ini with 200 users
     name=$1; shift
     "$HETPREF" simulate "$TESTDATA/polarised_pairs.ini" --set design.users=200 \

@@ -18,9 +18,13 @@ trap 'rm -rf "$scratch"' EXIT
 # `hetpref fit ARGS -o DIR` must exit 2 with a message containing FRAGMENT
 # and write nothing.
 expect_bad_fit() { # expect_bad_fit DESC FRAGMENT ARGS...
-    d=$1; frag=$2; shift 2
+    expect_bad fit "$@"
+}
+# The same for any command: expect_bad CMD DESC FRAGMENT ARGS...
+expect_bad() {
+    bad_cmd=$1; d=$2; frag=$3; shift 3
     rm -rf "$scratch/bad"
-    "$HETPREF" fit "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
+    "$HETPREF" "$bad_cmd" "$@" -o "$scratch/bad" 2>"$scratch/err" >/dev/null
     rc=$?
     check "$d: exit 2 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 2 ]
     check "$d: message mentions '$frag'" grep -qF -- "$frag" "$scratch/err"
