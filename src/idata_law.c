@@ -48,6 +48,8 @@ typedef struct uwork {
     size_t *n1;           /* (T) answers of query t */
     size_t *digit;        /* (T) the joint outcome being visited */
     double *xq, *plw;     /* (m, d) reordered features; pl scratch */
+    double *ut;           /* (K, m) utilities of one query */
+    int grad;             /* 1: fill gr too (the information) */
     double *logeta, *lw;  /* (K) */
     double *score;        /* (D) */
     uint32_t *ord;        /* (m) */
@@ -64,6 +66,7 @@ static void uwork_free(uwork *w)
     free(w->digit);
     free(w->xq);
     free(w->plw);
+    free(w->ut);
     free(w->logeta);
     free(w->lw);
     free(w->score);
@@ -105,13 +108,14 @@ static uwork *uwork_alloc(const data_set *ds, size_t K, int *err)
     w->digit = malloc(tmax * sizeof(size_t));
     w->xq = malloc(mmax * d * sizeof(double));
     w->plw = malloc((2 * mmax + d) * sizeof(double));
+    w->ut = malloc(K * mmax * sizeof(double));
     w->logeta = malloc(K * sizeof(double));
     w->lw = malloc(K * sizeof(double));
     w->score = malloc((K * d + K) * sizeof(double));
     w->ord = malloc(mmax * sizeof(uint32_t));
     w->used = malloc(mmax);
     if (!w->lp || !w->gr || !w->off || !w->n1 || !w->digit || !w->xq ||
-        !w->plw || !w->logeta || !w->lw || !w->score || !w->ord || !w->used) {
+        !w->plw || !w->ut || !w->logeta || !w->lw || !w->score || !w->ord || !w->used) {
         uwork_free(w);
         return pref_fail_null(err, PREF_ENOMEM, "out of memory for the "
                               "identification tables");
@@ -120,7 +124,25 @@ static uwork *uwork_alloc(const data_set *ds, size_t K, int *err)
     return w;
 }
 
-/* Tables of user i at (eta, theta); returns the joint outcome count,
+/* log P_PL only (w->grad = 0): utilities once per type, then each answer's
+ * reordering of them. */
+static void tables_nograd(uwork *w, const double *x, size_t m, size_t r,
+                          size_t row0, size_t n1, const double *theta)
+{
+    size_t K = w->K, d = w->d;
+    for (size_t k = 0; k < K; k++)
+        pl_utilities(x, m, d, theta + k * d, w->ut + k * m);
+    for (size_t j = 0; j < n1; j++) {
+        outcomes_decode(j, m, r, w->ord, w->used);
+        for (size_t k = 0; k < K; k++) {
+            for (size_t c = 0; c < m; c++)
+                w->plw[c] = w->ut[k * m + w->ord[c]];
+            w->lp[(row0 + j) * K + k] = pl_loglik(w->plw, m, r);
+        }
+    }
+}
+
+/* Tables of user i at (eta, theta) (gradients when w->grad); returns the joint outcome count,
  * saturated at cap + 1. */
 static size_t uwork_tables(uwork *w, const data_set *ds, size_t i,
                            const double *eta, const double *theta, size_t cap)
@@ -135,6 +157,10 @@ static size_t uwork_tables(uwork *w, const data_set *ds, size_t i,
         w->n1[t] = n1;
         w->off[t + 1] = w->off[t] + n1;
         N = N > (cap + 1) / n1 ? cap + 1 : N * n1;
+        if (!w->grad) {
+            tables_nograd(w, x, m, r, w->off[t], n1, theta);
+            continue;
+        }
         for (size_t j = 0; j < n1; j++) {
             outcomes_decode(j, m, r, w->ord, w->used);
             for (size_t c = 0; c < m; c++)
@@ -153,17 +179,25 @@ static size_t uwork_tables(uwork *w, const data_set *ds, size_t i,
     return N > cap ? cap + 1 : N;
 }
 
-/* log P of the joint outcome w->digit[0..T) and its score into w->score. */
-static double uwork_score(uwork *w, size_t T, const double *eta)
+/* log P of the joint outcome w->digit[0..T); w->lw = log eta_k L_k. */
+static double uwork_logp(uwork *w, size_t T)
 {
-    size_t K = w->K, d = w->d, Kd = K * d;
+    size_t K = w->K;
     for (size_t k = 0; k < K; k++) {
         double s = w->logeta[k];
         for (size_t t = 0; t < T; t++)
             s += w->lp[(w->off[t] + w->digit[t]) * K + k];
         w->lw[k] = s;
     }
-    double lp = mathx_logsumexp(w->lw, K);
+    return mathx_logsumexp(w->lw, K);
+}
+
+/* log P of the joint outcome w->digit[0..T) and its score into w->score
+ * (needs the gradient tables). */
+static double uwork_score(uwork *w, size_t T, const double *eta)
+{
+    size_t K = w->K, d = w->d, Kd = K * d;
+    double lp = uwork_logp(w, T);
     for (size_t k = 0; k < K; k++) {
         double gk = exp(w->lw[k] - lp), *s = w->score + k * d;
         for (size_t a = 0; a < d; a++) s[a] = 0.0;
@@ -409,6 +443,7 @@ static int fisher_accum(const data_set *ds, size_t K, const double *eta,
     size_t *cnt = calloc(n, sizeof(size_t));
     int st = PREF_OK;
     uwork *w = cnt ? uwork_alloc(ds, K, &st) : NULL;
+    if (w) w->grad = 1;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!st && (!cnt || !rng)) st = pref_set_error(PREF_ENOMEM, "out of memory");
     for (size_t i = 0; !st && i < n; i++) cnt[rep[i]]++;
@@ -545,7 +580,7 @@ static void twin_law(twin_ctx *c, const double *eta, const double *theta,
         if (c->joint) {
             memset(w->digit, 0, T * sizeof(size_t));
             do
-                law[o++] = exp(uwork_score(w, T, eta));
+                law[o++] = exp(uwork_logp(w, T));
             while (uwork_next(w, T));
             continue;
         }
@@ -647,7 +682,7 @@ static int twin_search(twin_ctx *c, const idata_fisher *f,
         st = pref_set_error(PREF_ENUM, "identify: the twin search failed to start");
     for (size_t it = 0; !st && best > 0 && it < p->twin_iter; it++) {
         if (gsl_multimin_fminimizer_iterate(m)) break;
-        if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(m), 1e-10) !=
+        if (gsl_multimin_test_size(gsl_multimin_fminimizer_size(m), 1e-6) !=
             GSL_CONTINUE)
             break;
     }
