@@ -29,9 +29,10 @@
  *      information (both signs) and refined by Nelder–Mead (GSL multimin),
  *      finds that twin exactly (its start is a flat eigenvector) and reports
  *      an honest closest candidate elsewhere. The law compared is each
- *      user's joint answer law (all users' joint outcomes when at most
- *      exact_max, else each query's answer law); the objective is the sum of
- *      squared differences, the reported figure the largest absolute one.
+ *      user's joint answer law (for a user with more than exact_max joint
+ *      outcomes, the joint law of the longest first run of her queries with
+ *      at most exact_max); the objective is the sum of squared
+ *      differences, the reported figure the largest absolute one.
  *      delta is capped at half the distance from phi to its nearest type
  *      relabelling, so a relabelled copy of the fit is never the twin.
  *   4. The verdict (idata_verdict): identified, weakly_identified (smallest
@@ -128,7 +129,9 @@ typedef struct idata_twin {
     double *eta, *theta;    /* (K), (K, d): the twin */
     double max_diff;        /* largest |P(o) - P'(o)| over the compared law */
     double distance;        /* |phi' - phi| (theta, alpha coordinates) */
-    int joint;              /* 1: joint laws of every user; 0: per query */
+    int joint;              /* 1: every user's whole joint law; 0: some
+                               users' joint law of their first queries only
+                               (their joint outcomes beyond exact_max) */
 } idata_twin;
 
 /* The twin of (eta, theta) on ds (see the header comment). fisher from

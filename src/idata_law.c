@@ -568,27 +568,31 @@ static void phi_join(const double *eta, const double *theta, size_t K,
     }
 }
 
-/* The compared law at (eta, theta) into law (c->len entries). */
+/* The first queries of the user in w whose joint outcomes number at most
+ * cap (at least one query), and that count into *N. */
+static size_t prefix_len(const uwork *w, size_t T, size_t cap, size_t *N)
+{
+    size_t n = 1, t = 0;
+    while (t < T && (t == 0 || n <= cap / w->n1[t])) n *= w->n1[t++];
+    *N = n;
+    return t;
+}
+
+/* The compared law at (eta, theta) into law (c->len entries): the joint
+ * law of each group's answers to its first prefix_len queries. */
 static void twin_law(twin_ctx *c, const double *eta, const double *theta,
                      double *law)
 {
     uwork *w = c->w;
-    size_t K = c->K, o = 0;
+    size_t o = 0, N;
     for (size_t g = 0; g < c->ng; g++) {
         size_t i = c->grp[g], T = c->ds->user_q[i + 1] - c->ds->user_q[i];
         uwork_tables(w, c->ds, i, eta, theta, c->cap);
-        if (c->joint) {
-            memset(w->digit, 0, T * sizeof(size_t));
-            do
-                law[o++] = exp(uwork_logp(w, T));
-            while (uwork_next(w, T));
-            continue;
-        }
-        for (size_t row = 0; row < w->off[T]; row++) {
-            double p = 0.0;
-            for (size_t k = 0; k < K; k++) p += eta[k] * exp(w->lp[row * K + k]);
-            law[o++] = p;
-        }
+        size_t Tp = prefix_len(w, T, c->cap, &N);
+        memset(w->digit, 0, Tp * sizeof(size_t));
+        do
+            law[o++] = exp(uwork_logp(w, Tp));
+        while (uwork_next(w, Tp));
     }
 }
 
@@ -701,25 +705,24 @@ void idata_twin_free(idata_twin *t)
     memset(t, 0, sizeof *t);
 }
 
-/* The group representatives, whether every user's joint law is compared,
- * and the law's length. */
+/* The group representatives, whether every user's whole joint law is
+ * compared (else some only on their first queries), and the law's length. */
 static int twin_layout(twin_ctx *c, size_t *rep, size_t *grp)
 {
     if (!(c->ng = group_users(c->ds, rep)))
         return pref_set_error(PREF_ENOMEM, "out of memory");
-    size_t ng = 0, joint_len = 0, marg_len = 0;
+    size_t ng = 0, N;
     c->joint = 1;
+    c->len = 0;
     for (size_t i = 0; i < c->ds->n_users; i++) {
         if (rep[i] != i) continue;
         grp[ng++] = i;
         size_t T = c->ds->user_q[i + 1] - c->ds->user_q[i];
-        size_t N = uwork_tables(c->w, c->ds, i, c->eta, c->theta, c->cap);
-        if (N > c->cap) c->joint = 0;
-        else joint_len += N;
-        marg_len += c->w->off[T];
+        uwork_tables(c->w, c->ds, i, c->eta, c->theta, c->cap);
+        if (prefix_len(c->w, T, c->cap, &N) < T) c->joint = 0;
+        c->len += N;
     }
     c->grp = grp;
-    c->len = c->joint ? joint_len : marg_len;
     return PREF_OK;
 }
 

@@ -349,7 +349,7 @@ static void twin_row(FILE *f, size_t k, const char *par, double a, double b,
     csvio_put_num(f, t->max_diff);
     fputc(',', f);
     csvio_put_num(f, t->distance);
-    fprintf(f, ",%s,%d\n", t->joint ? "joint" : "per_query",
+    fprintf(f, ",%s,%d\n", t->joint ? "joint" : "joint_first_queries",
             t->max_diff <= p->twin_equal);
 }
 

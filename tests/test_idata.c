@@ -117,6 +117,33 @@ static idata_status verdict_of(data_set *ds, double *min_rel)
     return v.status;
 }
 
+/* Users with more joint outcomes than exact_max: the twin compares the
+ * joint law of their first queries, which still tells the polarised
+ * population from its twin (each query's own law would not: it is the
+ * indifferent one's for every b). */
+static void test_twin_long_users(gsl_rng *rng)
+{
+    data_set *ds = make_ds(6, 14, 2, 1, 2, 0, 0, rng);
+    double eta[] = {0.5, 0.5}, theta[] = {1.5, -0.8, -1.5, 0.8};
+    idata_params p;
+    idata_params_init(&p);
+    p.exact_max = 64;
+    p.mc_draws = 200;
+    idata_fisher f;
+    idata_twin t;
+    gsl_test_int(idata_fisher_run(ds, 2, eta, theta, &p, &f), PREF_OK,
+                 "14 pairs: fisher");
+    gsl_test_int((int)f.users_mc, 6, "14 pairs: Monte Carlo (2^14 > 64)");
+    gsl_test_int(idata_twin_run(ds, 2, eta, theta, &f, &p, &t), PREF_OK,
+                 "14 pairs: twin");
+    gsl_test_int(t.joint, 0, "14 pairs: first queries' joint law");
+    gsl_test(!(t.max_diff > 1e-3), "14 pairs: the twin differs (%g)",
+             t.max_diff);
+    idata_fisher_free(&f);
+    idata_twin_free(&t);
+    data_free(ds);
+}
+
 static void test_identified(gsl_rng *rng)
 {
     double rel;
@@ -287,6 +314,7 @@ int main(void)
     gsl_rng_set(rng, 20261130);
     test_polarised_pairs(rng);
     test_identified(rng);
+    test_twin_long_users(rng);
     test_collinear(rng);
     test_against_identify(rng);
     test_mc_and_groups(rng);
