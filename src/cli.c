@@ -71,6 +71,7 @@ static const char usage_main[] =
     "  report    DIR [--format markdown|latex]\n"
     "  predict   --estimates DIR | --policies DIR  --data CSV [-o DIR]\n"
     "  identify  CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n"
+    "            --data CSV [--estimates FILE | --types K] [-o DIR]\n"
     "  mmra      --regret CSV | --values CSV --weights c1,.. | --policies DIR --data CSV\n"
     "            [--solver lp|hedge] [-o DIR]\n"
     "\n"

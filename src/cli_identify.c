@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,8 @@
 #include "fitout.h"
 #include "fsutil.h"
 #include "identify_tables.h"
+#include "idata.h"
+#include "idataio.h"
 #include "mix.h"
 #include "policyio.h"
 #include "progress.h"
@@ -45,10 +48,203 @@ static int identify_keep_key(int key, void *ctx)
     return 0;
 }
 
+/* ---- identify --data: the researcher's own design --------------------- */
+
+static const char usage_identify_data[] =
+    "usage: hetpref identify --data CSV [--estimates FILE|DIR | --types K]\n"
+    "                        [--starts S] [--seed S] [-o DIR]\n\n"
+    "Is the K-type latent-class model identified on this data set's own queries?\n"
+    "At the estimates in FILE (a fit's estimates.csv, or DIR/estimates.csv of a fit\n"
+    "directory DIR; wide or long form; its\n"
+    "feature names and count must match the data) or, without --estimates, at a\n"
+    "latent-class fit it runs as hetpref fit --model lcl (--types K, default 2;\n"
+    "--starts S, default 20; --seed S, default 1), it writes into DIR (default\n"
+    "results/identify), all or nothing:\n"
+    "  design.csv   users, answers per user, m and r (distributions), rank and\n"
+    "               condition number of the within-query centred features (a\n"
+    "               singular value <= 1e-9 of the largest counts as zero);\n"
+    "  fisher.csv   eigenvalues of the expected Fisher information per user, on\n"
+    "               each user's own queries: exact over the joint answers when a\n"
+    "               user has at most 4096 joint outcomes, else Monte Carlo (4000\n"
+    "               draws per user, seed 1; mc_se = batch-means standard error);\n"
+    "               method says which. An eigenvalue <= 1e-9 of the largest is\n"
+    "               zero (a flat direction); each row holds its eigenvector in\n"
+    "               columns named by parameter (theta_k[feature], eta_j = the\n"
+    "               logit log(eta_j / eta_K));\n"
+    "  twin.csv     the mixture at parameter distance 0.5 (or half the distance\n"
+    "               to a relabelling of the types, if smaller) whose answer law\n"
+    "               on these queries is closest to the estimates', and the\n"
+    "               largest difference of any answer probability: <= 1e-12 means\n"
+    "               no number of users can tell the two apart;\n"
+    "  verdict.csv  identified, weakly_identified (smallest eigenvalue <= 1e-2\n"
+    "               of the largest) or not_identified (feature rank below d, a\n"
+    "               flat direction, or a twin within 1e-12), the reason and a\n"
+    "               fix; also printed;\n"
+    "  config.ini   the inputs and settings.\n";
+
+typedef struct idata_args {
+    const char *data, *estimates, *out;
+    long types, starts, seed;
+} idata_args;
+
+static int idata_parse(int argc, char **argv, idata_args *a)
+{
+    a->types = a->starts = a->seed = -1;
+    static const char *const names[] = {"--data", "--estimates", "-o",
+                                        "--types", "--starts", "--seed"};
+    for (int i = 2; i < argc; i++) {
+        int missing = 0, k;
+        const char *v = NULL;
+        for (k = 0; k < 6 && !v && !missing; k++)
+            v = cli_opt_value(argc, argv, &i, names[k], &missing);
+        k--;
+        if (missing) return cli_usage_error("identify", "%s needs a value", names[k]);
+        if (!v) return cli_usage_error("identify", "unknown argument '%s'", argv[i]);
+        long *num[] = {NULL, NULL, NULL, &a->types, &a->starts, &a->seed};
+        long hi[] = {0, 0, 0, 64, 100000, 4294967295L};
+        if (k == 0) a->data = v;
+        else if (k == 1) a->estimates = v;
+        else if (k == 2) a->out = v;
+        else if (cli_parse_long(v, k == 5 ? 0 : 1, hi[k], num[k]))
+            return cli_usage_error("identify", "bad value for %s", names[k]);
+    }
+    if (!a->data) return cli_usage_error("identify", "missing --data CSV%s", "");
+    if (a->estimates && (a->types >= 0 || a->starts >= 0 || a->seed >= 0))
+        return cli_usage_error("identify", "--estimates gives the parameters: "
+                               "--types, --starts and --seed (of a fit) do not "
+                               "apply%s", "");
+    if (!a->out) a->out = "results/identify";
+    return -1;
+}
+
+/* The parameters: read from --estimates, or a latent-class fit. */
+static int idata_params_at(const idata_args *a, const data_set *ds,
+                           idataio_run *run, double **eta, double **theta)
+{
+    if (a->estimates) {
+        /* a fit's directory stands for its estimates.csv (as predict takes) */
+        struct stat sb;
+        static char path[4096 + 16];
+        if (stat(a->estimates, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            snprintf(path, sizeof path, "%s/estimates.csv", a->estimates);
+            run->estimates = path;
+        }
+        PREF_TRY(idataio_read_estimates(run->estimates, ds, &run->K, eta, theta));
+        if (run->K > ds->n_users)
+            PREF_ERROR(PREF_EINPUT, "%s: %zu types but %s has %zu users",
+                       a->estimates, run->K, a->data, ds->n_users);
+        return PREF_OK;
+    }
+    cfg *c = malloc(sizeof *c);
+    if (!c) return pref_set_error(PREF_ENOMEM, "out of memory");
+    cfg_init(c);
+    if (a->types > 0) c->fit_types = a->types;
+    if (a->starts > 0) c->fit_starts = a->starts;
+    if (a->seed >= 0) c->run_seed = a->seed;
+    mix_params mp;
+    cfgmap_mix_params(c, &mp);
+    run->K = (size_t)c->fit_types;
+    run->starts = mp.starts;
+    run->fit_seed = (unsigned long)mp.seed;
+    free(c);
+    if (run->K > ds->n_users)
+        PREF_ERROR(PREF_EINPUT, "--types %zu: more types than users in %s (%zu)",
+                   run->K, a->data, ds->n_users);
+    mix_fit *fit = NULL;
+    PREF_TRY(mix_fit_run(ds, run->K, &mp, &fit));
+    *eta = malloc(run->K * sizeof(double));
+    *theta = malloc(run->K * ds->d * sizeof(double));
+    int st = *eta && *theta ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    run->fit_converged = fit->converged;
+    if (!fit->converged)
+        fprintf(stderr, "hetpref: warning: the latent-class fit did not converge "
+                "in %zu iterations: the identification is judged at a point "
+                "that is not a maximum (verdict.csv fit_converged = 0)\n",
+                fit->iterations);
+    if (!st) {
+        memcpy(*eta, fit->eta, run->K * sizeof(double));
+        memcpy(*theta, fit->theta, run->K * ds->d * sizeof(double));
+    }
+    mix_fit_free(fit);
+    return st;
+}
+
+static void idata_print(const idata_fisher *f, const idata_twin *t,
+                        const idata_verdict *v, const idataio_run *run)
+{
+    printf("verdict: %s\nreason: %s\n", idata_status_name(v->status), v->reason);
+    if (v->fix[0]) printf("fix: %s\n", v->fix);
+    printf("at: %s (K = %zu)\nflat directions: %zu of %zu (smallest / largest "
+           "eigenvalue %.3g; %s)\ntwin: largest answer-probability difference "
+           "%.3g at parameter distance %.3g\n",
+           run->estimates ? run->estimates : "a latent-class fit", run->K,
+           f->n_zero, f->dim, v->min_rel,
+           f->users_mc ? "Monte Carlo for some users" : "exact", t->max_diff,
+           t->distance);
+    if (v->status != IDATA_IDENTIFIED)
+        fprintf(stderr, "hetpref: warning: %s: %s\n",
+                idata_status_name(v->status), v->reason);
+}
+
+static int cli_identify_data(int argc, char **argv)
+{
+    idata_args a = {0};
+    int rc = idata_parse(argc, argv, &a);
+    if (rc >= 0) return rc;
+    data_set *ds = NULL;
+    double *eta = NULL, *theta = NULL;
+    idata_params p;
+    idata_params_init(&p);
+    idataio_run run = {.data = a.data, .estimates = a.estimates, .p = &p};
+    idata_design s = {0};
+    idata_fisher f = {0};
+    idata_twin t = {0};
+    idata_verdict v;
+    static const char *const owned[] = {"design.csv", "fisher.csv", "twin.csv",
+                                        "verdict.csv", "config.ini", NULL};
+    fsutil_stage stage = {.dir = ""};
+    int st = cli_read_data(a.data, &ds);
+    if (!st) st = idata_params_at(&a, ds, &run, &eta, &theta);
+    if (!st) st = idata_design_summary(ds, &p, &s);
+    if (!st) st = idata_fisher_run(ds, run.K, eta, theta, &p, &f);
+    if (!st) st = idata_twin_run(ds, run.K, eta, theta, &f, &p, &t);
+    if (!st) idata_verdict_make(ds, &s, &f, &t, &p, &v);
+    if (!st) st = fsutil_stage_begin(&stage, a.out);
+    if (!st) st = idataio_write(stage.dir, ds, &s, &f, &t, eta, theta, &v, &run);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
+    if (!st) idata_print(&f, &t, &v, &run);
+    idata_design_free(&s);
+    idata_fisher_free(&f);
+    idata_twin_free(&t);
+    free(eta);
+    free(theta);
+    data_free(ds);
+    return st ? cli_fail(st) : 0;
+}
+
+/* 1 when the command line is the --data form (an option only it has). */
+static int is_data_form(int argc, char **argv)
+{
+    static const char *const own[] = {"--data", "--estimates", "--types",
+                                      "--starts"};
+    for (int i = 2; i < argc; i++)
+        for (size_t k = 0; k < 4; k++) {
+            size_t n = strlen(own[k]);
+            if (!strncmp(argv[i], own[k], n) &&
+                (argv[i][n] == '\0' || argv[i][n] == '='))
+                return 1;
+        }
+    return 0;
+}
+
 int cli_identify(int argc, char **argv)
 {
+    if (is_data_form(argc, argv) && !cli_has_help(argc, argv))
+        return cli_identify_data(argc, argv);
     if (cli_has_help(argc, argv)) {
-        printf("usage: hetpref identify CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n\n"
+        fputs(usage_identify_data, stdout);
+        printf("\n   or: hetpref identify CONFIG [-o DIR] [--seed S] [--set section.key=value]...\n\n"
                "Writes DIR/equivalence.csv ([population] vs [compare]: the largest and mean\n"
                "absolute difference of answer probabilities for pair, top1_of_m, full_m and\n"
                "pairs_T2 over identify.designs random query designs), DIR/fisher.csv (the\n"
