@@ -67,8 +67,21 @@ const sweep_task *sweep_task_find(const sweep_task_table *t, const char *name);
 
 typedef struct sweep_plan sweep_plan;
 
+/* The largest sweep a plan accepts: cells (the product of the [sweep] keys'
+ * numbers of values) and tasks (cells x replicates). A sweep's memory is
+ * O(tasks x metrics) (every result is held until runs.csv is written). */
+#define SWEEP_MAX_CELLS 1000000
+#define SWEEP_MAX_TASKS 10000000
+
 /* Build the plan of c's [sweep] section, checking every cell's config and
- * the task's own check; the task (sweep.task) is looked up in tasks. PREF_OK,
+ * the task's own check; the task (sweep.task) is looked up in tasks. The
+ * cells are counted first, before anything is allocated or checked: more
+ * than SWEEP_MAX_CELLS cells or SWEEP_MAX_TASKS tasks is refused with the
+ * count, naming the [sweep] line at which the product passed the limit.
+ * Cost: O(n_keys) to count, then one config check per cell (some 10-50 us
+ * each: 10-50 s at the limit) and one hash of the data-defining keys per
+ * combination of their values (cells that differ only in estimator keys
+ * share it); memory O(n_keys x values + data combinations). PREF_OK,
  * PREF_EINPUT (message names the [sweep] line; or a task not in tasks) or
  * PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */
 int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
