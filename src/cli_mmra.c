@@ -14,9 +14,8 @@
  *
  * The command is parse flags -> validate them -> build the game -> solve
  * (mmra.h) -> write, in DIR (default results/mmra): the six result tables
- * of mmraout.h, each written to a temporary and renamed only after every
- * table was written successfully, then config.ini (the resolved [mmra]
- * keys and the command line).
+ * of mmraout.h and config.ini (the resolved [mmra] keys and the command
+ * line), staged beside DIR and committed all together or not at all.
  *
  * Not here: the mathematics (mmra.c, pool.c), the policies -> pools -> L
  * -> R pipeline (mmra_game.c), the result tables (mmraout.c), the policy
@@ -30,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "fsutil.h"
@@ -213,18 +211,24 @@ static int write_config(const char *dir, const mmra_params *mp, int argc,
     return st;
 }
 
-/* The tables and config.ini into dir, created when missing (and removed
- * again, when it was created here, if writing fails). */
+/* The tables and config.ini into dir, all or nothing: written into a
+ * staging directory beside dir and committed whole (fsutil.h), so a later
+ * table that cannot be written leaves none of the others, and no file of an
+ * earlier run is left beside the new ones. */
 static int write_all(const char *dir, const game *g, const mmra_params *mp,
                      const mmra_result *res, const mmra_kl_result *kl,
                      const mmra_aggs *a, int argc, char **argv)
 {
-    int existed = fsutil_exists(dir);
-    int st = fsutil_mkdirs(dir);
-    if (!st) st = kl ? mmraout_write_kl(dir, g, kl, a)
-                     : mmraout_write(dir, g, mp->solver, res, a);
-    if (!st) st = write_config(dir, mp, argc, argv);
-    if (st && !existed) rmdir(dir);
+    static const char *const owned[] = {
+        "weights.csv", "regrets.csv", "summary.csv", "duals.csv",
+        "aggregators.csv", "aggregator_weights.csv", "config.ini", NULL};
+    fsutil_stage stage = {.dir = ""};
+    int st = fsutil_stage_begin(&stage, dir);
+    if (!st) st = kl ? mmraout_write_kl(stage.dir, g, kl, a)
+                     : mmraout_write(stage.dir, g, mp->solver, res, a);
+    if (!st) st = write_config(stage.dir, mp, argc, argv);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
     return st;
 }
 

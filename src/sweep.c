@@ -504,6 +504,23 @@ static int write_text(const char *dir, const char *name, const char *text)
     return fsutil_commit(&o);
 }
 
+/* runs.csv and summary.csv (and config.ini holding config, when not NULL)
+ * into dir, all or nothing: staged beside dir and committed together
+ * (fsutil.h), replacing the files named in owned and removing those of
+ * them this call did not write. */
+static int write_results(const sweep_plan *p, const results *r, const char *dir,
+                         const char *config, const char *const *owned)
+{
+    fsutil_stage stage = {.dir = ""};
+    int st = fsutil_stage_begin(&stage, dir);
+    if (!st && config) st = write_text(stage.dir, "config.ini", config);
+    if (!st) st = write_runs(p, r, stage.dir);
+    if (!st) st = write_summary(p, r, stage.dir);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
+    return st;
+}
+
 /* One sweep in progress: the plan, the results so far, the tasks of this
  * shard still to run and the open journal. */
 typedef struct sweep_exec {
@@ -759,8 +776,9 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
                             "--resume to finish", sweep_stop == SIGTERM
                             ? "terminated (SIGTERM)" : "interrupted",
                             x.n_shard - x.n_pending + done, x.n_shard, x.jpath);
-    if (!st) st = write_runs(x.p, &x.r, dir);
-    if (!st) st = write_summary(x.p, &x.r, dir);
+    /* The journal goes only once both tables are in place. */
+    static const char *const owned[] = {"runs.csv", "summary.csv", NULL};
+    if (!st) st = write_results(x.p, &x.r, dir, NULL, owned);
     if (!st) remove(x.jpath);
     exec_free(&x);
     return st;
@@ -927,10 +945,11 @@ int sweep_merge(const char *const *dirs, size_t n, const char *out,
         if (!r.have[t])
             st = pref_set_error(PREF_EINPUT, "merge: task %zu is in none of the "
                                 "%zu directories (a shard missing?)", t, n);
-    if (!st) st = fsutil_mkdirs(out);
-    if (!st) st = write_text(out, "config.ini", text);
-    if (!st) st = write_runs(p, &r, out);
-    if (!st) st = write_summary(p, &r, out);
+    /* A journal in out belongs to an older, interrupted run: not kept
+     * beside the merged result. */
+    static const char *const owned[] = {"config.ini", "runs.csv",
+                                        "summary.csv", "runs.journal", NULL};
+    if (!st) st = write_results(p, &r, out, text, owned);
     free(text);
     free(c);
     if (p) results_free(&r);

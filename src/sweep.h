@@ -19,7 +19,8 @@
  * shard, journalling each finished task as one line of DIR/runs.journal
  * (written whole under a lock), then writes DIR/runs.csv (task, cell,
  * replicate, swept keys, seed, data_seed, metrics; rows in task order) and
- * DIR/summary.csv (per cell and metric: n, mean, sd, 95% t-interval) and
+ * DIR/summary.csv (per cell and metric: n, mean, sd, 95% t-interval) —
+ * staged and committed together, both or neither (fsutil.h) — and then
  * removes the journal. On SIGINT the tasks in flight finish and are
  * journalled, no new task starts, and PREF_EINTR is returned; --resume
  * (p->resume) skips journalled tasks. sweep_merge rebuilds both tables from
@@ -157,7 +158,9 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
 
 /* Merge the runs.csv of shard directories (identical config.ini) into out;
  * the task's metric names come from tasks. Every task must be present
- * exactly once. */
+ * exactly once. out's config.ini, runs.csv and summary.csv are committed
+ * all together or not at all, and a runs.journal in out (an older,
+ * interrupted run) is removed. */
 int sweep_merge(const char *const *dirs, size_t n, const char *out,
                 const sweep_task_table *tasks);
 

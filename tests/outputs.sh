@@ -1,9 +1,10 @@
 #!/bin/sh
 # outputs.sh — a command's outputs appear all together or not at all, under
 # hostile conditions: a later output that cannot be written (its path is a
-# directory), a full disk (a file-size limit), and a rerun into a directory
-# holding an older result (no stale file is left beside the new ones). Never
-# a partial file, never a staging directory left behind.
+# directory), a full disk (a file-size limit), an output directory that
+# cannot be written, and a rerun into a directory holding an older result
+# (no stale file is left beside the new ones). Never a partial file, never a
+# staging directory left behind. Commands: simulate, fit, mmra, sweep, merge.
 . "${srcdir:-.}/tests/lib.sh"
 no_partial() { ! ls -d "$scratch"/*.partial.* >/dev/null 2>&1; }
 
@@ -54,4 +55,106 @@ check "rerun: the old policies.txt is gone" [ ! -e "$scratch/rerun/policies.txt"
 check "rerun: the old evaluation.csv is gone (no type column now)" \
     [ ! -e "$scratch/rerun/evaluation.csv" ]
 check "rerun: a file that is not a fit output is kept" [ -s "$scratch/rerun/notes.txt" ]
+# ---- mmra ----------------------------------------------------------------
+mmra_tables="weights.csv regrets.csv summary.csv duals.csv aggregators.csv aggregator_weights.csv"
+# config.ini (written last) is a directory: none of the six tables appears.
+mkdir -p "$scratch/mmra/config.ini"
+"$HETPREF" mmra --regret "$TESTDATA/mmra/regret_4x3.csv" -o "$scratch/mmra" \
+    2>"$scratch/err"
+rc=$?
+check "mmra, config.ini a directory: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "mmra: the message names the path ($(cat "$scratch/err"))" \
+    grep -q "mmra/config.ini: is a directory" "$scratch/err"
+for f in $mmra_tables; do
+    check "mmra: $f not written" [ ! -e "$scratch/mmra/$f" ]
+done
+check "mmra: no staging directory left" no_partial
+
+# A full disk: a 60 x 60 game has an aggregator_weights.csv of some 100 KB.
+awk 'BEGIN { printf "type"; for (j = 1; j <= 60; j++) printf ",p%d", j; print "";
+             for (k = 1; k <= 60; k++) { printf "t%d", k;
+               for (j = 1; j <= 60; j++) printf ",%.6f", ((k * 7 + j * 13) % 17) / 3.7;
+               print "" } }' >"$scratch/regret60.csv"
+(trap '' XFSZ; ulimit -f 8; "$HETPREF" mmra --regret "$scratch/regret60.csv" \
+    -o "$scratch/mfull") 2>"$scratch/err"
+rc=$?
+check "mmra on a full disk: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "mmra, full disk: the message names an output ($(cat "$scratch/err"))" \
+    grep -q "mfull/aggregator" "$scratch/err"
+check "mmra, full disk: no output directory" [ ! -e "$scratch/mfull" ]
+check "mmra, full disk: no staging directory left" no_partial
+
+# ---- sweep and merge ------------------------------------------------------
+small="$TESTDATA/sweep_small.ini"
+# summary.csv is a directory: runs.csv is not committed either, the journal
+# stays, and --resume finishes once the obstacle is gone.
+mkdir -p "$scratch/sw/summary.csv"
+"$HETPREF" sweep "$small" --set calibration.answers=20 -o "$scratch/sw" \
+    >/dev/null 2>"$scratch/err"
+rc=$?
+check "sweep, summary.csv a directory: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "sweep: the message names the path ($(cat "$scratch/err"))" \
+    grep -q "sw/summary.csv: is a directory" "$scratch/err"
+check "sweep: runs.csv not written" [ ! -e "$scratch/sw/runs.csv" ]
+check "sweep: the journal is kept" [ -s "$scratch/sw/runs.journal" ]
+check "sweep: no staging directory left" no_partial
+rmdir "$scratch/sw/summary.csv"
+"$HETPREF" sweep "$small" --set calibration.answers=20 -o "$scratch/sw" \
+    --resume >/dev/null 2>"$scratch/err"
+rc=$?
+check "sweep --resume afterwards: exit 0 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+check "sweep --resume: runs.csv and summary.csv" \
+    [ -s "$scratch/sw/runs.csv" ] && [ -s "$scratch/sw/summary.csv" ]
+check "sweep --resume: the journal is gone" [ ! -e "$scratch/sw/runs.journal" ]
+
+# merge: summary.csv of the output is a directory: nothing is committed.
+mkdir -p "$scratch/mg/summary.csv"
+"$HETPREF" merge "$scratch/sw" -o "$scratch/mg" 2>"$scratch/err"
+rc=$?
+check "merge, summary.csv a directory: exit 1 (got $rc)" [ "$rc" -eq 1 ]
+check "merge: the message names the path ($(cat "$scratch/err"))" \
+    grep -q "mg/summary.csv: is a directory" "$scratch/err"
+check "merge: no runs.csv or config.ini" \
+    [ ! -e "$scratch/mg/runs.csv" ] && [ ! -e "$scratch/mg/config.ini" ]
+check "merge: no staging directory left" no_partial
+# A merge into a directory holding an interrupted run's journal: the
+# journal is not left beside the merged result.
+rmdir "$scratch/mg/summary.csv"
+echo "0	1	0.5" >"$scratch/mg/runs.journal"
+"$HETPREF" merge "$scratch/sw" -o "$scratch/mg" 2>"$scratch/err"
+rc=$?
+check "merge over an old journal: exit 0 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+check "merge: the stale journal is gone" [ ! -e "$scratch/mg/runs.journal" ]
+check "merge: runs.csv identical to the sweep's" cmp -s "$scratch/sw/runs.csv" \
+    "$scratch/mg/runs.csv"
+
+# ---- an output directory that cannot be written ----------------------------
+# A mode-555 directory; as root (which writes there anyway) /sys, where
+# nothing can be created; skipped when neither refuses.
+ro=$scratch/ro
+mkdir -p "$ro" && chmod 555 "$ro"
+if mkdir "$ro/probe" 2>/dev/null; then
+    rmdir "$ro/probe"
+    ro=/sys
+    if mkdir "$ro/hetpref-probe.$$" 2>/dev/null; then rmdir "$ro/hetpref-probe.$$"; ro=; fi
+fi
+if [ -n "$ro" ]; then
+    for cmd in "simulate $TESTDATA/tiny.ini" \
+               "mmra --regret $TESTDATA/mmra/regret_4x3.csv" \
+               "fit --data $scratch/notype.csv --types 1" \
+               "sweep $small --set calibration.answers=20"; do
+        name=${cmd%% *}
+        # shellcheck disable=SC2086
+        "$HETPREF" $cmd -o "$ro/hetpref-out.$$" >/dev/null 2>"$scratch/err"
+        rc=$?
+        check "$name, unwritable output: exit 1 or 2 (got $rc)" \
+            [ "$rc" -eq 1 ] || [ "$rc" -eq 2 ]
+        check "$name, unwritable output: path and reason ($(cat "$scratch/err"))" \
+            grep -qE "$ro/hetpref-out\.$$.*: .*(denied|not permitted|Read-only)" "$scratch/err"
+        check "$name, unwritable output: nothing created" [ ! -e "$ro/hetpref-out.$$" ]
+    done
+else
+    echo "outputs.sh: no unwritable directory here; skipping those checks"
+fi
+chmod 755 "$scratch/ro"
 finish
