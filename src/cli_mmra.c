@@ -79,7 +79,13 @@ static const char usage_mmra[] =
     "a 'worst' row each) and DIR/aggregator_weights.csv (aggregator,policy,\n"
     "weight). maxmin_utility maximises the worst type's value L; with --regret\n"
     "(no values) the utilities are -R and it coincides with MMRA.\n"
-    "DIR defaults to results/mmra. Bad input: exit 2, nothing written.\n";
+    "DIR defaults to results/mmra; its files are committed all together or\n"
+    "not at all. Bad input: exit 2, nothing written.\n"
+    "\n"
+    "Size: at most 1000 policies and 1000000 entries K x J. The dense LP takes\n"
+    "about 30 s at 500 x 500 and grows about as min(K, J)^3.5;\n"
+    "aggregator_weights.csv has (J + 4) x J rows. A larger game is refused\n"
+    "(exit 2) with its estimated cost, before the data is read.\n";
 
 typedef mmra_game game;
 
@@ -150,9 +156,13 @@ typedef struct mmra_opts {
 static int load_game(const mmra_opts *o, game *g, double **c)
 {
     char what[4200];
-    if (o->regret) return read_matrix(o->regret, 0, g);
+    if (o->regret) {
+        PREF_TRY(read_matrix(o->regret, 0, g));
+        return mmra_check_size(g->K, g->J, o->regret);
+    }
     if (o->values) {
         PREF_TRY(read_matrix(o->values, 1, g));
+        PREF_TRY(mmra_check_size(g->K, g->J, o->values));
         g->L = g->R;   /* the reader leaves the entries in R */
         g->R = NULL;
         snprintf(what, sizeof what, "%s has %zu types", o->values, g->K);
