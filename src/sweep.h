@@ -79,10 +79,12 @@ typedef struct sweep_plan sweep_plan;
  * cells are counted first, before anything is allocated or checked: more
  * than SWEEP_MAX_CELLS cells or SWEEP_MAX_TASKS tasks is refused with the
  * count, naming the [sweep] line at which the product passed the limit.
- * Cost: O(n_keys) to count, then one config check per cell (some 10-50 us
- * each: 10-50 s at the limit) and one hash of the data-defining keys per
- * combination of their values (cells that differ only in estimator keys
- * share it); memory O(n_keys x values + data combinations). PREF_OK,
+ * Cost: O(n_keys) to count, then one config check per cell (some 5 us
+ * each) and one hash of the data-defining keys per combination of their
+ * values (some 40 us each; cells that differ only in estimator keys share
+ * it) — measured on a loaded 2-core machine: 64 000 cells in 0.3 s, so at
+ * most about 5 s (estimator keys) to 45 s (data keys) at the limit; memory
+ * O(n_keys x values + data combinations). PREF_OK,
  * PREF_EINPUT (message names the [sweep] line; or a task not in tasks) or
  * PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */
 int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
