@@ -71,7 +71,7 @@ typedef struct sweep_plan sweep_plan;
 /* The largest sweep a plan accepts: cells (the product of the [sweep] keys'
  * numbers of values) and tasks (cells x replicates). A sweep's memory is
  * O(tasks x metrics) (every result is held until runs.csv is written). */
-#define SWEEP_MAX_CELLS 1000000
+#define SWEEP_MAX_CELLS 100000
 #define SWEEP_MAX_TASKS 10000000
 
 /* Build the plan of c's [sweep] section, checking every cell's config and
@@ -83,7 +83,7 @@ typedef struct sweep_plan sweep_plan;
  * each) and one hash of the data-defining keys per combination of their
  * values (some 40 us each; cells that differ only in estimator keys share
  * it) — measured on a loaded 2-core machine: 64 000 cells in 0.3 s, so at
- * most about 5 s (estimator keys) to 45 s (data keys) at the limit; memory
+ * most about 0.5 s (estimator keys) to 5 s (data keys) at the limit; memory
  * O(n_keys x values + data combinations). PREF_OK,
  * PREF_EINPUT (message names the [sweep] line; or a task not in tasks) or
  * PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */

@@ -19,9 +19,9 @@ expect_refused() { # expect_refused DESC CONFIG FRAGMENT...
 }
 
 # 40^7 = 163 840 000 000 cells (under the old 2^40 cap); the product passes
-# 10^6 at the fourth key (line 8).
+# 10^5 at the fourth key (line 8).
 expect_refused "1.6e11 cells" "$TESTDATA/sweep_huge.ini" \
-    "sweep_huge.ini:8: [sweep] emdpo.em_iters" "163840000000 cells" "1000000"
+    "sweep_huge.ini:8: [sweep] emdpo.em_iters" "163840000000 cells" "the 100000 a sweep"
 
 # 40^5 = 102 400 000 cells: small enough to allocate, far too many to check.
 sed '/^emdpo.batch/d; /^emdpo.hidden/d' "$TESTDATA/sweep_huge.ini" \
@@ -39,7 +39,7 @@ v512=$(awk 'BEGIN { for (i = 0; i < 512; i++) printf "%s%d", i ? "|" : "", i + 1
     done
 } >"$scratch/wrap.ini"
 expect_refused "2^72 cells" "$scratch/wrap.ini" \
-    "wrap.ini:4: [sweep] emdpo.epochs" "about 4.72e+21 cells"
+    "wrap.ini:3: [sweep] fit.max_iter" "about 4.72e+21 cells"
 
 # 1600 cells x 10^6 replicates = 1.6e9 tasks: the replicates line is named.
 head -n 6 "$TESTDATA/sweep_huge.ini" | sed 's/^task = calibration/&\nreplicates = 1000000/' \
@@ -47,7 +47,19 @@ head -n 6 "$TESTDATA/sweep_huge.ini" | sed 's/^task = calibration/&\nreplicates 
 expect_refused "1.6e9 tasks" "$scratch/tasks.ini" \
     "tasks.ini:5: [sweep] replicates = 1000000" "1600 cells x 1000000 replicates = 1600000000 tasks"
 
-# At the limit's side: a small sweep still plans and runs.
+# Exactly at the limit: 250 x 400 = 100 000 cells are planned (status
+# builds the plan and runs nothing), in well under the timeout.
+v250=$(awk 'BEGIN { for (i = 0; i < 250; i++) printf "%s%d", i ? "|" : "", i + 1 }')
+v400=$(awk 'BEGIN { for (i = 0; i < 400; i++) printf "%s%d", i ? "|" : "", i + 1 }')
+mkdir -p "$scratch/limit"
+printf '[sweep]\nfit.starts = %s\nfit.max_iter = %s\n' "$v250" "$v400" \
+    >"$scratch/limit/config.ini"
+timeout 20 "$HETPREF" status "$scratch/limit" >"$scratch/out.txt" 2>"$scratch/err"
+rc=$?
+check "100000 cells: planned (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+check "100000 cells: status counts them" grep -q "100000 cells" "$scratch/out.txt"
+
+# Beside the limit: a small sweep still plans and runs.
 "$HETPREF" sweep "$TESTDATA/sweep_small.ini" --set calibration.answers=20 \
     -o "$scratch/small" >/dev/null 2>"$scratch/err"
 rc=$?
