@@ -14,9 +14,8 @@
  *
  * The command is parse flags -> validate them -> build the game -> solve
  * (mmra.h) -> write, in DIR (default results/mmra): the six result tables
- * of mmraout.h, each written to a temporary and renamed only after every
- * table was written successfully, then config.ini (the resolved [mmra]
- * keys and the command line).
+ * of mmraout.h and config.ini (the resolved [mmra] keys and the command
+ * line), staged beside DIR and committed all together or not at all.
  *
  * Not here: the mathematics (mmra.c, pool.c), the policies -> pools -> L
  * -> R pipeline (mmra_game.c), the result tables (mmraout.c), the policy
@@ -31,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "err.h"
 #include "fsutil.h"
@@ -87,7 +85,13 @@ static const char usage_mmra[] =
     "a 'worst' row each) and DIR/aggregator_weights.csv (aggregator,policy,\n"
     "weight). maxmin_utility maximises the worst type's value L; with --regret\n"
     "(no values) the utilities are -R and it coincides with MMRA.\n"
-    "DIR defaults to results/mmra. Bad input: exit 2, nothing written.\n";
+    "DIR defaults to results/mmra; its files are committed all together or\n"
+    "not at all. Bad input: exit 2, nothing written.\n"
+    "\n"
+    "Size: at most 1000 policies and 1000000 entries K x J. The dense LP takes\n"
+    "about 30 s at 500 x 500 and grows about as min(K, J)^3.5;\n"
+    "aggregator_weights.csv has (J + 4) x J rows. A larger game is refused\n"
+    "(exit 2) with its estimated cost, before the data is read.\n";
 
 typedef mmra_game game;
 
@@ -158,9 +162,13 @@ typedef struct mmra_opts {
 static int load_game(const mmra_opts *o, game *g, double **c)
 {
     char what[4200];
-    if (o->regret) return read_matrix(o->regret, 0, g);
+    if (o->regret) {
+        PREF_TRY(read_matrix(o->regret, 0, g));
+        return mmra_check_size(g->K, g->J, o->regret);
+    }
     if (o->values) {
         PREF_TRY(read_matrix(o->values, 1, g));
+        PREF_TRY(mmra_check_size(g->K, g->J, o->values));
         g->L = g->R;   /* the reader leaves the entries in R */
         g->R = NULL;
         snprintf(what, sizeof what, "%s has %zu types", o->values, g->K);
@@ -220,19 +228,25 @@ static int write_config(const char *dir, const mmra_params *mp,
     return st;
 }
 
-/* The tables and config.ini into dir, created when missing (and removed
- * again, when it was created here, if writing fails). */
+/* The tables and config.ini into dir, all or nothing: written into a
+ * staging directory beside dir and committed whole (fsutil.h), so a later
+ * table that cannot be written leaves none of the others, and no file of an
+ * earlier run is left beside the new ones. */
 static int write_all(const char *dir, const game *g, const mmra_params *mp,
                      const mmra_result *res, const mmra_kl_result *kl,
                      const mmra_aggs *a, const mmra_opts *op, int argc,
                      char **argv)
 {
-    int existed = fsutil_exists(dir);
-    int st = fsutil_mkdirs(dir);
-    if (!st) st = kl ? mmraout_write_kl(dir, g, kl, a)
-                     : mmraout_write(dir, g, mp->solver, res, a);
-    if (!st) st = write_config(dir, mp, op, argc, argv);
-    if (st && !existed) rmdir(dir);
+    static const char *const owned[] = {
+        "weights.csv", "regrets.csv", "summary.csv", "duals.csv",
+        "aggregators.csv", "aggregator_weights.csv", "config.ini", NULL};
+    fsutil_stage stage = {.dir = ""};
+    int st = fsutil_stage_begin(&stage, dir);
+    if (!st) st = kl ? mmraout_write_kl(stage.dir, g, kl, a)
+                     : mmraout_write(stage.dir, g, mp->solver, res, a);
+    if (!st) st = write_config(stage.dir, mp, op, argc, argv);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
     return st;
 }
 

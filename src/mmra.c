@@ -532,6 +532,7 @@ int mmra_solve(size_t K, size_t J, const double *R, const mmra_params *p,
     }
     const char *why = mmra_params_check(p);
     if (why) PREF_ERROR(PREF_EINPUT, "mmra_params: %s", why);
+    PREF_TRY(mmra_check_size(K, J, NULL));
     if (p->solver == MMRA_HEDGE) return mmra_solve_hedge(K, J, R, p, res);
     return mmra_solve_lp(K, J, R, &p->lp, res);
 }
@@ -581,6 +582,28 @@ void mmra_aggs_free(mmra_aggs *a)
     free(a->regret);
     free(a->worst);
     free(a);
+}
+
+int mmra_check_size(size_t K, size_t J, const char *what)
+{
+    double m = (double)(K < J ? K : J);
+    if (J <= MMRA_MAX_POLICIES && K <= MMRA_MAX_ENTRIES / (J ? J : 1))
+        return PREF_OK;
+    /* The LP's time measured at 500 x 500 (sizes in mmra.h), scaled. */
+    double secs = 30.0 * pow(m / 500.0, 3.5);
+    char est[64];
+    if (secs < 60) snprintf(est, sizeof est, "under a minute");
+    else if (secs < 3600) snprintf(est, sizeof est, "%.0f minutes", ceil(secs / 60));
+    else if (secs < 86400) snprintf(est, sizeof est, "%.0f hours", secs / 3600);
+    else snprintf(est, sizeof est, "%.2g days", secs / 86400);
+    return pref_set_error(PREF_EINPUT, "%s%s%zu types x %zu policies is larger "
+                          "than mmra solves (at most %d policies and %d "
+                          "entries): its linear program would take %s%s, and "
+                          "aggregator_weights.csv would have %.3g rows; keep "
+                          "fewer policies", what ? what : "",
+                          what ? ": " : "", K, J, MMRA_MAX_POLICIES,
+                          MMRA_MAX_ENTRIES, secs < 60 ? "" : "some ", est,
+                          ((double)J + 4) * (double)J);
 }
 
 /* Row r of a: kind, policy, mixture w (copied), regrets and worst. */
@@ -638,11 +661,19 @@ int mmra_aggregate(size_t K, size_t J, const double *R, const double *U,
         mmra_result_free(res);
         PREF_ERROR(PREF_ENOMEM, "out of memory (aggregators %zu x %zu)", K, J);
     }
-    /* single policies */
+    /* single policies: a type's regret under policy j is R_kj, O(K) each
+     * (the same number sum_j' R_kj' e_j' gives, exactly) */
     for (size_t j = 0; j < J; j++) {
-        w[j] = 1.0;
-        agg_row(a, R, j, MMRA_AGG_SINGLE, j, w);
-        w[j] = 0.0;
+        a->kind[j] = MMRA_AGG_SINGLE;
+        a->policy[j] = j;
+        memset(a->w + j * J, 0, J * sizeof(double));
+        a->w[j * J + j] = 1.0;
+        double worst = -INFINITY;
+        for (size_t k = 0; k < K; k++) {
+            a->regret[j * K + k] = R[k * J + j];
+            if (R[k * J + j] > worst) worst = R[k * J + j];
+        }
+        a->worst[j] = worst;
     }
     /* utilitarian: argmin_j sum_k eta_k R_kj */
     size_t best = 0;

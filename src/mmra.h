@@ -196,6 +196,23 @@ int mmra_solve_hedge(size_t K, size_t J, const double *R,
 int mmra_solve(size_t K, size_t J, const double *R, const mmra_params *p,
                mmra_result *res);
 
+/* ---- size ----------------------------------------------------------------- */
+
+/* The largest game mmra solves: J policies and K x J entries. The cost of
+ * a game is its dense LP (K rows, J columns, K x J nonzeros, solved twice
+ * with the aggregators: measured about 1 s at 200 x 200 and 30 s at 500 x
+ * 500 on a loaded 2-core machine, growing about as min(K, J)^3.5, so some
+ * minutes at 1000 x 1000), Hedge's O(iters K J), the aggregators' O(K J)
+ * and their tables (aggregator_weights.csv: (J + 4) x J rows). */
+#define MMRA_MAX_POLICIES 1000
+#define MMRA_MAX_ENTRIES 1000000
+
+/* PREF_OK when a K x J game is within MMRA_MAX_POLICIES and
+ * MMRA_MAX_ENTRIES, else PREF_EINPUT with a message, prefixed by what (may
+ * be NULL; e.g. the input file), giving the size, the limits and the
+ * estimated cost. O(1). */
+int mmra_check_size(size_t K, size_t J, const char *what);
+
 /* ---- aggregators ------------------------------------------------------- */
 
 /* Kinds of aggregator, in the order mmra_aggregate lists them. */
@@ -250,7 +267,8 @@ void mmra_aggs_free(mmra_aggs *a); /* NULL is a no-op */
  *
  * p may be NULL (defaults). Returns PREF_OK, PREF_EINPUT (sizes, non-finite
  * R or U, bad eta, a w_mmra not in the simplex), PREF_ENOMEM or PREF_ELP.
- * O(K J) plus up to two LPs. */
+ * O(K J) (a single policy's regrets are its column of R) plus up to two
+ * LPs; memory O((J + 4)(J + K)) for a. */
 int mmra_aggregate(size_t K, size_t J, const double *R, const double *U,
                    const double *eta, const double *w_mmra,
                    const mmra_params *p, mmra_aggs *a);

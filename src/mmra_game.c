@@ -57,6 +57,8 @@ static int read_inputs(const char *dir, const char *ppath, const char *data_path
 {
     int st = policyio_read(dir, ps);
     if (st == PREF_EIO) st = as_input_error(NULL);
+    /* Before the data is read and K^2 values computed. */
+    if (!st) st = mmra_check_size((*ps)->K, (*ps)->K, ppath);
     if (!st && !fsutil_exists(data_path))
         st = pref_set_error(PREF_EINPUT, "%s: cannot open: no such file",
                             data_path);

@@ -36,7 +36,9 @@ struct sweep_plan {
     char *text[CFG_EXTRA_MAX];                    /* owned copies */
     const char *vals[CFG_EXTRA_MAX][SWEEP_MAX_VALUES];
     uint64_t master;
-    uint64_t *data_hash;  /* (n_cells): hash of each cell's data-defining keys */
+    unsigned char is_data[CFG_EXTRA_MAX];        /* key j defines data */
+    uint64_t *data_hash;  /* hash of the data-defining keys, per combination
+                           * of their values (data_cell) */
 };
 
 void sweep_params_init(sweep_params *p)
@@ -71,10 +73,12 @@ unsigned long sweep_plan_seed(const sweep_plan *p, size_t cell, size_t replicate
     return rngs_seed(p->master, cell, replicate);
 }
 
+static size_t data_cell(const sweep_plan *p, size_t cell);
+
 unsigned long sweep_plan_data_seed(const sweep_plan *p, size_t cell,
                                    size_t replicate)
 {
-    return rngs_seed(p->master, p->data_hash[cell], replicate);
+    return rngs_seed(p->master, p->data_hash[data_cell(p, cell)], replicate);
 }
 
 /* 64-bit hash of the canonical text of c's data-defining keys (FNV-1a,
@@ -134,6 +138,116 @@ const sweep_task *sweep_task_find(const sweep_task_table *t, const char *name)
     return NULL;
 }
 
+/* Split key j's value list (e) into p->vals[j]. PREF_OK or PREF_EINPUT. */
+static int plan_split(sweep_plan *p, const cfg *c, const cfg_entry *e, size_t j)
+{
+    p->key[j] = e->key;
+    p->line[j] = e->line;
+    p->text[j] = strdup(e->value);
+    p->n_keys = j + 1;
+    if (!p->text[j]) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    char *s = p->text[j];
+    for (;;) {
+        char *bar = strchr(s, '|');
+        if (bar) *bar = '\0';
+        if (p->n_vals[j] >= SWEEP_MAX_VALUES)
+            PREF_ERROR(PREF_EINPUT, "%s:%d: [sweep] %s: more than %d values",
+                       c->file, e->line, cfg_key_name(e->key), SWEEP_MAX_VALUES);
+        p->vals[j][p->n_vals[j]++] = trim(s);
+        if (!bar) break;
+        s = bar + 1;
+    }
+    return PREF_OK;
+}
+
+/* Count the cells and tasks of p before anything is built: refuse beyond
+ * SWEEP_MAX_CELLS / SWEEP_MAX_TASKS with the count (exact while it fits 64
+ * bits), naming the [sweep] line at which the product passed the limit. */
+static int plan_count(sweep_plan *p, const cfg *c)
+{
+    uint64_t n = 1;
+    double approx = 1;
+    size_t over = SIZE_MAX;  /* the key at which the product passed the limit */
+    int wrapped = 0;
+    for (size_t j = 0; j < p->n_keys; j++) {
+        approx *= (double)p->n_vals[j];
+        if (n > UINT64_MAX / p->n_vals[j]) wrapped = 1;
+        n *= p->n_vals[j];
+        if (over == SIZE_MAX && (wrapped || n > SWEEP_MAX_CELLS)) over = j;
+    }
+    if (over != SIZE_MAX) {
+        char count[64];
+        if (wrapped) snprintf(count, sizeof count, "about %.3g", approx);
+        else snprintf(count, sizeof count, "%llu", (unsigned long long)n);
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [sweep] %s: the sweep has %s cells "
+                   "(the product of every key's number of values), more than "
+                   "the %d a sweep may have; split it into smaller sweeps",
+                   c->file, p->line[over], cfg_key_name(p->key[over]), count,
+                   SWEEP_MAX_CELLS);
+    }
+    p->n_cells = (size_t)n;
+    if (p->reps > SWEEP_MAX_TASKS / p->n_cells)
+        PREF_ERROR(PREF_EINPUT, "%s:%d: [sweep] replicates = %zu: %zu cells x "
+                   "%zu replicates = %llu tasks, more than the %d a sweep may "
+                   "have", c->file, c->line[CFG_KEY_sweep_replicates], p->reps,
+                   p->n_cells, p->reps,
+                   (unsigned long long)p->n_cells * p->reps, SWEEP_MAX_TASKS);
+    p->n_tasks = p->n_cells * p->reps;
+    return PREF_OK;
+}
+
+/* Index of cell's combination of data-defining values (0 .. n_data). */
+static size_t data_cell(const sweep_plan *p, size_t cell)
+{
+    size_t d = 0;
+    for (size_t j = 0; j < p->n_keys; j++)
+        if (p->is_data[j]) d = d * p->n_vals[j] + value_index(p, cell, j);
+    return d;
+}
+
+/* Say which cell failed: "FILE:LINE: [sweep] cell 2 (k = v, ...): why". */
+static int cell_error(const sweep_plan *p, const cfg *c, size_t cell, int st)
+{
+    char desc[1024];
+    size_t used = 0;
+    for (size_t j = 0; j < p->n_keys && used < sizeof desc; j++)
+        used += (size_t)snprintf(desc + used, sizeof desc - used, "%s%s = %s",
+                                 j ? ", " : "", sweep_plan_key_name(p, j),
+                                 sweep_plan_value(p, cell, j));
+    char why[1400];
+    snprintf(why, sizeof why, "%s", pref_last_error());
+    return pref_set_error(st, "%s:%d: [sweep] cell %zu (%s): %s", c->file,
+                          p->line[0], cell, desc, why);
+}
+
+/* Check every cell now, so a bad combination fails before any work, and
+ * hash the data-defining keys once per combination of their values (cells
+ * differing in estimator keys alone share it). */
+static int plan_check(sweep_plan *p, const cfg *c)
+{
+    size_t n_data = 1;
+    for (size_t j = 0; j < p->n_keys; j++) {
+        p->is_data[j] = cfg_key_defines_data(p->key[j]) != 0;
+        if (p->is_data[j]) n_data *= p->n_vals[j];
+    }
+    cfg *cc = malloc(sizeof *cc);
+    unsigned char *done = calloc(n_data, 1);
+    p->data_hash = malloc(n_data * sizeof *p->data_hash);
+    int st = cc && done && p->data_hash ? PREF_OK
+           : pref_set_error(PREF_ENOMEM, "out of memory");
+    for (size_t cell = 0; cell < p->n_cells && !st; cell++) {
+        size_t d = data_cell(p, cell);
+        st = sweep_plan_cell_cfg(p, c, cell, cc);
+        if (!st && p->task->check) st = p->task->check(cc);
+        if (!st && !done[d]) st = data_hash(cc, &p->data_hash[d]);
+        done[d] = 1;
+        if (st && p->n_keys) st = cell_error(p, c, cell, st);
+    }
+    free(done);
+    free(cc);
+    return st;
+}
+
 int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
                      sweep_plan **out)
 {
@@ -146,68 +260,11 @@ int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
     p->task = task;
     p->reps = (size_t)c->sweep_replicates;
     p->master = (uint64_t)c->run_seed;
-    p->n_cells = 1;
-    for (size_t j = 0; j < c->sweep.n; j++) {
-        const cfg_entry *e = &c->sweep.e[j];
-        p->key[j] = e->key;
-        p->line[j] = e->line;
-        p->text[j] = strdup(e->value);
-        p->n_keys = j + 1;
-        if (!p->text[j]) {
-            sweep_plan_free(p);
-            PREF_ERROR(PREF_ENOMEM, "out of memory");
-        }
-        char *s = p->text[j];
-        for (;;) {
-            char *bar = strchr(s, '|');
-            if (bar) *bar = '\0';
-            if (p->n_vals[j] >= SWEEP_MAX_VALUES) {
-                sweep_plan_free(p);
-                PREF_ERROR(PREF_EINPUT, "%s:%d: [sweep] %s: more than %d values",
-                           c->file, e->line, cfg_key_name(e->key),
-                           SWEEP_MAX_VALUES);
-            }
-            p->vals[j][p->n_vals[j]++] = trim(s);
-            if (!bar) break;
-            s = bar + 1;
-        }
-        if (p->n_cells > ((size_t)1 << 40) / p->n_vals[j]) {
-            sweep_plan_free(p);
-            PREF_ERROR(PREF_EINPUT, "%s: [sweep]: too many cells", c->file);
-        }
-        p->n_cells *= p->n_vals[j];
-    }
-    p->n_tasks = p->n_cells * p->reps;
-    /* Check every cell now, so a bad combination fails before any work, and
-     * hash its data-defining keys for the data seeds. */
-    cfg *cc = malloc(sizeof *cc);
-    p->data_hash = malloc(p->n_cells * sizeof *p->data_hash);
-    if (!cc || !p->data_hash) {
-        free(cc);
-        sweep_plan_free(p);
-        PREF_ERROR(PREF_ENOMEM, "out of memory");
-    }
     int st = PREF_OK;
-    for (size_t cell = 0; cell < p->n_cells && !st; cell++) {
-        st = sweep_plan_cell_cfg(p, c, cell, cc);
-        if (!st && task->check) st = task->check(cc);
-        if (!st) st = data_hash(cc, &p->data_hash[cell]);
-        if (st && p->n_keys) {
-            /* Say which cell: "FILE:LINE: [sweep] cell 2 (k = v, ...): why". */
-            char desc[1024];
-            size_t used = 0;
-            for (size_t j = 0; j < p->n_keys && used < sizeof desc; j++)
-                used += (size_t)snprintf(desc + used, sizeof desc - used,
-                                         "%s%s = %s", j ? ", " : "",
-                                         sweep_plan_key_name(p, j),
-                                         sweep_plan_value(p, cell, j));
-            char why[1400];
-            snprintf(why, sizeof why, "%s", pref_last_error());
-            pref_set_error(st, "%s:%d: [sweep] cell %zu (%s): %s", c->file,
-                           p->line[0], cell, desc, why);
-        }
-    }
-    free(cc);
+    for (size_t j = 0; j < c->sweep.n && !st; j++)
+        st = plan_split(p, c, &c->sweep.e[j], j);
+    if (!st) st = plan_count(p, c);
+    if (!st) st = plan_check(p, c);
     if (st) {
         sweep_plan_free(p);
         return st;
@@ -445,6 +502,23 @@ static int write_text(const char *dir, const char *name, const char *text)
     PREF_TRY(fsutil_open(&o, path));
     fputs(text, o.f);
     return fsutil_commit(&o);
+}
+
+/* runs.csv and summary.csv (and config.ini holding config, when not NULL)
+ * into dir, all or nothing: staged beside dir and committed together
+ * (fsutil.h), replacing the files named in owned and removing those of
+ * them this call did not write. */
+static int write_results(const sweep_plan *p, const results *r, const char *dir,
+                         const char *config, const char *const *owned)
+{
+    fsutil_stage stage = {.dir = ""};
+    int st = fsutil_stage_begin(&stage, dir);
+    if (!st && config) st = write_text(stage.dir, "config.ini", config);
+    if (!st) st = write_runs(p, r, stage.dir);
+    if (!st) st = write_summary(p, r, stage.dir);
+    if (!st) st = fsutil_stage_commit(&stage, owned);
+    fsutil_stage_abort(&stage);
+    return st;
 }
 
 /* One sweep in progress: the plan, the results so far, the tasks of this
@@ -715,8 +789,9 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
                             "--resume to finish", sweep_stop == SIGTERM
                             ? "terminated (SIGTERM)" : "interrupted",
                             x.n_shard - x.n_pending + done, x.n_shard, x.jpath);
-    if (!st) st = write_runs(x.p, &x.r, dir);
-    if (!st) st = write_summary(x.p, &x.r, dir);
+    /* The journal goes only once both tables are in place. */
+    static const char *const owned[] = {"runs.csv", "summary.csv", NULL};
+    if (!st) st = write_results(x.p, &x.r, dir, NULL, owned);
     if (!st) remove(x.jpath);
     exec_free(&x);
     return st;
@@ -884,10 +959,11 @@ int sweep_merge(const char *const *dirs, size_t n, const char *out,
         if (!r.have[t])
             st = pref_set_error(PREF_EINPUT, "merge: task %zu is in none of the "
                                 "%zu directories (a shard missing?)", t, n);
-    if (!st) st = fsutil_mkdirs(out);
-    if (!st) st = write_text(out, "config.ini", text);
-    if (!st) st = write_runs(p, &r, out);
-    if (!st) st = write_summary(p, &r, out);
+    /* A journal in out belongs to an older, interrupted run: not kept
+     * beside the merged result. */
+    static const char *const owned[] = {"config.ini", "runs.csv",
+                                        "summary.csv", "runs.journal", NULL};
+    if (!st) st = write_results(p, &r, out, text, owned);
     free(text);
     free(c);
     if (p) results_free(&r);

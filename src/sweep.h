@@ -19,7 +19,8 @@
  * shard, journalling each finished task as one line of DIR/runs.journal
  * (written whole under a lock), then writes DIR/runs.csv (task, cell,
  * replicate, swept keys, seed, data_seed, metrics; rows in task order) and
- * DIR/summary.csv (per cell and metric: n, mean, sd, 95% t-interval) and
+ * DIR/summary.csv (per cell and metric: n, mean, sd, 95% t-interval) —
+ * staged and committed together, both or neither (fsutil.h) — and then
  * removes the journal. On SIGINT the tasks in flight finish and are
  * journalled, no new task starts, and PREF_EINTR is returned; --resume
  * (p->resume) skips journalled tasks. sweep_merge rebuilds both tables from
@@ -67,8 +68,23 @@ const sweep_task *sweep_task_find(const sweep_task_table *t, const char *name);
 
 typedef struct sweep_plan sweep_plan;
 
+/* The largest sweep a plan accepts: cells (the product of the [sweep] keys'
+ * numbers of values) and tasks (cells x replicates). A sweep's memory is
+ * O(tasks x metrics) (every result is held until runs.csv is written). */
+#define SWEEP_MAX_CELLS 100000
+#define SWEEP_MAX_TASKS 10000000
+
 /* Build the plan of c's [sweep] section, checking every cell's config and
- * the task's own check; the task (sweep.task) is looked up in tasks. PREF_OK,
+ * the task's own check; the task (sweep.task) is looked up in tasks. The
+ * cells are counted first, before anything is allocated or checked: more
+ * than SWEEP_MAX_CELLS cells or SWEEP_MAX_TASKS tasks is refused with the
+ * count, naming the [sweep] line at which the product passed the limit.
+ * Cost: O(n_keys) to count, then one config check per cell (some 5 us
+ * each) and one hash of the data-defining keys per combination of their
+ * values (some 40 us each; cells that differ only in estimator keys share
+ * it) — measured on a loaded 2-core machine: 64 000 cells in 0.3 s, so at
+ * most about 0.5 s (estimator keys) to 5 s (data keys) at the limit; memory
+ * O(n_keys x values + data combinations). PREF_OK,
  * PREF_EINPUT (message names the [sweep] line; or a task not in tasks) or
  * PREF_ENOMEM. Free with sweep_plan_free (NULL is a no-op). */
 int sweep_plan_build(const cfg *c, const sweep_task_table *tasks,
@@ -144,7 +160,9 @@ int sweep_run(const cfg *c, const sweep_task_table *tasks, const char *dir,
 
 /* Merge the runs.csv of shard directories (identical config.ini) into out;
  * the task's metric names come from tasks. Every task must be present
- * exactly once. */
+ * exactly once. out's config.ini, runs.csv and summary.csv are committed
+ * all together or not at all, and a runs.journal in out (an older,
+ * interrupted run) is removed. */
 int sweep_merge(const char *const *dirs, size_t n, const char *out,
                 const sweep_task_table *tasks);
 

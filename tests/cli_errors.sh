@@ -78,7 +78,8 @@ check "--set real 0x1p1: exit 2 (got $rc)" [ "$rc" -eq 2 ]
     -o "$scratch/hexc" 2>/dev/null
 rc=$?
 check "--set list 0x1p1: exit 2 (got $rc)" [ "$rc" -eq 2 ]
-check "hex inputs: nothing written" [ ! -e "$scratch/hexc" ] && [ ! -e "$scratch/hexm_out" ]
+check "hex inputs: nothing written (config)" [ ! -e "$scratch/hexc" ]
+check "hex inputs: nothing written (matrix)" [ ! -e "$scratch/hexm_out" ]
 
 # Usage errors.
 expect_usage() { # expect_usage DESCRIPTION ARGS...

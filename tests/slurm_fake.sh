@@ -68,8 +68,11 @@ out="$scratch/gen"
 "$HETPREF" sweep "$cfg" -o "$out" --slurm 3 --sbatch '--partition=short -A proj --time=00:10:00' > "$scratch/msg"
 check "--slurm 3: exit 0" [ $? -eq 0 ]
 a="$out/slurm/array.sbatch"; m="$out/slurm/merge.sbatch"; s="$out/slurm/submit.sh"
-check "array.sbatch, merge.sbatch, submit.sh written" [ -s "$a" ] && [ -s "$m" ] && [ -s "$s" ]
-check "nothing run yet" [ ! -e "$out/shards" ] && [ ! -e "$out/runs.csv" ]
+check "array.sbatch written" [ -s "$a" ]
+check "merge.sbatch written" [ -s "$m" ]
+check "submit.sh written" [ -s "$s" ]
+check "nothing run yet: no shards" [ ! -e "$out/shards" ]
+check "nothing run yet: no runs.csv" [ ! -e "$out/runs.csv" ]
 check "says how to submit" grep -q "sh $out/slurm/submit.sh" "$scratch/msg"
 check "array of 3 tasks" grep -qx '#SBATCH --array=1-3' "$a"
 check "shard count 3 written out, not SLURM_ARRAY_TASK_COUNT" grep -q -- '--shard "$i/3"' "$a"

@@ -4,7 +4,8 @@
 # that kind of file:
 #   csvrec, csvio    describe --data F; fit --data F --model lcl --types 1
 #   mxio             mmra --regret F; mmra --values F
-#   cfg              simulate F
+#   cfg              simulate F; status DIR (DIR/config.ini = F: the sweep
+#                    plan is built, nothing run)
 #   cfgset           simulate tests/data/tiny.ini --set A --set B ... (the
 #                    NUL-separated arguments of F)
 #   policyio         mmra --policies DIR --data tests/data/mmra/prefs.csv
@@ -71,6 +72,9 @@ for f in $(files mxio); do
 done
 for f in $(files cfg); do
     run "$f" "$tmp/o" "$hetpref" simulate "$f" -o "$tmp/o"
+    # Plan it as a sweep (status builds the plan and runs nothing).
+    rm -rf "$tmp/st" && mkdir "$tmp/st" && cp "$f" "$tmp/st/config.ini"
+    run "$f" "" "$hetpref" status "$tmp/st"
 done
 for f in $(files cfgset); do
     args=()

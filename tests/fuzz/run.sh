@@ -15,6 +15,7 @@ shift 3
 export ASAN_OPTIONS UBSAN_OPTIONS
 status=0
 summary=
+start=$(date +%s)
 for t in "$@"; do
     name=$(basename "$t")
     base=${name#fuzz_}
@@ -53,4 +54,5 @@ if [ "$#" -gt 1 ]; then
     echo "fuzz summary:"
     printf '%s' "$summary"
 fi
+echo "fuzz: $# target(s) in $(( $(date +%s) - start )) s"
 exit $status
