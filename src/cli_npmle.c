@@ -33,7 +33,7 @@ const char cli_npmle_help[] =
     "of n^d points (G must be n^d, n >= 2 per axis, ends included) on the cube\n"
     "[-R, R]^d, R = --grid-radius (default 3); for d > 3 the first G Halton\n"
     "points in [-R, R)^d. The weights maximise sum_i log sum_r w_r L_i(theta_r)\n"
-    "(SQUAREM-accelerated EM, log-likelihood never decreasing) until the\n"
+    "(constrained Newton steps, log-likelihood never decreasing) until the\n"
     "certificate max_r (1/N) sum_i L_i(theta_r) / f_i (always >= 1, 1 at the\n"
     "optimum) is <= 1 + --gap (default 1e-6; the log-likelihood is then within\n"
     "N x gap of the grid's optimum). Writes DIR/grid.csv (theta1..thetad,weight:\n"
@@ -44,9 +44,9 @@ const char cli_npmle_help[] =
     "(transportation LP) between the estimate (its atoms of weight >= 1e-12,\n"
     "renormalised) and a discrete truth (--truth, default truth.csv beside the\n"
     "data); a gaussian truth.csv records only the mean, so its w1 is NaN and\n"
-    "w1_note says why. The grid needs 8 x N x G bytes: a grid that does not\n"
-    "fit in this machine's memory is refused. Other keys: --set\n"
-    "npmle.max_iter=..., npmle.accel=squarem|em.\n";
+    "w1_note says why. The fit needs about 8 x N x (G + min(G, 256)) bytes: a\n"
+    "grid that does not fit in this machine's memory is refused. Other keys: --set\n"
+    "npmle.max_iter=..., npmle.accel=newton|squarem|em.\n";
 
 typedef struct npmle_out {
     double loglik, cert, gap, w1, edge;
@@ -70,7 +70,8 @@ static int check_size(const cfg *c, const data_set *ds)
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : INFINITY;
     if (need == SIZE_MAX || (double)need > have)
         PREF_ERROR(PREF_EINPUT, "--grid %zu: the fit would need %.3g GiB "
-                   "(8 bytes per user and grid point: %zu users x %zu points), "
+                   "(8 bytes per user and grid point, plus Newton's active set: %zu users "
+                   "x %zu points), "
                    "more than this machine's %.3g GiB of memory", G,
                    need == SIZE_MAX ? 8.0 * (double)ds->n_users * (double)G / 1073741824.0
                                     : (double)need / 1073741824.0,
