@@ -168,9 +168,6 @@ static int write_heat(const cfg *c, const char *res_dir)
     char path[4096];
     cfg *cc = malloc(sizeof *cc);
     int st = cc ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    if (!st && (sweep_plan_keys(plan) != 2 || c->design_d != 2))
-        st = pref_set_error(PREF_EINPUT, "the npmle experiment sweeps design.answer "
-                            "then design.users, with design.d = 2");
     if (!st) st = fsutil_join(path, sizeof path, res_dir, "heat.csv");
     fsutil_file o;
     if (!st) st = fsutil_open(&o, path);
@@ -193,6 +190,14 @@ static int write_heat(const cfg *c, const char *res_dir)
 
 int npmlesim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
+    /* Checked before the sweep: a refused config leaves nothing behind. */
+    int ok = c->design_d == 2 && c->population_kind == CFG_population_kind_gaussian &&
+             c->sweep.n == 2 && c->sweep.e[0].key == CFG_KEY_design_answer &&
+             c->sweep.e[1].key == CFG_KEY_design_users;
+    if (!ok)
+        PREF_ERROR(PREF_EINPUT, "%s: the npmle experiment sweeps design.answer "
+                   "then design.users, with design.d = 2 and a gaussian "
+                   "population (its heat maps show the truth on the grid)", c->file);
     PREF_TRY(lcl_recovery_experiment(c, res_dir, sp));
     return write_heat(c, res_dir);
 }

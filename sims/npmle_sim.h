@@ -34,7 +34,9 @@ int npmlesim_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 /* The experiment: the sweep (runs.csv, summary.csv), slopes.csv (log W1 on
  * log N per answer kind) and heat.csv (answer, theta1, theta2, estimate,
  * truth, diff = estimate - truth, odd = (diff(theta) - diff(-theta)) / 2).
- * The sweep must vary design.answer then design.users. */
+ * The sweep must vary design.answer then design.users, d = 2, and the
+ * population be gaussian (else PREF_EINPUT: a finite truth has no weights on
+ * the grid to draw). */
 int npmlesim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 
 /* plot_dir/npmle.png (W1 vs N with slopes) and npmle_heat.png (estimate,

@@ -4,7 +4,8 @@
 # slope per answer kind, and heat.csv holds per answer kind the 49 grid
 # points with estimate and truth weights each summing to 1, diff =
 # estimate - truth, and odd = (diff(theta) - diff(-theta)) / 2 with -theta
-# the mirrored grid point (checked on the coordinates themselves).
+# the mirrored grid point (checked on the coordinates themselves); a
+# polarised population is refused before anything runs.
 . "${srcdir:-.}/tests/lib.sh"
 HETPREF_CONFIGS="$TESTDATA/figures" "$HETPREF" reproduce --only npmle --threads 2 \
     -o "$scratch/r" >"$scratch/out" 2>"$scratch/err"
@@ -35,6 +36,16 @@ check "runs.csv: every certificate <= 1 + 1e-6 and every w1 > 0" \
 check "slopes.csv: a finite slope per answer kind" \
     awk -F, 'NR > 1 && $5 + 0 == $5 && $5 != "NaN" { n++ } END { exit n != 3 }' \
     "$res/slopes.csv"
+# A finite population has no truth on the grid to draw: refused, exit 2,
+# before any task runs.
+mkdir -p "$scratch/pol"
+sed 's/^kind = gaussian/kind = polarised/' "$TESTDATA/figures/npmle.ini" > "$scratch/pol/npmle.ini"
+HETPREF_CONFIGS="$scratch/pol" "$HETPREF" reproduce --only npmle -o "$scratch/p" \
+    >/dev/null 2>"$scratch/err"
+rc=$?
+check "polarised population: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "polarised population: the message says gaussian" grep -q "gaussian population" "$scratch/err"
+check "polarised population: no result files" [ -z "$(find "$scratch/p" -type f 2>/dev/null)" ]
 for p in npmle npmle_heat; do
     check "plots/$p.gp written" [ -s "$scratch/r/plots/$p.gp" ]
 done
