@@ -369,8 +369,15 @@ static int read_design(const char *res_dir, run_design *d)
 
 int lcl_recovery_plot(const char *res_dir, const char *plot_dir)
 {
+    return lcl_w1_plot(res_dir, plot_dir, "recovery",
+                       "Recovery of the polarised mixture: W1 error vs users");
+}
+
+int lcl_w1_plot(const char *res_dir, const char *plot_dir, const char *name,
+                const char *title)
+{
     int st;
-    plot_script *s = start_plot("recovery", 900, 600, res_dir, plot_dir, &st);
+    plot_script *s = start_plot(name, 900, 600, res_dir, plot_dir, &st);
     if (!s) return st;
     /* summary.csv: cell,design.answer,design.users,metric,n,mean,sd,lo,hi;
      * slopes.csv: design.answer,x,metric,n,slope,se,ci_low,ci_high */
@@ -393,12 +400,12 @@ int lcl_recovery_plot(const char *res_dir, const char *plot_dir)
         st = plot_printf(s,
             "stats $pair_w1 using 1 nooutput\n"
             "set logscale xy\nset xrange [STATS_min / 1.4:STATS_max * 1.4]\n"
-            "set title 'Recovery of the polarised mixture: W1 error vs users' . "
+            "set title '%s' . "
             "\"\\n\" . '(mean, 95%% CI over ' . nrep . '; slopes of log W1 on log N "
             "with 95%% CI)'\n"
             "set xlabel 'users N (one answer each)'\n"
             "set ylabel '1-Wasserstein error of the estimated mixing distribution'\n"
-            "set key top right\nplot ");
+            "set key top right\nplot ", title);
     for (int k = 0; !st && k < 3; k++)
         st = plot_printf(s,
             "%s$%s_w1 using 1:2:3:4%s with yerrorlines lt %d title "

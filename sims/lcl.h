@@ -31,6 +31,11 @@ int lcl_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 
 int lcl_recovery_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int lcl_recovery_plot(const char *res_dir, const char *plot_dir);
+/* The recovery figure of any sweep laid out like recovery's (design.answer
+ * pair/top1/full, then design.users; metric w1; slopes.csv beside):
+ * plot_dir/<name>.{gp,png,svg} titled title (no single quotes). */
+int lcl_w1_plot(const char *res_dir, const char *plot_dir, const char *name,
+                const char *title);
 int lcl_budget_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 int lcl_budget_plot(const char *res_dir, const char *plot_dir);
 int lcl_selectk_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);

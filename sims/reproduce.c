@@ -16,6 +16,7 @@
 #include "fisher.h"
 #include "lcl.h"
 #include "mmra_sim.h"
+#include "npmle_sim.h"
 
 static const repro_exp table[] = {
     {"calibration",
@@ -41,6 +42,8 @@ static const repro_exp table[] = {
      "cluster-DPO, EM-DPO, oracle", emdposim_groups_experiment, emdposim_groups_plot, 1},
     {"mmra", "regret matrix, MMRA weights vs regret weights, worst-type true "
      "regret per aggregator", mmrasim_experiment, mmrasim_plot, 0},
+    {"npmle", "the whole gaussian mixing distribution by grid NPMLE: heat maps "
+     "and W1 vs N, pairs / top-1 of 3 / full 3", npmlesim_experiment, npmlesim_plot, 1},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 

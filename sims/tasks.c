@@ -6,6 +6,7 @@
 #include "equivalence.h"
 #include "fisher.h"
 #include "lcl.h"
+#include "npmle_sim.h"
 
 static const sweep_task table[] = {
     {"calibration", CALIB_NMETRICS, calib_metric_names, calib_check,
@@ -14,6 +15,7 @@ static const sweep_task table[] = {
     {"equivalence", EQUIV_NMETRICS, equiv_metric_names, equiv_check, equiv_task},
     {"fisher", FISHER_NMETRICS, fisher_metric_names, fisher_check, fisher_task},
     {"emdpo", EMDPOSIM_NMETRICS, emdposim_metric_names, emdposim_check, emdposim_task},
+    {"npmle", NPMLESIM_NMETRICS, npmlesim_metric_names, npmlesim_check, npmlesim_task},
 };
 
 static const sweep_task_table tasks = {table, sizeof table / sizeof table[0]};

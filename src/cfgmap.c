@@ -41,5 +41,7 @@ void cfgmap_npmle_params(const cfg *c, npmle_params *p)
     npmle_params_init(p);
     p->gap = c->npmle_gap;
     p->max_iter = (size_t)c->npmle_max_iter;
-    p->accel = c->npmle_accel == CFG_npmle_accel_squarem;
+    p->accel = c->npmle_accel == CFG_npmle_accel_newton    ? NPMLE_NEWTON
+               : c->npmle_accel == CFG_npmle_accel_squarem ? NPMLE_SQUAREM
+                                                           : NPMLE_EM;
 }

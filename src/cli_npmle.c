@@ -33,20 +33,21 @@ const char cli_npmle_help[] =
     "of n^d points (G must be n^d, n >= 2 per axis, ends included) on the cube\n"
     "[-R, R]^d, R = --grid-radius (default 3); for d > 3 the first G Halton\n"
     "points in [-R, R)^d. The weights maximise sum_i log sum_r w_r L_i(theta_r)\n"
-    "(SQUAREM-accelerated EM, log-likelihood never decreasing) until the\n"
+    "(constrained Newton steps, log-likelihood never decreasing) until the\n"
     "certificate max_r (1/N) sum_i L_i(theta_r) / f_i (always >= 1, 1 at the\n"
     "optimum) is <= 1 + --gap (default 1e-6; the log-likelihood is then within\n"
     "N x gap of the grid's optimum). Writes DIR/grid.csv (theta1..thetad,weight:\n"
-    "every grid point), DIR/fit.csv (loglik,certificate,gap,iterations,em_maps,\n"
+    "every grid point; theta[NAME] columns when the data names its\n"
+    "features), DIR/fit.csv (loglik,certificate,gap,iterations,em_maps,\n"
     "converged,grid,grid_points,grid_radius,edge_mass,w1,w1_truth,w1_note) and\n"
     "DIR/config.ini. edge_mass is the weight on points with a coordinate beyond\n"
     "0.9 R (a warning above 0.05: widen the grid). w1 is the exact W1 distance\n"
     "(transportation LP) between the estimate (its atoms of weight >= 1e-12,\n"
     "renormalised) and a discrete truth (--truth, default truth.csv beside the\n"
     "data); a gaussian truth.csv records only the mean, so its w1 is NaN and\n"
-    "w1_note says why. The grid needs 8 x N x G bytes: a grid that does not\n"
-    "fit in this machine's memory is refused. Other keys: --set\n"
-    "npmle.max_iter=..., npmle.accel=squarem|em.\n";
+    "w1_note says why. The fit needs about 8 x N x (G + min(G, 256)) bytes: a\n"
+    "grid that does not fit in this machine's memory is refused. Other keys: --set\n"
+    "npmle.max_iter=..., npmle.accel=newton|squarem|em.\n";
 
 typedef struct npmle_out {
     double loglik, cert, gap, w1, edge;
@@ -70,7 +71,8 @@ static int check_size(const cfg *c, const data_set *ds)
     double have = pages > 0 && psize > 0 ? (double)pages * (double)psize : INFINITY;
     if (need == SIZE_MAX || (double)need > have)
         PREF_ERROR(PREF_EINPUT, "--grid %zu: the fit would need %.3g GiB "
-                   "(8 bytes per user and grid point: %zu users x %zu points), "
+                   "(8 bytes per user and grid point, plus Newton's active set: %zu users "
+                   "x %zu points), "
                    "more than this machine's %.3g GiB of memory", G,
                    need == SIZE_MAX ? 8.0 * (double)ds->n_users * (double)G / 1073741824.0
                                     : (double)need / 1073741824.0,
@@ -127,14 +129,23 @@ static int evaluate(const npmle_workspace *w, const double *theta, size_t G,
     return st;
 }
 
-static int write_grid(const char *dir, const double *theta, const double *w,
-                      size_t G, size_t d)
+/* Columns theta1..thetad, or theta[name] when the data names its features
+ * (data_feature_name). */
+static int write_grid(const char *dir, const data_set *ds, const double *theta,
+                      const double *w, size_t G, size_t d)
 {
-    char path[4096];
+    char path[4096], buf[64], col[600];
     fsutil_file o;
     PREF_TRY(fsutil_join(path, sizeof path, dir, "grid.csv"));
     PREF_TRY(fsutil_open(&o, path));
-    for (size_t j = 0; j < d; j++) fprintf(o.f, "theta%zu,", j + 1);
+    for (size_t j = 0; j < d; j++) {
+        if (ds->features)
+            snprintf(col, sizeof col, "theta[%s]", data_feature_name(ds, j, buf, sizeof buf));
+        else
+            snprintf(col, sizeof col, "theta%zu", j + 1);
+        csvio_put_text(o.f, col);
+        fputc(',', o.f);
+    }
     fputs("weight\n", o.f);
     for (size_t r = 0; r < G; r++) {
         for (size_t j = 0; j < d; j++) {
@@ -219,7 +230,7 @@ int cli_fit_npmle(const cfg *c, const data_set *ds, const char *data,
         st = evaluate(w, theta, G, d, c->npmle_radius, t, &s);
     }
     if (!st) st = fsutil_mkdirs(out);
-    if (!st) st = write_grid(out, theta, npmle_weights(w), G, d);
+    if (!st) st = write_grid(out, ds, theta, npmle_weights(w), G, d);
     if (!st) st = write_fit(out, &s, c->npmle_radius);
     if (!st) st = cfg_write_file(c, out);
     if (!st) report(&s, ds->n_users);

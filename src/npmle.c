@@ -15,15 +15,22 @@
 #endif
 
 #include "err.h"
+#include "nnls.h"
 #include "pl.h"
 
 #define NPMLE_BACKTRACK 60 /* halvings of the SQUAREM step towards EM */
+#define NPMLE_ARMIJO 0.25  /* sufficient-increase fraction of the Newton step */
+#define NPMLE_RIDGE 1e-10  /* relative ridge on the Newton normal equations */
+#define NPMLE_SUMROW 1e3  /* weight of the row sum v = 1, relative to max Q_aa */
+#define NPMLE_HALVINGS 40  /* halvings of the Newton step before EM instead */
 
 void npmle_params_init(npmle_params *p)
 {
     p->gap = 1e-6;
     p->max_iter = 100000;
-    p->accel = 1;
+    p->accel = NPMLE_NEWTON;
+    p->newton_support = 256;
+    p->newton_add = 10;
     p->threads = 0;
 }
 
@@ -31,7 +38,10 @@ const char *npmle_params_check(const npmle_params *p)
 {
     if (!(p->gap > 0) || !isfinite(p->gap)) return "gap must be > 0";
     if (p->max_iter < 1) return "max_iter must be >= 1";
-    if (p->accel != 0 && p->accel != 1) return "accel must be 0 or 1";
+    if (p->accel != NPMLE_EM && p->accel != NPMLE_SQUAREM && p->accel != NPMLE_NEWTON)
+        return "accel must be NPMLE_EM, NPMLE_SQUAREM or NPMLE_NEWTON";
+    if (p->newton_support < 2) return "newton_support must be >= 2";
+    if (p->newton_add < 1) return "newton_add must be >= 1";
     if (p->threads < 0) return "threads must be >= 0";
     return NULL;
 }
@@ -154,6 +164,12 @@ struct npmle_workspace {
     double *part;    /* (nb, G + 2) per-block sums of e_ir / f_i, log f_i, bad */
     double *scratch; /* (nthreads, scratch_n) utilities */
     double *x, *fx, *c, *t1, *t2, *tp, *ftp; /* (G) each */
+    double *f;       /* (N) f_i(x) / exp(m_i) at the current weights */
+    size_t smax;     /* Newton: most points in one step's active set */
+    double *st;      /* (smax, N) e_ir / f_i for the active points r */
+    double *q, *qb, *qw; /* (smax, smax), (smax), (smax) the NNLS problem */
+    size_t *act;     /* (smax) the active points */
+    nnls_workspace *nn;
     double loglik, cert;
     size_t iters, evals;
     int converged;
@@ -166,11 +182,15 @@ static size_t mul_or_max(size_t a, size_t b)
 
 size_t npmle_bytes(size_t n_users, size_t G, size_t d)
 {
+    npmle_params p;
+    npmle_params_init(&p);
     size_t nb = (n_users + NPMLE_BLOCK - 1) / NPMLE_BLOCK;
-    size_t terms[4] = {mul_or_max(n_users, G), mul_or_max(nb, G + 2),
-                       mul_or_max(G, d + 7), n_users};
+    size_t sm = G < p.newton_support ? G : p.newton_support;
+    size_t terms[6] = {mul_or_max(n_users, G), mul_or_max(nb, G + 2),
+                       mul_or_max(G, d + 7), 2 * n_users,
+                       mul_or_max(sm, n_users), mul_or_max(sm, sm + 6)};
     size_t total = 0;
-    for (size_t k = 0; k < 4; k++) {
+    for (size_t k = 0; k < 6; k++) {
         if (terms[k] == SIZE_MAX || total > SIZE_MAX - terms[k]) return SIZE_MAX;
         total += terms[k];
     }
@@ -192,6 +212,13 @@ void npmle_free(npmle_workspace *w)
     free(w->t2);
     free(w->tp);
     free(w->ftp);
+    free(w->f);
+    free(w->st);
+    free(w->q);
+    free(w->qb);
+    free(w->qw);
+    free(w->act);
+    nnls_free(w->nn);
     free(w);
 }
 
@@ -225,6 +252,18 @@ npmle_workspace *npmle_alloc(size_t n_users, size_t G, size_t d, size_t mmax,
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
     double **vec[] = {&w->x, &w->fx, &w->c, &w->t1, &w->t2, &w->tp, &w->ftp};
     int ok = w->e && w->lm && w->theta && w->part && w->scratch;
+    w->f = malloc(n_users * sizeof(double));
+    ok &= w->f != NULL;
+    if (p->accel == NPMLE_NEWTON) {
+        size_t sm = w->smax = G < p->newton_support ? G : p->newton_support;
+        w->st = malloc(sm * n_users * sizeof(double));
+        w->q = malloc(sm * sm * sizeof(double));
+        w->qb = malloc(sm * sizeof(double));
+        w->qw = malloc(sm * sizeof(double));
+        w->act = malloc(sm * sizeof(size_t));
+        w->nn = nnls_alloc(sm);
+        ok &= w->st && w->q && w->qb && w->qw && w->act && w->nn;
+    }
     for (size_t k = 0; k < sizeof vec / sizeof vec[0]; k++)
         ok &= (*vec[k] = malloc(G * sizeof(double))) != NULL;
     if (!ok) {
@@ -280,6 +319,7 @@ static size_t pass_rows(npmle_workspace *w, const data_set *ds)
 static int pass_em(npmle_workspace *w, const double *x, double *fx, double *L,
                    double *cert)
 {
+    int keep_f = x == w->x; /* f_i is kept for the current weights only */
     size_t G = w->G, nb = w->nb, st = G + 2;
     w->evals++;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
@@ -291,6 +331,7 @@ static int pass_em(npmle_workspace *w, const double *x, double *fx, double *L,
             const double *row = w->e + i * G;
             double f = 0.0;
             for (size_t r = 0; r < G; r++) f += x[r] * row[r];
+            if (keep_f) w->f[i] = f;
             if (!(f > 0)) {
                 pt[G + 1] += 1.0;
                 continue;
@@ -392,11 +433,117 @@ static int squarem_point(npmle_workspace *w)
     return 0;
 }
 
+/* ---- constrained Newton (Wang 2007) -------------------------------------- */
+
+/* The active set of a Newton step into w->act: the support of x, then up to
+ * newton_add points off it with c_r > 1 (largest first: where the
+ * likelihood would grow fastest), at most smax in all; a support larger
+ * than smax keeps its smax points of largest c_r. Returns its size. */
+static size_t newton_active(npmle_workspace *w)
+{
+    size_t s = 0, added = 0;
+    double *in = w->t2; /* marks; t2 is SQUAREM's, free here */
+    memset(in, 0, w->G * sizeof(double));
+    for (int pass = 0; pass < 2; pass++) {
+        while (s < w->smax && (pass == 0 || added < w->p.newton_add)) {
+            size_t best = w->G;
+            for (size_t r = 0; r < w->G; r++) {
+                if (in[r] != 0 || (pass == 0) != (w->x[r] > 0)) continue;
+                if (pass == 1 && !(w->c[r] > 1.0)) continue;
+                if (best == w->G || w->c[r] > w->c[best]) best = r;
+            }
+            if (best == w->G) break;
+            in[best] = 1.0;
+            w->act[s++] = best;
+            added += (size_t)pass;
+        }
+    }
+    return s;
+}
+
+/* The NNLS problem of the step: st_a = (e_{i,act_a} / f_i)_i, Q = st st',
+ * qb = 2 st 1 (so that q(v) = |S v - 2|^2 / 2 + const). Every entry is one
+ * ordered sum: thread-count invariant. O(N s^2). */
+static void newton_problem(npmle_workspace *w, size_t s)
+{
+    size_t N = w->N, G = w->G;
+#pragma omp parallel for schedule(static) num_threads(w->nthreads)
+    for (size_t a = 0; a < s; a++) {
+        double *col = w->st + a * N, sum = 0.0;
+        for (size_t i = 0; i < N; i++) {
+            col[i] = w->e[i * G + w->act[a]] / w->f[i];
+            sum += col[i];
+        }
+        w->qb[a] = 2.0 * sum;
+    }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
+    for (size_t a = 0; a < s; a++)
+        for (size_t b = a; b < s; b++) {
+            const double *u = w->st + a * N, *v = w->st + b * N;
+            double sum = 0.0;
+            for (size_t i = 0; i < N; i++) sum += u[i] * v[i];
+            w->q[a * s + b] = w->q[b * s + a] = sum;
+        }
+    /* Neighbouring grid points give nearly collinear columns: a relative
+     * ridge keeps Q_PP factorisable (the line search keeps l monotone). */
+    double dmax = 0.0;
+    for (size_t a = 0; a < s; a++)
+        if (w->q[a * s + a] > dmax) dmax = w->q[a * s + a];
+    for (size_t a = 0; a < s; a++) w->q[a * s + a] += NPMLE_RIDGE * dmax;
+    /* sum v = 1 as a weighted extra row (Lawson & Hanson 1974, ch. 22):
+     * without it v = 2x solves S v = 2 exactly and the step never moves. */
+    double lam = NPMLE_SUMROW * dmax;
+    for (size_t a = 0; a < s; a++) {
+        for (size_t b = 0; b < s; b++) w->q[a * s + b] += lam;
+        w->qb[a] += lam;
+    }
+}
+
+/* One constrained-Newton step (Wang 2007, "On fast computation of the
+ * non-parametric maximum likelihood estimate of a mixing distribution",
+ * JRSS B 69): the second-order expansion of l around x on the active set,
+ * min_{v >= 0} |S v - 2|^2 with S_ir = L_i(theta_r) / f_i(x), by NNLS; v
+ * renormalised to the simplex is the target y, and x + a (y - x) is taken
+ * for the largest a = 2^-k with l increasing by at least NPMLE_ARMIJO a D
+ * (D = N (sum_r y_r c_r - 1) > 0, the directional derivative). Returns 1
+ * when a step was taken into w->x, 0 when the target is no ascent
+ * direction or no a passed (the caller then takes an EM step). */
+static int newton_step(npmle_workspace *w)
+{
+    size_t G = w->G, s = newton_active(w);
+    if (s < 1) return 0;
+    newton_problem(w, s);
+    double tol = 1e-12 * (double)w->N;
+    if (nnls_solve(w->nn, s, w->q, w->qb, tol, 4 * s, w->qw) == PREF_EINPUT)
+        return 0;
+    double sum = 0.0, D = 0.0;
+    for (size_t a = 0; a < s; a++) sum += w->qw[a];
+    if (!(sum > 0) || !isfinite(sum)) return 0;
+    memset(w->t1, 0, G * sizeof(double));
+    for (size_t a = 0; a < s; a++) w->t1[w->act[a]] = w->qw[a] / sum;
+    for (size_t r = 0; r < G; r++) D += w->t1[r] * w->c[r];
+    D = (double)w->N * (D - 1.0);
+    if (!(D > 0)) return 0;
+    double al = 1.0, L0 = w->loglik, L;
+    for (int k = 0; k < NPMLE_HALVINGS; k++, al /= 2.0) {
+        for (size_t r = 0; r < G; r++)
+            w->tp[r] = al == 1.0 ? w->t1[r] : w->x[r] + al * (w->t1[r] - w->x[r]);
+        if (pass_em(w, w->tp, w->ftp, &L, NULL) == PREF_OK &&
+            L >= L0 + NPMLE_ARMIJO * al * D) {
+            memcpy(w->x, w->tp, G * sizeof(double));
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int npmle_iterate(npmle_workspace *w)
 {
     size_t G = w->G;
     w->iters++;
-    if (!w->p.accel) {
+    if (w->p.accel == NPMLE_NEWTON && newton_step(w))
+        return pass_em(w, w->x, w->fx, &w->loglik, &w->cert);
+    if (w->p.accel != NPMLE_SQUAREM) { /* EM, or Newton's fallback */
         memcpy(w->x, w->fx, G * sizeof(double));
         return pass_em(w, w->x, w->fx, &w->loglik, &w->cert);
     }

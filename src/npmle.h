@@ -17,10 +17,20 @@
  *     l(w*) - l(w) <= N (max_r c_r(w) - 1),
  * so a certificate 1 + gap bounds the log-likelihood shortfall by N gap.
  *
- * Solver: EM on the weights, w_r <- w_r c_r(w) (monotone in l), accelerated
- * by SQUAREM (Varadhan & Roland 2008, scheme S3) with a monotonicity
- * safeguard: an extrapolated point is used only when its log-likelihood is
- * at least that of the plain EM step it replaces, so l never decreases.
+ * Solvers (npmle_params.accel). The default, constrained Newton (Wang
+ * 2007, JRSS B 69, "CNM"): each step takes the support of w plus up to
+ * newton_add grid points where c_r > 1 (largest first), solves the
+ * second-order expansion of l there, min_{v >= 0, sum v = 1} |S v - 2|^2
+ * with S_ir = L_i(theta_r) / f_i(w), by NNLS (nnls.h), and moves towards v
+ * with an Armijo line search; a step that fails becomes an EM step. Points
+ * the NNLS leaves at 0 drop out, so the support stays small and a step costs
+ * O(N G + N s^2) for s active points. Measured on N = 16000 full rankings of
+ * 3, G = 441, gap 1e-6: 12 steps and 1.4 s CPU, against 3303 SQUAREM steps
+ * and 110 s. Alternatives: EM on the weights, w_r <- w_r c_r(w) (monotone
+ * in l), and EM accelerated by SQUAREM (Varadhan & Roland 2008, scheme S3)
+ * with a monotonicity safeguard: an extrapolated point is used only when
+ * its log-likelihood is at least that of the plain EM step it replaces.
+ * All three never decrease l.
  *
  * Log space: log L_i(theta_r) is computed in log space; per user the row is
  * stored as e_ir = exp(log L_ir - m_i), m_i = max_r log L_ir, so e_ir lies in
@@ -43,10 +53,15 @@
 
 #define NPMLE_BLOCK 256
 
+enum { NPMLE_EM = 0, NPMLE_SQUAREM = 1, NPMLE_NEWTON = 2 };
+
 typedef struct npmle_params {
     double gap;       /* stop when max_r c_r(w) <= 1 + gap (default 1e-6) */
     size_t max_iter;  /* iterate() calls at most (default 100000) */
-    int accel;        /* 1: SQUAREM (default), 0: plain EM */
+    int accel;        /* NPMLE_NEWTON (default), NPMLE_SQUAREM or NPMLE_EM */
+    size_t newton_support; /* Newton: points in a step's active set at most
+                              (default 256) */
+    size_t newton_add;     /* Newton: new points a step may add (default 10) */
     int threads;      /* OpenMP threads, 0: the default */
 } npmle_params;
 
@@ -100,7 +115,8 @@ void npmle_free(npmle_workspace *w);
 int npmle_set(npmle_workspace *w, const data_set *ds, const double *theta,
               const double *w0);
 
-/* One step: a SQUAREM cycle (3 EM-map evaluations) or one EM step.
+/* One step: a Newton step (its line search evaluates l at most 40 times;
+ * EM when it fails), a SQUAREM cycle (3 EM-map evaluations) or one EM step.
  * The log-likelihood never decreases. PREF_OK or PREF_ENUM. O(N G). */
 int npmle_iterate(npmle_workspace *w);
 

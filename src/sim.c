@@ -331,6 +331,32 @@ uint32_t sim_draw_user(const sim_population *p, const gsl_rng *rng,
     return (uint32_t)k;
 }
 
+int sim_population_discretise(const sim_population *p, const double *theta,
+                              size_t G, double *w)
+{
+    size_t d = p->d;
+    if (p->K != 0 || !p->mean || !p->chol)
+        PREF_ERROR(PREF_EINPUT, "discretise: only a gaussian population");
+    enum { MAXD = 64 }; /* a grid in more dimensions could not be stored */
+    double s = 0.0, z[MAXD];
+    if (d > MAXD) PREF_ERROR(PREF_EINPUT, "discretise: d = %zu > %d", d, (int)MAXD);
+    for (size_t r = 0; r < G; r++) {
+        /* z = L^{-1} (theta_r - mean) by forward substitution. */
+        double q = 0.0;
+        for (size_t a = 0; a < d; a++) {
+            double v = theta[r * d + a] - p->mean[a];
+            for (size_t b = 0; b < a; b++) v -= p->chol[a * d + b] * z[b];
+            z[a] = v / p->chol[a * d + a];
+            q += z[a] * z[a];
+        }
+        w[r] = exp(-0.5 * q);
+        s += w[r];
+    }
+    if (!(s > 0)) PREF_ERROR(PREF_EINPUT, "discretise: no point has positive density");
+    for (size_t r = 0; r < G; r++) w[r] /= s;
+    return PREF_OK;
+}
+
 void sim_draw_query(const sim_design *g, const gsl_rng *rng, double *x,
                     uint32_t *prompt, uint32_t *items, uint32_t *work)
 {

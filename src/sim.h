@@ -79,6 +79,17 @@ void sim_design_use_prompts(sim_design *g, int test);
 uint32_t sim_draw_user(const sim_population *p, const gsl_rng *rng,
                        double *theta);
 
+/* The population discretised on G points theta (G, p->d): for a gaussian
+ * population w_r proportional to its density N(theta_r; mean, cov) (the
+ * Cholesky factor the simulator draws with), normalised to sum 1 over the
+ * points: on a regular grid of spacing h much below the smallest standard
+ * deviation that reaches a few of them past the mean, its mean and
+ * covariance are those of the population up to the mass outside the grid.
+ * Not for finite populations (their atoms are the exact truth):
+ * PREF_EINPUT, also when no point has positive density. O(G d^2). */
+int sim_population_discretise(const sim_population *p, const double *theta,
+                              size_t G, double *w);
+
 /* Draw one query's candidates: x (m, d). With pools, *prompt and items[0..m)
  * receive the prompt and pool indices (work needs pool uint32s); without,
  * *prompt = DATA_NONE and items[j] = j. */

@@ -3,7 +3,7 @@
  * quasi-Newton solver (GSL BFGS on softmax weights) on a tiny 5-point
  * problem, the log-likelihood recomputed directly from pl.h, the
  * certificate (>= 1 at every iterate, <= 1 + gap at the end), monotone
- * log-likelihood under EM and SQUAREM, the same answer for any thread
+ * log-likelihood under EM, SQUAREM and constrained Newton, the same answer for any thread
  * count, no underflow for users with many answers, recovery of a discrete
  * truth whose atoms are grid points, and the grid itself. Seeded. */
 #include <math.h>
@@ -192,44 +192,60 @@ static void test_tiny(void)
 /* ---- properties ------------------------------------------------------------ */
 
 /* Certificate >= 1 and log-likelihood non-decreasing at every step, for
- * plain EM and SQUAREM; both end at the same optimum. */
+ * plain EM, SQUAREM and constrained Newton, which end at the same optimum;
+ * and for Newton with its active set capped at 3 points (its steps are then
+ * short, Frank-Wolfe-like: only 300 steps are checked, and that it gains). */
 static void test_monotone(void)
 {
     data_set *ds = latent2("0.3, 0.7", "1, -1; -1, 1", "2", "4", "1500", 77);
     if (!ds) return;
-    double theta[25 * 2], Lend[2];
-    size_t evals[2];
+    static const char *const name[] = {"EM", "SQUAREM", "Newton", "Newton (3)"};
+    static const int accel[] = {NPMLE_EM, NPMLE_SQUAREM, NPMLE_NEWTON, NPMLE_NEWTON};
+    double theta[25 * 2], Lend[4];
+    size_t evals[4];
     npmle_grid(25, 2, 2.0, theta);
-    for (int accel = 0; accel < 2; accel++) {
+    for (int m = 0; m < 4; m++) {
         npmle_params p;
         npmle_params_init(&p);
-        p.accel = accel;
+        p.accel = accel[m];
+        if (m == 3) p.newton_support = 3;
         p.gap = 1e-7;
         npmle_workspace *w = npmle_alloc(ds->n_users, 25, 2, max_m(ds), &p);
         gsl_test_int(npmle_set(w, ds, theta, NULL), PREF_OK, "monotone: set");
         double prev = npmle_loglik(w);
         int mono = 1, cert1 = 1;
         size_t it = 0;
-        for (; it < 200000 && npmle_test(w, p.gap) == PREF_CONTINUE; it++) {
+        double L0 = prev;
+        size_t cap = m == 3 ? 300 : 200000;
+        for (; it < cap && npmle_test(w, p.gap) == PREF_CONTINUE; it++) {
             gsl_test_int(npmle_iterate(w), PREF_OK, "monotone: iterate");
             /* Exact ascent up to the rounding of a sum over 1500 users. */
             if (npmle_loglik(w) < prev - 1e-12 * fabs(prev)) mono = 0;
             if (npmle_certificate(w) < 1.0 - 1e-12) cert1 = 0;
             prev = npmle_loglik(w);
         }
-        gsl_test(!mono, "monotone: loglik never decreases (accel %d)", accel);
-        gsl_test(!cert1, "monotone: certificate >= 1 (accel %d)", accel);
-        gsl_test(npmle_test(w, p.gap) != PREF_OK, "monotone: certificate %.12g "
-                 "<= 1 + 1e-7 (accel %d)", npmle_certificate(w), accel);
-        Lend[accel] = npmle_loglik(w);
-        evals[accel] = npmle_evaluations(w);
+        gsl_test(!mono, "monotone: loglik never decreases (%s)", name[m]);
+        gsl_test(!cert1, "monotone: certificate >= 1 (%s)", name[m]);
+        if (m < 3)
+            gsl_test(npmle_test(w, p.gap) != PREF_OK, "monotone: certificate %.12g "
+                     "<= 1 + 1e-7 (%s)", npmle_certificate(w), name[m]);
+        else
+            gsl_test(!(npmle_loglik(w) > L0 + 1.0), "monotone: %s gains (%.10g "
+                     "from %.10g)", name[m], npmle_loglik(w), L0);
+        Lend[m] = npmle_loglik(w);
+        evals[m] = npmle_evaluations(w);
         npmle_free(w);
     }
-    gsl_test_abs(Lend[0], Lend[1], 2 * 1500 * 1e-7, "monotone: EM and SQUAREM agree");
+    /* Each is within N gap of the optimum, so two within 2 N gap. */
+    for (int m = 1; m < 3; m++)
+        gsl_test_abs(Lend[m], Lend[0], 2 * 1500 * 1e-7, "monotone: %s and EM agree",
+                     name[m]);
     gsl_test(evals[1] >= evals[0], "monotone: SQUAREM (%zu EM maps) faster than EM (%zu)",
              evals[1], evals[0]);
-    fprintf(stderr, "test_npmle: N 1500, G 25, gap 1e-7: EM %zu maps, SQUAREM %zu\n",
-            evals[0], evals[1]);
+    gsl_test(evals[2] >= evals[1], "monotone: Newton (%zu EM maps) faster than "
+             "SQUAREM (%zu)", evals[2], evals[1]);
+    fprintf(stderr, "test_npmle: N 1500, G 25, gap 1e-7: EM maps: EM %zu, SQUAREM "
+            "%zu, Newton %zu\n", evals[0], evals[1], evals[2]);
     data_free(ds);
 }
 

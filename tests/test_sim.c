@@ -245,6 +245,55 @@ static void test_thread_invariance(void)
 #endif
 }
 
+/* The gaussian population discretised on a fine regular grid (spacing 0.2,
+ * the mean 6.7 standard deviations from the edge): weights sum to 1 and
+ * their mean and covariance are the population's (lattice and truncation
+ * errors are below 1e-10 here: Poisson summation, exp(-2 pi^2 s^2 / h^2)
+ * for the smallest standard deviation s = 0.6). A finite population is
+ * refused. */
+static void test_discretise(void)
+{
+    const char *kv[] = {"design.d", "2", "population.kind", "gaussian",
+                        "population.mean", "0.5, -1.5", "population.cov",
+                        "2.0, 0.6; 0.6, 0.5", NULL};
+    config(kv, "discretise");
+    sim_population *p = NULL;
+    gsl_test_int(sim_population_from_cfg(&C, &p), PREF_OK, "discretise: population");
+    if (!p) return;
+    enum { N = 101, G = N * N };
+    static double theta[G * 2], w[G];
+    for (size_t a = 0; a < N; a++)
+        for (size_t b = 0; b < N; b++) {
+            theta[(a * N + b) * 2] = -10.0 + 0.2 * (double)a;
+            theta[(a * N + b) * 2 + 1] = -10.0 + 0.2 * (double)b;
+        }
+    gsl_test_int(sim_population_discretise(p, theta, G, w), PREF_OK, "discretise");
+    double s = 0, m0 = 0, m1 = 0, c00 = 0, c01 = 0, c11 = 0;
+    for (size_t r = 0; r < G; r++) {
+        double x = theta[2 * r], y = theta[2 * r + 1];
+        s += w[r];
+        m0 += w[r] * x;
+        m1 += w[r] * y;
+        c00 += w[r] * (x - 0.5) * (x - 0.5);
+        c01 += w[r] * (x - 0.5) * (y + 1.5);
+        c11 += w[r] * (y + 1.5) * (y + 1.5);
+    }
+    gsl_test_abs(s, 1.0, 1e-12, "discretise: weights sum to 1");
+    gsl_test_abs(m0, 0.5, 1e-9, "discretise: mean 1");
+    gsl_test_abs(m1, -1.5, 1e-9, "discretise: mean 2");
+    gsl_test_abs(c00, 2.0, 1e-8, "discretise: variance 1");
+    gsl_test_abs(c01, 0.6, 1e-8, "discretise: covariance");
+    gsl_test_abs(c11, 0.5, 1e-8, "discretise: variance 2");
+    sim_population_free(p);
+    const char *kf[] = {"design.d", "2", "population.kind", "polarised", NULL};
+    config(kf, "discretise: polarised");
+    gsl_test_int(sim_population_from_cfg(&C, &p), PREF_OK, "discretise: polarised");
+    if (p)
+        gsl_test_int(sim_population_discretise(p, theta, G, w), PREF_EINPUT,
+                     "discretise: a finite population is refused");
+    sim_population_free(p);
+}
+
 int main(void)
 {
     /* As hetpref's main does: GSL errors come back as status codes. */
@@ -252,6 +301,7 @@ int main(void)
     test_full_ranking_frequencies();
     test_type_persists();
     test_gaussian_population();
+    test_discretise();
     test_feature_laws();
     test_thread_invariance();
     exit(gsl_test_summary());
