@@ -83,7 +83,7 @@ typedef struct mix_ws {
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
     double *scale;      /* (K) step length of each class in the M-step */
-    double *eta, *theta, *step, *g, *H, *Q, *Qnew, *sumg;
+    double *eta, *theta, *step, *g, *H, *Q, *sumg;
 } mix_ws;
 
 static void ws_free(mix_ws *w)
@@ -100,7 +100,6 @@ static void ws_free(mix_ws *w)
     free(w->g);
     free(w->H);
     free(w->Q);
-    free(w->Qnew);
     free(w->sumg);
     free(w->flat);
     free(w->post_old);
@@ -141,7 +140,6 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->g = malloc(K * d * sizeof(double));
     w->H = malloc(K * d * d * sizeof(double));
     w->Q = malloc(K * sizeof(double));
-    w->Qnew = malloc(K * sizeof(double));
     w->sumg = malloc(K * sizeof(double));
     w->post_old = malloc(ds->n_users * K * sizeof(double));
     w->Qchk = malloc(K * sizeof(double));
@@ -153,7 +151,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
         return NULL;
     }
     if (!w->flat || !w->part || !w->scratch || !w->post || !w->eta || !w->theta ||
-        !w->Qold || !w->scale || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
+        !w->Qold || !w->scale || !w->step || !w->g || !w->H || !w->Q ||
         !w->sumg) {
         ws_free(w);
         return NULL;
@@ -250,36 +248,6 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     return L;
 }
 
-/* Weighted log-likelihood Q_k(theta) for every class into Qnew, post
- * fixed. */
-static void pass_q(const data_set *ds, mix_ws *w)
-{
-    size_t K = w->K, d = w->d, nb = w->n_blocks;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
-    for (size_t b = 0; b < nb; b++) {
-        double *u = thread_scratch(w);
-        double *pq = w->part + b * w->stride;
-        memset(pq, 0, K * sizeof(double));
-        size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
-                                                         : w->n_users;
-        for (size_t i = b * MIX_BLOCK; i < i_end; i++)
-            for (size_t k = 0; k < K; k++) {
-                double gk = w->post[i * K + k];
-                if (gk == 0.0) continue;
-                double ll = 0.0;
-                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-                    size_t c0 = ds->q_cand[q], m = data_m(ds, q);
-                    pl_utilities(ds->x + c0 * d, m, d, w->theta + k * d, u);
-                    ll += pl_loglik(u, m, ds->q_r[q]);
-                }
-                pq[k] += gk * ll;
-            }
-    }
-    memset(w->Qnew, 0, K * sizeof(double));
-    for (size_t b = 0; b < nb; b++)
-        for (size_t k = 0; k < K; k++) w->Qnew[k] += w->part[b * w->stride + k];
-}
-
 /* Newton direction for class k: (-H_k + ridge' I) step = g_k, with ridge'
  * scaled to the Hessian and raised until the Cholesky succeeds. */
 static int newton_direction(mix_ws *w, size_t k, double ridge)
@@ -351,6 +319,7 @@ static int m_step(mix_ws *w, const mix_params *p)
  * halve that class's step from theta_old; the last of MIX_HALVINGS tries
  * gives up the step. Returns 1 when a class was halved (evaluate again). */
 #define MIX_HALVINGS 40
+#define MIX_WARMUP 3 /* M-steps on the random assignment before the first E-step */
 static int m_step_check(mix_ws *w, const double *Qtry, int attempt)
 {
     size_t d = w->d;
@@ -501,15 +470,21 @@ int mix_em_set(mix_em *s, size_t start)
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
-    /* Initial M-steps on the fixed assignment. */
-    for (int it = 0; it < 3; it++) {
-        pass_accumulate(s->ds, w, 1, 0);
+    /* Initial M-steps on the fixed assignment. Each accumulation after an
+     * M-step also checks that step's ascent (Qchk with post_old = the fixed
+     * assignment), and the first E-step checks the last one, so the damped
+     * Newton steps cost no pass of their own. */
+    pass_accumulate(s->ds, w, 1, 0);
+    for (int it = 0; it < MIX_WARMUP; it++) {
         PREF_TRY(m_step(w, &s->p));
+        if (it == MIX_WARMUP - 1) break;
+        pass_accumulate(s->ds, w, 1, 1);
         for (int h = 0; h < MIX_HALVINGS; h++) {
-            pass_q(s->ds, w); /* responsibilities fixed: check at once */
-            if (!m_step_check(w, w->Qnew, h)) break;
+            if (!m_step_check(w, w->Qchk, h)) break;
+            pass_accumulate(s->ds, w, 1, 1);
         }
     }
+    s->proposed = 1;
     return e_step(s);
 }
 
