@@ -73,6 +73,7 @@ int main(int argc, char **argv)
         else if (strcmp(f, "--max-iter") == 0) p.max_iter = (size_t)u;
         else if (strcmp(f, "--threads") == 0) p.threads = (int)u;
         else if (strcmp(f, "--seed") == 0) p.seed = u;
+        else if (strcmp(f, "--accelerate") == 0) p.accelerate = (int)u;
         else if (strcmp(f, "--reps") == 0) reps = u;
         else return usage();
     }

@@ -39,6 +39,7 @@ void mix_params_init(mix_params *p)
     p->min_weight = 1e-6;
     p->best_tol = 1e-6;
     p->sandwich = 0;
+    p->accelerate = 1;
     p->threads = 0;
     p->seed = 1;
     p->progress = NULL;
@@ -319,6 +320,8 @@ static int m_step(mix_ws *w, const mix_params *p)
  * halve that class's step from theta_old; the last of MIX_HALVINGS tries
  * gives up the step. Returns 1 when a class was halved (evaluate again). */
 #define MIX_HALVINGS 40
+#define MIX_SQUAREM_MAX 64.0 /* largest SQUAREM step length |alpha| */
+#define MIX_SLOW_RATE 0.5 /* EM slower than this linear rate: SQUAREM */
 #define MIX_WARMUP 3 /* M-steps on the random assignment before the first E-step */
 static int m_step_check(mix_ws *w, const double *Qtry, int attempt)
 {
@@ -366,6 +369,12 @@ struct mix_em {
     double max_decrease;
     size_t iterations, empty;
     int proposed;       /* an M-step awaits its ascent check */
+    int slow;           /* EM found slow: SQUAREM cycles from now on */
+    double gain;        /* the last EM step's gain in L (NaN: none yet) */
+    int slow_steps;     /* successive EM steps at a slow linear rate */
+    double *x0, *x1, *x2; /* (K d + K) SQUAREM: theta and log eta at the
+                           cycle's start and after its two EM steps */
+    double *eta2;       /* (K) the weights at x2 as they were (no log/exp) */
 };
 
 void mix_em_free(mix_em *s)
@@ -373,6 +382,10 @@ void mix_em_free(mix_em *s)
     if (!s) return;
     ws_free(s->w);
     gsl_rng_free(s->rng);
+    free(s->x0);
+    free(s->x1);
+    free(s->x2);
+    free(s->eta2);
     free(s);
 }
 
@@ -403,8 +416,12 @@ mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *pp, int *er
         s->p = *p;
         s->w = ws_alloc(ds, K, p->threads);
         s->rng = rngs_alloc(1);
+        s->x0 = malloc(K * (ds->d + 1) * sizeof(double));
+        s->x1 = malloc(K * (ds->d + 1) * sizeof(double));
+        s->x2 = malloc(K * (ds->d + 1) * sizeof(double));
+        s->eta2 = malloc(K * sizeof(double));
     }
-    if (!s || !s->w || !s->rng) {
+    if (!s || !s->w || !s->rng || !s->x0 || !s->x1 || !s->x2 || !s->eta2) {
         mix_em_free(s);
         *err = pref_set_error(PREF_ENOMEM, "out of memory for the fit");
         return NULL;
@@ -467,6 +484,8 @@ int mix_em_set(mix_em *s, size_t start)
     s->max_decrease = 0.0;
     s->iterations = s->empty = 0;
     s->proposed = 0;
+    s->slow = s->slow_steps = 0;
+    s->gain = NAN;
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
@@ -488,18 +507,131 @@ int mix_em_set(mix_em *s, size_t start)
     return e_step(s);
 }
 
-int mix_em_iterate(mix_em *s)
+/* One EM step: M-step, empty-class protection, E-step (with the M-step's
+ * ascent check). Sets *reseeded when a class was re-seeded. */
+static int em_step(mix_em *s, int *reseeded)
 {
     s->prev = s->loglik;
     PREF_TRY(m_step(s->w, &s->p));
     s->proposed = 1;
     size_t e = protect_empty(s->w, &s->p, s->rng);
+    *reseeded = e > 0;
     if (e) {
         s->empty += e;
         s->prev = -INFINITY; /* a re-seed may lower L: not an EM step */
         s->proposed = 0;
     }
     return e_step(s);
+}
+
+/* x = (theta, log eta): the point SQUAREM extrapolates (log weights keep
+ * the extrapolated weights positive; they are renormalised). */
+static void squarem_get(const mix_ws *w, double *x)
+{
+    size_t Kd = w->K * w->d;
+    memcpy(x, w->theta, Kd * sizeof(double));
+    for (size_t k = 0; k < w->K; k++) x[Kd + k] = log(w->eta[k]);
+}
+
+static void squarem_put(mix_ws *w, const double *x)
+{
+    size_t Kd = w->K * w->d;
+    memcpy(w->theta, x, Kd * sizeof(double));
+    double mx = x[Kd + mathx_argmax(x + Kd, w->K)], z = 0.0;
+    for (size_t k = 0; k < w->K; k++) z += w->eta[k] = exp(x[Kd + k] - mx);
+    for (size_t k = 0; k < w->K; k++) w->eta[k] /= z;
+}
+
+/* The SQUAREM step length (Varadhan and Roland 2008, scheme S3) from the
+ * cycle's start x0, first step x1 and second step x2 (the current point):
+ * r = x1 - x0, v = x2 - 2 x1 + x0, alpha = -|r| / |v|. Returns 0 (no
+ * extrapolation) when alpha >= -1, which gives back x2, or when a
+ * difference is not finite. */
+static double squarem_alpha(const double *x0, const double *x1, const double *x2,
+                            size_t n)
+{
+    double rr = 0.0, vv = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        double r = x1[j] - x0[j], v = x2[j] - 2.0 * x1[j] + x0[j];
+        rr += r * r;
+        vv += v * v;
+    }
+    if (!isfinite(rr) || !isfinite(vv) || !(vv > 0.0)) return 0.0;
+    double a = -sqrt(rr / vv);
+    if (a > -1.0) return 0.0;
+    return a < -MIX_SQUAREM_MAX ? -MIX_SQUAREM_MAX : a;
+}
+
+/* One SQUAREM cycle: two EM steps x0 -> x1 -> x2, then the extrapolated
+ * x0 - 2 alpha r + alpha^2 v, kept only when its log-likelihood is not
+ * below x2's (else x2 is restored), so the cycle never lowers L. Three
+ * passes (four when the extrapolation is refused) for what are often many
+ * EM steps' progress on slow (flat) likelihoods. The convergence test then
+ * compares L with its value at the cycle's start. */
+static int squarem_cycle(mix_em *s)
+{
+    mix_ws *w = s->w;
+    size_t n = w->K * (w->d + 1);
+    double L0 = s->loglik;
+    int re;
+    squarem_get(w, s->x0);
+    PREF_TRY(em_step(s, &re));
+    if (re) return PREF_OK;
+    squarem_get(w, s->x1);
+    PREF_TRY(em_step(s, &re));
+    if (re) return PREF_OK;
+    double L2 = s->loglik;
+    squarem_get(w, s->x2);
+    memcpy(s->eta2, w->eta, w->K * sizeof(double));
+    double a = squarem_alpha(s->x0, s->x1, s->x2, n);
+    if (a == 0.0) return PREF_OK;
+    double *x = s->x0; /* x0 becomes the extrapolated point */
+    for (size_t j = 0; j < n; j++) {
+        double r = s->x1[j] - s->x0[j], v = s->x2[j] - 2.0 * s->x1[j] + s->x0[j];
+        x[j] = s->x0[j] - 2.0 * a * r + a * a * v;
+    }
+    squarem_put(w, x);
+    double L = pass_accumulate(s->ds, w, 0, 0);
+    s->iterations++;
+    if (!(isfinite(L) && L >= L2)) {
+        memcpy(w->theta, s->x2, w->K * w->d * sizeof(double));
+        memcpy(w->eta, s->eta2, w->K * sizeof(double));
+        L = pass_accumulate(s->ds, w, 0, 0);
+        s->iterations++;
+        if (L != L2) /* the same parameters as before the extrapolation */
+            PREF_ERROR(PREF_ENUM, "EM: log-likelihood %.17g at a restored point, "
+                       "was %.17g", L, L2);
+    }
+    s->loglik = L;
+    s->prev = L0;
+    return PREF_OK;
+}
+
+/* Plain EM steps while they converge fast; once the gain in L has shrunk
+ * by a ratio between MIX_SLOW_RATE and 1 (the linear rate of EM, estimated
+ * from successive gains) twice in a row, SQUAREM cycles for the rest of the
+ * start. Growing gains (the classes still separating) are not slowness. Fast EM (rates
+ * near 0.1 on well-identified data) gains nothing from extrapolation, and
+ * the per-step test stays as flexmix's. */
+int mix_em_iterate(mix_em *s)
+{
+    int re;
+    if (s->p.accelerate && s->slow && s->iterations + 4 <= s->p.max_iter)
+        return squarem_cycle(s); /* at most 4 passes: within max_iter */
+    double L0 = s->loglik;
+    PREF_TRY(em_step(s, &re));
+    double gain = s->loglik - L0;
+    if (re || !isfinite(gain)) {
+        s->gain = NAN;
+        s->slow_steps = 0;
+        return PREF_OK;
+    }
+    double rate = gain / s->gain;
+    s->slow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE && rate < 1.0
+                        ? s->slow_steps + 1 : 0;
+    if (s->slow_steps >= 2) s->slow = 1;
+    s->gain = gain;
+    return PREF_OK;
 }
 
 int mix_em_test(const mix_em *s, double tol)
