@@ -121,15 +121,20 @@ static double linear_accum(const double *x, size_t m, size_t d, size_t r,
          * mathx_logsumexp: the e_j are kept for the probabilities. */
         double mx = u[s];
         for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
+        /* exp(u_j - mx) = exp(0) = 1 exactly at the maximum (finite mx) */
+        int fin = isfinite(mx);
         double z = 0.0;
         for (size_t j = s; j < m; j++) {
-            p[j] = exp(u[j] - mx);
+            p[j] = fin && u[j] == mx ? 1.0 : exp(u[j] - mx);
             z += p[j];
         }
         ll += u[s] - mx - log(z);
         double iz = 1.0 / z;
-        for (size_t k = 0; k < d; k++) xbar[k] = 0.0;
-        for (size_t j = s; j < m; j++) {
+        /* xbar = sum_j p_j x_j, first term written (0.0 + t: the bits of
+         * a sum started at zero) rather than zeroing xbar first */
+        p[s] *= iz;
+        for (size_t k = 0; k < d; k++) xbar[k] = 0.0 + p[s] * x[s * d + k];
+        for (size_t j = s + 1; j < m; j++) {
             p[j] *= iz;
             const double *xj = x + j * d;
             for (size_t k = 0; k < d; k++) xbar[k] += p[j] * xj[k];
