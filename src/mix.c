@@ -8,6 +8,7 @@
 #include "mix.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,6 +123,9 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
         if (data_m(ds, q) > w->mmax) w->mmax = data_m(ds, q);
 #ifdef _OPENMP
     w->nthreads = threads > 0 ? (size_t)threads : (size_t)omp_get_max_threads();
+    /* Never more threads than blocks: an idle thread only waits (spinning,
+     * under OpenMP's default policy) at every pass's barrier. */
+    if (w->nthreads > w->n_blocks) w->nthreads = w->n_blocks ? w->n_blocks : 1;
 #else
     (void)threads;
     w->nthreads = 1;
@@ -727,7 +731,7 @@ static int information(const data_set *ds, mix_ws *w, double *J, double *B)
         free(ps);
         PREF_ERROR(PREF_ENOMEM, "out of memory for the information matrix");
     }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nb < w->nthreads ? nb : w->nthreads)
     for (size_t b = 0; b < nb; b++) {
 #ifdef _OPENMP
         double *sv = ps + (size_t)omp_get_thread_num() * (2 * P + P * P);
@@ -916,38 +920,118 @@ static int run_start(mix_em *s, size_t start, int *converged)
     }
 }
 
+/* What one start leaves for the reduction over starts. */
+typedef struct start_out {
+    double L, max_decrease;
+    size_t iterations, empty;
+    int converged, st;
+} start_out;
+
+/* Start k on the state s: its results into o, its parameters into eta (K)
+ * and theta (K, d). */
+static void one_start(mix_em *s, size_t k, start_out *o, double *eta, double *theta)
+{
+    o->st = run_start(s, k, &o->converged);
+    if (o->st) return;
+    if (s->p.progress) s->p.progress(s->p.progress_ctx, 1);
+    o->L = s->loglik;
+    o->iterations = s->iterations;
+    o->empty = s->empty;
+    o->max_decrease = s->max_decrease;
+    memcpy(theta, s->w->theta, s->w->K * s->w->d * sizeof(double));
+    memcpy(eta, s->w->eta, s->w->K * sizeof(double));
+}
+
+/* Threads for running whole starts side by side: when there are at least
+ * as many starts as threads (and more than one thread), each start runs on
+ * one thread with no barrier per pass; else 1 (the passes parallelise over
+ * user blocks instead). Each start's arithmetic is the same either way. */
+static size_t start_threads(const mix_params *p)
+{
+#ifdef _OPENMP
+    size_t t = p->threads > 0 ? (size_t)p->threads : (size_t)omp_get_max_threads();
+    return t > 1 && p->starts >= t ? t : 1;
+#else
+    (void)p;
+    return 1;
+#endif
+}
+
+/* Every start (sequentially on s, or on nt states of one thread each), into
+ * o (starts) and eta_all (starts, K), theta_all (starts, K, d). */
+static int starts_map(mix_em *s, size_t nt, start_out *o, double *eta_all,
+                      double *theta_all)
+{
+    const mix_params *p = &s->p;
+    size_t K = s->w->K, d = s->w->d, n = p->starts;
+    if (nt == 1) {
+        for (size_t k = 0; k < n; k++) {
+            one_start(s, k, &o[k], eta_all + k * K, theta_all + k * K * d);
+            if (o[k].st) return o[k].st;
+        }
+        return PREF_OK;
+    }
+    mix_params p1 = *p;
+    p1.threads = 1;
+    mix_em **ts = calloc(nt, sizeof *ts);
+    char (*msg)[256] = calloc(n, sizeof *msg);
+    int st = ts && msg ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    for (size_t t = 0; !st && t < nt; t++)
+        if (!(ts[t] = mix_em_alloc(s->ds, K, &p1, &st))) break;
+    if (!st) {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
+        for (size_t k = 0; k < n; k++) {
+#ifdef _OPENMP
+            mix_em *me = ts[omp_get_thread_num()];
+#else
+            mix_em *me = ts[0];
+#endif
+            one_start(me, k, &o[k], eta_all + k * K,
+                      theta_all + k * K * d);
+            /* error messages are thread-local: keep the worker's */
+            if (o[k].st) snprintf(msg[k], sizeof msg[k], "%s", pref_last_error());
+        }
+        for (size_t k = 0; k < n && !st; k++)
+            if (o[k].st) st = pref_set_error(o[k].st, "%s", msg[k]);
+    }
+    for (size_t t = 0; ts && t < nt; t++) mix_em_free(ts[t]);
+    free(ts);
+    free(msg);
+    return st;
+}
+
 /* Every start; the best one's parameters into best_eta/best_theta and its
- * counts into f. */
+ * counts into f, reduced in start order (the same for any thread count). */
 static int run_starts(mix_em *s, mix_fit *f, double *best_eta, double *best_theta)
 {
     const mix_params *p = &s->p;
-    size_t K = f->K, d = f->d;
-    double *L = malloc(p->starts * sizeof(double));
-    if (!L) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    size_t K = f->K, d = f->d, n = p->starts;
+    start_out *o = malloc(n * sizeof *o);
+    double *eta_all = malloc(n * K * sizeof(double));
+    double *theta_all = malloc(n * K * d * sizeof(double) + 1);
+    int st = o && eta_all && theta_all
+                 ? starts_map(s, start_threads(p), o, eta_all, theta_all)
+                 : pref_set_error(PREF_ENOMEM, "out of memory");
     double bestL = -INFINITY;
-    int st = PREF_OK;
-    for (size_t k = 0; k < p->starts; k++) {
-        int conv;
-        st = run_start(s, k, &conv);
-        if (st) break;
-        if (p->progress) p->progress(p->progress_ctx, 1);
-        L[k] = s->loglik;
-        f->empty_events += s->empty;
-        if (s->max_decrease > f->max_decrease) f->max_decrease = s->max_decrease;
-        if (s->loglik > bestL) {
-            bestL = s->loglik;
-            f->iterations = s->iterations;
-            f->converged = conv;
-            memcpy(best_theta, s->w->theta, K * d * sizeof(double));
-            memcpy(best_eta, s->w->eta, K * sizeof(double));
+    for (size_t k = 0; !st && k < n; k++) {
+        f->empty_events += o[k].empty;
+        if (o[k].max_decrease > f->max_decrease) f->max_decrease = o[k].max_decrease;
+        if (o[k].L > bestL) {
+            bestL = o[k].L;
+            f->iterations = o[k].iterations;
+            f->converged = o[k].converged;
+            memcpy(best_theta, theta_all + k * K * d, K * d * sizeof(double));
+            memcpy(best_eta, eta_all + k * K, K * sizeof(double));
         }
     }
     if (!st) {
-        f->starts = p->starts;
-        for (size_t k = 0; k < p->starts; k++)
-            f->best_hits += fabs(L[k] - bestL) <= p->best_tol * (1.0 + fabs(bestL));
+        f->starts = n;
+        for (size_t k = 0; k < n; k++)
+            f->best_hits += fabs(o[k].L - bestL) <= p->best_tol * (1.0 + fabs(bestL));
     }
-    free(L);
+    free(o);
+    free(eta_all);
+    free(theta_all);
     return st;
 }
 
