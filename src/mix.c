@@ -8,6 +8,8 @@
 #include "mix.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -945,57 +947,80 @@ static void one_start(mix_em *s, size_t k, start_out *o, double *eta, double *th
 /* Threads for running whole starts side by side: when there are at least
  * as many starts as threads (and more than one thread), each start runs on
  * one thread with no barrier per pass; else 1 (the passes parallelise over
- * user blocks instead). Each start's arithmetic is the same either way. */
+ * user blocks instead). Each start's arithmetic is the same either way.
+ * Without OpenMP, p->threads alone (0 is 1). */
 static size_t start_threads(const mix_params *p)
 {
 #ifdef _OPENMP
     size_t t = p->threads > 0 ? (size_t)p->threads : (size_t)omp_get_max_threads();
-    return t > 1 && p->starts >= t ? t : 1;
 #else
-    (void)p;
-    return 1;
+    size_t t = p->threads > 0 ? (size_t)p->threads : 1;
 #endif
+    return t > 1 && p->starts >= t ? t : 1;
 }
 
-/* Every start (sequentially on s, or on nt states of one thread each), into
- * o (starts) and eta_all (starts, K), theta_all (starts, K, d). */
+/* A worker running whole starts: it takes the next start from the shared
+ * counter until none is left (which start lands on which worker never
+ * changes a result: each writes only its own start's slots). */
+typedef struct start_job {
+    mix_em *s;              /* this worker's state (one thread) */
+    atomic_size_t *next;    /* shared: the next start to run */
+    start_out *o;
+    double *eta_all, *theta_all;
+    char (*msg)[256];       /* per start: a worker's error message */
+} start_job;
+
+static void *start_worker(void *arg)
+{
+    start_job *j = arg;
+    size_t K = j->s->w->K, d = j->s->w->d, n = j->s->p.starts;
+    for (size_t k; (k = atomic_fetch_add(j->next, 1)) < n;) {
+        one_start(j->s, k, &j->o[k], j->eta_all + k * K, j->theta_all + k * K * d);
+        /* error messages are thread-local: keep the worker's */
+        if (j->o[k].st) snprintf(j->msg[k], sizeof j->msg[k], "%s", pref_last_error());
+    }
+    return NULL;
+}
+
+/* Every start (sequentially on s, or on nt POSIX threads with a state of
+ * one thread each: joined, so nothing spins while a start is finishing),
+ * into o (starts) and eta_all (starts, K), theta_all (starts, K, d). */
 static int starts_map(mix_em *s, size_t nt, start_out *o, double *eta_all,
                       double *theta_all)
 {
     const mix_params *p = &s->p;
-    size_t K = s->w->K, d = s->w->d, n = p->starts;
+    size_t K = s->w->K, n = p->starts;
     if (nt == 1) {
         for (size_t k = 0; k < n; k++) {
-            one_start(s, k, &o[k], eta_all + k * K, theta_all + k * K * d);
+            one_start(s, k, &o[k], eta_all + k * K, theta_all + k * K * s->w->d);
             if (o[k].st) return o[k].st;
         }
         return PREF_OK;
     }
     mix_params p1 = *p;
     p1.threads = 1;
-    mix_em **ts = calloc(nt, sizeof *ts);
+    atomic_size_t next = 0;
+    start_job *jobs = calloc(nt, sizeof *jobs);
+    pthread_t *tid = calloc(nt, sizeof *tid);
     char (*msg)[256] = calloc(n, sizeof *msg);
-    int st = ts && msg ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
-    for (size_t t = 0; !st && t < nt; t++)
-        if (!(ts[t] = mix_em_alloc(s->ds, K, &p1, &st))) break;
-    if (!st) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt)
-        for (size_t k = 0; k < n; k++) {
-#ifdef _OPENMP
-            mix_em *me = ts[omp_get_thread_num()];
-#else
-            mix_em *me = ts[0];
-#endif
-            one_start(me, k, &o[k], eta_all + k * K,
-                      theta_all + k * K * d);
-            /* error messages are thread-local: keep the worker's */
-            if (o[k].st) snprintf(msg[k], sizeof msg[k], "%s", pref_last_error());
-        }
-        for (size_t k = 0; k < n && !st; k++)
-            if (o[k].st) st = pref_set_error(o[k].st, "%s", msg[k]);
+    int st = jobs && tid && msg ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    for (size_t t = 0; !st && t < nt; t++) {
+        jobs[t] = (start_job){NULL, &next, o, eta_all, theta_all, msg};
+        jobs[t].s = mix_em_alloc(s->ds, K, &p1, &st);
     }
-    for (size_t t = 0; ts && t < nt; t++) mix_em_free(ts[t]);
-    free(ts);
+    size_t started = 0;
+    for (; !st && started < nt; started++)
+        if (pthread_create(&tid[started], NULL, start_worker, &jobs[started]) != 0) {
+            /* the started ones finish every start between them */
+            if (!started) st = pref_set_error(PREF_ENOMEM, "cannot start a thread");
+            break;
+        }
+    for (size_t t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    for (size_t k = 0; !st && k < n; k++)
+        if (o[k].st) st = pref_set_error(o[k].st, "%s", msg[k]);
+    for (size_t t = 0; jobs && t < nt; t++) mix_em_free(jobs[t].s);
+    free(jobs);
+    free(tid);
     free(msg);
     return st;
 }

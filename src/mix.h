@@ -24,8 +24,9 @@
  * Determinism: users are processed in fixed blocks whose partial sums are
  * added in block order, so results are bit-identical for any thread count.
  * Threads: with at least as many starts as threads, whole starts run side
- * by side (one thread each, reduced in start order); else the passes split
- * the user blocks, never with more threads than blocks.
+ * by side (POSIX threads, one each, joined: nothing spins while the last
+ * start finishes; reduced in start order); else the passes split the user
+ * blocks (OpenMP), never with more threads than blocks.
  * Each start s draws from its own generator rngs_seed(seed, s, MIX_STREAM)
  * (MIX_STREAM is the constant 0x6d69785f, "mix_").
  * logp_ref is ignored (linear utilities have no reference policy).
