@@ -73,6 +73,7 @@ int main(int argc, char **argv)
         else if (strcmp(f, "--max-iter") == 0) p.max_iter = (size_t)u;
         else if (strcmp(f, "--threads") == 0) p.threads = (int)u;
         else if (strcmp(f, "--seed") == 0) p.seed = u;
+        else if (strcmp(f, "--accelerate") == 0) p.accelerate = (int)u;
         else if (strcmp(f, "--reps") == 0) reps = u;
         else return usage();
     }
@@ -86,14 +87,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_lcl: %s\n", pref_last_error());
         return 1;
     }
-    double t_fit[BENCH_REPS_MAX];
+    double t_fit[BENCH_REPS_MAX], u_fit[BENCH_REPS_MAX];
     mix_fit *fit = NULL;
     for (unsigned long long r = 0; !st && r < reps; r++) {
         mix_fit_free(fit);
         fit = NULL;
+        double u0 = bench_user_cpu();
         t0 = bench_now();
         st = mix_fit_run(ds, (size_t)K, &p, &fit);
         t_fit[r] = bench_now() - t0;
+        u_fit[r] = bench_user_cpu() - u0;
     }
     if (st) {
         fprintf(stderr, "bench_lcl: %s: %s\n", pref_strerror(st), pref_last_error());
@@ -101,13 +104,17 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(t_fit, reps, sizeof t_fit[0], bench_cmp_double);
+    qsort(u_fit, reps, sizeof u_fit[0], bench_cmp_double);
     double med = reps % 2 ? t_fit[reps / 2]
                           : 0.5 * (t_fit[reps / 2 - 1] + t_fit[reps / 2]);
+    double umed = reps % 2 ? u_fit[reps / 2]
+                           : 0.5 * (u_fit[reps / 2 - 1] + u_fit[reps / 2]);
     printf("users=%zu\nanswers=%zu\nd=%zu\nK=%llu\nstarts=%zu\ntol=%.3g\n"
            "threads=%d\nreps=%llu\n", ds->n_users, ds->n_queries, ds->d, K,
            p.starts, p.tol, p.threads, reps);
     printf("read_s=%.6f\nfit_s_median=%.6f\nfit_s_min=%.6f\nfit_s_max=%.6f\n",
            t_read, med, t_fit[0], t_fit[reps - 1]);
+    printf("fit_user_s_median=%.6f\nfit_user_s_min=%.6f\n", umed, u_fit[0]);
     printf("loglik=%.17g\niterations=%zu\nconverged=%d\nbest_hits=%zu\n"
            "empty_events=%zu\n", fit->loglik, fit->iterations, fit->converged,
            fit->best_hits, fit->empty_events);

@@ -1,5 +1,5 @@
 /* benchutil.h — the small helpers the C benchmarks share: a monotonic clock,
- * a qsort comparator for doubles and the fixed LCG fill that makes
+ * user CPU time, a qsort comparator for doubles and the fixed LCG fill that makes
  * bench/dgemm_peak.c and bench/bench_nn.c time the same numbers. Header
  * only (static inline functions): dgemm_peak.c is compiled on its own by
  * run_emdpo.sh, against whichever CBLAS is being measured. */
@@ -7,6 +7,7 @@
 #define HETPREF_BENCHUTIL_H
 
 #include <stddef.h>
+#include <sys/resource.h>
 #include <time.h>
 
 /* Seconds on CLOCK_MONOTONIC. */
@@ -15,6 +16,16 @@ static inline double bench_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* User CPU seconds of the whole process, all threads (getrusage): the
+ * per-core measure on a shared machine, where wall time depends on the
+ * neighbours. */
+static inline double bench_user_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec;
 }
 
 /* qsort comparator: ascending doubles. */

@@ -90,19 +90,22 @@ cmd_fit <- function(path, K, nrep, tol, itermax, seed, out) {
     prep <- proc.time()[["elapsed"]] - t0
     set.seed(seed)
     fo <- flex_formula(df)
-    tm <- system.time(f <- stepFlexmix(fo, data = df, k = K, nrep = nrep,
+    st <- system.time(f <- stepFlexmix(fo, data = df, k = K, nrep = nrep,
                                        model = FLXMRglm(family = "binomial"),
                                        control = list(tolerance = tol,
                                                       iter.max = itermax),
-                                       verbose = FALSE))[["elapsed"]]
+                                       verbose = FALSE))
+    tm <- st[["elapsed"]]
+    tu <- st[["user.self"]]
     e <- flex_estimates(f)
     # Every run appends its fit time to OUT.times (run_lcl.sh takes the
     # median over hyperfine's runs); OUT itself describes the last run.
-    cat(sprintf("fit_s=%.6f\n", tm), file = paste0(out, ".times"), append = TRUE)
+    cat(sprintf("fit_s=%.6f\nfit_user_s=%.6f\n", tm, tu), file = paste0(out, ".times"),
+        append = TRUE)
     unlink(out)
     kv(out, users = nlevels(df$user), pairs = nrow(df), d = ncol(e$theta),
        K = K, nrep = nrep, tol = tol, iter_max = itermax, seed = seed,
-       prep_s = prep, fit_s = tm, loglik = as.numeric(logLik(f)),
+       prep_s = prep, fit_s = tm, fit_user_s = tu, loglik = as.numeric(logLik(f)),
        loglik_recomputed = mix_loglik(df, e$eta, e$theta),
        iterations = f@iter, converged = as.character(f@converged),
        k = f@k, flexmix_version = as.character(packageVersion("flexmix")))

@@ -110,11 +110,13 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
         echo "b,1,$tol,flexmix,wall_s,$(cat "$OUT/b_flex_$tol.wall")"
         # .times has one line per run, the first from hyperfine's warm-up.
         echo "b,1,$tol,flexmix,fit_s,$(sed -n 's/^fit_s=//p' "$F.times" | tail -n +2 | median)"
+        echo "b,1,$tol,flexmix,fit_user_s,$(sed -n 's/^fit_user_s=//p' "$F.times" | tail -n +2 | median)"
         for k in loglik iterations converged k; do echo "b,1,$tol,flexmix,$k,$(val "$F" "$k")"; done
         for th in 1 "$NPROC"; do
             echo "b,$th,$tol,hetpref,wall_s,$(cat "$OUT/b_hp_${tol}_t$th.wall")"
             B=$OUT/b_hpfit_${tol}_t$th.txt
             echo "b,$th,$tol,hetpref,fit_s,$(val "$B" fit_s_median)"
+            echo "b,$th,$tol,hetpref,fit_user_s,$(val "$B" fit_user_s_median)"
             for k in loglik iterations converged best_hits; do
                 echo "b,$th,$tol,hetpref,$k,$(val "$B" "$k")"
             done

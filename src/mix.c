@@ -8,6 +8,9 @@
 #include "mix.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +42,7 @@ void mix_params_init(mix_params *p)
     p->min_weight = 1e-6;
     p->best_tol = 1e-6;
     p->sandwich = 0;
+    p->accelerate = 1;
     p->threads = 0;
     p->seed = 1;
     p->progress = NULL;
@@ -84,7 +88,7 @@ typedef struct mix_ws {
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
     double *scale;      /* (K) step length of each class in the M-step */
-    double *eta, *theta, *step, *g, *H, *Q, *Qnew, *sumg;
+    double *eta, *theta, *step, *g, *H, *Q, *sumg;
 } mix_ws;
 
 static void ws_free(mix_ws *w)
@@ -101,7 +105,6 @@ static void ws_free(mix_ws *w)
     free(w->g);
     free(w->H);
     free(w->Q);
-    free(w->Qnew);
     free(w->sumg);
     free(w->flat);
     free(w->post_old);
@@ -123,6 +126,9 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
         if (data_m(ds, q) > w->mmax) w->mmax = data_m(ds, q);
 #ifdef _OPENMP
     w->nthreads = threads > 0 ? (size_t)threads : (size_t)omp_get_max_threads();
+    /* Never more threads than blocks: an idle thread only waits (spinning,
+     * under OpenMP's default policy) at every pass's barrier. */
+    if (w->nthreads > w->n_blocks) w->nthreads = w->n_blocks ? w->n_blocks : 1;
 #else
     (void)threads;
     w->nthreads = 1;
@@ -142,7 +148,6 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->g = malloc(K * d * sizeof(double));
     w->H = malloc(K * d * d * sizeof(double));
     w->Q = malloc(K * sizeof(double));
-    w->Qnew = malloc(K * sizeof(double));
     w->sumg = malloc(K * sizeof(double));
     w->post_old = malloc(ds->n_users * K * sizeof(double));
     w->Qchk = malloc(K * sizeof(double));
@@ -154,7 +159,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
         return NULL;
     }
     if (!w->flat || !w->part || !w->scratch || !w->post || !w->eta || !w->theta ||
-        !w->Qold || !w->scale || !w->step || !w->g || !w->H || !w->Q || !w->Qnew ||
+        !w->Qold || !w->scale || !w->step || !w->g || !w->H || !w->Q ||
         !w->sumg) {
         ws_free(w);
         return NULL;
@@ -251,36 +256,6 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     return L;
 }
 
-/* Weighted log-likelihood Q_k(theta) for every class into Qnew, post
- * fixed. */
-static void pass_q(const data_set *ds, mix_ws *w)
-{
-    size_t K = w->K, d = w->d, nb = w->n_blocks;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
-    for (size_t b = 0; b < nb; b++) {
-        double *u = thread_scratch(w);
-        double *pq = w->part + b * w->stride;
-        memset(pq, 0, K * sizeof(double));
-        size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
-                                                         : w->n_users;
-        for (size_t i = b * MIX_BLOCK; i < i_end; i++)
-            for (size_t k = 0; k < K; k++) {
-                double gk = w->post[i * K + k];
-                if (gk == 0.0) continue;
-                double ll = 0.0;
-                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-                    size_t c0 = ds->q_cand[q], m = data_m(ds, q);
-                    pl_utilities(ds->x + c0 * d, m, d, w->theta + k * d, u);
-                    ll += pl_loglik(u, m, ds->q_r[q]);
-                }
-                pq[k] += gk * ll;
-            }
-    }
-    memset(w->Qnew, 0, K * sizeof(double));
-    for (size_t b = 0; b < nb; b++)
-        for (size_t k = 0; k < K; k++) w->Qnew[k] += w->part[b * w->stride + k];
-}
-
 /* Newton direction for class k: (-H_k + ridge' I) step = g_k, with ridge'
  * scaled to the Hessian and raised until the Cholesky succeeds. */
 static int newton_direction(mix_ws *w, size_t k, double ridge)
@@ -352,6 +327,9 @@ static int m_step(mix_ws *w, const mix_params *p)
  * halve that class's step from theta_old; the last of MIX_HALVINGS tries
  * gives up the step. Returns 1 when a class was halved (evaluate again). */
 #define MIX_HALVINGS 40
+#define MIX_SQUAREM_MAX 64.0 /* largest SQUAREM step length |alpha| */
+#define MIX_SLOW_RATE 0.5 /* EM slower than this linear rate: SQUAREM */
+#define MIX_WARMUP 3 /* M-steps on the random assignment before the first E-step */
 static int m_step_check(mix_ws *w, const double *Qtry, int attempt)
 {
     size_t d = w->d;
@@ -398,6 +376,12 @@ struct mix_em {
     double max_decrease;
     size_t iterations, empty;
     int proposed;       /* an M-step awaits its ascent check */
+    int slow;           /* EM found slow: SQUAREM cycles from now on */
+    double gain;        /* the last EM step's gain in L (NaN: none yet) */
+    int slow_steps;     /* successive EM steps at a slow linear rate */
+    double *x0, *x1, *x2; /* (K d + K) SQUAREM: theta and log eta at the
+                           cycle's start and after its two EM steps */
+    double *eta2;       /* (K) the weights at x2 as they were (no log/exp) */
 };
 
 void mix_em_free(mix_em *s)
@@ -405,6 +389,10 @@ void mix_em_free(mix_em *s)
     if (!s) return;
     ws_free(s->w);
     gsl_rng_free(s->rng);
+    free(s->x0);
+    free(s->x1);
+    free(s->x2);
+    free(s->eta2);
     free(s);
 }
 
@@ -435,8 +423,12 @@ mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *pp, int *er
         s->p = *p;
         s->w = ws_alloc(ds, K, p->threads);
         s->rng = rngs_alloc(1);
+        s->x0 = malloc(K * (ds->d + 1) * sizeof(double));
+        s->x1 = malloc(K * (ds->d + 1) * sizeof(double));
+        s->x2 = malloc(K * (ds->d + 1) * sizeof(double));
+        s->eta2 = malloc(K * sizeof(double));
     }
-    if (!s || !s->w || !s->rng) {
+    if (!s || !s->w || !s->rng || !s->x0 || !s->x1 || !s->x2 || !s->eta2) {
         mix_em_free(s);
         *err = pref_set_error(PREF_ENOMEM, "out of memory for the fit");
         return NULL;
@@ -499,33 +491,154 @@ int mix_em_set(mix_em *s, size_t start)
     s->max_decrease = 0.0;
     s->iterations = s->empty = 0;
     s->proposed = 0;
+    s->slow = s->slow_steps = 0;
+    s->gain = NAN;
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
-    /* Initial M-steps on the fixed assignment. */
-    for (int it = 0; it < 3; it++) {
-        pass_accumulate(s->ds, w, 1, 0);
+    /* Initial M-steps on the fixed assignment. Each accumulation after an
+     * M-step also checks that step's ascent (Qchk with post_old = the fixed
+     * assignment), and the first E-step checks the last one, so the damped
+     * Newton steps cost no pass of their own. */
+    pass_accumulate(s->ds, w, 1, 0);
+    for (int it = 0; it < MIX_WARMUP; it++) {
         PREF_TRY(m_step(w, &s->p));
+        if (it == MIX_WARMUP - 1) break;
+        pass_accumulate(s->ds, w, 1, 1);
         for (int h = 0; h < MIX_HALVINGS; h++) {
-            pass_q(s->ds, w); /* responsibilities fixed: check at once */
-            if (!m_step_check(w, w->Qnew, h)) break;
+            if (!m_step_check(w, w->Qchk, h)) break;
+            pass_accumulate(s->ds, w, 1, 1);
         }
     }
+    s->proposed = 1;
     return e_step(s);
 }
 
-int mix_em_iterate(mix_em *s)
+/* One EM step: M-step, empty-class protection, E-step (with the M-step's
+ * ascent check). Sets *reseeded when a class was re-seeded. */
+static int em_step(mix_em *s, int *reseeded)
 {
     s->prev = s->loglik;
     PREF_TRY(m_step(s->w, &s->p));
     s->proposed = 1;
     size_t e = protect_empty(s->w, &s->p, s->rng);
+    *reseeded = e > 0;
     if (e) {
         s->empty += e;
         s->prev = -INFINITY; /* a re-seed may lower L: not an EM step */
         s->proposed = 0;
     }
     return e_step(s);
+}
+
+/* x = (theta, log eta): the point SQUAREM extrapolates (log weights keep
+ * the extrapolated weights positive; they are renormalised). */
+static void squarem_get(const mix_ws *w, double *x)
+{
+    size_t Kd = w->K * w->d;
+    memcpy(x, w->theta, Kd * sizeof(double));
+    for (size_t k = 0; k < w->K; k++) x[Kd + k] = log(w->eta[k]);
+}
+
+static void squarem_put(mix_ws *w, const double *x)
+{
+    size_t Kd = w->K * w->d;
+    memcpy(w->theta, x, Kd * sizeof(double));
+    double mx = x[Kd + mathx_argmax(x + Kd, w->K)], z = 0.0;
+    for (size_t k = 0; k < w->K; k++) z += w->eta[k] = exp(x[Kd + k] - mx);
+    for (size_t k = 0; k < w->K; k++) w->eta[k] /= z;
+}
+
+/* The SQUAREM step length (Varadhan and Roland 2008, scheme S3) from the
+ * cycle's start x0, first step x1 and second step x2 (the current point):
+ * r = x1 - x0, v = x2 - 2 x1 + x0, alpha = -|r| / |v|. Returns 0 (no
+ * extrapolation) when alpha >= -1, which gives back x2, or when a
+ * difference is not finite. */
+static double squarem_alpha(const double *x0, const double *x1, const double *x2,
+                            size_t n)
+{
+    double rr = 0.0, vv = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        double r = x1[j] - x0[j], v = x2[j] - 2.0 * x1[j] + x0[j];
+        rr += r * r;
+        vv += v * v;
+    }
+    if (!isfinite(rr) || !isfinite(vv) || !(vv > 0.0)) return 0.0;
+    double a = -sqrt(rr / vv);
+    if (a > -1.0) return 0.0;
+    return a < -MIX_SQUAREM_MAX ? -MIX_SQUAREM_MAX : a;
+}
+
+/* One SQUAREM cycle: two EM steps x0 -> x1 -> x2, then the extrapolated
+ * x0 - 2 alpha r + alpha^2 v, kept only when its log-likelihood is not
+ * below x2's (else x2 is restored), so the cycle never lowers L. Three
+ * passes (four when the extrapolation is refused) for what are often many
+ * EM steps' progress on slow (flat) likelihoods. The convergence test then
+ * compares L with its value at the cycle's start. */
+static int squarem_cycle(mix_em *s)
+{
+    mix_ws *w = s->w;
+    size_t n = w->K * (w->d + 1);
+    double L0 = s->loglik;
+    int re;
+    squarem_get(w, s->x0);
+    PREF_TRY(em_step(s, &re));
+    if (re) return PREF_OK;
+    squarem_get(w, s->x1);
+    PREF_TRY(em_step(s, &re));
+    if (re) return PREF_OK;
+    double L2 = s->loglik;
+    squarem_get(w, s->x2);
+    memcpy(s->eta2, w->eta, w->K * sizeof(double));
+    double a = squarem_alpha(s->x0, s->x1, s->x2, n);
+    if (a == 0.0) return PREF_OK;
+    double *x = s->x0; /* x0 becomes the extrapolated point */
+    for (size_t j = 0; j < n; j++) {
+        double r = s->x1[j] - s->x0[j], v = s->x2[j] - 2.0 * s->x1[j] + s->x0[j];
+        x[j] = s->x0[j] - 2.0 * a * r + a * a * v;
+    }
+    squarem_put(w, x);
+    double L = pass_accumulate(s->ds, w, 0, 0);
+    s->iterations++;
+    if (!(isfinite(L) && L >= L2)) {
+        memcpy(w->theta, s->x2, w->K * w->d * sizeof(double));
+        memcpy(w->eta, s->eta2, w->K * sizeof(double));
+        L = pass_accumulate(s->ds, w, 0, 0);
+        s->iterations++;
+        if (L != L2) /* the same parameters as before the extrapolation */
+            PREF_ERROR(PREF_ENUM, "EM: log-likelihood %.17g at a restored point, "
+                       "was %.17g", L, L2);
+    }
+    s->loglik = L;
+    s->prev = L0;
+    return PREF_OK;
+}
+
+/* Plain EM steps while they converge fast; once the gain in L has shrunk
+ * by a ratio between MIX_SLOW_RATE and 1 (the linear rate of EM, estimated
+ * from successive gains) twice in a row, SQUAREM cycles for the rest of the
+ * start. Growing gains (the classes still separating) are not slowness. Fast EM (rates
+ * near 0.1 on well-identified data) gains nothing from extrapolation, and
+ * the per-step test stays as flexmix's. */
+int mix_em_iterate(mix_em *s)
+{
+    int re;
+    if (s->p.accelerate && s->slow && s->iterations + 4 <= s->p.max_iter)
+        return squarem_cycle(s); /* at most 4 passes: within max_iter */
+    double L0 = s->loglik;
+    PREF_TRY(em_step(s, &re));
+    double gain = s->loglik - L0;
+    if (re || !isfinite(gain)) {
+        s->gain = NAN;
+        s->slow_steps = 0;
+        return PREF_OK;
+    }
+    double rate = gain / s->gain;
+    s->slow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE && rate < 1.0
+                        ? s->slow_steps + 1 : 0;
+    if (s->slow_steps >= 2) s->slow = 1;
+    s->gain = gain;
+    return PREF_OK;
 }
 
 int mix_em_test(const mix_em *s, double tol)
@@ -621,7 +734,7 @@ static int information(const data_set *ds, mix_ws *w, double *J, double *B)
         free(ps);
         PREF_ERROR(PREF_ENOMEM, "out of memory for the information matrix");
     }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nb < w->nthreads ? nb : w->nthreads)
     for (size_t b = 0; b < nb; b++) {
 #ifdef _OPENMP
         double *sv = ps + (size_t)omp_get_thread_num() * (2 * P + P * P);
@@ -875,38 +988,141 @@ static int run_start(mix_em *s, size_t start, int *converged)
     }
 }
 
+/* What one start leaves for the reduction over starts. */
+typedef struct start_out {
+    double L, max_decrease;
+    size_t iterations, empty;
+    int converged, st;
+} start_out;
+
+/* Start k on the state s: its results into o, its parameters into eta (K)
+ * and theta (K, d). */
+static void one_start(mix_em *s, size_t k, start_out *o, double *eta, double *theta)
+{
+    o->st = run_start(s, k, &o->converged);
+    if (o->st) return;
+    if (s->p.progress) s->p.progress(s->p.progress_ctx, 1);
+    o->L = s->loglik;
+    o->iterations = s->iterations;
+    o->empty = s->empty;
+    o->max_decrease = s->max_decrease;
+    memcpy(theta, s->w->theta, s->w->K * s->w->d * sizeof(double));
+    memcpy(eta, s->w->eta, s->w->K * sizeof(double));
+}
+
+/* Threads for running whole starts side by side: when there are at least
+ * as many starts as threads (and more than one thread), each start runs on
+ * one thread with no barrier per pass; else 1 (the passes parallelise over
+ * user blocks instead). Each start's arithmetic is the same either way.
+ * Without OpenMP, p->threads alone (0 is 1). */
+static size_t start_threads(const mix_params *p)
+{
+#ifdef _OPENMP
+    size_t t = p->threads > 0 ? (size_t)p->threads : (size_t)omp_get_max_threads();
+#else
+    size_t t = p->threads > 0 ? (size_t)p->threads : 1;
+#endif
+    return t > 1 && p->starts >= t ? t : 1;
+}
+
+/* A worker running whole starts: it takes the next start from the shared
+ * counter until none is left (which start lands on which worker never
+ * changes a result: each writes only its own start's slots). */
+typedef struct start_job {
+    mix_em *s;              /* this worker's state (one thread) */
+    atomic_size_t *next;    /* shared: the next start to run */
+    start_out *o;
+    double *eta_all, *theta_all;
+    char (*msg)[256];       /* per start: a worker's error message */
+} start_job;
+
+static void *start_worker(void *arg)
+{
+    start_job *j = arg;
+    size_t K = j->s->w->K, d = j->s->w->d, n = j->s->p.starts;
+    for (size_t k; (k = atomic_fetch_add(j->next, 1)) < n;) {
+        one_start(j->s, k, &j->o[k], j->eta_all + k * K, j->theta_all + k * K * d);
+        /* error messages are thread-local: keep the worker's */
+        if (j->o[k].st) snprintf(j->msg[k], sizeof j->msg[k], "%s", pref_last_error());
+    }
+    return NULL;
+}
+
+/* Every start (sequentially on s, or on nt POSIX threads with a state of
+ * one thread each: joined, so nothing spins while a start is finishing),
+ * into o (starts) and eta_all (starts, K), theta_all (starts, K, d). */
+static int starts_map(mix_em *s, size_t nt, start_out *o, double *eta_all,
+                      double *theta_all)
+{
+    const mix_params *p = &s->p;
+    size_t K = s->w->K, n = p->starts;
+    if (nt == 1) {
+        for (size_t k = 0; k < n; k++) {
+            one_start(s, k, &o[k], eta_all + k * K, theta_all + k * K * s->w->d);
+            if (o[k].st) return o[k].st;
+        }
+        return PREF_OK;
+    }
+    mix_params p1 = *p;
+    p1.threads = 1;
+    atomic_size_t next = 0;
+    start_job *jobs = calloc(nt, sizeof *jobs);
+    pthread_t *tid = calloc(nt, sizeof *tid);
+    char (*msg)[256] = calloc(n, sizeof *msg);
+    int st = jobs && tid && msg ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    for (size_t t = 0; !st && t < nt; t++) {
+        jobs[t] = (start_job){NULL, &next, o, eta_all, theta_all, msg};
+        jobs[t].s = mix_em_alloc(s->ds, K, &p1, &st);
+    }
+    size_t started = 0;
+    for (; !st && started < nt; started++)
+        if (pthread_create(&tid[started], NULL, start_worker, &jobs[started]) != 0) {
+            /* the started ones finish every start between them */
+            if (!started) st = pref_set_error(PREF_ENOMEM, "cannot start a thread");
+            break;
+        }
+    for (size_t t = 0; t < started; t++) pthread_join(tid[t], NULL);
+    for (size_t k = 0; !st && k < n; k++)
+        if (o[k].st) st = pref_set_error(o[k].st, "%s", msg[k]);
+    for (size_t t = 0; jobs && t < nt; t++) mix_em_free(jobs[t].s);
+    free(jobs);
+    free(tid);
+    free(msg);
+    return st;
+}
+
 /* Every start; the best one's parameters into best_eta/best_theta and its
- * counts into f. */
+ * counts into f, reduced in start order (the same for any thread count). */
 static int run_starts(mix_em *s, mix_fit *f, double *best_eta, double *best_theta)
 {
     const mix_params *p = &s->p;
-    size_t K = f->K, d = f->d;
-    double *L = malloc(p->starts * sizeof(double));
-    if (!L) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    size_t K = f->K, d = f->d, n = p->starts;
+    start_out *o = malloc(n * sizeof *o);
+    double *eta_all = malloc(n * K * sizeof(double));
+    double *theta_all = malloc(n * K * d * sizeof(double) + 1);
+    int st = o && eta_all && theta_all
+                 ? starts_map(s, start_threads(p), o, eta_all, theta_all)
+                 : pref_set_error(PREF_ENOMEM, "out of memory");
     double bestL = -INFINITY;
-    int st = PREF_OK;
-    for (size_t k = 0; k < p->starts; k++) {
-        int conv;
-        st = run_start(s, k, &conv);
-        if (st) break;
-        if (p->progress) p->progress(p->progress_ctx, 1);
-        L[k] = s->loglik;
-        f->empty_events += s->empty;
-        if (s->max_decrease > f->max_decrease) f->max_decrease = s->max_decrease;
-        if (s->loglik > bestL) {
-            bestL = s->loglik;
-            f->iterations = s->iterations;
-            f->converged = conv;
-            memcpy(best_theta, s->w->theta, K * d * sizeof(double));
-            memcpy(best_eta, s->w->eta, K * sizeof(double));
+    for (size_t k = 0; !st && k < n; k++) {
+        f->empty_events += o[k].empty;
+        if (o[k].max_decrease > f->max_decrease) f->max_decrease = o[k].max_decrease;
+        if (o[k].L > bestL) {
+            bestL = o[k].L;
+            f->iterations = o[k].iterations;
+            f->converged = o[k].converged;
+            memcpy(best_theta, theta_all + k * K * d, K * d * sizeof(double));
+            memcpy(best_eta, eta_all + k * K, K * sizeof(double));
         }
     }
     if (!st) {
-        f->starts = p->starts;
-        for (size_t k = 0; k < p->starts; k++)
-            f->best_hits += fabs(L[k] - bestL) <= p->best_tol * (1.0 + fabs(bestL));
+        f->starts = n;
+        for (size_t k = 0; k < n; k++)
+            f->best_hits += fabs(o[k].L - bestL) <= p->best_tol * (1.0 + fabs(bestL));
     }
-    free(L);
+    free(o);
+    free(eta_all);
+    free(theta_all);
     return st;
 }
 

@@ -9,7 +9,11 @@
  * the mean responsibility and takes a damped Newton step on each theta_k's
  * gamma-weighted PL log-likelihood (concave: analytic gradient and Hessian,
  * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
- * increases), so the observed log-likelihood never decreases. Random starts
+ * increases), so the observed log-likelihood never decreases. When EM is
+ * slow (successive gains shrinking at a linear rate between 0.5 and 1), the
+ * rest of the start runs SQUAREM cycles (Varadhan & Roland 2008, scheme S3:
+ * two EM steps, then an extrapolation kept only when it does not lower the
+ * log-likelihood). Random starts
  * (random hard assignment of users to types, as R's flexmix does), stopping
  * on relative log-likelihood change, empty-class protection (a class whose
  * weight falls below min_weight is re-seeded by splitting the heaviest class
@@ -19,6 +23,10 @@
  *
  * Determinism: users are processed in fixed blocks whose partial sums are
  * added in block order, so results are bit-identical for any thread count.
+ * Threads: with at least as many starts as threads, whole starts run side
+ * by side (POSIX threads, one each, joined: nothing spins while the last
+ * start finishes; reduced in start order); else the passes split the user
+ * blocks (OpenMP), never with more threads than blocks.
  * Each start s draws from its own generator rngs_seed(seed, s, MIX_STREAM)
  * (MIX_STREAM is the constant 0x6d69785f, "mix_").
  * logp_ref is ignored (linear utilities have no reference policy).
@@ -34,11 +42,13 @@
 typedef struct mix_params {
     size_t starts;      /* random starts (default 20) */
     double tol;         /* stop when (L_new - L_old) <= tol * |L_new| (1e-9) */
-    size_t max_iter;    /* EM iterations per start (default 500) */
+    size_t max_iter;    /* E-step passes per start (default 500) */
     double ridge;       /* added to -H before Cholesky (default 1e-9) */
     double min_weight;  /* empty-class threshold on eta_k (default 1e-6) */
     double best_tol;    /* |L_s - L_best| counted as reaching the best (1e-6) */
     int sandwich;       /* 1: sandwich standard errors; 0: observed info */
+    int accelerate;     /* 1: SQUAREM cycles once EM is slow (default);
+                           0: plain EM steps throughout */
     int threads;        /* 0: all cores */
     uint64_t seed;      /* master seed for the starts */
     /* Progress callback (GLPK's cb_func idea), NULL for none (the default):
@@ -117,11 +127,15 @@ int mix_em_set(mix_em *s, size_t start);
 
 /* One EM iteration: M-step (eta, damped Newton step per theta_k), empty-
  * class protection (a re-seed is counted in mix_em_empty and makes the
- * next mix_em_test continue), E-step. Returns PREF_OK or PREF_ENUM. */
+ * next mix_em_test continue), E-step. Once EM has been found slow (and
+ * p->accelerate is set), one SQUAREM cycle instead: two such steps and an
+ * extrapolation, 3 or 4 E-step passes, all counted in mix_em_iterations.
+ * Returns PREF_OK or PREF_ENUM. */
 int mix_em_iterate(mix_em *s);
 
-/* PREF_OK when the last iteration changed the log-likelihood by at most
- * tol * |L| (and was an EM step, not the first E-step or a re-seed), else
+/* PREF_OK when the last iteration (step or SQUAREM cycle) changed the
+ * log-likelihood by at most tol * |L| (and was an EM step, not the first
+ * E-step or a re-seed), else
  * PREF_CONTINUE. */
 int mix_em_test(const mix_em *s, double tol);
 

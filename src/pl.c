@@ -14,6 +14,8 @@
 
 #include "mathx.h"
 
+#define PL_PAIR_D 32 /* pairs with more features take the general path */
+
 void pl_utilities(const double *x, size_t m, size_t d, const double *theta,
                   double *u)
 {
@@ -51,11 +53,64 @@ double pl_loglik_du(const double *u, size_t m, size_t r, double *du)
     return ll;
 }
 
+/* The pair (m = 2, r = 1) case of linear_accum: the same operations in the
+ * same order, so the same bits, without the general loops — no stage loop,
+ * no zeroing of xbar, and no exp for the larger utility (its term is
+ * exp(0) = 1 exactly). Pairs are Bradley–Terry data, the common case.
+ * A utility that is infinite or NaN takes both exps, as the general path
+ * does, so its NaNs are the same too. Requires d <= PL_PAIR_D. */
+static double pair_accum(const double *x, size_t d, const double *theta,
+                         double w, double *grad, double *hess, int upper)
+{
+    const double *x0 = x, *x1 = x + d;
+    double u0 = 0.0, u1 = 0.0;
+    for (size_t k = 0; k < d; k++) u0 += x0[k] * theta[k];
+    for (size_t k = 0; k < d; k++) u1 += x1[k] * theta[k];
+    double mx = u1 > u0 ? u1 : u0;
+    double p0, p1;
+    if (!isfinite(mx)) {
+        p0 = exp(u0 - mx);
+        p1 = exp(u1 - mx);
+    } else if (u1 > u0) {
+        p0 = exp(u0 - mx);
+        p1 = 1.0;
+    } else {
+        p0 = 1.0;
+        p1 = exp(u1 - mx);
+    }
+    double z = p0 + p1;
+    double ll = u0 - mx - log(z);
+    double iz = 1.0 / z;
+    p0 *= iz;
+    p1 *= iz;
+    double wp0 = w * p0, wp1 = w * p1;
+    double c0[PL_PAIR_D], c1[PL_PAIR_D]; /* x_j - xbar */
+    for (size_t k = 0; k < d; k++) {
+        double xb = 0.0;
+        xb += p0 * x0[k];
+        xb += p1 * x1[k];
+        c0[k] = x0[k] - xb;
+        c1[k] = x1[k] - xb;
+        grad[k] += w * c0[k];
+    }
+    if (!hess) return ll;
+    for (size_t a = 0; a < d; a++) {
+        double ca0 = wp0 * c0[a], ca1 = wp1 * c1[a];
+        double *row = hess + a * d;
+        for (size_t b = upper ? a : 0; b < d; b++) {
+            row[b] -= ca0 * c0[b];
+            row[b] -= ca1 * c1[b];
+        }
+    }
+    return ll;
+}
+
 static double linear_accum(const double *x, size_t m, size_t d, size_t r,
                            const double *theta, double w, double *grad,
                            double *hess, double *work, int upper)
 {
     if (r >= m) r = m - 1;
+    if (m == 2 && d <= PL_PAIR_D) return pair_accum(x, d, theta, w, grad, hess, upper);
     double *u = work;            /* (m) utilities */
     double *p = work + m;        /* (m) stage choice probabilities */
     double *xbar = work + 2 * m; /* (d) */
@@ -66,15 +121,20 @@ static double linear_accum(const double *x, size_t m, size_t d, size_t r,
          * mathx_logsumexp: the e_j are kept for the probabilities. */
         double mx = u[s];
         for (size_t j = s + 1; j < m; j++) if (u[j] > mx) mx = u[j];
+        /* exp(u_j - mx) = exp(0) = 1 exactly at the maximum (finite mx) */
+        int fin = isfinite(mx);
         double z = 0.0;
         for (size_t j = s; j < m; j++) {
-            p[j] = exp(u[j] - mx);
+            p[j] = fin && u[j] == mx ? 1.0 : exp(u[j] - mx);
             z += p[j];
         }
         ll += u[s] - mx - log(z);
         double iz = 1.0 / z;
-        for (size_t k = 0; k < d; k++) xbar[k] = 0.0;
-        for (size_t j = s; j < m; j++) {
+        /* xbar = sum_j p_j x_j, first term written (0.0 + t: the bits of
+         * a sum started at zero) rather than zeroing xbar first */
+        p[s] *= iz;
+        for (size_t k = 0; k < d; k++) xbar[k] = 0.0 + p[s] * x[s * d + k];
+        for (size_t j = s + 1; j < m; j++) {
             p[j] *= iz;
             const double *xj = x + j * d;
             for (size_t k = 0; k < d; k++) xbar[k] += p[j] * xj[k];

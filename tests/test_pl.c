@@ -136,6 +136,48 @@ static void test_linear_fd(void)
     }
 }
 
+/* Pairs (m = 2) take their own path in pl.c: check it against the
+ * Bradley-Terry closed form, with z = (x0 - x1) . theta and s = sigma(z):
+ *   log P = -log1p(exp(-z)), grad = (1 - s) (x0 - x1),
+ *   Hess = -s (1 - s) (x0 - x1)(x0 - x1)^T,
+ * for the winner's utility above and below the loser's, full and upper
+ * Hessians, and a weight; an infinite utility gives NaN as in general. */
+static void test_pair_closed_form(void)
+{
+    enum { D = 3 };
+    const double x[2 * D] = {0.5, -1.3, 0.2, 1.1, 0.4, -0.7};
+    const double thetas[2][D] = {{0.8, -0.35, 1.25}, {-0.6, 0.9, 0.15}};
+    double work[2 * 2 + D];
+    for (int c = 0; c < 2; c++) {
+        const double *th = thetas[c];
+        double dx[D], z = 0.0;
+        for (size_t k = 0; k < D; k++) {
+            dx[k] = x[k] - x[D + k];
+            z += dx[k] * th[k];
+        }
+        double sg = 1.0 / (1.0 + exp(-z));
+        for (int upper = 0; upper < 2; upper++) {
+            double g[D] = {0}, H[D * D] = {0};
+            double ll = upper ? pl_linear_accum_upper(x, 2, D, 1, th, 1.7, g, H, work)
+                              : pl_linear_accum(x, 2, D, 1, th, 1.7, g, H, work);
+            gsl_test_rel(ll, -log1p(exp(-z)), 1e-13, "pair loglik (case %d)", c);
+            for (size_t a = 0; a < D; a++) {
+                gsl_test_rel(g[a], 1.7 * (1 - sg) * dx[a], 1e-12,
+                             "pair gradient %zu (case %d)", a, c);
+                for (size_t b = upper ? a : 0; b < D; b++)
+                    gsl_test_rel(H[a * D + b], -1.7 * sg * (1 - sg) * dx[a] * dx[b],
+                                 1e-12, "pair Hessian (%zu,%zu) (case %d, upper %d)",
+                                 a, b, c, upper);
+                for (size_t b = 0; upper && b < a; b++)
+                    gsl_test(H[a * D + b] != 0.0, "upper: (%zu,%zu) untouched", a, b);
+            }
+        }
+    }
+    double th_inf[D] = {INFINITY, 0.0, 0.0}, g[D] = {0};
+    gsl_test(!isnan(pl_linear_accum(x, 2, D, 1, th_inf, 1.0, g, NULL, work)),
+             "pair with an infinite utility: NaN log-likelihood");
+}
+
 /* Frequencies of sampled orderings against exact probabilities: every count
  * within 5 binomial standard deviations (a false alarm has probability
  * ~ 1e-6 per outcome; the seed is fixed, so the test is deterministic). */
@@ -194,6 +236,7 @@ int main(void)
     test_relabel_invariance();
     test_du_fd();
     test_linear_fd();
+    test_pair_closed_form();
     const double u2[2] = {0.8, -0.3};
     const double u3[3] = {1.2, -0.4, 0.3};
     const double u4[4] = {0.2, 1.7, -1.0, 0.6};
