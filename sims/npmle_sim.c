@@ -71,14 +71,48 @@ static int fit_out_alloc(fit_out *o, size_t G, size_t d)
     PREF_ERROR(PREF_ENOMEM, "out of memory for %zu grid points", G);
 }
 
-/* W1 between the estimate and the truth (finite: its atoms; gaussian: its
- * discretisation, both restricted to atoms >= NPMLESIM_MIN_WEIGHT). */
+/* A finite truth's mass on the grid theta (G, d): each atom's weight added
+ * to its nearest grid point in w (G, zeroed here). Returns the largest
+ * distance from an atom to its grid point (0 when every atom is one).
+ * O(K G d). */
+static double atoms_on_grid(const sim_population *p, const double *theta,
+                            size_t G, double *w)
+{
+    size_t d = p->d;
+    double far = 0.0;
+    memset(w, 0, G * sizeof(double));
+    for (size_t k = 0; k < p->K; k++) {
+        size_t best = 0;
+        double bd = INFINITY;
+        for (size_t r = 0; r < G; r++) {
+            double s = 0.0;
+            for (size_t j = 0; j < d; j++) {
+                double e = theta[r * d + j] - p->theta[k * d + j];
+                s += e * e;
+            }
+            if (s < bd) {
+                bd = s;
+                best = r;
+            }
+        }
+        w[best] += p->eta[k];
+        if (sqrt(bd) > far) far = sqrt(bd);
+    }
+    return far;
+}
+
+/* W1 between the estimate and the truth (finite: its atoms, exactly;
+ * gaussian: its discretisation, both restricted to atoms >=
+ * NPMLESIM_MIN_WEIGHT). Also fills o->wtrue, the truth on the grid (a
+ * finite truth's atoms at their nearest grid points: heat maps only). */
 static int fit_w1(const sim_population *p, fit_out *o, double *w1)
 {
     size_t G = o->G, d = o->d;
     size_t ka = npmle_support(o->west, o->theta, G, d, NPMLESIM_MIN_WEIGHT, o->sw, o->sth);
-    if (p->K > 0)
+    if (p->K > 0) {
+        atoms_on_grid(p, o->theta, G, o->wtrue);
         return w1_distance(ka, o->sw, o->sth, p->K, p->eta, p->theta, d, w1);
+    }
     PREF_TRY(sim_population_discretise(p, o->theta, G, o->wtrue));
     size_t kb = npmle_support(o->wtrue, o->theta, G, d, NPMLESIM_MIN_WEIGHT,
                               o->sw + G, o->sth + G * d);
@@ -188,38 +222,79 @@ static int write_heat(const cfg *c, const char *res_dir)
     return st;
 }
 
+/* PREF_OK when c's population is gaussian or every atom of its finite
+ * population is a point of c's grid (to 1e-9 R), so that the heat maps draw
+ * the truth where it is; else PREF_EINPUT with the distance. */
+static int check_truth_on_grid(const cfg *c)
+{
+    PREF_TRY(npmlesim_check(c));
+    if (c->population_kind == CFG_population_kind_gaussian) return PREF_OK;
+    size_t G = (size_t)c->npmle_grid, d = (size_t)c->design_d;
+    sim_population *p = NULL;
+    double *theta = malloc(G * d * sizeof(double)), *w = malloc(G * sizeof(double));
+    int st = theta && w ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
+    if (!st) st = sim_population_from_cfg(c, &p);
+    if (!st) st = npmle_grid(G, d, c->npmle_radius, theta);
+    double far = st ? 0.0 : atoms_on_grid(p, theta, G, w);
+    if (!st && far > 1e-9 * c->npmle_radius)
+        st = pref_set_error(PREF_EINPUT, "%s:%d: [population]: an atom lies %g "
+                            "from the nearest point of the %zu-point grid of radius "
+                            "%g; the heat maps draw the truth on the grid: choose "
+                            "atoms on it", c->file, c->line[CFG_KEY_population_kind],
+                            far, G, c->npmle_radius);
+    sim_population_free(p);
+    free(theta);
+    free(w);
+    return st;
+}
+
 int npmlesim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp)
 {
     /* Checked before the sweep: a refused config leaves nothing behind. */
-    int ok = c->design_d == 2 && c->population_kind == CFG_population_kind_gaussian &&
-             c->sweep.n == 2 && c->sweep.e[0].key == CFG_KEY_design_answer &&
+    int ok = c->design_d == 2 && c->sweep.n == 2 &&
+             c->sweep.e[0].key == CFG_KEY_design_answer &&
              c->sweep.e[1].key == CFG_KEY_design_users;
     if (!ok)
         PREF_ERROR(PREF_EINPUT, "%s: the npmle experiment sweeps design.answer "
-                   "then design.users, with design.d = 2 and a gaussian "
-                   "population (its heat maps show the truth on the grid)", c->file);
+                   "then design.users, with design.d = 2 (its heat maps are 2-D)",
+                   c->file);
+    PREF_TRY(check_truth_on_grid(c));
     PREF_TRY(lcl_recovery_experiment(c, res_dir, sp));
     return write_heat(c, res_dir);
 }
 
-/* One heat map panel: column col of answer kind a (or the truth). */
+/* The texts of one experiment's figures: plot names <name>.png (W1 vs N)
+ * and <name>_heat.png, their titles, and whether the truth is finite (its
+ * atoms are then circled on every panel). */
+typedef struct heat_text {
+    const char *name, *w1_title, *heat_title;
+    int atoms;
+} heat_text;
+
+/* One heat map panel: column col of answer kind k (or the truth). */
 static int heat_panel(plot_script *s, int k, int col, const char *title,
-                      int diverging)
+                      int diverging, int atoms)
 {
-    return plot_printf(s, "set title '%s'\nset palette %s\n%s"
-                          "plot f skip 1 every ::(%d*G)::(%d*G-1) using 2:3:%d "
-                          "with image notitle\n", title,
-                       diverging ? "defined (-1 'blue', 0 'white', 1 'red')"
-                                 : "rgb 21,22,23",
-                       diverging ? "set cbrange [-cmax:cmax]\n" : "set autoscale cb\n",
-                       k, k + 1, col);
+    char range[64];
+    snprintf(range, sizeof range, "every ::(%d*G)::(%d*G-1)", k, k + 1);
+    int st = plot_printf(s, "set title '%s'\nset palette %s\n%s"
+                            "plot f skip 1 %s using 2:3:%d with image notitle", title,
+                         diverging ? "defined (-1 'blue', 0 'white', 1 'red')"
+                                   : "rgb 21,22,23",
+                         diverging ? "set cbrange [-cmax:cmax]\n" : "set autoscale cb\n",
+                         range, col);
+    if (!st && atoms)
+        st = plot_printf(s, ", f skip 1 %s using ($5 > 0 ? $2 : NaN):3 with points "
+                            "pt 6 ps 3 lw 2 lc rgb 'black' notitle", range);
+    return st ? st : plot_printf(s, "\n");
 }
 
-static int heat_plot(const char *res_dir, const char *plot_dir)
+static int heat_plot(const char *res_dir, const char *plot_dir, const heat_text *ht)
 {
-    char path[4096];
+    char path[4096], name[128];
     PREF_TRY(fsutil_join(path, sizeof path, res_dir, "heat.csv"));
-    plot_script *s = plot_script_alloc("npmle_heat", 2000, 1500);
+    snprintf(name, sizeof name, "%s_heat", ht->name);
+    plot_script *s = plot_script_alloc(name, 2000, 1500);
     if (!s) PREF_ERROR(PREF_ENOMEM, "out of memory");
     int st = plot_printf(s, "f = ");
     if (!st) st = plot_path(s, plot_dir, path);
@@ -228,21 +303,21 @@ static int heat_plot(const char *res_dir, const char *plot_dir)
                             "stats f skip 1 using 6 nooutput\nG = STATS_records / 3\n"
                             "cmax = (abs(STATS_min) > STATS_max ? abs(STATS_min) : STATS_max)\n"
                             "set size ratio -1\nset xlabel 'theta1'\nset ylabel 'theta2'\n"
-                            "set multiplot layout 3,4 title \"NPMLE of the gaussian "
-                            "mixing distribution on the grid, largest N, one replicate"
-                            "\\nestimate, truth (discretised on the grid), estimate - truth "
-                            "and its odd part (diff(theta) - diff(-theta)) / 2\"\n");
+                            "set multiplot layout 3,4 title \"%s, largest N, one replicate"
+                            "\\nestimate, truth, estimate - truth and its odd part "
+                            "(diff(theta) - diff(-theta)) / 2%s\"\n", ht->heat_title,
+                         ht->atoms ? "; circles: the true atoms" : "");
     static const char *const names[3] = {"pairs", "top-1 of 3", "full ranking of 3"};
     char t[128];
     for (int k = 0; !st && k < 3; k++) {
         snprintf(t, sizeof t, "%s: estimate", names[k]);
-        st = heat_panel(s, k, 4, t, 0);
+        st = heat_panel(s, k, 4, t, 0, ht->atoms);
         snprintf(t, sizeof t, "truth (same for every row)");
-        if (!st) st = heat_panel(s, k, 5, t, 0);
+        if (!st) st = heat_panel(s, k, 5, t, 0, 0);
         snprintf(t, sizeof t, "%s: estimate - truth", names[k]);
-        if (!st) st = heat_panel(s, k, 6, t, 1);
+        if (!st) st = heat_panel(s, k, 6, t, 1, ht->atoms);
         snprintf(t, sizeof t, "%s: odd part of the difference", names[k]);
-        if (!st) st = heat_panel(s, k, 7, t, 1);
+        if (!st) st = heat_panel(s, k, 7, t, 1, ht->atoms);
     }
     if (!st) st = plot_printf(s, "unset multiplot\n");
     if (!st) st = plot_render(s, plot_dir, NULL);
@@ -250,10 +325,27 @@ static int heat_plot(const char *res_dir, const char *plot_dir)
     return st;
 }
 
+static int plot_both(const char *res_dir, const char *plot_dir, const heat_text *ht)
+{
+    PREF_TRY(lcl_w1_plot(res_dir, plot_dir, ht->name, ht->w1_title));
+    return heat_plot(res_dir, plot_dir, ht);
+}
+
 int npmlesim_plot(const char *res_dir, const char *plot_dir)
 {
-    PREF_TRY(lcl_w1_plot(res_dir, plot_dir, "npmle",
-                         "NPMLE of a gaussian mixing distribution: W1 to the "
-                         "truth (discretised on the grid) vs users"));
-    return heat_plot(res_dir, plot_dir);
+    static const heat_text ht = {
+        "npmle", "NPMLE of a gaussian mixing distribution: W1 to the truth "
+        "(discretised on the grid) vs users",
+        "NPMLE of the gaussian mixing distribution on the grid (truth: its "
+        "density at the grid points, normalised)", 0};
+    return plot_both(res_dir, plot_dir, &ht);
+}
+
+int npmlesim_polarised_plot(const char *res_dir, const char *plot_dir)
+{
+    static const heat_text ht = {
+        "npmle_polarised", "NPMLE of a polarised population {+b, -b}: W1 to its "
+        "two atoms vs users",
+        "NPMLE of the polarised population {+b, -b} (weight 1/2 each) on the grid", 1};
+    return plot_both(res_dir, plot_dir, &ht);
 }

@@ -9,7 +9,9 @@
  * The experiment `npmle` sweeps the answer kind and N (log-log slopes as in
  * `recovery`) and, for the largest N of each answer kind, writes the
  * estimated and the true grid weights of replicate 1 (the same data as the
- * sweep's) for heat maps. Deliberately not here: the solver (npmle.c). */
+ * sweep's) for heat maps. The experiment `npmle_polarised` is the same on
+ * the polarised population {+b, -b}, whose pair law is that of 0: only its
+ * figures' texts differ. Deliberately not here: the solver (npmle.c). */
 #ifndef HETPREF_NPMLE_SIM_H
 #define HETPREF_NPMLE_SIM_H
 
@@ -34,14 +36,19 @@ int npmlesim_task(const cfg *c, gsl_rng *data, gsl_rng *rng, double *metrics);
 /* The experiment: the sweep (runs.csv, summary.csv), slopes.csv (log W1 on
  * log N per answer kind) and heat.csv (answer, theta1, theta2, estimate,
  * truth, diff = estimate - truth, odd = (diff(theta) - diff(-theta)) / 2).
- * The sweep must vary design.answer then design.users, d = 2, and the
- * population be gaussian (else PREF_EINPUT: a finite truth has no weights on
- * the grid to draw). */
+ * A finite truth's column holds its atoms' weights at their grid points.
+ * The sweep must vary design.answer then design.users, d = 2, and a finite
+ * population's atoms be grid points (else PREF_EINPUT, before the sweep
+ * runs: the heat maps draw the truth on the grid). */
 int npmlesim_experiment(const cfg *c, const char *res_dir, const sweep_params *sp);
 
 /* plot_dir/npmle.png (W1 vs N with slopes) and npmle_heat.png (estimate,
  * truth, difference and its odd part per answer kind). PREF_OK (also
  * without gnuplot), PREF_EIO or PREF_ENOMEM. */
 int npmlesim_plot(const char *res_dir, const char *plot_dir);
+
+/* The same figures of `npmle_polarised`, npmle_polarised.png and
+ * npmle_polarised_heat.png (the true atoms circled). Same returns. */
+int npmlesim_polarised_plot(const char *res_dir, const char *plot_dir);
 
 #endif

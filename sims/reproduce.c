@@ -44,6 +44,9 @@ static const repro_exp table[] = {
      "regret per aggregator", mmrasim_experiment, mmrasim_plot, 0},
     {"npmle", "the whole gaussian mixing distribution by grid NPMLE: heat maps "
      "and W1 vs N, pairs / top-1 of 3 / full 3", npmlesim_experiment, npmlesim_plot, 1},
+    {"npmle_polarised", "grid NPMLE of a polarised population, b and its mirror: pairs "
+     "cannot tell it from 0, triples recover it", npmlesim_experiment,
+     npmlesim_polarised_plot, 1},
 };
 #define N_EXP (sizeof table / sizeof table[0])
 

@@ -102,7 +102,7 @@ expect_usage "bad --shard" sweep "$TESTDATA/sweep_small.ini" --shard 3/2
 expect_usage "merge without -o" merge "$scratch"
 expect_usage "reproduce unknown experiment" reproduce --only nope -o "$scratch/r"
 for id in calibration equivalence fisher recovery budget select_k coverage \
-          emdpo_clusters emdpo_groups mmra npmle; do
+          emdpo_clusters emdpo_groups mmra npmle npmle_polarised; do
     check "reproduce --only nope: the message lists '$id'" grep -qw "$id" "$scratch/err"
 done
 check "reproduce --only nope: the message names 'nope'" grep -qw nope "$scratch/err"
@@ -122,6 +122,6 @@ for mode in "" "--full"; do
     "$HETPREF" reproduce --dry-run $mode > "$scratch/dry" 2>"$scratch/err"
     rc=$?
     check "reproduce --dry-run $mode: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
-    check "reproduce --dry-run $mode: one line per experiment" [ "$(wc -l < "$scratch/dry")" -eq 11 ]
+    check "reproduce --dry-run $mode: one line per experiment" [ "$(wc -l < "$scratch/dry")" -eq 12 ]
 done
 finish

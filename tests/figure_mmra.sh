@@ -6,10 +6,7 @@
 # itself: a copy of mmra.gp sends each heat-map plot to a table (`set table`)
 # instead of the image. A small configuration (tests/data/figures).
 . "${srcdir:-.}/tests/lib.sh"
-HETPREF_CONFIGS="$TESTDATA/figures" "$HETPREF" reproduce --only mmra \
-    -o "$scratch/r" >"$scratch/out" 2>"$scratch/err"
-rc=$?
-check "reproduce --only mmra: exit 0 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+reproduce_small mmra
 res="$scratch/r/results/mmra"
 plots="$scratch/r/plots"
 check "regret_matrix.csv header" \

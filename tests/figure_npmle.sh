@@ -5,12 +5,10 @@
 # points with estimate and truth weights each summing to 1, diff =
 # estimate - truth, and odd = (diff(theta) - diff(-theta)) / 2 with -theta
 # the mirrored grid point (checked on the coordinates themselves); a
-# polarised population is refused before anything runs.
+# polarised population whose atoms are off the grid is refused before
+# anything runs.
 . "${srcdir:-.}/tests/lib.sh"
-HETPREF_CONFIGS="$TESTDATA/figures" "$HETPREF" reproduce --only npmle --threads 2 \
-    -o "$scratch/r" >"$scratch/out" 2>"$scratch/err"
-rc=$?
-check "reproduce --only npmle: exit 0 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+reproduce_small npmle --threads 2
 res="$scratch/r/results/npmle"
 check "heat.csv header" grep -qx 'answer,theta1,theta2,estimate,truth,diff,odd' "$res/heat.csv"
 check "heat.csv: 3 answer kinds x 49 points" [ "$(wc -l < "$res/heat.csv")" -eq 148 ]
@@ -36,16 +34,17 @@ check "runs.csv: every certificate <= 1 + 1e-6 and every w1 > 0" \
 check "slopes.csv: a finite slope per answer kind" \
     awk -F, 'NR > 1 && $5 + 0 == $5 && $5 != "NaN" { n++ } END { exit n != 3 }' \
     "$res/slopes.csv"
-# A finite population has no truth on the grid to draw: refused, exit 2,
-# before any task runs.
+# A finite population whose atoms are not grid points has no truth on the
+# grid to draw: refused, exit 2, before any task runs (the default b =
+# (1.5, -0.8) is off the 7 x 7 grid of spacing 1).
 mkdir -p "$scratch/pol"
 sed 's/^kind = gaussian/kind = polarised/' "$TESTDATA/figures/npmle.ini" > "$scratch/pol/npmle.ini"
 HETPREF_CONFIGS="$scratch/pol" "$HETPREF" reproduce --only npmle -o "$scratch/p" \
     >/dev/null 2>"$scratch/err"
 rc=$?
-check "polarised population: exit 2 (got $rc)" [ "$rc" -eq 2 ]
-check "polarised population: the message says gaussian" grep -q "gaussian population" "$scratch/err"
-check "polarised population: no result files" [ -z "$(find "$scratch/p" -type f 2>/dev/null)" ]
+check "atoms off the grid: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "atoms off the grid: the message says so" grep -q "draw the truth on the grid" "$scratch/err"
+check "atoms off the grid: no result files" [ -z "$(find "$scratch/p" -type f 2>/dev/null)" ]
 for p in npmle npmle_heat; do
     check "plots/$p.gp written" [ -s "$scratch/r/plots/$p.gp" ]
 done

@@ -27,6 +27,15 @@ expect_bad() { # expect_bad CMD DESC FRAGMENT ARGS...
     check "$d: no output" [ ! -e "$scratch/bad" ]
 }
 expect_bad_fit() { expect_bad fit "$@"; } # expect_bad_fit DESC FRAGMENT ARGS...
+# Run the experiment ID on its small configuration in tests/data/figures
+# into $scratch/r (extra reproduce options after ID) and check it exits 0.
+reproduce_small() { # reproduce_small ID [OPTION...]
+    id=$1; shift
+    HETPREF_CONFIGS="$TESTDATA/figures" "$HETPREF" reproduce --only "$id" "$@" \
+        -o "$scratch/r" >"$scratch/out" 2>"$scratch/err"
+    rc=$?
+    check "reproduce --only $id: exit 0 (got $rc: $(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+}
 finish() {
     echo "$0: $n_pass passed, $n_fail failed"
     [ "$n_fail" -eq 0 ]
