@@ -89,4 +89,29 @@ rerun_same identify i1 i2
 "$HETPREF" fit --config i1/config.ini -o i3 >/dev/null 2>err
 rc=$?
 check "fit --config of an identify config: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
+# identify --data records the data and the estimates file and reruns byte
+# for byte: with a fit of its own, and at a fit directory's estimates.
+cp "$TESTDATA/pairs_glm.csv" d.csv
+"$HETPREF" identify --data d.csv --types 2 --starts 2 -o j1 >/dev/null 2>err
+rc=$?
+check "identify --data: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
+check "identify --data config: command" \
+    grep -qx 'command = hetpref identify --data d.csv --types 2 --starts 2' j1/config.ini
+check "identify --data config: the data recorded" \
+    grep -q '^input = [0-9]* [0-9a-f]\{64\} d.csv$' j1/config.ini
+check "identify --data config: settings kept as comments" grep -qx '; starts = 2' j1/config.ini
+rerun_same identify j1 j2
+"$HETPREF" fit --data d.csv --types 2 --starts 2 -o fd >/dev/null 2>err
+"$HETPREF" identify --data d.csv --estimates fd -o j3 >/dev/null 2>err
+check "identify --data --estimates DIR: the estimates file recorded" \
+    grep -q '^input = [0-9]* [0-9a-f]\{64\} fd/estimates.csv$' j3/config.ini
+rerun_same identify j3 j4
+sed 's/^1,weight,/1,weight, /' fd/estimates.csv > e.tmp && mv e.tmp fd/estimates.csv
+"$HETPREF" identify --config j3/config.ini -o j5 >/dev/null 2>err
+rc=$?
+check "identify --data changed estimates: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "identify --data changed estimates: named" \
+    grep -q '^hetpref: fd/estimates.csv: changed since' err
+check "identify --data changed estimates: nothing written" [ ! -e j5 ]
 finish
