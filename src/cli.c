@@ -35,6 +35,7 @@
 #include "emdpo.h"
 #include "policyio.h"
 #include "progress.h"
+#include "prov.h"
 #include "reproduce.h"
 #include "rngs.h"
 #include "sim.h"
@@ -146,6 +147,23 @@ static int cmd_simulate(int argc, char **argv)
 
 /* ---- sweep / merge ------------------------------------------------------ */
 
+/* [provenance] of a sweep, the same for all its shards and resumed runs
+ * (prov.h leaves out -o, --threads, --shard, --resume, --force, --slurm,
+ * --sbatch, --submit): the command and CONFIG. A CONFIG that is itself a
+ * sweep's config.ini (a Slurm task's copy, a replay), run with no --seed
+ * or --set, keeps the provenance it records: its results are that
+ * command's, byte for byte. */
+static int sweep_provenance(cfg *c, const cli_common_opts *o, int argc,
+                            char **argv)
+{
+    const char *had = c->prov.command;
+    if (had && !strncmp(had, "hetpref sweep ", 14) && o->n_sets == 0 &&
+        o->seed < 0)
+        return PREF_OK;
+    const char *const inputs[] = {o->config};
+    return prov_record(c, argc, argv, inputs, 1);
+}
+
 static int cmd_sweep(int argc, char **argv)
 {
     if (cli_has_help(argc, argv)) {
@@ -154,7 +172,10 @@ static int cmd_sweep(int argc, char **argv)
                "Runs [sweep] task over every cell (the product of the '|' lists of "
                "its\nsection.key entries) x replicates. Writes DIR/runs.csv (one row "
                "per task),\nDIR/summary.csv (per cell and metric: n, mean, sd, 95%% "
-               "CI), DIR/config.ini.\n--threads: default all cores. --shard I/N: "
+               "CI),\nDIR/config.ini (with [provenance]: the version, the command "
+               "without -o,\n--threads, --shard, --resume, --force and the Slurm "
+               "options, CONFIG's size\nand SHA-256: the same for every shard)."
+               "\n--threads: default all cores. --shard I/N: "
                "run tasks I, I+N, ... (merge with\n'hetpref merge'). Results are "
                "identical for any threads/shards. Ctrl-C finishes\nthe tasks in "
                "flight; --resume then skips finished tasks (and says how many).\n"
@@ -188,6 +209,7 @@ static int cmd_sweep(int argc, char **argv)
     cfg *c = malloc(sizeof *c);
     if (!c) return cli_fail(pref_set_error(PREF_ENOMEM, "out of memory"));
     int st = cli_load_cfg(&o, c);
+    if (!st) st = sweep_provenance(c, &o, argc, argv);
     if (!st && o.slurm.n) {
         rc = cli_slurm_sweep(c, o.out ? o.out : outbuf, &o.slurm);
         free(c);

@@ -80,7 +80,10 @@ static const char usage_identify_data[] =
     "               of the largest) or not_identified (feature rank below d, a\n"
     "               flat direction, or a twin within 1e-12), the reason and a\n"
     "               fix; also printed;\n"
-    "  config.ini   the inputs and settings.\n";
+    "  config.ini   the settings (as comments) and [provenance]: the command\n"
+    "               line, the data CSV and the estimates file with their size\n"
+    "               and SHA-256, and the version; hetpref identify --config\n"
+    "               DIR/config.ini [-o OUT] reruns it byte for byte.\n";
 
 typedef struct idata_args {
     const char *data, *estimates, *out;
@@ -186,6 +189,33 @@ static void idata_print(const idata_fisher *f, const idata_twin *t,
                 idata_status_name(v->status), v->reason);
 }
 
+/* config.ini of identify --data: its settings as comments and the
+ * provenance (the data and the estimates file are the inputs); no keys. */
+static int idata_keep_none(int key, void *ctx)
+{
+    (void)key;
+    (void)ctx;
+    return 0;
+}
+
+static void idata_notes(FILE *f, const void *run)
+{
+    idataio_put_settings(f, run);
+}
+
+static int idata_write_config(const idataio_run *run, int argc, char **argv,
+                              const char *dir)
+{
+    cfg *c = malloc(sizeof *c);
+    if (!c) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    cfg_init(c);
+    const char *const inputs[] = {run->data, run->estimates};
+    int st = cli_write_config_notes(c, argc, argv, inputs, 2, idata_keep_none,
+                                    NULL, idata_notes, run, dir);
+    free(c);
+    return st;
+}
+
 static int cli_identify_data(int argc, char **argv)
 {
     idata_args a = {0};
@@ -211,6 +241,7 @@ static int cli_identify_data(int argc, char **argv)
     if (!st) idata_verdict_make(ds, &s, &f, &t, &p, &v);
     if (!st) st = fsutil_stage_begin(&stage, a.out);
     if (!st) st = idataio_write(stage.dir, ds, &s, &f, &t, eta, theta, &v, &run);
+    if (!st) st = idata_write_config(&run, argc, argv, stage.dir);
     if (!st) st = fsutil_stage_commit(&stage, owned);
     fsutil_stage_abort(&stage);
     if (!st) idata_print(&f, &t, &v, &run);

@@ -23,6 +23,16 @@ int cli_write_config(const cfg *c, int argc, char **argv,
                      int (*keep)(int key, void *ctx), void *ctx,
                      const char *dir)
 {
+    return cli_write_config_notes(c, argc, argv, inputs, n_inputs, keep, ctx,
+                                  NULL, NULL, dir);
+}
+
+int cli_write_config_notes(const cfg *c, int argc, char **argv,
+                           const char *const *inputs, size_t n_inputs,
+                           int (*keep)(int key, void *ctx), void *ctx,
+                           void (*notes)(FILE *f, const void *nctx),
+                           const void *nctx, const char *dir)
+{
     cfg *w = malloc(sizeof *w);
     if (!w) PREF_ERROR(PREF_ENOMEM, "out of memory");
     *w = *c;
@@ -32,6 +42,7 @@ int cli_write_config(const cfg *c, int argc, char **argv,
     fsutil_file o;
     if (!st) st = fsutil_open(&o, path);
     if (!st) {
+        if (notes) notes(o.f, nctx);
         st = cfg_write_keys(w, o.f, keep, ctx);
         if (st) fsutil_abort(&o);
         else st = fsutil_commit(&o);

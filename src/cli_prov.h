@@ -6,6 +6,7 @@
 #define HETPREF_CLI_PROV_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "cfg.h"
 
@@ -25,5 +26,14 @@ int cli_write_config(const cfg *c, int argc, char **argv,
                      const char *const *inputs, size_t n_inputs,
                      int (*keep)(int key, void *ctx), void *ctx,
                      const char *dir);
+
+/* The same, with notes(f, nctx) (may be NULL) writing INI comment lines at
+ * the head of the file: settings that are not configuration keys, for the
+ * record (a rerun takes them from the recorded command). */
+int cli_write_config_notes(const cfg *c, int argc, char **argv,
+                           const char *const *inputs, size_t n_inputs,
+                           int (*keep)(int key, void *ctx), void *ctx,
+                           void (*notes)(FILE *f, const void *nctx),
+                           const void *nctx, const char *dir);
 
 #endif

@@ -13,6 +13,7 @@
 #include "cliutil.h"
 #include "err.h"
 #include "fsutil.h"
+#include "prov.h"
 #include "reproduce.h"
 #include "slurm.h"
 #include "sweep.h"
@@ -112,7 +113,7 @@ static int same_config(const char *path, const char *text, const char *out)
     if (!fsutil_exists(path)) return PREF_OK;
     char *old = NULL;
     int same = fsutil_read_file(path, &old, NULL) == PREF_OK &&
-               strcmp(old, text) == 0;
+               prov_same_config(old, text);
     free(old);
     if (!same)
         PREF_ERROR(PREF_EINPUT, "%s: holds a sweep of a different configuration "

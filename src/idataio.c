@@ -402,27 +402,24 @@ static int write_verdict(const char *dir, const idata_design *s,
     return fsutil_commit(&o);
 }
 
-static int write_config(const char *dir, const idataio_run *run)
+void idataio_put_settings(FILE *f, const idataio_run *run)
 {
-    fsutil_file o;
-    PREF_TRY(open_in(&o, dir, "config.ini"));
-    FILE *f = o.f;
     const idata_params *p = run->p;
     fprintf(f, "; hetpref identify --data: the inputs and settings of this run\n"
-            "[identify]\ndata = %s\n", run->data);
+            "; (a record: hetpref identify --config reruns the command in "
+            "[provenance])\n; data = %s\n", run->data);
     if (run->estimates)
-        fprintf(f, "estimates = %s\ntypes = %zu\n", run->estimates, run->K);
+        fprintf(f, "; estimates = %s\n; types = %zu\n", run->estimates, run->K);
     else
         fprintf(f, "; a latent-class fit as hetpref fit --model lcl\n"
-                "types = %zu\nstarts = %zu\nfit_seed = %lu\n", run->K,
+                "; types = %zu\n; starts = %zu\n; fit_seed = %lu\n", run->K,
                 run->starts, run->fit_seed);
-    fprintf(f, "outcome_limit = %zu\nmc_draws = %zu\nmc_batches = %zu\n"
-            "mc_seed = %llu\nzero_rel = %.17g\nweak_rel = %.17g\n"
-            "rank_rel = %.17g\ntwin_delta = %.17g\ntwin_equal = %.17g\n",
+    fprintf(f, "; outcome_limit = %zu\n; mc_draws = %zu\n; mc_batches = %zu\n"
+            "; mc_seed = %llu\n; zero_rel = %.17g\n; weak_rel = %.17g\n"
+            "; rank_rel = %.17g\n; twin_delta = %.17g\n; twin_equal = %.17g\n",
             p->exact_max, p->mc_draws, p->mc_batches,
             (unsigned long long)p->seed, p->zero_rel, p->weak_rel, p->rank_rel,
             p->twin_delta, p->twin_equal);
-    return fsutil_commit(&o);
 }
 
 int idataio_write(const char *dir, const data_set *ds, const idata_design *s,
@@ -433,6 +430,5 @@ int idataio_write(const char *dir, const data_set *ds, const idata_design *s,
     PREF_TRY(write_design(dir, ds, s));
     PREF_TRY(write_fisher(dir, ds, f, run->p));
     if (t) PREF_TRY(write_twin(dir, ds, t, eta, theta, run->p));
-    PREF_TRY(write_verdict(dir, s, f, t, v, run));
-    return write_config(dir, run);
+    return write_verdict(dir, s, f, t, v, run);
 }

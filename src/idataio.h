@@ -1,6 +1,9 @@
 /* idataio.h — the files of `hetpref identify --data`: reading a fit's
  * estimates.csv, writing design.csv, fisher.csv, twin.csv, verdict.csv and
- * config.ini (see idata.h for what the numbers mean).
+ * the settings part of config.ini (see idata.h for what the numbers mean).
+ *
+ * config.ini is the caller's (it adds the provenance); idataio_put_settings
+ * writes the settings it records, as comment lines.
  *
  * estimates.csv comes in two forms, both read by idataio_read_estimates:
  *   wide: type,weight,theta1..thetad[,se_weight,se_theta1..] (the theta
@@ -13,6 +16,7 @@
 #define HETPREF_IDATAIO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "data.h"
 #include "idata.h"
@@ -27,7 +31,7 @@
 int idataio_read_estimates(const char *path, const data_set *ds, size_t *K,
                            double **eta, double **theta);
 
-/* What config.ini records. */
+/* What config.ini records (and verdict.csv states). */
 typedef struct idataio_run {
     const char *data;       /* the data file */
     const char *estimates;  /* the estimates file, or NULL: a fit was run */
@@ -38,11 +42,17 @@ typedef struct idataio_run {
     const idata_params *p;
 } idataio_run;
 
-/* Write the five files into dir (a staging directory: each file is whole
- * or absent). twin may be NULL (not written). PREF_OK or PREF_EIO. */
+/* Write design.csv, fisher.csv, twin.csv and verdict.csv into dir (a
+ * staging directory: each file is whole or absent). t may be NULL (no
+ * twin.csv). PREF_OK or PREF_EIO. */
 int idataio_write(const char *dir, const data_set *ds, const idata_design *s,
                   const idata_fisher *f, const idata_twin *t,
                   const double *eta, const double *theta,
                   const idata_verdict *v, const idataio_run *run);
+
+/* Write the settings of run to f as INI comment lines (the data and
+ * estimates paths, K, the fit's starts and seed, the thresholds of p), for
+ * the head of config.ini. */
+void idataio_put_settings(FILE *f, const idataio_run *run);
 
 #endif

@@ -52,16 +52,22 @@ static int prov_put_word(char *buf, size_t *n, size_t cap, const char *w)
     return PREF_OK;
 }
 
-/* Options that say where or how fast a command runs, not what it
- * computes (their values follow them or an '='). */
-static const char *const prov_skip[] = {"-o", "--config", "--threads"};
+/* Options that say where, how fast or in which pieces a command runs, not
+ * what it computes; value: 1 when a value follows (as the next word or
+ * after '='). Only sweep has the last six. */
+static const struct {
+    const char *name;
+    int value;
+} prov_skip[] = {{"-o", 1},      {"--config", 1}, {"--threads", 1},
+                 {"--shard", 1}, {"--resume", 0}, {"--force", 0},
+                 {"--slurm", 1}, {"--sbatch", 1}, {"--submit", 0}};
 
 static int prov_skipped(const char *w, int *with_value)
 {
     for (size_t k = 0; k < sizeof prov_skip / sizeof *prov_skip; k++) {
-        size_t n = strlen(prov_skip[k]);
-        if (!strncmp(w, prov_skip[k], n) && (w[n] == '\0' || w[n] == '=')) {
-            *with_value = w[n] == '\0';
+        size_t n = strlen(prov_skip[k].name);
+        if (!strncmp(w, prov_skip[k].name, n) && (w[n] == '\0' || w[n] == '=')) {
+            *with_value = prov_skip[k].value && w[n] == '\0';
             return 1;
         }
     }
@@ -186,4 +192,17 @@ int prov_argv(const cfg *c, const char *config, int *argc, char ***argv)
     *argc = n;
     *argv = w;
     return PREF_OK;
+}
+
+/* The length of the part of config text before its [provenance] section. */
+static size_t prov_keys_len(const char *text)
+{
+    const char *p = strstr(text, "\n[provenance]\n");
+    return p ? (size_t)(p - text) : strlen(text);
+}
+
+int prov_same_config(const char *a, const char *b)
+{
+    size_t n = prov_keys_len(a);
+    return n == prov_keys_len(b) && memcmp(a, b, n) == 0;
 }

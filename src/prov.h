@@ -8,7 +8,9 @@
  * where needed), without -o DIR, --threads N and --config FILE: where the
  * results go and how many threads compute them do not change them (the
  * commands are thread-count invariant), so a rerun into another directory
- * writes the same config.ini. An input is recorded with the path
+ * writes the same config.ini. Nor with sweep's --shard I/N, --resume,
+ * --force, --slurm N, --sbatch ARGS and --submit: every shard, resumed
+ * run and Slurm task of one sweep records the same command. An input is recorded with the path
  * as given on the command line; a rerun resolves it from the current
  * directory, like the original run.
  * Not here: which files a command reads (its caller says). */
@@ -37,5 +39,11 @@ int prov_verify(const cfg *c, const char *config);
  * malloc'd block: free(*argv). PREF_EINPUT when c has no command or it is
  * not made of well-formed words; PREF_ENOMEM. */
 int prov_argv(const cfg *c, const char *config, int *argc, char ***argv);
+
+/* 1 when the config.ini texts a and b are the same outside their
+ * [provenance] sections (the section comes last, as cfg_write puts it),
+ * else 0: the same configuration, perhaps from another command line (a
+ * sweep's resume, shards and merge compare configurations so). */
+int prov_same_config(const char *a, const char *b);
 
 #endif

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "progress.h"
+#include "prov.h"
 #include "rngs.h"
 #include "stats.h"
 
@@ -549,7 +550,7 @@ static int exec_may_write(const char *dir, const char *cpath, const char *text,
     PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
     int have_cfg = fsutil_exists(cpath);
     char *old = have_cfg ? read_file(cpath) : NULL;
-    int other = old ? strcmp(old, text) != 0 : have_cfg;
+    int other = old ? !prov_same_config(old, text) : have_cfg;
     free(old);
     if (force) return PREF_OK;
     if (other)
@@ -575,7 +576,7 @@ static int exec_load_runs(sweep_exec *x, const char *dir, const char *cpath,
     char runs[4096];
     PREF_TRY(fsutil_join(runs, sizeof runs, dir, "runs.csv"));
     char *old = fsutil_exists(runs) ? read_file(cpath) : NULL;
-    int same = old && strcmp(old, text) == 0;
+    int same = old && prov_same_config(old, text);
     free(old);
     if (!same) return PREF_OK;
     PREF_TRY(merge_one(dir, x->p, &x->r));
@@ -598,7 +599,7 @@ static int exec_config(sweep_exec *x, const cfg *c, const char *dir,
     if (!st) st = fsutil_join(cpath, sizeof cpath, dir, "config.ini");
     if (!st && sp->resume && fsutil_exists(x->jpath)) {
         char *old = read_file(cpath);
-        if (!old || strcmp(old, text) != 0)
+        if (!old || !prov_same_config(old, text))
             st = pref_set_error(PREF_EINPUT, "%s: --resume: the directory holds "
                                 "a sweep with a different configuration", dir);
         free(old);
@@ -935,7 +936,7 @@ int sweep_merge(const char *const *dirs, size_t n, const char *out,
         char p2[4096];
         int s = fsutil_join(p2, sizeof p2, dirs[i], "config.ini");
         char *t2 = s ? NULL : read_file(p2);
-        int same = t2 && strcmp(t2, text) == 0;
+        int same = t2 && prov_same_config(t2, text);
         free(t2);
         if (!same) {
             free(text);

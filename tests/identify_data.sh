@@ -75,7 +75,7 @@ check "collinear: not_identified" [ "$(verdict "$scratch/o_col")" = not_identifi
 check "collinear: names x3" grep -q 'feature x3 is collinear with x1' "$scratch/out"
 check "collinear: design.csv rank 2" grep -qx 'feature_rank,2,' "$scratch/o_col/design.csv"
 check "fit: verdict.csv at = fit" [ "$(col "$scratch/o_col/verdict.csv" at)" = fit ]
-check "fit: config.ini records the seed" grep -qx 'fit_seed = 1' "$scratch/o_col/config.ini"
+check "fit: config.ini records the seed" grep -qx '; fit_seed = 1' "$scratch/o_col/config.ini"
 
 # ---- bad input -------------------------------------------------------------
 data="$scratch/pp/prefs.csv"

@@ -16,6 +16,13 @@ rerun_same() {
     done
     check "$1 rerun: the same files" [ "$(ls "$2")" = "$(ls "$3")" ]
 }
+# run_ok DESC ARGS...: `hetpref ARGS` exits 0.
+run_ok() {
+    desc=$1; shift
+    "$HETPREF" "$@" >/dev/null 2>err
+    rc=$?
+    check "$desc: exit 0 (got $rc: $(cat err))" [ "$rc" -eq 0 ]
+}
 cp "$TESTDATA/pairs_glm.csv" data.csv
 "$HETPREF" fit --data data.csv --model lcl --types 2 --starts 2 --seed 5 \
     -o f1 2>err
@@ -89,4 +96,54 @@ rerun_same identify i1 i2
 "$HETPREF" fit --config i1/config.ini -o i3 >/dev/null 2>err
 rc=$?
 check "fit --config of an identify config: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+
+# identify --data records the data and the estimates file and reruns byte
+# for byte: with a fit of its own, and at a fit directory's estimates.
+cp "$TESTDATA/pairs_glm.csv" d.csv
+run_ok "identify --data" identify --data d.csv --types 2 --starts 2 -o j1
+check "identify --data config: command" grep -qx 'command = hetpref identify --data d.csv --types 2 --starts 2' j1/config.ini
+check "identify --data config: the data recorded" \
+    grep -q '^input = [0-9]* [0-9a-f]\{64\} d.csv$' j1/config.ini
+check "identify --data config: settings kept as comments" grep -qx '; starts = 2' j1/config.ini
+rerun_same identify j1 j2
+"$HETPREF" fit --data d.csv --types 2 --starts 2 -o fd >/dev/null 2>err
+"$HETPREF" identify --data d.csv --estimates fd -o j3 >/dev/null 2>err
+check "identify --data --estimates DIR: the estimates file recorded" \
+    grep -q '^input = [0-9]* [0-9a-f]\{64\} fd/estimates.csv$' j3/config.ini
+rerun_same identify j3 j4
+sed 's/^1,weight,/1,weight, /' fd/estimates.csv > e.tmp && mv e.tmp fd/estimates.csv
+"$HETPREF" identify --config j3/config.ini -o j5 >/dev/null 2>err
+rc=$?
+check "identify --data changed estimates: exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "identify --data changed estimates: named" \
+    grep -q '^hetpref: fd/estimates.csv: changed since' err
+check "identify --data changed estimates: nothing written" [ ! -e j5 ]
+
+# sweep: config.ini records the command without -o, --threads, --shard,
+# --resume and --force, so local runs, shards, their merge and a resume all
+# write the same config.ini; a sweep's config.ini fed back (no --set) keeps
+# the provenance it records.
+cp "$TESTDATA/sweep_small.ini" sw.ini
+run_ok sweep sweep sw.ini --seed 3 --threads 2 -o s0
+check "sweep config: command without -o and --threads" grep -qx 'command = hetpref sweep sw.ini --seed 3' s0/config.ini
+check "sweep config: CONFIG recorded" \
+    grep -qx "input = $(wc -c < sw.ini | tr -d ' ') $(sha256sum sw.ini | cut -c1-64) sw.ini" s0/config.ini
+"$HETPREF" sweep sw.ini --seed 3 --shard 1/2 --threads 1 -o s1 2>/dev/null
+"$HETPREF" sweep sw.ini --shard=2/2 --seed 3 --force -o s2 2>/dev/null
+check "sweep shard 1: config.ini as the local run's" cmp -s s0/config.ini s1/config.ini
+run_ok "sweep merge" merge s1 s2 -o sm
+for f in config.ini runs.csv summary.csv; do
+    check "sweep merge: $f byte-identical to the local run" cmp -s s0/$f sm/$f
+done
+run_ok "sweep --resume, CONFIG spelled ./sw.ini" sweep ./sw.ini --seed 3 --resume -o s0
+check "sweep --resume: records its own command" \
+    grep -qx 'command = hetpref sweep ./sw.ini --seed 3' s0/config.ini
+cp -R sm s3
+"$HETPREF" sweep s3/config.ini -o s4 2>/dev/null
+for f in config.ini runs.csv summary.csv; do
+    check "sweep of a sweep's config.ini: $f byte-identical" cmp -s sm/$f s4/$f
+done
+"$HETPREF" sweep s3/config.ini --set calibration.designs=3 -o s5 2>/dev/null
+check "sweep of a sweep's config.ini with --set: a new provenance" \
+    grep -qx 'command = hetpref sweep s3/config.ini --set calibration.designs=3' s5/config.ini
 finish
