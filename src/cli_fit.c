@@ -119,7 +119,9 @@ static const char usage_fit[] =
     "best, convergence; for EM-DPO the kept iteration) and a warning for each\n"
     "reason not to trust it: information singular or nearly so (eigenvalues\n"
     "below 1e-8 x the largest, each a direction of the parameters the data do\n"
-    "not identify), EM not converged, a degenerate class (weight below 0.02, or\n"
+    "not identify), EM not converged or stopped on a flat likelihood (10\n"
+    "iterations in a row each gaining at most 1e-7 x |log-likelihood| without\n"
+    "slowing down: identified = 0 in fit.csv), a degenerate class (weight below 0.02, or\n"
     "exploding coefficients: a utility scale, the RMS over candidates of\n"
     "theta_k . (x - query mean), above 10), the best log-likelihood reached by\n"
     "only one of the starts.\n"
@@ -497,7 +499,9 @@ static void fit_report_lcl(const mix_fit *f, const mix_params *mp,
     fprintf(stderr, "hetpref: fit: K = %zu, log-likelihood %.6g, BIC %.6g; "
             "best reached by %zu of %zu starts; %s after %zu iterations\n",
             f->K, f->loglik, f->bic, f->best_hits, f->starts,
-            f->converged ? "converged" : "not converged", f->iterations);
+            f->converged ? "converged"
+            : f->flat    ? "stopped on a flat likelihood (not converged)"
+                         : "not converged", f->iterations);
     if (dg->identified == 0 && dg->n_flat > 0)
         fprintf(stderr, "hetpref: warning: the information matrix is singular "
                 "or nearly so: %zu of its %zu eigenvalues are below %g x the "
@@ -511,7 +515,15 @@ static void fit_report_lcl(const mix_fit *f, const mix_params *mp,
     else if (dg->identified < 0)
         fprintf(stderr, "hetpref: warning: the eigenvalues of the information "
                 "matrix could not be computed: identification not checked\n");
-    if (!f->converged)
+    if (f->flat)
+        fprintf(stderr, "hetpref: warning: EM stopped after %zu iterations on a "
+                "flat likelihood: %zu iterations in a row each raised it by at "
+                "most %g x |log-likelihood|, without slowing down: the "
+                "parameters drift along a direction these data barely "
+                "constrain; the fit is not identified and the estimates are "
+                "one point of a ridge, not a maximum\n", f->iterations,
+                mp->flat_window, mp->flat_tol);
+    else if (!f->converged)
         fprintf(stderr, "hetpref: warning: EM did not converge in %zu "
                 "iterations (--max-iter %zu, --tol %g): the estimates are not "
                 "at a maximum\n", f->iterations, mp->max_iter, mp->tol);

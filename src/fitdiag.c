@@ -92,7 +92,10 @@ int fitdiag_lcl(const data_set *ds, const mix_fit *f, const fitdiag_params *p,
         out->n_flat += !(f->info_eval[a] > q.flat_rel * top);
         out->n_negative += f->info_eval[a] < 0;
     }
-    out->identified = !analysed ? -1 : out->n_flat == 0 && f->se_ok;
+    /* EM stopped on a flat ridge (mix_fit.flat): at least the direction it
+     * drifted along is not identified, whatever the spectrum there says. */
+    if (f->flat && out->n_flat == 0) out->n_flat = 1;
+    out->identified = f->flat ? 0 : !analysed ? -1 : out->n_flat == 0 && f->se_ok;
     out->converged = f->converged;
     utility_scales(ds, f->theta, f->K, out->scale);
     for (size_t k = 0; k < f->K; k++)

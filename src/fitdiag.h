@@ -9,7 +9,9 @@
  * single pairs from a polarised population, a class with no data): the
  * estimate moves along it at no cost in log-likelihood, and standard
  * errors are NaN or meaningless. identified = 1 when there is none and
- * the information could be inverted.
+ * the information could be inverted. A fit whose EM stopped as flat
+ * (mix_fit.flat) is not identified and counts at least one flat
+ * direction: the one it drifted along.
  *
  * Degenerate class: weight eta_k < min_weight (tiny), or exploding
  * coefficients: the class's utility scale, the root mean square over every

@@ -43,6 +43,8 @@ void mix_params_init(mix_params *p)
     p->best_tol = 1e-6;
     p->sandwich = 0;
     p->accelerate = 1;
+    p->flat_tol = 1e-7;
+    p->flat_window = 10;
     p->threads = 0;
     p->seed = 1;
     p->progress = NULL;
@@ -57,6 +59,8 @@ const char *mix_params_check(const mix_params *p)
     if (!(p->ridge >= 0) || !isfinite(p->ridge)) return "ridge must be >= 0";
     if (!(p->min_weight >= 0) || p->min_weight >= 1) return "min_weight must be in [0, 1)";
     if (!(p->best_tol >= 0)) return "best_tol must be >= 0";
+    if (!(p->flat_tol >= 0) || !isfinite(p->flat_tol)) return "flat_tol must be >= 0";
+    if (p->flat_window < 1) return "flat_window must be >= 1";
     return NULL;
 }
 
@@ -329,6 +333,7 @@ static int m_step(mix_ws *w, const mix_params *p)
 #define MIX_HALVINGS 40
 #define MIX_SQUAREM_MAX 64.0 /* largest SQUAREM step length |alpha| */
 #define MIX_SLOW_RATE 0.5 /* EM slower than this linear rate: SQUAREM */
+#define MIX_FLAT_GROWTH 1.1 /* gains growing faster than this: escaping, not flat */
 #define MIX_WARMUP 3 /* M-steps on the random assignment before the first E-step */
 static int m_step_check(mix_ws *w, const double *Qtry, int attempt)
 {
@@ -382,6 +387,9 @@ struct mix_em {
     double *x0, *x1, *x2; /* (K d + K) SQUAREM: theta and log eta at the
                            cycle's start and after its two EM steps */
     double *eta2;       /* (K) the weights at x2 as they were (no log/exp) */
+    double fgain;       /* the last iteration's gain for the flat test */
+    size_t flat_steps;  /* iterations in a row that looked flat */
+    int flat;           /* recognised as flat (mix_em_flat) */
 };
 
 void mix_em_free(mix_em *s)
@@ -492,7 +500,9 @@ int mix_em_set(mix_em *s, size_t start)
     s->iterations = s->empty = 0;
     s->proposed = 0;
     s->slow = s->slow_steps = 0;
-    s->gain = NAN;
+    s->gain = s->fgain = NAN;
+    s->flat_steps = 0;
+    s->flat = 0;
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
@@ -620,11 +630,9 @@ static int squarem_cycle(mix_em *s)
  * start. Growing gains (the classes still separating) are not slowness. Fast EM (rates
  * near 0.1 on well-identified data) gains nothing from extrapolation, and
  * the per-step test stays as flexmix's. */
-int mix_em_iterate(mix_em *s)
+static int em_plain(mix_em *s)
 {
     int re;
-    if (s->p.accelerate && s->slow && s->iterations + 4 <= s->p.max_iter)
-        return squarem_cycle(s); /* at most 4 passes: within max_iter */
     double L0 = s->loglik;
     PREF_TRY(em_step(s, &re));
     double gain = s->loglik - L0;
@@ -640,6 +648,38 @@ int mix_em_iterate(mix_em *s)
     s->gain = gain;
     return PREF_OK;
 }
+
+/* The flat test after an iteration (EM step or SQUAREM cycle) that gained
+ * g: flat when flat_window iterations in a row each gained more than
+ * tol |L| (not converged) but at most flat_tol |L|, each between 1 and
+ * MIX_FLAT_GROWTH times the one before. Converging EM has shrinking gains
+ * (a linear rate below 1) and escaping a saddle of an identified model
+ * grows them fast; constant tiny gains mean a slope along a direction of
+ * near-zero curvature. A re-seed (prev = -inf) restarts the count. */
+static void flat_update(mix_em *s, double g)
+{
+    double aL = fabs(s->loglik), r = g / s->fgain;
+    int flatish = isfinite(s->prev) && isfinite(g) && s->p.flat_tol > 0.0 &&
+                  g > s->p.tol * aL && g <= s->p.flat_tol * aL &&
+                  s->fgain > 0.0 && r >= 1.0 && r <= MIX_FLAT_GROWTH;
+    s->flat_steps = flatish ? s->flat_steps + 1 : 0;
+    s->fgain = isfinite(s->prev) ? g : NAN;
+    if (s->flat_steps >= s->p.flat_window) s->flat = 1;
+}
+
+/* One plain EM step, or a SQUAREM cycle once EM is slow; then the flat
+ * test on the iteration's gain. */
+int mix_em_iterate(mix_em *s)
+{
+    double L0 = s->loglik;
+    int st = s->p.accelerate && s->slow && s->iterations + 4 <= s->p.max_iter
+                 ? squarem_cycle(s) /* at most 4 passes: within max_iter */
+                 : em_plain(s);
+    if (!st) flat_update(s, s->loglik - L0);
+    return st;
+}
+
+int mix_em_flat(const mix_em *s) { return s->flat; }
 
 int mix_em_test(const mix_em *s, double tol)
 {
@@ -983,7 +1023,7 @@ static int run_start(mix_em *s, size_t start, int *converged)
             *converged = 1;
             return PREF_OK;
         }
-        if (s->iterations >= s->p.max_iter) return PREF_OK;
+        if (s->iterations >= s->p.max_iter || s->flat) return PREF_OK;
         PREF_TRY(mix_em_iterate(s));
     }
 }
@@ -992,7 +1032,7 @@ static int run_start(mix_em *s, size_t start, int *converged)
 typedef struct start_out {
     double L, max_decrease;
     size_t iterations, empty;
-    int converged, st;
+    int converged, flat, st;
 } start_out;
 
 /* Start k on the state s: its results into o, its parameters into eta (K)
@@ -1004,6 +1044,7 @@ static void one_start(mix_em *s, size_t k, start_out *o, double *eta, double *th
     if (s->p.progress) s->p.progress(s->p.progress_ctx, 1);
     o->L = s->loglik;
     o->iterations = s->iterations;
+    o->flat = s->flat;
     o->empty = s->empty;
     o->max_decrease = s->max_decrease;
     memcpy(theta, s->w->theta, s->w->K * s->w->d * sizeof(double));
@@ -1111,6 +1152,7 @@ static int run_starts(mix_em *s, mix_fit *f, double *best_eta, double *best_thet
             bestL = o[k].L;
             f->iterations = o[k].iterations;
             f->converged = o[k].converged;
+            f->flat = o[k].flat;
             memcpy(best_theta, theta_all + k * K * d, K * d * sizeof(double));
             memcpy(best_eta, eta_all + k * K, K * sizeof(double));
         }

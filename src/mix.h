@@ -49,6 +49,13 @@ typedef struct mix_params {
     int sandwich;       /* 1: sandwich standard errors; 0: observed info */
     int accelerate;     /* 1: SQUAREM cycles once EM is slow (default);
                            0: plain EM steps throughout */
+    double flat_tol;    /* a start stops as flat (not converged) after
+                           flat_window iterations in a row that each gained
+                           between tol and flat_tol * |L|, none less than
+                           the one before (nor 1.1 times more): the
+                           parameters drift along a direction the likelihood
+                           barely rises on (default 1e-7; 0: never) */
+    size_t flat_window; /* iterations in a row for that (default 10) */
     int threads;        /* 0: all cores */
     uint64_t seed;      /* master seed for the starts */
     /* Progress callback (GLPK's cb_func idea), NULL for none (the default):
@@ -86,6 +93,10 @@ typedef struct mix_fit {
     double loglik, aic, bic, icl, entropy;
     size_t iterations;  /* of the best start */
     int converged;      /* of the best start */
+    int flat;           /* the best start stopped as flat (see
+                           mix_params.flat_tol; then converged = 0): the
+                           data barely constrain the direction it drifted
+                           along, the estimate is one point of a ridge */
     size_t starts;      /* starts run */
     size_t best_hits;   /* starts within best_tol of the best log-likelihood */
     size_t empty_events;/* classes re-seeded, over all starts */
@@ -138,6 +149,14 @@ int mix_em_iterate(mix_em *s);
  * E-step or a re-seed), else
  * PREF_CONTINUE. */
 int mix_em_test(const mix_em *s, double tol);
+
+/* 1 when the start has been recognised as flat (mix_params.flat_tol): its
+ * last flat_window iterations each gained more than tol * |L| but at most
+ * flat_tol * |L|, and the gains did not shrink (rate between 1 and 1.1): EM
+ * creeps along a ridge (typically a non-identified model, such as single
+ * pairs from a polarised population) and would run to max_iter. mix_fit_run
+ * stops such a start, not converged. Else 0. */
+int mix_em_flat(const mix_em *s);
 
 /* The current start: log-likelihood after the last E-step, E-steps so far,
  * classes re-seeded, largest log-likelihood decrease between iterations

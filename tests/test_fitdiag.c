@@ -83,6 +83,16 @@ static void test_synthetic(const data_set *ds)
     gsl_test(dg.identified != 1 || dg.n_flat || dg.degenerate || dg.single_best,
              "clean: identified, no flat direction, no degenerate class, "
              "several starts at the best");
+    /* EM stopped as flat: not identified, one flat direction at least,
+     * though the spectrum there is clean. */
+    f.flat = 1;
+    f.converged = 0;
+    gsl_test_int(fitdiag_lcl(ds, &f, &q, &dg), PREF_OK, "stopped flat");
+    gsl_test(dg.identified != 0 || dg.n_flat != 1 || dg.converged != 0,
+             "stopped flat: identified 0 (got %d), 1 flat direction (got %zu), "
+             "not converged", dg.identified, dg.n_flat);
+    f.flat = 0;
+    f.converged = 1;
     f.se_ok = 0;
     gsl_test_int(fitdiag_lcl(ds, &f, &q, &dg), PREF_OK, "se failed");
     gsl_test_int(dg.identified, 0, "information not inverted: not identified");

@@ -715,19 +715,33 @@ static void test_edge_cases(void)
  * tolerance (minus tol |L|: both stop within it) in fewer passes, never
  * decrease, and give the same bits for 1 and 2 threads. Measured: plain
  * EM 100 passes, SQUAREM 70, L higher by 1.2e-5. */
-static void test_squarem(void)
+/* One answer per user from the polarised population (half b, half -b,
+ * b = (1.5, -0.8)). */
+static data_set *polarised_one(const char *answer, const char *users,
+                               unsigned long seed, sim_population **p)
 {
     const char *kv[] = {"population.kind", "polarised", "population.b", "1.5, -0.8",
-                        "design.answer", "top1", "design.T", "1", "design.users",
-                        "3000", NULL};
+                        "design.answer", answer, "design.T", "1", "design.users",
+                        users, NULL};
+    return make_data(kv, seed, p);
+}
+
+/* Defaults on one thread with max_iter E-steps per start. */
+static void params_one_thread(mix_params *mp, size_t max_iter)
+{
+    mix_params_init(mp);
+    mp->threads = 1;
+    mp->max_iter = max_iter;
+}
+
+static void test_squarem(void)
+{
     sim_population *p = NULL;
-    data_set *ds = make_data(kv, 23, &p);
+    data_set *ds = polarised_one("top1", "3000", 23, &p);
     mix_params mp;
-    mix_params_init(&mp);
+    params_one_thread(&mp, 1000);
     mp.starts = 1;
     mp.seed = 5;
-    mp.threads = 1;
-    mp.max_iter = 1000;
     mix_fit *fe = NULL, *fs = NULL, *f2 = NULL;
     mp.accelerate = 0;
     if (ds) gsl_test_int(mix_fit_run(ds, 2, &mp, &fe), PREF_OK, "plain EM fit");
@@ -756,6 +770,77 @@ static void test_squarem(void)
     sim_population_free(p);
 }
 
+/* Single pairs from a polarised population (half b, half -b) are not
+ * identified: every (theta, -theta, 1/2) gives each pair probability 1/2.
+ * EM started near the saddle theta = 0 creeps with constant tiny gains; the
+ * flat rule must stop such a start after flat_window iterations whose gains
+ * were each in (tol |L|, flat_tol |L|] and not shrinking, converged = 0,
+ * where without the rule it runs on. Identified data (top-1 of 3, test_squarem's)
+ * never look flat. */
+/* The first of starts 0..n-1 that mix_em_flat stops (its E-steps into
+ * *iters), checking its last window of gains; SIZE_MAX when none. */
+static size_t flat_start(const data_set *ds, const mix_params *mp, size_t n_starts,
+                         size_t *iters)
+{
+    int err;
+    mix_em *s = mix_em_alloc(ds, 2, mp, &err);
+    size_t found = SIZE_MAX, bad = 0;
+    for (size_t k = 0; s && k < n_starts && found == SIZE_MAX; k++) {
+        double g[1000];
+        size_t n = 0;
+        gsl_test_int(mix_em_set(s, k), PREF_OK, "flat: set start %zu", k);
+        while (mix_em_test(s, mp->tol) != PREF_OK && !mix_em_flat(s) &&
+               mix_em_iterations(s) < mp->max_iter && n < 1000) {
+            double L0 = mix_em_loglik(s);
+            if (mix_em_iterate(s)) break;
+            g[n++] = mix_em_loglik(s) - L0;
+        }
+        if (!mix_em_flat(s)) continue;
+        found = k;
+        *iters = mix_em_iterations(s);
+        double aL = fabs(mix_em_loglik(s));
+        for (size_t j = n - mp->flat_window; j < n; j++)
+            bad += !(g[j] > mp->tol * aL && g[j] <= mp->flat_tol * aL &&
+                     g[j] >= g[j - 1] && g[j] <= 1.1 * g[j - 1]);
+    }
+    gsl_test(bad != 0, "flat: %zu of the last window's gains break the rule", bad);
+    mix_em_free(s);
+    return found;
+}
+
+static void test_flat(void)
+{
+    sim_population *p = NULL;
+    data_set *ds = polarised_one("pair", "4000", 20261128, &p);
+    mix_params mp;
+    params_one_thread(&mp, 200);
+    size_t it = 0, k = ds ? flat_start(ds, &mp, 16, &it) : SIZE_MAX; /* start 12 */
+    gsl_test(k == SIZE_MAX, "flat: a start of single polarised pairs stops as "
+             "flat (start %zu)", k);
+    gsl_test(k != SIZE_MAX && it > 50, "flat: recognised early (%zu iterations)", it);
+    if (k != SIZE_MAX) { /* the same start without the rule runs on */
+        mix_params m0 = mp;
+        m0.flat_tol = 0.0;
+        int err;
+        mix_em *s = mix_em_alloc(ds, 2, &m0, &err);
+        gsl_test_int(s ? mix_em_set(s, k) : -1, PREF_OK, "flat: set, rule off");
+        while (s && mix_em_test(s, m0.tol) != PREF_OK && !mix_em_flat(s) &&
+               mix_em_iterations(s) <= it && !mix_em_iterate(s)) {}
+        gsl_test(!s || mix_em_flat(s) || mix_em_iterations(s) <= it,
+                 "flat: without the rule the start neither stops flat nor "
+                 "converges by iteration %zu", it);
+        mix_em_free(s);
+    }
+    data_free(ds);
+    sim_population_free(p);
+    ds = polarised_one("top1", "3000", 23, &p);
+    mp.max_iter = 1000;
+    k = ds ? flat_start(ds, &mp, 8, &it) : 0;
+    gsl_test(k != SIZE_MAX, "flat: identified top-1 data never look flat (start %zu)", k);
+    data_free(ds);
+    sim_population_free(p);
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -763,6 +848,7 @@ int main(void)
     test_k2_recovery_and_invariance();
     test_em_steps();
     test_squarem();
+    test_flat();
     test_information_fd();
     test_empty_classes();
     test_edge_cases();
