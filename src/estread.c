@@ -154,7 +154,11 @@ static int est_theta(est_rd *r, const csvrec_record *rec, const char *par)
  * with its "weight" row. */
 static int est_label(est_rd *r, const csvrec_record *rec)
 {
-    const char *t = csvrec_field(rec, 0, NULL), *par = csvrec_field(rec, 1, NULL);
+    size_t tl, pl;
+    const char *t = csvrec_field(rec, 0, &tl), *par = csvrec_field(rec, 1, &pl);
+    if (strlen(t) != tl || strlen(par) != pl) /* compared as C strings below */
+        return csvrec_error(r->cr, rec->line, "%s holds a NUL byte",
+                            strlen(t) != tl ? "type" : "parameter");
     int weight = !strcmp(par, "weight");
     if (weight) {
         PREF_TRY(est_end_type(r, rec->line));

@@ -78,6 +78,22 @@ expect_bad_plot "--by = --x" "same key" "$sw" --x design.answer --by design.answ
 expect_bad_plot "--logx on a category" "not numeric" "$sw" --x design.answer --logx -o "$scratch/bad"
 expect_bad_plot "not a sweep or fit dir" "not a sweep directory" "$scratch/o" -o "$scratch/bad"
 expect_bad_plot "unknown option" "--wat" "$sw" --wat
+# Two metrics that would share a plot file (one plot silently lost), and a
+# key column named twice (--x KEY ambiguous): refused with FILE:LINE.
+for bad in stem_clash key_twice nul_in_metric; do
+    mkdir "$scratch/$bad"
+    cp "${srcdir:-.}/tests/fuzz/regressions/plotsweep/$bad.csv" "$scratch/$bad/summary.csv"
+done
+expect_bad_plot "metrics 'a b' and 'a_b'" \
+    "stem_clash/summary.csv:3: metric 'a_b' would be drawn into a_b.gp, the file of metric 'a b'" \
+    "$scratch/stem_clash"
+check "stem clash: no plot" [ ! -e "$scratch/stem_clash/a_b.gp" ]
+expect_bad_plot "key column twice" "key_twice/summary.csv:1: column 'k' appears twice" \
+    "$scratch/key_twice"
+check "key twice: no plot" [ ! -e "$scratch/key_twice/acc.gp" ]
+# A NUL byte in a metric's name cut it short: an internal error, exit 1.
+expect_bad_plot "NUL in a metric" "nul_in_metric/summary.csv:2: field 3 holds a NUL byte" \
+    "$scratch/nul_in_metric"
 
 # A gnuplot that opens its output and then fails: no image, no temporary.
 cat > "$scratch/fakegp" <<'FAKE'

@@ -136,6 +136,17 @@ static void test_malformed(void)
         "2,weight,0,0,0,0,0,0\n2,theta[a],1,1,1,1,0,2\n",
         "bad.csv:4: the weight of type 2 is 0, not > 0");
     bad("no rows", H, "bad.csv:1: no estimates");
+    {   /* "theta[a]\0x" was read as theta[a] */
+        FILE *f = fopen(path_of("bad.csv"), "wb");
+        static const char nul[] = H "1,weight,1,0,0,0,0,0\n1,theta[a]\0x,1,1,1,1,0,2\n";
+        if (f) fwrite(nul, 1, sizeof nul - 1, f), fclose(f);
+        estread_estimates *e = NULL;
+        gsl_test_int(estread_read(path_of("bad.csv"), NULL, &e), PREF_EINPUT,
+                     "NUL in a parameter: PREF_EINPUT");
+        gsl_test(!strstr(pref_last_error(), "bad.csv:3: parameter holds a NUL byte"),
+                 "NUL in a parameter: message (%s)", pref_last_error());
+        estread_free(e);
+    }
     bad("theta before weight", H "1,theta[x1],1,1,1,1,0,2\n",
         "bad.csv:2: parameter: 'theta[x1]', expected 'weight'");
     bad("type out of order", H "1,weight,0.5,0,NaN,NaN,1,1\n1,theta[x1],1,1,1,1,0,2\n"
