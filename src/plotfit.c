@@ -1,9 +1,8 @@
 /* plotfit.c — plots of a latent-class fit directory (see plotfit.h).
  *
- * Both tables are small (a row per type and parameter; a row per user), so
- * each is read whole through csvrec into a table of interned strings, and
- * the columns are then looked up by name. Deliberately not here: anything
- * about how the estimates were computed. */
+ * estimates.csv is read by estread.h, posteriors.csv (a row per user) whole
+ * by csvtab.h. Deliberately not here: anything about how the estimates
+ * were computed. */
 #include "plotfit.h"
 
 #include <math.h>
@@ -12,130 +11,43 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csvrec.h"
+#include "csvtab.h"
 #include "err.h"
 #include "estread.h"
-#include "fsutil.h"
-#include "numparse.h"
 #include "plot.h"
 #include "strtab.h"
 
 #define PF_BINS 20
 
-/* A whole CSV: row 0 is the header; every row has nf fields. */
-typedef struct pf_table {
-    const char *path;
-    size_t nf, n_rows, cap;  /* n_rows counts the header */
-    uint32_t *cell;          /* (n_rows * nf) into s */
-    size_t *line;            /* (n_rows) */
-    strtab *s;
-} pf_table;
-
-static void pf_table_free(pf_table *t)
-{
-    free(t->cell);
-    free(t->line);
-    strtab_free(t->s);
-}
-
-static int pf_add(pf_table *t, csvrec *cr, const csvrec_record *rec)
-{
-    if (t->n_rows == 0) t->nf = rec->nf;
-    if (rec->nf != t->nf)
-        return csvrec_error(cr, rec->line, "%zu fields, the header has %zu",
-                            rec->nf, t->nf);
-    if (t->n_rows == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 16;
-        uint32_t *c = realloc(t->cell, cap * t->nf * sizeof *c);
-        if (c) t->cell = c;
-        size_t *l = realloc(t->line, cap * sizeof *l);
-        if (l) t->line = l;
-        if (!c || !l) PREF_ERROR(PREF_ENOMEM, "out of memory");
-        t->cap = cap;
-    }
-    for (size_t j = 0; j < t->nf; j++) {
-        size_t len;
-        const char *f = csvrec_field(rec, j, &len);
-        PREF_TRY(strtab_intern(t->s, f, len, &t->cell[t->n_rows * t->nf + j]));
-    }
-    t->line[t->n_rows++] = rec->line;
-    return PREF_OK;
-}
-
-static int pf_load(const char *path, pf_table *t)
-{
-    memset(t, 0, sizeof *t);
-    t->path = path;
-    FILE *f;
-    PREF_TRY(fsutil_open_input(path, &f));
-    int st = PREF_OK;
-    t->s = strtab_alloc();
-    if (!t->s) st = pref_set_error(PREF_ENOMEM, "out of memory");
-    csvrec *cr = NULL;
-    if (!st) cr = csvrec_alloc(f, path, 0, ',', &st);
-    const csvrec_record *rec;
-    while (!st && !(st = csvrec_next(cr, &rec)) && rec) st = pf_add(t, cr, rec);
-    csvrec_free(cr);
-    fclose(f);
-    if (!st && t->n_rows < 2)
-        st = pref_set_error(PREF_EINPUT, "%s: no rows", path);
-    if (st) pf_table_free(t);
-    return st;
-}
-
-static const char *pf_at(const pf_table *t, size_t row, size_t col)
-{
-    return strtab_get(t->s, t->cell[row * t->nf + col]);
-}
-
-static size_t pf_col(const pf_table *t, const char *name)
-{
-    for (size_t j = 0; j < t->nf; j++)
-        if (strcmp(pf_at(t, 0, j), name) == 0) return j;
-    return SIZE_MAX;
-}
-
-/* The number in (row, col): not finite (NaN, Inf) gives NaN. */
-static int pf_num(const pf_table *t, size_t row, size_t col, double *out)
-{
-    const char *v = pf_at(t, row, col);
-    int r = numparse_double(v, strlen(v), out);
-    if (r == -2) *out = NAN;
-    if (r == -1)
-        PREF_ERROR(PREF_EINPUT, "%s:%zu: column %s: '%s' is not a number",
-                   t->path, t->line[row], pf_at(t, 0, col), v);
-    return PREF_OK;
-}
-
 int plotfit_read_certainty(const char *path, double **maxpost,
                            size_t *n_users, size_t *n_types)
 {
     *maxpost = NULL;
-    pf_table t;
-    PREF_TRY(pf_load(path, &t));
-    size_t uc = pf_col(&t, "user"), n = t.n_rows - 1;
+    csvtab *t;
+    PREF_TRY(csvtab_read(path, &t));
+    size_t uc = csvtab_col(t, "user"), n = csvtab_n_rows(t), nf = csvtab_n_cols(t);
     int st = PREF_OK;
-    if (uc == SIZE_MAX || t.nf < 2)
+    if (uc == SIZE_MAX || nf < 2)
         st = pref_set_error(PREF_EINPUT, "%s:%zu: not a fit's posteriors table "
-                            "(expected user,p1,...,pK)", path, t.line[0]);
+                            "(expected user,p1,...,pK)", path, csvtab_header_line(t));
     double *m = st ? NULL : malloc((n + 1) * sizeof *m);
     if (!st && !m) st = pref_set_error(PREF_ENOMEM, "out of memory");
     for (size_t i = 0; !st && i < n; i++) {
         m[i] = NAN;
-        for (size_t j = 0; !st && j < t.nf; j++) {
+        for (size_t j = 0; !st && j < nf; j++) {
             double p;
-            if (j == uc || (st = pf_num(&t, i + 1, j, &p))) continue;
+            if (j == uc || (st = csvtab_num(t, i, j, &p))) continue;
             if (isnan(m[i]) || p > m[i]) m[i] = p;
         }
     }
-    pf_table_free(&t);
+    csvtab_free(t);
     if (st) {
         free(m);
         return st;
     }
     *maxpost = m;
     *n_users = n;
-    *n_types = t.nf - 1;
+    *n_types = nf - 1;
     return PREF_OK;
 }
 
