@@ -18,6 +18,7 @@
 #include "csvio.h"
 #include "data.h"
 #include "emdpo.h"
+#include "estread.h"
 #include "err.h"
 #include "eval.h"
 #include "fitdiag.h"
@@ -120,6 +121,24 @@ static int idata_parse(int argc, char **argv, idata_args *a)
     return -1;
 }
 
+/* The weights and coefficients of the estimates.csv at path (estread.h),
+ * owned by the caller; the weights rescaled to sum to exactly 1. */
+static int est_take(const char *path, const data_set *ds, size_t *K,
+                    double **eta, double **theta)
+{
+    estread_estimates *e;
+    PREF_TRY(estread_read(path, ds, &e));
+    double sum = 0.0;
+    for (size_t k = 0; k < e->K; k++) sum += e->weight[k];
+    for (size_t k = 0; k < e->K; k++) e->weight[k] /= sum;
+    *K = e->K;
+    *eta = e->weight;
+    *theta = e->theta;
+    e->weight = e->theta = NULL; /* taken: estread_free leaves them */
+    estread_free(e);
+    return PREF_OK;
+}
+
 /* The parameters: read from --estimates, or a latent-class fit. */
 static int idata_params_at(const idata_args *a, const data_set *ds,
                            idataio_run *run, double **eta, double **theta)
@@ -132,7 +151,7 @@ static int idata_params_at(const idata_args *a, const data_set *ds,
             snprintf(path, sizeof path, "%s/estimates.csv", a->estimates);
             run->estimates = path;
         }
-        PREF_TRY(idataio_read_estimates(run->estimates, ds, &run->K, eta, theta));
+        PREF_TRY(est_take(run->estimates, ds, &run->K, eta, theta));
         if (run->K > ds->n_users)
             PREF_ERROR(PREF_EINPUT, "%s: %zu types but %s has %zu users",
                        a->estimates, run->K, a->data, ds->n_users);

@@ -15,6 +15,7 @@
 #include "clicommon.h"
 #include "cliutil.h"
 #include "err.h"
+#include "estread.h"
 #include "fsutil.h"
 #include "plotfit.h"
 #include "plotsweep.h"
@@ -110,16 +111,16 @@ static int plot_fit(const plot_args *a, const char *estimates)
 {
     char post[4096];
     int st = fsutil_join(post, sizeof post, a->dir, "posteriors.csv");
-    plotfit_estimates *e = NULL;
+    estread_estimates *e = NULL;
     double *maxpost = NULL;
     size_t n_users = 0, n_types = 0;
-    if (!st) st = plotfit_read_estimates(estimates, &e);
+    if (!st) st = estread_read(estimates, NULL, &e);
     if (!st) st = plotfit_read_certainty(post, &maxpost, &n_users, &n_types);
     const char *out = a->out ? a->out : a->dir;
     if (!st && a->out) st = fsutil_mkdirs(out);
     if (!st) st = plotfit_draw_types(e, out, NULL);
     if (!st) st = plotfit_draw_certainty(maxpost, n_users, n_types, out, NULL);
-    plotfit_estimates_free(e);
+    estread_free(e);
     free(maxpost);
     return st;
 }

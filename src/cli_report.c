@@ -8,11 +8,10 @@
 
 #include "clicommon.h"
 #include "cliutil.h"
-#include "csvrec.h"
+#include "csvtab.h"
 #include "err.h"
 #include "estread.h"
 #include "fsutil.h"
-#include "numparse.h"
 #include "report.h"
 
 static const char usage_report[] =
@@ -34,110 +33,6 @@ static const char usage_report[] =
     "log-likelihood.\n"
     "\n"
     "Any other directory is an error (exit 2) naming the file that is missing.\n";
-
-/* ---- a small CSV table: header and rows of text ------------------------- */
-
-typedef struct ctab {
-    size_t nf, n_rows;
-    char **head;     /* (nf) */
-    char **cell;     /* (n_rows, nf) */
-    size_t *line;    /* (n_rows) physical line of each row */
-} ctab;
-
-static void ctab_free(ctab *t)
-{
-    for (size_t j = 0; j < t->nf; j++) free(t->head[j]);
-    for (size_t j = 0; j < t->n_rows * t->nf; j++) free(t->cell[j]);
-    free(t->head);
-    free(t->cell);
-    free(t->line);
-    memset(t, 0, sizeof *t);
-}
-
-/* One record's fields, strdup'ed into out (rec->nf). */
-static int ctab_copy(const csvrec_record *rec, char **out)
-{
-    for (size_t j = 0; j < rec->nf; j++)
-        if (!(out[j] = strdup(csvrec_field(rec, j, NULL))))
-            PREF_ERROR(PREF_ENOMEM, "out of memory");
-    return PREF_OK;
-}
-
-/* Read the CSV at path: every row must have the header's field count. */
-static int ctab_rows(csvrec *cr, ctab *t)
-{
-    const csvrec_record *rec;
-    int st;
-    size_t cap = 0;
-    while (!(st = csvrec_next(cr, &rec)) && rec) {
-        if (!t->head) {
-            t->nf = rec->nf;
-            if (!(t->head = calloc(rec->nf, sizeof(char *))))
-                PREF_ERROR(PREF_ENOMEM, "out of memory");
-            PREF_TRY(ctab_copy(rec, t->head));
-            continue;
-        }
-        if (rec->nf != t->nf)
-            return csvrec_error(cr, rec->line, "%zu fields, expected %zu (as the "
-                                "header)", rec->nf, t->nf);
-        if (t->n_rows == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **c = realloc(t->cell, cap * t->nf * sizeof(char *));
-            if (c) t->cell = c;
-            size_t *l = realloc(t->line, cap * sizeof(size_t));
-            if (l) t->line = l;
-            if (!c || !l) PREF_ERROR(PREF_ENOMEM, "out of memory");
-        }
-        memset(t->cell + t->n_rows * t->nf, 0, t->nf * sizeof(char *));
-        t->line[t->n_rows] = rec->line;
-        PREF_TRY(ctab_copy(rec, t->cell + t->n_rows++ * t->nf));
-    }
-    return st;
-}
-
-static int ctab_read(const char *path, ctab *t)
-{
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "rb");
-    if (!f) PREF_ERROR(PREF_EINPUT, "%s: cannot open", path);
-    int st;
-    csvrec *cr = csvrec_alloc(f, path, 0, ',', &st);
-    if (cr) st = ctab_rows(cr, t);
-    if (!st && t->n_rows == 0)
-        st = csvrec_error(cr, 1, "no rows below the header");
-    csvrec_free(cr);
-    fclose(f);
-    if (st) ctab_free(t);
-    return st;
-}
-
-/* The columns names (n) of t into col; PREF_EINPUT naming the first absent. */
-static int ctab_cols(const ctab *t, const char *path, const char *const *names,
-                     size_t n, size_t *col)
-{
-    for (size_t k = 0; k < n; k++) {
-        col[k] = SIZE_MAX;
-        for (size_t j = 0; j < t->nf; j++)
-            if (!strcmp(t->head[j], names[k])) col[k] = j;
-        if (col[k] == SIZE_MAX)
-            PREF_ERROR(PREF_EINPUT, "%s: no column '%s'", path, names[k]);
-    }
-    return PREF_OK;
-}
-
-/* The number in row r, column c of t (NA and NaN give NaN). */
-static int ctab_num(const ctab *t, const char *path, size_t r, size_t c, double *v)
-{
-    const char *s = t->cell[r * t->nf + c];
-    if (!strcmp(s, "NA") || !strcmp(s, "NaN")) {
-        *v = NAN;
-        return PREF_OK;
-    }
-    if (numparse_double(s, strlen(s), v) != 0)
-        PREF_ERROR(PREF_EINPUT, "%s:%zu: %s: '%s' is not a number", path,
-                   t->line[r], t->head[c], s);
-    return PREF_OK;
-}
 
 /* ---- the tables ---------------------------------------------------------- */
 
@@ -174,14 +69,14 @@ static int fit_notes(const char *dir, rtext *x)
     static const char *const need[] = {"users", "answers", "loglik", "bic",
                                        "identified", "n_flat_directions"};
     char path[4096];
-    ctab t;
+    csvtab *t;
     size_t col[6];
     double v[6];
     PREF_TRY(fsutil_join(path, sizeof path, dir, "fit.csv"));
-    PREF_TRY(ctab_read(path, &t));
-    int st = ctab_cols(&t, path, need, 6, col);
-    for (size_t k = 0; k < 6 && !st; k++) st = ctab_num(&t, path, 0, col[k], &v[k]);
-    ctab_free(&t);
+    PREF_TRY(csvtab_read(path, &t));
+    int st = csvtab_cols(t, need, 6, col);
+    for (size_t k = 0; k < 6 && !st; k++) st = csvtab_num(t, 0, col[k], &v[k]);
+    csvtab_free(t);
     if (st) return st;
     snprintf(x->note[0], NOTE, "Users: %.0f. Answers: %.0f. Log-likelihood: %.3f. "
              "BIC: %.3f.", v[0], v[1], v[2], v[3]);
@@ -243,29 +138,28 @@ static const char *const select_cols[] = {"K", "loglik", "n_params", "aic", "bic
 
 /* The cells of select.csv (t, columns col) into x, and the picks into the
  * notes. */
-static int select_cells(const ctab *t, const char *path, const size_t *col,
-                        rtext *x)
+static int select_cells(const csvtab *t, const size_t *col, rtext *x)
 {
-    size_t n = t->n_rows, best_bic = 0, best_ho = 0;
+    size_t n = csvtab_n_rows(t), best_bic = 0, best_ho = 0;
     double bic_min = INFINITY, ho_max = -INFINITY;
     for (size_t c = 1; c < NSEL; c++) snprintf(x->cell[c - 1], CELL, "%s", select_cols[c]);
     for (size_t r = 0; r < n; r++) {
         double v[NSEL];
-        for (size_t c = 0; c < NSEL; c++) PREF_TRY(ctab_num(t, path, r, col[c], &v[c]));
-        snprintf(x->cell[NSEL - 1 + r], CELL, "K = %s", t->cell[r * t->nf + col[0]]);
+        for (size_t c = 0; c < NSEL; c++) PREF_TRY(csvtab_num(t, r, col[c], &v[c]));
+        snprintf(x->cell[NSEL - 1 + r], CELL, "K = %s", csvtab_cell(t, r, col[0]));
         for (size_t c = 1; c < NSEL; c++) {
             char *s = x->cell[NSEL - 1 + n + r * (NSEL - 1) + c - 1];
             int count = c == 2 || c == 8 || c == 9;
-            if (count) snprintf(s, CELL, "%s", t->cell[r * t->nf + col[c]]);
+            if (count) snprintf(s, CELL, "%s", csvtab_cell(t, r, col[c]));
             else report_num(v[c], s, CELL);
         }
         if (v[4] < bic_min) bic_min = v[4], best_bic = r;
         if (v[6] > ho_max) ho_max = v[6], best_ho = r;
     }
-    snprintf(x->note[0], NOTE, "Lowest BIC: K = %s.", t->cell[best_bic * t->nf + col[0]]);
+    snprintf(x->note[0], NOTE, "Lowest BIC: K = %s.", csvtab_cell(t, best_bic, col[0]));
     if (isfinite(ho_max))
         snprintf(x->note[1], NOTE, "Highest held-out log-likelihood: K = %s.",
-                 t->cell[best_ho * t->nf + col[0]]);
+                 csvtab_cell(t, best_ho, col[0]));
     else
         snprintf(x->note[1], NOTE, "No held-out log-likelihood.");
     snprintf(x->note[2], NOTE, "heldout_loglik and heldout_se: the "
@@ -278,21 +172,21 @@ static int select_cells(const ctab *t, const char *path, const size_t *col,
 static int report_select(const char *dir, int format)
 {
     char path[4096];
-    ctab t;
+    csvtab *t;
     size_t col[NSEL];
     PREF_TRY(fsutil_join(path, sizeof path, dir, "select.csv"));
-    PREF_TRY(ctab_read(path, &t));
-    size_t n = t.n_rows;
+    PREF_TRY(csvtab_read(path, &t));
+    size_t n = csvtab_n_rows(t);
     rtext x = {0};
-    int st = ctab_cols(&t, path, select_cols, NSEL, col);
+    int st = csvtab_cols(t, select_cols, NSEL, col);
     if (!st) st = rtext_alloc(&x, (NSEL - 1) + n + n * (NSEL - 1));
-    if (!st) st = select_cells(&t, path, col, &x);
+    if (!st) st = select_cells(t, col, &x);
     report_table rt = {.n_rows = n, .n_cols = NSEL - 1, .corner = "",
                        .col = x.ptr, .row = x.ptr + NSEL - 1,
                        .cell = x.ptr + NSEL - 1 + n, .n_notes = 3, .note = x.notes};
     if (!st) st = report_print(stdout, &rt, format);
     rtext_free(&x);
-    ctab_free(&t);
+    csvtab_free(t);
     return st;
 }
 

@@ -1,6 +1,7 @@
 /* estread.c — reader of estimates.csv (see estread.h). */
 #include "estread.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ typedef struct est_rd {
     csvrec *cr;
     estread_estimates *e;
     size_t n_rows, cap;  /* rows read, rows allocated */
+    size_t *line;        /* (cap) the line of each row, for messages */
     size_t type, j;      /* the current type (1-based) and its rows so far */
 } est_rd;
 
@@ -34,6 +36,15 @@ void estread_free(estread_estimates *e)
 
 static int est_check_header(est_rd *r, const csvrec_record *rec)
 {
+    /* hetpref fit wrote a row per type (type,weight,theta1,..,se_weight,..)
+     * before the long form; nothing writes it now, and nothing reads it. */
+    if (rec->nf >= 2 && !strcmp(csvrec_field(rec, 0, NULL), "type") &&
+        !strcmp(csvrec_field(rec, 1, NULL), "weight"))
+        return csvrec_error(r->cr, rec->line, "column 2 is 'weight', expected "
+                            "'parameter': this is the wide form (a row per "
+                            "type) of an older hetpref fit, which is no longer "
+                            "read; fit again to get type,parameter,estimate,se,"
+                            "z,p,ci_low,ci_high");
     for (size_t f = 0; f < EST_NF; f++) {
         const char *s = f < rec->nf ? csvrec_field(rec, f, NULL) : "(missing)";
         if (strcmp(s, est_header[f]))
@@ -58,7 +69,7 @@ static int est_split(est_rd *r, size_t last)
     for (size_t k = 0; k < K; k++) {
         const double *w = e->row + k * (d + 1) * ESTREAD_NCOL;
         if (!(w[ESTREAD_EST] > 0.0))
-            return csvrec_error(r->cr, 0, "the weight of type %zu is %.17g, not > 0",
+            return csvrec_error(r->cr, r->line[k * (d + 1)], "the weight of type %zu is %.17g, not > 0",
                                 k + 1, w[ESTREAD_EST]);
         e->weight[k] = w[ESTREAD_EST];
         sum += w[ESTREAD_EST];
@@ -77,10 +88,13 @@ static int est_numbers(est_rd *r, const csvrec_record *rec)
     if (r->n_rows == r->cap) {
         size_t nc = r->cap ? 2 * r->cap : 16;
         double *p = realloc(r->e->row, nc * ESTREAD_NCOL * sizeof(double));
-        if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
-        r->e->row = p;
+        if (p) r->e->row = p;
+        size_t *l = realloc(r->line, nc * sizeof *l);
+        if (l) r->line = l;
+        if (!p || !l) PREF_ERROR(PREF_ENOMEM, "out of memory");
         r->cap = nc;
     }
+    r->line[r->n_rows] = rec->line;
     double *v = r->e->row + r->n_rows * ESTREAD_NCOL;
     for (size_t c = 0; c < ESTREAD_NCOL; c++) {
         size_t len;
@@ -140,7 +154,11 @@ static int est_theta(est_rd *r, const csvrec_record *rec, const char *par)
  * with its "weight" row. */
 static int est_label(est_rd *r, const csvrec_record *rec)
 {
-    const char *t = csvrec_field(rec, 0, NULL), *par = csvrec_field(rec, 1, NULL);
+    size_t tl, pl;
+    const char *t = csvrec_field(rec, 0, &tl), *par = csvrec_field(rec, 1, &pl);
+    if (strlen(t) != tl || strlen(par) != pl) /* compared as C strings below */
+        return csvrec_error(r->cr, rec->line, "%s holds a NUL byte",
+                            strlen(t) != tl ? "type" : "parameter");
     int weight = !strcmp(par, "weight");
     if (weight) {
         PREF_TRY(est_end_type(r, rec->line));
@@ -187,24 +205,28 @@ static int est_records(est_rd *r)
     return est_split(r, last);
 }
 
-/* The estimates must be of ds's features: the same d and names. */
-static int est_match(const char *path, const estread_estimates *e,
-                     const data_set *ds)
+/* The estimates must be of ds's features: the same d and names. The
+ * messages name type 1's theta row where the two first differ. */
+static int est_match(const est_rd *r, const data_set *ds)
 {
+    const estread_estimates *e = r->e;
     char buf[FITOUT_NAME_MAX];
     if (e->d != ds->d) {
         const char *first = data_feature_name(ds, 0, buf, sizeof buf);
-        PREF_ERROR(PREF_EINPUT, "%s: the estimates have %zu features (theta[%s], "
-                   "...) but the data have %zu (%s, ...): estimates of another "
-                   "data set", path, e->d, strtab_get(e->names, 0), ds->d, first);
+        size_t row = e->d > ds->d ? ds->d + 1 : e->d;
+        return csvrec_error(r->cr, r->line[row], "the estimates have %zu features "
+                            "(theta[%s], ...) but the data have %zu (%s, ...): "
+                            "estimates of another data set", e->d,
+                            strtab_get(e->names, 0), ds->d, first);
     }
     for (size_t k = 0; k < e->d; k++) {
         const char *want = data_feature_name(ds, k, buf, sizeof buf);
         const char *have = strtab_get(e->names, (uint32_t)k);
         if (strcmp(want, have))
-            PREF_ERROR(PREF_EINPUT, "%s: feature %zu of the estimates is '%s' but "
-                       "the data's is '%s': estimates of another data set (or "
-                       "columns in another order)", path, k + 1, have, want);
+            return csvrec_error(r->cr, r->line[k + 1], "feature %zu of the "
+                                "estimates is '%s' but the data's is '%s': "
+                                "estimates of another data set (or columns in "
+                                "another order)", k + 1, have, want);
     }
     return PREF_OK;
 }
@@ -213,15 +235,18 @@ int estread_read(const char *path, const data_set *ds, estread_estimates **out)
 {
     *out = NULL;
     FILE *f = fopen(path, "rb");
-    if (!f) PREF_ERROR(PREF_EINPUT, "%s: cannot open", path);
+    if (!f)
+        PREF_ERROR(PREF_EINPUT, "%s: cannot open the estimates file: %s", path,
+                   strerror(errno));
     est_rd r = {.e = calloc(1, sizeof(estread_estimates))};
     int st = r.e ? PREF_OK : pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st && !(r.e->names = strtab_alloc()))
         st = pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) r.cr = csvrec_alloc(f, path, 0, ',', &st);
     if (!st) st = est_records(&r);
-    if (!st && ds) st = est_match(path, r.e, ds);
+    if (!st && ds) st = est_match(&r, ds);
     csvrec_free(r.cr);
+    free(r.line);
     fclose(f);
     if (st) {
         estread_free(r.e);

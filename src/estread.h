@@ -6,6 +6,10 @@
  * type. Every number is read with numparse.h; an estimate must be finite,
  * the other columns may be NaN (written "NaN": not estimable). Weights must
  * be > 0 and sum to 1 within ESTREAD_WEIGHT_TOL.
+ * It is the only reader of estimates.csv: predict, report, plot and
+ * identify --estimates all call estread_read. The wide form an older fit
+ * wrote (a row per type: type,weight,theta1..,se_weight,..) is refused with
+ * a message saying so.
  * Not here: writing (fitout.h), using the estimates (mix.h, predict.h). */
 #ifndef HETPREF_ESTREAD_H
 #define HETPREF_ESTREAD_H
@@ -36,8 +40,10 @@ typedef struct estread_estimates {
  * estread_free); PREF_EINPUT "PATH:LINE: ..." naming the field (a header
  * other than the above, a type out of sequence, a parameter other than the
  * one expected, a number that is not one, weights not summing to 1, no
- * rows) or "PATH: ..." for a mismatch with ds, and for a file that cannot
- * be opened; PREF_EIO (read error); PREF_ENOMEM. *out is NULL on error. */
+ * rows, a feature count or name that does not match ds: the line of type
+ * 1's row where they first differ) or "PATH: ..." for a file that cannot
+ * be opened; PREF_EIO (read error); PREF_ENOMEM. *out is NULL on error.
+ * Time and memory are linear in the file's size. */
 int estread_read(const char *path, const data_set *ds, estread_estimates **out);
 
 void estread_free(estread_estimates *e); /* NULL is a no-op */

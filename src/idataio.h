@@ -1,17 +1,9 @@
-/* idataio.h — the files of `hetpref identify --data`: reading a fit's
- * estimates.csv, writing design.csv, fisher.csv, twin.csv, verdict.csv and
- * the settings part of config.ini (see idata.h for what the numbers mean).
- *
- * config.ini is the caller's (it adds the provenance); idataio_put_settings
- * writes the settings it records, as comment lines.
- *
- * estimates.csv comes in two forms, both read by idataio_read_estimates:
- *   wide: type,weight,theta1..thetad[,se_weight,se_theta1..] (the theta
- *         columns may also be named theta[<feature>]); one row per type;
- *   long: type,parameter,estimate[,se,z,p,ci_low,ci_high], parameter =
- *         weight or theta[<feature>]; one row per type and parameter.
- * Other columns are ignored. Feature names are those of data_feature_name.
- * Not here: the computations (idata.h), printing. */
+/* idataio.h — the files `hetpref identify --data` writes: design.csv,
+ * fisher.csv, twin.csv, verdict.csv and the settings part of config.ini,
+ * as comment lines (idataio_put_settings; the caller adds the provenance).
+ * See idata.h for what the numbers mean.
+ * Not here: the computations (idata.h), reading a fit's estimates.csv
+ * (estread.h, the one reader of it), printing. */
 #ifndef HETPREF_IDATAIO_H
 #define HETPREF_IDATAIO_H
 
@@ -20,16 +12,6 @@
 
 #include "data.h"
 #include "idata.h"
-
-/* Read the estimates at path for the data ds: *K types, *eta (K) and
- * *theta (K, d), both malloc'd and owned by the caller. The types must be
- * 1..K, each with a weight > 0 and every one of ds's d coefficients; the
- * weights must sum to 1 within 1e-6 (they are then rescaled to sum to 1).
- * Returns PREF_OK; PREF_EINPUT "PATH[:LINE]: why" (missing or unreadable
- * file, malformed CSV, a coefficient count or feature name that does not
- * match the data, a missing type or parameter); PREF_ENOMEM. */
-int idataio_read_estimates(const char *path, const data_set *ds, size_t *K,
-                           double **eta, double **theta);
 
 /* What config.ini records (and verdict.csv states). */
 typedef struct idataio_run {

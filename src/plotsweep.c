@@ -25,6 +25,7 @@
 static const char *const ps_reserved[] = {"cell", "metric", "n", "mean",
                                           "sd", "ci_low", "ci_high"};
 enum { PS_CELL, PS_METRIC, PS_N, PS_MEAN, PS_SD, PS_LO, PS_HI, PS_NRES };
+#define PS_STEM_MAX 128 /* longest file stem of a metric's plot */
 
 struct plotsweep_table {
     size_t n_cols, n_keys, n_rows, cap;
@@ -37,6 +38,10 @@ struct plotsweep_table {
     double *val;              /* (n_rows * 3) mean, ci_low, ci_high */
     uint32_t *metrics;        /* distinct metrics in order, into strs */
     size_t n_metrics;
+    unsigned char *is_metric; /* (is_cap) by strs index: a metric already */
+    size_t is_cap;
+    strtab *files;            /* the file stem of each metric (ps_stem) */
+    uint32_t *file_metric;    /* (n_metrics) metric of file stem i */
     strtab *strs;
 };
 
@@ -50,6 +55,9 @@ void plotsweep_table_free(plotsweep_table *t)
     free(t->metric);
     free(t->val);
     free(t->metrics);
+    free(t->is_metric);
+    strtab_free(t->files);
+    free(t->file_metric);
     strtab_free(t->strs);
     free(t);
 }
@@ -88,6 +96,8 @@ static int ps_header(plotsweep_table *t, csvrec *cr, const csvrec_record *h)
             t->res_col[r] = c;
             continue;
         }
+        if (strtab_find(t->strs, f, len) != UINT32_MAX)
+            return csvrec_error(cr, h->line, "column '%s' appears twice", f);
         t->key_col[t->n_keys] = c;
         PREF_TRY(strtab_intern(t->strs, f, len, &t->key_name[t->n_keys]));
         t->n_keys++;
@@ -112,7 +122,11 @@ static int ps_grow(plotsweep_table *t)
     if (m) t->metric = m;
     double *v = realloc(t->val, cap * 3 * sizeof *v);
     if (v) t->val = v;
-    if (!kv || !m || !v) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    uint32_t *ms = realloc(t->metrics, cap * sizeof *ms);
+    if (ms) t->metrics = ms;
+    uint32_t *fm = realloc(t->file_metric, cap * sizeof *fm);
+    if (fm) t->file_metric = fm;
+    if (!kv || !m || !v || !ms || !fm) PREF_ERROR(PREF_ENOMEM, "out of memory");
     t->cap = cap;
     return PREF_OK;
 }
@@ -132,11 +146,67 @@ static int ps_number(csvrec *cr, const csvrec_record *rec, size_t col,
     return PREF_OK;
 }
 
+/* The file stem of metric y: y[0..128) with every character outside
+ * [A-Za-z0-9_-] replaced by '_' ("metric" for an empty name). */
+static void ps_stem(const char *y, char name[PS_STEM_MAX + 1])
+{
+    snprintf(name, PS_STEM_MAX + 1, "%s", y[0] ? y : "metric");
+    for (char *c = name; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+              (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+            *c = '_';
+}
+
+/* Metric m (a strs index) of the row at line: when new, it joins the
+ * metrics, in order of first appearance, and must have a file stem of its
+ * own (two metrics drawn into one file would lose a plot). Constant time
+ * per row (amortised). */
+static int ps_new_metric(plotsweep_table *t, csvrec *cr, size_t line, uint32_t m)
+{
+    if (m >= t->is_cap) {
+        size_t cap = 2 * (size_t)m + 64;
+        unsigned char *p = realloc(t->is_metric, cap);
+        if (!p) PREF_ERROR(PREF_ENOMEM, "out of memory");
+        memset(p + t->is_cap, 0, cap - t->is_cap);
+        t->is_metric = p;
+        t->is_cap = cap;
+    }
+    if (t->is_metric[m]) return PREF_OK;
+    t->is_metric[m] = 1;
+    char stem[PS_STEM_MAX + 1];
+    ps_stem(strtab_get(t->strs, m), stem);
+    size_t before = strtab_size(t->files);
+    uint32_t f;
+    PREF_TRY(strtab_intern(t->files, stem, strlen(stem), &f));
+    if (strtab_size(t->files) == before)
+        return csvrec_error(cr, line, "metric '%s' would be drawn into %s.gp, "
+                            "the file of metric '%s' (rename one)",
+                            strtab_get(t->strs, m), stem,
+                            strtab_get(t->strs, t->file_metric[f]));
+    t->file_metric[f] = m;
+    t->metrics[t->n_metrics++] = m;
+    return PREF_OK;
+}
+
+/* Names and values are C strings (compared, printed, used in file names):
+ * a NUL byte inside a field would cut them silently. */
+static int ps_no_nul(csvrec *cr, const csvrec_record *rec)
+{
+    for (size_t c = 0; c < rec->nf; c++) {
+        size_t len;
+        const char *f = csvrec_field(rec, c, &len);
+        if (memchr(f, '\0', len))
+            return csvrec_error(cr, rec->line, "field %zu holds a NUL byte", c + 1);
+    }
+    return PREF_OK;
+}
+
 static int ps_row(plotsweep_table *t, csvrec *cr, const csvrec_record *rec)
 {
     if (rec->nf != t->n_cols)
         return csvrec_error(cr, rec->line, "%zu fields, the header has %zu",
                             rec->nf, t->n_cols);
+    PREF_TRY(ps_no_nul(cr, rec));
     PREF_TRY(ps_grow(t));
     size_t i = t->n_rows, len;
     for (size_t j = 0; j < t->n_keys; j++) {
@@ -145,6 +215,7 @@ static int ps_row(plotsweep_table *t, csvrec *cr, const csvrec_record *rec)
     }
     const char *m = csvrec_field(rec, t->res_col[PS_METRIC], &len);
     PREF_TRY(strtab_intern(t->strs, m, len, &t->metric[i]));
+    PREF_TRY(ps_new_metric(t, cr, rec->line, t->metric[i]));
     static const int cols[3] = {PS_MEAN, PS_LO, PS_HI};
     for (size_t k = 0; k < 3; k++)
         PREF_TRY(ps_number(cr, rec, t->res_col[cols[k]], &t->val[3 * i + k]));
@@ -152,17 +223,11 @@ static int ps_row(plotsweep_table *t, csvrec *cr, const csvrec_record *rec)
     return PREF_OK;
 }
 
-/* Distinct metrics in order of first appearance; numeric keys. */
+/* Numeric keys. */
 static int ps_index(plotsweep_table *t)
 {
-    t->metrics = malloc((t->n_rows + 1) * sizeof *t->metrics);
     t->key_numeric = malloc((t->n_keys + 1) * sizeof *t->key_numeric);
-    if (!t->metrics || !t->key_numeric) PREF_ERROR(PREF_ENOMEM, "out of memory");
-    for (size_t i = 0; i < t->n_rows; i++) {
-        size_t k = 0;
-        while (k < t->n_metrics && t->metrics[k] != t->metric[i]) k++;
-        if (k == t->n_metrics) t->metrics[t->n_metrics++] = t->metric[i];
-    }
+    if (!t->key_numeric) PREF_ERROR(PREF_ENOMEM, "out of memory");
     for (size_t j = 0; j < t->n_keys; j++) {
         t->key_numeric[j] = 1;
         for (size_t i = 0; i < t->n_rows && t->key_numeric[j]; i++) {
@@ -179,6 +244,7 @@ static int ps_records(plotsweep_table *t, csvrec *cr, const char *path)
     const csvrec_record *rec;
     PREF_TRY(csvrec_next(cr, &rec));
     if (!rec) PREF_ERROR(PREF_EINPUT, "%s: empty file (no header)", path);
+    PREF_TRY(ps_no_nul(cr, rec));
     PREF_TRY(ps_header(t, cr, rec));
     for (;;) {
         PREF_TRY(csvrec_next(cr, &rec));
@@ -197,7 +263,9 @@ int plotsweep_read(const char *path, plotsweep_table **out)
     int st = PREF_OK;
     plotsweep_table *t = calloc(1, sizeof *t);
     if (t) t->strs = strtab_alloc();
-    if (!t || !t->strs) st = pref_set_error(PREF_ENOMEM, "out of memory");
+    if (t) t->files = strtab_alloc();
+    if (!t || !t->strs || !t->files)
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
     csvrec *cr = NULL;
     if (!st) cr = csvrec_alloc(f, path, 0, ',', &st);
     if (!st) st = ps_records(t, cr, path);
@@ -502,12 +570,8 @@ int plotsweep_draw(const plotsweep_table *t, const plotsweep_opts *o,
     size_t jx = o->x ? ps_find_key(t, o->x) : SIZE_MAX;
     if (ym == UINT32_MAX || jx == SIZE_MAX)
         PREF_ERROR(PREF_EINTERNAL, "plotsweep_draw: options not resolved");
-    char name[129];
-    snprintf(name, sizeof name, "%s", y[0] ? y : "metric");
-    for (char *c = name; *c; c++)
-        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-              (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
-            *c = '_';
+    char name[PS_STEM_MAX + 1];
+    ps_stem(y, name);
     ps_draw d;
     int st = ps_draw_alloc(&d, t, ym);
     d.jx = jx;

@@ -27,8 +27,11 @@
 typedef struct plotsweep_table plotsweep_table;
 
 /* Read path (a summary.csv) into *t (free with plotsweep_table_free).
- * PREF_OK; PREF_EINPUT "PATH:LINE: ..." when a reserved column is missing
- * or a row is malformed; PREF_EIO when it cannot be read; PREF_ENOMEM. */
+ * PREF_OK; PREF_EINPUT "PATH:LINE: ..." when a reserved column is missing,
+ * a column name appears twice, a row is malformed, or two metrics would be
+ * drawn into the same file (their names equal after the replacement of
+ * plotsweep_draw, or in their first 128 bytes); PREF_EIO when it cannot be
+ * read; PREF_ENOMEM. Time linear in the file's size. */
 int plotsweep_read(const char *path, plotsweep_table **t);
 void plotsweep_table_free(plotsweep_table *t); /* NULL is a no-op */
 

@@ -20,7 +20,8 @@ sim() { # sim NAME --set...: polarised_pairs.ini with 200 users
         { echo "simulate $name failed" >&2; exit 99; }
 }
 est="$scratch/estimates.csv"
-printf 'type,weight,theta1,theta2,se_weight,se_theta1,se_theta2\n1,0.5,1.5,-0.8,0,0,0\n2,0.5,-1.5,0.8,0,0,0\n' >"$est"
+H='type,parameter,estimate,se,z,p,ci_low,ci_high\n'
+printf "${H}1,weight,0.5,NaN,NaN,NaN,NaN,NaN\n1,theta[x1],1.5,NaN,NaN,NaN,NaN,NaN\n1,theta[x2],-0.8,NaN,NaN,NaN,NaN,NaN\n2,weight,0.5,NaN,NaN,NaN,NaN,NaN\n2,theta[x1],-1.5,NaN,NaN,NaN,NaN,NaN\n2,theta[x2],0.8,NaN,NaN,NaN,NaN,NaN\n" >"$est"
 
 # ---- single pairs per user from a polarised population --------------------
 sim pp
@@ -46,12 +47,12 @@ check "pairs: printed fix" grep -q '^fix: ask for the best of 3 instead of pairs
 check "pairs: warning on stderr" grep -q 'warning: not_identified' "$scratch/err"
 check "design.csv: 200 users with one answer" grep -qx 'answers_per_user,1,200' "$scratch/o_pp/design.csv"
 
-# The same estimates in the long form give the same verdict files.
-printf 'type,parameter,estimate,se,z,p,ci_low,ci_high\n1,weight,0.5,,,,,\n1,theta[x1],1.5,,,,,\n1,theta[x2],-0.8,,,,,\n2,weight,0.5,,,,,\n2,theta[x1],-1.5,,,,,\n2,theta[x2],0.8,,,,,\n' >"$scratch/long.csv"
-"$HETPREF" identify --data "$scratch/pp/prefs.csv" --estimates "$scratch/long.csv" \
+# A fit directory stands for its estimates.csv: the same verdict files.
+mkdir "$scratch/fitdir" && cp "$est" "$scratch/fitdir/estimates.csv"
+"$HETPREF" identify --data "$scratch/pp/prefs.csv" --estimates "$scratch/fitdir" \
     -o "$scratch/o_long" >/dev/null 2>&1
 for f in design.csv fisher.csv twin.csv verdict.csv; do
-    check "long form: $f identical" cmp -s "$scratch/o_pp/$f" "$scratch/o_long/$f"
+    check "fit directory: $f identical" cmp -s "$scratch/o_pp/$f" "$scratch/o_long/$f"
 done
 
 # ---- the best of 3, and two pairs per user: identified --------------------
@@ -84,13 +85,19 @@ expect_refused "--estimates with --types" "do not apply" --data "$data" \
 expect_refused "missing estimates" "cannot open the estimates file" \
     --data "$data" --estimates "$scratch/none.csv"
 expect_refused "missing data" "none.csv" --data "$scratch/none.csv" --types 2
-printf 'type,weight,theta1,theta2,theta3\n1,1,1,2,3\n' >"$scratch/d3.csv"
+R=',0,NaN,NaN,NaN,NaN\n'
+printf "${H}1,weight,1${R}1,theta[x1],1${R}1,theta[x2],2${R}1,theta[x3],3${R}" \
+    >"$scratch/d3.csv"
 expect_refused "estimates with 3 features" \
-    "d3.csv:1: 3 coefficients per type but the data have 2 features (x1, x2)" \
+    "d3.csv:5: the estimates have 3 features (theta[x1], ...) but the data have 2 (x1, ...)" \
     --data "$data" --estimates "$scratch/d3.csv"
-printf 'type,weight,theta1,theta2\n1,0.5,1,2\n3,0.5,1,2\n' >"$scratch/k3.csv"
-expect_refused "types 1 and 3" "k3.csv: type 2 of 3 has no weight" \
+printf "${H}1,weight,0.5${R}1,theta[x1],1${R}1,theta[x2],2${R}3,weight,0.5${R}" \
+    >"$scratch/k3.csv"
+expect_refused "types 1 and 3" "k3.csv:5: type: '3', expected '2'" \
     --data "$data" --estimates "$scratch/k3.csv"
+printf 'type,weight,theta1,theta2\n1,1,1,2\n' >"$scratch/wide.csv"
+expect_refused "the old wide form" "wide.csv:1: column 2 is 'weight', expected 'parameter': this is the wide form" \
+    --data "$data" --estimates "$scratch/wide.csv"
 head -5 "$data" >"$scratch/two_users.csv"
 expect_refused "more types than users" "more types than users" \
     --data "$scratch/two_users.csv" --types 3

@@ -78,6 +78,22 @@ expect_bad_plot "--by = --x" "same key" "$sw" --x design.answer --by design.answ
 expect_bad_plot "--logx on a category" "not numeric" "$sw" --x design.answer --logx -o "$scratch/bad"
 expect_bad_plot "not a sweep or fit dir" "not a sweep directory" "$scratch/o" -o "$scratch/bad"
 expect_bad_plot "unknown option" "--wat" "$sw" --wat
+# Two metrics that would share a plot file (one plot silently lost), and a
+# key column named twice (--x KEY ambiguous): refused with FILE:LINE.
+for bad in stem_clash key_twice nul_in_metric; do
+    mkdir "$scratch/$bad"
+    cp "${srcdir:-.}/tests/fuzz/regressions/plotsweep/$bad.csv" "$scratch/$bad/summary.csv"
+done
+expect_bad_plot "metrics 'a b' and 'a_b'" \
+    "stem_clash/summary.csv:3: metric 'a_b' would be drawn into a_b.gp, the file of metric 'a b'" \
+    "$scratch/stem_clash"
+check "stem clash: no plot" [ ! -e "$scratch/stem_clash/a_b.gp" ]
+expect_bad_plot "key column twice" "key_twice/summary.csv:1: column 'k' appears twice" \
+    "$scratch/key_twice"
+check "key twice: no plot" [ ! -e "$scratch/key_twice/acc.gp" ]
+# A NUL byte in a metric's name cut it short: an internal error, exit 1.
+expect_bad_plot "NUL in a metric" "nul_in_metric/summary.csv:2: field 3 holds a NUL byte" \
+    "$scratch/nul_in_metric"
 
 # A gnuplot that opens its output and then fails: no image, no temporary.
 cat > "$scratch/fakegp" <<'FAKE'
@@ -112,7 +128,8 @@ check "gnuplot missing: exit 0" [ "$rc" -eq 0 ]
 check "gnuplot missing: warning" grep -q "warning: gnuplot not found" "$scratch/err"
 check "gnuplot missing: .gp only" [ "$(ls "$scratch/nogp")" = chi2.gp ]
 
-# A fit directory, in the wide and the long form of estimates.csv.
+# A fit directory (estimates.csv as hetpref fit writes it); the wide form an
+# older fit wrote is refused with its line, nothing drawn.
 fit=$scratch/fitw
 mkdir "$fit" "$scratch/fitl"
 printf 'type,weight,theta1,theta2,se_weight,se_theta1,se_theta2\n1,0.75,1.25,-0.5,0.125,0.5,NaN\n2,0.25,-2,0.5,0.125,0.25,0.25\n' \
@@ -120,12 +137,19 @@ printf 'type,weight,theta1,theta2,se_weight,se_theta1,se_theta2\n1,0.75,1.25,-0.
 printf 'user,p1,p2\nu1,0.91,0.09\nu2,0.39,0.61\nu3,0.99,0.01\nu4,0,1\n' > "$fit/posteriors.csv"
 "$HETPREF" plot "$fit" 2>"$scratch/err"
 rc=$?
-check "plot FITDIR (wide): exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
+check "plot FITDIR (wide): exit 2 (got $rc)" [ "$rc" -eq 2 ]
+check "wide: refused with FILE:LINE" grep -qF "fitw/estimates.csv:1: column 2 is 'weight', expected 'parameter': this is the wide form" "$scratch/err"
+check "wide: nothing drawn ($(ls "$fit"))" [ ! -e "$fit/types.gp" ] && [ ! -e "$fit/certainty.gp" ]
+# 1.25 - 1.959963984540054 * 0.5 = 0.270018007729973 (a Wald 95% interval).
+printf 'type,parameter,estimate,se,z,p,ci_low,ci_high\n1,weight,0.75,0.125,6,0,0.505,0.995\n1,theta[x1],1.25,0.5,2.5,0.012,0.270018007729973,2.229981992270027\n1,theta[x2],-0.5,NaN,NaN,NaN,NaN,NaN\n2,weight,0.25,0.125,2,0.046,0.005,0.495\n2,theta[x1],-2,0.25,-8,0,-2.49,-1.51\n2,theta[x2],0.5,0.25,2,0.046,0.01,0.99\n' \
+    > "$fit/estimates.csv"
+"$HETPREF" plot "$fit" 2>"$scratch/err"
+rc=$?
+check "plot FITDIR: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 check "missing se: warned" grep -q "1 coefficients have no finite interval" "$scratch/err"
 check "types.gp and certainty.gp" [ -s "$fit/types.gp" ] && [ -s "$fit/certainty.gp" ]
-# Wald 95%: 1.25 - 1.959963984540054 * 0.5 = 0.270018007729973.
 lo=$(sed -n 's/^array t1_lo\[2\] = \[\([^,]*\),.*/\1/p' "$fit/types.gp")
-check "wide: Wald interval ($lo)" awk -v v="$lo" 'BEGIN { d = v - 0.270018007729973; exit !(d < 1e-12 && d > -1e-12) }'
+check "ci_low drawn ($lo)" awk -v v="$lo" 'BEGIN { d = v - 0.270018007729973; exit !(d < 1e-12 && d > -1e-12) }'
 check "parameter names" grep -q "set xtics ('theta\[x1\]' 0, 'theta\[x2\]' 1)" "$fit/types.gp"
 check "type weight in the legend" grep -q "title 'type 1 (weight 0.75)'" "$fit/types.gp"
 # max posteriors 0.91, 0.61, 0.99, 1 in 20 bins of width 0.025 from 0.5.

@@ -1,7 +1,8 @@
 /* test_estread.c — estimates.csv written by fitout_write reads back through
  * estread_read bit for bit (names from the data's feature names), and every
  * malformed file or mismatch with the data is PREF_EINPUT with
- * "FILE:LINE: field" (or "FILE:" for a data mismatch) and no estimates.
+ * "FILE:LINE: field" (for a data mismatch: the line of type 1's row where
+ * they first differ) and no estimates.
  * Temporary files go under a mkdtemp directory, removed at the end. */
 #include <math.h>
 #include <stdio.h>
@@ -94,11 +95,14 @@ static void test_round_trip(void)
     gsl_test_int(estread_read(path_of("estimates.csv"), d3, &e), PREF_EINPUT,
                  "d mismatch refused");
     gsl_test(e != NULL, "no estimates on error");
-    gsl_test(!strstr(pref_last_error(), "have 2 features (theta[price]"),
+    /* type 1's rows: weight on line 2, theta[price] 3, theta[a,b..] 4 */
+    gsl_test(!strstr(pref_last_error(), "estimates.csv:4: the estimates have 2 "
+                     "features (theta[price]"),
              "d mismatch message (%s)", pref_last_error());
     gsl_test_int(estread_read(path_of("estimates.csv"), dx, &e), PREF_EINPUT,
                  "name mismatch refused");
-    gsl_test(!strstr(pref_last_error(), "feature 1 of the estimates is 'price' but "
+    gsl_test(!strstr(pref_last_error(), "estimates.csv:3: feature 1 of the "
+                     "estimates is 'price' but "
                      "the data's is 'x1'"), "name mismatch message (%s)",
              pref_last_error());
     data_free(d3);
@@ -123,8 +127,26 @@ static void bad(const char *what, const char *text, const char *want)
 static void test_malformed(void)
 {
     bad("old wide header", "type,weight,theta1,se_weight,se_theta1\n1,1,0.5,0,0.1\n",
-        "bad.csv:1: column 2 is 'weight', expected 'parameter'");
+        "bad.csv:1: column 2 is 'weight', expected 'parameter': this is the "
+        "wide form");
+    bad("wide form without se", "type,weight,theta[price]\n1,1,0.5\n",
+        "bad.csv:1: column 2 is 'weight', expected 'parameter': this is the "
+        "wide form");
+    bad("zero weight", H "1,weight,1,0,0,0,0,0\n1,theta[a],1,1,1,1,0,2\n"
+        "2,weight,0,0,0,0,0,0\n2,theta[a],1,1,1,1,0,2\n",
+        "bad.csv:4: the weight of type 2 is 0, not > 0");
     bad("no rows", H, "bad.csv:1: no estimates");
+    {   /* "theta[a]\0x" was read as theta[a] */
+        FILE *f = fopen(path_of("bad.csv"), "wb");
+        static const char nul[] = H "1,weight,1,0,0,0,0,0\n1,theta[a]\0x,1,1,1,1,0,2\n";
+        if (f) fwrite(nul, 1, sizeof nul - 1, f), fclose(f);
+        estread_estimates *e = NULL;
+        gsl_test_int(estread_read(path_of("bad.csv"), NULL, &e), PREF_EINPUT,
+                     "NUL in a parameter: PREF_EINPUT");
+        gsl_test(!strstr(pref_last_error(), "bad.csv:3: parameter holds a NUL byte"),
+                 "NUL in a parameter: message (%s)", pref_last_error());
+        estread_free(e);
+    }
     bad("theta before weight", H "1,theta[x1],1,1,1,1,0,2\n",
         "bad.csv:2: parameter: 'theta[x1]', expected 'weight'");
     bad("type out of order", H "1,weight,0.5,0,NaN,NaN,1,1\n1,theta[x1],1,1,1,1,0,2\n"

@@ -1,17 +1,16 @@
 /* test_idata.c — identification on a data set's own queries (idata.h) and
- * the estimates reader (idataio.h): the four designs of the verdict (single
+ * its tables (idataio.h): the four designs of the verdict (single
  * pairs from a polarised population: not identified with d flat directions
  * and an exact twin; top-1 of 3 and two pairs per user: identified;
  * collinear features: not identified, naming the feature), the exact
  * information against identify.c's (the reference: identify_fisher_design,
  * itself checked against finite differences in test_identify.c), Monte
  * Carlo against exact within 5 standard errors, users with identical
- * designs sharing work, and the reader's two forms and its errors. Seeded. */
+ * designs sharing work. (Reading estimates.csv: test_estread.c.) Seeded. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -249,64 +248,6 @@ static void test_mc_and_groups(gsl_rng *rng)
     data_free(ds);
 }
 
-static int write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    fputs(text, f);
-    return fclose(f);
-}
-
-static void expect_read(const data_set *ds, const char *path, const char *text,
-                        int code, const char *frag)
-{
-    size_t K = 0;
-    double *eta, *theta;
-    write_file(path, text);
-    int st = idataio_read_estimates(path, ds, &K, &eta, &theta);
-    gsl_test_int(st, code, "read %s: code", frag);
-    if (code) gsl_test(!strstr(pref_last_error(), frag), "message '%s' has '%s'",
-                       pref_last_error(), frag);
-    else gsl_test(!(K == 2 && fabs(eta[0] - 0.25) < 1e-15 &&
-                    theta[3] == -2.5), "read %s: values", frag);
-    free(eta);
-    free(theta);
-}
-
-static void test_reader(gsl_rng *rng)
-{
-    data_set *ds = make_ds(4, 1, 2, 1, 2, 0, 0, rng);
-    ds->features = strtab_alloc();
-    uint32_t idx;
-    strtab_intern(ds->features, "price", 5, &idx);
-    strtab_intern(ds->features, "time", 4, &idx);
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/test_idata.%ld.csv", (long)getpid());
-    expect_read(ds, path, "type,weight,theta1,theta2,se_weight,se_theta1,"
-                "se_theta2\n1,0.25,1,2,0.1,0.1,0.1\n2,0.75,-1,-2.5,0,0,0\n",
-                PREF_OK, "wide");
-    expect_read(ds, path, "type,parameter,estimate,se,z,p,ci_low,ci_high\n"
-                "1,weight,0.25,,,,,\n1,theta[price],1,,,,,\n1,theta[time],2,,,,,\n"
-                "2,theta[time],-2.5,,,,,\n2,weight,0.75,,,,,\n"
-                "2,theta[price],-1,,,,,\n", PREF_OK, "long");
-    expect_read(ds, path, "type,weight,theta[price],theta[time]\n1,0.25,1,2\n"
-                "2,0.75,-1,-2.5\n", PREF_OK, "wide named");
-    expect_read(ds, path, "type,weight,theta1,theta2,theta3\n1,1,1,2,3\n",
-                PREF_EINPUT, "3 coefficients per type but the data have 2 "
-                "features (price, time)");
-    expect_read(ds, path, "type,parameter,estimate\n1,weight,1\n1,theta[cost],1\n",
-                PREF_EINPUT, ":3: parameter 'theta[cost]'");
-    expect_read(ds, path, "type,parameter,estimate\n1,weight,0.5\n"
-                "1,theta[price],1\n1,theta[time],1\n3,weight,0.5\n"
-                "3,theta[price],1\n3,theta[time],1\n", PREF_EINPUT,
-                "type 2 of 3 has no weight");
-    expect_read(ds, path, "type,weight,theta1,theta2\n1,0.5,1,2\n2,0.4,1,2\n",
-                PREF_EINPUT, "weights sum to");
-    unlink(path);
-    expect_read(ds, "/nonexistent/dir/e.csv", "", PREF_EINPUT, "cannot open");
-    data_free(ds);
-}
-
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -318,7 +259,6 @@ int main(void)
     test_collinear(rng);
     test_against_identify(rng);
     test_mc_and_groups(rng);
-    test_reader(rng);
     gsl_rng_free(rng);
     exit(gsl_test_summary());
 }

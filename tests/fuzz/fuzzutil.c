@@ -62,6 +62,21 @@ void fuzz_write(const char *path, const uint8_t *data, size_t size)
     }
 }
 
+char *fuzz_input(char *buf, size_t n, const char *name, const uint8_t *data,
+                 size_t size)
+{
+    fuzz_write(fuzz_path(buf, n, name), data, size);
+    return buf;
+}
+
+int fuzz_read_failed(int st, const void *result, const char *path)
+{
+    if (!st) return 0;
+    FUZZ_CHECK(result == NULL, "a result returned with an error");
+    fuzz_check_input_error(st, path);
+    return 1;
+}
+
 char *fuzz_slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

@@ -32,6 +32,16 @@ void fuzz_write(const char *path, const uint8_t *data, size_t size);
  * NULL when it does not exist. Caller frees. */
 char *fuzz_slurp(const char *path, size_t *len);
 
+/* The input as the file "SCRATCH/name": fuzz_path into buf, then
+ * fuzz_write. Returns buf. */
+char *fuzz_input(char *buf, size_t n, const char *name, const uint8_t *data,
+                 size_t size);
+
+/* After a read of path that returned st and result: 0 when it succeeded;
+ * else 1, having checked that result is NULL and st an input error naming
+ * path (fuzz_check_input_error). */
+int fuzz_read_failed(int st, const void *result, const char *path);
+
 /* The contract of a failed read of name: status st is PREF_EINPUT and the
  * message starts with name (the user's file is named in every message). */
 void fuzz_check_input_error(int st, const char *name);

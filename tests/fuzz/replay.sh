@@ -12,12 +12,20 @@
 #                    (DIR/policies.txt = F)
 #   truthio          fit --data tests/data/golden/tiny/prefs.csv --model lcl
 #                    --types 2 --truth F
+#   estread          predict --estimates F --data tests/data/golden/tiny/
+#                    prefs.csv; identify --data (the same) --estimates F;
+#                    plot DIR and report DIR (DIR/estimates.csv = F, beside
+#                    the posteriors.csv and fit.csv of a fit of that data)
+#   plotsweep        plot DIR (DIR/summary.csv = F)
+#   csvtab           report DIR (DIR/select.csv = F); report and plot of a
+#                    fit directory whose fit.csv, posteriors.csv is F
 #   sweep_merge      merge SHARD (SHARD/runs.csv = F, config.ini of a sweep)
 #   sweep_journal    sweep CONFIG --resume into a finished sweep whose
 #                    runs.journal is F
 # Each must exit 0 or 2 within LIMIT seconds, print no sanitizer report, and
 # after exit 2 leave no output file behind (the output directory absent or
-# empty; for --resume, every file but the journal unchanged). Prints one
+# empty; for --resume, every file but the journal unchanged; for plot, no
+# .gp file beside the input; for report, nothing on stdout). Prints one
 # line per failure and "replay: N inputs, N failed"; exits 1 on a failure.
 #
 # usage: replay.sh HETPREF FUZZDIR TESTDATA [LIMIT]   (FUZZDIR = tests/fuzz)
@@ -89,6 +97,54 @@ done
 for f in $(files truthio); do
     run "$f" "$tmp/o" "$hetpref" fit --data "$data/golden/tiny/prefs.csv" \
         --model lcl --types 2 --threads 1 --truth "$f" -o "$tmp/o"
+done
+
+# estimates.csv: through every command that reads it. A fit of the tiny data
+# gives the files beside it (posteriors.csv for plot, fit.csv for report).
+tiny=$data/golden/tiny/prefs.csv
+if ! "$hetpref" fit --data "$tiny" --model lcl --types 2 --threads 1 \
+    -o "$tmp/fit" >/dev/null 2>&1; then
+    fail "$tiny" "the base fit failed"
+fi
+for f in $(files estread); do
+    run "$f" "$tmp/o" "$hetpref" predict --estimates "$f" --data "$tiny" -o "$tmp/o"
+    run "$f" "$tmp/o" "$hetpref" identify --data "$tiny" --estimates "$f" \
+        -o "$tmp/o"
+    rm -rf "$tmp/e" && mkdir "$tmp/e" && cp "$f" "$tmp/e/estimates.csv"
+    cp "$tmp/fit/posteriors.csv" "$tmp/fit/fit.csv" "$tmp/e/"
+    HETPREF_GNUPLOT=/nonexistent run "$f" "" "$hetpref" plot "$tmp/e"
+    if [ "$rc_last" -eq 2 ] && ls "$tmp/e"/*.gp >/dev/null 2>&1; then
+        fail "$f" "plot: exit 2 but left $(ls "$tmp/e"/*.gp)"
+    fi
+    run "$f" "" "$hetpref" report "$tmp/e"
+    if [ "$rc_last" -eq 2 ] && [ -s "$tmp/stdout" ]; then
+        fail "$f" "report: exit 2 but printed $(head -c 100 "$tmp/stdout")"
+    fi
+done
+for f in $(files plotsweep); do
+    rm -rf "$tmp/p" && mkdir "$tmp/p" && cp "$f" "$tmp/p/summary.csv"
+    HETPREF_GNUPLOT=/nonexistent run "$f" "" "$hetpref" plot "$tmp/p"
+    if [ "$rc_last" -eq 2 ] && ls "$tmp/p"/*.gp >/dev/null 2>&1; then
+        fail "$f" "plot: exit 2 but left $(ls "$tmp/p"/*.gp)"
+    fi
+done
+for f in $(files csvtab); do
+    rm -rf "$tmp/r" && mkdir "$tmp/r" && cp "$f" "$tmp/r/select.csv"
+    run "$f" "" "$hetpref" report "$tmp/r"
+    if [ "$rc_last" -eq 2 ] && [ -s "$tmp/stdout" ]; then
+        fail "$f" "report: exit 2 but printed $(head -c 100 "$tmp/stdout")"
+    fi
+    for g in fit.csv posteriors.csv; do
+        rm -rf "$tmp/e" && cp -r "$tmp/fit" "$tmp/e" && cp "$f" "$tmp/e/$g"
+        run "$f" "" "$hetpref" report "$tmp/e"
+        if [ "$rc_last" -eq 2 ] && [ -s "$tmp/stdout" ]; then
+            fail "$f" "report ($g): exit 2 but printed $(head -c 100 "$tmp/stdout")"
+        fi
+        HETPREF_GNUPLOT=/nonexistent run "$f" "" "$hetpref" plot "$tmp/e"
+        if [ "$rc_last" -eq 2 ] && ls "$tmp/e"/*.gp >/dev/null 2>&1; then
+            fail "$f" "plot ($g): exit 2 but left $(ls "$tmp/e"/*.gp)"
+        fi
+    done
 done
 
 # A finished sweep of the fixed configuration, for the shard and journal
