@@ -20,6 +20,16 @@ for f in grid.csv fit.csv config.ini; do
 done
 check "grid.csv: header + 49 points" [ "$(wc -l < "$scratch/f1/grid.csv")" -eq 50 ]
 check "grid.csv header" grep -qx 'theta1,theta2,weight' "$scratch/f1/grid.csv"
+# Named feature columns name grid.csv's columns; the fit itself is the same.
+mkdir -p "$scratch/named"
+sed '1s/x1/price/;1s/x2/quality/' "$data" > "$scratch/named/prefs.csv"
+"$HETPREF" fit --data "$scratch/named/prefs.csv" --model npmle --grid 49 \
+    --grid-radius 2.25 --truth "$scratch/sim/truth.csv" -o "$scratch/fn" 2>/dev/null
+check "named features: grid.csv header" \
+    grep -qx 'theta\[price\],theta\[quality\],weight' "$scratch/fn/grid.csv"
+tail -n +2 "$scratch/fn/grid.csv" > "$scratch/fn.body"
+tail -n +2 "$scratch/f1/grid.csv" > "$scratch/f1.body"
+check "named features: same grid and weights" cmp -s "$scratch/fn.body" "$scratch/f1.body"
 check "grid.csv: weights sum to 1" \
     awk -F, 'NR > 1 { s += $3 } END { d = s - 1; exit !(d < 1e-12 && d > -1e-12) }' \
     "$scratch/f1/grid.csv"
