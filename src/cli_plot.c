@@ -8,6 +8,7 @@
  * ignored. Bad input (exit 2) is found before any file is written. */
 #include "cli_plot.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,9 @@
 #include "cliutil.h"
 #include "err.h"
 #include "estread.h"
+#include "csvtab.h"
 #include "fsutil.h"
+#include "kselectout.h"
 #include "plotfit.h"
 #include "plotsweep.h"
 #include "reproduce.h"
@@ -44,6 +47,10 @@ static const char plot_usage[] =
     "types.{gp,png,svg}, every coefficient of every type with its interval, and\n"
     "certainty.{gp,png,svg}, the histogram over users of their largest posterior\n"
     "type probability.\n"
+    "\n"
+    "A choice of K (a fit of a range of K: select.csv, picks.csv): redraws\n"
+    "select.{gp,png,svg} in DIR, BIC and the held-out log-likelihood against K\n"
+    "(DIR/K holds each K's fit: plot DIR/K draws it).\n"
     "\n"
     "An experiment's results directory (results/<id> of hetpref reproduce), with\n"
     "no option: redraws the experiment's figure into DIR/../../plots as <id>.gp,\n"
@@ -136,6 +143,32 @@ static const char *plot_base(const char *dir, char *buf, size_t n)
     return buf;
 }
 
+/* A choice of K: redraw DIR/select.* from select.csv (BIC drawn when any K
+ * has one) and the fold count in picks.csv. */
+static int plot_select(const char *dir, const char *select)
+{
+    char picks[4096];
+    csvtab *ts = NULL, *tp = NULL;
+    size_t bic, folds;
+    double v, nf = NAN;
+    int has_bic = 0;
+    int st = fsutil_join(picks, sizeof picks, dir, "picks.csv");
+    if (!st) st = csvtab_read(select, &ts);
+    if (!st) st = csvtab_read(picks, &tp);
+    if (!st) st = csvtab_cols(ts, (const char *const[]){"bic"}, 1, &bic);
+    if (!st) st = csvtab_cols(tp, (const char *const[]){"folds"}, 1, &folds);
+    for (size_t r = 0; !st && r < csvtab_n_rows(ts); r++) {
+        st = csvtab_num(ts, r, bic, &v);
+        has_bic |= !st && isfinite(v);
+    }
+    if (!st) st = csvtab_num(tp, 0, folds, &nf);
+    if (!st && !(nf >= 2 && nf <= 1e6 && nf == floor(nf)))
+        st = pref_set_error(PREF_EINPUT, "%s: folds: not a number of folds", picks);
+    csvtab_free(ts);
+    csvtab_free(tp);
+    return st ? st : kselectout_plot(dir, has_bic, (size_t)nf, NULL);
+}
+
 int cli_plot(int argc, char **argv)
 {
     if (cli_has_help(argc, argv)) {
@@ -147,9 +180,10 @@ int cli_plot(int argc, char **argv)
     if (rc >= 0) return rc;
     if (!fsutil_exists(a.dir))
         return cli_fail(pref_set_error(PREF_EINPUT, "%s: no such directory", a.dir));
-    char base[256], summary[4096], est[4096];
+    char base[256], summary[4096], est[4096], select[4096];
     int st = fsutil_join(summary, sizeof summary, a.dir, "summary.csv");
     if (!st) st = fsutil_join(est, sizeof est, a.dir, "estimates.csv");
+    if (!st) st = fsutil_join(select, sizeof select, a.dir, "select.csv");
     if (st) return cli_fail(st);
     if (!a.sweep_flags && !a.out && repro_find(plot_base(a.dir, base, sizeof base))) {
         char plots[4096];
@@ -157,6 +191,12 @@ int cli_plot(int argc, char **argv)
         st = repro_plot(a.dir, plots);
     } else if (fsutil_exists(summary)) {
         st = plot_sweep(&a, summary);
+    } else if (fsutil_exists(select) && !fsutil_exists(est)) {
+        if (a.sweep_flags || a.out)
+            return cli_usage_error("plot", "%s is a choice of K: it is redrawn in "
+                                   "place, without --y, --x, --by, --logx, "
+                                   "--logy or -o", a.dir);
+        st = plot_select(a.dir, select);
     } else if (fsutil_exists(est)) {
         if (a.sweep_flags)
             return cli_usage_error("plot", "%s is a fit directory: --y, --x, "
@@ -165,7 +205,8 @@ int cli_plot(int argc, char **argv)
         st = plot_fit(&a, est);
     } else {
         st = pref_set_error(PREF_EINPUT, "%s: not a sweep directory (no summary.csv), "
-                            "a latent-class fit directory (no estimates.csv) or an "
+                            "a latent-class fit directory (no estimates.csv), a choice "
+                            "of K (no select.csv) or an "
                             "experiment's results directory", a.dir);
     }
     return st ? cli_fail(st) : 0;

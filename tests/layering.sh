@@ -52,6 +52,14 @@ for f in tests/*.sh; do
         fail=1
     fi
 done
+# Nor end in "] && [ ... ]": check runs only the first test, and the shell
+# runs the second outside it, so the second can never fail the check.
+for f in tests/*.sh; do
+    if grep -n '^[[:space:]]*check .*\] && \[' "$f"; then
+        echo "$f: a check's second test is outside it: split it in two checks"
+        fail=1
+    fi
+done
 # The check must be able to fail: a planted upward include is caught.
 tmp=$(mktemp -d)
 printf '#include "tasks.h"\n' > "$tmp/planted.c"

@@ -139,7 +139,8 @@ printf 'user,p1,p2\nu1,0.91,0.09\nu2,0.39,0.61\nu3,0.99,0.01\nu4,0,1\n' > "$fit/
 rc=$?
 check "plot FITDIR (wide): exit 2 (got $rc)" [ "$rc" -eq 2 ]
 check "wide: refused with FILE:LINE" grep -qF "fitw/estimates.csv:1: column 2 is 'weight', expected 'parameter': this is the wide form" "$scratch/err"
-check "wide: nothing drawn ($(ls "$fit"))" [ ! -e "$fit/types.gp" ] && [ ! -e "$fit/certainty.gp" ]
+check "wide: no types.gp ($(ls "$fit"))" [ ! -e "$fit/types.gp" ]
+check "wide: no certainty.gp" [ ! -e "$fit/certainty.gp" ]
 # 1.25 - 1.959963984540054 * 0.5 = 0.270018007729973 (a Wald 95% interval).
 printf 'type,parameter,estimate,se,z,p,ci_low,ci_high\n1,weight,0.75,0.125,6,0,0.505,0.995\n1,theta[x1],1.25,0.5,2.5,0.012,0.270018007729973,2.229981992270027\n1,theta[x2],-0.5,NaN,NaN,NaN,NaN,NaN\n2,weight,0.25,0.125,2,0.046,0.005,0.495\n2,theta[x1],-2,0.25,-8,0,-2.49,-1.51\n2,theta[x2],0.5,0.25,2,0.046,0.01,0.99\n' \
     > "$fit/estimates.csv"
@@ -147,7 +148,8 @@ printf 'type,parameter,estimate,se,z,p,ci_low,ci_high\n1,weight,0.75,0.125,6,0,0
 rc=$?
 check "plot FITDIR: exit 0 ($(cat "$scratch/err"))" [ "$rc" -eq 0 ]
 check "missing se: warned" grep -q "1 coefficients have no finite interval" "$scratch/err"
-check "types.gp and certainty.gp" [ -s "$fit/types.gp" ] && [ -s "$fit/certainty.gp" ]
+check "types.gp and certainty.gp (1 of 2)" [ -s "$fit/types.gp" ]
+check "types.gp and certainty.gp (2 of 2)" [ -s "$fit/certainty.gp" ]
 lo=$(sed -n 's/^array t1_lo\[2\] = \[\([^,]*\),.*/\1/p' "$fit/types.gp")
 check "ci_low drawn ($lo)" awk -v v="$lo" 'BEGIN { d = v - 0.270018007729973; exit !(d < 1e-12 && d > -1e-12) }'
 check "parameter names" grep -q "set xtics ('theta\[x1\]' 0, 'theta\[x2\]' 1)" "$fit/types.gp"

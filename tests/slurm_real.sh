@@ -149,7 +149,8 @@ check "local run: exit 0" [ $? -eq 0 ]
     --sbatch '--time=00:10:00 --cpus-per-task=1' > "$scratch/msg"
 check "--slurm 4 --submit: exit 0" [ $? -eq 0 ]
 a=$(ids array "$scratch/msg"); m=$(ids merge "$scratch/msg")
-check "job ids printed ($a, $m)" [ -n "$a" ] && [ -n "$m" ]
+check "job ids printed ($a, $m) (1 of 2)" [ -n "$a" ]
+check "job ids printed ($a, $m) (2 of 2)" [ -n "$m" ]
 check "jobs finish within 180 s" wait_jobs 180 "$a" "$m"
 for f in runs.csv summary.csv config.ini; do
     check "$f: Slurm run identical to the local run" cmp -s "$work/local/$f" "$work/run/$f"
