@@ -103,9 +103,14 @@ static int report_fit(const char *dir, int format)
     estread_estimates *e = NULL;
     PREF_TRY(estread_read(path, NULL, &e));
     size_t K = e->K, d = e->d, R = 2 * (d + 1);
-    rtext x;
+    rtext x = {0};
     int st = rtext_alloc(&x, K + R + R * K);
-    if (!st) st = fit_notes(dir, &x);
+    if (st) { /* x.ptr is NULL: no offsets from it */
+        rtext_free(&x);
+        estread_free(e);
+        return st;
+    }
+    st = fit_notes(dir, &x);
     for (size_t k = 0; !st && k < K; k++)
         snprintf(x.cell[k], CELL, "Type %zu", k + 1);
     char **row = (char **)x.ptr + K, **cell = (char **)x.ptr + K + R;
@@ -181,10 +186,14 @@ static int report_select(const char *dir, int format)
     int st = csvtab_cols(t, select_cols, NSEL, col);
     if (!st) st = rtext_alloc(&x, (NSEL - 1) + n + n * (NSEL - 1));
     if (!st) st = select_cells(t, col, &x);
-    report_table rt = {.n_rows = n, .n_cols = NSEL - 1, .corner = "",
-                       .col = x.ptr, .row = x.ptr + NSEL - 1,
-                       .cell = x.ptr + NSEL - 1 + n, .n_notes = 3, .note = x.notes};
-    if (!st) st = report_print(stdout, &rt, format);
+    if (!st) {
+        /* x.ptr is NULL until rtext_alloc succeeds: no offsets from it before */
+        report_table rt = {.n_rows = n, .n_cols = NSEL - 1, .corner = "",
+                           .col = x.ptr, .row = x.ptr + NSEL - 1,
+                           .cell = x.ptr + NSEL - 1 + n, .n_notes = 3,
+                           .note = x.notes};
+        st = report_print(stdout, &rt, format);
+    }
     rtext_free(&x);
     csvtab_free(t);
     return st;
