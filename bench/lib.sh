@@ -1,4 +1,4 @@
-# lib.sh - shell helpers shared by bench/run_data.sh and bench/run_lcl.sh
+# lib.sh - shell helpers shared by bench/run_data.sh, run_lcl.sh and run_emdpo.sh
 # (sourced, not run). Public tools only: dpkg-query, apt-get, awk, sort.
 
 # need_pkgs PKG...: apt-get install the Debian packages that are missing,
@@ -17,7 +17,7 @@ need_pkgs() {
         return 1
     fi
     echo "bench: installing$missing" >&2
-    $S apt-get update -qq && $S apt-get install -y -qq $missing >/dev/null
+    $S apt-get update -qq && DEBIAN_FRONTEND=noninteractive $S apt-get install -y -qq $missing >/dev/null
 }
 
 # busiest: the largest busy_cores_before in $OUT/quiet.log.
@@ -59,4 +59,19 @@ wait_quiet() {
     done
     echo "$1 busy_cores_before=$b waited_s=$waited load=$(cut -d' ' -f1-3 /proc/loadavg)" \
         >> "$OUT/quiet.log"
+}
+
+# cpu_desc: the CPU every table names — model, family and model number,
+# cores, the widest vector extension and FMA — read from /proc/cpuinfo.
+cpu_desc() {
+    awk -F': *' -v n="$(nproc)" '
+        $1 ~ /^model name/ && !mn { mn = $2 }
+        $1 ~ /^cpu family/ && !fa { fa = $2 }
+        $1 ~ /^model[ \t]*$/ && !mo { mo = $2 }
+        $1 ~ /^flags/ && !fl { fl = " " $2 " " }
+        END { v = "sse2 (128-bit vectors)"
+              if (fl ~ / avx2 /) v = "avx2 (256-bit vectors)"
+              if (fl ~ / avx512f /) v = "avx512f (512-bit vectors)"
+              printf "%s, family %s model %s, %s cores, %s, %s\n", mn, fa, mo, n, v,
+                     fl ~ / fma / ? "FMA" : "no FMA" }' /proc/cpuinfo
 }

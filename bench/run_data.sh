@@ -124,8 +124,8 @@ verdict() { awk -v x="$1" -v y="$3" -v op="$2" 'BEGIN {
 {
     printf 'data benchmark: %s users x %s top-1-of-3 answers, d = 8; CSV %.0f MB, raw %.0f MB\n' \
         "$USERS" "$T" "$(calc "$CSVB / 1e6")" "$(calc "$RAW / 1e6")"
-    printf 'machine: %s cores (%s); load %s before, %s after; medians of %s runs\n' \
-        "$NPROC" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+    printf 'machine: %s; load %s before, %s after; medians of %s runs\n' \
+        "$(cpu_desc)" \
         "$LOAD_BEFORE" "$LOAD_AFTER" "$REPS"
     printf 'other processes kept up to %s cores busy just before a measurement (quiet.log)\n\n' "$(busiest)"
     printf '%-34s %14s %14s %10s\n' "measure" "hetpref" "target" "verdict"

@@ -33,9 +33,10 @@
 #   (K x 8 policy-epochs, nothing else differs). Set against the machine's
 #   DGEMM peak: OpenBLAS's 512 x 512 dgemm rate (bench/dgemm_peak.c linked
 #   to OpenBLAS; 1 process, and 2 at once), with GSL cblas's rate (what
-#   hetpref links) beside it, and the theoretical peak from /proc/cpuinfo
-#   (clock x vector width x 2 FMA pipes x 2, an assumption stated in the
-#   table). The training step's five products alone are timed three ways on
+#   hetpref links) beside it, and the core's measured peak
+#   (bench/flops_peak.c, built twice: baseline x86-64 as hetpref is, and
+#   -march=native for the widest vectors with FMA; no assumed flops per
+#   cycle: they differ between cores of one vector width). The training step's five products alone are timed three ways on
 #   the same shapes (192 rows, d = 8, H = 32): GSL cblas and OpenBLAS
 #   (dgemm_peak.c) and hetpref's vecops kernels (bench/bench_nn.c, which
 #   also times the network's whole forward + backward).
@@ -75,21 +76,7 @@ K=2; D=8; H=32; EPOCHS=2; ITERS=3; EP_LONG=10
 COMMON="--model emdpo --types $K --beta 1 --lr 0.01 --batch 64 --hidden $H --layers 1 \
 --init kmeans --m-step restart --seed $SEED"
 
-S=
-if [ "$(id -u)" != 0 ]; then
-    S=$(command -v sudo) || { echo "run_emdpo.sh: need root or sudo to install packages" >&2; S=false; }
-fi
-need_pkgs() {
-    local missing=
-    for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-            missing="$missing $p"
-    done
-    if [ -n "$missing" ]; then
-        echo "run_emdpo.sh: installing$missing" >&2
-        $S apt-get update -qq && DEBIAN_FRONTEND=noninteractive $S apt-get install -y -qq $missing >/dev/null
-    fi
-}
+. bench/lib.sh
 need_pkgs python3-torch hyperfine gcc libgsl-dev
 $PY -c 'import torch' || { echo "run_emdpo.sh: $PY cannot import torch" >&2; exit 1; }
 
@@ -113,6 +100,8 @@ OB=
 rm -rf "$OUT"
 mkdir -p "$OUT"
 gcc -O2 -o "$OUT/dgemm_peak" bench/dgemm_peak.c -lgslcblas -lm
+gcc -O2 -o "$OUT/flops_peak" bench/flops_peak.c
+gcc -O2 -march=native -o "$OUT/flops_peak_native" bench/flops_peak.c
 [ -z "$OB" ] || gcc -O2 -o "$OUT/dgemm_peak_ob" bench/dgemm_peak.c "$OB/libopenblas.so.0" \
     -Wl,-rpath,"$OB" -lm
 
@@ -204,21 +193,24 @@ if [ -n "$OB" ]; then
     wait "$pa" "$pb"
 fi
 bench/bench_nn 192 > "$OUT/bench_nn.txt"
+# the core's measured peak: a baseline build (what hetpref builds use) and
+# the core's widest vectors with FMA, one process and two at once
+"$OUT/flops_peak" 3 > "$OUT/flops_base_1.txt"
+"$OUT/flops_peak_native" 3 > "$OUT/flops_native_1.txt"
+"$OUT/flops_peak_native" 3 > "$OUT/flops_native_2a.txt" & pa=$!
+"$OUT/flops_peak_native" 3 > "$OUT/flops_native_2b.txt" & pb=$!
+wait "$pa" "$pb"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- numbers -------------------------------------------------------------------
-MHZ=$(sed -n 's/^cpu MHz[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-FLAGS=$(sed -n 's/^flags[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-FAMILY=$(sed -n 's/^cpu family[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-LANES=2; VEC=sse2
-case " $FLAGS " in *" avx "*|*" avx2 "*) LANES=4; VEC=avx2 ;; esac
-case " $FLAGS " in *" avx512f "*) LANES=8; VEC=avx512f ;; esac
-FMA=1; case " $FLAGS " in *" fma "*) FMA=2 ;; esac
+CPU=$(cpu_desc)
 NPROC=$(nproc)
-# flops/cycle/core = lanes x (2 if FMA) x 2 pipes (assumed)
-FPC=$(( LANES * FMA * 2 ))
-PEAK_THEO=$(calc "$NPROC * $MHZ * 1e6 * $FPC / 1e9")
-PEAK_THEO1=$(calc "$MHZ * 1e6 * $FPC / 1e9")
+# measured, not assumed: flops per cycle differ between cores of one vector
+# width (bench/flops_peak.c)
+PEAK_THEO1=$(val "$OUT/flops_native_1.txt" gflops)
+PEAK_THEO=$(calc "$(val "$OUT/flops_native_2a.txt" gflops) + $(val "$OUT/flops_native_2b.txt" gflops)")
+PEAK_BASE1=$(val "$OUT/flops_base_1.txt" gflops)
+LANES=$(val "$OUT/flops_native_1.txt" lanes)
 F_EPOCH=$(( NCANDS * H * (4 * D + 6) ))          # per policy-epoch
 F_ESTEP=$(( K * NCANDS * 2 * H * (D + 1) ))      # E-step forward, all policies
 F_ITER=$(( K * EPOCHS * F_EPOCH + F_ESTEP ))
@@ -268,12 +260,11 @@ BLAS_TORCH=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || e
     echo "vecops,1,train_shapes_us,$(val "$OUT/bench_nn.txt" vecops_step_us)"
     echo "nn,1,step_us,$(val "$OUT/bench_nn.txt" nn_step_us)"
     echo "nn,1,step_gflops,$(val "$OUT/bench_nn.txt" nn_gflops)"
-    echo "machine,,theoretical_peak_gflops_1core,$PEAK_THEO1"
-    echo "machine,,theoretical_peak_gflops,$PEAK_THEO"
-    echo "machine,,flops_per_cycle_assumed,$FPC"
-    echo "machine,,cpu_mhz,$MHZ"
-    echo "machine,,cpu_family,$FAMILY"
-    echo "machine,,vector,$VEC"
+    echo "machine,,measured_peak_gflops_1core,$PEAK_THEO1"
+    echo "machine,,measured_peak_gflops,$PEAK_THEO"
+    echo "machine,,baseline_build_peak_gflops_1core,$PEAK_BASE1"
+    echo "machine,,native_lanes,$LANES"
+    echo "machine,,cpu,\"$CPU\""
     echo "machine,,nproc,$NPROC"
     echo "machine,,load_after,\"$LOAD_AFTER\""
     echo "count,,flops_per_policy_epoch,$F_EPOCH"
@@ -288,9 +279,7 @@ g() { awk -F, -v t="$1" -v th="$2" -v m="$3" '$1 == t && $2 == th && $3 == m {
 {
     printf 'EM-DPO speed benchmark (issue 4): hetpref vs PyTorch %s (float64)\n' \
         "$($PY -c 'import torch; print(torch.__version__)')"
-    printf 'machine: %s x %s (family %s, %s MHz, %s); load (1/5/15 min) per block:\n' \
-        "$NPROC" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
-        "$FAMILY" "$MHZ" "$VEC"
+    printf 'machine: %s; load (1/5/15 min) per block:\n' "$CPU"
     tail -n +2 "$OUT/loads.csv" | sed 's/^/    /'
     printf '    after all blocks: %s\n' "$LOAD_AFTER"
     busy=$(awk -F, -v m="$LOAD_MAX" 'NR > 1 { split($2, l, "/"); if (l[1] > m) b = b " " $1 }
@@ -362,9 +351,10 @@ g() { awk -F, -v t="$1" -v th="$2" -v m="$3" '$1 == t && $2 == th && $3 == m {
         "$(g vecops 1 train_shapes_gflops)" "$(g vecops 1 train_shapes_us)"
     printf '  hetpref network forward + backward of one step (products, tanh, biases): %.2f us, %.2f GFLOP/s\n' \
         "$(g nn 1 step_us)" "$(g nn 1 step_gflops)"
-    printf '  theoretical: %s MHz x %s flops/cycle (%s lanes x FMA x 2 pipes, assumed) = %.1f GFLOP/s/core, %.1f GFLOP/s on %s cores\n' \
-        "$MHZ" "$FPC" "$LANES" "$PEAK_THEO1" "$PEAK_THEO" "$NPROC"
-    printf '  training loop / %s dgemm peak: 1 thr %.1f%%, 2 thr %.1f%%; / theoretical: 1 thr %.2f%%, 2 thr %.2f%%\n\n' \
+    printf '  measured peak (bench/flops_peak.c): the core'"'"'s widest vectors with FMA (%s lanes) %.1f GFLOP/s/core, %.1f GFLOP/s on %s cores;\n' \
+        "$LANES" "$PEAK_THEO1" "$PEAK_THEO" "$NPROC"
+    printf '    a baseline x86-64 build (SSE2, no FMA: what hetpref builds use) %.1f GFLOP/s/core\n' "$PEAK_BASE1"
+    printf '  training loop / %s dgemm peak: 1 thr %.1f%%, 2 thr %.1f%%; / measured peak: 1 thr %.2f%%, 2 thr %.2f%%\n\n' \
         "$PEAKN" "$(calc "100 * $(g hetpref 1 train_gflops) / $PEAK1")" \
         "$(calc "100 * $(g hetpref 2 train_gflops) / $PEAK2")" \
         "$(calc "100 * $(g hetpref 1 train_gflops) / $PEAK_THEO1")" \

@@ -132,8 +132,8 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 g() { awk -F, -v b="$1" -v th="$2" -v tol="$3" -v t="$4" -v m="$5" \
         '$1 == b && $2 == th && $3 == tol && $4 == t && $5 == m { print $6 }' "$OUT/results.csv"; }
 {
-    printf 'LCL speed benchmark; machine: %s cores (%s); load %s before, %s after;\n' \
-        "$NPROC" "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" \
+    printf 'LCL speed benchmark; machine: %s; load %s before, %s after;\n' \
+        "$(cpu_desc)" \
         "$LOAD_BEFORE" "$LOAD_AFTER"
     printf 'other processes kept up to %s cores busy just before a measurement (quiet.log)\n' "$(busiest)"
     printf 'wall = median of hyperfine runs (whole process); fit = median of the fit alone\n\n'
