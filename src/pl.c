@@ -40,16 +40,34 @@ double pl_loglik(const double *u, size_t m, size_t r)
     return ll;
 }
 
+/* One exp per candidate and stage, kept in du: at stage s (max mx_s,
+ * e_j = exp(u_j - mx_s) in du[j], S_s = sum_{j>=s} e_j) every p_{s',j}
+ * with s' <= s is e_j exp(mx_s - mx_s') / S_s', so with
+ *   F_s = sum_{s'<=s} exp(mx_s - mx_s') / S_s' = exp(mx_s - mx_{s-1}) F_{s-1} + 1/S_s
+ * (mx_s never grows with s: no overflow) candidate s's derivative is final
+ * after its stage, du_s = 1 - e_s F_s, and the unranked ones' after the
+ * last, du_j = -e_j F_{r-1}. LSE_s = mx_s + log S_s as in mathx_logsumexp,
+ * so log P is the same bits as with it; the derivatives agree with
+ * exp(u_j - LSE_s) to rounding (half the exps of evaluating that). */
 double pl_loglik_du(const double *u, size_t m, size_t r, double *du)
 {
     if (r >= m) r = m - 1;
-    for (size_t j = 0; j < m; j++) du[j] = (j < r) ? 1.0 : 0.0;
-    double ll = 0.0;
+    double ll = 0.0, F = 0.0, mx_prev = 0.0;
     for (size_t s = 0; s < r; s++) {
-        double lse = mathx_logsumexp(u + s, m - s);
-        ll += u[s] - lse;
-        for (size_t j = s; j < m; j++) du[j] -= exp(u[j] - lse);
+        double mx = u[s];
+        for (size_t j = s + 1; j < m; j++)
+            if (u[j] > mx) mx = u[j];
+        double S = 0.0;
+        for (size_t j = s; j < m; j++) {
+            du[j] = exp(u[j] - mx);
+            S += du[j];
+        }
+        ll += u[s] - (mx + log(S));
+        F = (s > 0 && mx != mx_prev ? F * exp(mx - mx_prev) : F) + 1.0 / S;
+        mx_prev = mx;
+        du[s] = 1.0 - du[s] * F;
     }
+    for (size_t j = r; j < m; j++) du[j] = r > 0 ? -du[j] * F : 0.0;
     return ll;
 }
 

@@ -1,9 +1,25 @@
 /* sha256.c — SHA-256 (see sha256.h). The compression function follows
- * FIPS 180-4, section 6.2.2, with the constants of section 4.2.2. */
+ * FIPS 180-4, section 6.2.2, with the constants of section 4.2.2.
+ *
+ * Two engines for the same function: the portable C rounds below, and, on
+ * x86-64 CPUs with the SHA extensions (sha_ni: Intel since Goldmont / Ice
+ * Lake, AMD since Zen), the SHA256RNDS2 / SHA256MSG1 / SHA256MSG2
+ * instructions, chosen at run time per update. The digest is the same by
+ * definition (both compute FIPS 180-4 exactly; tests/test_sha256.c checks
+ * both engines on the FIPS vectors and against each other). Hashing the
+ * input is the provenance record of every run; the portable rounds were
+ * ~15% of a 10^4-user EM-DPO fit (~300 MB/s), the instructions run at
+ * several GB/s. GCC only (target attributes and __builtin_cpu_supports);
+ * other compilers get the portable rounds. */
 #include "sha256.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SHA_HAVE_NI 1
+#include <immintrin.h>
+#endif
 
 #include "err.h"
 #include "fsutil.h"
@@ -56,6 +72,70 @@ static void sha_block(uint32_t h[8], const unsigned char *p)
     for (int i = 0; i < 8; i++) h[i] += v[i];
 }
 
+#if defined(SHA_HAVE_NI)
+/* nblocks 64-byte blocks at p through the SHA extensions. The state is kept
+ * as the instructions want it, (A, B, E, F) and (C, D, G, H); each
+ * iteration i of the round loop does rounds 4i..4i+3, with the message
+ * schedule W[4i..4i+3] in a ring of four registers (Intel, "Intel SHA
+ * Extensions", 2013, figure 6, written as a loop). */
+__attribute__((target("sha,sse4.1")))
+static void sha_blocks_ni(uint32_t h[8], const unsigned char *p, size_t nblocks)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)h), 0xB1);
+    __m128i cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(h + 4)), 0x1B);
+    __m128i abef = _mm_alignr_epi8(t, cdgh, 8);
+    cdgh = _mm_blend_epi16(cdgh, t, 0xF0);
+    for (; nblocks > 0; nblocks--, p += 64) {
+        __m128i abef0 = abef, cdgh0 = cdgh, m[4];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) {
+            __m128i w;
+            if (i < 4) {
+                w = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+            } else { /* W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16] */
+                w = _mm_add_epi32(_mm_sha256msg1_epu32(m[i & 3], m[(i + 1) & 3]),
+                                  _mm_alignr_epi8(m[(i + 3) & 3], m[(i + 2) & 3], 4));
+                w = _mm_sha256msg2_epu32(w, m[(i + 3) & 3]);
+            }
+            m[i & 3] = w;
+            __m128i wk = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)(sha_k + 4 * i)));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+        }
+        abef = _mm_add_epi32(abef, abef0);
+        cdgh = _mm_add_epi32(cdgh, cdgh0);
+    }
+    t = _mm_shuffle_epi32(abef, 0x1B);
+    cdgh = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)h, _mm_blend_epi16(t, cdgh, 0xF0));
+    _mm_storeu_si128((__m128i *)(h + 4), _mm_alignr_epi8(cdgh, t, 8));
+}
+#endif
+
+/* nblocks 64-byte blocks at p, through the SHA extensions when the CPU has
+ * them and s->portable is 0. */
+static void sha_blocks(sha256_ctx *s, const unsigned char *p, size_t nblocks)
+{
+#if defined(SHA_HAVE_NI)
+    if (!s->portable && __builtin_cpu_supports("sha") &&
+        __builtin_cpu_supports("sse4.1")) {
+        sha_blocks_ni(s->h, p, nblocks);
+        return;
+    }
+#endif
+    for (; nblocks > 0; nblocks--, p += 64) sha_block(s->h, p);
+}
+
+int sha256_accelerated(void)
+{
+#if defined(SHA_HAVE_NI)
+    return __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+#else
+    return 0;
+#endif
+}
+
 void sha256_init(sha256_ctx *s)
 {
     static const uint32_t h0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372,
@@ -63,6 +143,7 @@ void sha256_init(sha256_ctx *s)
                                    0x1f83d9ab, 0x5be0cd19};
     memcpy(s->h, h0, sizeof h0);
     s->n = 0;
+    s->portable = 0;
 }
 
 void sha256_update(sha256_ctx *s, const void *data, size_t len)
@@ -76,10 +157,11 @@ void sha256_update(sha256_ctx *s, const void *data, size_t len)
         p += take;
         len -= take;
         if (have + take < 64) return;
-        sha_block(s->h, s->buf);
+        sha_blocks(s, s->buf, 1);
     }
-    for (; len >= 64; p += 64, len -= 64) sha_block(s->h, p);
-    memcpy(s->buf, p, len);
+    sha_blocks(s, p, len / 64);
+    p += len / 64 * 64;
+    memcpy(s->buf, p, len % 64);
 }
 
 void sha256_final(sha256_ctx *s, unsigned char out[32])

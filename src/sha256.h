@@ -16,10 +16,15 @@ typedef struct sha256_ctx {
     uint32_t h[8];
     uint64_t n;            /* bytes hashed so far */
     unsigned char buf[64]; /* the pending partial block */
+    int portable;          /* 1: never the SHA extensions (tests); init sets 0 */
 } sha256_ctx;
 
 void sha256_init(sha256_ctx *s);
 void sha256_update(sha256_ctx *s, const void *data, size_t len);
+/* 1 when this CPU and build hash through the x86 SHA extensions (the same
+ * digests, faster), 0 when through the portable rounds. */
+int sha256_accelerated(void);
+
 /* The 32-byte digest of everything updated since sha256_init. */
 void sha256_final(sha256_ctx *s, unsigned char out[32]);
 

@@ -2,7 +2,7 @@
  * trainer: the loss against pl_loglik, its gradient against finite
  * differences, weight and beta scaling, the long-query path, Adam against a
  * hand-computed two-step example, parameter recovery of a linear reward,
- * determinism, divergence detection, dpo_forward_all and dpo_total_loss
+ * determinism, the minibatch order (gsl_ran_shuffle), divergence detection, dpo_forward_all and dpo_total_loss
  * against direct evaluation, and the error paths. */
 #include <math.h>
 #include <stdlib.h>
@@ -343,6 +343,73 @@ static int train_once(const data_set *ds, const nn_config *c,
     return s;
 }
 
+/* One step of the reference trainer below on queries q[0..nb): the rows
+ * gathered in order, the loss gradient scaled by 1 / nb, backward, Adam. */
+static void ref_step(const data_set *ds, const nn_config *c, const dpo_params *p,
+                     const size_t *q, size_t nb, double *params, double *buf,
+                     size_t step)
+{
+    size_t P = nn_num_params(c), cap = 5 * 3, d = ds->d;
+    double *X = buf, *lref = X + cap * d, *f = lref + cap, *df = f + cap;
+    double *grads = df + cap, *m = grads + P, *v = m + P, *acts = v + P;
+    double *scratch = acts + nn_acts_size(c, cap);
+    size_t off[6] = {0}, n = 0;
+    uint32_t r[5];
+    for (size_t i = 0; i < nb; i++) {
+        size_t c0 = ds->q_cand[q[i]], mq = data_m(ds, q[i]);
+        memcpy(X + n * d, ds->x + c0 * d, mq * d * sizeof *X);
+        memcpy(lref + n, ds->logp_ref + c0, mq * sizeof *lref);
+        n += mq;
+        off[i + 1] = n;
+        r[i] = ds->q_r[q[i]];
+    }
+    nn_forward(c, params, X, n, acts, f);
+    dpo_block_loss(f, lref, off, r, NULL, nb, p->beta, df);
+    for (size_t j = 0; j < n; j++) df[j] *= 1.0 / (double)nb;
+    nn_zero_grad(c, grads);
+    nn_backward(c, params, X, n, acts, df, grads, scratch);
+    adam_step(&p->adam, params, grads, m, v, P, step);
+}
+
+/* The minibatches are those of GSL's gsl_ran_shuffle of the query list,
+ * shuffled again every epoch, cut into batches in order: dpo_train against
+ * a reference trainer built on gsl_ran_shuffle, bit for bit (37 queries in
+ * batches of 5, so a short last batch, two epochs, reference
+ * log-probabilities). A change of the draws or swaps (the shuffle draws
+ * its indices ahead to prefetch) would change the bits. */
+static void test_minibatch_order(void)
+{
+    data_set *ds = make_data(37, 3, 1, 808, 1);
+    nn_config c = {4, 5, 1, NN_TANH};
+    size_t P = nn_num_params(&c), nq = ds->n_queries;
+    dpo_params p;
+    dpo_params_init(&p);
+    p.batch = 5;
+    p.epochs = 2;
+    double *a = malloc(P * sizeof *a), *b = malloc(P * sizeof *b);
+    double *buf = calloc(15 * 7 + 3 * P + nn_acts_size(&c, 15) +
+                         nn_scratch_size(&c, 15), sizeof *buf);
+    size_t *order = malloc(nq * sizeof *order), step = 0;
+    train_once(ds, &c, &p, 4711, NULL, 0, NULL, a, NULL);
+    gsl_rng *rng = rngs_alloc(4711);
+    nn_init_params(&c, b, rng);
+    for (size_t i = 0; i < nq; i++) order[i] = i;
+    for (size_t e = 0; e < p.epochs; e++) {
+        gsl_ran_shuffle(rng, order, nq, sizeof *order);
+        for (size_t b0 = 0; b0 < nq; b0 += p.batch)
+            ref_step(ds, &c, &p, order + b0, nq - b0 < 5 ? nq - b0 : 5, b, buf,
+                     ++step);
+    }
+    gsl_test(memcmp(a, b, P * sizeof *a) != 0,
+             "minibatches = gsl_ran_shuffle per epoch, cut in order (bit for bit)");
+    gsl_rng_free(rng);
+    free(a);
+    free(b);
+    free(buf);
+    free(order);
+    data_free(ds);
+}
+
 static void test_trainer_properties(void)
 {
     data_set *ds = make_data(300, 3, 2, 555, 1);
@@ -526,6 +593,7 @@ int main(void)
     test_adam();
     test_recovery();
     test_trainer_properties();
+    test_minibatch_order();
     test_divergence();
     exit(gsl_test_summary());
 }

@@ -1,5 +1,6 @@
 /* test_pl.c — the Plackett–Luce kernel against hand values, finite
  * differences, normalisation and sampling frequencies. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +80,64 @@ static void test_relabel_invariance(void)
                  "invariant to a common shift of utilities");
 }
 
+/* The derivative by its definition, [j < r] - sum_{s<r, s<=j} exp(u_j - LSE_s),
+ * LSE_s by a max-shifted sum: the reference for pl_loglik_du's one-exp
+ * recurrence. */
+static void du_reference(const double *u, size_t m, size_t r, double *du)
+{
+    for (size_t j = 0; j < m; j++) du[j] = j < r ? 1.0 : 0.0;
+    for (size_t s = 0; s < r; s++) {
+        double mx = u[s], S = 0.0;
+        for (size_t j = s; j < m; j++) mx = u[j] > mx ? u[j] : mx;
+        for (size_t j = s; j < m; j++) S += exp(u[j] - mx);
+        for (size_t j = s; j < m; j++) du[j] -= exp(u[j] - (mx + log(S)));
+    }
+}
+
+/* pl_loglik_du against the reference on random utilities, m = 2..12, every
+ * r, spreads up to 200 (stage maxima far apart: the recurrence's rescaling
+ * exp(mx_s - mx_{s-1}) far below 1), and m = 1 (no stage: du = 0). */
+static void test_du_reference(void)
+{
+    gsl_rng *rng = rngs_alloc(77);
+    double u[12], du[12], ref[12], worst = 0.0;
+    for (int rep = 0; rep < 300; rep++) {
+        size_t m = 2 + (size_t)(rep % 11);
+        double spread = rep % 3 == 0 ? 200.0 : (rep % 3 == 1 ? 5.0 : 0.5);
+        for (size_t j = 0; j < m; j++)
+            u[j] = spread * (2.0 * gsl_rng_uniform(rng) - 1.0);
+        for (size_t r = 1; r <= m; r++) {
+            double ll = pl_loglik_du(u, m, r, du);
+            du_reference(u, m, r < m ? r : m - 1, ref);
+            /* log P and the reference's exponents u_j - LSE_s are
+             * differences of numbers of size `spread`: rounding of that
+             * size is all either can promise, so errors are measured in
+             * units of spread * DBL_EPSILON. */
+            double unit = (1.0 + spread) * DBL_EPSILON;
+            gsl_test_abs(ll, pl_loglik(u, m, r), 16 * m * unit, "loglik_du value");
+            for (size_t j = 0; j < m; j++) {
+                double e = fabs(du[j] - ref[j]) / unit;
+                worst = e > worst ? e : worst;
+            }
+        }
+    }
+    gsl_test(!(worst < 16.0), "loglik_du vs the definition: max abs diff %.2g "
+             "x (1 + spread) DBL_EPSILON", worst);
+    double one = 0.7, d1 = 5.0;
+    gsl_test(pl_loglik_du(&one, 1, 1, &d1) != 0.0 || d1 != 0.0,
+             "m = 1: log P = 0, du = 0");
+    gsl_rng_free(rng);
+}
+
 static void test_du_fd(void)
 {
-    double u[4] = {0.3, -1.2, 0.9, 2.1}, du[4], tmp[4];
-    for (size_t r = 1; r < 4; r++) {
+    /* the second has stage maxima 3, 2.5, 0.2 (the recurrence rescales) */
+    static const double us[2][4] = {{0.3, -1.2, 0.9, 2.1}, {3.0, 2.5, -1.0, 0.2}};
+    double u[4], du[4], tmp[4];
+    for (size_t k = 0; k < 8; k++) {
+        size_t r = 1 + k % 4;
+        if (r == 4) continue;
+        memcpy(u, us[k / 4], sizeof u);
         double ll = pl_loglik_du(u, 4, r, du);
         gsl_test_rel(ll, pl_loglik(u, 4, r), 1e-14, "loglik_du value r=%zu", r);
         for (size_t j = 0; j < 4; j++) {
@@ -235,6 +290,7 @@ int main(void)
     test_normalisation();
     test_relabel_invariance();
     test_du_fd();
+    test_du_reference();
     test_linear_fd();
     test_pair_closed_form();
     const double u2[2] = {0.8, -0.3};
