@@ -91,6 +91,8 @@ typedef struct mix_ws {
     double *theta_old;  /* (K, d) parameters before the last M-step */
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
+    double *delta;      /* (n_queries, d) winner minus loser when every query is
+                         * a pair (pl_pairs_accum_upper); NULL otherwise */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
 } mix_ws;
@@ -114,7 +116,24 @@ static void ws_free(mix_ws *w)
     free(w->post_old);
     free(w->Qchk);
     free(w->theta_old);
+    free(w->delta);
     free(w);
+}
+
+/* Pair data (every query m = 2, r = 1): the differences x_0 - x_1 once per
+ * workspace, so the passes take the Bradley–Terry kernel. Returns 0, or -1
+ * when out of memory; other data leave w->delta NULL. */
+static int ws_pairs(const data_set *ds, mix_ws *w)
+{
+    size_t d = ds->d;
+    for (size_t q = 0; q < ds->n_queries; q++)
+        if (data_m(ds, q) != 2) return 0;
+    size_t n = ds->n_queries * d;
+    w->delta = malloc((n > 0 ? n : 1) * sizeof(double));
+    if (!w->delta) return -1;
+    for (size_t q = 0; q < ds->n_queries; q++)
+        pl_pair_delta(ds->x + ds->q_cand[q] * d, d, w->delta + q * d);
+    return 0;
 }
 
 static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
@@ -158,7 +177,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->theta_old = malloc(K * d * sizeof(double));
     w->flat = calloc(d ? d : 1, 1);
     if (w->flat) mix_uninformative_columns(ds, w->flat);
-    if (!w->post_old || !w->Qchk || !w->theta_old) {
+    if (!w->post_old || !w->Qchk || !w->theta_old || ws_pairs(ds, w) != 0) {
         ws_free(w);
         return NULL;
     }
@@ -181,6 +200,23 @@ static double *thread_scratch(const mix_ws *w)
 }
 
 /* ---- the passes ---------------------------------------------------------- */
+
+/* User i's log-likelihood under class k; accumulates its gradient into gi
+ * (d) and the upper triangle of its Hessian into Hi (d, d). Pair data take
+ * the Bradley–Terry kernel on the precomputed differences. */
+static double user_class_accum(const data_set *ds, const mix_ws *w, size_t i,
+                               size_t k, double *gi, double *Hi, double *work)
+{
+    size_t d = w->d, q0 = ds->user_q[i], q1 = ds->user_q[i + 1];
+    const double *th = w->theta + k * d;
+    if (w->delta)
+        return pl_pairs_accum_upper(w->delta + q0 * d, q1 - q0, d, th, gi, Hi);
+    double ll = 0.0;
+    for (size_t q = q0; q < q1; q++)
+        ll += pl_linear_accum_upper(ds->x + ds->q_cand[q] * d, data_m(ds, q), d,
+                                    ds->q_r[q], th, 1.0, gi, Hi, work);
+    return ll;
+}
 
 /* E-step + accumulation. For every user: log L_ik, responsibilities (written
  * to post unless given = 1, in which case post holds fixed weights), and the
@@ -211,13 +247,8 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
         for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
             memset(gi, 0, K * (d + dd) * sizeof(double));
             for (size_t k = 0; k < K; k++) {
-                double ll = 0.0;
-                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-                    size_t c0 = ds->q_cand[q];
-                    ll += pl_linear_accum_upper(ds->x + c0 * d, data_m(ds, q), d,
-                                                ds->q_r[q], w->theta + k * d, 1.0,
-                                                gi + k * d, Hi + k * dd, work);
-                }
+                double ll = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd,
+                                             work);
                 la[k] = ll;
                 if (check) pC[k] += w->post_old[i * K + k] * ll;
                 lt[k] = leta[k] + ll;

@@ -171,6 +171,44 @@ double pl_linear_accum_upper(const double *x, size_t m, size_t d, size_t r,
     return linear_accum(x, m, d, r, theta, w, grad, hess, work, 1);
 }
 
+void pl_pair_delta(const double *x, size_t d, double *delta)
+{
+    for (size_t k = 0; k < d; k++) delta[k] = x[k] - x[d + k];
+}
+
+#define PL_PROD_MAX 0x1p512 /* the factor product's log is taken above this */
+
+double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
+                            const double *theta, double *grad, double *hess)
+{
+    double lin = 0.0;  /* sum_t min(z_t, 0) */
+    double prod = 1.0; /* prod_t (1 + exp(-|z_t|)) since the last log */
+    double lg = 0.0;   /* logs of the products already taken */
+    for (size_t t = 0; t < T; t++) {
+        const double *dt = delta + t * d;
+        double z = 0.0;
+        for (size_t k = 0; k < d; k++) z += theta[k] * dt[k];
+        double e = exp(-fabs(z));
+        double f = 1.0 + e;
+        double hi = 1.0 / f, lo = e * hi; /* sigma(|z|), sigma(-|z|) */
+        double g = z < 0.0 ? hi : lo;     /* sigma(-z) (NaN z: NaN) */
+        double h = hi * lo;               /* sigma(z) sigma(-z) */
+        if (z < 0.0) lin += z;
+        prod *= f;
+        if (prod > PL_PROD_MAX) {
+            lg += log(prod);
+            prod = 1.0;
+        }
+        for (size_t k = 0; k < d; k++) grad[k] += g * dt[k];
+        for (size_t a = 0; a < d; a++) {
+            double ha = h * dt[a];
+            double *row = hess + a * d;
+            for (size_t b = a; b < d; b++) row[b] -= ha * dt[b];
+        }
+    }
+    return lin - (lg + log(prod));
+}
+
 void pl_sym_from_upper(double *A, size_t d)
 {
     for (size_t a = 1; a < d; a++)
