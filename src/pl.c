@@ -13,6 +13,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "mathx.h"
+#include "vecops.h"
 
 #define PL_PAIR_D 32 /* pairs with more features take the general path */
 
@@ -178,35 +179,95 @@ void pl_pair_delta(const double *x, size_t d, double *delta)
 
 #define PL_PROD_MAX 0x1p512 /* the factor product's log is taken above this */
 
-double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
-                            const double *theta, double *grad, double *hess)
+#if defined(__GNUC__)
+#define PL_INLINE __attribute__((always_inline)) inline
+#else
+#define PL_INLINE inline
+#endif
+
+#define PL_CHUNK 32 /* pairs per vectorised exp call */
+
+/* The body of pl_pairs_accum_upper; inlined with a constant d for small d,
+ * so its loops are unrolled (the same operations in the same order for
+ * every d, hence the same bits). Per chunk of pairs: the z_t and one
+ * vectorised exp(-|z_t|) call, then the sums with no call in the loop (a
+ * call would spill every accumulator: all vector registers are
+ * caller-saved). */
+static PL_INLINE double pairs_body(const double *restrict delta, size_t T,
+                                   size_t d, const double *restrict theta,
+                                   double *restrict grad, double *restrict hess)
 {
     double lin = 0.0;  /* sum_t min(z_t, 0) */
     double prod = 1.0; /* prod_t (1 + exp(-|z_t|)) since the last log */
     double lg = 0.0;   /* logs of the products already taken */
-    for (size_t t = 0; t < T; t++) {
-        const double *dt = delta + t * d;
-        double z = 0.0;
-        for (size_t k = 0; k < d; k++) z += theta[k] * dt[k];
-        double e = exp(-fabs(z));
-        double f = 1.0 + e;
-        double hi = 1.0 / f, lo = e * hi; /* sigma(|z|), sigma(-|z|) */
-        double g = z < 0.0 ? hi : lo;     /* sigma(-z) (NaN z: NaN) */
-        double h = hi * lo;               /* sigma(z) sigma(-z) */
-        if (z < 0.0) lin += z;
-        prod *= f;
-        if (prod > PL_PROD_MAX) {
-            lg += log(prod);
-            prod = 1.0;
+    double zc[PL_CHUNK], ec[PL_CHUNK];
+    for (size_t t0 = 0; t0 < T; t0 += PL_CHUNK) {
+        size_t n = T - t0 < PL_CHUNK ? T - t0 : PL_CHUNK;
+        const double *dc = delta + t0 * d;
+        for (size_t t = 0; t < n; t++) {
+            double z = 0.0;
+#pragma GCC unroll 8
+            for (size_t k = 0; k < d; k++) z += theta[k] * dc[t * d + k];
+            zc[t] = z;
+            ec[t] = -fabs(z);
         }
-        for (size_t k = 0; k < d; k++) grad[k] += g * dt[k];
-        for (size_t a = 0; a < d; a++) {
-            double ha = h * dt[a];
-            double *row = hess + a * d;
-            for (size_t b = a; b < d; b++) row[b] -= ha * dt[b];
+        vecops_expneg(ec, ec, n);
+        for (size_t t = 0; t < n; t++) {
+            const double *dt = dc + t * d;
+            double z = zc[t], e = ec[t];
+            double f = 1.0 + e;
+            double hi = 1.0 / f, lo = e * hi; /* sigma(|z|), sigma(-|z|) */
+            double g = z < 0.0 ? hi : lo;     /* sigma(-z) (NaN z: NaN) */
+            double h = hi * lo;               /* sigma(z) sigma(-z) */
+            if (z < 0.0) lin += z;
+            prod *= f;
+            if (prod > PL_PROD_MAX) {
+                lg += log(prod);
+                prod = 1.0;
+            }
+#pragma GCC unroll 8
+            for (size_t k = 0; k < d; k++) grad[k] += g * dt[k];
+#pragma GCC unroll 8
+            for (size_t a = 0; a < d; a++) {
+                double ha = h * dt[a];
+                double *row = hess + a * d;
+#pragma GCC unroll 8
+                for (size_t b = a; b < d; b++) row[b] -= ha * dt[b];
+            }
         }
     }
     return lin - (lg + log(prod));
+}
+
+/* pairs_body for a constant d <= 8, its sums kept in locals (registers once
+ * unrolled) and added to grad and hess at the end. */
+static PL_INLINE double pairs_small(const double *delta, size_t T, size_t d,
+                                    const double *theta, double *grad,
+                                    double *hess)
+{
+    double gl[8] = {0}, hl[64] = {0};
+    double ll = pairs_body(delta, T, d, theta, gl, hl);
+#pragma GCC unroll 8
+    for (size_t a = 0; a < d; a++) {
+        grad[a] += gl[a];
+#pragma GCC unroll 8
+        for (size_t b = a; b < d; b++) hess[a * d + b] += hl[a * d + b];
+    }
+    return ll;
+}
+
+double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
+                            const double *theta, double *grad, double *hess)
+{
+    switch (d) {
+    case 2: return pairs_small(delta, T, 2, theta, grad, hess);
+    case 3: return pairs_small(delta, T, 3, theta, grad, hess);
+    case 4: return pairs_small(delta, T, 4, theta, grad, hess);
+    case 5: return pairs_small(delta, T, 5, theta, grad, hess);
+    case 6: return pairs_small(delta, T, 6, theta, grad, hess);
+    case 8: return pairs_small(delta, T, 8, theta, grad, hess);
+    default: return pairs_body(delta, T, d, theta, grad, hess);
+    }
 }
 
 void pl_sym_from_upper(double *A, size_t d)

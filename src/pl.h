@@ -50,8 +50,9 @@ void pl_pair_delta(const double *x, size_t d, double *delta);
 /* For T pairs with differences delta (T, d) row-major: returns
  * sum_t log sigma(z_t), and accumulates grad += sum_t sigma(-z_t) delta_t and
  * the upper triangle (b >= a) of hess -= sum_t sigma(z_t) sigma(-z_t)
- * delta_t delta_t^T ((d, d) row-major; hess not NULL). One exp per pair and
- * one log per call: log sigma(z) = min(z, 0) - log(1 + exp(-|z|)), and the
+ * delta_t delta_t^T ((d, d) row-major; hess not NULL). One exp per pair
+ * (vecops_expneg, vectorised across pairs) and one log per call:
+ * log sigma(z) = min(z, 0) - log(1 + exp(-|z|)), and the
  * factors 1 + exp(-|z|) in [1, 2] are multiplied (their log taken whenever
  * the product passes 2^512, so it never overflows). The log-likelihood
  * agrees with the sum of log1p's to within T ulps of 1 in absolute terms; a

@@ -6,7 +6,7 @@
  * whichever clone the loader picked on this machine (SSE2, AVX2 or AVX-512)
  * must give the baseline's bits. Shapes cover the register-block tails
  * (columns not a multiple of 8, rows not a multiple of 4, inputs not a
- * multiple of 4). tanh is also checked against libm's tanh (relative error,
+ * multiple of 4). tanh and exp are also checked against libm (relative error,
  * whole line) and at its special values. */
 #include <math.h>
 #include <stdint.h>
@@ -105,6 +105,55 @@ static void test_tanh(gsl_rng *r)
     free(s);
     free(da);
     free(g);
+}
+
+/* exp for x <= 0 (the pair kernel's exp(-|z|)): against libm over the
+ * whole normal range, the subnormal cut, special values, and the vector
+ * loop against the scalar function bit for bit. */
+static void test_expneg(gsl_rng *r)
+{
+    double worst = 0.0, at = 0.0;
+    for (double a = 1e-300; a < 708.3; a *= 1.0009765625) {
+        double x = -a, ref = exp(x), got = vecops_expneg1(x);
+        double rel = fabs(got - ref) / ref;
+        if (rel > worst) {
+            worst = rel;
+            at = x;
+        }
+    }
+    gsl_test(!(worst < 4e-16), "vecops_expneg1 vs libm exp: worst relative error "
+             "%.3g at x = %.17g", worst, at);
+    double sp[] = {0.0, -0.0, -INFINITY, NAN, -708.3964185322641, -708.4, -745.2,
+                   -1e300, 3.5};
+    size_t ns = sizeof sp / sizeof sp[0];
+    double y[sizeof sp / sizeof sp[0]];
+    vecops_expneg(y, sp, ns);
+    gsl_test(!(y[0] == 1.0 && y[1] == 1.0), "exp(+-0) = 1");
+    gsl_test(!(y[2] == 0.0), "exp(-inf) = 0");
+    gsl_test(!isnan(y[3]), "exp(NaN) is NaN");
+    gsl_test_rel(y[4], exp(-708.3964185322641), 1e-15, "exp(ln DBL_MIN) (normal)");
+    gsl_test(!(y[5] == 0.0 && y[6] == 0.0 && y[7] == 0.0),
+             "subnormal results and below give 0");
+    gsl_test(!(y[8] == 1.0), "x > 0 is taken as 0");
+    size_t n = 100000, at_i = 0;
+    double *x = draw(r, n, 30.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) x[i] = -fabs(x[i]) * (i % 5 ? 1.0 : 1e-4);
+    vecops_expneg(v, x, n);
+    for (size_t i = 0; i < n; i++) s[i] = vecops_expneg1(x[i]);
+    gsl_test(!same_bits(v, s, n, &at_i), "vecops_expneg = vecops_expneg1 bit for bit "
+             "(10^5 draws; first difference at %zu)", at_i);
+    int tails = 1;
+    for (size_t len = 0; len <= 40; len++) {
+        vecops_expneg(v, x + 3, len);
+        tails &= same_bits(v, s + 3, len, &at_i);
+    }
+    gsl_test(!tails, "vecops_expneg bit for bit at lengths 0..40 (vector tails)");
+    memcpy(v, x, n * sizeof *v);
+    vecops_expneg(v, v, n);
+    gsl_test(!same_bits(v, s, n, &at_i), "vecops_expneg in place");
+    free(x);
+    free(v);
+    free(s);
 }
 
 /* One shape: every product kernel against its scalar reference. */
@@ -232,6 +281,7 @@ int main(void)
 {
     gsl_rng *r = rngs_alloc(20261127);
     test_tanh(r);
+    test_expneg(r);
     test_products(r);
     gsl_rng_free(r);
     exit(gsl_test_summary());
