@@ -120,29 +120,17 @@ static inline VECOPS_INLINE double vecops_expneg_body(double x)
     return x < lo ? 0.0 : y;
 }
 
-double vecops_expneg1(double x)
-{
-    return vecops_expneg_body(x);
-}
+/* The scalar entry point NAME1 and the target-cloned array loop NAME of one
+ * element-wise body: the same inlined operations, so the same bits. */
+#define VECOPS_MAP(NAME, BODY)                                            \
+    double NAME##1(double x) { return BODY(x); }                          \
+    VECOPS_CLONES void NAME(double *y, const double *x, size_t n)         \
+    {                                                                     \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) y[i] = BODY(x[i]); \
+    }
 
-VECOPS_CLONES
-void vecops_expneg(double *y, const double *x, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) y[i] = vecops_expneg_body(x[i]);
-}
-
-double vecops_tanh1(double z)
-{
-    return vecops_tanh_body(z);
-}
-
-VECOPS_CLONES
-void vecops_tanh(double *y, const double *z, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) y[i] = vecops_tanh_body(z[i]);
-}
+VECOPS_MAP(vecops_tanh, vecops_tanh_body)
+VECOPS_MAP(vecops_expneg, vecops_expneg_body)
 
 VECOPS_CLONES
 void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n)

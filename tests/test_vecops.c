@@ -45,6 +45,29 @@ static double ref_dot(const double *a, const double *b, size_t n)
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* The vector loop gives the scalar function's bits: n draws, every length
+ * 0..40 (every vector tail), and in place. Writes the scalar values to s;
+ * v is scratch (n). */
+static void check_map(void (*vec)(double *, const double *, size_t),
+                      double (*one)(double), const double *z, double *v,
+                      double *s, size_t n, const char *name)
+{
+    size_t at_i = 0;
+    vec(v, z, n);
+    for (size_t i = 0; i < n; i++) s[i] = one(z[i]);
+    gsl_test(!same_bits(v, s, n, &at_i), "%s = %s1 bit for bit (%zu draws; "
+             "first difference at %zu)", name, name, n, at_i);
+    int tails = 1;
+    for (size_t len = 0; len <= 40; len++) {
+        vec(v, z + 3, len);
+        tails &= same_bits(v, s + 3, len, &at_i);
+    }
+    gsl_test(!tails, "%s bit for bit at lengths 0..40 (vector tails)", name);
+    memcpy(v, z, n * sizeof *v);
+    vec(v, v, n);
+    gsl_test(!same_bits(v, s, n, &at_i), "%s in place", name);
+}
+
 static void test_tanh(gsl_rng *r)
 {
     /* Accuracy against libm over the whole line: log-spaced magnitudes from
@@ -75,25 +98,10 @@ static void test_tanh(gsl_rng *r)
     gsl_test(!(y[5] == 1.0 && y[6] == -1.0 && y[7] == 1.0), "tanh(+-20), tanh(1e300)");
     gsl_test(!(y[8] == 5e-324), "tanh(smallest subnormal) = itself");
 
-    /* The vector loop gives the scalar function's bits: lengths 0..40 (every
-     * vector tail) and 10^5 draws over the range that matters. */
     size_t n = 100000, at_i = 0;
     double *z = draw(r, n, 3.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
     for (size_t i = 0; i < n; i += 7) z[i] *= 1e-3; /* small |z| too */
-    vecops_tanh(v, z, n);
-    for (size_t i = 0; i < n; i++) s[i] = vecops_tanh1(z[i]);
-    gsl_test(!same_bits(v, s, n, &at_i), "vecops_tanh = vecops_tanh1 bit for bit "
-             "(10^5 draws; first difference at %zu)", at_i);
-    int tails = 1;
-    for (size_t len = 0; len <= 40; len++) {
-        vecops_tanh(v, z + 3, len);
-        tails &= same_bits(v, s + 3, len, &at_i);
-    }
-    gsl_test(!tails, "vecops_tanh bit for bit at lengths 0..40 (vector tails)");
-    /* In place. */
-    memcpy(v, z, n * sizeof *v);
-    vecops_tanh(v, v, n);
-    gsl_test(!same_bits(v, s, n, &at_i), "vecops_tanh in place");
+    check_map(vecops_tanh, vecops_tanh1, z, v, s, n, "vecops_tanh");
 
     /* tanh' from the output. */
     double *da = draw(r, n, 1.0), *g = malloc(n * sizeof *g);
@@ -135,22 +143,10 @@ static void test_expneg(gsl_rng *r)
     gsl_test(!(y[5] == 0.0 && y[6] == 0.0 && y[7] == 0.0),
              "subnormal results and below give 0");
     gsl_test(!(y[8] == 1.0), "x > 0 is taken as 0");
-    size_t n = 100000, at_i = 0;
+    size_t n = 100000;
     double *x = draw(r, n, 30.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
     for (size_t i = 0; i < n; i++) x[i] = -fabs(x[i]) * (i % 5 ? 1.0 : 1e-4);
-    vecops_expneg(v, x, n);
-    for (size_t i = 0; i < n; i++) s[i] = vecops_expneg1(x[i]);
-    gsl_test(!same_bits(v, s, n, &at_i), "vecops_expneg = vecops_expneg1 bit for bit "
-             "(10^5 draws; first difference at %zu)", at_i);
-    int tails = 1;
-    for (size_t len = 0; len <= 40; len++) {
-        vecops_expneg(v, x + 3, len);
-        tails &= same_bits(v, s + 3, len, &at_i);
-    }
-    gsl_test(!tails, "vecops_expneg bit for bit at lengths 0..40 (vector tails)");
-    memcpy(v, x, n * sizeof *v);
-    vecops_expneg(v, v, n);
-    gsl_test(!same_bits(v, s, n, &at_i), "vecops_expneg in place");
+    check_map(vecops_expneg, vecops_expneg1, x, v, s, n, "vecops_expneg");
     free(x);
     free(v);
     free(s);
