@@ -185,14 +185,14 @@ void pl_pair_delta(const double *x, size_t d, double *delta)
 #define PL_INLINE inline
 #endif
 
-#define PL_CHUNK 32 /* pairs per vectorised exp call */
+#define PL_CHUNK 32 /* pairs per vecops_logistic call */
 
 /* The body of pl_pairs_accum_upper; inlined with a constant d for small d,
  * so its loops are unrolled (the same operations in the same order for
- * every d, hence the same bits). Per chunk of pairs: the z_t and one
- * vectorised exp(-|z_t|) call, then the sums with no call in the loop (a
- * call would spill every accumulator: all vector registers are
- * caller-saved). */
+ * every d, hence the same bits). Per chunk of pairs: the z_t, one
+ * vectorised call for the logistic parts (vecops_logistic: the exp and the
+ * division), then the sums with no call in the loop (a call would spill
+ * every accumulator: all vector registers are caller-saved). */
 static PL_INLINE double pairs_body(const double *restrict delta, size_t T,
                                    size_t d, const double *restrict theta,
                                    double *restrict grad, double *restrict hess)
@@ -200,7 +200,7 @@ static PL_INLINE double pairs_body(const double *restrict delta, size_t T,
     double lin = 0.0;  /* sum_t min(z_t, 0) */
     double prod = 1.0; /* prod_t (1 + exp(-|z_t|)) since the last log */
     double lg = 0.0;   /* logs of the products already taken */
-    double zc[PL_CHUNK], ec[PL_CHUNK];
+    double zc[PL_CHUNK], fc[PL_CHUNK], gc[PL_CHUNK], hc[PL_CHUNK];
     for (size_t t0 = 0; t0 < T; t0 += PL_CHUNK) {
         size_t n = T - t0 < PL_CHUNK ? T - t0 : PL_CHUNK;
         const double *dc = delta + t0 * d;
@@ -209,18 +209,13 @@ static PL_INLINE double pairs_body(const double *restrict delta, size_t T,
 #pragma GCC unroll 8
             for (size_t k = 0; k < d; k++) z += theta[k] * dc[t * d + k];
             zc[t] = z;
-            ec[t] = -fabs(z);
         }
-        vecops_expneg(ec, ec, n);
+        vecops_logistic(fc, gc, hc, zc, n);
         for (size_t t = 0; t < n; t++) {
             const double *dt = dc + t * d;
-            double z = zc[t], e = ec[t];
-            double f = 1.0 + e;
-            double hi = 1.0 / f, lo = e * hi; /* sigma(|z|), sigma(-|z|) */
-            double g = z < 0.0 ? hi : lo;     /* sigma(-z) (NaN z: NaN) */
-            double h = hi * lo;               /* sigma(z) sigma(-z) */
-            if (z < 0.0) lin += z;
-            prod *= f;
+            double g = gc[t], h = hc[t]; /* sigma(-z), sigma(z) sigma(-z) */
+            if (zc[t] < 0.0) lin += zc[t];
+            prod *= fc[t];
             if (prod > PL_PROD_MAX) {
                 lg += log(prod);
                 prod = 1.0;

@@ -133,6 +133,21 @@ VECOPS_MAP(vecops_tanh, vecops_tanh_body)
 VECOPS_MAP(vecops_expneg, vecops_expneg_body)
 
 VECOPS_CLONES
+void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) {
+        double zi = z[i];
+        double e = vecops_expneg_body(-fabs(zi));
+        double fi = 1.0 + e;
+        double hi = 1.0 / fi, lo = e * hi; /* sigma(|z|), sigma(-|z|) */
+        f[i] = fi;
+        g[i] = zi < 0.0 ? hi : lo;
+        h[i] = hi * lo;
+    }
+}
+
+VECOPS_CLONES
 void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n)
 {
 #pragma omp simd

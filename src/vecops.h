@@ -47,6 +47,13 @@ double vecops_expneg1(double x);
 /* y[i] = vecops_expneg1(x[i]), i < n; y may equal x. */
 void vecops_expneg(double *y, const double *x, size_t n);
 
+/* The logistic function's parts at z[i], i < n, from one exp each:
+ * f[i] = 1 + e with e = vecops_expneg1(-|z_i|), hi = 1 / f[i], lo = e * hi,
+ * g[i] = sigma(-z_i) (hi if z_i < 0, else lo: NaN z gives NaN) and
+ * h[i] = hi * lo = sigma(z_i) sigma(-z_i). log sigma(z_i) is
+ * min(z_i, 0) - log f[i]. Outputs must not alias z or each other. */
+void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n);
+
 /* dz[i] = da[i] * (1 - a[i] * a[i]) (tanh' from its output), i < n; dz may
  * equal da. */
 void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n);

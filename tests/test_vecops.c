@@ -152,6 +152,47 @@ static void test_expneg(gsl_rng *r)
     free(s);
 }
 
+/* The logistic parts: bit for bit against the same operations written here
+ * on vecops_expneg1 (every vector tail), and against libm's exp. */
+static void test_logistic(gsl_rng *r)
+{
+    size_t n = 1000;
+    double *z = draw(r, n, 8.0), *f = malloc(n * sizeof *f), *g = malloc(n * sizeof *g),
+           *h = malloc(n * sizeof *h);
+    z[0] = NAN; /* outside the bit-for-bit loop: NaN payloads may differ */
+    z[1] = -800.0;
+    z[2] = 800.0;
+    z[3] = 0.0;
+    int same = 1, near = 1;
+    for (size_t len = 0; len <= 40; len++) {
+        vecops_logistic(f, g, h, z + 1, len);
+        for (size_t i = 0; i < len; i++) {
+            double zi = z[1 + i], e = vecops_expneg1(-fabs(zi)), fi = 1.0 + e;
+            double hi = 1.0 / fi, lo = e * hi, gi = zi < 0.0 ? hi : lo;
+            same &= memcmp(&f[i], &fi, sizeof fi) == 0 && memcmp(&g[i], &gi, sizeof gi) == 0;
+            double hh = hi * lo;
+            same &= memcmp(&h[i], &hh, sizeof hh) == 0;
+        }
+    }
+    gsl_test(!same, "vecops_logistic bit for bit against its definition (lengths 0..40)");
+    vecops_logistic(f, g, h, z, n);
+    gsl_test(!(isnan(g[0]) && isnan(h[0]) && isnan(f[0])), "vecops_logistic(NaN) is NaN");
+    gsl_test(!(g[1] == 1.0 && g[2] == 0.0 && h[1] == 0.0), "vecops_logistic at z = +-800");
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0) continue;
+        double ez = exp(-fabs(z[i]));
+        double gref = z[i] < 0 ? 1.0 / (1.0 + ez) : ez / (1.0 + ez);
+        double href = ez / ((1.0 + ez) * (1.0 + ez));
+        near &= fabs(f[i] - (1.0 + ez)) <= 4e-16 * (1.0 + ez);
+        near &= fabs(g[i] - gref) <= 1e-15 * gref && fabs(h[i] - href) <= 1e-15 * href;
+    }
+    gsl_test(!near, "vecops_logistic within 1e-15 of libm's exp (relative)");
+    free(z);
+    free(f);
+    free(g);
+    free(h);
+}
+
 /* One shape: every product kernel against its scalar reference. */
 static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
                        size_t why_len)
@@ -278,6 +319,7 @@ int main(void)
     gsl_rng *r = rngs_alloc(20261127);
     test_tanh(r);
     test_expneg(r);
+    test_logistic(r);
     test_products(r);
     gsl_rng_free(r);
     exit(gsl_test_summary());
