@@ -218,6 +218,27 @@ static double user_class_accum(const data_set *ds, const mix_ws *w, size_t i,
     return ll;
 }
 
+/* log sum_k exp(lt_k) and, when gam is not NULL, the responsibilities
+ * gam_k = exp(lt_k - mx) / sum_j exp(lt_j - mx) from the same exps (exp(0)
+ * = 1 exactly at a finite maximum mx, so K = 2 takes one exp). */
+static double class_lse(const double *lt, size_t K, double *gam)
+{
+    double mx = lt[0], e[PREF_MAX_TYPES];
+    for (size_t k = 1; k < K; k++)
+        if (lt[k] > mx) mx = lt[k];
+    int fin = isfinite(mx);
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        e[k] = fin && lt[k] == mx ? 1.0 : exp(lt[k] - mx);
+        s += e[k];
+    }
+    if (gam) {
+        double is = 1.0 / s;
+        for (size_t k = 0; k < K; k++) gam[k] = e[k] * is;
+    }
+    return mx + log(s);
+}
+
 /* E-step + accumulation. For every user: log L_ik, responsibilities (written
  * to post unless given = 1, in which case post holds fixed weights), and the
  * weighted sums per class: g_k, H_k, Q_k = sum gamma log L_k, sum gamma.
@@ -253,11 +274,9 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                 if (check) pC[k] += w->post_old[i * K + k] * ll;
                 lt[k] = leta[k] + ll;
             }
-            double lse = mathx_logsumexp(lt, K);
-            *pL += lse;
             double *gam = w->post + i * K;
+            *pL += class_lse(lt, K, given ? NULL : gam);
             for (size_t k = 0; k < K; k++) {
-                if (!given) gam[k] = exp(lt[k] - lse);
                 double gk = gam[k];
                 if (gk == 0.0) continue;
                 pS[k] += gk;
