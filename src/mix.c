@@ -85,6 +85,7 @@ typedef struct mix_ws {
     double *part;       /* (n_blocks, stride) */
     double *scratch;    /* (nthreads, per-thread scratch) */
     size_t scratch_n;
+    size_t nwork;       /* kernel work at the start of each thread's scratch */
     double *post;       /* (n_users, K) current responsibilities */
     double *post_old;   /* (n_users, K) responsibilities of the last M-step */
     double *Qchk;       /* (K) sum_i gamma_old log L_ik at the new theta */
@@ -157,8 +158,11 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->nthreads = 1;
 #endif
     w->stride = K * (d + d * d + 3) + 1;
-    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d), lt (K) */
-    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d + K;
+    /* per thread: work (2 mmax + d for pl_linear_accum, pl_pairs_work(K)
+     * for pairs), la (K), gi (K d), Hi (K d d), lt (K) */
+    w->nwork = 2 * w->mmax + d;
+    if (w->nwork < pl_pairs_work(K)) w->nwork = pl_pairs_work(K);
+    w->scratch_n = w->nwork + K + K * d + K * d * d + K;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -202,17 +206,15 @@ static double *thread_scratch(const mix_ws *w)
 /* ---- the passes ---------------------------------------------------------- */
 
 /* User i's log-likelihood under class k; accumulates its gradient into gi
- * (d) and the upper triangle of its Hessian into Hi (d, d). Pair data take
- * the Bradley–Terry kernel on the precomputed differences. */
+ * (d) and the upper triangle of its Hessian into Hi (d, d). The general
+ * path: pair data take pl_pairs_accum for all classes at once. */
 static double user_class_accum(const data_set *ds, const mix_ws *w, size_t i,
                                size_t k, double *gi, double *Hi, double *work)
 {
-    size_t d = w->d, q0 = ds->user_q[i], q1 = ds->user_q[i + 1];
+    size_t d = w->d;
     const double *th = w->theta + k * d;
-    if (w->delta)
-        return pl_pairs_accum_upper(w->delta + q0 * d, q1 - q0, d, th, gi, Hi);
     double ll = 0.0;
-    for (size_t q = q0; q < q1; q++)
+    for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
         ll += pl_linear_accum_upper(ds->x + ds->q_cand[q] * d, data_m(ds, q), d,
                                     ds->q_r[q], th, 1.0, gi, Hi, work);
     return ll;
@@ -257,7 +259,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
         double *s = thread_scratch(w);
-        double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
+        double *work = s, *la = s + w->nwork, *gi = la + K,
                *Hi = gi + K * d, *lt = Hi + K * dd;
         double *pt = w->part + b * w->stride;
         memset(pt, 0, w->stride * sizeof(double));
@@ -267,10 +269,15 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                                                          : w->n_users;
         for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
             memset(gi, 0, K * (d + dd) * sizeof(double));
+            if (w->delta)
+                pl_pairs_accum(w->delta + ds->user_q[i] * d,
+                               ds->user_q[i + 1] - ds->user_q[i], d, w->theta, K,
+                               la, gi, Hi, work);
+            else
+                for (size_t k = 0; k < K; k++)
+                    la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
             for (size_t k = 0; k < K; k++) {
-                double ll = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd,
-                                             work);
-                la[k] = ll;
+                double ll = la[k];
                 if (check) pC[k] += w->post_old[i * K + k] * ll;
                 lt[k] = leta[k] + ll;
             }
@@ -756,7 +763,7 @@ static void user_information(const data_set *ds, const mix_ws *w, size_t i,
                              double *Bb)
 {
     size_t K = w->K, d = w->d, dd = d * d;
-    double *work = scr, *la = scr + 2 * w->mmax + d, *gi = la + K, *Hi = gi + K * d;
+    double *work = scr, *la = scr + w->nwork, *gi = la + K, *Hi = gi + K * d;
     double *ak = sv + P;  /* gradient of a_k */
     memset(gi, 0, K * (d + dd) * sizeof(double));
     double mx = -INFINITY;

@@ -60,6 +60,16 @@ void pl_pair_delta(const double *x, size_t d, double *delta);
 double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
                             const double *theta, double *grad, double *hess);
 
+/* pl_pairs_accum_upper for K classes at once (theta (K, d)): ll[k] (K),
+ * grad (K, d) and the upper triangles of hess (K, d, d) as that function
+ * computes them for theta_k, the same bits; one vecops_logistic call per
+ * chunk of pairs serves every class. work needs pl_pairs_work(K) doubles. */
+void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta,
+                    size_t K, double *ll, double *grad, double *hess, double *work);
+
+/* Doubles of work pl_pairs_accum needs for K classes. */
+size_t pl_pairs_work(size_t K);
+
 /* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
 void pl_sym_from_upper(double *A, size_t d);
 

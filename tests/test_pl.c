@@ -298,6 +298,30 @@ static void test_pairs_product(gsl_rng *r)
     gsl_test(!isnan(pl_pairs_accum_upper(delta, 3, 1, &th, &g, &H)), "NaN theta: NaN");
 }
 
+/* K classes at once give each class's pl_pairs_accum_upper bits (T = 45:
+ * two chunks; d = 4 inlined, d = 7 the general loops). */
+static void test_pairs_classes(gsl_rng *r)
+{
+    enum { T = 45, K = 3, DM = 7 };
+    static double delta[T * DM], th[K * DM], work[K * 200];
+    gsl_test(pl_pairs_work(K) > K * 200, "pl_pairs_work(3) fits the test's buffer");
+    for (size_t d = 4; d <= DM; d += 3) {
+        for (size_t j = 0; j < T * d; j++) delta[j] = 3.0 * (gsl_rng_uniform(r) - 0.5);
+        for (size_t j = 0; j < K * d; j++) th[j] = 2.0 * (gsl_rng_uniform(r) - 0.5);
+        double ll[K], g[K * DM] = {0}, H[K * DM * DM] = {0};
+        pl_pairs_accum(delta, T, d, th, K, ll, g, H, work);
+        int same = 1;
+        for (size_t k = 0; k < K; k++) {
+            double g1[DM] = {0}, H1[DM * DM] = {0};
+            double l1 = pl_pairs_accum_upper(delta, T, d, th + k * d, g1, H1);
+            same &= memcmp(&l1, &ll[k], sizeof l1) == 0;
+            same &= memcmp(g1, g + k * d, d * sizeof *g1) == 0;
+            same &= memcmp(H1, H + k * d * d, d * d * sizeof *H1) == 0;
+        }
+        gsl_test(!same, "pl_pairs_accum (K = 3, d = %zu) = per-class bits", d);
+    }
+}
+
 static void test_pairs_kernel(void)
 {
     gsl_rng *r = rngs_alloc(20261130);
@@ -306,6 +330,7 @@ static void test_pairs_kernel(void)
     pairs_vs_linear(1, 3, 0.4, r);
     pairs_vs_linear(33, 11, 0.7, r);
     test_pairs_product(r);
+    test_pairs_classes(r);
     gsl_rng_free(r);
 }
 
