@@ -93,7 +93,7 @@ typedef struct mix_ws {
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
     double *delta;      /* (n_queries, d) winner minus loser when every query is
-                         * a pair (pl_pairs_accum_upper); NULL otherwise */
+                         * a pair (pl_pairs_accum); NULL otherwise */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
 } mix_ws;

@@ -200,9 +200,17 @@ static PL_INLINE void pairs_chunk(const double *restrict dc, size_t n, size_t d,
                                   double *restrict hess)
 {
     double lin = acc[0], prod = acc[1], lg = acc[2]; /* see pairs_body */
-    double gl[8] = {0}, hl[8 * 8] = {0};
+    double gl[8], hl[8 * 8];
     int loc = d <= 8;
     double *gs = loc ? gl : grad, *hs = loc ? hl : hess;
+    if (loc) {
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) {
+            gl[a] = 0.0;
+#pragma GCC unroll 8
+            for (size_t b = a; b < d; b++) hl[a * d + b] = 0.0;
+        }
+    }
     for (size_t t = 0; t < n; t++) {
         const double *dt = dc + t * d;
         if (z[t] < 0.0) lin += z[t];
