@@ -85,12 +85,15 @@ typedef struct mix_ws {
     double *part;       /* (n_blocks, stride) */
     double *scratch;    /* (nthreads, per-thread scratch) */
     size_t scratch_n;
+    size_t nwork;       /* kernel work at the start of each thread's scratch */
     double *post;       /* (n_users, K) current responsibilities */
     double *post_old;   /* (n_users, K) responsibilities of the last M-step */
     double *Qchk;       /* (K) sum_i gamma_old log L_ik at the new theta */
     double *theta_old;  /* (K, d) parameters before the last M-step */
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
+    double *delta;      /* (n_queries, d) winner minus loser when every query is
+                         * a pair (pl_pairs_accum); NULL otherwise */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
 } mix_ws;
@@ -114,7 +117,24 @@ static void ws_free(mix_ws *w)
     free(w->post_old);
     free(w->Qchk);
     free(w->theta_old);
+    free(w->delta);
     free(w);
+}
+
+/* Pair data (every query m = 2, r = 1): the differences x_0 - x_1 once per
+ * workspace, so the passes take the Bradley–Terry kernel. Returns 0, or -1
+ * when out of memory; other data leave w->delta NULL. */
+static int ws_pairs(const data_set *ds, mix_ws *w)
+{
+    size_t d = ds->d;
+    for (size_t q = 0; q < ds->n_queries; q++)
+        if (data_m(ds, q) != 2) return 0;
+    size_t n = ds->n_queries * d;
+    w->delta = malloc((n > 0 ? n : 1) * sizeof(double));
+    if (!w->delta) return -1;
+    for (size_t q = 0; q < ds->n_queries; q++)
+        pl_pair_delta(ds->x + ds->q_cand[q] * d, d, w->delta + q * d);
+    return 0;
 }
 
 static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
@@ -138,8 +158,11 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->nthreads = 1;
 #endif
     w->stride = K * (d + d * d + 3) + 1;
-    /* per thread: u/work (2 mmax + d), la (K), gi (K d), Hi (K d d), lt (K) */
-    w->scratch_n = 2 * w->mmax + d + K + K * d + K * d * d + K;
+    /* per thread: work (2 mmax + d for pl_linear_accum, pl_pairs_work(K)
+     * for pairs), la (K), gi (K d), Hi (K d d), lt (K) */
+    w->nwork = 2 * w->mmax + d;
+    if (w->nwork < pl_pairs_work(K)) w->nwork = pl_pairs_work(K);
+    w->scratch_n = w->nwork + K + K * d + K * d * d + K;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -158,7 +181,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->theta_old = malloc(K * d * sizeof(double));
     w->flat = calloc(d ? d : 1, 1);
     if (w->flat) mix_uninformative_columns(ds, w->flat);
-    if (!w->post_old || !w->Qchk || !w->theta_old) {
+    if (!w->post_old || !w->Qchk || !w->theta_old || ws_pairs(ds, w) != 0) {
         ws_free(w);
         return NULL;
     }
@@ -182,6 +205,42 @@ static double *thread_scratch(const mix_ws *w)
 
 /* ---- the passes ---------------------------------------------------------- */
 
+/* User i's log-likelihood under class k; accumulates its gradient into gi
+ * (d) and the upper triangle of its Hessian into Hi (d, d). The general
+ * path: pair data take pl_pairs_accum for all classes at once. */
+static double user_class_accum(const data_set *ds, const mix_ws *w, size_t i,
+                               size_t k, double *gi, double *Hi, double *work)
+{
+    size_t d = w->d;
+    const double *th = w->theta + k * d;
+    double ll = 0.0;
+    for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
+        ll += pl_linear_accum_upper(ds->x + ds->q_cand[q] * d, data_m(ds, q), d,
+                                    ds->q_r[q], th, 1.0, gi, Hi, work);
+    return ll;
+}
+
+/* log sum_k exp(lt_k) and, when gam is not NULL, the responsibilities
+ * gam_k = exp(lt_k - mx) / sum_j exp(lt_j - mx) from the same exps (exp(0)
+ * = 1 exactly at a finite maximum mx, so K = 2 takes one exp). */
+static double class_lse(const double *lt, size_t K, double *gam)
+{
+    double mx = lt[0], e[PREF_MAX_TYPES];
+    for (size_t k = 1; k < K; k++)
+        if (lt[k] > mx) mx = lt[k];
+    int fin = isfinite(mx);
+    double s = 0.0;
+    for (size_t k = 0; k < K; k++) {
+        e[k] = fin && lt[k] == mx ? 1.0 : exp(lt[k] - mx);
+        s += e[k];
+    }
+    if (gam) {
+        double is = 1.0 / s;
+        for (size_t k = 0; k < K; k++) gam[k] = e[k] * is;
+    }
+    return mx + log(s);
+}
+
 /* E-step + accumulation. For every user: log L_ik, responsibilities (written
  * to post unless given = 1, in which case post holds fixed weights), and the
  * weighted sums per class: g_k, H_k, Q_k = sum gamma log L_k, sum gamma.
@@ -200,7 +259,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
         double *s = thread_scratch(w);
-        double *work = s, *la = s + 2 * w->mmax + d, *gi = la + K,
+        double *work = s, *la = s + w->nwork, *gi = la + K,
                *Hi = gi + K * d, *lt = Hi + K * dd;
         double *pt = w->part + b * w->stride;
         memset(pt, 0, w->stride * sizeof(double));
@@ -210,23 +269,21 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                                                          : w->n_users;
         for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
             memset(gi, 0, K * (d + dd) * sizeof(double));
+            if (w->delta)
+                pl_pairs_accum(w->delta + ds->user_q[i] * d,
+                               ds->user_q[i + 1] - ds->user_q[i], d, w->theta, K,
+                               la, gi, Hi, work);
+            else
+                for (size_t k = 0; k < K; k++)
+                    la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
             for (size_t k = 0; k < K; k++) {
-                double ll = 0.0;
-                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-                    size_t c0 = ds->q_cand[q];
-                    ll += pl_linear_accum_upper(ds->x + c0 * d, data_m(ds, q), d,
-                                                ds->q_r[q], w->theta + k * d, 1.0,
-                                                gi + k * d, Hi + k * dd, work);
-                }
-                la[k] = ll;
+                double ll = la[k];
                 if (check) pC[k] += w->post_old[i * K + k] * ll;
                 lt[k] = leta[k] + ll;
             }
-            double lse = mathx_logsumexp(lt, K);
-            *pL += lse;
             double *gam = w->post + i * K;
+            *pL += class_lse(lt, K, given ? NULL : gam);
             for (size_t k = 0; k < K; k++) {
-                if (!given) gam[k] = exp(lt[k] - lse);
                 double gk = gam[k];
                 if (gk == 0.0) continue;
                 pS[k] += gk;
@@ -706,7 +763,7 @@ static void user_information(const data_set *ds, const mix_ws *w, size_t i,
                              double *Bb)
 {
     size_t K = w->K, d = w->d, dd = d * d;
-    double *work = scr, *la = scr + 2 * w->mmax + d, *gi = la + K, *Hi = gi + K * d;
+    double *work = scr, *la = scr + w->nwork, *gi = la + K, *Hi = gi + K * d;
     double *ak = sv + P;  /* gradient of a_k */
     memset(gi, 0, K * (d + dd) * sizeof(double));
     double mx = -INFINITY;

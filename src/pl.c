@@ -13,6 +13,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "mathx.h"
+#include "vecops.h"
 
 #define PL_PAIR_D 32 /* pairs with more features take the general path */
 
@@ -187,6 +188,135 @@ double pl_linear_accum_upper(const double *x, size_t m, size_t d, size_t r,
                              double *hess, double *work)
 {
     return linear_accum(x, m, d, r, theta, w, grad, hess, work, 1);
+}
+
+void pl_pair_delta(const double *x, size_t d, double *delta)
+{
+    for (size_t k = 0; k < d; k++) delta[k] = x[k] - x[d + k];
+}
+
+#define PL_PROD_MAX 0x1p512 /* the factor product's log is taken above this */
+
+#if defined(__GNUC__)
+#define PL_INLINE __attribute__((always_inline)) inline
+#else
+#define PL_INLINE inline
+#endif
+
+#define PL_CHUNK 32 /* pairs per class per vecops_logistic call */
+
+/* The sums of one class over one chunk of n pairs with logistic parts
+ * f, g, h (vecops_logistic) and margins z: lin += min(z, 0), the product of
+ * the f (its log taken into *lg above PL_PROD_MAX), grad += g delta and the
+ * upper hess -= h delta delta^T. Inlined with a constant d for small d, so
+ * its loops unroll; the sums are kept in locals (registers once unrolled)
+ * and added to grad and hess at the end. */
+static PL_INLINE void pairs_chunk(const double *restrict dc, size_t n, size_t d,
+                                  const double *restrict z, const double *restrict f,
+                                  const double *restrict g, const double *restrict h,
+                                  double *restrict acc, double *restrict grad,
+                                  double *restrict hess)
+{
+    double lin = acc[0], prod = acc[1], lg = acc[2]; /* see pairs_body */
+    double gl[8], hl[8 * 8];
+    int loc = d <= 8;
+    double *gs = loc ? gl : grad, *hs = loc ? hl : hess;
+    if (loc) {
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) {
+            gl[a] = 0.0;
+#pragma GCC unroll 8
+            for (size_t b = a; b < d; b++) hl[a * d + b] = 0.0;
+        }
+    }
+    for (size_t t = 0; t < n; t++) {
+        const double *dt = dc + t * d;
+        if (z[t] < 0.0) lin += z[t];
+        prod *= f[t];
+        if (prod > PL_PROD_MAX) {
+            lg += log(prod);
+            prod = 1.0;
+        }
+#pragma GCC unroll 8
+        for (size_t k = 0; k < d; k++) gs[k] += g[t] * dt[k];
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) {
+            double ha = h[t] * dt[a];
+            double *row = hs + a * d;
+#pragma GCC unroll 8
+            for (size_t b = a; b < d; b++) row[b] -= ha * dt[b];
+        }
+    }
+    acc[0] = lin;
+    acc[1] = prod;
+    acc[2] = lg;
+    if (!loc) return;
+#pragma GCC unroll 8
+    for (size_t a = 0; a < d; a++) {
+        grad[a] += gl[a];
+#pragma GCC unroll 8
+        for (size_t b = a; b < d; b++) hess[a * d + b] += hl[a * d + b];
+    }
+}
+
+/* The body of pl_pairs_accum (see pl.h), inlined with a constant d for
+ * small d. Per chunk of pairs: the margins of every class, one vectorised
+ * call for all their logistic parts (vecops_logistic: the exp and the
+ * division; several vectors per call, so their latencies overlap), then the
+ * sums with no call in the loop (a call would spill every accumulator: all
+ * vector registers are caller-saved). acc holds (lin, prod, lg) per class. */
+static PL_INLINE void pairs_body(const double *delta, size_t T, size_t d,
+                                 const double *theta, size_t K, double *ll,
+                                 double *grad, double *hess, double *work)
+{
+    double *zc = work, *fc = zc + K * PL_CHUNK, *gc = fc + K * PL_CHUNK,
+           *hc = gc + K * PL_CHUNK, *acc = hc + K * PL_CHUNK;
+    for (size_t k = 0; k < K; k++) {
+        acc[3 * k] = 0.0;     /* lin */
+        acc[3 * k + 1] = 1.0; /* prod */
+        acc[3 * k + 2] = 0.0; /* lg */
+    }
+    for (size_t t0 = 0; t0 < T; t0 += PL_CHUNK) {
+        size_t n = T - t0 < PL_CHUNK ? T - t0 : PL_CHUNK;
+        const double *dc = delta + t0 * d;
+        for (size_t k = 0; k < K; k++)
+            for (size_t t = 0; t < n; t++) {
+                double z = 0.0;
+#pragma GCC unroll 8
+                for (size_t j = 0; j < d; j++) z += theta[k * d + j] * dc[t * d + j];
+                zc[k * n + t] = z;
+            }
+        vecops_logistic(fc, gc, hc, zc, K * n);
+        for (size_t k = 0; k < K; k++)
+            pairs_chunk(dc, n, d, zc + k * n, fc + k * n, gc + k * n, hc + k * n,
+                        acc + 3 * k, grad + k * d, hess + k * d * d);
+    }
+    for (size_t k = 0; k < K; k++)
+        ll[k] = acc[3 * k] - (acc[3 * k + 2] + log(acc[3 * k + 1]));
+}
+
+void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta,
+                    size_t K, double *ll, double *grad, double *hess, double *work)
+{
+    switch (d) {
+    case 2: pairs_body(delta, T, 2, theta, K, ll, grad, hess, work); break;
+    case 3: pairs_body(delta, T, 3, theta, K, ll, grad, hess, work); break;
+    case 4: pairs_body(delta, T, 4, theta, K, ll, grad, hess, work); break;
+    case 5: pairs_body(delta, T, 5, theta, K, ll, grad, hess, work); break;
+    case 6: pairs_body(delta, T, 6, theta, K, ll, grad, hess, work); break;
+    case 8: pairs_body(delta, T, 8, theta, K, ll, grad, hess, work); break;
+    default: pairs_body(delta, T, d, theta, K, ll, grad, hess, work); break;
+    }
+}
+
+size_t pl_pairs_work(size_t K) { return K * (4 * PL_CHUNK + 3); }
+
+double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
+                            const double *theta, double *grad, double *hess)
+{
+    double work[4 * PL_CHUNK + 3], ll;
+    pl_pairs_accum(delta, T, d, theta, 1, &ll, grad, hess, work);
+    return ll;
 }
 
 void pl_sym_from_upper(double *A, size_t d)

@@ -41,6 +41,35 @@ double pl_linear_accum_upper(const double *x, size_t m, size_t d, size_t r,
                              const double *theta, double w, double *grad,
                              double *hess, double *work);
 
+/* Bradley–Terry pairs on differences. A pair (m = 2, r = 1) depends on x
+ * only through delta = x_winner - x_loser (row 0 minus row 1): its
+ * log-likelihood is log sigma(z), z = theta . delta. pl_pair_delta writes
+ * delta (d entries). */
+void pl_pair_delta(const double *x, size_t d, double *delta);
+
+/* For T pairs with differences delta (T, d) row-major: returns
+ * sum_t log sigma(z_t), and accumulates grad += sum_t sigma(-z_t) delta_t and
+ * the upper triangle (b >= a) of hess -= sum_t sigma(z_t) sigma(-z_t)
+ * delta_t delta_t^T ((d, d) row-major; hess not NULL). One exp per pair
+ * (vecops_expneg, vectorised across pairs) and one log per call:
+ * log sigma(z) = min(z, 0) - log(1 + exp(-|z|)), and the
+ * factors 1 + exp(-|z|) in [1, 2] are multiplied (their log taken whenever
+ * the product passes 2^512, so it never overflows). The log-likelihood
+ * agrees with the sum of log1p's to within T ulps of 1 in absolute terms; a
+ * NaN z gives a NaN result. Nothing allocates. O(T d^2). */
+double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
+                            const double *theta, double *grad, double *hess);
+
+/* pl_pairs_accum_upper for K classes at once (theta (K, d)): ll[k] (K),
+ * grad (K, d) and the upper triangles of hess (K, d, d) as that function
+ * computes them for theta_k, the same bits; one vecops_logistic call per
+ * chunk of pairs serves every class. work needs pl_pairs_work(K) doubles. */
+void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta,
+                    size_t K, double *ll, double *grad, double *hess, double *work);
+
+/* Doubles of work pl_pairs_accum needs for K classes. */
+size_t pl_pairs_work(size_t K);
+
 /* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
 void pl_sym_from_upper(double *A, size_t d);
 

@@ -49,30 +49,21 @@ static inline uint64_t vecops_to_bits(double d)
     return u;
 }
 
-/* tanh through expm1, branch-free so a loop of it vectorises.
- *
- * With a = min(|z|, 20) and x = -2a in [-40, 0]:
+/* expm1 of the reduced argument, the core of tanh and exp below.
  *   k = round(x / ln 2) (the 1.5 * 2^52 shifter: after the addition the low
  *       mantissa bits hold k), r = x - k ln2_hi - k ln2_lo, |r| <= ln2 / 2,
  *       with fdlibm's split of ln 2 (k ln2_hi is exact for |k| < 2^11);
  *   expm1(r) = r + r^2/2! + ... + r^13/13! (the first omitted term is below
  *       (ln2/2)^14 / 14! < 4.1e-18 relative to e^r), as r times a
- *       polynomial evaluated by Estrin's scheme;
- *   expm1(x) = 2^k expm1(r) + (2^k - 1), 2^k built from its exponent bits
- *       (k >= -58: normal), which is exactly expm1(r) when k = 0, so small
- *       |z| keep full relative precision without a separate branch;
- *   tanh(a) = -expm1(x) / (2 + expm1(x)), and the sign of z copied back.
- * |z| > 20 gives tanh = 1 to double precision (1 - tanh(20) < 1e-17); NaN
- * propagates (the clamp keeps it, the polynomial spreads it). */
-static inline VECOPS_INLINE double vecops_tanh_body(double z)
+ *       polynomial evaluated by Estrin's scheme.
+ * Returns expm1(r) and writes 2^k (k >= -1022 for a normal result; x must be
+ * in [-1022 ln 2, 1023 ln 2]). */
+static inline VECOPS_INLINE double vecops_expm1_reduced(double x, double *two_k)
 {
     const double shifter = 0x1.8p52;
     const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
     const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
     const double log2e = 1.44269504088896338700e+00;
-    double a = fabs(z);
-    a = a > 20.0 ? 20.0 : a;
-    double x = -2.0 * a;
     double kd = x * log2e + shifter;
     uint64_t kbits = vecops_to_bits(kd) - vecops_to_bits(shifter); /* k mod 2^64 */
     kd -= shifter;
@@ -91,22 +82,69 @@ static inline VECOPS_INLINE double vecops_tanh_body(double z)
     double s0 = q0 + q1 * r2, s1 = q2 + q3 * r2, s2 = q4 + q5 * r2;
     double t0 = s0 + s1 * r4, t1 = s2 + q6 * r4;
     double p = t0 + t1 * r8;
-    double em1_r = p * r;
-    double two_k = vecops_from_bits((kbits + 1023u) << 52);
+    *two_k = vecops_from_bits((kbits + 1023u) << 52);
+    return p * r;
+}
+
+/* tanh through expm1, branch-free so a loop of it vectorises.
+ *
+ * With a = min(|z|, 20) and x = -2a in [-40, 0], k and r as in
+ * vecops_expm1_reduced (k >= -58: 2^k normal):
+ *   expm1(x) = 2^k expm1(r) + (2^k - 1), which is exactly expm1(r) when
+ *       k = 0, so small |z| keep full relative precision without a separate
+ *       branch;
+ *   tanh(a) = -expm1(x) / (2 + expm1(x)), and the sign of z copied back.
+ * |z| > 20 gives tanh = 1 to double precision (1 - tanh(20) < 1e-17); NaN
+ * propagates (the clamp keeps it, the polynomial spreads it). */
+static inline VECOPS_INLINE double vecops_tanh_body(double z)
+{
+    double a = fabs(z);
+    a = a > 20.0 ? 20.0 : a;
+    double two_k;
+    double em1_r = vecops_expm1_reduced(-2.0 * a, &two_k);
     double em1 = two_k * em1_r + (two_k - 1.0);
     return copysign(-em1 / (2.0 + em1), z);
 }
 
-double vecops_tanh1(double z)
+/* exp(x) for x <= 0: 2^k (1 + expm1(r)). x below ln(DBL_MIN) (a subnormal
+ * or zero result) gives 0, selected after the clamp that keeps k >= -1022;
+ * x > 0 is clamped to 0; NaN propagates. Branch-free. */
+static inline VECOPS_INLINE double vecops_expneg_body(double x)
 {
-    return vecops_tanh_body(z);
+    const double lo = -708.3964185322641; /* ln(DBL_MIN), rounded */
+    double xc = x < lo ? lo : x;
+    xc = xc > 0.0 ? 0.0 : xc;
+    double two_k;
+    double em1_r = vecops_expm1_reduced(xc, &two_k);
+    double y = two_k * (1.0 + em1_r);
+    return x < lo ? 0.0 : y;
 }
 
+/* The scalar entry point NAME1 and the target-cloned array loop NAME of one
+ * element-wise body: the same inlined operations, so the same bits. */
+#define VECOPS_MAP(NAME, BODY)                                            \
+    double NAME##1(double x) { return BODY(x); }                          \
+    VECOPS_CLONES void NAME(double *y, const double *x, size_t n)         \
+    {                                                                     \
+        _Pragma("omp simd") for (size_t i = 0; i < n; i++) y[i] = BODY(x[i]); \
+    }
+
+VECOPS_MAP(vecops_tanh, vecops_tanh_body)
+VECOPS_MAP(vecops_expneg, vecops_expneg_body)
+
 VECOPS_CLONES
-void vecops_tanh(double *y, const double *z, size_t n)
+void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n)
 {
 #pragma omp simd
-    for (size_t i = 0; i < n; i++) y[i] = vecops_tanh_body(z[i]);
+    for (size_t i = 0; i < n; i++) {
+        double zi = z[i];
+        double e = vecops_expneg_body(-fabs(zi));
+        double fi = 1.0 + e;
+        double hi = 1.0 / fi, lo = e * hi; /* sigma(|z|), sigma(-|z|) */
+        f[i] = fi;
+        g[i] = zi < 0.0 ? hi : lo;
+        h[i] = hi * lo;
+    }
 }
 
 VECOPS_CLONES

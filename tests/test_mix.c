@@ -631,6 +631,51 @@ out:
  * cross terms the information must get right), at a fixed point away from
  * the optimum (J = -Hess holds everywhere, not only where the score
  * vanishes) and at the fit, whose standard errors must be J's. */
+/* Pair data take the Bradley–Terry kernel on differences and the
+ * responsibilities from the log-sum-exp's own exps: the passes' log-likelihood
+ * and posteriors against the direct computation from pl_loglik (mixed signs
+ * of the margins, K = 3, 9 pairs per user). */
+static void test_pairs_path(void)
+{
+    const char *kv[] = {"population.kind", "latent_class", "population.types", "3",
+                        "population.eta", "0.47, 0.32, 0.21", "population.theta",
+                        "1.85, -0.62, 0.4; -1.37, 1.14, 0.2; 0.29, -1.93, -0.7",
+                        "design.d", "3", "design.m", "2", "design.T", "9",
+                        "design.users", "300", NULL};
+    sim_population *p = NULL;
+    data_set *ds = make_data(kv, 4471, &p);
+    if (!ds) {
+        sim_population_free(p);
+        return;
+    }
+    const double eta[3] = {0.4385, 0.3172, 0.2443};
+    const double theta[9] = {1.385, -0.7213, 0.31, -0.9137, 1.2291, 0.4373,
+                             -1.6571, 0.52, -2.9};
+    double L = 0.0, *post = malloc(ds->n_users * 3 * sizeof *post);
+    gsl_test_int(mix_posterior_at(ds, 3, eta, theta, post, &L), PREF_OK,
+                 "pairs: mix_posterior_at");
+    gsl_test_rel(L, loglik_at(ds, 3, eta, theta), 1e-12,
+                 "pairs: the pass's log-likelihood = the direct sum");
+    double worst = 0.0, u[2];
+    for (size_t i = 0; i < ds->n_users; i++) {
+        double a[3];
+        for (size_t k = 0; k < 3; k++) {
+            a[k] = log(eta[k]);
+            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                pl_utilities(ds->x + ds->q_cand[q] * ds->d, 2, ds->d, theta + k * 3, u);
+                a[k] += pl_loglik(u, 2, 1);
+            }
+        }
+        double lse = pl_logaddexp(pl_logaddexp(a[0], a[1]), a[2]);
+        for (size_t k = 0; k < 3; k++)
+            worst = fmax(worst, fabs(post[i * 3 + k] - exp(a[k] - lse)));
+    }
+    gsl_test(!(worst < 1e-12), "pairs: posteriors = the direct ones (worst %.3g)", worst);
+    free(post);
+    data_free(ds);
+    sim_population_free(p);
+}
+
 static void test_information_fd(void)
 {
     const char *kv[] = {"population.kind", "latent_class", "population.types", "3",
@@ -850,6 +895,7 @@ int main(void)
     test_squarem();
     test_flat();
     test_information_fd();
+    test_pairs_path();
     test_empty_classes();
     test_edge_cases();
     exit(gsl_test_summary());

@@ -284,6 +284,111 @@ static void test_sampling(size_t m, size_t r, const double *u, size_t n)
     gsl_rng_free(rng);
 }
 
+/* The Bradley–Terry pair kernel on differences against the general PL path:
+ * T pairs summed through pl_linear_accum (d = 5 takes the previous pair
+ * path, d = 33 > PL_PAIR_D the general m-candidate loops), values,
+ * gradients and the upper Hessian to 1e-12; the lower triangle untouched. */
+static void pairs_vs_linear(size_t d, size_t T, double scale, gsl_rng *r)
+{
+    enum { DM = 33, TM = 64 };
+    double x[TM * 2 * DM], delta[TM * DM], th[DM], work[2 * 2 + DM];
+    double g[DM] = {0}, H[DM * DM] = {0}, g2[DM] = {0}, H2[DM * DM] = {0};
+    for (size_t k = 0; k < d; k++) th[k] = scale * (gsl_rng_uniform(r) - 0.5);
+    double ll = 0.0;
+    for (size_t t = 0; t < T; t++) {
+        double *xt = x + t * 2 * d;
+        for (size_t k = 0; k < 2 * d; k++) xt[k] = 2.385 * gsl_rng_uniform(r) - 1.1;
+        pl_pair_delta(xt, d, delta + t * d);
+        ll += pl_linear_accum(xt, 2, d, 1, th, 1.0, g, H, work);
+    }
+    double ll2 = pl_pairs_accum_upper(delta, T, d, th, g2, H2);
+    gsl_test_rel(ll2, ll, 1e-12, "pairs kernel loglik d=%zu scale=%g", d, scale);
+    double gmax = 0.0, hmax = 0.0;
+    for (size_t k = 0; k < d * d; k++) hmax = fmax(hmax, fabs(H[k]));
+    for (size_t k = 0; k < d; k++) gmax = fmax(gmax, fabs(g[k]));
+    for (size_t a = 0; a < d; a++) {
+        gsl_test_abs(g2[a], g[a], 1e-12 * gmax, "pairs grad d=%zu [%zu]", d, a);
+        for (size_t b = 0; b < d; b++) {
+            if (b >= a)
+                gsl_test_abs(H2[a * d + b], H[a * d + b], 1e-12 * hmax,
+                             "pairs Hessian d=%zu (%zu,%zu)", d, a, b);
+            else
+                gsl_test(H2[a * d + b] != 0.0, "pairs lower (%zu,%zu) untouched", a, b);
+        }
+    }
+}
+
+/* One log per call: the product of the factors 1 + exp(-|z|) against the
+ * sum of log1p's, over enough pairs that the unguarded product would
+ * overflow (2^3000 at z = 0), at extreme z, and NaN. */
+static void test_pairs_product(gsl_rng *r)
+{
+    enum { T = 3000 };
+    static double delta[T], zs[T];
+    double th = 1.0, g = 0.0, H = 0.0, ref = 0.0;
+    for (size_t t = 0; t < T; t++) delta[t] = 0.0;
+    gsl_test_rel(pl_pairs_accum_upper(delta, T, 1, &th, &g, &H), -T * log(2.0), 1e-14,
+                 "3000 ties: -3000 log 2 (no overflow)");
+    for (size_t t = 0; t < T; t++) {
+        double z = 12.0 * (gsl_rng_uniform(r) - 0.3);
+        if (t % 97 == 0) z = (t % 2 ? 800.0 : -800.0);
+        delta[t] = zs[t] = z;
+        ref += z < 0 ? z - log1p(exp(z)) : -log1p(exp(-z));
+    }
+    gsl_test_rel(pl_pairs_accum_upper(delta, T, 1, &th, &g, &H), ref, 1e-13,
+                 "3000 pairs: product vs sum of logs");
+    /* z >= 0 (the linear part is 0): the product's only error is one
+     * rounding of each factor in [1, 2], against a long double sum */
+    long double refl = 0.0L;
+    for (size_t t = 0; t < T; t++) {
+        delta[t] = fabs(zs[t]);
+        refl -= log1pl(expl(-(long double)delta[t]));
+    }
+    gsl_test_abs(pl_pairs_accum_upper(delta, T, 1, &th, &g, &H), (double)refl,
+                 T * 2.3e-16, "3000 pairs, z >= 0: within T ulps of 1");
+    double hz = -800.0;
+    gsl_test_rel(pl_pairs_accum_upper(&hz, 1, 1, &th, &g, &H), -800.0, 1e-15,
+                 "z = -800: log sigma = -800, no underflow");
+    th = NAN;
+    gsl_test(!isnan(pl_pairs_accum_upper(delta, 3, 1, &th, &g, &H)), "NaN theta: NaN");
+}
+
+/* K classes at once give each class's pl_pairs_accum_upper bits (T = 45:
+ * two chunks; d = 4 inlined, d = 7 the general loops). */
+static void test_pairs_classes(gsl_rng *r)
+{
+    enum { T = 45, K = 3, DM = 7 };
+    static double delta[T * DM], th[K * DM], work[K * 200];
+    gsl_test(pl_pairs_work(K) > K * 200, "pl_pairs_work(3) fits the test's buffer");
+    for (size_t d = 4; d <= DM; d += 3) {
+        for (size_t j = 0; j < T * d; j++) delta[j] = 3.0 * (gsl_rng_uniform(r) - 0.5);
+        for (size_t j = 0; j < K * d; j++) th[j] = 2.0 * (gsl_rng_uniform(r) - 0.5);
+        double ll[K], g[K * DM] = {0}, H[K * DM * DM] = {0};
+        pl_pairs_accum(delta, T, d, th, K, ll, g, H, work);
+        int same = 1;
+        for (size_t k = 0; k < K; k++) {
+            double g1[DM] = {0}, H1[DM * DM] = {0};
+            double l1 = pl_pairs_accum_upper(delta, T, d, th + k * d, g1, H1);
+            same &= memcmp(&l1, &ll[k], sizeof l1) == 0;
+            same &= memcmp(g1, g + k * d, d * sizeof *g1) == 0;
+            same &= memcmp(H1, H + k * d * d, d * d * sizeof *H1) == 0;
+        }
+        gsl_test(!same, "pl_pairs_accum (K = 3, d = %zu) = per-class bits", d);
+    }
+}
+
+static void test_pairs_kernel(void)
+{
+    gsl_rng *r = rngs_alloc(20261130);
+    pairs_vs_linear(5, 7, 1.3, r);
+    pairs_vs_linear(5, 64, 9.0, r);
+    pairs_vs_linear(1, 3, 0.4, r);
+    pairs_vs_linear(33, 11, 0.7, r);
+    test_pairs_product(r);
+    test_pairs_classes(r);
+    gsl_rng_free(r);
+}
+
 int main(void)
 {
     test_hand_values();
@@ -293,6 +398,7 @@ int main(void)
     test_du_reference();
     test_linear_fd();
     test_pair_closed_form();
+    test_pairs_kernel();
     const double u2[2] = {0.8, -0.3};
     const double u3[3] = {1.2, -0.4, 0.3};
     const double u4[4] = {0.2, 1.7, -1.0, 0.6};

@@ -6,7 +6,7 @@
  * whichever clone the loader picked on this machine (SSE2, AVX2 or AVX-512)
  * must give the baseline's bits. Shapes cover the register-block tails
  * (columns not a multiple of 8, rows not a multiple of 4, inputs not a
- * multiple of 4). tanh is also checked against libm's tanh (relative error,
+ * multiple of 4). tanh and exp are also checked against libm (relative error,
  * whole line) and at its special values. */
 #include <math.h>
 #include <stdint.h>
@@ -45,6 +45,29 @@ static double ref_dot(const double *a, const double *b, size_t n)
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* The vector loop gives the scalar function's bits: n draws, every length
+ * 0..40 (every vector tail), and in place. Writes the scalar values to s;
+ * v is scratch (n). */
+static void check_map(void (*vec)(double *, const double *, size_t),
+                      double (*one)(double), const double *z, double *v,
+                      double *s, size_t n, const char *name)
+{
+    size_t at_i = 0;
+    vec(v, z, n);
+    for (size_t i = 0; i < n; i++) s[i] = one(z[i]);
+    gsl_test(!same_bits(v, s, n, &at_i), "%s = %s1 bit for bit (%zu draws; "
+             "first difference at %zu)", name, name, n, at_i);
+    int tails = 1;
+    for (size_t len = 0; len <= 40; len++) {
+        vec(v, z + 3, len);
+        tails &= same_bits(v, s + 3, len, &at_i);
+    }
+    gsl_test(!tails, "%s bit for bit at lengths 0..40 (vector tails)", name);
+    memcpy(v, z, n * sizeof *v);
+    vec(v, v, n);
+    gsl_test(!same_bits(v, s, n, &at_i), "%s in place", name);
+}
+
 static void test_tanh(gsl_rng *r)
 {
     /* Accuracy against libm over the whole line: log-spaced magnitudes from
@@ -75,25 +98,10 @@ static void test_tanh(gsl_rng *r)
     gsl_test(!(y[5] == 1.0 && y[6] == -1.0 && y[7] == 1.0), "tanh(+-20), tanh(1e300)");
     gsl_test(!(y[8] == 5e-324), "tanh(smallest subnormal) = itself");
 
-    /* The vector loop gives the scalar function's bits: lengths 0..40 (every
-     * vector tail) and 10^5 draws over the range that matters. */
     size_t n = 100000, at_i = 0;
     double *z = draw(r, n, 3.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
     for (size_t i = 0; i < n; i += 7) z[i] *= 1e-3; /* small |z| too */
-    vecops_tanh(v, z, n);
-    for (size_t i = 0; i < n; i++) s[i] = vecops_tanh1(z[i]);
-    gsl_test(!same_bits(v, s, n, &at_i), "vecops_tanh = vecops_tanh1 bit for bit "
-             "(10^5 draws; first difference at %zu)", at_i);
-    int tails = 1;
-    for (size_t len = 0; len <= 40; len++) {
-        vecops_tanh(v, z + 3, len);
-        tails &= same_bits(v, s + 3, len, &at_i);
-    }
-    gsl_test(!tails, "vecops_tanh bit for bit at lengths 0..40 (vector tails)");
-    /* In place. */
-    memcpy(v, z, n * sizeof *v);
-    vecops_tanh(v, v, n);
-    gsl_test(!same_bits(v, s, n, &at_i), "vecops_tanh in place");
+    check_map(vecops_tanh, vecops_tanh1, z, v, s, n, "vecops_tanh");
 
     /* tanh' from the output. */
     double *da = draw(r, n, 1.0), *g = malloc(n * sizeof *g);
@@ -105,6 +113,84 @@ static void test_tanh(gsl_rng *r)
     free(s);
     free(da);
     free(g);
+}
+
+/* exp for x <= 0 (the pair kernel's exp(-|z|)): against libm over the
+ * whole normal range, the subnormal cut, special values, and the vector
+ * loop against the scalar function bit for bit. */
+static void test_expneg(gsl_rng *r)
+{
+    double worst = 0.0, at = 0.0;
+    for (double a = 1e-300; a < 708.3; a *= 1.0009765625) {
+        double x = -a, ref = exp(x), got = vecops_expneg1(x);
+        double rel = fabs(got - ref) / ref;
+        if (rel > worst) {
+            worst = rel;
+            at = x;
+        }
+    }
+    gsl_test(!(worst < 4e-16), "vecops_expneg1 vs libm exp: worst relative error "
+             "%.3g at x = %.17g", worst, at);
+    double sp[] = {0.0, -0.0, -INFINITY, NAN, -708.3964185322641, -708.4, -745.2,
+                   -1e300, 3.5};
+    size_t ns = sizeof sp / sizeof sp[0];
+    double y[sizeof sp / sizeof sp[0]];
+    vecops_expneg(y, sp, ns);
+    gsl_test(!(y[0] == 1.0 && y[1] == 1.0), "exp(+-0) = 1");
+    gsl_test(!(y[2] == 0.0), "exp(-inf) = 0");
+    gsl_test(!isnan(y[3]), "exp(NaN) is NaN");
+    gsl_test_rel(y[4], exp(-708.3964185322641), 1e-15, "exp(ln DBL_MIN) (normal)");
+    gsl_test(!(y[5] == 0.0 && y[6] == 0.0 && y[7] == 0.0),
+             "subnormal results and below give 0");
+    gsl_test(!(y[8] == 1.0), "x > 0 is taken as 0");
+    size_t n = 100000;
+    double *x = draw(r, n, 30.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) x[i] = -fabs(x[i]) * (i % 5 ? 1.0 : 1e-4);
+    check_map(vecops_expneg, vecops_expneg1, x, v, s, n, "vecops_expneg");
+    free(x);
+    free(v);
+    free(s);
+}
+
+/* The logistic parts: bit for bit against the same operations written here
+ * on vecops_expneg1 (every vector tail), and against libm's exp. */
+static void test_logistic(gsl_rng *r)
+{
+    size_t n = 1000;
+    double *z = draw(r, n, 8.0), *f = malloc(n * sizeof *f), *g = malloc(n * sizeof *g),
+           *h = malloc(n * sizeof *h);
+    z[0] = NAN; /* outside the bit-for-bit loop: NaN payloads may differ */
+    z[1] = -800.0;
+    z[2] = 800.0;
+    z[3] = 0.0;
+    int same = 1, near = 1;
+    for (size_t len = 0; len <= 40; len++) {
+        vecops_logistic(f, g, h, z + 1, len);
+        for (size_t i = 0; i < len; i++) {
+            double zi = z[1 + i], e = vecops_expneg1(-fabs(zi)), fi = 1.0 + e;
+            double hi = 1.0 / fi, lo = e * hi, gi = zi < 0.0 ? hi : lo;
+            same &= memcmp(&f[i], &fi, sizeof fi) == 0 && memcmp(&g[i], &gi, sizeof gi) == 0;
+            double hh = hi * lo;
+            same &= memcmp(&h[i], &hh, sizeof hh) == 0;
+        }
+    }
+    gsl_test(!same, "vecops_logistic bit for bit against its definition (lengths 0..40)");
+    vecops_logistic(f, g, h, z, n);
+    gsl_test(!(isnan(g[0]) && isnan(h[0]) && isnan(f[0])), "vecops_logistic(NaN) is NaN");
+    gsl_test(!(g[1] == 1.0 && g[2] == 0.0 && h[1] == 0.0), "vecops_logistic at z = +-800");
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0) continue;
+        double ez = exp(-fabs(z[i]));
+        double gref = z[i] < 0 ? 1.0 / (1.0 + ez) : ez / (1.0 + ez);
+        double href = ez / ((1.0 + ez) * (1.0 + ez));
+        near &= fabs(f[i] - (1.0 + ez)) <= 4e-16 * (1.0 + ez);
+        near &= fabs(g[i] - gref) <= 1e-15 * gref && fabs(h[i] - href) <= 1e-15 * href;
+    }
+    gsl_test(!near, "vecops_logistic within 1e-15 of libm's exp (relative)");
+    free(z);
+    free(f);
+    free(g);
+    free(h);
 }
 
 /* One shape: every product kernel against its scalar reference. */
@@ -232,6 +318,8 @@ int main(void)
 {
     gsl_rng *r = rngs_alloc(20261127);
     test_tanh(r);
+    test_expneg(r);
+    test_logistic(r);
     test_products(r);
     gsl_rng_free(r);
     exit(gsl_test_summary());
