@@ -56,7 +56,13 @@ struct csvrec {
     size_t nf, ocap;
     int ready;
     csvrec_record rec;
+
+    /* plain-line fast path: class of each byte (see cr_plain) */
+    unsigned char cls[256];
 };
+
+/* Byte classes of the plain-line fast path. */
+enum { CR_ORD = 0, CR_DELIM = 1, CR_LF = 2, CR_SPECIAL = 3 };
 
 static int cr_nomem(const csvrec *r)
 {
@@ -101,6 +107,11 @@ csvrec *csvrec_alloc(FILE *f, const char *name, size_t chunk, char delim,
         return NULL;
     }
     csv_set_delim(&r->p, (unsigned char)delim);
+    /* Bytes that libcsv treats specially (quote, CR, and the blanks it
+     * trims from unquoted fields) send a line to libcsv. */
+    r->cls['"'] = r->cls['\r'] = r->cls[' '] = r->cls['\t'] = CR_SPECIAL;
+    r->cls['\n'] = CR_LF;
+    r->cls[(unsigned char)delim] = CR_DELIM;
     *err = PREF_OK;
     return r;
 }
@@ -115,23 +126,28 @@ void csvrec_free(csvrec *r)
     free(r);
 }
 
+/* Make room for at least n + 1 field offsets. PREF_OK or PREF_ENOMEM. */
+static int cr_grow_off(csvrec *r, size_t n)
+{
+    if (n + 1 <= r->ocap) return PREF_OK;
+    size_t cap = r->ocap ? 2 * r->ocap : 64;
+    while (cap < n + 1) cap *= 2;
+    size_t *o = cap < SIZE_MAX / sizeof *o
+                    ? realloc(r->off, cap * sizeof *o) : NULL;
+    if (!o) return cr_nomem(r);
+    r->off = o;
+    r->ocap = cap;
+    return PREF_OK;
+}
+
 /* --- libcsv callbacks ------------------------------------------------------ */
 
 static void cr_field(void *s, size_t len, void *data)
 {
     csvrec *r = data;
     if (r->status) return;
-    if (r->nf + 2 > r->ocap) {
-        size_t cap = r->ocap ? 2 * r->ocap : 64;
-        size_t *o = cap < SIZE_MAX / sizeof *o
-                        ? realloc(r->off, cap * sizeof *o) : NULL;
-        if (!o) {
-            r->status = cr_nomem(r);
-            return;
-        }
-        r->off = o;
-        r->ocap = cap;
-    }
+    r->status = cr_grow_off(r, r->nf + 1);
+    if (r->status) return;
     if (len >= SIZE_MAX / 2 - r->len) {
         r->status = cr_nomem(r);
         return;
@@ -165,6 +181,80 @@ static void cr_record(int c, void *data)
     r->rec.buf = r->buf;
     r->rec.off = r->off;
     r->ready = 1;
+}
+
+/* 0x80 in each byte of w that equals the byte b of ones (b = c * 0x01..01),
+ * 0 elsewhere (exact: no false positives). */
+static inline uint64_t cr_eq(uint64_t w, uint64_t b)
+{
+    const uint64_t lo7 = 0x7F7F7F7F7F7F7F7FULL;
+    uint64_t v = w ^ b;
+    return ~(((v & lo7) + lo7) | v | lo7);
+}
+
+/* Offset of the first byte in s[0..k) that is the delimiter or a byte
+ * libcsv treats specially (quote, CR, LF, space, tab), or k. Eight bytes
+ * at a time. */
+static size_t cr_scan(const csvrec *r, const char *s, size_t i, size_t k)
+{
+    const uint64_t one = 0x0101010101010101ULL;
+    const uint64_t bd = one * (unsigned char)r->delim;
+    for (; i + 8 <= k; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        uint64_t m = cr_eq(w, bd) | cr_eq(w, one * '"') |
+                     cr_eq(w, one * '\r') | cr_eq(w, one * '\n') |
+                     cr_eq(w, one * ' ') | cr_eq(w, one * '\t');
+        if (m) {
+            uint32_t x = 1;     /* byte order of the load */
+            unsigned char little;
+            memcpy(&little, &x, 1);
+            return i + (size_t)(little ? __builtin_ctzll(m)
+                                       : __builtin_clzll(m)) / 8;
+        }
+    }
+    while (i < k && r->cls[(unsigned char)s[i]] == CR_ORD) i++;
+    return i;
+}
+
+/* The fast path: when no record is open and the next line lies whole in
+ * the chunk, ends with an LF and holds no byte libcsv treats specially
+ * (quote, CR, space, tab), libcsv would return exactly its pieces between
+ * delimiters. They are cut in place (each delimiter and the LF become the
+ * NULs ending the fields), with no copy and no libcsv call. Returns 1 when
+ * it produced the record, 0 when the line must go through libcsv (the
+ * chunk restored), or -1 on an allocation failure (r->status set). */
+static int cr_plain(csvrec *r)
+{
+    if (r->open || r->p.pstate != 0 || r->p.entry_pos != 0) return 0;
+    char *s = r->in + r->pos;
+    char *nl = memchr(s, '\n', r->end - r->pos);
+    if (!nl || nl == s) return 0;
+    size_t k = (size_t)(nl - s), nf = 0, i = 0;
+    for (;;) {
+        if (nf + 2 > r->ocap && (r->status = cr_grow_off(r, nf + 1)))
+            return -1;
+        r->off[nf++] = i;
+        i = cr_scan(r, s, i, k);
+        if (i == k) break;
+        if (s[i] != r->delim) {             /* special: undo, use libcsv */
+            for (size_t j = 1; j < nf; j++) s[r->off[j] - 1] = r->delim;
+            return 0;
+        }
+        s[i++] = '\0';
+    }
+    *nl = '\0';
+    r->off[nf] = k + 1;
+    r->rec.nf = nf;
+    r->rec.line = r->line;
+    r->rec.terminated = 1;
+    r->rec.buf = s;
+    r->rec.off = r->off;
+    r->ready = 1;
+    r->line++;
+    r->last_cr = 0;
+    r->pos += k + 1;
+    return 1;
 }
 
 /* --- feeding --------------------------------------------------------------- */
@@ -277,6 +367,9 @@ int csvrec_next(csvrec *r, const csvrec_record **rec)
             if (r->status) return r->status;
             continue;
         }
+        int plain = cr_plain(r);
+        if (plain > 0) break;
+        if (plain < 0) return r->status;
         cr_feed(r);
         if (r->status) return r->status;
         if (r->ready) break;
