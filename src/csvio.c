@@ -26,11 +26,11 @@
  * "%.17g" in the C locale; ids are written bare unless they need quoting,
  * in which case they go through csv_fwrite.
  *
- * Numbers. Both directions have an exact integer fast path (128-bit
- * arithmetic, where the compiler has it) for the common range, and fall back
- * to strtod/snprintf outside it; the results are bit-for-bit those of the C
- * library in the default rounding mode (tests/test_csvio.c checks this on
- * random input).
+ * Numbers. Fields are read by numparse_double (the one number syntax,
+ * with its own exact fast path). Writing has an exact integer fast path
+ * (128-bit arithmetic, where the compiler has it) for the common range and
+ * falls back to snprintf outside it; the text is bit-for-bit the C
+ * library's "%.17g" (tests/test_csvio.c checks this on random input).
  *
  * What it does not do: call setlocale (the C locale is assumed), check
  * statistical sanity, or validate a data set before writing it (that is
@@ -77,137 +77,7 @@ static const uint64_t csvio_p10[20] = {
     100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
     100000000000000000ULL, 1000000000000000000ULL, 10000000000000000000ULL};
 
-/* 10^0 .. 10^22: all exactly representable as doubles. */
-static const double csvio_p10d[23] = {
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* 5^0 .. 5^27 (5^27 < 2^63). */
-static const uint64_t csvio_p5[28] = {
-    1ULL, 5ULL, 25ULL, 125ULL, 625ULL, 3125ULL, 15625ULL, 78125ULL,
-    390625ULL, 1953125ULL, 9765625ULL, 48828125ULL, 244140625ULL,
-    1220703125ULL, 6103515625ULL, 30517578125ULL, 152587890625ULL,
-    762939453125ULL, 3814697265625ULL, 19073486328125ULL,
-    95367431640625ULL, 476837158203125ULL, 2384185791015625ULL,
-    11920928955078125ULL, 59604644775390625ULL, 298023223876953125ULL,
-    1490116119384765625ULL, 7450580596923828125ULL};
-
-static int csvio_bits128(csvio_u128 n)
-{
-    uint64_t hi = (uint64_t)(n >> 64);
-    return hi ? 128 - __builtin_clzll(hi) : 64 - __builtin_clzll((uint64_t)n);
-}
-
-/* The double nearest to (n + f) * 2^e2, where n > 0 and f in [0, 1) is a
- * fraction known only by sticky = (f != 0); ties to even. Returns 0, or -1
- * when the result is not a normal double (caller falls back). */
-static int csvio_round(csvio_u128 n, int e2, int sticky, double *out)
-{
-    int bits = csvio_bits128(n);
-    uint64_t m;
-    if (bits <= 53) {
-        m = (uint64_t)n << (53 - bits); /* exact; sticky is 0 on this path */
-        e2 -= 53 - bits;
-    } else {
-        int sh = bits - 53;
-        m = (uint64_t)(n >> sh);
-        csvio_u128 rest = n & (((csvio_u128)1 << sh) - 1);
-        csvio_u128 half = (csvio_u128)1 << (sh - 1);
-        if (rest > half || (rest == half && (sticky || (m & 1)))) m++;
-        e2 += sh;
-        if (m >> 53) {
-            m >>= 1;
-            e2++;
-        }
-    }
-    int be = e2 + 52 + 1023;
-    if (be < 1 || be > 2046) return -1;
-    uint64_t b = ((uint64_t)be << 52) | (m & ((1ULL << 52) - 1));
-    memcpy(out, &b, sizeof b);
-    return 0;
-}
-
-/* Exact value of D * 10^e10 (D > 0), or -1 when out of the fast range.
- * Clinger's fast path when D and 10^|e10| are exact doubles; otherwise
- * D * 5^e10 * 2^e10 (e10 >= 0) or D * 2^s / 5^j * 2^-(s+j) (e10 = -j) with
- * one 128-bit product or quotient and a single rounding. */
-static int csvio_decimal(uint64_t D, long e10, double *out)
-{
-    if (D <= (1ULL << 53) && e10 >= -22 && e10 <= 22) {
-        double v = (double)D;
-        *out = e10 < 0 ? v / csvio_p10d[-e10] : v * csvio_p10d[e10];
-        return 0;
-    }
-    if (e10 >= 0 && e10 <= 27)
-        return csvio_round((csvio_u128)D * csvio_p5[e10], (int)e10, 0, out);
-    if (e10 < 0 && e10 >= -27) {
-        int j = (int)-e10;
-        int sh = 127 - (64 - __builtin_clzll(D));
-        csvio_u128 n = (csvio_u128)D << sh;
-        csvio_u128 q = n / csvio_p5[j];
-        csvio_u128 rem = n - q * csvio_p5[j];
-        return csvio_round(q, -sh - j, rem != 0, out);
-    }
-    return -1;
-}
 #endif /* CSVIO_FAST_NUM */
-
-/* Parse s[0..len) (NUL-terminated at len) as a finite double. Returns 0,
- * -1 (not a number) or -2 (NaN or infinite, including overflow). The result
- * is exactly strtod's: plain decimals take an exact fast path, anything else
- * (hex, inf/nan, long mantissas, far exponents) goes to strtod. */
-static int csvio_parse_double(const char *s, size_t len, double *out)
-{
-#if CSVIO_FAST_NUM
-    const char *p = s, *end = s + len, *p0;
-    int neg = 0, any = 0;
-    uint64_t D = 0;     /* significant digits; wraps past 19, then unused */
-    long e10 = 0;
-    size_t nd;
-    if (p < end && (*p == '-' || *p == '+')) neg = *p++ == '-';
-    for (; p < end && *p == '0'; p++) any = 1;      /* leading zeros */
-    for (p0 = p; p < end && (unsigned)(*p - '0') < 10; p++)
-        D = D * 10 + (uint64_t)(*p - '0');
-    nd = (size_t)(p - p0);
-    any |= nd > 0;
-    if (p < end && *p == '.') {
-        p++;
-        if (nd == 0)                                /* 0.000ddd */
-            for (; p < end && *p == '0'; p++) {
-                any = 1;
-                if (e10 > -100000) e10--;
-            }
-        for (p0 = p; p < end && (unsigned)(*p - '0') < 10; p++)
-            D = D * 10 + (uint64_t)(*p - '0');
-        nd += (size_t)(p - p0);
-        e10 -= p - p0;
-        any |= p > p0;
-    }
-    if (nd > 19) goto slow;
-    if (!any) goto slow;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        int eneg = 0;
-        long ex = 0;
-        p++;
-        if (p < end && (*p == '-' || *p == '+')) eneg = *p++ == '-';
-        if (p == end || *p < '0' || *p > '9') goto slow;
-        for (; p < end && *p >= '0' && *p <= '9'; p++)
-            if (ex < 100000) ex = ex * 10 + (*p - '0');
-        e10 += eneg ? -ex : ex;
-    }
-    if (p != end) goto slow;
-    if (D == 0) {
-        *out = neg ? -0.0 : 0.0;
-        return 0;
-    }
-    double v;
-    if (csvio_decimal(D, e10, &v) != 0) goto slow;
-    *out = neg ? -v : v;
-    return 0;
-slow:
-#endif
-    return numparse_double(s, len, out);
-}
 
 /* Decimal digits of v into dst (no NUL); returns the count (1..20). */
 static size_t csvio_fmt_u64(char *dst, uint64_t v)
@@ -774,7 +644,7 @@ static int rd_number(csvio_reader *r, size_t col, const char *colname,
     char show[64];
     size_t len;
     const char *s = rd_f(r, col, &len);
-    int rc = csvio_parse_double(s, len, out);
+    int rc = numparse_double(s, len, out);
     if (rc == 0) return PREF_OK;
     return rd_error(r, r->row_line, "column '%s': %s: '%s'", colname,
                     rc == -2 ? "not a finite number" : "not a number",
@@ -871,7 +741,7 @@ static int rd_features(csvio_reader *r, double *xk, size_t k)
         char nm[24];
         size_t col = r->xcol[j], flen;
         const char *fs = rd_f(r, col, &flen);
-        if (csvio_parse_double(fs, flen, xk + j) == 0) continue;
+        if (numparse_double(fs, flen, xk + j) == 0) continue;
         const char *name = r->features
             ? strtab_get(r->features, (uint32_t)j)
             : (snprintf(nm, sizeof nm, "x%zu", j + 1), nm);
