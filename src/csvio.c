@@ -236,7 +236,8 @@ typedef struct csvio_reader {
     double *x;          /* (cap, d) */
     double *logp;       /* (cap) when the column exists */
     uint32_t *item, *rank;
-    size_t *rline;      /* line of each row */
+    size_t *rline;      /* line of each row; NULL while lines are dense */
+    size_t line0;       /* while dense: row k is on line line0 + k */
     size_t *qrow;       /* query of each row; NULL while rows are grouped */
 
     /* queries, by first appearance */
@@ -250,7 +251,8 @@ typedef struct csvio_reader {
     uint32_t *u_type;
     size_t *u_nq;       /* queries of the user */
 
-    /* (user << 32 | query name) -> query number */
+    /* (user << 32 | query name) -> query number; while rows are grouped,
+     * only the current user's queries (those from ufirst on) */
     uint64_t *kkey;     /* CSVIO_KEY_EMPTY when free */
     size_t *kval;
     size_t kcap;        /* power of two */
@@ -263,6 +265,7 @@ typedef struct csvio_reader {
     uint64_t cur_key;
     size_t cur_g;
     uint32_t cur_user;
+    size_t ufirst;      /* first query of the current user */
 
     /* scratch for the per-query pass */
     size_t *spos, *sdest;
@@ -541,7 +544,7 @@ static int rd_grow_rows(csvio_reader *r)
          rd_resize(&r->logp, cap, sizeof *r->logp)) ||
         rd_resize(&r->item, cap, sizeof *r->item) ||
         rd_resize(&r->rank, cap, sizeof *r->rank) ||
-        rd_resize(&r->rline, cap, sizeof *r->rline) ||
+        (r->rline && rd_resize(&r->rline, cap, sizeof *r->rline)) ||
         (r->qrow && rd_resize(&r->qrow, cap, sizeof *r->qrow)))
         return rd_nomem(r);
     r->cap = cap;
@@ -582,45 +585,81 @@ static size_t rd_kslot(const csvio_reader *r, uint64_t key)
     return i;
 }
 
-/* Double the key table (kept at most half full). */
-static int rd_grow_keys(csvio_reader *r)
+/* Rebuild the key table at capacity cap (a power of two) from queries
+ * [from, nq), inserted in order. */
+static int rd_rekey(csvio_reader *r, size_t from, size_t cap)
 {
-    size_t ocap = r->kcap;
-    uint64_t *okey = r->kkey;
-    size_t *oval = r->kval;
-    if (ocap > SIZE_MAX / 2 / sizeof *r->kval) return rd_nomem(r);
-    r->kkey = malloc(2 * ocap * sizeof *r->kkey);
-    r->kval = malloc(2 * ocap * sizeof *r->kval);
-    if (!r->kkey || !r->kval) {
+    if (cap != r->kcap) {
+        uint64_t *k = cap <= SIZE_MAX / sizeof *r->kval
+                          ? malloc(cap * sizeof *k) : NULL;
+        size_t *v = k ? malloc(cap * sizeof *v) : NULL;
+        if (!v) {
+            free(k);
+            return rd_nomem(r);
+        }
         free(r->kkey);
         free(r->kval);
-        r->kkey = okey;
-        r->kval = oval;
-        return rd_nomem(r);
+        r->kkey = k;
+        r->kval = v;
+        r->kcap = cap;
+        for (r->kbits = 0; ((size_t)1 << r->kbits) < cap; r->kbits++) {}
     }
-    r->kcap = 2 * ocap;
-    r->kbits++;
     for (size_t i = 0; i < r->kcap; i++) r->kkey[i] = CSVIO_KEY_EMPTY;
-    for (size_t i = 0; i < ocap; i++) {
-        if (okey[i] == CSVIO_KEY_EMPTY) continue;
-        size_t s = rd_kslot(r, okey[i]);
-        r->kkey[s] = okey[i];
-        r->kval[s] = oval[i];
+    for (size_t g = from; g < r->nq; g++) {
+        uint64_t key = (uint64_t)r->q_user[g] << 32 | r->q_name[g];
+        size_t sl = rd_kslot(r, key);
+        r->kkey[sl] = key;
+        r->kval[sl] = g;
     }
-    free(okey);
-    free(oval);
     return PREF_OK;
 }
 
-/* Rows stop being grouped: give every row so far its query number. While
- * grouped, query g owns rows [q_first[g], q_first[g] + q_m[g]). */
+/* Grouped rows, a new user: the key table forgets the previous user's
+ * queries (their keys cannot come back while rows stay grouped: an
+ * earlier user's row ends the grouping, and rd_ungroup puts every key
+ * back). Removing in reverse insertion order keeps linear probing right. */
+static void rd_next_user(csvio_reader *r)
+{
+    size_t k = r->nq - r->ufirst;
+    if (4 * k >= r->kcap)
+        for (size_t i = 0; i < r->kcap; i++) r->kkey[i] = CSVIO_KEY_EMPTY;
+    else
+        for (size_t g = r->nq; g-- > r->ufirst;)
+            r->kkey[rd_kslot(r, (uint64_t)r->q_user[g] << 32 |
+                                    r->q_name[g])] = CSVIO_KEY_EMPTY;
+    r->ufirst = r->nq;
+}
+
+/* Give every row so far its own line number (lines stop being dense). */
+static int rd_lines(csvio_reader *r)
+{
+    if (rd_resize(&r->rline, r->cap, sizeof *r->rline)) return rd_nomem(r);
+    for (size_t k = 0; k < r->n; k++) r->rline[k] = r->line0 + k;
+    return PREF_OK;
+}
+
+/* Line of row k. */
+static inline size_t rd_line(const csvio_reader *r, size_t k)
+{
+    return r->rline ? r->rline[k] : r->line0 + k;
+}
+
+/* Rows stop being grouped: give every row so far its query number and
+ * line, and put every query's key in the table. While grouped, query g
+ * owns rows [q_first[g], q_first[g] + q_m[g]). */
 static int rd_ungroup(csvio_reader *r)
 {
     if (rd_resize(&r->qrow, r->cap, sizeof *r->qrow)) return rd_nomem(r);
+    if (!r->rline) PREF_TRY(rd_lines(r));
     for (size_t g = 0; g < r->nq; g++)
         for (size_t k = 0; k < r->q_m[g]; k++) r->qrow[r->q_first[g] + k] = g;
     r->grouped = 0;
-    return PREF_OK;
+    size_t cap = r->kcap;
+    while ((r->nq + 1) * 2 > cap) {
+        if (cap > SIZE_MAX / 4) return rd_nomem(r);
+        cap *= 2;
+    }
+    return rd_rekey(r, 0, cap);
 }
 
 /* Intern id field col into t. Ids may not be empty or contain NUL. */
@@ -686,8 +725,15 @@ static int rd_row_query(csvio_reader *r, uint32_t *u_out, size_t *g_out,
         *g_out = r->cur_g;
         return PREF_OK;
     }
-    size_t g;
-    if ((r->nq + 1) * 2 > r->kcap) PREF_TRY(rd_grow_keys(r));
+    if (r->grouped && r->nq > 0 && u != r->cur_user) {
+        if (*new_user) rd_next_user(r);
+        else PREF_TRY(rd_ungroup(r));
+    }
+    size_t g, from = r->grouped ? r->ufirst : 0;
+    if ((r->nq - from + 1) * 2 > r->kcap) {
+        if (r->kcap > SIZE_MAX / 4) return rd_nomem(r);
+        PREF_TRY(rd_rekey(r, from, 2 * r->kcap));
+    }
     size_t sl = rd_kslot(r, key);
     if (r->kkey[sl] == CSVIO_KEY_EMPTY) {
         if (r->nq == r->qcap) PREF_TRY(rd_grow_queries(r));
@@ -701,8 +747,6 @@ static int rd_row_query(csvio_reader *r, uint32_t *u_out, size_t *g_out,
         if (*new_user) r->u_nq[u] = 0;
         r->u_nq[u]++;
         *new_query = 1;
-        if (r->grouped && !*new_user && u != r->cur_user)
-            PREF_TRY(rd_ungroup(r));
     } else {
         g = r->kval[sl];
         if (r->grouped) PREF_TRY(rd_ungroup(r));
@@ -817,7 +861,8 @@ static int rd_row(csvio_reader *r)
         return rd_error(r, r->row_line, "expected %zu fields (as in the "
                         "header), found %zu", r->ncols, r->rec->nf);
     if (r->n == r->cap) PREF_TRY(rd_grow_rows(r));
-    size_t k = r->n, g;
+    size_t k = r->n, g = 0;
+    if (k == 0) r->line0 = r->row_line;
     uint32_t u, it, rank = 0;
     int new_user, new_query;
     PREF_TRY(rd_row_query(r, &u, &g, &new_user, &new_query));
@@ -828,7 +873,8 @@ static int rd_row(csvio_reader *r)
     if (r->u_type) PREF_TRY(rd_type(r, u, new_user));
     r->item[k] = it;
     r->rank[k] = rank;
-    r->rline[k] = r->row_line;
+    if (!r->rline && r->row_line != r->line0 + k) PREF_TRY(rd_lines(r));
+    if (r->rline) r->rline[k] = r->row_line;
     if (r->qrow) r->qrow[k] = g;
     r->q_m[g]++;
     r->n++;
@@ -856,9 +902,11 @@ static void rd_swap_rows(csvio_reader *r, size_t a, size_t b)
     t32 = r->rank[a];
     r->rank[a] = r->rank[b];
     r->rank[b] = t32;
-    size_t tl = r->rline[a];
-    r->rline[a] = r->rline[b];
-    r->rline[b] = tl;
+    if (r->rline) {
+        size_t tl = r->rline[a];
+        r->rline[a] = r->rline[b];
+        r->rline[b] = tl;
+    }
 }
 
 /* Move row base + k to base + dest[k] for k < n, in place, by following
@@ -895,7 +943,7 @@ static int rd_query(csvio_reader *r, data_set *ds, size_t q, uint32_t user,
     } while (0)
 
     if (m < 2)
-        RD_QUERY_ERROR(r->rline[b], "only one candidate (a query needs at "
+        RD_QUERY_ERROR(rd_line(r, b), "only one candidate (a query needs at "
                        "least 2)");
     if (m > r->scap) {
         size_t cap = r->scap ? r->scap : 64;
@@ -912,30 +960,30 @@ static int rd_query(csvio_reader *r, data_set *ds, size_t q, uint32_t user,
         size_t rk = r->rank[b + j];
         if (rk == 0) continue;
         if (rk > m)
-            RD_QUERY_ERROR(r->rline[b], "rank %zu above the number of "
+            RD_QUERY_ERROR(rd_line(r, b), "rank %zu above the number of "
                            "candidates (%zu)", rk, m);
         if (pos[rk - 1] != CSVIO_NONE)
-            RD_QUERY_ERROR(r->rline[b + j], "rank %zu repeated", rk);
+            RD_QUERY_ERROR(rd_line(r, b + j), "rank %zu repeated", rk);
         pos[rk - 1] = j;
         nr++;
         if (rk > rmax) rmax = rk;
     }
     if (nr == 0 || pos[0] == CSVIO_NONE)
-        RD_QUERY_ERROR(r->rline[b], "no rank 1 (every query needs a best "
+        RD_QUERY_ERROR(rd_line(r, b), "no rank 1 (every query needs a best "
                        "candidate)");
     if (rmax > nr)
         for (size_t j = 0; j < rmax; j++)
             if (pos[j] == CSVIO_NONE)
-                RD_QUERY_ERROR(r->rline[b], "ranks not consecutive: rank %zu "
+                RD_QUERY_ERROR(rd_line(r, b), "ranks not consecutive: rank %zu "
                                "missing", j + 1);
     for (size_t j = 0; j < m; j++) {
         uint32_t it = r->item[b + j];
         if (stamp[it] > b) {
             const char *s = strtab_get(r->items, it);
-            RD_QUERY_ERROR(r->rline[b + j], "column 'item': '%s' repeated "
+            RD_QUERY_ERROR(rd_line(r, b + j), "column 'item': '%s' repeated "
                            "(also on line %zu)",
                            rd_show(si, sizeof si, s, strlen(s)),
-                           r->rline[stamp[it] - 1]);
+                           rd_line(r, stamp[it] - 1));
         }
         stamp[it] = b + j + 1;
     }
@@ -1001,6 +1049,7 @@ static void rd_handover(csvio_reader *r, data_set *ds)
     free(ds->c_item);
     ds->x = r->x;
     ds->c_item = r->item;
+    data_huge_collapse(ds->x, n * r->d * sizeof *ds->x);
     r->x = NULL;
     r->item = NULL;
     if (r->logp) {

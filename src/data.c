@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,26 @@ static void *data_array(size_t n, size_t sz)
     }
 #endif
     return malloc(bytes);
+}
+
+void data_huge_collapse(void *p, size_t bytes)
+{
+#if defined(MADV_HUGEPAGE) && defined(__linux__)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25 /* Linux 6.1; older glibc headers lack it */
+#endif
+    const uintptr_t page = 4096; /* the smallest page size madvise wants */
+    if (!p || bytes < ((size_t)4 << 20)) return;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t e = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (e <= a) return;
+    /* hints: a failure (old kernel, no huge page free) changes nothing */
+    madvise((void *)a, e - a, MADV_HUGEPAGE);
+    madvise((void *)a, e - a, MADV_COLLAPSE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 data_set *data_alloc(size_t n_users, size_t n_queries, size_t n_cands,
