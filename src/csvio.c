@@ -46,6 +46,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "csvrec.h"
 #include "err.h"
@@ -223,6 +225,8 @@ typedef struct csvio_reader {
     size_t header_line;
     int have_header;
     csvrec *cr;         /* the file's records */
+    size_t hint_bytes;  /* bytes left in the file when known, else 0 */
+    int presized;       /* row arrays sized from hint_bytes, huge pages */
     const csvrec_record *rec;  /* the current record */
 
     /* header: column of each role (CSVIO_NONE when absent), features */
@@ -535,8 +539,41 @@ static int rd_header(csvio_reader *r)
 
 /* --- rows ---------------------------------------------------------------- */
 
+/* First row arrays of a file of known size: room for as many rows as the
+ * file can hold (each row has d + 4 non-empty fields and ncols separators
+ * or line ends), on huge pages (data_huge_alloc). Only the pages written
+ * become resident, there is never a copy to grow, and the features stay
+ * on huge pages for the fitters. Returns 1 when done, 0 to grow as usual
+ * (no hint, a small file, or the memory refused). */
+static int rd_presize(csvio_reader *r)
+{
+    size_t min_row = r->ncols + r->d + 4 + (r->logp != NULL);
+    size_t cap = r->hint_bytes / min_row + 1;
+    if (!r->hint_bytes || cap <= CSVIO_MIN_ROWS || cap > SIZE_MAX / 8 / r->d)
+        return 0;
+    r->x = data_huge_alloc(cap * r->d * sizeof *r->x);
+    r->item = data_huge_alloc(cap * sizeof *r->item);
+    r->rank = data_huge_alloc(cap * sizeof *r->rank);
+    if (r->col[COL_LOGP] != CSVIO_NONE)
+        r->logp = data_huge_alloc(cap * sizeof *r->logp);
+    if (!r->x || !r->item || !r->rank ||
+        (r->col[COL_LOGP] != CSVIO_NONE && !r->logp)) {
+        free(r->x);
+        free(r->item);
+        free(r->rank);
+        free(r->logp);
+        r->x = r->logp = NULL;
+        r->item = r->rank = NULL;
+        return 0;
+    }
+    r->cap = cap;
+    r->presized = 1;
+    return 1;
+}
+
 static int rd_grow_rows(csvio_reader *r)
 {
+    if (r->cap == 0 && rd_presize(r)) return PREF_OK;
     size_t cap = r->cap ? 2 * r->cap : CSVIO_MIN_ROWS;
     if (cap < r->cap || cap > SIZE_MAX / r->d) return rd_nomem(r);
     if (rd_resize(&r->x, cap * r->d, sizeof *r->x) ||
@@ -1049,7 +1086,7 @@ static void rd_handover(csvio_reader *r, data_set *ds)
     free(ds->c_item);
     ds->x = r->x;
     ds->c_item = r->item;
-    data_huge_collapse(ds->x, n * r->d * sizeof *ds->x);
+    if (!r->presized) data_huge_collapse(ds->x, n * r->d * sizeof *ds->x);
     r->x = NULL;
     r->item = NULL;
     if (r->logp) {
@@ -1066,6 +1103,38 @@ static void rd_handover(csvio_reader *r, data_set *ds)
     ds->prompts = r->prompts;
     ds->features = r->features;
     r->users = r->queries = r->items = r->prompts = r->features = NULL;
+}
+
+/* Rows grouped: the queries are in final order already and the rows of
+ * each contiguous, so the reader's arrays become the data set's (q_first,
+ * with n appended, is q_cand) instead of being copied, and what only the
+ * reading needed is freed before the queries are checked. */
+static int rd_take_queries(csvio_reader *r, data_set *ds)
+{
+    size_t nq = r->nq;
+    if (rd_resize(&r->q_first, nq + 1, sizeof *r->q_first))
+        return rd_nomem(r);
+    r->q_first[nq] = r->n;
+    free(ds->q_cand);
+    free(ds->q_name);
+    ds->q_cand = r->q_first;
+    ds->q_name = r->q_name;
+    r->q_first = NULL;
+    r->q_name = NULL;
+    if (ds->q_prompt) {
+        free(ds->q_prompt);
+        ds->q_prompt = r->q_prompt;
+        r->q_prompt = NULL;
+    }
+    free(r->q_m);
+    free(r->q_user);
+    free(r->kkey);
+    free(r->kval);
+    r->q_m = r->q_first = NULL;
+    r->q_user = NULL;
+    r->kkey = NULL;
+    r->kval = NULL;
+    return PREF_OK;
 }
 
 /* All rows read: group them, check each query, hand the arrays to *out. */
@@ -1089,17 +1158,10 @@ static int rd_finish(csvio_reader *r, data_set **out)
         ds->user_name[i] = (uint32_t)i;
         if (ds->user_type) ds->user_type[i] = r->u_type[i];
     }
-    if (r->grouped) {
-        /* queries are already in final order, rows of each contiguous */
-        for (size_t g = 0; g < nq; g++) {
-            ds->q_cand[g + 1] = ds->q_cand[g] + r->q_m[g];
-            ds->q_name[g] = r->q_name[g];
-            if (ds->q_prompt) ds->q_prompt[g] = r->q_prompt[g];
-        }
-    } else {
-        rd_regroup(r, ds);
-    }
-    int rc = rd_queries(r, ds);
+    int rc = PREF_OK;
+    if (r->grouped) rc = rd_take_queries(r, ds);
+    else rd_regroup(r, ds);
+    if (!rc) rc = rd_queries(r, ds);
     if (rc) {
         data_free(ds);
         return rc;
@@ -1107,6 +1169,19 @@ static int rd_finish(csvio_reader *r, data_set **out)
     rd_handover(r, ds);
     *out = ds;
     return PREF_OK;
+}
+
+/* Bytes from f's position to the end when f is a regular file, else 0. */
+static size_t rd_file_left(FILE *f)
+{
+    struct stat st;
+    int fd = fileno(f);
+    off_t pos = fd >= 0 ? ftello(f) : -1;
+    if (pos < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size <= pos)
+        return 0;
+    uintmax_t left = (uintmax_t)(st.st_size - pos);
+    return left < SIZE_MAX ? (size_t)left : SIZE_MAX;
 }
 
 int csvio_read_stream(FILE *f, const char *name, size_t chunk, data_set **out)
@@ -1118,6 +1193,7 @@ int csvio_read_stream(FILE *f, const char *name, size_t chunk, data_set **out)
     csvio_reader r;
     rd_init(&r, name);
     r.cr = cr;
+    r.hint_bytes = rd_file_left(f);
     while (!r.status) {
         r.status = csvrec_next(cr, &r.rec);
         if (r.status || !r.rec) break;

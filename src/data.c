@@ -22,26 +22,30 @@
 
 #include "err.h"
 
-/* malloc of n elements of size sz, at least one element so that NULL always
- * means failure; NULL also on overflow. */
-static void *data_array(size_t n, size_t sz)
+void *data_huge_alloc(size_t bytes)
 {
-    if (n == 0) n = 1;
-    if (n > SIZE_MAX / sz) return NULL;
-    size_t bytes = n * sz;
 #ifdef MADV_HUGEPAGE
-    /* Large arrays (the simulator's features: gigabytes for 10^6 users) go
-     * on 2 MiB-aligned memory marked for transparent huge pages: 512 times
-     * fewer page faults on first touch. The memory stays ordinary heap
-     * memory (free and realloc work on it). */
-    if (bytes >= ((size_t)64 << 20)) {
+    if (bytes >= ((size_t)4 << 20)) {
         void *p = NULL;
         if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0) return NULL;
         madvise(p, bytes, MADV_HUGEPAGE); /* a hint: failure is harmless */
         return p;
     }
 #endif
-    return malloc(bytes);
+    return malloc(bytes ? bytes : 1);
+}
+
+/* malloc of n elements of size sz, at least one element so that NULL always
+ * means failure; NULL also on overflow. Large arrays (the simulator's
+ * features: gigabytes for 10^6 users) go on huge pages (data_huge_alloc);
+ * the memory stays ordinary heap memory (free and realloc work on it). */
+static void *data_array(size_t n, size_t sz)
+{
+    if (n == 0) n = 1;
+    if (n > SIZE_MAX / sz) return NULL;
+    size_t bytes = n * sz;
+    return bytes >= ((size_t)64 << 20) ? data_huge_alloc(bytes)
+                                       : malloc(bytes);
 }
 
 void data_huge_collapse(void *p, size_t bytes)
