@@ -64,6 +64,21 @@ static int np_bits(np_u128 n)
     return hi ? 128 - __builtin_clzll(hi) : 64 - __builtin_clzll((uint64_t)n);
 }
 
+/* The double m * 2^e2 for a rounded 53-bit m (or 2^53 after a carry).
+ * Returns 0, or -1 when it is not a normal double. */
+static inline int np_pack(uint64_t m, int e2, double *out)
+{
+    if (m >> 53) {
+        m >>= 1;
+        e2++;
+    }
+    int be = e2 + 52 + 1023;
+    if (be < 1 || be > 2046) return -1;
+    uint64_t b = ((uint64_t)be << 52) | (m & ((1ULL << 52) - 1));
+    memcpy(out, &b, sizeof b);
+    return 0;
+}
+
 /* The double nearest to (n + f) * 2^e2, where n > 0 and f in [0, 1) is a
  * fraction known only by sticky = (f != 0); ties to even. sticky may be
  * set only when n has more than 53 bits. Returns 0, or -1 when the result
@@ -82,16 +97,18 @@ static int np_round(np_u128 n, int e2, int sticky, double *out)
         np_u128 half = (np_u128)1 << (sh - 1);
         if (rest > half || (rest == half && (sticky || (m & 1)))) m++;
         e2 += sh;
-        if (m >> 53) {
-            m >>= 1;
-            e2++;
-        }
     }
-    int be = e2 + 52 + 1023;
-    if (be < 1 || be > 2046) return -1;
-    uint64_t b = ((uint64_t)be << 52) | (m & ((1ULL << 52) - 1));
-    memcpy(out, &b, sizeof b);
-    return 0;
+    return np_pack(m, e2, out);
+}
+
+/* np_round for a 62- to 64-bit q, in 64-bit arithmetic. */
+static inline int np_round64(uint64_t q, int e2, int sticky, double *out)
+{
+    int sh = (64 - __builtin_clzll(q)) - 53;     /* 9..11 */
+    uint64_t m = q >> sh, rest = q & ((1ULL << sh) - 1);
+    uint64_t half = 1ULL << (sh - 1);
+    if (rest > half || (rest == half && (sticky || (m & 1)))) m++;
+    return np_pack(m, e2 + sh, out);
 }
 
 /* q = (hi:lo) / d and *rem, for hi < d (the quotient fits 64 bits). */
@@ -130,7 +147,7 @@ static int np_decimal(uint64_t D, long e10, double *out)
         int sh = 63 + (64 - __builtin_clzll(d5)) - (64 - __builtin_clzll(D));
         np_u128 n = (np_u128)D << sh;   /* < 2^(63 + bits(5^j)) */
         uint64_t q = np_div((uint64_t)(n >> 64), (uint64_t)n, d5, &rem);
-        return np_round(q, -sh - j, rem != 0, out);
+        return np_round64(q, -sh - j, rem != 0, out);
     }
     return -1;
 }
@@ -138,7 +155,7 @@ static int np_decimal(uint64_t D, long e10, double *out)
 /* Append the decimal digits at p (up to end) to *D (which wraps past 19
  * digits: the caller then falls back); returns the first non-digit. Eight
  * digits at a time where the bytes allow (little-endian loads). */
-static const char *np_digits(const char *p, const char *end, uint64_t *D)
+static inline const char *np_digits(const char *p, const char *end, uint64_t *D)
 {
     uint64_t d = *D;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
