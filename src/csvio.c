@@ -225,6 +225,7 @@ typedef struct csvio_reader {
     size_t header_line;
     int have_header;
     csvrec *cr;         /* the file's records */
+    uint32_t last_id[COL_NAMED]; /* id of the previous row, or DATA_NONE */
     size_t hint_bytes;  /* bytes left in the file when known, else 0 */
     int presized;       /* row arrays sized from hint_bytes, huge pages */
     const csvrec_record *rec;  /* the current record */
@@ -305,7 +306,10 @@ static void rd_init(csvio_reader *r, const char *name)
     memset(r, 0, sizeof *r);
     r->name = name;
     r->grouped = 1;
-    for (int i = 0; i < COL_NAMED; i++) r->col[i] = CSVIO_NONE;
+    for (int i = 0; i < COL_NAMED; i++) {
+        r->col[i] = CSVIO_NONE;
+        r->last_id[i] = DATA_NONE;
+    }
 }
 
 static void rd_free(csvio_reader *r)
@@ -710,7 +714,18 @@ static int rd_id(csvio_reader *r, int role, strtab *t, uint32_t *idx)
     if (memchr(s, '\0', len))
         return rd_error(r, r->row_line, "column '%s': id contains a NUL "
                         "byte", csvio_colname[role]);
+    /* Rows repeat the previous row's user and query: compare before
+     * hashing (the table's strings are NUL-terminated; ids have no NUL). */
+    uint32_t last = r->last_id[role];
+    if (last != DATA_NONE) {
+        const char *p = strtab_get(t, last);
+        if (strncmp(p, s, len) == 0 && p[len] == '\0') {
+            *idx = last;
+            return PREF_OK;
+        }
+    }
     if (strtab_intern(t, s, len, idx)) return rd_nomem(r);
+    r->last_id[role] = *idx;
     return PREF_OK;
 }
 

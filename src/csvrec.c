@@ -192,7 +192,7 @@ static inline uint64_t cr_eq(uint64_t w, uint64_t b)
     return ~(((v & lo7) + lo7) | v | lo7);
 }
 
-/* Offset of the first byte in s[0..k) that is the delimiter or a byte
+/* Offset of the first byte in s[i..k) that is the delimiter or a byte
  * libcsv treats specially (quote, CR, LF, space, tab), or k. Eight bytes
  * at a time. */
 static size_t cr_scan(const csvrec *r, const char *s, size_t i, size_t k)
@@ -228,22 +228,22 @@ static int cr_plain(csvrec *r)
 {
     if (r->open || r->p.pstate != 0 || r->p.entry_pos != 0) return 0;
     char *s = r->in + r->pos;
-    char *nl = memchr(s, '\n', r->end - r->pos);
-    if (!nl || nl == s) return 0;
-    size_t k = (size_t)(nl - s), nf = 0, i = 0;
+    size_t avail = r->end - r->pos, nf = 0, i = 0;
+    if (avail == 0 || s[0] == '\n') return 0;
     for (;;) {
         if (nf + 2 > r->ocap && (r->status = cr_grow_off(r, nf + 1)))
             return -1;
         r->off[nf++] = i;
-        i = cr_scan(r, s, i, k);
-        if (i == k) break;
-        if (s[i] != r->delim) {             /* special: undo, use libcsv */
+        i = cr_scan(r, s, i, avail);
+        if (i < avail && s[i] == '\n') break;
+        if (i == avail || s[i] != r->delim) {   /* no LF, or special: undo */
             for (size_t j = 1; j < nf; j++) s[r->off[j] - 1] = r->delim;
             return 0;
         }
         s[i++] = '\0';
     }
-    *nl = '\0';
+    size_t k = i;
+    s[k] = '\0';
     r->off[nf] = k + 1;
     r->rec.nf = nf;
     r->rec.line = r->line;
