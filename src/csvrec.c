@@ -22,6 +22,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "err.h"
 
@@ -217,6 +220,71 @@ static size_t cr_scan(const csvrec *r, const char *s, size_t i, size_t k)
     return i;
 }
 
+#if defined(__SSE2__)
+/* Bit i set where s[i] (i < 16) is the delimiter (*dm) or a byte libcsv
+ * treats specially (*sm: quote, CR, LF, space, tab). */
+static inline void cr_masks16(const csvrec *r, const char *s, unsigned *dm,
+                              unsigned *sm)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    __m128i sp = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+                     _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\t')))));
+    __m128i de = _mm_cmpeq_epi8(v, _mm_set1_epi8(r->delim));
+    *dm = (unsigned)_mm_movemask_epi8(de);
+    *sm = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(de, sp));
+}
+#endif
+
+/* Cut the fields of the line at s (avail bytes) in place: each delimiter
+ * becomes a NUL and off[] gets the field starts, up to the first LF,
+ * whose offset is returned. Returns SIZE_MAX when the line holds another
+ * special byte or has no LF within avail (delimiters already cut are put
+ * back), or SIZE_MAX - 1 on an allocation failure (r->status set). */
+static size_t cr_cut(csvrec *r, char *s, size_t avail, size_t *nf_out)
+{
+    size_t nf = 0, i = 0;
+    if (r->ocap < 2 && (r->status = cr_grow_off(r, 1))) return SIZE_MAX - 1;
+    r->off[nf++] = 0;
+    for (;;) {
+#if defined(__SSE2__)
+        while (i + 16 <= avail) {   /* 16 bytes at a time */
+            unsigned dm, sm;
+            cr_masks16(r, s + i, &dm, &sm);
+            unsigned stop = sm ? sm & -sm : 0;  /* first special */
+            unsigned cut = stop ? dm & (stop - 1) : dm;
+            if (nf + 18 > r->ocap && (r->status = cr_grow_off(r, nf + 17)))
+                return SIZE_MAX - 1;
+            for (; cut; cut &= cut - 1) {
+                size_t j = i + (size_t)__builtin_ctz(cut);
+                s[j] = '\0';
+                r->off[nf++] = j + 1;
+            }
+            if (stop) {
+                i += (size_t)__builtin_ctz(stop);
+                break;
+            }
+            i += 16;
+        }
+#endif
+        if (nf + 2 > r->ocap && (r->status = cr_grow_off(r, nf + 1)))
+            return SIZE_MAX - 1;
+        i = cr_scan(r, s, i, avail);
+        if (i < avail && s[i] == '\n') break;
+        if (i == avail || s[i] != r->delim) {   /* no LF, or special: undo */
+            for (size_t j = 1; j < nf; j++) s[r->off[j] - 1] = r->delim;
+            return SIZE_MAX;
+        }
+        s[i++] = '\0';
+        r->off[nf++] = i;
+    }
+    *nf_out = nf;
+    return i;
+}
+
 /* The fast path: when no record is open and the next line lies whole in
  * the chunk, ends with an LF and holds no byte libcsv treats specially
  * (quote, CR, space, tab), libcsv would return exactly its pieces between
@@ -228,21 +296,11 @@ static int cr_plain(csvrec *r)
 {
     if (r->open || r->p.pstate != 0 || r->p.entry_pos != 0) return 0;
     char *s = r->in + r->pos;
-    size_t avail = r->end - r->pos, nf = 0, i = 0;
+    size_t avail = r->end - r->pos, nf = 0;
     if (avail == 0 || s[0] == '\n') return 0;
-    for (;;) {
-        if (nf + 2 > r->ocap && (r->status = cr_grow_off(r, nf + 1)))
-            return -1;
-        r->off[nf++] = i;
-        i = cr_scan(r, s, i, avail);
-        if (i < avail && s[i] == '\n') break;
-        if (i == avail || s[i] != r->delim) {   /* no LF, or special: undo */
-            for (size_t j = 1; j < nf; j++) s[r->off[j] - 1] = r->delim;
-            return 0;
-        }
-        s[i++] = '\0';
-    }
-    size_t k = i;
+    size_t k = cr_cut(r, s, avail, &nf);
+    if (k == SIZE_MAX) return 0;
+    if (k == SIZE_MAX - 1) return -1;
     s[k] = '\0';
     r->off[nf] = k + 1;
     r->rec.nf = nf;
