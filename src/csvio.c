@@ -6,10 +6,14 @@
  * strict mode, BOM, LF/CRLF/CR, the line where each record starts, no
  * field-length limit); a record is processed whole, so a wrong field count
  * is reported before any field is interpreted. Each row is appended to
- * flat arrays that grow by doubling: features and logp_ref go straight to
- * their final arrays, plus a rank, a line number and (only when rows are
- * out of order) a query number per row; ids are interned in four string tables; a (user, query) key maps
- * to a query number through an open-addressing table of uint64 keys.
+ * flat arrays: features and logp_ref go straight to their final arrays,
+ * plus a rank, a line number (only once rows stop sitting on consecutive
+ * lines) and a query number (only once rows are out of order) per row.
+ * For a regular file the arrays are sized once from the bytes left (on
+ * huge pages, resident only where written); otherwise they grow by
+ * doubling. Ids are interned in four string tables; a (user, query) key
+ * maps to a query number through an open-addressing table of uint64 keys
+ * (while rows are grouped, only the current user's keys).
  *
  * At the end of input the rows are grouped. Fast path: when every query's
  * rows are contiguous and every user's queries are contiguous (simulated
