@@ -349,6 +349,7 @@ static PL_INLINE double stages_args(const double *restrict D, size_t m, size_t r
                                     double *restrict v, double *restrict arg)
 {
     v[0] = 0.0;
+#pragma GCC unroll 8
     for (size_t j = 1; j < m; j++) {
         double z = 0.0;
 #pragma GCC unroll 8
@@ -356,11 +357,14 @@ static PL_INLINE double stages_args(const double *restrict D, size_t m, size_t r
         v[j] = z;
     }
     double lin = 0.0;
+#pragma GCC unroll 8
     for (size_t s = 0; s < r; s++) {
         double mx = v[s];
+#pragma GCC unroll 8
         for (size_t j = s + 1; j < m; j++)
             if (v[j] > mx) mx = v[j];
         lin += v[s] - mx;
+#pragma GCC unroll 8
         for (size_t j = s; j < m; j++) *arg++ = v[j] - mx;
     }
     return lin;
@@ -378,8 +382,10 @@ static PL_INLINE void stages_query(const double *restrict D, size_t m, size_t r,
 {
     static const double zero[PL_STAGES_D]; /* D_0 */
     double db[PL_STAGES_D];
+#pragma GCC unroll 8
     for (size_t s = 0; s < r; s++) {
         double z = 0.0;
+#pragma GCC unroll 8
         for (size_t j = s; j < m; j++) z += e[j - s];
         acc[1] *= z;
         if (acc[1] > PL_PROD_MAX) {
@@ -389,11 +395,13 @@ static PL_INLINE void stages_query(const double *restrict D, size_t m, size_t r,
         double iz = 1.0 / z;
 #pragma GCC unroll 8
         for (size_t a = 0; a < d; a++) db[a] = 0.0;
+#pragma GCC unroll 8
         for (size_t j = s > 0 ? s : 1; j < m; j++) {
             double pj = e[j - s] * iz;
 #pragma GCC unroll 8
             for (size_t a = 0; a < d; a++) db[a] += pj * D[(j - 1) * d + a];
         }
+#pragma GCC unroll 8
         for (size_t j = s; j < m; j++) {
             double pj = e[j - s] * iz;
             const double *Dj = j > 0 ? D + (j - 1) * d : zero;
@@ -411,34 +419,55 @@ static PL_INLINE void stages_query(const double *restrict D, size_t m, size_t r,
     }
 }
 
+/* Query t's shape: m candidates, r stages and its D rows' offset. um > 0
+ * (a constant once inlined) says every query has m = um and r = ur. */
+static PL_INLINE void stages_shape(const size_t *cand, const uint32_t *rq, size_t t,
+                                   size_t um, size_t ur, size_t *m, size_t *r,
+                                   size_t *off)
+{
+    if (um) {
+        *m = um;
+        *r = ur;
+        *off = t * (um - 1);
+        return;
+    }
+    *m = cand[t + 1] - cand[t];
+    *r = rq[t] < *m ? rq[t] : *m - 1;
+    *off = cand[t] - cand[0] - t;
+}
+
 /* One class over one chunk of queries [t0, t1) (exps e in query order):
  * the sums kept in locals for d <= 8 (registers once unrolled), then added
  * to grad and hess, as pairs_chunk does. */
 static PL_INLINE void stages_chunk(const double *D, const size_t *cand,
-                                   const uint32_t *rq, size_t t0, size_t t1,
-                                   size_t d, const double *e, double *acc,
-                                   double *grad, double *hess)
+                                   const uint32_t *rq, size_t um, size_t ur,
+                                   size_t t0, size_t t1, size_t d, const double *e,
+                                   double *acc, double *grad, double *hess)
 {
     double gl[8], hl[8 * 8];
     int loc = d <= 8;
     double *gs = loc ? gl : grad, *hs = loc ? hl : hess;
     if (loc) local_sums(gl, hl, d, NULL, NULL);
     for (size_t t = t0; t < t1; t++) {
-        size_t m = cand[t + 1] - cand[t], r = rq[t] < m ? rq[t] : m - 1;
-        stages_query(D + (cand[t] - cand[0] - t) * d, m, r, d, e, acc, gs, hs);
+        size_t m, r, off;
+        stages_shape(cand, rq, t, um, ur, &m, &r, &off);
+        stages_query(D + off * d, m, r, d, e, acc, gs, hs);
         e += stages_slots(m, r);
     }
     if (loc) local_sums(gl, hl, d, grad, hess);
 }
 
 /* The body of pl_stages_accum (see pl.h), inlined with a constant d for
- * small d. Per chunk of queries (at most PL_SLOTS exps per class): every
- * class's arguments, one vecops_expneg call for all of them, then the sums
- * with no libm call but the guard's log. acc holds (lin, prod, lg). */
+ * small d and constant shapes (um, ur; 0 for mixed ones). Per chunk of
+ * queries (at most PL_SLOTS exps per class, the same chunks for any shape
+ * argument): every class's arguments, one vecops_expneg call for all of
+ * them, then the sums with no libm call but the guard's log. acc holds
+ * (lin, prod, lg). */
 static PL_INLINE void stages_body(const double *D, const size_t *cand,
-                                  const uint32_t *rq, size_t T, size_t d,
-                                  const double *theta, size_t K, double *ll,
-                                  double *grad, double *hess, double *work)
+                                  const uint32_t *rq, size_t um, size_t ur,
+                                  size_t T, size_t d, const double *theta,
+                                  size_t K, double *ll, double *grad, double *hess,
+                                  double *work)
 {
     double *v = work, *ea = v + K * PL_SLOTS, *acc = ea + K * PL_SLOTS;
     for (size_t k = 0; k < K; k++) {
@@ -449,7 +478,8 @@ static PL_INLINE void stages_body(const double *D, const size_t *cand,
     for (size_t t0 = 0, t1; t0 < T; t0 = t1) {
         size_t n = 0; /* exps per class in this chunk */
         for (t1 = t0; t1 < T; t1++) {
-            size_t m = cand[t1 + 1] - cand[t1], r = rq[t1] < m ? rq[t1] : m - 1;
+            size_t m, r, off;
+            stages_shape(cand, rq, t1, um, ur, &m, &r, &off);
             size_t ns = stages_slots(m, r);
             if (t1 > t0 && n + ns > PL_SLOTS) break;
             n += ns;
@@ -457,31 +487,58 @@ static PL_INLINE void stages_body(const double *D, const size_t *cand,
         for (size_t k = 0; k < K; k++) {
             double *arg = ea + k * n;
             for (size_t t = t0; t < t1; t++) {
-                size_t m = cand[t + 1] - cand[t], r = rq[t] < m ? rq[t] : m - 1;
-                acc[3 * k] += stages_args(D + (cand[t] - cand[0] - t) * d, m, r, d,
-                                          theta + k * d, v + k * PL_SLOTS, arg);
+                size_t m, r, off;
+                stages_shape(cand, rq, t, um, ur, &m, &r, &off);
+                acc[3 * k] += stages_args(D + off * d, m, r, d, theta + k * d,
+                                          v + k * PL_SLOTS, arg);
                 arg += stages_slots(m, r);
             }
         }
         vecops_expneg(ea, ea, K * n);
         for (size_t k = 0; k < K; k++)
-            stages_chunk(D, cand, rq, t0, t1, d, ea + k * n, acc + 3 * k,
+            stages_chunk(D, cand, rq, um, ur, t0, t1, d, ea + k * n, acc + 3 * k,
                          grad + k * d, hess + k * d * d);
     }
     for (size_t k = 0; k < K; k++)
         ll[k] = acc[3 * k] - (acc[3 * k + 2] + log(acc[3 * k + 1]));
 }
 
+/* stages_body for one shape (um, ur) with d constant for d = 2, 3, 4, 8. */
+static PL_INLINE void stages_d(const double *D, const size_t *cand, const uint32_t *r,
+                               size_t um, size_t ur, size_t T, size_t d,
+                               const double *th, size_t K, double *ll, double *g,
+                               double *H, double *w)
+{
+    switch (d) {
+    case 2: stages_body(D, cand, r, um, ur, T, 2, th, K, ll, g, H, w); break;
+    case 3: stages_body(D, cand, r, um, ur, T, 3, th, K, ll, g, H, w); break;
+    case 4: stages_body(D, cand, r, um, ur, T, 4, th, K, ll, g, H, w); break;
+    case 8: stages_body(D, cand, r, um, ur, T, 8, th, K, ll, g, H, w); break;
+    default: stages_body(D, cand, r, um, ur, T, d, th, K, ll, g, H, w); break;
+    }
+}
+
+/* Every query top-1 of 3 (shape 1), or every one a ranking of 3 (shape 2)
+ * take bodies with constant m and r, so their loops unroll; others 0. */
+static size_t stages_uniform(const size_t *cand, const uint32_t *r, size_t T)
+{
+    size_t r0 = 0;
+    for (size_t t = 0; t < T; t++) {
+        size_t m = cand[t + 1] - cand[t], rt = r[t] < m ? r[t] : m - 1;
+        if (m != 3 || (t > 0 && rt != r0)) return 0;
+        r0 = rt;
+    }
+    return r0;
+}
+
 void pl_stages_accum(const double *D, const size_t *cand, const uint32_t *r,
                      size_t T, size_t d, const double *theta, size_t K,
                      double *ll, double *grad, double *hess, double *work)
 {
-    switch (d) {
-    case 2: stages_body(D, cand, r, T, 2, theta, K, ll, grad, hess, work); break;
-    case 3: stages_body(D, cand, r, T, 3, theta, K, ll, grad, hess, work); break;
-    case 4: stages_body(D, cand, r, T, 4, theta, K, ll, grad, hess, work); break;
-    case 8: stages_body(D, cand, r, T, 8, theta, K, ll, grad, hess, work); break;
-    default: stages_body(D, cand, r, T, d, theta, K, ll, grad, hess, work); break;
+    switch (stages_uniform(cand, r, T)) {
+    case 1: stages_d(D, cand, r, 3, 1, T, d, theta, K, ll, grad, hess, work); break;
+    case 2: stages_d(D, cand, r, 3, 2, T, d, theta, K, ll, grad, hess, work); break;
+    default: stages_d(D, cand, r, 0, 0, T, d, theta, K, ll, grad, hess, work); break;
     }
 }
 

@@ -21,9 +21,10 @@ typedef struct {
     double x[TM * MM * DM], D[TM * MM * DM];
 } queries;
 
-/* T random queries; ties (a candidate copying another) with probability
- * 1/4; features 2.385 U(-1/2, 1/2) + off. */
-static void draw(queries *Q, size_t T, size_t d, double off, gsl_rng *g)
+/* T random queries (every one m = 3 with r = r3 when r3 > 0: the kernel's
+ * bodies for one shape); ties (a candidate copying another) with
+ * probability 1/4; features 2.385 U(-1/2, 1/2) + off. */
+static void draw(queries *Q, size_t T, size_t d, double off, uint32_t r3, gsl_rng *g)
 {
     Q->T = T;
     Q->d = d;
@@ -31,6 +32,10 @@ static void draw(queries *Q, size_t T, size_t d, double off, gsl_rng *g)
     for (size_t t = 0; t < T; t++) {
         size_t m = 2 + gsl_rng_uniform_int(g, MM - 1);
         Q->r[t] = (uint32_t)(1 + gsl_rng_uniform_int(g, m)); /* r = m allowed */
+        if (r3) {
+            m = 3;
+            Q->r[t] = r3 + (r3 == 2 && t % 2 ? 1 : 0); /* r = 3 is r = 2 */
+        }
         Q->cand[t + 1] = Q->cand[t] + m;
         double *xt = Q->x + Q->cand[t] * d;
         for (size_t j = 0; j < m * d; j++)
@@ -106,9 +111,9 @@ static void test_random(gsl_rng *g)
     const double spread[] = {0.3, 1.7, 40.0, 600.0}; /* 600: |u| in the hundreds */
     for (size_t i = 0; i < sizeof ds / sizeof *ds; i++)
         for (size_t s = 0; s < 4; s++)
-            for (size_t rep = 0; rep < 3; rep++) {
+            for (size_t rep = 0; rep < 5; rep++) {
                 size_t d = ds[i], T = 1 + gsl_rng_uniform_int(g, TM);
-                draw(&Q, T, d, rep == 2 ? 3.1 : 0.0, g);
+                draw(&Q, T, d, rep == 2 ? 3.1 : 0.0, rep > 2 ? (uint32_t)rep - 2 : 0, g);
                 double th[KM * DM];
                 for (size_t j = 0; j < KM * d; j++)
                     th[j] = spread[s] * (gsl_rng_uniform(g) - 0.5);
@@ -120,12 +125,13 @@ static void test_random(gsl_rng *g)
 }
 
 /* K classes in one call = K one-class calls, bit for bit (T = 40: several
- * chunks; d = 2 and 8 inlined, d = 5 the general loops). */
+ * chunks; d = 2 (mixed shapes) and 8 (full rankings of 3) inlined, d = 5
+ * (top-1 of 3) the general loops). */
 static void test_classes(gsl_rng *g)
 {
     static queries Q;
     for (size_t d = 2; d <= 8; d += 3) {
-        draw(&Q, TM, d, 0.0, g);
+        draw(&Q, TM, d, 0.0, (uint32_t)(d - 2) / 3, g); /* mixed, top-1, full */
         double th[KM * DM], ll[KM], G[KM * DM] = {0}, H[KM * DM * DM] = {0};
         double work[KM * 200];
         for (size_t j = 0; j < KM * d; j++) th[j] = 3.0 * (gsl_rng_uniform(g) - 0.5);
