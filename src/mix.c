@@ -94,6 +94,9 @@ typedef struct mix_ws {
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
     double *delta;      /* (n_queries, d) winner minus loser when every query is
                          * a pair (pl_pairs_accum); NULL otherwise */
+    double *diff;       /* (n_cand - n_queries, d) x_j - x_0 of every query
+                         * (pl_stages_diff) when no delta and every query
+                         * has m <= PL_STAGES_M (pl_stages_accum); or NULL */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
 } mix_ws;
@@ -118,6 +121,7 @@ static void ws_free(mix_ws *w)
     free(w->Qchk);
     free(w->theta_old);
     free(w->delta);
+    free(w->diff);
     free(w);
 }
 
@@ -134,6 +138,24 @@ static int ws_pairs(const data_set *ds, mix_ws *w)
     if (!w->delta) return -1;
     for (size_t q = 0; q < ds->n_queries; q++)
         pl_pair_delta(ds->x + ds->q_cand[q] * d, d, w->delta + q * d);
+    return 0;
+}
+
+/* Other data of few candidates per query (every m <= PL_STAGES_M, d <=
+ * PL_STAGES_D): each query's differences x_j - x_0 once per workspace, so
+ * the passes take pl_stages_accum. Returns 0, or -1 when out of memory. */
+static int ws_stages(const data_set *ds, mix_ws *w)
+{
+    size_t d = ds->d, nq = ds->n_queries;
+    if (w->delta || d > PL_STAGES_D) return 0;
+    for (size_t q = 0; q < nq; q++)
+        if (data_m(ds, q) > PL_STAGES_M) return 0;
+    size_t n = (ds->q_cand[nq] - nq) * d;
+    w->diff = malloc((n > 0 ? n : 1) * sizeof(double));
+    if (!w->diff) return -1;
+    for (size_t q = 0; q < nq; q++)
+        pl_stages_diff(ds->x + ds->q_cand[q] * d, data_m(ds, q), d,
+                       w->diff + (ds->q_cand[q] - q) * d);
     return 0;
 }
 
@@ -159,9 +181,11 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
 #endif
     w->stride = K * (d + d * d + 3) + 1;
     /* per thread: work (2 mmax + d for pl_linear_accum, pl_pairs_work(K)
-     * for pairs), la (K), gi (K d), Hi (K d d), lt (K) */
+     * for pairs, pl_stages_work(K) for few candidates), la (K), gi (K d),
+     * Hi (K d d), lt (K) */
     w->nwork = 2 * w->mmax + d;
     if (w->nwork < pl_pairs_work(K)) w->nwork = pl_pairs_work(K);
+    if (w->nwork < pl_stages_work(K)) w->nwork = pl_stages_work(K);
     w->scratch_n = w->nwork + K + K * d + K * d * d + K;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
@@ -181,7 +205,8 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->theta_old = malloc(K * d * sizeof(double));
     w->flat = calloc(d ? d : 1, 1);
     if (w->flat) mix_uninformative_columns(ds, w->flat);
-    if (!w->post_old || !w->Qchk || !w->theta_old || ws_pairs(ds, w) != 0) {
+    if (!w->post_old || !w->Qchk || !w->theta_old || ws_pairs(ds, w) != 0 ||
+        ws_stages(ds, w) != 0) {
         ws_free(w);
         return NULL;
     }
@@ -207,7 +232,7 @@ static double *thread_scratch(const mix_ws *w)
 
 /* User i's log-likelihood under class k; accumulates its gradient into gi
  * (d) and the upper triangle of its Hessian into Hi (d, d). The general
- * path: pair data take pl_pairs_accum for all classes at once. */
+ * path: pair data take pl_pairs_accum, few candidates pl_stages_accum. */
 static double user_class_accum(const data_set *ds, const mix_ws *w, size_t i,
                                size_t k, double *gi, double *Hi, double *work)
 {
@@ -218,6 +243,16 @@ static double user_class_accum(const data_set *ds, const mix_ws *w, size_t i,
         ll += pl_linear_accum_upper(ds->x + ds->q_cand[q] * d, data_m(ds, q), d,
                                     ds->q_r[q], th, 1.0, gi, Hi, work);
     return ll;
+}
+
+/* User i's log-likelihoods la (K), gradients gi (K, d) and upper Hessians
+ * Hi (K, d, d) by pl_stages_accum on the workspace's differences. */
+static void user_stages_accum(const data_set *ds, const mix_ws *w, size_t i,
+                              double *la, double *gi, double *Hi, double *work)
+{
+    size_t q0 = ds->user_q[i], q1 = ds->user_q[i + 1];
+    pl_stages_accum(w->diff + (ds->q_cand[q0] - q0) * w->d, ds->q_cand + q0,
+                    ds->q_r + q0, q1 - q0, w->d, w->theta, w->K, la, gi, Hi, work);
 }
 
 /* log sum_k exp(lt_k) and, when gam is not NULL, the responsibilities
@@ -273,6 +308,8 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                 pl_pairs_accum(w->delta + ds->user_q[i] * d,
                                ds->user_q[i + 1] - ds->user_q[i], d, w->theta, K,
                                la, gi, Hi, work);
+            else if (w->diff)
+                user_stages_accum(ds, w, i, la, gi, Hi, work);
             else
                 for (size_t k = 0; k < K; k++)
                     la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);

@@ -205,6 +205,24 @@ void pl_pair_delta(const double *x, size_t d, double *delta)
 
 #define PL_CHUNK 32 /* pairs per class per vecops_logistic call */
 
+/* The local sums of a chunk kernel for d <= 8 (gl (d), the upper hl (d, d)):
+ * zeroed when grad is NULL, else added to grad and the upper hess. Inlined
+ * with a constant d, so the loops unroll. */
+static PL_INLINE void local_sums(double *restrict gl, double *restrict hl, size_t d,
+                                 double *restrict grad, double *restrict hess)
+{
+#pragma GCC unroll 8
+    for (size_t a = 0; a < d; a++) {
+        if (grad) grad[a] += gl[a];
+        else gl[a] = 0.0;
+#pragma GCC unroll 8
+        for (size_t b = a; b < d; b++) {
+            if (grad) hess[a * d + b] += hl[a * d + b];
+            else hl[a * d + b] = 0.0;
+        }
+    }
+}
+
 /* The sums of one class over one chunk of n pairs with logistic parts
  * f, g, h (vecops_logistic) and margins z: lin += min(z, 0), the product of
  * the f (its log taken into *lg above PL_PROD_MAX), grad += g delta and the
@@ -221,14 +239,7 @@ static PL_INLINE void pairs_chunk(const double *restrict dc, size_t n, size_t d,
     double gl[8], hl[8 * 8];
     int loc = d <= 8;
     double *gs = loc ? gl : grad, *hs = loc ? hl : hess;
-    if (loc) {
-#pragma GCC unroll 8
-        for (size_t a = 0; a < d; a++) {
-            gl[a] = 0.0;
-#pragma GCC unroll 8
-            for (size_t b = a; b < d; b++) hl[a * d + b] = 0.0;
-        }
-    }
+    if (loc) local_sums(gl, hl, d, NULL, NULL);
     for (size_t t = 0; t < n; t++) {
         const double *dt = dc + t * d;
         if (z[t] < 0.0) lin += z[t];
@@ -250,13 +261,7 @@ static PL_INLINE void pairs_chunk(const double *restrict dc, size_t n, size_t d,
     acc[0] = lin;
     acc[1] = prod;
     acc[2] = lg;
-    if (!loc) return;
-#pragma GCC unroll 8
-    for (size_t a = 0; a < d; a++) {
-        grad[a] += gl[a];
-#pragma GCC unroll 8
-        for (size_t b = a; b < d; b++) hess[a * d + b] += hl[a * d + b];
-    }
+    if (loc) local_sums(gl, hl, d, grad, hess);
 }
 
 /* The body of pl_pairs_accum (see pl.h), inlined with a constant d for
@@ -318,6 +323,226 @@ double pl_pairs_accum_upper(const double *delta, size_t T, size_t d,
     pl_pairs_accum(delta, T, d, theta, 1, &ll, grad, hess, work);
     return ll;
 }
+
+/* ---- rankings of small m on differences (pl_stages_accum) --------------- */
+
+#define PL_SLOTS 64 /* exps per class per vecops_expneg call */
+
+void pl_stages_diff(const double *x, size_t m, size_t d, double *D)
+{
+    for (size_t j = 1; j < m; j++)
+        for (size_t k = 0; k < d; k++) D[(j - 1) * d + k] = x[j * d + k] - x[k];
+}
+
+/* exps one query of m candidates and r stages needs: sum_{s<r} (m - s). */
+static size_t stages_slots(size_t m, size_t r)
+{
+    return r * m - r * (r - 1) / 2;
+}
+
+/* Class k's v_j = theta . D_j (v_0 = 0) of one query into v (m), and its
+ * stage arguments v_j - mx_s (j >= s, mx_s = max_{j>=s} v_j, found as
+ * linear_accum finds it: a NaN v_j, j > s, is skipped and then spreads
+ * through its argument) into arg; returns sum_s (v_s - mx_s). */
+static PL_INLINE double stages_args(const double *restrict D, size_t m, size_t r,
+                                    size_t d, const double *restrict th,
+                                    double *restrict v, double *restrict arg)
+{
+    v[0] = 0.0;
+#pragma GCC unroll 8
+    for (size_t j = 1; j < m; j++) {
+        double z = 0.0;
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) z += th[a] * D[(j - 1) * d + a];
+        v[j] = z;
+    }
+    double lin = 0.0;
+#pragma GCC unroll 8
+    for (size_t s = 0; s < r; s++) {
+        double mx = v[s];
+#pragma GCC unroll 8
+        for (size_t j = s + 1; j < m; j++)
+            if (v[j] > mx) mx = v[j];
+        lin += v[s] - mx;
+#pragma GCC unroll 8
+        for (size_t j = s; j < m; j++) *arg++ = v[j] - mx;
+    }
+    return lin;
+}
+
+/* The sums of one class over one query with stage exps e (stages_args'
+ * order): the product of the normalisers z_s into acc (its log taken into
+ * acc[2] above PL_PROD_MAX; z_s in [1, m]: it only grows), gs += c_s and
+ * the upper hs -= sum_{j>=s} p_j c_j c_j^T per stage, c_j = D_j - dbar_s
+ * = x_j - xbar_s (D_0 = 0). Inlined with a constant d for small d. */
+static PL_INLINE void stages_query(const double *restrict D, size_t m, size_t r,
+                                   size_t d, const double *restrict e,
+                                   double *restrict acc, double *restrict gs,
+                                   double *restrict hs)
+{
+    static const double zero[PL_STAGES_D]; /* D_0 */
+    double db[PL_STAGES_D];
+#pragma GCC unroll 8
+    for (size_t s = 0; s < r; s++) {
+        double z = 0.0;
+#pragma GCC unroll 8
+        for (size_t j = s; j < m; j++) z += e[j - s];
+        acc[1] *= z;
+        if (acc[1] > PL_PROD_MAX) {
+            acc[2] += log(acc[1]);
+            acc[1] = 1.0;
+        }
+        double iz = 1.0 / z;
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) db[a] = 0.0;
+#pragma GCC unroll 8
+        for (size_t j = s > 0 ? s : 1; j < m; j++) {
+            double pj = e[j - s] * iz;
+#pragma GCC unroll 8
+            for (size_t a = 0; a < d; a++) db[a] += pj * D[(j - 1) * d + a];
+        }
+#pragma GCC unroll 8
+        for (size_t j = s; j < m; j++) {
+            double pj = e[j - s] * iz;
+            const double *Dj = j > 0 ? D + (j - 1) * d : zero;
+#pragma GCC unroll 8
+            for (size_t a = 0; a < d; a++) {
+                double ca = Dj[a] - db[a];
+                if (j == s) gs[a] += ca;
+                double pa = pj * ca;
+#pragma GCC unroll 8
+                for (size_t b = a; b < d; b++)
+                    hs[a * d + b] -= pa * (Dj[b] - db[b]);
+            }
+        }
+        e += m - s;
+    }
+}
+
+/* Query t's shape: m candidates, r stages and its D rows' offset. um > 0
+ * (a constant once inlined) says every query has m = um and r = ur. */
+static PL_INLINE void stages_shape(const size_t *cand, const uint32_t *rq, size_t t,
+                                   size_t um, size_t ur, size_t *m, size_t *r,
+                                   size_t *off)
+{
+    if (um) {
+        *m = um;
+        *r = ur;
+        *off = t * (um - 1);
+        return;
+    }
+    *m = cand[t + 1] - cand[t];
+    *r = rq[t] < *m ? rq[t] : *m - 1;
+    *off = cand[t] - cand[0] - t;
+}
+
+/* One class over one chunk of queries [t0, t1) (exps e in query order):
+ * the sums kept in locals for d <= 8 (registers once unrolled), then added
+ * to grad and hess, as pairs_chunk does. */
+static PL_INLINE void stages_chunk(const double *D, const size_t *cand,
+                                   const uint32_t *rq, size_t um, size_t ur,
+                                   size_t t0, size_t t1, size_t d, const double *e,
+                                   double *acc, double *grad, double *hess)
+{
+    double gl[8], hl[8 * 8];
+    int loc = d <= 8;
+    double *gs = loc ? gl : grad, *hs = loc ? hl : hess;
+    if (loc) local_sums(gl, hl, d, NULL, NULL);
+    for (size_t t = t0; t < t1; t++) {
+        size_t m, r, off;
+        stages_shape(cand, rq, t, um, ur, &m, &r, &off);
+        stages_query(D + off * d, m, r, d, e, acc, gs, hs);
+        e += stages_slots(m, r);
+    }
+    if (loc) local_sums(gl, hl, d, grad, hess);
+}
+
+/* The body of pl_stages_accum (see pl.h), inlined with a constant d for
+ * small d and constant shapes (um, ur; 0 for mixed ones). Per chunk of
+ * queries (at most PL_SLOTS exps per class, the same chunks for any shape
+ * argument): every class's arguments, one vecops_expneg call for all of
+ * them, then the sums with no libm call but the guard's log. acc holds
+ * (lin, prod, lg). */
+static PL_INLINE void stages_body(const double *D, const size_t *cand,
+                                  const uint32_t *rq, size_t um, size_t ur,
+                                  size_t T, size_t d, const double *theta,
+                                  size_t K, double *ll, double *grad, double *hess,
+                                  double *work)
+{
+    double *v = work, *ea = v + K * PL_SLOTS, *acc = ea + K * PL_SLOTS;
+    for (size_t k = 0; k < K; k++) {
+        acc[3 * k] = 0.0;
+        acc[3 * k + 1] = 1.0;
+        acc[3 * k + 2] = 0.0;
+    }
+    for (size_t t0 = 0, t1; t0 < T; t0 = t1) {
+        size_t n = 0; /* exps per class in this chunk */
+        for (t1 = t0; t1 < T; t1++) {
+            size_t m, r, off;
+            stages_shape(cand, rq, t1, um, ur, &m, &r, &off);
+            size_t ns = stages_slots(m, r);
+            if (t1 > t0 && n + ns > PL_SLOTS) break;
+            n += ns;
+        }
+        for (size_t k = 0; k < K; k++) {
+            double *arg = ea + k * n;
+            for (size_t t = t0; t < t1; t++) {
+                size_t m, r, off;
+                stages_shape(cand, rq, t, um, ur, &m, &r, &off);
+                acc[3 * k] += stages_args(D + off * d, m, r, d, theta + k * d,
+                                          v + k * PL_SLOTS, arg);
+                arg += stages_slots(m, r);
+            }
+        }
+        vecops_expneg(ea, ea, K * n);
+        for (size_t k = 0; k < K; k++)
+            stages_chunk(D, cand, rq, um, ur, t0, t1, d, ea + k * n, acc + 3 * k,
+                         grad + k * d, hess + k * d * d);
+    }
+    for (size_t k = 0; k < K; k++)
+        ll[k] = acc[3 * k] - (acc[3 * k + 2] + log(acc[3 * k + 1]));
+}
+
+/* stages_body for one shape (um, ur) with d constant for d = 2, 3, 4, 8. */
+static PL_INLINE void stages_d(const double *D, const size_t *cand, const uint32_t *r,
+                               size_t um, size_t ur, size_t T, size_t d,
+                               const double *th, size_t K, double *ll, double *g,
+                               double *H, double *w)
+{
+    switch (d) {
+    case 2: stages_body(D, cand, r, um, ur, T, 2, th, K, ll, g, H, w); break;
+    case 3: stages_body(D, cand, r, um, ur, T, 3, th, K, ll, g, H, w); break;
+    case 4: stages_body(D, cand, r, um, ur, T, 4, th, K, ll, g, H, w); break;
+    case 8: stages_body(D, cand, r, um, ur, T, 8, th, K, ll, g, H, w); break;
+    default: stages_body(D, cand, r, um, ur, T, d, th, K, ll, g, H, w); break;
+    }
+}
+
+/* Every query top-1 of 3 (shape 1), or every one a ranking of 3 (shape 2)
+ * take bodies with constant m and r, so their loops unroll; others 0. */
+static size_t stages_uniform(const size_t *cand, const uint32_t *r, size_t T)
+{
+    size_t r0 = 0;
+    for (size_t t = 0; t < T; t++) {
+        size_t m = cand[t + 1] - cand[t], rt = r[t] < m ? r[t] : m - 1;
+        if (m != 3 || (t > 0 && rt != r0)) return 0;
+        r0 = rt;
+    }
+    return r0;
+}
+
+void pl_stages_accum(const double *D, const size_t *cand, const uint32_t *r,
+                     size_t T, size_t d, const double *theta, size_t K,
+                     double *ll, double *grad, double *hess, double *work)
+{
+    switch (stages_uniform(cand, r, T)) {
+    case 1: stages_d(D, cand, r, 3, 1, T, d, theta, K, ll, grad, hess, work); break;
+    case 2: stages_d(D, cand, r, 3, 2, T, d, theta, K, ll, grad, hess, work); break;
+    default: stages_d(D, cand, r, 0, 0, T, d, theta, K, ll, grad, hess, work); break;
+    }
+}
+
+size_t pl_stages_work(size_t K) { return K * (2 * PL_SLOTS + 3); }
 
 void pl_sym_from_upper(double *A, size_t d)
 {

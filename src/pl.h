@@ -70,6 +70,34 @@ void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta
 /* Doubles of work pl_pairs_accum needs for K classes. */
 size_t pl_pairs_work(size_t K);
 
+/* Rankings of few candidates on differences. A query of m <= PL_STAGES_M
+ * candidates depends on x only through D_j = x_j - x_0 (j = 1..m-1, the
+ * chosen row 0 subtracted): pl_stages_diff writes D ((m - 1, d)). */
+#define PL_STAGES_M 8
+#define PL_STAGES_D 32
+void pl_stages_diff(const double *x, size_t m, size_t d, double *D);
+
+/* For T queries of one user (query t: m_t = cand[t+1] - cand[t] candidates,
+ * 2 <= m_t <= PL_STAGES_M, r[t] ranked, r >= m taken as m - 1; its D rows
+ * at D + (cand[t] - cand[0] - t) d, as pl_stages_diff writes them) and K
+ * classes (theta (K, d), d <= PL_STAGES_D): ll[k] = log P of all T answers,
+ * and accumulates grad (K, d) and the upper triangles of hess (K, d, d)
+ * as pl_linear_accum_upper does (w = 1). The stage exps of every class go
+ * in one vecops_expneg call per chunk of queries (the maximum's is
+ * exp(0) = 1 exactly); the stage normalisers z_s in [1, m] are multiplied
+ * and one log taken per class (and whenever the product passes 2^512, so it
+ * never overflows). Agrees with pl_linear_accum_upper to rounding (the
+ * differences are exact where the utilities cancel, so where that path
+ * loses digits to |u| this one does not); a NaN or infinite utility gives
+ * NaN where that path does. Class k's results are the same bits for any K.
+ * work needs pl_stages_work(K) doubles. Nothing allocates. O(T m r d^2). */
+void pl_stages_accum(const double *D, const size_t *cand, const uint32_t *r,
+                     size_t T, size_t d, const double *theta, size_t K,
+                     double *ll, double *grad, double *hess, double *work);
+
+/* Doubles of work pl_stages_accum needs for K classes. */
+size_t pl_stages_work(size_t K);
+
 /* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
 void pl_sym_from_upper(double *A, size_t d);
 
