@@ -29,8 +29,10 @@
 #include "mathx.h"
 #include "pl.h"
 #include "rngs.h"
+#include "vecops.h"
 
 #define MIX_BLOCK 256
+#define MIX_PCHUNK 256 /* pairs per sub-block of the pair pass (block_pairs) */
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
 
 void mix_params_init(mix_params *p)
@@ -93,7 +95,9 @@ typedef struct mix_ws {
     unsigned char *flat;/* (d) columns constant within every query: fixed at 0 */
     double *Qold;       /* (K) Q_k at theta_old: the ascent check's reference */
     double *delta;      /* (n_queries, d) winner minus loser when every query is
-                         * a pair (pl_pairs_accum); NULL otherwise */
+                         * a pair (pl_pairs_accum; transposed per sub-block
+                         * when pblock: ws_pairs); NULL otherwise */
+    int pblock;         /* pairs with d <= VECOPS_PAIR_D: block_pairs */
     double *diff;       /* (n_cand - n_queries, d) x_j - x_0 of every query
                          * (pl_stages_diff) when no delta and every query
                          * has m <= PL_STAGES_M (pl_stages_accum); or NULL */
@@ -125,9 +129,22 @@ static void ws_free(mix_ws *w)
     free(w);
 }
 
+/* The end j of the pair sub-block starting at user i of a block ending at
+ * i1: whole users with at most MIX_PCHUNK pairs in all; j == i when user i
+ * alone has more (it takes its own kernel call). */
+static size_t subblock_end(const data_set *ds, size_t i, size_t i1)
+{
+    size_t j = i;
+    while (j < i1 && ds->user_q[j + 1] - ds->user_q[i] <= MIX_PCHUNK) j++;
+    return j;
+}
+
 /* Pair data (every query m = 2, r = 1): the differences x_0 - x_1 once per
- * workspace, so the passes take the Bradley–Terry kernel. Returns 0, or -1
- * when out of memory; other data leave w->delta NULL. */
+ * workspace, so the passes take the Bradley–Terry kernel. With d <=
+ * VECOPS_PAIR_D (w->pblock) each sub-block's differences are stored
+ * transposed ((d, n) for its n pairs, at the offset of its first pair), the
+ * layout block_pairs reads; a user alone (subblock_end) stays row-major.
+ * Returns 0, or -1 when out of memory; other data leave w->delta NULL. */
 static int ws_pairs(const data_set *ds, mix_ws *w)
 {
     size_t d = ds->d;
@@ -136,8 +153,26 @@ static int ws_pairs(const data_set *ds, mix_ws *w)
     size_t n = ds->n_queries * d;
     w->delta = malloc((n > 0 ? n : 1) * sizeof(double));
     if (!w->delta) return -1;
-    for (size_t q = 0; q < ds->n_queries; q++)
-        pl_pair_delta(ds->x + ds->q_cand[q] * d, d, w->delta + q * d);
+    w->pblock = d <= VECOPS_PAIR_D;
+    double x[VECOPS_PAIR_D];
+    for (size_t b = 0; b < w->n_blocks; b++) {
+        size_t i1 = (b + 1) * MIX_BLOCK < ds->n_users ? (b + 1) * MIX_BLOCK
+                                                     : ds->n_users;
+        for (size_t i = b * MIX_BLOCK, j; i < i1; i = j > i ? j : i + 1) {
+            j = w->pblock ? subblock_end(ds, i, i1) : i;
+            size_t q0 = ds->user_q[i], q1 = ds->user_q[j > i ? j : i + 1];
+            for (size_t q = q0; q < q1; q++) {
+                double *dq = w->delta + q * d;
+                if (j == i) {
+                    pl_pair_delta(ds->x + ds->q_cand[q] * d, d, dq);
+                    continue;
+                }
+                pl_pair_delta(ds->x + ds->q_cand[q] * d, d, x);
+                for (size_t a = 0; a < d; a++)
+                    w->delta[q0 * d + a * (q1 - q0) + (q - q0)] = x[a];
+            }
+        }
+    }
     return 0;
 }
 
@@ -187,6 +222,8 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     if (w->nwork < pl_pairs_work(K)) w->nwork = pl_pairs_work(K);
     if (w->nwork < pl_stages_work(K)) w->nwork = pl_stages_work(K);
     w->scratch_n = w->nwork + K + K * d + K * d * d + K;
+    /* subblock_pairs: z, f, g, h (K, MIX_PCHUNK) */
+    w->scratch_n += 4 * K * MIX_PCHUNK;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -276,6 +313,127 @@ static double class_lse(const double *lt, size_t K, double *gam)
     return mx + log(s);
 }
 
+/* The end of user i's pass from its log-likelihoods la (K): the check sum
+ * pC, the log-sum-exp into *pL and the responsibilities gamma (written to
+ * post unless given), pS += gamma and pQ += gamma la. lt: K doubles of
+ * scratch. Returns gamma. */
+static const double *user_post(mix_ws *w, size_t i, const double *la, double *lt,
+                               const double *leta, int given, int check,
+                               double *pQ, double *pS, double *pC, double *pL)
+{
+    size_t K = w->K;
+    for (size_t k = 0; k < K; k++) {
+        if (check) pC[k] += w->post_old[i * K + k] * la[k];
+        lt[k] = leta[k] + la[k];
+    }
+    double *gam = w->post + i * K;
+    *pL += class_lse(lt, K, given ? NULL : gam);
+    for (size_t k = 0; k < K; k++) {
+        if (gam[k] == 0.0) continue;
+        pS[k] += gam[k];
+        pQ[k] += gam[k] * la[k];
+    }
+    return gam;
+}
+
+/* The pointers of a block's partial pt: g (K d), H (K d d), Q, S, C (K), L. */
+typedef struct pass_part {
+    double *g, *H, *Q, *S, *C, *L;
+} pass_part;
+
+static pass_part part_of(const mix_ws *w, double *pt)
+{
+    size_t K = w->K, d = w->d;
+    pass_part p;
+    p.g = pt;
+    p.H = p.g + K * d;
+    p.Q = p.H + K * d * d;
+    p.S = p.Q + K;
+    p.C = p.S + K;
+    p.L = p.C + K;
+    return p;
+}
+
+/* User i's pass by its own kernel call: la, the gradients and upper
+ * Hessians of every class, then gamma-weighted into the partial p. */
+static void user_accum(const data_set *ds, mix_ws *w, size_t i,
+                       const double *leta, int given, int check, pass_part p,
+                       double *s)
+{
+    size_t K = w->K, d = w->d, dd = d * d;
+    double *work = s, *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
+    memset(gi, 0, K * (d + dd) * sizeof(double));
+    if (w->delta)
+        pl_pairs_accum(w->delta + ds->user_q[i] * d,
+                       ds->user_q[i + 1] - ds->user_q[i], d, w->theta, K, la, gi,
+                       Hi, work);
+    else if (w->diff)
+        user_stages_accum(ds, w, i, la, gi, Hi, work);
+    else
+        for (size_t k = 0; k < K; k++)
+            la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
+    const double *gam = user_post(w, i, la, Hi + K * dd, leta, given, check, p.Q,
+                                  p.S, p.C, p.L);
+    for (size_t k = 0; k < K; k++) {
+        double gk = gam[k];
+        if (gk == 0.0) continue;
+        for (size_t j = 0; j < d; j++) p.g[k * d + j] += gk * gi[k * d + j];
+        for (size_t a = 0; a < d; a++) /* upper triangle only */
+            for (size_t b2 = a; b2 < d; b2++)
+                p.H[k * dd + a * d + b2] += gk * Hi[k * dd + a * d + b2];
+    }
+}
+
+/* Pairs (w->pblock) of users [i, j), n = their pairs <= MIX_PCHUNK: the
+ * margins and logistic parts of all n pairs and K classes at once from
+ * their transposed differences (ws_pairs), each user's log-likelihoods
+ * (pl_pairs_loglik: the bits of pl_pairs_accum) and responsibilities, then
+ * the gradient and upper Hessian of the whole sub-block as sums over its
+ * pairs weighted by gamma_ik g_t and gamma_ik h_t (vecops_pair_sums:
+ * vectorised across pairs, no per-user sums). */
+static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
+                           const double *leta, int given, int check, pass_part p,
+                           double *s)
+{
+    size_t K = w->K, d = w->d, q0 = ds->user_q[i], n = ds->user_q[j] - q0;
+    double *la = s + w->nwork, *lt = la + K + K * d + K * d * d, *z = lt + K;
+    double *f = z + K * n, *g = f + K * n, *h = g + K * n;
+    const double *X = w->delta + q0 * d;
+    vecops_pair_margins(z, X, w->theta, n, d, K);
+    vecops_logistic(f, g, h, z, K * n);
+    for (size_t u = i; u < j; u++) {
+        size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
+        for (size_t k = 0; k < K; k++)
+            la[k] = pl_pairs_loglik(z + k * n + a, f + k * n + a, T);
+        const double *gam = user_post(w, u, la, lt, leta, given, check, p.Q,
+                                      p.S, p.C, p.L);
+        for (size_t k = 0; k < K; k++)
+            for (size_t t = a; t < a + T; t++) {
+                g[k * n + t] *= gam[k];
+                h[k * n + t] *= gam[k];
+            }
+    }
+    vecops_pair_sums(p.g, p.H, X, g, h, n, d, K);
+}
+
+/* Users [i0, i1) of one block into its partial p: pair data in sub-blocks
+ * (subblock_end), other data user by user. */
+static void block_accum(const data_set *ds, mix_ws *w, size_t i0, size_t i1,
+                        const double *leta, int given, int check, pass_part p,
+                        double *s)
+{
+    for (size_t i = i0; i < i1;) {
+        size_t j = w->pblock ? subblock_end(ds, i, i1) : i;
+        if (j > i) {
+            subblock_pairs(ds, w, i, j, leta, given, check, p, s);
+            i = j;
+        } else {
+            user_accum(ds, w, i, leta, given, check, p, s);
+            i++;
+        }
+    }
+}
+
 /* E-step + accumulation. For every user: log L_ik, responsibilities (written
  * to post unless given = 1, in which case post holds fixed weights), and the
  * weighted sums per class: g_k, H_k, Q_k = sum gamma log L_k, sum gamma.
@@ -293,44 +451,12 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     for (size_t k = 0; k < K; k++) leta[k] = log(w->eta[k]);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
-        double *s = thread_scratch(w);
-        double *work = s, *la = s + w->nwork, *gi = la + K,
-               *Hi = gi + K * d, *lt = Hi + K * dd;
         double *pt = w->part + b * w->stride;
         memset(pt, 0, w->stride * sizeof(double));
-        double *pg = pt, *pH = pg + K * d, *pQ = pH + K * dd, *pS = pQ + K,
-               *pC = pS + K, *pL = pC + K;
         size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
                                                          : w->n_users;
-        for (size_t i = b * MIX_BLOCK; i < i_end; i++) {
-            memset(gi, 0, K * (d + dd) * sizeof(double));
-            if (w->delta)
-                pl_pairs_accum(w->delta + ds->user_q[i] * d,
-                               ds->user_q[i + 1] - ds->user_q[i], d, w->theta, K,
-                               la, gi, Hi, work);
-            else if (w->diff)
-                user_stages_accum(ds, w, i, la, gi, Hi, work);
-            else
-                for (size_t k = 0; k < K; k++)
-                    la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
-            for (size_t k = 0; k < K; k++) {
-                double ll = la[k];
-                if (check) pC[k] += w->post_old[i * K + k] * ll;
-                lt[k] = leta[k] + ll;
-            }
-            double *gam = w->post + i * K;
-            *pL += class_lse(lt, K, given ? NULL : gam);
-            for (size_t k = 0; k < K; k++) {
-                double gk = gam[k];
-                if (gk == 0.0) continue;
-                pS[k] += gk;
-                pQ[k] += gk * la[k];
-                for (size_t j = 0; j < d; j++) pg[k * d + j] += gk * gi[k * d + j];
-                for (size_t a = 0; a < d; a++) /* upper triangle only */
-                    for (size_t b2 = a; b2 < d; b2++)
-                        pH[k * dd + a * d + b2] += gk * Hi[k * dd + a * d + b2];
-            }
-        }
+        block_accum(ds, w, b * MIX_BLOCK, i_end, leta, given, check,
+                    part_of(w, pt), thread_scratch(w));
     }
     /* Ordered reduction. */
     memset(w->g, 0, K * d * sizeof(double));

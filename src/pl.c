@@ -223,6 +223,26 @@ static PL_INLINE void local_sums(double *restrict gl, double *restrict hl, size_
     }
 }
 
+/* One pair's log-likelihood parts: lin += min(z, 0), prod *= f, its log
+ * taken into lg above PL_PROD_MAX. */
+static PL_INLINE void pairs_ll_step(double z, double f, double *lin, double *prod,
+                                    double *lg)
+{
+    if (z < 0.0) *lin += z;
+    *prod *= f;
+    if (*prod > PL_PROD_MAX) {
+        *lg += log(*prod);
+        *prod = 1.0;
+    }
+}
+
+double pl_pairs_loglik(const double *z, const double *f, size_t n)
+{
+    double lin = 0.0, prod = 1.0, lg = 0.0;
+    for (size_t t = 0; t < n; t++) pairs_ll_step(z[t], f[t], &lin, &prod, &lg);
+    return lin - (lg + log(prod));
+}
+
 /* The sums of one class over one chunk of n pairs with logistic parts
  * f, g, h (vecops_logistic) and margins z: lin += min(z, 0), the product of
  * the f (its log taken into *lg above PL_PROD_MAX), grad += g delta and the
@@ -242,12 +262,7 @@ static PL_INLINE void pairs_chunk(const double *restrict dc, size_t n, size_t d,
     if (loc) local_sums(gl, hl, d, NULL, NULL);
     for (size_t t = 0; t < n; t++) {
         const double *dt = dc + t * d;
-        if (z[t] < 0.0) lin += z[t];
-        prod *= f[t];
-        if (prod > PL_PROD_MAX) {
-            lg += log(prod);
-            prod = 1.0;
-        }
+        pairs_ll_step(z[t], f[t], &lin, &prod, &lg);
 #pragma GCC unroll 8
         for (size_t k = 0; k < d; k++) gs[k] += g[t] * dt[k];
 #pragma GCC unroll 8

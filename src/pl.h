@@ -70,6 +70,11 @@ void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta
 /* Doubles of work pl_pairs_accum needs for K classes. */
 size_t pl_pairs_work(size_t K);
 
+/* The log-likelihood sum_t log sigma(z_t) of n pairs from their margins z
+ * and factors f (vecops_logistic), exactly as pl_pairs_accum_upper sums it
+ * (the same bits for the same z). */
+double pl_pairs_loglik(const double *z, const double *f, size_t n);
+
 /* Rankings of few candidates on differences. A query of m <= PL_STAGES_M
  * candidates depends on x only through D_j = x_j - x_0 (j = 1..m-1, the
  * chosen row 0 subtracted): pl_stages_diff writes D ((m - 1, d)). */

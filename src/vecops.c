@@ -378,3 +378,129 @@ void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
         for (size_t k = 0; k < in; k++) x[k] = d * w[k];
     }
 }
+
+/* ---- the pair kernel's weighted sums (vecops_pair_sums) ------------------ */
+
+#define VECOPS_PAIR_LANES 4 /* fixed partial sums: bits independent of level */
+
+/* The body of vecops_pair_sums for d <= VECOPS_PAIR_D and one class,
+ * inlined with a constant d so every loop but the lanes' unrolls and the
+ * 4-lane sums of the gradient and the upper Hessian stay in vector
+ * registers. Lane l sums the items t = l mod 4 in order: full groups of
+ * four as vectors, the tail (n mod 4 items) lane by lane. */
+static inline VECOPS_INLINE void vecops_pair_body(double *restrict grad,
+                                                  double *restrict hess,
+                                                  const double *restrict X,
+                                                  const double *restrict g,
+                                                  const double *restrict h,
+                                                  size_t n, size_t d)
+{
+    enum { L = VECOPS_PAIR_LANES, E = VECOPS_PAIR_D * (VECOPS_PAIR_D + 1) / 2 };
+    double G[VECOPS_PAIR_D][L], H[E][L];
+#pragma GCC unroll 8
+    for (size_t a = 0; a < d; a++)
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) G[a][l] = 0.0;
+#pragma GCC unroll 36
+    for (size_t e = 0; e < d * (d + 1) / 2; e++)
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) H[e][l] = 0.0;
+    size_t t0 = 0, e;
+    for (; t0 + L <= n; t0 += L) {
+        e = 0;
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) {
+            const double *xa = X + a * n + t0;
+            double ha[L];
+#pragma omp simd
+            for (size_t l = 0; l < L; l++) {
+                G[a][l] += g[t0 + l] * xa[l];
+                ha[l] = h[t0 + l] * xa[l];
+            }
+#pragma GCC unroll 8
+            for (size_t b = a; b < d; b++, e++)
+#pragma omp simd
+                for (size_t l = 0; l < L; l++) H[e][l] += ha[l] * X[b * n + t0 + l];
+        }
+    }
+    for (size_t l = 0; t0 + l < n; l++) {
+        const double *xt = X + t0 + l;
+        e = 0;
+#pragma GCC unroll 8
+        for (size_t a = 0; a < d; a++) {
+            double ha = h[t0 + l] * xt[a * n];
+            G[a][l] += g[t0 + l] * xt[a * n];
+#pragma GCC unroll 8
+            for (size_t b = a; b < d; b++, e++) H[e][l] += ha * xt[b * n];
+        }
+    }
+    e = 0;
+#pragma GCC unroll 8
+    for (size_t a = 0; a < d; a++) {
+        grad[a] += (G[a][0] + G[a][2]) + (G[a][1] + G[a][3]);
+#pragma GCC unroll 8
+        for (size_t b = a; b < d; b++, e++)
+            hess[a * d + b] -= (H[e][0] + H[e][2]) + (H[e][1] + H[e][3]);
+    }
+}
+
+/* z[k n + t] = sum_j theta[k d + j] x_jt, j ascending from 0, for every
+ * class k: vectorised across t, each z in order as a scalar loop would. */
+static inline VECOPS_INLINE void vecops_pair_z(double *restrict z,
+                                               const double *restrict X,
+                                               const double *restrict theta,
+                                               size_t n, size_t d, size_t K)
+{
+    for (size_t k = 0; k < K; k++) {
+        double *zk = z + k * n;
+#pragma omp simd
+        for (size_t t = 0; t < n; t++) zk[t] = 0.0;
+#pragma GCC unroll 8
+        for (size_t j = 0; j < d; j++) {
+            const double th = theta[k * d + j], *xj = X + j * n;
+#pragma omp simd
+            for (size_t t = 0; t < n; t++) zk[t] += th * xj[t];
+        }
+    }
+}
+
+VECOPS_CLONES
+void vecops_pair_margins(double *z, const double *X, const double *theta,
+                         size_t n, size_t d, size_t K)
+{
+    switch (d) {
+    case 1: vecops_pair_z(z, X, theta, n, 1, K); break;
+    case 2: vecops_pair_z(z, X, theta, n, 2, K); break;
+    case 3: vecops_pair_z(z, X, theta, n, 3, K); break;
+    case 4: vecops_pair_z(z, X, theta, n, 4, K); break;
+    default: vecops_pair_z(z, X, theta, n, d, K); break;
+    }
+}
+
+/* vecops_pair_sums for a constant d: every class in turn. */
+static inline VECOPS_INLINE void vecops_pair_classes(double *grad, double *hess,
+                                                     const double *X,
+                                                     const double *g,
+                                                     const double *h, size_t n,
+                                                     size_t d, size_t K)
+{
+    for (size_t k = 0; k < K; k++)
+        vecops_pair_body(grad + k * d, hess + k * d * d, X, g + k * n, h + k * n,
+                         n, d);
+}
+
+VECOPS_CLONES
+void vecops_pair_sums(double *grad, double *hess, const double *X, const double *g,
+                      const double *h, size_t n, size_t d, size_t K)
+{
+    switch (d) {
+    case 1: vecops_pair_classes(grad, hess, X, g, h, n, 1, K); break;
+    case 2: vecops_pair_classes(grad, hess, X, g, h, n, 2, K); break;
+    case 3: vecops_pair_classes(grad, hess, X, g, h, n, 3, K); break;
+    case 4: vecops_pair_classes(grad, hess, X, g, h, n, 4, K); break;
+    case 5: vecops_pair_classes(grad, hess, X, g, h, n, 5, K); break;
+    case 6: vecops_pair_classes(grad, hess, X, g, h, n, 6, K); break;
+    case 7: vecops_pair_classes(grad, hess, X, g, h, n, 7, K); break;
+    default: vecops_pair_classes(grad, hess, X, g, h, n, 8, K); break;
+    }
+}

@@ -86,4 +86,23 @@ void vecops_input_grad(double *dX, const double *dY, const double *W,
 void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
                   size_t in);
 
+/* The Bradley–Terry pair kernel's weighted sums over a transposed chunk
+ * X (d, n) (row a holds x_a of the n items), for K classes with weights
+ * g, h (K, n) and 1 <= d <= VECOPS_PAIR_D: for class k,
+ * grad[k d + a] += sum_t g_kt x_at and, for b >= a,
+ * hess[k d d + a d + b] -= sum_t (h_kt x_at) x_bt (the lower triangle
+ * untouched). Each sum runs over four fixed partial sums s_l (the items
+ * t = l mod 4 in order, starting from 0) combined as (s0 + s2) + (s1 + s3),
+ * so the bits do not depend on the vector width; with n <= 3 that is the
+ * plain sum in order. */
+#define VECOPS_PAIR_D 8
+void vecops_pair_sums(double *grad, double *hess, const double *X, const double *g,
+                      const double *h, size_t n, size_t d, size_t K);
+
+/* The margins z (K, n) of K classes theta (K, d) on the transposed chunk
+ * X (d, n): z[k n + t] = sum_j theta[k d + j] x_jt, summed in order
+ * ((0 + theta_0 x_0t) + theta_1 x_1t) + ... like a scalar dot product. */
+void vecops_pair_margins(double *z, const double *X, const double *theta,
+                         size_t n, size_t d, size_t K);
+
 #endif
