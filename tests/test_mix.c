@@ -676,6 +676,40 @@ static void test_pairs_path(void)
     sim_population_free(p);
 }
 
+/* One class on pairs: the fit is the Bradley–Terry MLE, so the score,
+ * summed directly with pl_linear_accum, vanishes there: with 9 pairs per
+ * user (the passes' vectorised sub-blocks of users) and with 300 (more than
+ * a sub-block holds: each user by its own kernel call). */
+static void test_pairs_score(void)
+{
+    const char *users[2] = {"300", "9"}, *T[2] = {"9", "300"};
+    for (int c = 0; c < 2; c++) {
+        const char *kv[] = {"population.kind", "latent_class", "population.types", "1",
+                            "population.eta", "1", "population.theta", "0.9, -0.6, 0.3",
+                            "design.d", "3", "design.m", "2", "design.T", T[c],
+                            "design.users", users[c], NULL};
+        sim_population *p = NULL;
+        data_set *ds = make_data(kv, 5309 + c, &p);
+        mix_params mp;
+        mix_params_init(&mp);
+        mp.starts = 1;
+        mix_fit *f = NULL;
+        if (ds) gsl_test_int(mix_fit_run(ds, 1, &mp, &f), PREF_OK, "pairs K = 1 fit");
+        if (f) {
+            double g[3] = {0, 0, 0}, H[9] = {0}, work[16];
+            for (size_t q = 0; q < ds->n_queries; q++)
+                pl_linear_accum(ds->x + ds->q_cand[q] * 3, 2, 3, 1, f->theta, 1.0, g,
+                                H, work);
+            for (size_t j = 0; j < 3; j++)
+                gsl_test_abs(g[j], 0.0, 1e-7, "pairs K = 1, T = %s: score %zu at the MLE",
+                             T[c], j);
+        }
+        mix_fit_free(f);
+        data_free(ds);
+        sim_population_free(p);
+    }
+}
+
 static void test_information_fd(void)
 {
     const char *kv[] = {"population.kind", "latent_class", "population.types", "3",
@@ -896,6 +930,7 @@ int main(void)
     test_flat();
     test_information_fd();
     test_pairs_path();
+    test_pairs_score();
     test_empty_classes();
     test_edge_cases();
     exit(gsl_test_summary());
