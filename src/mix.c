@@ -3,6 +3,8 @@
  * Data passes are organised in blocks of MIX_BLOCK users; each block writes
  * its partial sums into its own slot and the slots are added in block order
  * afterwards, so OpenMP scheduling never changes a single bit of the result.
+ * Pair data go through a block in sub-blocks of whole users (subblock_end,
+ * fixed by the data), each one vectorised across all its pairs.
  * All buffers are allocated once per fit (mix_ws); the passes never
  * allocate. */
 #include "mix.h"

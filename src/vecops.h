@@ -1,6 +1,7 @@
 /* vecops.h — vectorised kernels for the compact policy network (nn.c) and
- * the Bradley–Terry pair kernel (pl.c): tanh and exp over an array and the
- * small dense products of a training step.
+ * the Bradley–Terry pair kernel (pl.c, and the latent-class pass over pairs
+ * in mix.c): tanh and exp over an array, the small dense products of a
+ * training step, and the pair pass's margins and weighted sums.
  *
  * Why these exist instead of library calls: a training step of the issue-4
  * network multiplies (192 x 8) by (8 x 32) and (192 x 32) by (32 x 1). GSL's
