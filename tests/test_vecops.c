@@ -314,6 +314,54 @@ static void test_products(gsl_rng *r)
     gsl_test(y != 7.0, "n = 0 writes nothing");
 }
 
+/* The pair pass's kernels against their definitions written as scalar
+ * loops, bit for bit (the four partial sums t mod 4 and their fixed tree;
+ * the margins in order), for every d <= VECOPS_PAIR_D, K = 2 and lengths
+ * 0..41 (vector tails); the lower triangle untouched. */
+static void test_pair_kernels(gsl_rng *r)
+{
+    enum { N = 41, D = VECOPS_PAIR_D, K = 2 };
+    static double X[D * N], g[K * N], h[K * N], th[K * D], z[K * N], zs[K * N];
+    int bad = 0;
+    for (size_t d = 1; d <= D; d++)
+        for (size_t n = 0; n <= N; n++) {
+            for (size_t j = 0; j < d * n; j++) X[j] = 4.0 * gsl_rng_uniform(r) - 2.0;
+            for (size_t j = 0; j < K * n; j++) {
+                g[j] = gsl_rng_uniform(r);
+                h[j] = 0.25 * gsl_rng_uniform(r);
+            }
+            for (size_t j = 0; j < K * d; j++) th[j] = gsl_rng_uniform(r) - 0.5;
+            double G[K * D], H[K * D * D], Gs[K * D], Hs[K * D * D];
+            for (size_t j = 0; j < K * D; j++) G[j] = Gs[j] = 0.5 * (double)j;
+            for (size_t j = 0; j < K * D * D; j++) H[j] = Hs[j] = -0.25 * (double)j;
+            vecops_pair_sums(G, H, X, g, h, n, d, K);
+            vecops_pair_margins(z, X, th, n, d, K);
+            for (size_t k = 0; k < K; k++) {
+                const double *gk = g + k * n, *hk = h + k * n;
+                for (size_t a = 0; a < d; a++) {
+                    double s[4] = {0, 0, 0, 0};
+                    for (size_t t = 0; t < n; t++) s[t % 4] += gk[t] * X[a * n + t];
+                    Gs[k * d + a] += (s[0] + s[2]) + (s[1] + s[3]);
+                    for (size_t b = a; b < d; b++) {
+                        double u[4] = {0, 0, 0, 0};
+                        for (size_t t = 0; t < n; t++)
+                            u[t % 4] += (hk[t] * X[a * n + t]) * X[b * n + t];
+                        Hs[k * d * d + a * d + b] -= (u[0] + u[2]) + (u[1] + u[3]);
+                    }
+                }
+                for (size_t t = 0; t < n; t++) {
+                    double zz = 0.0;
+                    for (size_t j = 0; j < d; j++) zz += th[k * d + j] * X[j * n + t];
+                    zs[k * n + t] = zz;
+                }
+            }
+            bad += memcmp(G, Gs, sizeof G) != 0 || memcmp(H, Hs, sizeof H) != 0 ||
+                   (n && memcmp(z, zs, K * n * sizeof *z) != 0);
+        }
+    gsl_test(bad != 0, "vecops_pair_sums and vecops_pair_margins bit for bit "
+             "against their definitions (%d of %d shapes differ)", bad, D * (N + 1));
+}
+
 int main(void)
 {
     gsl_rng *r = rngs_alloc(20261127);
@@ -321,6 +369,7 @@ int main(void)
     test_expneg(r);
     test_logistic(r);
     test_products(r);
+    test_pair_kernels(r);
     gsl_rng_free(r);
     exit(gsl_test_summary());
 }
