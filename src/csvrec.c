@@ -64,8 +64,9 @@ struct csvrec {
     unsigned char cls[256];
 };
 
-/* Byte classes of the plain-line fast path. */
-enum { CR_ORD = 0, CR_DELIM = 1, CR_LF = 2, CR_SPECIAL = 3 };
+/* Byte classes of the plain-line fast path; a line holding a CR_LIBCSV byte
+ * (quote, CR, blank) goes through libcsv. */
+enum { CR_ORD = 0, CR_DELIM = 1, CR_LF = 2, CR_LIBCSV = 3 };
 
 static int cr_nomem(const csvrec *r)
 {
@@ -112,7 +113,7 @@ csvrec *csvrec_alloc(FILE *f, const char *name, size_t chunk, char delim,
     csv_set_delim(&r->p, (unsigned char)delim);
     /* Bytes that libcsv treats specially (quote, CR, and the blanks it
      * trims from unquoted fields) send a line to libcsv. */
-    r->cls['"'] = r->cls['\r'] = r->cls[' '] = r->cls['\t'] = CR_SPECIAL;
+    r->cls['"'] = r->cls['\r'] = r->cls[' '] = r->cls['\t'] = CR_LIBCSV;
     r->cls['\n'] = CR_LF;
     r->cls[(unsigned char)delim] = CR_DELIM;
     *err = PREF_OK;
