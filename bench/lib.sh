@@ -1,4 +1,5 @@
-# lib.sh - shell helpers shared by bench/run_data.sh, run_lcl.sh and run_emdpo.sh
+# lib.sh - shell helpers shared by bench/run_data.sh, run_lcl.sh, run_emdpo.sh
+# and run_scaling.sh
 # (sourced, not run). Public tools only: dpkg-query, apt-get, awk, sort.
 
 # need_pkgs PKG...: apt-get install the Debian packages that are missing,
@@ -24,6 +25,8 @@ need_pkgs() {
 busiest() { sed -n 's/.*busy_cores_before=\([0-9.]*\).*/\1/p' "$OUT/quiet.log" | sort -g | tail -n 1; }
 
 val() { sed -n "s/^$2=//p" "$1" | head -n 1; }             # val FILE KEY
+csvcol() { awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
+                              NR == 2 { print $k }' "$1"; } # csvcol FILE COLUMN: row 1
 calc() { awk "BEGIN { printf \"%.17g\", $1 }"; }            # calc EXPR
 median() {                                                  # numbers on stdin
     sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];

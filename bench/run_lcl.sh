@@ -39,8 +39,6 @@ make -s src/hetpref bench/bench_lcl >/dev/null
 
 rm -rf "$OUT"
 mkdir -p "$OUT"
-csvcol() { awk -F, -v c="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
-                              NR == 2 { print $k }' "$1"; } # csvcol FILE COLUMN
 # hf NAME RUNS CMD: hyperfine, the median wall time in seconds on stdout.
 hf() {
     wait_quiet "$1"
