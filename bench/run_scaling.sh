@@ -28,7 +28,8 @@
 # EM_ITERS (4), LIMIT_S (a run taking longer is stopped and reported;
 # default 600), QUIET_WAIT (seconds to wait for a quiet machine before each
 # N; default 30), KEEP_DATA (1: keep the simulated data; the 10^6-user CSV
-# is ~8.5 GB). Outputs under bench/out/scaling/ (git-ignored); the table is
+# is ~8.5 GB), TABLE_ONLY (1: no runs, the table again from the last run's
+# files). Outputs under bench/out/scaling/ (git-ignored); the table is
 # printed at the end and kept in bench/out/scaling/table.txt.
 set -eu
 cd "$(dirname "$0")/.."
@@ -51,10 +52,6 @@ rss_kb=%M"
 . bench/lib.sh
 
 [ -f Makefile ] || { echo "run_scaling.sh: configure the tree first (./autogen.sh && ./configure)" >&2; exit 1; }
-make -s src/hetpref >/dev/null
-rm -rf "$OUT"
-mkdir -p "$OUT"
-LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 FIT_LCL="--model lcl --types 2 --starts 1"
 FIT_EMDPO="--model emdpo --types 2 --em-iters $EM_ITERS --em-tol 0"
@@ -107,24 +104,36 @@ run_2thr() {
         >> "$OUT/threads2.csv"
 }
 
-echo "cmd,n,run,user_s,sys_s,wall_s,rss_kb,passes" > "$OUT/runs.csv"
-echo "cmd,n,user_s,sys_s,wall_s" > "$OUT/threads2.csv"
-FAILED=
-for n in $NS; do
-    reps=${REPS:-$([ "$n" -ge 1000000 ] && echo 1 || echo 3)}
-    d=$OUT/d$n
-    wait_quiet "N=$n"
-    for cmd in simulate lcl emdpo; do
-        # a fit without its data cannot run: stop this N after a failed simulate
-        run_cmd "$cmd" "$n" "$reps" "$d" || { FAILED="$FAILED $cmd@$n"; [ "$cmd" != simulate ] || break; }
+# measure: every run, into $OUT (runs.csv, threads2.csv, loads.txt, failed.txt)
+measure() {
+    make -s src/hetpref >/dev/null
+    rm -rf "$OUT"
+    mkdir -p "$OUT"
+    echo "before=$(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/loads.txt"
+    echo "cmd,n,run,user_s,sys_s,wall_s,rss_kb,passes" > "$OUT/runs.csv"
+    echo "cmd,n,user_s,sys_s,wall_s" > "$OUT/threads2.csv"
+    local n d reps cmd failed=
+    for n in $NS; do
+        reps=${REPS:-$([ "$n" -ge 1000000 ] && echo 1 || echo 3)}
+        d=$OUT/d$n
+        wait_quiet "N=$n"
+        for cmd in simulate lcl emdpo; do
+            # a fit without its data cannot run: stop this N after a failed simulate
+            run_cmd "$cmd" "$n" "$reps" "$d" || { failed="$failed $cmd@$n"; [ "$cmd" != simulate ] || break; }
+        done
+        if [ -f "$d/prefs.csv" ] && echo " $NS2 " | grep -q " $n "; then
+            for cmd in lcl emdpo; do run_2thr "$cmd" "$n" "$d" || failed="$failed $cmd-2thr@$n"; done
+        fi
+        [ -f "$OUT/data_config.ini" ] || [ ! -f "$d/config.ini" ] || cp "$d/config.ini" "$OUT/data_config.ini"
+        [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$d"
     done
-    if [ -f "$d/prefs.csv" ] && echo " $NS2 " | grep -q " $n "; then
-        for cmd in lcl emdpo; do run_2thr "$cmd" "$n" "$d" || FAILED="$FAILED $cmd-2thr@$n"; done
-    fi
-    [ -f "$OUT/data_config.ini" ] || [ ! -f "$d/config.ini" ] || cp "$d/config.ini" "$OUT/data_config.ini"
-    [ "${KEEP_DATA:-0}" = 1 ] || rm -rf "$d"
-done
-LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+    echo "after=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/loads.txt"
+    echo "$failed" > "$OUT/failed.txt"
+}
+# TABLE_ONLY=1: no runs, the table again from the files of the last run
+if [ "${TABLE_ONLY:-0}" != 1 ]; then measure; fi
+LOAD_BEFORE=$(val "$OUT/loads.txt" before); LOAD_AFTER=$(val "$OUT/loads.txt" after)
+FAILED=$(cat "$OUT/failed.txt")
 
 # answers per user and their kind, from the resolved config of the data
 ini() { awk -F' *= *' -v s="[$1]" -v k="$2" '/^\[/ { in_s = ($0 == s) }
@@ -135,13 +144,15 @@ T=$(ini design T); M=$(ini design m); KIND=$(ini design answer); D=$(ini design 
 col() { awk -F, -v c="$1" -v n="$2" -v k="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) j = i }
                                              $1 == c && $2 == n { print $j }' "$OUT/runs.csv" | median; }
 {
-    echo "cmd,n,runs,user_s,sys_s,wall_s,rss_mb,passes,us_per_answer,us_per_answer_pass"
+    echo "cmd,n,runs,user_s,sys_s,wall_s,rss_mb,passes,us_per_answer,us_per_answer_pass,us_marginal"
     for cmd in simulate lcl emdpo; do
+        pn=; pu=
         for n in $NS; do
             runs=$(awk -F, -v c="$cmd" -v n="$n" '$1 == c && $2 == n' "$OUT/runs.csv" | wc -l)
             [ "$runs" -gt 0 ] || continue
             u=$(col "$cmd" "$n" user_s); p=$(col "$cmd" "$n" passes)
-            echo "$cmd,$n,$runs,$u,$(col "$cmd" "$n" sys_s),$(col "$cmd" "$n" wall_s),$(calc "$(col "$cmd" "$n" rss_kb) / 1024"),$p,$(calc "1e6 * $u / ($n * $T)"),$(calc "1e6 * $u / ($n * $T * $p)")"
+            echo "$cmd,$n,$runs,$u,$(col "$cmd" "$n" sys_s),$(col "$cmd" "$n" wall_s),$(calc "$(col "$cmd" "$n" rss_kb) / 1024"),$p,$(calc "1e6 * $u / ($n * $T)"),$(calc "1e6 * $u / ($n * $T * $p)"),$([ -n "$pn" ] && calc "1e6 * ($u - $pu) / (($n - $pn) * $T)")"
+            pn=$n; pu=$u
         done
     done
 } > "$OUT/results.csv"
@@ -154,9 +165,11 @@ verdict() {
     ref=$(g "$1" "$REF_N" "$2")
     [ -n "$ref" ] || { echo "no $REF_N-user run"; return; }
     awk -F, -v c="$1" -v k="$2" -v r="$ref" -v ref_n="$REF_N" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) j = i }
-        $1 == c { x = $j / r; if (x < lo || lo == "") lo = x; if (x > hi) hi = x; ns = ns " " $2 }
-        END { printf "%s (ratio to N = %s: %.3f..%.3f over N =%s)\n",
-              (lo >= 0.85 && hi <= 1.15) ? "linear" : "NOT linear", ref_n, lo, hi, ns }' "$OUT/results.csv"
+        $1 == c { x = $j / r; if (x < lo || lo == "") lo = x; if (x > hi) hi = x; ns = ns " " $2
+                  if (x > 1.15) up = up " " $2; if (x < 0.85) dn = dn " " $2 }
+        END { printf "%s (ratio to N = %s: %.3f..%.3f over N =%s%s%s)\n",
+              (up == "" && dn == "") ? "linear" : "NOT linear", ref_n, lo, hi, ns,
+              up == "" ? "" : "; above 1.15 at N =" up, dn == "" ? "" : "; below 0.85 at N =" dn }' "$OUT/results.csv"
 }
 {
     printf 'Cost against N; machine: %s\n' "$(cpu_desc)"
@@ -167,18 +180,20 @@ verdict() {
     printf '  hetpref fit --data DIR/prefs.csv %s --threads 1 -o OUT\n' "$FIT_LCL"
     printf '  hetpref fit --data DIR/prefs.csv %s --threads 1 -o OUT\n' "$FIT_EMDPO"
     printf 'medians of the runs; µs/answer = user CPU / (N T); per pass: / passes (simulate 1,\n'
-    printf 'lcl E-step passes, emdpo EM iterations); ratio = µs/answer / that at N = %s\n\n' "$REF_N"
-    printf '%-9s %8s %5s %10s %8s %10s %7s %11s %13s %8s %9s\n' command N runs "user s" "sys s" "wall s" \
-        passes "µs/answer" "µs/ans/pass" ratio "RSS MB"
+    printf 'lcl E-step passes, emdpo EM iterations); ratio = µs/answer / that at N = %s;\n' "$REF_N"
+    printf 'marginal = user CPU added since the previous N / answers added (fixed costs cancel)\n\n'
+    printf '%-9s %8s %5s %10s %8s %10s %7s %11s %13s %8s %10s %9s\n' command N runs "user s" "sys s" "wall s" \
+        passes "µs/answer" "µs/ans/pass" ratio "marginal" "RSS MB"
     for cmd in simulate lcl emdpo; do
         ref=$(g "$cmd" "$REF_N" us_per_answer)
         for n in $NS; do
             [ -n "$(g "$cmd" "$n" runs)" ] || continue
-            printf '%-9s %8s %5s %10.3f %8.3f %10.3f %7s %11.3f %13.4f %8s %9.1f\n' "$cmd" "$n" \
+            printf '%-9s %8s %5s %10.3f %8.3f %10.3f %7s %11.3f %13.4f %8s %10s %9.1f\n' "$cmd" "$n" \
                 "$(g "$cmd" "$n" runs)" "$(g "$cmd" "$n" user_s)" "$(g "$cmd" "$n" sys_s)" \
                 "$(g "$cmd" "$n" wall_s)" "$(g "$cmd" "$n" passes)" "$(g "$cmd" "$n" us_per_answer)" \
                 "$(g "$cmd" "$n" us_per_answer_pass)" \
                 "$([ -n "$ref" ] && printf '%.3f' "$(calc "$(g "$cmd" "$n" us_per_answer) / $ref")" || echo -)" \
+                "$(m=$(g "$cmd" "$n" us_marginal); [ -n "$m" ] && printf '%.3f' "$m" || echo -)" \
                 "$(g "$cmd" "$n" rss_mb)"
         done
     done
