@@ -144,7 +144,7 @@ T=$(ini design T); M=$(ini design m); KIND=$(ini design answer); D=$(ini design 
 col() { awk -F, -v c="$1" -v n="$2" -v k="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) j = i }
                                              $1 == c && $2 == n { print $j }' "$OUT/runs.csv" | median; }
 {
-    echo "cmd,n,runs,user_s,sys_s,wall_s,rss_mb,passes,us_per_answer,us_per_answer_pass,us_marginal"
+    echo "cmd,n,runs,user_s,sys_s,wall_s,rss_mib,passes,us_per_answer,us_per_answer_pass,us_marginal"
     for cmd in simulate lcl emdpo; do
         pn=; pu=
         for n in $NS; do
@@ -183,7 +183,7 @@ verdict() {
     printf 'lcl E-step passes, emdpo EM iterations); ratio = µs/answer / that at N = %s;\n' "$REF_N"
     printf 'marginal = user CPU added since the previous N / answers added (fixed costs cancel)\n\n'
     printf '%-9s %8s %5s %10s %8s %10s %7s %11s %13s %8s %10s %9s\n' command N runs "user s" "sys s" "wall s" \
-        passes "µs/answer" "µs/ans/pass" ratio "marginal" "RSS MB"
+        passes "µs/answer" "µs/ans/pass" ratio "marginal" "RSS MiB"
     for cmd in simulate lcl emdpo; do
         ref=$(g "$cmd" "$REF_N" us_per_answer)
         for n in $NS; do
@@ -194,7 +194,7 @@ verdict() {
                 "$(g "$cmd" "$n" us_per_answer_pass)" \
                 "$([ -n "$ref" ] && printf '%.3f' "$(calc "$(g "$cmd" "$n" us_per_answer) / $ref")" || echo -)" \
                 "$(m=$(g "$cmd" "$n" us_marginal); [ -n "$m" ] && printf '%.3f' "$m" || echo -)" \
-                "$(g "$cmd" "$n" rss_mb)"
+                "$(g "$cmd" "$n" rss_mib)"
         done
     done
     printf '\nverdicts (within +-15%% of N = %s):\n' "$REF_N"
