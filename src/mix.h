@@ -11,15 +11,35 @@
  * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
  * increases), so the observed log-likelihood never decreases. When EM is
  * slow (successive gains shrinking at a linear rate between 0.5 and 1), the
- * rest of the start runs SQUAREM cycles (Varadhan & Roland 2008, scheme S3:
+ * rest of the start takes Newton iterations on the observed log-likelihood
+ * in (theta, alpha), eta = softmax(alpha, 0): direction J^{-1} s from the
+ * observed information J and score s at the current point (summed in the
+ * same pass as the E-step: Louis' identity, J = the complete-data
+ * information minus the variance of the users' complete-data scores), a
+ * step of 1, 1/2, 1/4 or 1/8 kept at the first that does not lower L. When
+ * J is not positive definite (near a saddle) or no such step raises L, that
+ * iteration is a SQUAREM cycle instead (Varadhan & Roland 2008, scheme S3:
  * two EM steps, then an extrapolation kept only when it does not lower the
- * log-likelihood). Random starts
+ * log-likelihood), and after 3 refused steps the start keeps to SQUAREM
+ * (mix_params.newton = 0: SQUAREM only; accelerate = 0: EM only). So L never
+ * decreases. Random starts
  * (random hard assignment of users to types, as R's flexmix does), stopping
  * on relative log-likelihood change, empty-class protection (a class whose
  * weight falls below min_weight is re-seeded by splitting the heaviest class
  * and the event is counted), standard errors from the observed information
  * of the marginal likelihood (or the sandwich with per-user scores), AIC,
  * BIC and ICL (flexmix's conventions, n = number of users).
+ *
+ * Stopping rule: a start stops when its last iteration changed L by at most
+ * tol |L|. flexmix stops on the same relative change after each EM step;
+ * for an EM step (linear rate r) the optimum is still about gain r / (1 - r)
+ * away — up to 20 gains at the rates of weakly separated classes — whereas
+ * after a Newton step (quadratic convergence) the gap left is of the order
+ * of the square of the last relative gain, so at the same tol the Newton
+ * fit stops closer to the optimum than an EM fit would. A SQUAREM cycle is tested on its whole change (three EM
+ * maps). A Newton step refused at full length whose predicted gain s . J^{-1}
+ * s / 2 is at most tol |L| counts as a change of 0 (converged: the
+ * likelihood has no ascent left beyond rounding).
  *
  * Determinism: users are processed in fixed blocks whose partial sums are
  * added in block order, so results are bit-identical for any thread count.
@@ -49,6 +69,9 @@ typedef struct mix_params {
     int sandwich;       /* 1: sandwich standard errors; 0: observed info */
     int accelerate;     /* 1: SQUAREM cycles once EM is slow (default);
                            0: plain EM steps throughout */
+    int newton;         /* 1: with accelerate, Newton iterations on the
+                           observed log-likelihood once EM is slow
+                           (default); 0: SQUAREM only */
     double flat_tol;    /* a start stops as flat (not converged) after
                            flat_window iterations in a row that each gained
                            between tol and flat_tol * |L|, none less than
@@ -139,12 +162,14 @@ int mix_em_set(mix_em *s, size_t start);
 /* One EM iteration: M-step (eta, damped Newton step per theta_k), empty-
  * class protection (a re-seed is counted in mix_em_empty and makes the
  * next mix_em_test continue), E-step. Once EM has been found slow (and
- * p->accelerate is set), one SQUAREM cycle instead: two such steps and an
- * extrapolation, 3 or 4 E-step passes, all counted in mix_em_iterations.
- * Returns PREF_OK or PREF_ENUM. */
+ * p->accelerate is set), a Newton iteration on the observed log-likelihood
+ * instead (1 to 4 passes; see the top of this file), or when that is not
+ * taken one SQUAREM cycle: two such steps and an extrapolation, 3 or 4
+ * passes. Every pass is counted in mix_em_iterations. Returns PREF_OK or
+ * PREF_ENUM. */
 int mix_em_iterate(mix_em *s);
 
-/* PREF_OK when the last iteration (step or SQUAREM cycle) changed the
+/* PREF_OK when the last iteration (step, Newton step or SQUAREM cycle) changed the
  * log-likelihood by at most tol * |L| (and was an EM step, not the first
  * E-step or a re-seed), else
  * PREF_CONTINUE. */
@@ -157,6 +182,17 @@ int mix_em_test(const mix_em *s, double tol);
  * pairs from a polarised population) and would run to max_iter. mix_fit_run
  * stops such a start, not converged. Else 0. */
 int mix_em_flat(const mix_em *s);
+
+/* The Newton system at the current point, as mix_em_iterate uses it: the
+ * observed information J (P, P) = -Hess of the marginal log-likelihood and
+ * the score (P) in (theta_1..theta_K, alpha_1..alpha_{K-1}) (the order of
+ * mix_information_at; uninformative columns' rows: identity in J, 0 in the
+ * score), and the Newton direction dir = J^{-1} score (P), all
+ * caller-provided. Computed from the last pass's sums (no pass). Returns
+ * PREF_OK, PREF_EINPUT (the last pass summed no information: newton or
+ * accelerate off, or the start gave Newton up) or PREF_ENUM (J not
+ * positive definite: J and score are written, dir is not). */
+int mix_em_newton(mix_em *s, double *J, double *score, double *dir);
 
 /* The current start: log-likelihood after the last E-step, E-steps so far,
  * classes re-seeded, largest log-likelihood decrease between iterations
