@@ -95,6 +95,7 @@ typedef struct mix_ws {
     size_t base;        /* per-block partial of a pass: K*(d + d*d + 3) + 1 */
     size_t stride;      /* base + P*P (the info part M) */
     int info;           /* passes (given = 0) also sum M: see user_missing */
+    int info_ok;        /* the last pass summed M (at the current point) */
     double *part;       /* (n_blocks, stride) */
     double *scratch;    /* (nthreads, per-thread scratch) */
     size_t scratch_n;
@@ -598,6 +599,7 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
         }
         L += pt[K * (d + dd) + 3 * K];
     }
+    w->info_ok = info;
     if (info) {
         size_t PP = w->P * w->P;
         memset(w->M, 0, PP * sizeof(double));
@@ -739,6 +741,7 @@ struct mix_em {
     size_t flat_steps;  /* iterations in a row that looked flat */
     int flat;           /* recognised as flat (mix_em_flat) */
     size_t newton_fails;/* Newton iterations refused in this start */
+    int newton_on;      /* Newton iterations allowed in this start */
 };
 
 void mix_em_free(mix_em *s)
@@ -853,7 +856,8 @@ int mix_em_set(mix_em *s, size_t start)
     s->flat_steps = 0;
     s->flat = 0;
     s->newton_fails = 0;
-    w->info = s->p.accelerate && s->p.newton;
+    s->newton_on = s->p.accelerate && s->p.newton;
+    w->info = 0;
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
@@ -1146,19 +1150,22 @@ static int em_or_squarem(mix_em *s)
 /* Once EM is slow: a Newton iteration (newton_iter) while they are taken;
  * one not taken (J not positive definite, or refused) falls back to a
  * SQUAREM cycle from the same point, and after MIX_NEWTON_FAILS refused
- * steps the start keeps to SQUAREM (its passes stop summing M). Before
- * that, plain EM steps. Then the flat test on the iteration's gain. */
+ * steps the start keeps to SQUAREM. Before that, plain EM steps. The
+ * passes sum M (w->info) only from the first slow-looking EM step on, so a
+ * fast EM (or a start that gave Newton up) pays nothing for it. Then the
+ * flat test on the iteration's gain. */
 #define MIX_NEWTON_FAILS 3
 int mix_em_iterate(mix_em *s)
 {
     double L0 = s->loglik;
     int st = PREF_OK, took = 0;
-    if (s->w->info && s->slow) {
+    if (s->newton_on && s->slow && s->w->info_ok) {
         st = newton_iter(s, &took);
         if (!st && took == 0 && ++s->newton_fails >= MIX_NEWTON_FAILS)
-            s->w->info = 0;
+            s->newton_on = 0;
     }
     if (!st && took != 1 && s->iterations < s->p.max_iter) st = em_or_squarem(s);
+    s->w->info = s->newton_on && (s->slow || s->slow_steps > 0);
     if (!st) flat_update(s, s->loglik - L0);
     return st;
 }
@@ -1169,8 +1176,12 @@ int mix_em_newton(mix_em *s, double *J, double *score, double *dir)
 {
     mix_ws *w = s->w;
     size_t P = w->P;
-    if (!w->info)
-        PREF_ERROR(PREF_EINPUT, "Newton: the last pass summed no information");
+    if (!w->info_ok) { /* the same point again, summing M this time */
+        int info = w->info;
+        w->info = 1;
+        pass_accumulate(s->ds, w, 0, 0);
+        w->info = info;
+    }
     newton_system(w);
     memcpy(J, w->J, P * P * sizeof(double));
     memcpy(score, w->sc, P * sizeof(double));

@@ -188,10 +188,11 @@ int mix_em_flat(const mix_em *s);
  * the score (P) in (theta_1..theta_K, alpha_1..alpha_{K-1}) (the order of
  * mix_information_at; uninformative columns' rows: identity in J, 0 in the
  * score), and the Newton direction dir = J^{-1} score (P), all
- * caller-provided. Computed from the last pass's sums (no pass). Returns
- * PREF_OK, PREF_EINPUT (the last pass summed no information: newton or
- * accelerate off, or the start gave Newton up) or PREF_ENUM (J not
- * positive definite: J and score are written, dir is not). */
+ * caller-provided. Computed from the last pass's sums, or, when that pass
+ * summed no information, from one more pass at the same point (not
+ * counted in mix_em_iterations; it changes no state: the same parameters
+ * give the same bits). Returns PREF_OK or PREF_ENUM (J not positive
+ * definite: J and score are written, dir is not). */
 int mix_em_newton(mix_em *s, double *J, double *score, double *dir);
 
 /* The current start: log-likelihood after the last E-step, E-steps so far,
