@@ -734,6 +734,12 @@ struct mix_em {
     int slow;           /* EM found slow: SQUAREM cycles from now on */
     double gain;        /* the last EM step's gain in L (NaN: none yet) */
     int slow_steps;     /* successive EM steps at a slow linear rate */
+    int grow_steps;     /* successive EM steps gaining more than
+                           MIX_SLOW_RATE times the one before (slow, or
+                           gains growing): Newton is tried after 2 */
+    int escape_steps;   /* successive EM steps gaining more than
+                           MIX_FLAT_GROWTH times the one before (leaving a
+                           saddle, not creeping along a ridge) */
     double *x0, *x1, *x2; /* (K d + K) SQUAREM: theta and log eta at the
                            cycle's start and after its two EM steps */
     double *eta2;       /* (K) the weights at x2 as they were (no log/exp) */
@@ -851,7 +857,7 @@ int mix_em_set(mix_em *s, size_t start)
     s->max_decrease = 0.0;
     s->iterations = s->empty = 0;
     s->proposed = 0;
-    s->slow = s->slow_steps = 0;
+    s->slow = s->slow_steps = s->grow_steps = s->escape_steps = 0;
     s->gain = s->fgain = NAN;
     s->flat_steps = 0;
     s->flat = 0;
@@ -993,12 +999,14 @@ static int em_plain(mix_em *s)
     double gain = s->loglik - L0;
     if (re || !isfinite(gain)) {
         s->gain = NAN;
-        s->slow_steps = 0;
+        s->slow_steps = s->grow_steps = s->escape_steps = 0;
         return PREF_OK;
     }
     double rate = gain / s->gain;
     s->slow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE && rate < 1.0
                         ? s->slow_steps + 1 : 0;
+    s->grow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE ? s->grow_steps + 1 : 0;
+    s->escape_steps = s->gain > 0.0 && rate > MIX_FLAT_GROWTH ? s->escape_steps + 1 : 0;
     if (s->slow_steps >= 2) s->slow = 1;
     s->gain = gain;
     return PREF_OK;
@@ -1147,25 +1155,34 @@ static int em_or_squarem(mix_em *s)
                : em_plain(s);
 }
 
-/* Once EM is slow: a Newton iteration (newton_iter) while they are taken;
- * one not taken (J not positive definite, or refused) falls back to a
- * SQUAREM cycle from the same point, and after MIX_NEWTON_FAILS refused
- * steps the start keeps to SQUAREM. Before that, plain EM steps. The
- * passes sum M (w->info) only from the first slow-looking EM step on, so a
- * fast EM (or a start that gave Newton up) pays nothing for it. Then the
- * flat test on the iteration's gain. */
+/* Newton iterations (newton_iter) while they are taken, once two EM steps
+ * in a row gained more than MIX_SLOW_RATE times the one before (EM slow,
+ * or the classes still separating: gains growing) or EM was found slow
+ * (SQUAREM's rule). One not taken (J not positive definite, or refused)
+ * falls back to an EM step, or a SQUAREM cycle once EM is slow, from the
+ * same point, and Newton waits for two such EM steps again; after
+ * MIX_NEWTON_FAILS refused steps the start keeps to EM/SQUAREM. So a
+ * non-identified start (J singular: pairs from a polarised population)
+ * keeps EM's path and its flat test. The passes sum M (w->info) only from
+ * the first such EM step on, so a fast EM (or a start that gave Newton up)
+ * pays nothing for it. Then the flat test on the iteration's gain. */
 #define MIX_NEWTON_FAILS 3
 int mix_em_iterate(mix_em *s)
 {
     double L0 = s->loglik;
     int st = PREF_OK, took = 0;
-    if (s->newton_on && s->slow && s->w->info_ok) {
+    if (s->newton_on && (s->slow || s->grow_steps >= 2) && s->w->info_ok) {
         st = newton_iter(s, &took);
         if (!st && took == 0 && ++s->newton_fails >= MIX_NEWTON_FAILS)
             s->newton_on = 0;
+        if (took != 1) s->grow_steps = 0;
     }
-    if (!st && took != 1 && s->iterations < s->p.max_iter) st = em_or_squarem(s);
-    s->w->info = s->newton_on && (s->slow || s->slow_steps > 0);
+    if (!st && took == -1 && s->escape_steps >= 2 && s->iterations + 4 <= s->p.max_iter)
+        st = squarem_cycle(s); /* leaving a saddle: extrapolate */
+    else if (!st && took != 1 && s->iterations < s->p.max_iter)
+        st = em_or_squarem(s);
+    if (took) s->gain = NAN; /* EM's rate is measured afresh */
+    s->w->info = s->newton_on && (s->slow || s->slow_steps > 0 || s->grow_steps > 0);
     if (!st) flat_update(s, s->loglik - L0);
     return st;
 }
