@@ -442,21 +442,24 @@ static double *scratch_u(const mix_ws *w, double *s)
  * (eta_k L_ik) in (theta, alpha) (gi_k in theta_k's slots, e_k - eta in
  * alpha's), M += s s^T - sum_k gam_k a_k a_k^T, s = sum_k gam_k a_k (the
  * user's score), upper triangle. In closed form (eta cancels): theta-theta
- * u_k u_l^T - [k = l] u_k gi_k^T with u_k = gam_k gi_k; theta_k-alpha_j
+ * u_k u_l^T - [k = l] u_k gi_k^T = u_k (u_l - [k = l] gi_l)^T with
+ * u_k = gam_k gi_k; theta_k-alpha_j
  * u_k (gam_j - [j = k]); alpha_i-alpha_j gam_i gam_j - [i = j] gam_i. u:
  * K d doubles of scratch. O(P^2). */
 static void user_missing(const mix_ws *w, const double *gam, const double *gi,
                          double *u, double *M)
 {
     size_t K = w->K, d = w->d, P = w->P, Kd = K * d;
-    for (size_t j = 0; j < Kd; j++) u[j] = gam[j / d] * gi[j];
-    for (size_t r = 0; r < Kd; r++) {
-        size_t k = r / d;
-        double ur = u[r], *Mr = M + r * P;
-        for (size_t c = r; c < Kd; c++) Mr[c] += ur * u[c];
-        for (size_t c = r; c < (k + 1) * d; c++) Mr[c] -= ur * gi[c];
-        for (size_t j = 0; j + 1 < K; j++) Mr[Kd + j] += ur * (gam[j] - (j == k));
-    }
+    for (size_t k = 0; k < K; k++)
+        for (size_t a = 0; a < d; a++) u[k * d + a] = gam[k] * gi[k * d + a];
+    for (size_t k = 0; k < K; k++)
+        for (size_t a = 0, r = k * d; a < d; a++, r++) {
+            double ur = u[r], *Mr = M + r * P;
+            size_t c = r;
+            for (; c < (k + 1) * d; c++) Mr[c] += ur * (u[c] - gi[c]);
+            for (; c < Kd; c++) Mr[c] += ur * u[c];
+            for (size_t j = 0; j + 1 < K; j++) Mr[Kd + j] += ur * (gam[j] - (j == k));
+        }
     for (size_t i = 0; i + 1 < K; i++)
         for (size_t j = i; j + 1 < K; j++)
             M[(Kd + i) * P + Kd + j] += gam[i] * gam[j] - (i == j ? gam[i] : 0.0);
