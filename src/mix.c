@@ -1162,8 +1162,10 @@ static int em_or_squarem(mix_em *s)
  * in a row gained more than MIX_SLOW_RATE times the one before (EM slow,
  * or the classes still separating: gains growing) or EM was found slow
  * (SQUAREM's rule). One not taken (J not positive definite, or refused)
- * falls back to an EM step, or a SQUAREM cycle once EM is slow, from the
- * same point, and Newton waits for two such EM steps again; after
+ * falls back to an EM step from the same point — a SQUAREM cycle once EM
+ * is slow, or when J is not positive definite and the gains grew by more
+ * than MIX_FLAT_GROWTH twice (leaving a saddle) — and, unless EM is slow,
+ * Newton waits for two such EM steps again; after
  * MIX_NEWTON_FAILS refused steps the start keeps to EM/SQUAREM. So a
  * non-identified start (J singular: pairs from a polarised population)
  * keeps EM's path and its flat test. The passes sum M (w->info) only from

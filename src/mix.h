@@ -9,19 +9,26 @@
  * the mean responsibility and takes a damped Newton step on each theta_k's
  * gamma-weighted PL log-likelihood (concave: analytic gradient and Hessian,
  * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
- * increases), so the observed log-likelihood never decreases. When EM is
- * slow (successive gains shrinking at a linear rate between 0.5 and 1), the
- * rest of the start takes Newton iterations on the observed log-likelihood
- * in (theta, alpha), eta = softmax(alpha, 0): direction J^{-1} s from the
- * observed information J and score s at the current point (summed in the
- * same pass as the E-step: Louis' identity, J = the complete-data
- * information minus the variance of the users' complete-data scores), a
- * step of 1, 1/2, 1/4 or 1/8 kept at the first that does not lower L. When
- * J is not positive definite (near a saddle) or no such step raises L, that
- * iteration is a SQUAREM cycle instead (Varadhan & Roland 2008, scheme S3:
- * two EM steps, then an extrapolation kept only when it does not lower the
- * log-likelihood), and after 3 refused steps the start keeps to SQUAREM
- * (mix_params.newton = 0: SQUAREM only; accelerate = 0: EM only). So L never
+ * increases), so the observed log-likelihood never decreases. Once two EM
+ * steps in a row each gained more than half the one before (EM slow, or
+ * the classes still separating), an iteration is a Newton step on the
+ * observed log-likelihood in (theta, alpha), eta = softmax(alpha, 0):
+ * direction J^{-1} s from the observed information J and score s at the
+ * current point (summed in the same pass as the E-step: Louis' identity, J
+ * = the complete-data information minus the variance of the users'
+ * complete-data scores), length 1, 1/2, 1/4 or 1/8, kept at the first that
+ * does not lower L; Newton steps follow while they are kept. When J is not
+ * positive definite or no length is kept, the iteration is an EM step
+ * instead — a SQUAREM cycle (Varadhan & Roland 2008, scheme S3: two EM
+ * steps, then an extrapolation kept only when it does not lower L) when
+ * EM is slow (gains shrinking at a linear rate between 0.5 and 1, twice)
+ * or leaving a saddle (J not positive definite, gains growing by more than
+ * 1.1 twice) — and, unless EM is slow (then Newton is tried after every
+ * cycle), Newton waits for two such EM steps again; after 3 refused Newton
+ * steps the start keeps to EM/SQUAREM. Gains that neither shrink
+ * nor grow fast (a ridge: single pairs from a polarised population, J
+ * singular) keep EM's path and its flat test. mix_params.newton = 0: EM and
+ * SQUAREM only; accelerate = 0: EM only. In every case L never
  * decreases. Random starts
  * (random hard assignment of users to types, as R's flexmix does), stopping
  * on relative log-likelihood change, empty-class protection (a class whose
@@ -36,10 +43,11 @@
  * away — up to 20 gains at the rates of weakly separated classes — whereas
  * after a Newton step (quadratic convergence) the gap left is of the order
  * of the square of the last relative gain, so at the same tol the Newton
- * fit stops closer to the optimum than an EM fit would. A SQUAREM cycle is tested on its whole change (three EM
- * maps). A Newton step refused at full length whose predicted gain s . J^{-1}
- * s / 2 is at most tol |L| counts as a change of 0 (converged: the
- * likelihood has no ascent left beyond rounding).
+ * fit stops closer to the optimum than an EM fit would. A SQUAREM cycle
+ * is tested on its whole change (three EM maps). A Newton step refused at
+ * full length whose predicted gain s . J^{-1} s / 2 is at most tol |L|
+ * counts as a change of 0 (converged: the likelihood has no ascent left
+ * beyond rounding).
  *
  * Determinism: users are processed in fixed blocks whose partial sums are
  * added in block order, so results are bit-identical for any thread count.
