@@ -11,7 +11,8 @@
  * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
  * increases), so the observed log-likelihood never decreases. Once two EM
  * steps in a row each gained more than half the one before (EM slow, or
- * the classes still separating), an iteration is a Newton step on the
+ * the classes still separating; pair data: only slow, see below), an
+ * iteration is a Newton step on the
  * observed log-likelihood in (theta, alpha), eta = softmax(alpha, 0):
  * direction J^{-1} s from the observed information J and score s at the
  * current point (summed in the same pass as the E-step: Louis' identity, J
@@ -28,7 +29,9 @@
  * steps the start keeps to EM/SQUAREM. Gains that neither shrink
  * nor grow fast (a ridge: single pairs from a polarised population, J
  * singular) keep EM's path and its flat test. mix_params.newton = 0: EM and
- * SQUAREM only; accelerate = 0: EM only. In every case L never
+ * SQUAREM only; accelerate = 0: EM only. Data of pairs only (m = 2,
+ * their cheap vectorised passes) take Newton only once EM is slow. In
+ * every case L never
  * decreases. Random starts
  * (random hard assignment of users to types, as R's flexmix does), stopping
  * on relative log-likelihood change, empty-class protection (a class whose
