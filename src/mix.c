@@ -565,7 +565,8 @@ static void block_accum(const data_set *ds, mix_ws *w, size_t i0, size_t i1,
  * which lets the M-step's ascent be verified in this same pass instead of a
  * separate one. With w->info (and given = 0) it also sums the missing
  * information M (user_missing), so that with g, H and sumg it gives the
- * observed information and score at these parameters (newton_solve). Returns the observed log-likelihood
+ * observed information and score at these parameters (newton_system).
+ * Returns the observed log-likelihood
  * sum_i log sum_k eta_k L_ik. */
 static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                               int check)

@@ -180,10 +180,11 @@ int mix_em_set(mix_em *s, size_t start);
  * PREF_ENUM. */
 int mix_em_iterate(mix_em *s);
 
-/* PREF_OK when the last iteration (step, Newton step or SQUAREM cycle) changed the
- * log-likelihood by at most tol * |L| (and was an EM step, not the first
- * E-step or a re-seed), else
- * PREF_CONTINUE. */
+/* PREF_OK when the last iteration (EM step, Newton step or SQUAREM cycle)
+ * changed the log-likelihood by at most tol * |L| (and was not the first
+ * E-step or a re-seed), else PREF_CONTINUE. A Newton step refused at full
+ * length with a predicted gain of at most tol |L| counts as a change of 0
+ * (see the stopping rule at the top). */
 int mix_em_test(const mix_em *s, double tol);
 
 /* 1 when the start has been recognised as flat (mix_params.flat_tol): its
