@@ -741,9 +741,6 @@ struct mix_em {
     int grow_steps;     /* successive EM steps gaining more than
                            MIX_SLOW_RATE times the one before (slow, or
                            gains growing): Newton is tried after 2 */
-    int escape_steps;   /* successive EM steps gaining more than
-                           MIX_FLAT_GROWTH times the one before (leaving a
-                           saddle, not creeping along a ridge) */
     double *x0, *x1, *x2; /* (K d + K) SQUAREM: theta and log eta at the
                            cycle's start and after its two EM steps */
     double *eta2;       /* (K) the weights at x2 as they were (no log/exp) */
@@ -861,7 +858,7 @@ int mix_em_set(mix_em *s, size_t start)
     s->max_decrease = 0.0;
     s->iterations = s->empty = 0;
     s->proposed = 0;
-    s->slow = s->slow_steps = s->grow_steps = s->escape_steps = 0;
+    s->slow = s->slow_steps = s->grow_steps = 0;
     s->gain = s->fgain = NAN;
     s->flat_steps = 0;
     s->flat = 0;
@@ -1003,14 +1000,13 @@ static int em_plain(mix_em *s)
     double gain = s->loglik - L0;
     if (re || !isfinite(gain)) {
         s->gain = NAN;
-        s->slow_steps = s->grow_steps = s->escape_steps = 0;
+        s->slow_steps = s->grow_steps = 0;
         return PREF_OK;
     }
     double rate = gain / s->gain;
     s->slow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE && rate < 1.0
                         ? s->slow_steps + 1 : 0;
     s->grow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE ? s->grow_steps + 1 : 0;
-    s->escape_steps = s->gain > 0.0 && rate > MIX_FLAT_GROWTH ? s->escape_steps + 1 : 0;
     if (s->slow_steps >= 2) s->slow = 1;
     s->gain = gain;
     return PREF_OK;
@@ -1101,11 +1097,33 @@ static void newton_point(mix_ws *w, const double *x, double t)
     for (size_t k = 0; k < K; k++) w->eta[k] /= z;
 }
 
+/* When J is not positive definite (over-fitted classes, a saddle): the
+ * direction of J + lambda I, lambda = 1e-3, 1e-2, ..., 10 times J's largest
+ * diagonal entry, the first whose Cholesky succeeds (Levenberg–Marquardt:
+ * shorter, turned toward the score; the step search guards it). Returns 0,
+ * or -1 when none does. */
+static int newton_ridge(mix_ws *w)
+{
+    size_t P = w->P;
+    double dm = 0.0;
+    newton_system(w);
+    for (size_t j = 0; j < P; j++)
+        if (fabs(w->J[j * P + j]) > dm) dm = fabs(w->J[j * P + j]);
+    for (double lam = 1e-3 * dm; lam > 0.0 && lam <= 10.0 * dm; lam *= 10.0) {
+        newton_system(w);
+        for (size_t j = 0; j < P; j++) w->J[j * P + j] += lam;
+        if (newton_solve(w) == 0) return 0;
+    }
+    return -1;
+}
+
 /* One Newton iteration on the observed log-likelihood from the current
  * point (whose info pass is in w): direction J^{-1} score, steps of
  * length 1, 1/2, ... (MIX_NEWTON_TRIALS, one pass each) until L does not
  * fall; the first such point is kept (*took = 1, prev = the L before).
- * When J is not positive definite, *took = -1 and nothing changes. A
+ * When J is not positive definite, the direction of newton_ridge (not for
+ * pair data: their ridges are left to EM and the flat test); when there
+ * is none, *took = -1 and nothing changes. A
  * refused iteration (no trial kept) restores the point and its pass
  * without a pass (ws_swap) and sets *took = 0;
  * except when the full step was refused and predicted a gain sc . dir / 2
@@ -1119,7 +1137,7 @@ static int newton_iter(mix_em *s, int *took)
     double L0 = s->loglik, pred = 0.0, *x = s->x0;
     *took = -1;
     newton_system(w);
-    if (newton_solve(w) != 0) return PREF_OK;
+    if (newton_solve(w) != 0 && (w->delta || newton_ridge(w) != 0)) return PREF_OK;
     *took = 0;
     for (size_t j = 0; j < P; j++) pred += 0.5 * w->sc[j] * w->dir[j];
     memcpy(x, w->theta, Kd * sizeof(double));
@@ -1164,8 +1182,7 @@ static int em_or_squarem(mix_em *s)
  * or the classes still separating: gains growing) or EM was found slow
  * (SQUAREM's rule). One not taken (J not positive definite, or refused)
  * falls back to an EM step from the same point — a SQUAREM cycle once EM
- * is slow, or when J is not positive definite and the gains grew by more
- * than MIX_FLAT_GROWTH twice (leaving a saddle) — and, unless EM is slow,
+ * is slow — and, unless EM is slow,
  * Newton waits for two such EM steps again; after
  * MIX_NEWTON_FAILS refused steps the start keeps to EM/SQUAREM. So a
  * non-identified start (J singular: pairs from a polarised population)
@@ -1189,10 +1206,7 @@ int mix_em_iterate(mix_em *s)
             s->newton_on = 0;
         if (took != 1) s->grow_steps = 0;
     }
-    if (!st && took == -1 && s->escape_steps >= 2 && s->iterations + 4 <= s->p.max_iter)
-        st = squarem_cycle(s); /* leaving a saddle: extrapolate */
-    else if (!st && took != 1 && s->iterations < s->p.max_iter)
-        st = em_or_squarem(s);
+    if (!st && took != 1 && s->iterations < s->p.max_iter) st = em_or_squarem(s);
     if (took) s->gain = NAN; /* EM's rate is measured afresh */
     grow = s->w->delta ? 0 : s->grow_steps;
     s->w->info = s->newton_on && (s->slow || s->slow_steps > 0 || grow > 0);

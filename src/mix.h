@@ -11,28 +11,27 @@
  * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
  * increases), so the observed log-likelihood never decreases. Once two EM
  * steps in a row each gained more than half the one before (EM slow, or
- * the classes still separating; pair data: only slow, see below), an
- * iteration is a Newton step on the
- * observed log-likelihood in (theta, alpha), eta = softmax(alpha, 0):
+ * the classes still separating; pairs: see below), an iteration is a
+ * Newton step on the observed log-likelihood in (theta, alpha), eta = softmax(alpha, 0):
  * direction J^{-1} s from the observed information J and score s at the
  * current point (summed in the same pass as the E-step: Louis' identity, J
  * = the complete-data information minus the variance of the users'
  * complete-data scores), length 1, 1/2, 1/4 or 1/8, kept at the first that
  * does not lower L; Newton steps follow while they are kept. When J is not
- * positive definite or no length is kept, the iteration is an EM step
- * instead — a SQUAREM cycle (Varadhan & Roland 2008, scheme S3: two EM
- * steps, then an extrapolation kept only when it does not lower L) when
- * EM is slow (gains shrinking at a linear rate between 0.5 and 1, twice)
- * or leaving a saddle (J not positive definite, gains growing by more than
- * 1.1 twice) — and, unless EM is slow (then Newton is tried after every
- * cycle), Newton waits for two such EM steps again; after 3 refused Newton
- * steps the start keeps to EM/SQUAREM. Gains that neither shrink
- * nor grow fast (a ridge: single pairs from a polarised population, J
- * singular) keep EM's path and its flat test. mix_params.newton = 0: EM and
- * SQUAREM only; accelerate = 0: EM only. Data of pairs only (m = 2,
- * their cheap vectorised passes) take Newton only once EM is slow. In
- * every case L never
- * decreases. Random starts
+ * positive definite (over-fitted classes, a saddle) the direction is that
+ * of J + lambda I, the smallest lambda of 1e-3, 1e-2, ... times J's largest
+ * diagonal entry that makes it so (Levenberg–Marquardt). When no length is
+ * kept, the iteration is an EM step instead — a SQUAREM cycle (Varadhan &
+ * Roland 2008, scheme S3: two EM steps, then an extrapolation kept only
+ * when it does not lower L) once EM is slow (gains shrinking at a linear
+ * rate between 0.5 and 1, twice) — and, unless EM is slow (then Newton is
+ * tried after every cycle), Newton waits for two such EM steps again;
+ * after 3 refused Newton steps the start keeps to EM/SQUAREM. Data of
+ * pairs only (m = 2: cheap vectorised passes) take Newton only once EM is
+ * slow and without the ridge, so a non-identified start (single pairs from
+ * a polarised population: J singular) keeps EM's path and its flat test.
+ * mix_params.newton = 0: EM and SQUAREM only; accelerate = 0: EM only. In
+ * every case L never decreases. Random starts
  * (random hard assignment of users to types, as R's flexmix does), stopping
  * on relative log-likelihood change, empty-class protection (a class whose
  * weight falls below min_weight is re-seeded by splitting the heaviest class
