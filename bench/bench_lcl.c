@@ -32,7 +32,8 @@
 static int usage(void)
 {
     fputs("usage: bench_lcl --data CSV --types K [--starts S] [--tol x] "
-          "[--max-iter n]\n                 [--threads N] [--seed S] [--reps R]\n",
+          "[--max-iter n]\n                 [--threads N] [--seed S] [--reps R]"
+          " [--accelerate 0|1] [--newton 0|1]\n",
           stderr);
     return 2;
 }
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
         else if (strcmp(f, "--threads") == 0) p.threads = (int)u;
         else if (strcmp(f, "--seed") == 0) p.seed = u;
         else if (strcmp(f, "--accelerate") == 0) p.accelerate = (int)u;
+        else if (strcmp(f, "--newton") == 0) p.newton = (int)u;
         else if (strcmp(f, "--reps") == 0) reps = u;
         else return usage();
     }

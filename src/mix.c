@@ -5,6 +5,10 @@
  * afterwards, so OpenMP scheduling never changes a single bit of the result.
  * Pair data go through a block in sub-blocks of whole users (subblock_end,
  * fixed by the data), each one vectorised across all its pairs.
+ * With Newton on (mix_params.newton), every E-step pass also sums the
+ * missing information (user_missing, O(P^2) per user), so each pass gives
+ * the observed information and score the Newton iterations need
+ * (newton_system): no separate information pass.
  * All buffers are allocated once per fit (mix_ws); the passes never
  * allocate. */
 #include "mix.h"
@@ -47,6 +51,7 @@ void mix_params_init(mix_params *p)
     p->best_tol = 1e-6;
     p->sandwich = 0;
     p->accelerate = 1;
+    p->newton = 1;
     p->flat_tol = 1e-7;
     p->flat_window = 10;
     p->threads = 0;
@@ -65,6 +70,7 @@ const char *mix_params_check(const mix_params *p)
     if (!(p->best_tol >= 0)) return "best_tol must be >= 0";
     if (!(p->flat_tol >= 0) || !isfinite(p->flat_tol)) return "flat_tol must be >= 0";
     if (p->flat_window < 1) return "flat_window must be >= 1";
+    if (p->newton != 0 && p->newton != 1) return "newton must be 0 or 1";
     return NULL;
 }
 
@@ -85,7 +91,11 @@ void mix_fit_free(mix_fit *f)
 
 typedef struct mix_ws {
     size_t K, d, n_users, n_blocks, mmax, nthreads;
-    size_t stride;      /* per-block partial: K*(d + d*d + 2) + 1 */
+    size_t P;           /* K d + K - 1 parameters (theta, alpha) */
+    size_t base;        /* per-block partial of a pass: K*(d + d*d + 3) + 1 */
+    size_t stride;      /* base + P*P (the info part M) */
+    int info;           /* passes (given = 0) also sum M: see user_missing */
+    int info_ok;        /* the last pass summed M (at the current point) */
     double *part;       /* (n_blocks, stride) */
     double *scratch;    /* (nthreads, per-thread scratch) */
     size_t scratch_n;
@@ -105,6 +115,13 @@ typedef struct mix_ws {
                          * has m <= PL_STAGES_M (pl_stages_accum); or NULL */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
+    double *M;          /* (P, P) upper: sum_i s_i s_i^T - sum_k gamma_ik
+                         * a_ik a_ik^T (w->info passes), a_ik = grad log
+                         * (eta_k L_ik) */
+    /* A pass's results kept aside while a Newton trial point is evaluated
+     * (ws_swap): the same shapes as post, g, H, Q, sumg, M. */
+    double *post_sv, *g_sv, *H_sv, *Q_sv, *sumg_sv, *M_sv;
+    double *J, *sc, *dir; /* (P, P), (P), (P): the Newton system */
 } mix_ws;
 
 static void ws_free(mix_ws *w)
@@ -128,6 +145,16 @@ static void ws_free(mix_ws *w)
     free(w->theta_old);
     free(w->delta);
     free(w->diff);
+    free(w->M);
+    free(w->post_sv);
+    free(w->g_sv);
+    free(w->H_sv);
+    free(w->Q_sv);
+    free(w->sumg_sv);
+    free(w->M_sv);
+    free(w->J);
+    free(w->sc);
+    free(w->dir);
     free(w);
 }
 
@@ -196,6 +223,44 @@ static int ws_stages(const data_set *ds, mix_ws *w)
     return 0;
 }
 
+/* The Newton buffers of w (P, n_users, K, d set). Returns 0 or -1. */
+static int ws_alloc_newton(mix_ws *w)
+{
+    size_t K = w->K, d = w->d, P = w->P, nK = w->n_users * K;
+    w->M = malloc(P * P * sizeof(double));
+    w->M_sv = malloc(P * P * sizeof(double));
+    w->J = malloc(P * P * sizeof(double));
+    w->sc = malloc(P * sizeof(double));
+    w->dir = malloc(P * sizeof(double));
+    w->post_sv = malloc(nK * sizeof(double));
+    w->g_sv = malloc(K * d * sizeof(double) + 1);
+    w->H_sv = malloc(K * d * d * sizeof(double) + 1);
+    w->Q_sv = malloc(K * sizeof(double));
+    w->sumg_sv = malloc(K * sizeof(double));
+    return w->M && w->M_sv && w->J && w->sc && w->dir && w->post_sv &&
+                   w->g_sv && w->H_sv && w->Q_sv && w->sumg_sv ? 0 : -1;
+}
+
+static void swap_ptr(double **a, double **b)
+{
+    double *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* Swap a pass's results (posteriors, g, H, Q, sumg, M) with the saved
+ * ones: before a trial pass, to keep the current point's; after a refused
+ * trial, to restore them (no pass). */
+static void ws_swap(mix_ws *w)
+{
+    swap_ptr(&w->post, &w->post_sv);
+    swap_ptr(&w->g, &w->g_sv);
+    swap_ptr(&w->H, &w->H_sv);
+    swap_ptr(&w->Q, &w->Q_sv);
+    swap_ptr(&w->sumg, &w->sumg_sv);
+    swap_ptr(&w->M, &w->M_sv);
+}
+
 static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
 {
     mix_ws *w = calloc(1, sizeof *w);
@@ -216,7 +281,9 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     (void)threads;
     w->nthreads = 1;
 #endif
-    w->stride = K * (d + d * d + 3) + 1;
+    w->P = K * d + K - 1;
+    w->base = K * (d + d * d + 3) + 1;
+    w->stride = w->base + w->P * w->P;
     /* per thread: work (2 mmax + d for pl_linear_accum, pl_pairs_work(K)
      * for pairs, pl_stages_work(K) for few candidates), la (K), gi (K d),
      * Hi (K d d), lt (K) */
@@ -224,6 +291,7 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     if (w->nwork < pl_pairs_work(K)) w->nwork = pl_pairs_work(K);
     if (w->nwork < pl_stages_work(K)) w->nwork = pl_stages_work(K);
     w->scratch_n = w->nwork + K + K * d + K * d * d + K;
+    w->scratch_n += K * d; /* user_missing: u (K d) */
     /* subblock_pairs: z, f, g, h (K, MIX_PCHUNK) */
     w->scratch_n += 4 * K * MIX_PCHUNK;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
@@ -244,6 +312,10 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     w->theta_old = malloc(K * d * sizeof(double));
     w->flat = calloc(d ? d : 1, 1);
     if (w->flat) mix_uninformative_columns(ds, w->flat);
+    if (ws_alloc_newton(w) != 0) {
+        ws_free(w);
+        return NULL;
+    }
     if (!w->post_old || !w->Qchk || !w->theta_old || ws_pairs(ds, w) != 0 ||
         ws_stages(ds, w) != 0) {
         ws_free(w);
@@ -338,9 +410,10 @@ static const double *user_post(mix_ws *w, size_t i, const double *la, double *lt
     return gam;
 }
 
-/* The pointers of a block's partial pt: g (K d), H (K d d), Q, S, C (K), L. */
+/* The pointers of a block's partial pt: g (K d), H (K d d), Q, S, C (K), L,
+ * M (P, P: used by info passes only). */
 typedef struct pass_part {
-    double *g, *H, *Q, *S, *C, *L;
+    double *g, *H, *Q, *S, *C, *L, *M;
 } pass_part;
 
 static pass_part part_of(const mix_ws *w, double *pt)
@@ -353,7 +426,43 @@ static pass_part part_of(const mix_ws *w, double *pt)
     p.S = p.Q + K;
     p.C = p.S + K;
     p.L = p.C + K;
+    p.M = p.L + 1;
     return p;
+}
+
+/* The K d doubles of a thread's scratch s that user_missing uses. */
+static double *scratch_u(const mix_ws *w, double *s)
+{
+    size_t K = w->K, d = w->d;
+    return s + w->nwork + 2 * K + K * d + K * d * d + 4 * K * MIX_PCHUNK;
+}
+
+/* User i's part of the missing information (info passes): with
+ * responsibilities gam (K), class gradients gi (K, d) and a_k = grad log
+ * (eta_k L_ik) in (theta, alpha) (gi_k in theta_k's slots, e_k - eta in
+ * alpha's), M += s s^T - sum_k gam_k a_k a_k^T, s = sum_k gam_k a_k (the
+ * user's score), upper triangle. In closed form (eta cancels): theta-theta
+ * u_k u_l^T - [k = l] u_k gi_k^T = u_k (u_l - [k = l] gi_l)^T with
+ * u_k = gam_k gi_k; theta_k-alpha_j
+ * u_k (gam_j - [j = k]); alpha_i-alpha_j gam_i gam_j - [i = j] gam_i. u:
+ * K d doubles of scratch. O(P^2). */
+static void user_missing(const mix_ws *w, const double *gam, const double *gi,
+                         double *u, double *M)
+{
+    size_t K = w->K, d = w->d, P = w->P, Kd = K * d;
+    for (size_t k = 0; k < K; k++)
+        for (size_t a = 0; a < d; a++) u[k * d + a] = gam[k] * gi[k * d + a];
+    for (size_t k = 0; k < K; k++)
+        for (size_t a = 0, r = k * d; a < d; a++, r++) {
+            double ur = u[r], *Mr = M + r * P;
+            size_t c = r;
+            for (; c < (k + 1) * d; c++) Mr[c] += ur * (u[c] - gi[c]);
+            for (; c < Kd; c++) Mr[c] += ur * u[c];
+            for (size_t j = 0; j + 1 < K; j++) Mr[Kd + j] += ur * (gam[j] - (j == k));
+        }
+    for (size_t i = 0; i + 1 < K; i++)
+        for (size_t j = i; j + 1 < K; j++)
+            M[(Kd + i) * P + Kd + j] += gam[i] * gam[j] - (i == j ? gam[i] : 0.0);
 }
 
 /* User i's pass by its own kernel call: la, the gradients and upper
@@ -376,6 +485,7 @@ static void user_accum(const data_set *ds, mix_ws *w, size_t i,
             la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
     const double *gam = user_post(w, i, la, Hi + K * dd, leta, given, check, p.Q,
                                   p.S, p.C, p.L);
+    if (w->info && !given) user_missing(w, gam, gi, scratch_u(w, s), p.M);
     for (size_t k = 0; k < K; k++) {
         double gk = gam[k];
         if (gk == 0.0) continue;
@@ -409,6 +519,17 @@ static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
             la[k] = pl_pairs_loglik(z + k * n + a, f + k * n + a, T);
         const double *gam = user_post(w, u, la, lt, leta, given, check, p.Q,
                                       p.S, p.C, p.L);
+        if (w->info && !given) { /* the user's gradients: sum_t g_t delta_t */
+            double *gi = la + K;
+            for (size_t k = 0; k < K; k++)
+                for (size_t c = 0; c < d; c++) {
+                    double v = 0.0;
+                    for (size_t t = a; t < a + T; t++)
+                        v += g[k * n + t] * X[c * n + t];
+                    gi[k * d + c] = v;
+                }
+            user_missing(w, gam, gi, scratch_u(w, s), p.M);
+        }
         for (size_t k = 0; k < K; k++)
             for (size_t t = a; t < a + T; t++) {
                 g[k * n + t] *= gam[k];
@@ -442,7 +563,10 @@ static void block_accum(const data_set *ds, mix_ws *w, size_t i0, size_t i1,
  * With check = 1 it also sums Qchk_k = sum_i post_old_ik log L_ik: the
  * M-step objective of the previous responsibilities at the current theta,
  * which lets the M-step's ascent be verified in this same pass instead of a
- * separate one. Returns the observed log-likelihood
+ * separate one. With w->info (and given = 0) it also sums the missing
+ * information M (user_missing), so that with g, H and sumg it gives the
+ * observed information and score at these parameters (newton_system).
+ * Returns the observed log-likelihood
  * sum_i log sum_k eta_k L_ik. */
 static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
                               int check)
@@ -450,11 +574,12 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
     size_t K = w->K, d = w->d, nb = w->n_blocks;
     const size_t dd = d * d;
     double leta[PREF_MAX_TYPES];
+    int info = w->info && !given;
     for (size_t k = 0; k < K; k++) leta[k] = log(w->eta[k]);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
         double *pt = w->part + b * w->stride;
-        memset(pt, 0, w->stride * sizeof(double));
+        memset(pt, 0, (info ? w->stride : w->base) * sizeof(double));
         size_t i_end = (b + 1) * MIX_BLOCK < w->n_users ? (b + 1) * MIX_BLOCK
                                                          : w->n_users;
         block_accum(ds, w, b * MIX_BLOCK, i_end, leta, given, check,
@@ -477,6 +602,13 @@ static double pass_accumulate(const data_set *ds, mix_ws *w, int given,
             w->Qchk[k] += pt[K * (d + dd) + 2 * K + k];
         }
         L += pt[K * (d + dd) + 3 * K];
+    }
+    w->info_ok = info;
+    if (info) {
+        size_t PP = w->P * w->P;
+        memset(w->M, 0, PP * sizeof(double));
+        for (size_t b = 0; b < nb; b++)
+            for (size_t j = 0; j < PP; j++) w->M[j] += w->part[b * w->stride + w->base + j];
     }
     for (size_t k = 0; k < K; k++) pl_sym_from_upper(w->H + k * dd, d);
     return L;
@@ -606,12 +738,17 @@ struct mix_em {
     int slow;           /* EM found slow: SQUAREM cycles from now on */
     double gain;        /* the last EM step's gain in L (NaN: none yet) */
     int slow_steps;     /* successive EM steps at a slow linear rate */
+    int grow_steps;     /* successive EM steps gaining more than
+                           MIX_SLOW_RATE times the one before (slow, or
+                           gains growing): Newton is tried after 2 */
     double *x0, *x1, *x2; /* (K d + K) SQUAREM: theta and log eta at the
                            cycle's start and after its two EM steps */
     double *eta2;       /* (K) the weights at x2 as they were (no log/exp) */
     double fgain;       /* the last iteration's gain for the flat test */
     size_t flat_steps;  /* iterations in a row that looked flat */
     int flat;           /* recognised as flat (mix_em_flat) */
+    size_t newton_fails;/* Newton iterations refused in this start */
+    int newton_on;      /* Newton iterations allowed in this start */
 };
 
 void mix_em_free(mix_em *s)
@@ -721,10 +858,13 @@ int mix_em_set(mix_em *s, size_t start)
     s->max_decrease = 0.0;
     s->iterations = s->empty = 0;
     s->proposed = 0;
-    s->slow = s->slow_steps = 0;
+    s->slow = s->slow_steps = s->grow_steps = 0;
     s->gain = s->fgain = NAN;
     s->flat_steps = 0;
     s->flat = 0;
+    s->newton_fails = 0;
+    s->newton_on = s->p.accelerate && s->p.newton;
+    w->info = 0;
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
@@ -860,12 +1000,13 @@ static int em_plain(mix_em *s)
     double gain = s->loglik - L0;
     if (re || !isfinite(gain)) {
         s->gain = NAN;
-        s->slow_steps = 0;
+        s->slow_steps = s->grow_steps = 0;
         return PREF_OK;
     }
     double rate = gain / s->gain;
     s->slow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE && rate < 1.0
                         ? s->slow_steps + 1 : 0;
+    s->grow_steps = s->gain > 0.0 && rate > MIX_SLOW_RATE ? s->grow_steps + 1 : 0;
     if (s->slow_steps >= 2) s->slow = 1;
     s->gain = gain;
     return PREF_OK;
@@ -889,19 +1030,210 @@ static void flat_update(mix_em *s, double g)
     if (s->flat_steps >= s->p.flat_window) s->flat = 1;
 }
 
-/* One plain EM step, or a SQUAREM cycle once EM is slow; then the flat
- * test on the iteration's gain. */
+/* The Newton system at the current point from its info pass, into w->J
+ * and w->sc: J = -Hess l
+ * in (theta, alpha) = M (minus the variance of the users' a_ik: the
+ * missing information), minus the gamma-weighted class
+ * Hessians H_k on theta_k's block, plus N (diag(eta) - eta eta^T) on
+ * alpha's (the curvature of log eta_k, the same for every k); the score
+ * sc = (g_k, sumg_j - N eta_j). The coefficients of uninformative
+ * columns get identity rows and a zero score (they stay at 0). O(P^2). */
+static void newton_system(mix_ws *w)
+{
+    size_t K = w->K, d = w->d, P = w->P, Kd = K * d, dd = d * d;
+    double N = (double)w->n_users, *J = w->J;
+    for (size_t r = 0; r < P; r++)
+        for (size_t c = r; c < P; c++) J[r * P + c] = w->M[r * P + c];
+    for (size_t k = 0; k < K; k++)
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = a; b < d; b++)
+                J[(k * d + a) * P + k * d + b] -= w->H[k * dd + a * d + b];
+    for (size_t i = 0; i + 1 < K; i++)
+        for (size_t j = i; j + 1 < K; j++)
+            J[(Kd + i) * P + Kd + j] +=
+                N * ((i == j ? w->eta[i] : 0.0) - w->eta[i] * w->eta[j]);
+    for (size_t r = 0; r < P; r++)
+        for (size_t c = 0; c < r; c++) J[r * P + c] = J[c * P + r];
+    memcpy(w->sc, w->g, Kd * sizeof(double));
+    for (size_t j = 0; j + 1 < K; j++) w->sc[Kd + j] = w->sumg[j] - N * w->eta[j];
+    for (size_t r = 0; r < Kd; r++)
+        if (w->flat[r % d]) {
+            for (size_t c = 0; c < P; c++) J[r * P + c] = J[c * P + r] = 0.0;
+            J[r * P + r] = 1.0;
+            w->sc[r] = 0.0;
+        }
+}
+
+/* dir = J^{-1} sc by Cholesky of w->J (overwritten). Returns 0, or -1 when
+ * J is not positive definite or the direction is not finite. O(P^3),
+ * nothing allocates. */
+static int newton_solve(mix_ws *w)
+{
+    size_t P = w->P;
+    gsl_matrix_view Jv = gsl_matrix_view_array(w->J, P, P);
+    gsl_vector_const_view sv = gsl_vector_const_view_array(w->sc, P);
+    gsl_vector_view dv = gsl_vector_view_array(w->dir, P);
+    if (gsl_linalg_cholesky_decomp1(&Jv.matrix) != 0 ||
+        gsl_linalg_cholesky_solve(&Jv.matrix, &sv.vector, &dv.vector) != 0)
+        return -1;
+    for (size_t j = 0; j < P; j++)
+        if (!isfinite(w->dir[j])) return -1;
+    return 0;
+}
+
+/* Set theta = x + t dir_theta and eta = softmax(x_alpha + t dir_alpha, 0)
+ * (x: theta, then alpha_1..alpha_{K-1}). */
+static void newton_point(mix_ws *w, const double *x, double t)
+{
+    size_t K = w->K, Kd = K * w->d;
+    for (size_t j = 0; j < Kd; j++) w->theta[j] = x[j] + t * w->dir[j];
+    double a[PREF_MAX_TYPES], mx = 0.0, z = 0.0;
+    a[K - 1] = 0.0;
+    for (size_t j = 0; j + 1 < K; j++) {
+        a[j] = x[Kd + j] + t * w->dir[Kd + j];
+        if (a[j] > mx) mx = a[j];
+    }
+    for (size_t k = 0; k < K; k++) z += w->eta[k] = exp(a[k] - mx);
+    for (size_t k = 0; k < K; k++) w->eta[k] /= z;
+}
+
+/* When J is not positive definite (over-fitted classes, a saddle): the
+ * direction of J + lambda I, lambda = 1e-3, 1e-2, ..., 10 times J's largest
+ * diagonal entry, the first whose Cholesky succeeds (Levenberg–Marquardt:
+ * shorter, turned toward the score; the step search guards it). Returns 0,
+ * or -1 when none does. */
+static int newton_ridge(mix_ws *w)
+{
+    size_t P = w->P;
+    double dm = 0.0;
+    newton_system(w);
+    for (size_t j = 0; j < P; j++)
+        if (fabs(w->J[j * P + j]) > dm) dm = fabs(w->J[j * P + j]);
+    for (double lam = 1e-3 * dm; lam > 0.0 && lam <= 10.0 * dm; lam *= 10.0) {
+        newton_system(w);
+        for (size_t j = 0; j < P; j++) w->J[j * P + j] += lam;
+        if (newton_solve(w) == 0) return 0;
+    }
+    return -1;
+}
+
+/* One Newton iteration on the observed log-likelihood from the current
+ * point (whose info pass is in w): direction J^{-1} score, steps of
+ * length 1, 1/2, ... (MIX_NEWTON_TRIALS, one pass each) until L does not
+ * fall; the first such point is kept (*took = 1, prev = the L before).
+ * When J is not positive definite, the direction of newton_ridge (not for
+ * pair data: their ridges are left to EM and the flat test); when there
+ * is none, *took = -1 and nothing changes. A
+ * refused iteration (no trial kept) restores the point and its pass
+ * without a pass (ws_swap) and sets *took = 0;
+ * except when the full step was refused and predicted a gain sc . dir / 2
+ * of at most tol |L|: the point is kept as converged (L unchanged,
+ * *took = 1) — the likelihood has no ascent left beyond rounding. */
+#define MIX_NEWTON_TRIALS 4
+static int newton_iter(mix_em *s, int *took)
+{
+    mix_ws *w = s->w;
+    size_t K = w->K, Kd = K * w->d, P = w->P;
+    double L0 = s->loglik, pred = 0.0, *x = s->x0;
+    *took = -1;
+    newton_system(w);
+    if (newton_solve(w) != 0 && (w->delta || newton_ridge(w) != 0)) return PREF_OK;
+    *took = 0;
+    for (size_t j = 0; j < P; j++) pred += 0.5 * w->sc[j] * w->dir[j];
+    memcpy(x, w->theta, Kd * sizeof(double));
+    for (size_t j = 0; j + 1 < K; j++) x[Kd + j] = log(w->eta[j] / w->eta[K - 1]);
+    memcpy(s->eta2, w->eta, K * sizeof(double));
+    ws_swap(w); /* the current point's pass aside */
+    double t = 1.0;
+    for (int h = 0; h < MIX_NEWTON_TRIALS && s->iterations < s->p.max_iter;
+         h++, t *= 0.5) {
+        newton_point(w, x, t);
+        double L = pass_accumulate(s->ds, w, 0, 0);
+        s->iterations++;
+        if (isfinite(L) && L >= L0) {
+            s->prev = L0;
+            s->loglik = L;
+            *took = 1;
+            return PREF_OK;
+        }
+        if (h == 0 && pred <= s->p.tol * fabs(L0)) {
+            *took = 1; /* converged: no ascent beyond rounding */
+            break;
+        }
+    }
+    memcpy(w->theta, x, Kd * sizeof(double));
+    memcpy(w->eta, s->eta2, K * sizeof(double));
+    ws_swap(w);
+    if (*took) s->prev = L0; /* converged: a change of 0 */
+    return PREF_OK;
+}
+
+/* An EM step, or a SQUAREM cycle once EM is slow (at most 4 passes: only
+ * within max_iter). */
+static int em_or_squarem(mix_em *s)
+{
+    return s->p.accelerate && s->slow && s->iterations + 4 <= s->p.max_iter
+               ? squarem_cycle(s)
+               : em_plain(s);
+}
+
+/* Newton iterations (newton_iter) while they are taken, once two EM steps
+ * in a row gained more than MIX_SLOW_RATE times the one before (EM slow,
+ * or the classes still separating: gains growing) or EM was found slow
+ * (SQUAREM's rule). One not taken (J not positive definite, or refused)
+ * falls back to an EM step from the same point — a SQUAREM cycle once EM
+ * is slow — and, unless EM is slow,
+ * Newton waits for two such EM steps again; after
+ * MIX_NEWTON_FAILS refused steps the start keeps to EM/SQUAREM. So a
+ * non-identified start (J singular: pairs from a polarised population)
+ * keeps EM's path and its flat test. The passes sum M (w->info) only from
+ * the first such EM step on, so a fast EM (or a start that gave Newton up)
+ * pays nothing for it. Pair data (w->delta) take Newton only once EM is
+ * slow: their vectorised passes are cheap next to the per-user sums of M
+ * (on bench/lcl_pairs.ini, 5 starts, Newton on growing gains too cut the
+ * best start's passes 14 -> 9 but cost 10% more instructions in all).
+ * Then the flat test on the iteration's gain. */
+#define MIX_NEWTON_FAILS 3
 int mix_em_iterate(mix_em *s)
 {
     double L0 = s->loglik;
-    int st = s->p.accelerate && s->slow && s->iterations + 4 <= s->p.max_iter
-                 ? squarem_cycle(s) /* at most 4 passes: within max_iter */
-                 : em_plain(s);
+    int st = PREF_OK, took = 0;
+    /* pairs: only once EM is slow (their passes are cheap next to M's sums) */
+    int grow = s->w->delta ? 0 : s->grow_steps;
+    if (s->newton_on && (s->slow || grow >= 2) && s->w->info_ok) {
+        st = newton_iter(s, &took);
+        if (!st && took == 0 && ++s->newton_fails >= MIX_NEWTON_FAILS)
+            s->newton_on = 0;
+        if (took != 1) s->grow_steps = 0;
+    }
+    if (!st && took != 1 && s->iterations < s->p.max_iter) st = em_or_squarem(s);
+    if (took) s->gain = NAN; /* EM's rate is measured afresh */
+    grow = s->w->delta ? 0 : s->grow_steps;
+    s->w->info = s->newton_on && (s->slow || s->slow_steps > 0 || grow > 0);
     if (!st) flat_update(s, s->loglik - L0);
     return st;
 }
 
 int mix_em_flat(const mix_em *s) { return s->flat; }
+
+int mix_em_newton(mix_em *s, double *J, double *score, double *dir)
+{
+    mix_ws *w = s->w;
+    size_t P = w->P;
+    if (!w->info_ok) { /* the same point again, summing M this time */
+        int info = w->info;
+        w->info = 1;
+        pass_accumulate(s->ds, w, 0, 0);
+        w->info = info;
+    }
+    newton_system(w);
+    memcpy(J, w->J, P * P * sizeof(double));
+    memcpy(score, w->sc, P * sizeof(double));
+    if (newton_solve(w) != 0)
+        PREF_ERROR(PREF_ENUM, "Newton: the information is not positive definite");
+    memcpy(dir, w->dir, P * sizeof(double));
+    return PREF_OK;
+}
 
 int mix_em_test(const mix_em *s, double tol)
 {

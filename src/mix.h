@@ -9,17 +9,47 @@
  * the mean responsibility and takes a damped Newton step on each theta_k's
  * gamma-weighted PL log-likelihood (concave: analytic gradient and Hessian,
  * Cholesky of -H + ridge I, step halving until the weighted log-likelihood
- * increases), so the observed log-likelihood never decreases. When EM is
- * slow (successive gains shrinking at a linear rate between 0.5 and 1), the
- * rest of the start runs SQUAREM cycles (Varadhan & Roland 2008, scheme S3:
- * two EM steps, then an extrapolation kept only when it does not lower the
- * log-likelihood). Random starts
+ * increases), so the observed log-likelihood never decreases. Once two EM
+ * steps in a row each gained more than half the one before (EM slow, or
+ * the classes still separating; pairs: see below), an iteration is a
+ * Newton step on the observed log-likelihood in (theta, alpha), eta = softmax(alpha, 0):
+ * direction J^{-1} s from the observed information J and score s at the
+ * current point (summed in the same pass as the E-step: Louis' identity, J
+ * = the complete-data information minus the variance of the users'
+ * complete-data scores), length 1, 1/2, 1/4 or 1/8, kept at the first that
+ * does not lower L; Newton steps follow while they are kept. When J is not
+ * positive definite (over-fitted classes, a saddle) the direction is that
+ * of J + lambda I, the smallest lambda of 1e-3, 1e-2, ... times J's largest
+ * diagonal entry that makes it so (Levenberg–Marquardt). When no length is
+ * kept, the iteration is an EM step instead — a SQUAREM cycle (Varadhan &
+ * Roland 2008, scheme S3: two EM steps, then an extrapolation kept only
+ * when it does not lower L) once EM is slow (gains shrinking at a linear
+ * rate between 0.5 and 1, twice) — and, unless EM is slow (then Newton is
+ * tried after every cycle), Newton waits for two such EM steps again;
+ * after 3 refused Newton steps the start keeps to EM/SQUAREM. Data of
+ * pairs only (m = 2: cheap vectorised passes) take Newton only once EM is
+ * slow and without the ridge, so a non-identified start (single pairs from
+ * a polarised population: J singular) keeps EM's path and its flat test.
+ * mix_params.newton = 0: EM and SQUAREM only; accelerate = 0: EM only. In
+ * every case L never decreases. Random starts
  * (random hard assignment of users to types, as R's flexmix does), stopping
  * on relative log-likelihood change, empty-class protection (a class whose
  * weight falls below min_weight is re-seeded by splitting the heaviest class
  * and the event is counted), standard errors from the observed information
  * of the marginal likelihood (or the sandwich with per-user scores), AIC,
  * BIC and ICL (flexmix's conventions, n = number of users).
+ *
+ * Stopping rule: a start stops when its last iteration changed L by at most
+ * tol |L|. flexmix stops on the same relative change after each EM step;
+ * for an EM step (linear rate r) the optimum is still about gain r / (1 - r)
+ * away — up to 20 gains at the rates of weakly separated classes — whereas
+ * after a Newton step (quadratic convergence) the gap left is of the order
+ * of the square of the last relative gain, so at the same tol the Newton
+ * fit stops closer to the optimum than an EM fit would. A SQUAREM cycle
+ * is tested on its whole change (three EM maps). A Newton step refused at
+ * full length whose predicted gain s . J^{-1} s / 2 is at most tol |L|
+ * counts as a change of 0 (converged: the likelihood has no ascent left
+ * beyond rounding).
  *
  * Determinism: users are processed in fixed blocks whose partial sums are
  * added in block order, so results are bit-identical for any thread count.
@@ -49,6 +79,9 @@ typedef struct mix_params {
     int sandwich;       /* 1: sandwich standard errors; 0: observed info */
     int accelerate;     /* 1: SQUAREM cycles once EM is slow (default);
                            0: plain EM steps throughout */
+    int newton;         /* 1: with accelerate, Newton iterations on the
+                           observed log-likelihood once EM is slow
+                           (default); 0: SQUAREM only */
     double flat_tol;    /* a start stops as flat (not converged) after
                            flat_window iterations in a row that each gained
                            between tol and flat_tol * |L|, none less than
@@ -139,15 +172,18 @@ int mix_em_set(mix_em *s, size_t start);
 /* One EM iteration: M-step (eta, damped Newton step per theta_k), empty-
  * class protection (a re-seed is counted in mix_em_empty and makes the
  * next mix_em_test continue), E-step. Once EM has been found slow (and
- * p->accelerate is set), one SQUAREM cycle instead: two such steps and an
- * extrapolation, 3 or 4 E-step passes, all counted in mix_em_iterations.
- * Returns PREF_OK or PREF_ENUM. */
+ * p->accelerate is set), a Newton iteration on the observed log-likelihood
+ * instead (1 to 4 passes; see the top of this file), or when that is not
+ * taken one SQUAREM cycle: two such steps and an extrapolation, 3 or 4
+ * passes. Every pass is counted in mix_em_iterations. Returns PREF_OK or
+ * PREF_ENUM. */
 int mix_em_iterate(mix_em *s);
 
-/* PREF_OK when the last iteration (step or SQUAREM cycle) changed the
- * log-likelihood by at most tol * |L| (and was an EM step, not the first
- * E-step or a re-seed), else
- * PREF_CONTINUE. */
+/* PREF_OK when the last iteration (EM step, Newton step or SQUAREM cycle)
+ * changed the log-likelihood by at most tol * |L| (and was not the first
+ * E-step or a re-seed), else PREF_CONTINUE. A Newton step refused at full
+ * length with a predicted gain of at most tol |L| counts as a change of 0
+ * (see the stopping rule at the top). */
 int mix_em_test(const mix_em *s, double tol);
 
 /* 1 when the start has been recognised as flat (mix_params.flat_tol): its
@@ -157,6 +193,18 @@ int mix_em_test(const mix_em *s, double tol);
  * pairs from a polarised population) and would run to max_iter. mix_fit_run
  * stops such a start, not converged. Else 0. */
 int mix_em_flat(const mix_em *s);
+
+/* The Newton system at the current point, as mix_em_iterate uses it: the
+ * observed information J (P, P) = -Hess of the marginal log-likelihood and
+ * the score (P) in (theta_1..theta_K, alpha_1..alpha_{K-1}) (the order of
+ * mix_information_at; uninformative columns' rows: identity in J, 0 in the
+ * score), and the Newton direction dir = J^{-1} score (P), all
+ * caller-provided. Computed from the last pass's sums, or, when that pass
+ * summed no information, from one more pass at the same point (not
+ * counted in mix_em_iterations; it changes no state: the same parameters
+ * give the same bits). Returns PREF_OK or PREF_ENUM (J not positive
+ * definite: J and score are written, dir is not). */
+int mix_em_newton(mix_em *s, double *J, double *score, double *dir);
 
 /* The current start: log-likelihood after the last E-step, E-steps so far,
  * classes re-seeded, largest log-likelihood decrease between iterations

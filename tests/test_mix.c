@@ -710,13 +710,17 @@ static void test_pairs_score(void)
     }
 }
 
+/* K = 3 classes answering top-2 of 4, 400 users: test_information_fd's and
+ * test_newton_system's data. */
+static const char *const KV_K3_TOP2[] = {
+    "population.kind", "latent_class", "population.types", "3",
+    "population.eta", "0.47, 0.32, 0.21", "population.theta",
+    "1.85, -0.62; -1.37, 1.14; 0.29, -1.93", "design.answer", "topk",
+    "design.r", "2", "design.m", "4", "design.T", "4", "design.users", "400", NULL};
+
 static void test_information_fd(void)
 {
-    const char *kv[] = {"population.kind", "latent_class", "population.types", "3",
-                        "population.eta", "0.47, 0.32, 0.21", "population.theta",
-                        "1.85, -0.62; -1.37, 1.14; 0.29, -1.93", "design.answer",
-                        "topk", "design.r", "2", "design.m", "4", "design.T", "4",
-                        "design.users", "400", NULL};
+    const char *const *kv = KV_K3_TOP2;
     sim_population *p = NULL;
     data_set *ds = make_data(kv, 2385, &p);
     if (!ds) {
@@ -813,15 +817,23 @@ static void params_one_thread(mix_params *mp, size_t max_iter)
     mp->max_iter = max_iter;
 }
 
+/* The identified data of test_squarem and test_newton_fit (top-1 of 3,
+ * 3000 users) and one start (seed 5) on one thread. */
+static data_set *top1_one_start(sim_population **p, mix_params *mp, size_t max_iter)
+{
+    params_one_thread(mp, max_iter);
+    mp->starts = 1;
+    mp->seed = 5;
+    return polarised_one("top1", "3000", 23, p);
+}
+
 static void test_squarem(void)
 {
     sim_population *p = NULL;
-    data_set *ds = polarised_one("top1", "3000", 23, &p);
     mix_params mp;
-    params_one_thread(&mp, 1000);
-    mp.starts = 1;
-    mp.seed = 5;
+    data_set *ds = top1_one_start(&p, &mp, 1000);
     mix_fit *fe = NULL, *fs = NULL, *f2 = NULL;
+    mp.newton = 0; /* SQUAREM alone here; Newton: test_newton_fit */
     mp.accelerate = 0;
     if (ds) gsl_test_int(mix_fit_run(ds, 2, &mp, &fe), PREF_OK, "plain EM fit");
     mp.accelerate = 1;
@@ -920,6 +932,209 @@ static void test_flat(void)
     sim_population_free(p);
 }
 
+/* ---- Newton iterations on the observed log-likelihood ------------------- */
+
+/* The score of the marginal log-likelihood at phi0 by central differences
+ * (h = 1e-5: truncation h^2 / 6 |L'''| ~ 1e-8, rounding eps |L| / h ~
+ * 1e-7 for |L| ~ 3e3). */
+static void fd_score(const data_set *ds, size_t K, const double *phi0, double h,
+                     double *sc)
+{
+    size_t d = ds->d, P = K * d + K - 1;
+    double phi[PMAX], eta[PMAX], l[2] = {NAN, NAN};
+    for (size_t a = 0; a < P; a++) {
+        for (int t = 0; t < 2; t++) {
+            memcpy(phi, phi0, P * sizeof(double));
+            phi[a] += t ? -h : h;
+            eta_of_phi(phi, K, d, eta);
+            mix_loglik_at(ds, K, eta, phi, &l[t]);
+        }
+        sc[a] = (l[0] - l[1]) / (2.0 * h);
+    }
+}
+
+/* mix_em_newton's J and score at the state's point against
+ * mix_information_at (analytic, another code path: to rounding, 1e-10 of
+ * the largest entry) and finite differences of mix_loglik_at (J as
+ * check_information_at; the score to 1e-6 absolute, the differences' error
+ * ~ 1e-7); when J is positive definite, J dir = score to 1e-10 of
+ * |J| |dir|. Returns mix_em_newton's status. */
+static int check_newton_at(mix_em *s, const data_set *ds, size_t K, const char *what)
+{
+    size_t P = K * ds->d + K - 1;
+    double J[PMAX * PMAX], sc[PMAX], dir[PMAX], Ji[PMAX * PMAX], phi[PMAX];
+    double Jfd[PMAX * PMAX], scfd[PMAX], mx, e;
+    int st = mix_em_newton(s, J, sc, dir);
+    gsl_test(st != PREF_OK && st != PREF_ENUM, "%s: mix_em_newton (%d)", what, st);
+    if (st != PREF_OK && st != PREF_ENUM) return st;
+    gsl_test_int(mix_information_at(ds, K, mix_em_eta(s), mix_em_theta(s), Ji, NULL),
+                 PREF_OK, "%s: mix_information_at", what);
+    e = max_abs_diff(J, Ji, P * P, &mx);
+    gsl_test(!(e <= 1e-10 * mx), "%s: Newton's J = mix_information_at's (largest "
+             "error %.3g of %.6g)", what, e, mx);
+    phi_of(mix_em_eta(s), mix_em_theta(s), K, ds->d, phi);
+    fd_information(ds, K, phi, FD_H_J, Jfd);
+    e = max_abs_diff(J, Jfd, P * P, &mx);
+    gsl_test(!(e <= FD_TOL_J * mx), "%s: Newton's J = -Hessian by finite "
+             "differences (largest error %.3g of %.6g)", what, e, mx);
+    fd_score(ds, K, phi, 1e-5, scfd);
+    e = max_abs_diff(sc, scfd, P, &mx);
+    gsl_test(!(e <= 1e-6), "%s: Newton's score = finite differences (largest "
+             "error %.3g, largest entry %.6g)", what, e, mx);
+    if (st == PREF_OK) {
+        double r = 0.0, jm = 0.0, dm = 0.0;
+        for (size_t a = 0; a < P; a++) {
+            double v = -sc[a];
+            for (size_t c = 0; c < P; c++) {
+                v += J[a * P + c] * dir[c];
+                if (fabs(J[a * P + c]) > jm) jm = fabs(J[a * P + c]);
+            }
+            if (fabs(v) > r) r = fabs(v);
+            if (fabs(dir[a]) > dm) dm = fabs(dir[a]);
+        }
+        gsl_test(!(r <= 1e-10 * jm * dm * (double)P), "%s: J dir = score "
+                 "(residual %.3g)", what, r);
+    }
+    return st;
+}
+
+/* (1) the Newton system against the information and finite differences,
+ * on the general path (top-2 of 4, K = 3: test_information_fd's data) and
+ * the pair path (vectorised sub-blocks: per-user gradients rebuilt), at an
+ * early point (large score) and at convergence (J positive definite). */
+static void test_newton_system(void)
+{
+    const char *const *kv = KV_K3_TOP2;
+    const char *kvp[] = {"population.kind", "latent_class", "population.eta",
+                         "0.6, 0.4", "population.theta", "1.5, -0.5; -1, 1",
+                         "design.answer", "pair", "design.T", "6",
+                         "design.users", "700", NULL};
+    for (int c = 0; c < 2; c++) {
+        sim_population *p = NULL;
+        data_set *ds = make_data(c ? kvp : kv, 2385, &p);
+        size_t K = c ? 2 : 3;
+        const char *what = c ? "pairs, K = 2" : "top-2 of 4, K = 3";
+        mix_params mp;
+        params_one_thread(&mp, 500);
+        int err;
+        mix_em *s = ds ? mix_em_alloc(ds, K, &mp, &err) : NULL;
+        gsl_test(!s, "Newton system (%s): alloc", what);
+        if (s && !mix_em_set(s, 1)) {
+            for (int i = 0; i < 2; i++) mix_em_iterate(s);
+            char buf[96];
+            snprintf(buf, sizeof buf, "%s, early", what);
+            check_newton_at(s, ds, K, buf);
+            while (mix_em_test(s, mp.tol) != PREF_OK && mix_em_iterations(s) < 500 &&
+                   !mix_em_iterate(s)) {}
+            snprintf(buf, sizeof buf, "%s, converged", what);
+            gsl_test_int(check_newton_at(s, ds, K, buf), PREF_OK,
+                         "%s: J positive definite at convergence", what);
+        }
+        mix_em_free(s);
+        data_free(ds);
+        sim_population_free(p);
+    }
+}
+
+/* (2), (4) on identified data (test_squarem's top-1 of 3): the Newton fit
+ * reaches the optimum of an EM fit run to tol 1e-14: its theta and eta
+ * within 1e-5, its L not below EM's by more than 1e-12 |L| (measured: 2.6e-10
+ * above it, and theta 3.7e-6 apart — EM's linear rate is near 1 here, so
+ * even at 1e-14 it stops ~ gain rate / (1 - rate) short, sqrt(2 x 2.6e-10 /
+ * the smallest curvature ~ 40) ~ 4e-6 in theta; Newton's last step gained
+ * 5e-7 and its error is of the order of that step's square), with fewer
+ * passes than EM and than SQUAREM at tol 1e-9, its largest decrease 0; the
+ * same bits on 1 and 2 threads (12 blocks). */
+static void test_newton_fit(void)
+{
+    sim_population *p = NULL;
+    mix_params mp;
+    data_set *ds = top1_one_start(&p, &mp, 5000);
+    mix_fit *fn = NULL, *f2 = NULL, *fe = NULL, *fq = NULL, *fx = NULL;
+    if (!ds) {
+        sim_population_free(p);
+        return;
+    }
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &fn), PREF_OK, "Newton fit");
+    mp.threads = 2;
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &f2), PREF_OK, "Newton fit, 2 threads");
+    mp.threads = 1;
+    mp.newton = 0;
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &fq), PREF_OK, "SQUAREM fit");
+    mp.accelerate = 0;
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &fe), PREF_OK, "EM fit");
+    mp.tol = 1e-14;
+    gsl_test_int(mix_fit_run(ds, 2, &mp, &fx), PREF_OK, "EM fit to 1e-14");
+    if (fn && f2 && fe && fq && fx) {
+        gsl_test(!fn->converged || !fx->converged, "Newton and exact EM converge");
+        double e = 0.0;
+        for (size_t j = 0; j < 4; j++)
+            if (!(fabs(fn->theta[j] - fx->theta[j]) <= e))
+                e = fabs(fn->theta[j] - fx->theta[j]);
+        gsl_test(!(e <= 1e-5), "Newton's theta = EM's optimum (largest "
+                 "difference %.3g)", e);
+        gsl_test(!(fabs(fn->eta[0] - fx->eta[0]) <= 1e-5), "Newton's eta %.9g = "
+                 "EM's optimum %.9g", fn->eta[0], fx->eta[0]);
+        gsl_test(!(fn->loglik >= fe->loglik && fn->loglik >= fx->loglik -
+                   1e-12 * fabs(fx->loglik)), "Newton's L %.17g >= EM's at tol "
+                 "1e-9 (%.17g), = EM's at 1e-14 (%.17g)", fn->loglik, fe->loglik,
+                 fx->loglik);
+        gsl_test(!(fn->iterations < fq->iterations && fq->iterations < fe->iterations),
+                 "passes: Newton %zu < SQUAREM %zu < EM %zu", fn->iterations,
+                 fq->iterations, fe->iterations);
+        gsl_test(fn->max_decrease != 0.0, "Newton: L never decreases (largest "
+                 "drop %g)", fn->max_decrease);
+        gsl_test(fn->loglik != f2->loglik || fn->iterations != f2->iterations ||
+                     memcmp(fn->theta, f2->theta, 4 * sizeof(double)) != 0 ||
+                     memcmp(fn->eta, f2->eta, 2 * sizeof(double)) != 0,
+                 "Newton: bit-identical for 1 and 2 threads");
+    }
+    mix_fit_free(fn);
+    mix_fit_free(f2);
+    mix_fit_free(fe);
+    mix_fit_free(fq);
+    mix_fit_free(fx);
+    data_free(ds);
+    sim_population_free(p);
+}
+
+/* (3) stepped: over 8 starts each of top-1 (identified) and single pairs
+ * (not identified: Newton is refused or J singular there, and the
+ * fallbacks must keep the rule), L after every iteration >= L before. */
+static void test_newton_monotone(void)
+{
+    const char *answers[2] = {"top1", "pair"};
+    for (int c = 0; c < 2; c++) {
+        sim_population *p = NULL;
+        data_set *ds = polarised_one(answers[c], "2000", 20261128, &p);
+        mix_params mp;
+        params_one_thread(&mp, 200);
+        int err;
+        mix_em *s = ds ? mix_em_alloc(ds, 2, &mp, &err) : NULL;
+        size_t drops = 0, steps = 0;
+        double worst = 0.0;
+        for (size_t k = 0; s && k < 8; k++) {
+            if (mix_em_set(s, k)) break;
+            while (mix_em_test(s, mp.tol) != PREF_OK && !mix_em_flat(s) &&
+                   mix_em_iterations(s) < mp.max_iter) {
+                double L0 = mix_em_loglik(s);
+                size_t e0 = mix_em_empty(s);
+                if (mix_em_iterate(s)) break;
+                steps++;
+                if (mix_em_empty(s) == e0 && mix_em_loglik(s) < L0) {
+                    drops++;
+                    if (L0 - mix_em_loglik(s) > worst) worst = L0 - mix_em_loglik(s);
+                }
+            }
+        }
+        gsl_test(!s || drops != 0, "Newton, %s: L never falls (%zu drops of %zu "
+                 "iterations, worst %g)", answers[c], drops, steps, worst);
+        mix_em_free(s);
+        data_free(ds);
+        sim_population_free(p);
+    }
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -927,6 +1142,9 @@ int main(void)
     test_k2_recovery_and_invariance();
     test_em_steps();
     test_squarem();
+    test_newton_system();
+    test_newton_fit();
+    test_newton_monotone();
     test_flat();
     test_information_fd();
     test_pairs_path();
