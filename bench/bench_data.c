@@ -1,4 +1,4 @@
-/* bench_data.c — issue 2 data benchmark: simulate, write and read preference
+/* bench_data.c — data benchmark: simulate, write and read preference
  * data at scale.
  *
  *   bench_data gen  [-n USERS] [-T T] [--reps R] [-o CSV]

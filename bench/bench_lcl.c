@@ -1,4 +1,4 @@
-/* bench_lcl.c — issue 3 speed benchmark: the latent-class EM alone.
+/* bench_lcl.c — speed benchmark: the latent-class EM alone.
  *
  *   bench_lcl --data CSV --types K [--starts S] [--tol x] [--max-iter n]
  *             [--threads N] [--seed S] [--reps R]

@@ -1,4 +1,4 @@
-/* bench_mmra.c — MMRA solvers side by side (issue 5): GLPK's simplex
+/* bench_mmra.c — MMRA solvers side by side: GLPK's simplex
  * against optimistic Hedge (10^5 rounds, default step) on random regret
  * matrices R (K = J, entries uniform on [0, 1], zero diagonal: every type's
  * own policy has no regret). Reports the Hedge–LP gap in worst-type regret

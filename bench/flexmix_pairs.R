@@ -1,4 +1,4 @@
-# flexmix_pairs.R - the R peer of bench/run_lcl.sh (issue 3, "Speed"):
+# flexmix_pairs.R - the R peer of bench/run_lcl.sh:
 # latent-class Bradley-Terry fitted by flexmix (Debian r-cran-flexmix) on the
 # pairs data that `hetpref simulate bench/lcl_pairs.ini` wrote.
 #

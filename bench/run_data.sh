@@ -1,5 +1,5 @@
 #!/bin/bash
-# run_data.sh - issue 2 data benchmark: simulate 10^6 users x 8 top-1-of-3
+# run_data.sh - data benchmark: simulate 10^6 users x 8 top-1-of-3
 # answers (d = 8), write the CSV, read it back; the same work by numpy
 # (generation), pandas.read_csv and data.table::fread (reading), in one run.
 #
@@ -11,7 +11,7 @@
 # PEERS=0 skips the Python/R peers. Works as root or as a user with sudo;
 # installs its Debian packages only when missing. Outputs under bench/out/data/
 # (git-ignored): one .txt per measurement, results.csv, table.txt.
-# Targets (issue 2): >= 5e6 answers/s/core generated, >= 100 MB/s CSV read,
+# Targets: >= 5e6 answers/s/core generated, >= 100 MB/s CSV read,
 # reader peak RSS <= 1.5 x data_raw_bytes. MB = 10^6 bytes.
 set -eu
 cd "$(dirname "$0")/.."

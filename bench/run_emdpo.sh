@@ -1,10 +1,10 @@
 #!/bin/bash
-# run_emdpo.sh - issue 4 speed benchmark: EM-DPO in hetpref against the same
+# run_emdpo.sh - speed benchmark: EM-DPO in hetpref against the same
 # EM-DPO written idiomatically in PyTorch (bench/emdpo_torch.py), in one run.
 #
 #   bash bench/run_emdpo.sh
 #
-# Problem (issue 4, "Speed"): two_traits, 1000 users x 16 top-1-of-3 answers,
+# Problem: two_traits, 1000 users x 16 top-1-of-3 answers,
 # d = 8, one hidden layer of 32 (tanh), K = 2, 3 EM iterations x 2 epochs
 # (M-step restarted from the reference every iteration), batch 64 queries,
 # beta 1, lr 0.01 (the two_traits scenario's [emdpo] settings), float64,
@@ -56,7 +56,7 @@
 # (root, or sudo). Outputs under bench/out/emdpo/ (git-ignored); the table is
 # printed at the end and kept in bench/out/emdpo/table.txt, every number in
 # bench/out/emdpo/results.csv.
-# Target (issue 4): hetpref >= 10x faster per EM iteration than torch, with
+# Target: hetpref >= 10x faster per EM iteration than torch, with
 # the same clustering accuracy (+-0.03).
 set -eu
 cd "$(dirname "$0")/.."
@@ -277,7 +277,7 @@ BLAS_TORCH=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || e
 g() { awk -F, -v t="$1" -v th="$2" -v m="$3" '$1 == t && $2 == th && $3 == m {
           v = $4; for (i = 5; i <= NF; i++) v = v "," $i; gsub(/"/, "", v); print v }' "$OUT/results.csv"; }
 {
-    printf 'EM-DPO speed benchmark (issue 4): hetpref vs PyTorch %s (float64)\n' \
+    printf 'EM-DPO speed benchmark: hetpref vs PyTorch %s (float64)\n' \
         "$($PY -c 'import torch; print(torch.__version__)')"
     printf 'machine: %s; load (1/5/15 min) per block:\n' "$CPU"
     tail -n +2 "$OUT/loads.csv" | sed 's/^/    /'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# run_lcl.sh - issue 3 speed benchmark, in one run:
+# run_lcl.sh - latent-class speed benchmark, in one run:
 #  (a) latent-class EM on N = 10^4 users, T = 8 top-1-of-3 answers, d = 8,
 #      K = 3, 20 starts: `hetpref fit` wall time with 1 and all threads;
 #  (b) hetpref against R's flexmix (latent-class Bradley-Terry, per-user
@@ -16,7 +16,7 @@
 # or as a user with sudo; installs hyperfine and r-cran-flexmix only when
 # missing. Outputs under bench/out/lcl/ (git-ignored); the table is printed at
 # the end and kept in bench/out/lcl/table.txt.
-# Target (issue 3): hetpref >= 20x faster than flexmix with an equal or better
+# Target: hetpref >= 20x faster than flexmix with an equal or better
 # log-likelihood.
 set -eu
 cd "$(dirname "$0")/.."

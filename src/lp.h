@@ -164,7 +164,7 @@ typedef struct lp_params {
  * within 3e-11 of the exact one. 1e-6 accepts such answers as they are
  * (re-solving them exactly would only move their last digits) and catches
  * every answer off in its sixth significant digit; the wrong answers of
- * issue 15 were off by factors. */
+ * badly scaled games were off by factors. */
 #define LP_VERIFY_TOL 1e-6
 
 /* Set every field of p to its default (listed above; the tolerances and

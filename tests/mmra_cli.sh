@@ -197,7 +197,7 @@ expect_bad "unknown option" "unknown argument '--bogus'" --regret "$d/regret_2x2
 check "missing value: exit 2" [ $? -eq 2 ]
 check "missing value: message" grep -qF -- "--regret needs a value" "$scratch/err"
 
-# Badly scaled regret matrices (issue 15, item 1): GLPK's floating-point
+# Badly scaled regret matrices: GLPK's floating-point
 # simplex answered the 2 x 2 with eps = 1e-50 by the uniform mixture, worst
 # 8, at exit 0; with 1e-20 "LP infeasible", with 1e-16 a numerical failure.
 # By hand (tests/test_mmra.c): policy b, worst regret 1, type a binding.

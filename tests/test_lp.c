@@ -636,7 +636,7 @@ static void test_error_hook(void)
     lp_free(lp);
 }
 
-/* Issue 15: GLPK's floating-point simplex (with its automatic scaling) on
+/* GLPK's floating-point simplex (with its automatic scaling) on
  * the game R = [[15, 1], [0, eps]] returns w = (0.5, 0.5), t = 8 as
  * "optimal" for eps = 1e-50, "LP infeasible" for 1e-20 and a numerical
  * failure for 1e-16. The optimum is w = (0, 1), t = 1 (policy b: regrets 1

@@ -490,7 +490,7 @@ static void test_degenerate(void)
     mmra_hedge_free(NULL);
 }
 
-/* ---- badly scaled games (issue 15, item 1) ------------------------------------ */
+/* ---- badly scaled games ------------------------------------------------------ */
 
 /* GLPK's floating-point simplex with automatic scaling answered these
  * wrongly at PREF_OK, or refused them, before the answer was verified:

@@ -293,7 +293,7 @@ static void test_bad(void)
     gsl_test_abs(v1, v2, 1e-9, "renormalised weights give the same W1");
 }
 
-/* Issue 15: a tiny mass far away. GLPK's floating-point simplex (primal
+/* A tiny mass far away. GLPK's floating-point simplex (primal
  * feasibility tolerance 1e-7 after scaling) left a mass of 1e-10 or
  * 2.5e-11 where it was, so W1 came out 100 or 1.75e10 too small, at
  * PREF_OK. References by the 1-D formula W1 = int |F - G| (by hand):
