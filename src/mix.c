@@ -39,6 +39,10 @@
 
 #define MIX_BLOCK 256
 #define MIX_PCHUNK 256 /* pairs per sub-block of the pair pass (block_pairs) */
+#define MIX_SCHUNK 768 /* stage exps per class per sub-block (subblock_stages) */
+/* doubles per class of a thread's sub-block scratch: subblock_pairs' z, f,
+ * g, h; subblock_stages' exps and per-query sums */
+#define MIX_SUBWORK (4 * MIX_PCHUNK > 2 * MIX_SCHUNK ? 4 * MIX_PCHUNK : 2 * MIX_SCHUNK)
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
 
 void mix_params_init(mix_params *p)
@@ -55,6 +59,7 @@ void mix_params_init(mix_params *p)
     p->flat_tol = 1e-7;
     p->flat_window = 10;
     p->threads = 0;
+    p->subblocks = 1;
     p->seed = 1;
     p->progress = NULL;
     p->progress_ctx = NULL;
@@ -71,6 +76,7 @@ const char *mix_params_check(const mix_params *p)
     if (!(p->flat_tol >= 0) || !isfinite(p->flat_tol)) return "flat_tol must be >= 0";
     if (p->flat_window < 1) return "flat_window must be >= 1";
     if (p->newton != 0 && p->newton != 1) return "newton must be 0 or 1";
+    if (p->subblocks != 0 && p->subblocks != 1) return "subblocks must be 0 or 1";
     return NULL;
 }
 
@@ -110,9 +116,13 @@ typedef struct mix_ws {
                          * a pair (pl_pairs_accum; transposed per sub-block
                          * when pblock: ws_pairs); NULL otherwise */
     int pblock;         /* pairs with d <= VECOPS_PAIR_D: block_pairs */
+    int sub;            /* mix_params.subblocks */
     double *diff;       /* (n_cand - n_queries, d) x_j - x_0 of every query
                          * (pl_stages_diff) when no delta and every query
                          * has m <= PL_STAGES_M (pl_stages_accum); or NULL */
+    size_t *qslot;      /* (n_queries + 1) with diff and sub: the stage exps
+                         * per class of queries before q (pl_stages_exps),
+                         * for subblock_stages; else NULL */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
     double *M;          /* (P, P) upper: sum_i s_i s_i^T - sum_k gamma_ik
@@ -145,6 +155,7 @@ static void ws_free(mix_ws *w)
     free(w->theta_old);
     free(w->delta);
     free(w->diff);
+    free(w->qslot);
     free(w->M);
     free(w->post_sv);
     free(w->g_sv);
@@ -158,13 +169,18 @@ static void ws_free(mix_ws *w)
     free(w);
 }
 
-/* The end j of the pair sub-block starting at user i of a block ending at
- * i1: whole users with at most MIX_PCHUNK pairs in all; j == i when user i
- * alone has more (it takes its own kernel call). */
-static size_t subblock_end(const data_set *ds, size_t i, size_t i1)
+/* The end j of the sub-block starting at user i of a block ending at i1:
+ * whole users with at most MIX_PCHUNK pairs in all (w->pblock) or at most
+ * MIX_SCHUNK stage exps per class (w->qslot); j == i when user i alone has
+ * more, or the data take neither (user i takes its own kernel call). */
+static size_t subblock_end(const data_set *ds, const mix_ws *w, size_t i, size_t i1)
 {
     size_t j = i;
-    while (j < i1 && ds->user_q[j + 1] - ds->user_q[i] <= MIX_PCHUNK) j++;
+    const size_t *uq = ds->user_q, *c = w->qslot;
+    if (w->pblock)
+        while (j < i1 && uq[j + 1] - uq[i] <= MIX_PCHUNK) j++;
+    else if (c)
+        while (j < i1 && c[uq[j + 1]] - c[uq[i]] <= MIX_SCHUNK) j++;
     return j;
 }
 
@@ -182,13 +198,13 @@ static int ws_pairs(const data_set *ds, mix_ws *w)
     size_t n = ds->n_queries * d;
     w->delta = malloc((n > 0 ? n : 1) * sizeof(double));
     if (!w->delta) return -1;
-    w->pblock = d <= VECOPS_PAIR_D;
+    w->pblock = d <= VECOPS_PAIR_D && w->sub;
     double x[VECOPS_PAIR_D];
     for (size_t b = 0; b < w->n_blocks; b++) {
         size_t i1 = (b + 1) * MIX_BLOCK < ds->n_users ? (b + 1) * MIX_BLOCK
                                                      : ds->n_users;
         for (size_t i = b * MIX_BLOCK, j; i < i1; i = j > i ? j : i + 1) {
-            j = w->pblock ? subblock_end(ds, i, i1) : i;
+            j = subblock_end(ds, w, i, i1);
             size_t q0 = ds->user_q[i], q1 = ds->user_q[j > i ? j : i + 1];
             for (size_t q = q0; q < q1; q++) {
                 double *dq = w->delta + q * d;
@@ -220,6 +236,12 @@ static int ws_stages(const data_set *ds, mix_ws *w)
     for (size_t q = 0; q < nq; q++)
         pl_stages_diff(ds->x + ds->q_cand[q] * d, data_m(ds, q), d,
                        w->diff + (ds->q_cand[q] - q) * d);
+    if (!w->sub) return 0;
+    w->qslot = malloc((nq + 1) * sizeof(size_t));
+    if (!w->qslot) return -1;
+    w->qslot[0] = 0;
+    for (size_t q = 0; q < nq; q++)
+        w->qslot[q + 1] = w->qslot[q] + pl_stages_exps(data_m(ds, q), ds->q_r[q]);
     return 0;
 }
 
@@ -261,10 +283,11 @@ static void ws_swap(mix_ws *w)
     swap_ptr(&w->M, &w->M_sv);
 }
 
-static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
+static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads, int sub)
 {
     mix_ws *w = calloc(1, sizeof *w);
     if (!w) return NULL;
+    w->sub = sub;
     size_t d = ds->d;
     w->K = K;
     w->d = d;
@@ -292,8 +315,8 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads)
     if (w->nwork < pl_stages_work(K)) w->nwork = pl_stages_work(K);
     w->scratch_n = w->nwork + K + K * d + K * d * d + K;
     w->scratch_n += K * d; /* user_missing: u (K d) */
-    /* subblock_pairs: z, f, g, h (K, MIX_PCHUNK) */
-    w->scratch_n += 4 * K * MIX_PCHUNK;
+    /* subblock_pairs, subblock_stages */
+    w->scratch_n += K * MIX_SUBWORK;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -434,7 +457,7 @@ static pass_part part_of(const mix_ws *w, double *pt)
 static double *scratch_u(const mix_ws *w, double *s)
 {
     size_t K = w->K, d = w->d;
-    return s + w->nwork + 2 * K + K * d + K * d * d + 4 * K * MIX_PCHUNK;
+    return s + w->nwork + 2 * K + K * d + K * d * d + K * MIX_SUBWORK;
 }
 
 /* User i's part of the missing information (info passes): with
@@ -465,8 +488,30 @@ static void user_missing(const mix_ws *w, const double *gam, const double *gi,
             M[(Kd + i) * P + Kd + j] += gam[i] * gam[j] - (i == j ? gam[i] : 0.0);
 }
 
+/* The end of user i's pass from its log-likelihoods la (K), gradients gi
+ * (K, d) and upper Hessians (K, d, d) at the scratch s (user_accum's
+ * layout): responsibilities (user_post), the missing information (info
+ * passes), and the gamma-weighted sums into the partial p. */
+static void user_finish(mix_ws *w, size_t i, const double *leta, int given,
+                        int check, pass_part p, double *s)
+{
+    size_t K = w->K, d = w->d, dd = d * d;
+    double *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
+    const double *gam = user_post(w, i, la, Hi + K * dd, leta, given, check, p.Q,
+                                  p.S, p.C, p.L);
+    if (w->info && !given) user_missing(w, gam, gi, scratch_u(w, s), p.M);
+    for (size_t k = 0; k < K; k++) {
+        double gk = gam[k];
+        if (gk == 0.0) continue;
+        for (size_t j = 0; j < d; j++) p.g[k * d + j] += gk * gi[k * d + j];
+        for (size_t a = 0; a < d; a++) /* upper triangle only */
+            for (size_t b2 = a; b2 < d; b2++)
+                p.H[k * dd + a * d + b2] += gk * Hi[k * dd + a * d + b2];
+    }
+}
+
 /* User i's pass by its own kernel call: la, the gradients and upper
- * Hessians of every class, then gamma-weighted into the partial p. */
+ * Hessians of every class, then user_finish. */
 static void user_accum(const data_set *ds, mix_ws *w, size_t i,
                        const double *leta, int given, int check, pass_part p,
                        double *s)
@@ -483,16 +528,34 @@ static void user_accum(const data_set *ds, mix_ws *w, size_t i,
     else
         for (size_t k = 0; k < K; k++)
             la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
-    const double *gam = user_post(w, i, la, Hi + K * dd, leta, given, check, p.Q,
-                                  p.S, p.C, p.L);
-    if (w->info && !given) user_missing(w, gam, gi, scratch_u(w, s), p.M);
-    for (size_t k = 0; k < K; k++) {
-        double gk = gam[k];
-        if (gk == 0.0) continue;
-        for (size_t j = 0; j < d; j++) p.g[k * d + j] += gk * gi[k * d + j];
-        for (size_t a = 0; a < d; a++) /* upper triangle only */
-            for (size_t b2 = a; b2 < d; b2++)
-                p.H[k * dd + a * d + b2] += gk * Hi[k * dd + a * d + b2];
+    user_finish(w, i, leta, given, check, p, s);
+}
+
+/* Few candidates per query (w->qslot) for users [i, j), their stage exps
+ * per class <= MIX_SCHUNK: every query's stage arguments for every class
+ * (pl_stages_args), one vecops_expneg call for all of them, then each
+ * user's log-likelihoods, gradients and Hessians (pl_stages_user: the bits
+ * of pl_stages_accum) and user_finish, as user_accum does: the same
+ * results as user by user. */
+static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
+                            const double *leta, int given, int check,
+                            pass_part p, double *s)
+{
+    size_t K = w->K, d = w->d, dd = d * d, q0 = ds->user_q[i];
+    size_t nq = ds->user_q[j] - q0, n = w->qslot[ds->user_q[j]] - w->qslot[q0];
+    double *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
+    double *e = Hi + K * dd + K, *lin = e + K * n;
+    const size_t *cand = ds->q_cand;
+    pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0, ds->q_r + q0, nq, d,
+                   w->theta, K, n, lin, e);
+    vecops_expneg(e, e, K * n);
+    for (size_t u = i; u < j; u++) {
+        size_t q = ds->user_q[u], T = ds->user_q[u + 1] - q;
+        memset(gi, 0, K * (d + dd) * sizeof(double));
+        pl_stages_user(w->diff + (cand[q] - q) * d, cand + q, ds->q_r + q, T, d, K,
+                       e + (w->qslot[q] - w->qslot[q0]), n, lin + (q - q0), nq, la,
+                       gi, Hi);
+        user_finish(w, u, leta, given, check, p, s);
     }
 }
 
@@ -539,16 +602,19 @@ static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
     vecops_pair_sums(p.g, p.H, X, g, h, n, d, K);
 }
 
-/* Users [i0, i1) of one block into its partial p: pair data in sub-blocks
- * (subblock_end), other data user by user. */
+/* Users [i0, i1) of one block into its partial p: pairs and few
+ * candidates in sub-blocks (subblock_end), other data user by user. */
 static void block_accum(const data_set *ds, mix_ws *w, size_t i0, size_t i1,
                         const double *leta, int given, int check, pass_part p,
                         double *s)
 {
     for (size_t i = i0; i < i1;) {
-        size_t j = w->pblock ? subblock_end(ds, i, i1) : i;
+        size_t j = subblock_end(ds, w, i, i1);
         if (j > i) {
-            subblock_pairs(ds, w, i, j, leta, given, check, p, s);
+            if (w->pblock)
+                subblock_pairs(ds, w, i, j, leta, given, check, p, s);
+            else
+                subblock_stages(ds, w, i, j, leta, given, check, p, s);
             i = j;
         } else {
             user_accum(ds, w, i, leta, given, check, p, s);
@@ -788,7 +854,7 @@ mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *pp, int *er
     if (s) {
         s->ds = ds;
         s->p = *p;
-        s->w = ws_alloc(ds, K, p->threads);
+        s->w = ws_alloc(ds, K, p->threads, p->subblocks);
         s->rng = rngs_alloc(1);
         s->x0 = malloc(K * (ds->d + 1) * sizeof(double));
         s->x1 = malloc(K * (ds->d + 1) * sizeof(double));
@@ -1880,7 +1946,7 @@ static mix_ws *ws_at(const data_set *ds, size_t K, const double *eta,
             pref_set_error(PREF_EINPUT, "theta[%zu] is not finite", j);
             return NULL;
         }
-    mix_ws *w = ws_alloc(ds, K, 0);
+    mix_ws *w = ws_alloc(ds, K, 0, 1);
     if (!w) {
         *err = pref_set_error(PREF_ENOMEM, "out of memory");
         return NULL;

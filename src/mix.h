@@ -90,6 +90,11 @@ typedef struct mix_params {
                            barely rises on (default 1e-7; 0: never) */
     size_t flat_window; /* iterations in a row for that (default 10) */
     int threads;        /* 0: all cores */
+    int subblocks;      /* 1: the passes take users in vectorised sub-blocks
+                           where the data allow (default): pairs (the same
+                           results to rounding), few candidates per query
+                           (the same bits); 0: one kernel call per user
+                           (the reference, for tests and benchmarks) */
     uint64_t seed;      /* master seed for the starts */
     /* Progress callback (GLPK's cb_func idea), NULL for none (the default):
      * called as progress(progress_ctx, n) when n more units of work are

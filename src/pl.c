@@ -559,6 +559,109 @@ void pl_stages_accum(const double *D, const size_t *cand, const uint32_t *r,
 
 size_t pl_stages_work(size_t K) { return K * (2 * PL_SLOTS + 3); }
 
+/* ---- sub-blocks of users (pl_stages_args, pl_stages_user) --------------- */
+
+size_t pl_stages_exps(size_t m, size_t r)
+{
+    return stages_slots(m, r < m ? r : m - 1);
+}
+
+/* The body of pl_stages_args (see pl.h): stages_body's arguments for every
+ * query of the sub-block, class by class. */
+static PL_INLINE void args_body(const double *D, const size_t *cand,
+                                const uint32_t *rq, size_t um, size_t ur, size_t T,
+                                size_t d, const double *theta, size_t K, size_t n,
+                                double *lin, double *arg)
+{
+    double v[PL_STAGES_M];
+    for (size_t k = 0; k < K; k++) {
+        double *a = arg + k * n;
+        for (size_t t = 0; t < T; t++) {
+            size_t m, r, off;
+            stages_shape(cand, rq, t, um, ur, &m, &r, &off);
+            lin[k * T + t] = stages_args(D + off * d, m, r, d, theta + k * d, v, a);
+            a += stages_slots(m, r);
+        }
+    }
+}
+
+void pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
+                    size_t T, size_t d, const double *theta, size_t K, size_t n,
+                    double *lin, double *arg)
+{
+    size_t u = stages_uniform(cand, r, T);
+#define PL_ARGS(um, ur, dd) args_body(D, cand, r, um, ur, T, dd, theta, K, n, lin, arg)
+    size_t um = u ? 3 : 0;
+    switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
+    case 2:
+        if (u == 1) PL_ARGS(3, 1, 2);
+        else if (u == 2) PL_ARGS(3, 2, 2);
+        else PL_ARGS(0, 0, 2);
+        break;
+    case 8:
+        if (u == 1) PL_ARGS(3, 1, 8);
+        else if (u == 2) PL_ARGS(3, 2, 8);
+        else PL_ARGS(0, 0, 8);
+        break;
+    default: PL_ARGS(um, u, d); break;
+    }
+#undef PL_ARGS
+}
+
+/* The body of pl_stages_user (see pl.h): stages_body's sums class by
+ * class, in its chunks of queries. */
+static PL_INLINE void user_body(const double *D, const size_t *cand,
+                                const uint32_t *rq, size_t um, size_t ur, size_t T,
+                                size_t d, size_t K, const double *e, size_t ne,
+                                const double *lin, size_t nl, double *ll,
+                                double *grad, double *hess)
+{
+    for (size_t k = 0; k < K; k++) {
+        double acc[3] = {0.0, 1.0, 0.0};
+        const double *ek = e + k * ne;
+        for (size_t t0 = 0, t1; t0 < T; t0 = t1) {
+            size_t n = 0;
+            for (t1 = t0; t1 < T; t1++) {
+                size_t m, r, off;
+                stages_shape(cand, rq, t1, um, ur, &m, &r, &off);
+                size_t ns = stages_slots(m, r);
+                if (t1 > t0 && n + ns > PL_SLOTS) break;
+                n += ns;
+            }
+            for (size_t t = t0; t < t1; t++) acc[0] += lin[k * nl + t];
+            stages_chunk(D, cand, rq, um, ur, t0, t1, d, ek, acc, grad + k * d,
+                         hess + k * d * d);
+            ek += n;
+        }
+        ll[k] = acc[0] - (acc[2] + log(acc[1]));
+    }
+}
+
+void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
+                    size_t T, size_t d, size_t K, const double *e, size_t ne,
+                    const double *lin, size_t nl, double *ll, double *grad,
+                    double *hess)
+{
+    size_t u = stages_uniform(cand, r, T);
+#define PL_USER(um, ur, dd) \
+    user_body(D, cand, r, um, ur, T, dd, K, e, ne, lin, nl, ll, grad, hess)
+    size_t um = u ? 3 : 0;
+    switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
+    case 2:
+        if (u == 1) PL_USER(3, 1, 2);
+        else if (u == 2) PL_USER(3, 2, 2);
+        else PL_USER(0, 0, 2);
+        break;
+    case 8:
+        if (u == 1) PL_USER(3, 1, 8);
+        else if (u == 2) PL_USER(3, 2, 8);
+        else PL_USER(0, 0, 8);
+        break;
+    default: PL_USER(um, u, d); break;
+    }
+#undef PL_USER
+}
+
 void pl_sym_from_upper(double *A, size_t d)
 {
     for (size_t a = 1; a < d; a++)

@@ -32,6 +32,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_test.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -1135,6 +1136,103 @@ static void test_newton_monotone(void)
     }
 }
 
+/* A random data set for test_subblocks: n users of T queries each, but
+ * user 1 with 12 (more stage exps than one kernel chunk) and, when n > 2,
+ * user n / 2 with 50 full rankings of 6 (1000 exps: more than a sub-block
+ * holds, so it takes its own kernel call). Queries: top-r of m with
+ * (m, r) = (3, r3) or, when mixed, m in 2..6 and r in 1..m-1 at random;
+ * features standard normal. */
+static data_set *random_stages(size_t n, size_t T, size_t d, int mixed, size_t r3,
+                               unsigned long seed)
+{
+    gsl_rng *rng = rngs_alloc(seed);
+    size_t *Tu = malloc(n * sizeof(size_t)), nq = 0;
+    if (!rng || !Tu) {
+        gsl_rng_free(rng);
+        free(Tu);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Tu[i] = i == 1 ? 12 : n > 2 && i == n / 2 ? 50 : T;
+        nq += Tu[i];
+    }
+    data_set *ds = data_alloc(n, nq, 6 * nq, d, 0);
+    for (size_t i = 0, q = 0; ds && i < n; i++) {
+        ds->user_q[i + 1] = ds->user_q[i] + Tu[i];
+        for (; q < ds->user_q[i + 1]; q++) {
+            int big = n > 2 && i == n / 2;
+            size_t m = big ? 6 : mixed ? 2 + gsl_rng_uniform_int(rng, 5) : 3;
+            ds->q_r[q] = (uint32_t)(big ? 5 : mixed ? 1 + gsl_rng_uniform_int(rng, m - 1)
+                                                    : r3);
+            ds->q_cand[q + 1] = ds->q_cand[q] + m;
+        }
+    }
+    if (ds) {
+        ds->n_cands = ds->q_cand[nq];
+        for (size_t j = 0; j < ds->n_cands * d; j++) ds->x[j] = gsl_ran_gaussian(rng, 1.0);
+        gsl_test_int(data_check(ds), PREF_OK, "random_stages: data_check");
+    }
+    gsl_rng_free(rng);
+    free(Tu);
+    return ds;
+}
+
+/* The passes' sub-blocks of users with few candidates per query give the
+ * same bits as one kernel call per user (mix_params.subblocks = 0), on 1
+ * and 2 threads: after a start and 6 iterations, the log-likelihood,
+ * parameters and responsibilities, and the Newton system (the information
+ * sums of user_missing) J and score (not the direction: J may not be
+ * positive definite yet). */
+static void check_subblocks(const data_set *ds, size_t K, const char *what)
+{
+    mix_params mp;
+    params_one_thread(&mp, 50);
+    mp.starts = 1;
+    mp.seed = 3;
+    mix_em *s[3];
+    size_t P = K * ds->d + K - 1, d = ds->d;
+    double *J = calloc(3 * (P * P + 2 * P), sizeof(double));
+    int err, same = J != NULL;
+    for (int c = 0; c < 3; c++) {
+        mp.subblocks = c != 0;
+        mp.threads = c == 2 ? 2 : 1;
+        s[c] = mix_em_alloc(ds, K, &mp, &err);
+        if (!s[c] || mix_em_set(s[c], 0) != PREF_OK) same = 0;
+        for (int it = 0; it < 6 && same; it++) mix_em_iterate(s[c]);
+        if (same) mix_em_newton(s[c], J + c * (P * P + 2 * P),
+                                J + c * (P * P + 2 * P) + P * P,
+                                J + c * (P * P + 2 * P) + P * P + P);
+    }
+    for (int c = 1; c < 3 && same; c++) {
+        same = mix_em_loglik(s[c]) == mix_em_loglik(s[0]) &&
+               !memcmp(mix_em_eta(s[c]), mix_em_eta(s[0]), K * sizeof(double)) &&
+               !memcmp(mix_em_theta(s[c]), mix_em_theta(s[0]), K * d * sizeof(double)) &&
+               !memcmp(mix_em_post(s[c]), mix_em_post(s[0]),
+                       ds->n_users * K * sizeof(double)) &&
+               !memcmp(J + c * (P * P + 2 * P), J, (P * P + P) * sizeof(double));
+    }
+    gsl_test(!same, "sub-blocks = user by user, bit for bit (%s, K = %zu, L %.17g)",
+             what, K, s[0] ? mix_em_loglik(s[0]) : NAN);
+    for (int c = 0; c < 3; c++) mix_em_free(s[c]);
+    free(J);
+}
+
+static void test_subblocks(void)
+{
+    const size_t users[] = {1, 255, 256, 257, 700};
+    for (size_t u = 0; u < sizeof users / sizeof *users; u++)
+        for (int c = 0; c < 6; c++) {
+            size_t T = c % 2 ? 3 : 1, d = c == 5 ? 3 : 2, r3 = c < 2 ? 1 : 2;
+            int mixed = c >= 4;
+            data_set *ds = random_stages(users[u], T, d, mixed, r3, 100 * u + c);
+            char what[96];
+            snprintf(what, sizeof what, "%zu users, T = %zu, d = %zu, %s", users[u],
+                     T, d, mixed ? "mixed m, r" : r3 == 1 ? "top-1 of 3" : "ranking of 3");
+            if (ds) check_subblocks(ds, users[u] == 1 ? 1 : c == 3 ? 3 : 2, what);
+            data_free(ds);
+        }
+}
+
 int main(void)
 {
     gsl_set_error_handler_off();
@@ -1149,6 +1247,7 @@ int main(void)
     test_information_fd();
     test_pairs_path();
     test_pairs_score();
+    test_subblocks();
     test_empty_classes();
     test_edge_cases();
     exit(gsl_test_summary());
