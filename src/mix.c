@@ -45,6 +45,15 @@
 #define MIX_SUBWORK (4 * MIX_PCHUNK > 2 * MIX_SCHUNK ? 4 * MIX_PCHUNK : 2 * MIX_SCHUNK)
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
 
+/* The per-user steps of a pass are inlined into user_finish with K and d
+ * constant for the common K = 2, d = 2, so their short loops unroll (the
+ * same operations in the same order: the same bits). */
+#if defined(__GNUC__)
+#define MIX_INLINE __attribute__((always_inline)) inline
+#else
+#define MIX_INLINE inline
+#endif
+
 void mix_params_init(mix_params *p)
 {
     p->starts = 20;
@@ -392,7 +401,7 @@ static void user_stages_accum(const data_set *ds, const mix_ws *w, size_t i,
 /* log sum_k exp(lt_k) and, when gam is not NULL, the responsibilities
  * gam_k = exp(lt_k - mx) / sum_j exp(lt_j - mx) from the same exps (exp(0)
  * = 1 exactly at a finite maximum mx, so K = 2 takes one exp). */
-static double class_lse(const double *lt, size_t K, double *gam)
+static MIX_INLINE double class_lse(const double *lt, size_t K, double *gam)
 {
     double mx = lt[0], e[PREF_MAX_TYPES];
     for (size_t k = 1; k < K; k++)
@@ -414,11 +423,12 @@ static double class_lse(const double *lt, size_t K, double *gam)
  * pC, the log-sum-exp into *pL and the responsibilities gamma (written to
  * post unless given), pS += gamma and pQ += gamma la. lt: K doubles of
  * scratch. Returns gamma. */
-static const double *user_post(mix_ws *w, size_t i, const double *la, double *lt,
-                               const double *leta, int given, int check,
-                               double *pQ, double *pS, double *pC, double *pL)
+static MIX_INLINE const double *user_post(mix_ws *w, size_t K, size_t i,
+                                          const double *la, double *lt,
+                                          const double *leta, int given, int check,
+                                          double *pQ, double *pS, double *pC,
+                                          double *pL)
 {
-    size_t K = w->K;
     for (size_t k = 0; k < K; k++) {
         if (check) pC[k] += w->post_old[i * K + k] * la[k];
         lt[k] = leta[k] + la[k];
@@ -469,10 +479,10 @@ static double *scratch_u(const mix_ws *w, double *s)
  * u_k = gam_k gi_k; theta_k-alpha_j
  * u_k (gam_j - [j = k]); alpha_i-alpha_j gam_i gam_j - [i = j] gam_i. u:
  * K d doubles of scratch. O(P^2). */
-static void user_missing(const mix_ws *w, const double *gam, const double *gi,
-                         double *u, double *M)
+static MIX_INLINE void user_missing(size_t K, size_t d, const double *gam,
+                                    const double *gi, double *u, double *M)
 {
-    size_t K = w->K, d = w->d, P = w->P, Kd = K * d;
+    size_t Kd = K * d, P = Kd + K - 1;
     for (size_t k = 0; k < K; k++)
         for (size_t a = 0; a < d; a++) u[k * d + a] = gam[k] * gi[k * d + a];
     for (size_t k = 0; k < K; k++)
@@ -492,14 +502,15 @@ static void user_missing(const mix_ws *w, const double *gam, const double *gi,
  * (K, d) and upper Hessians (K, d, d) at the scratch s (user_accum's
  * layout): responsibilities (user_post), the missing information (info
  * passes), and the gamma-weighted sums into the partial p. */
-static void user_finish(mix_ws *w, size_t i, const double *leta, int given,
-                        int check, pass_part p, double *s)
+static MIX_INLINE void finish_body(mix_ws *w, size_t K, size_t d, size_t i,
+                                   const double *leta, int given, int check,
+                                   pass_part p, double *s)
 {
-    size_t K = w->K, d = w->d, dd = d * d;
+    size_t dd = d * d;
     double *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
-    const double *gam = user_post(w, i, la, Hi + K * dd, leta, given, check, p.Q,
-                                  p.S, p.C, p.L);
-    if (w->info && !given) user_missing(w, gam, gi, scratch_u(w, s), p.M);
+    const double *gam = user_post(w, K, i, la, Hi + K * dd, leta, given, check,
+                                  p.Q, p.S, p.C, p.L);
+    if (w->info && !given) user_missing(K, d, gam, gi, scratch_u(w, s), p.M);
     for (size_t k = 0; k < K; k++) {
         double gk = gam[k];
         if (gk == 0.0) continue;
@@ -508,6 +519,16 @@ static void user_finish(mix_ws *w, size_t i, const double *leta, int given,
             for (size_t b2 = a; b2 < d; b2++)
                 p.H[k * dd + a * d + b2] += gk * Hi[k * dd + a * d + b2];
     }
+}
+
+/* finish_body, with K and d constant for K = d = 2. */
+static void user_finish(mix_ws *w, size_t i, const double *leta, int given,
+                        int check, pass_part p, double *s)
+{
+    if (w->K == 2 && w->d == 2)
+        finish_body(w, 2, 2, i, leta, given, check, p, s);
+    else
+        finish_body(w, w->K, w->d, i, leta, given, check, p, s);
 }
 
 /* User i's pass by its own kernel call: la, the gradients and upper
@@ -580,7 +601,7 @@ static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
         size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
         for (size_t k = 0; k < K; k++)
             la[k] = pl_pairs_loglik(z + k * n + a, f + k * n + a, T);
-        const double *gam = user_post(w, u, la, lt, leta, given, check, p.Q,
+        const double *gam = user_post(w, K, u, la, lt, leta, given, check, p.Q,
                                       p.S, p.C, p.L);
         if (w->info && !given) { /* the user's gradients: sum_t g_t delta_t */
             double *gi = la + K;
@@ -591,7 +612,7 @@ static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
                         v += g[k * n + t] * X[c * n + t];
                     gi[k * d + c] = v;
                 }
-            user_missing(w, gam, gi, scratch_u(w, s), p.M);
+            user_missing(K, d, gam, gi, scratch_u(w, s), p.M);
         }
         for (size_t k = 0; k < K; k++)
             for (size_t t = a; t < a + T; t++) {
