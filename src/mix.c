@@ -567,15 +567,15 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     double *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
     double *e = Hi + K * dd + K, *lin = e + K * n;
     const size_t *cand = ds->q_cand;
-    pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0, ds->q_r + q0, nq, d,
-                   w->theta, K, n, lin, e);
+    size_t shape = pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0,
+                                  ds->q_r + q0, nq, d, w->theta, K, n, lin, e);
     vecops_expneg(e, e, K * n);
     for (size_t u = i; u < j; u++) {
         size_t q = ds->user_q[u], T = ds->user_q[u + 1] - q;
         memset(gi, 0, K * (d + dd) * sizeof(double));
         pl_stages_user(w->diff + (cand[q] - q) * d, cand + q, ds->q_r + q, T, d, K,
-                       e + (w->qslot[q] - w->qslot[q0]), n, lin + (q - q0), nq, la,
-                       gi, Hi);
+                       shape, e + (w->qslot[q] - w->qslot[q0]), n, lin + (q - q0),
+                       nq, la, gi, Hi);
         user_finish(w, u, leta, given, check, p, s);
     }
 }

@@ -585,9 +585,9 @@ static PL_INLINE void args_body(const double *D, const size_t *cand,
     }
 }
 
-void pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
-                    size_t T, size_t d, const double *theta, size_t K, size_t n,
-                    double *lin, double *arg)
+size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
+                      size_t T, size_t d, const double *theta, size_t K, size_t n,
+                      double *lin, double *arg)
 {
     size_t u = stages_uniform(cand, r, T);
 #define PL_ARGS(um, ur, dd) args_body(D, cand, r, um, ur, T, dd, theta, K, n, lin, arg)
@@ -606,6 +606,7 @@ void pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
     default: PL_ARGS(um, u, d); break;
     }
 #undef PL_ARGS
+    return u;
 }
 
 /* The body of pl_stages_user (see pl.h): stages_body's sums class by
@@ -621,7 +622,12 @@ static PL_INLINE void user_body(const double *D, const size_t *cand,
         const double *ek = e + k * ne;
         for (size_t t0 = 0, t1; t0 < T; t0 = t1) {
             size_t n = 0;
-            for (t1 = t0; t1 < T; t1++) {
+            if (um) { /* whole queries of um exps each, at least one */
+                size_t ns = stages_slots(um, ur), c = PL_SLOTS / ns;
+                t1 = t0 + (c > 0 ? c : 1) < T ? t0 + (c > 0 ? c : 1) : T;
+                n = (t1 - t0) * ns;
+            }
+            for (t1 = um ? t1 : t0; !um && t1 < T; t1++) {
                 size_t m, r, off;
                 stages_shape(cand, rq, t1, um, ur, &m, &r, &off);
                 size_t ns = stages_slots(m, r);
@@ -638,17 +644,19 @@ static PL_INLINE void user_body(const double *D, const size_t *cand,
 }
 
 void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
-                    size_t T, size_t d, size_t K, const double *e, size_t ne,
-                    const double *lin, size_t nl, double *ll, double *grad,
-                    double *hess)
+                    size_t T, size_t d, size_t K, size_t u, const double *e,
+                    size_t ne, const double *lin, size_t nl, double *ll,
+                    double *grad, double *hess)
 {
-    size_t u = stages_uniform(cand, r, T);
 #define PL_USER(um, ur, dd) \
     user_body(D, cand, r, um, ur, T, dd, K, e, ne, lin, nl, ll, grad, hess)
+#define PL_USER2(um, ur) \
+    user_body(D, cand, r, um, ur, T, 2, 2, e, ne, lin, nl, ll, grad, hess)
     size_t um = u ? 3 : 0;
     switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
     case 2:
-        if (u == 1) PL_USER(3, 1, 2);
+        if (u == 1 && K == 2) PL_USER2(3, 1); /* K = 2 too: the common case */
+        else if (u == 1) PL_USER(3, 1, 2);
         else if (u == 2) PL_USER(3, 2, 2);
         else PL_USER(0, 0, 2);
         break;
@@ -660,6 +668,7 @@ void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
     default: PL_USER(um, u, d); break;
     }
 #undef PL_USER
+#undef PL_USER2
 }
 
 void pl_sym_from_upper(double *A, size_t d)

@@ -109,19 +109,20 @@ size_t pl_stages_work(size_t K);
  * pl_stages_args: for T queries (cand, r and D as pl_stages_accum takes
  * them, any users) and K classes, class k's stage arguments (all <= 0) at
  * arg + k n in query order, n = the sum of their pl_stages_exps, and
- * lin[k T + t] = sum_s (v_s - max) of query t. Take y = vecops_expneg of
- * the arguments, then pl_stages_user for one user's T queries (its own
- * D, cand, r; class k's exps at e + k ne, its lin at lin + k nl): ll (K),
- * and accumulates grad (K, d) and the upper hess (K, d, d): the same bits
- * as pl_stages_accum gives that user. Nothing allocates. */
+ * lin[k T + t] = sum_s (v_s - max) of query t; returns their shape code
+ * (0: mixed). Take y = vecops_expneg of the arguments, then pl_stages_user
+ * for one user's T queries among them (its own D, cand, r; the shape code
+ * u of pl_stages_args, or 0; class k's exps at e + k ne, its lin at lin +
+ * k nl): ll (K), and accumulates grad (K, d) and the upper hess (K, d, d):
+ * the same bits as pl_stages_accum gives that user. Nothing allocates. */
 size_t pl_stages_exps(size_t m, size_t r);
-void pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
-                    size_t T, size_t d, const double *theta, size_t K, size_t n,
-                    double *lin, double *arg);
+size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
+                      size_t T, size_t d, const double *theta, size_t K, size_t n,
+                      double *lin, double *arg);
 void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
-                    size_t T, size_t d, size_t K, const double *e, size_t ne,
-                    const double *lin, size_t nl, double *ll, double *grad,
-                    double *hess);
+                    size_t T, size_t d, size_t K, size_t u, const double *e,
+                    size_t ne, const double *lin, size_t nl, double *ll,
+                    double *grad, double *hess);
 
 /* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
 void pl_sym_from_upper(double *A, size_t d);
