@@ -580,23 +580,17 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     }
 }
 
-/* Pairs (w->pblock) of users [i, j), n = their pairs <= MIX_PCHUNK: the
- * margins and logistic parts of all n pairs and K classes at once from
- * their transposed differences (ws_pairs), each user's log-likelihoods
- * (pl_pairs_loglik: the bits of pl_pairs_accum) and responsibilities, then
- * the gradient and upper Hessian of the whole sub-block as sums over its
- * pairs weighted by gamma_ik g_t and gamma_ik h_t (vecops_pair_sums:
- * vectorised across pairs, no per-user sums). */
-static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
-                           const double *leta, int given, int check, pass_part p,
-                           double *s)
+/* The users [i, j) of subblock_pairs, K and d constant once inlined: each
+ * user's log-likelihoods and responsibilities, its gradients and missing
+ * information (info passes), and its g and h weighted by gamma. */
+static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
+                                   size_t d, size_t i, size_t j, const double *leta,
+                                   int given, int check, pass_part p, double *s)
 {
-    size_t K = w->K, d = w->d, q0 = ds->user_q[i], n = ds->user_q[j] - q0;
+    size_t q0 = ds->user_q[i], n = ds->user_q[j] - q0;
     double *la = s + w->nwork, *lt = la + K + K * d + K * d * d, *z = lt + K;
     double *f = z + K * n, *g = f + K * n, *h = g + K * n;
     const double *X = w->delta + q0 * d;
-    vecops_pair_margins(z, X, w->theta, n, d, K);
-    vecops_logistic(f, g, h, z, K * n);
     for (size_t u = i; u < j; u++) {
         size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
         for (size_t k = 0; k < K; k++)
@@ -620,6 +614,30 @@ static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
                 h[k * n + t] *= gam[k];
             }
     }
+}
+
+/* Pairs (w->pblock) of users [i, j), n = their pairs <= MIX_PCHUNK: the
+ * margins and logistic parts of all n pairs and K classes at once from
+ * their transposed differences (ws_pairs), each user's log-likelihoods
+ * (pl_pairs_loglik: the bits of pl_pairs_accum) and responsibilities
+ * (pairs_users, K and d constant for K = d = 2), then the gradient and
+ * upper Hessian of the whole sub-block as sums over its pairs weighted by
+ * gamma_ik g_t and gamma_ik h_t (vecops_pair_sums: vectorised across
+ * pairs, no per-user sums). */
+static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
+                           const double *leta, int given, int check, pass_part p,
+                           double *s)
+{
+    size_t K = w->K, d = w->d, q0 = ds->user_q[i], n = ds->user_q[j] - q0;
+    double *z = s + w->nwork + 2 * K + K * d + K * d * d;
+    double *f = z + K * n, *g = f + K * n, *h = g + K * n;
+    const double *X = w->delta + q0 * d;
+    vecops_pair_margins(z, X, w->theta, n, d, K);
+    vecops_logistic(f, g, h, z, K * n);
+    if (K == 2 && d == 2)
+        pairs_users(ds, w, 2, 2, i, j, leta, given, check, p, s);
+    else
+        pairs_users(ds, w, K, d, i, j, leta, given, check, p, s);
     vecops_pair_sums(p.g, p.H, X, g, h, n, d, K);
 }
 
