@@ -46,7 +46,7 @@
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
 
 /* The per-user steps of a pass are inlined into user_finish with K and d
- * constant for the common K = 2, d = 2, so their short loops unroll (the
+ * constant for the common d = 2, K = 2, 3, 4, so their short loops unroll (the
  * same operations in the same order: the same bits). */
 #if defined(__GNUC__)
 #define MIX_INLINE __attribute__((always_inline)) inline
@@ -521,12 +521,16 @@ static MIX_INLINE void finish_body(mix_ws *w, size_t K, size_t d, size_t i,
     }
 }
 
-/* finish_body, with K and d constant for K = d = 2. */
+/* finish_body, with K and d constant for d = 2, K = 2, 3, 4. */
 static void user_finish(mix_ws *w, size_t i, const double *leta, int given,
                         int check, pass_part p, double *s)
 {
     if (w->K == 2 && w->d == 2)
         finish_body(w, 2, 2, i, leta, given, check, p, s);
+    else if (w->K == 3 && w->d == 2)
+        finish_body(w, 3, 2, i, leta, given, check, p, s);
+    else if (w->K == 4 && w->d == 2)
+        finish_body(w, 4, 2, i, leta, given, check, p, s);
     else
         finish_body(w, w->K, w->d, i, leta, given, check, p, s);
 }
@@ -620,7 +624,7 @@ static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
  * margins and logistic parts of all n pairs and K classes at once from
  * their transposed differences (ws_pairs), each user's log-likelihoods
  * (pl_pairs_loglik: the bits of pl_pairs_accum) and responsibilities
- * (pairs_users, K and d constant for K = d = 2), then the gradient and
+ * (pairs_users, K and d constant for d = 2, K = 2, 3, 4), then the gradient and
  * upper Hessian of the whole sub-block as sums over its pairs weighted by
  * gamma_ik g_t and gamma_ik h_t (vecops_pair_sums: vectorised across
  * pairs, no per-user sums). */
@@ -636,6 +640,10 @@ static void subblock_pairs(const data_set *ds, mix_ws *w, size_t i, size_t j,
     vecops_logistic(f, g, h, z, K * n);
     if (K == 2 && d == 2)
         pairs_users(ds, w, 2, 2, i, j, leta, given, check, p, s);
+    else if (K == 3 && d == 2)
+        pairs_users(ds, w, 3, 2, i, j, leta, given, check, p, s);
+    else if (K == 4 && d == 2)
+        pairs_users(ds, w, 4, 2, i, j, leta, given, check, p, s);
     else
         pairs_users(ds, w, K, d, i, j, leta, given, check, p, s);
     vecops_pair_sums(p.g, p.H, X, g, h, n, d, K);
