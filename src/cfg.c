@@ -703,6 +703,9 @@ int cfg_check(const cfg *c)
     if (c->design_budget > 0 && c->design_budget < c->design_T)
         CHECK_FAIL(CFG_KEY_design_budget, "budget %ld is below T = %ld",
                    c->design_budget, c->design_T);
+    if (c->fit_warm_users > 0 && c->fit_warm_users < 100)
+        CHECK_FAIL(CFG_KEY_fit_warm_users, "%ld: 0 (off) or at least 100",
+                   c->fit_warm_users);
     if (c->design_prompts > 0 && c->design_pool < m)
         CHECK_FAIL(CFG_KEY_design_pool, "pool = %ld is smaller than m = %ld",
                    c->design_pool, m);

@@ -10,6 +10,7 @@ void cfgmap_mix_params(const cfg *c, mix_params *p)
     p->starts = (size_t)c->fit_starts;
     p->tol = c->fit_tol;
     p->max_iter = (size_t)c->fit_max_iter;
+    p->warm_users = (size_t)c->fit_warm_users;
     p->sandwich = c->fit_se == CFG_fit_se_sandwich;
     p->seed = (uint64_t)c->run_seed;
 }

@@ -36,8 +36,9 @@
 
 static const char usage_fit[] =
     "usage: hetpref fit --data CSV --model lcl --types K [--starts S] [--seed S]\n"
-    "                   [--tol x] [--max-iter n] [--se observed|sandwich]\n"
-    "                   [--level x] [--threads N] [--truth CSV]\n"
+    "                   [--tol x] [--max-iter n] [--warm-users n]\n"
+    "                   [--se observed|sandwich] [--level x] [--threads N]\n"
+    "                   [--truth CSV]\n"
     "                   [--set section.key=value] [-o DIR]\n"
     "       hetpref fit --data CSV --model emdpo --types K [--beta b] [--lr x]\n"
     "                   [--batch B] [--epochs E] [--em-iters I] [--em-tol x]\n"
@@ -78,6 +79,12 @@ static const char usage_fit[] =
     "w1_note says why, else w1_note is empty). --truth with a truth that cannot\n"
     "be compared (a neural or gaussian population, another number of features)\n"
     "is an error; such a truth.csv found beside the data gives a warning.\n"
+    "Warm starts: on data of at least 2n users, not all of them pairs\n"
+    "(--warm-users n, default 1000), each start first runs to convergence on n\n"
+    "users drawn at random and continues on all users from there: the same\n"
+    "optima in fewer passes over all users. --warm-users 0 runs every pass on\n"
+    "all users (as flexmix does). fit.csv's iterations counts the passes over\n"
+    "all users of the best start.\n"
     "\n"
     "--model emdpo: EM-DPO: one compact neural policy per latent\n"
     "type, trained by EM on the weighted Plackett-Luce DPO loss with utility\n"
@@ -240,6 +247,7 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
         {"--model", "fit.model"},
         {"--starts", "fit.starts"},   {"--seed", "run.seed"},
         {"--tol", "fit.tol"},         {"--max-iter", "fit.max_iter"},
+        {"--warm-users", "fit.warm_users"},
         {"--se", "fit.se"},           {"--level", "fit.level"},
         {"--beta", "emdpo.beta"},
         {"--lr", "emdpo.lr"},         {"--batch", "emdpo.batch"},

@@ -44,6 +44,8 @@
  * g, h; subblock_stages' exps and per-query sums */
 #define MIX_SUBWORK (4 * MIX_PCHUNK > 2 * MIX_SCHUNK ? 4 * MIX_PCHUNK : 2 * MIX_SCHUNK)
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
+#define MIX_WARM_STREAM 0x77726d5fULL /* "wrm_": the warm start's users */
+#define MIX_WARM_MIN 100 /* the smallest warm-start subsample */
 
 /* The per-user steps of a pass are inlined into user_finish with K and d
  * constant for the common d = 2, K = 2, 3, 4, so their short loops unroll (the
@@ -69,6 +71,7 @@ void mix_params_init(mix_params *p)
     p->flat_window = 10;
     p->threads = 0;
     p->subblocks = 1;
+    p->warm_users = 1000;
     p->seed = 1;
     p->progress = NULL;
     p->progress_ctx = NULL;
@@ -86,6 +89,8 @@ const char *mix_params_check(const mix_params *p)
     if (p->flat_window < 1) return "flat_window must be >= 1";
     if (p->newton != 0 && p->newton != 1) return "newton must be 0 or 1";
     if (p->subblocks != 0 && p->subblocks != 1) return "subblocks must be 0 or 1";
+    if (p->warm_users != 0 && p->warm_users < MIX_WARM_MIN)
+        return "warm_users must be 0 (off) or >= 100";
     return NULL;
 }
 
@@ -862,6 +867,9 @@ struct mix_em {
     int flat;           /* recognised as flat (mix_em_flat) */
     size_t newton_fails;/* Newton iterations refused in this start */
     int newton_on;      /* Newton iterations allowed in this start */
+    size_t *warm_all;   /* (n_users) 0, 1, ..., n_users - 1; NULL: no warm
+                           starts on this data (mix_params.warm_users) */
+    size_t *warm_pick;  /* (warm_users) the users of a start's warm start */
 };
 
 void mix_em_free(mix_em *s)
@@ -873,6 +881,8 @@ void mix_em_free(mix_em *s)
     free(s->x1);
     free(s->x2);
     free(s->eta2);
+    free(s->warm_all);
+    free(s->warm_pick);
     free(s);
 }
 
@@ -908,7 +918,15 @@ mix_em *mix_em_alloc(const data_set *ds, size_t K, const mix_params *pp, int *er
         s->x2 = malloc(K * (ds->d + 1) * sizeof(double));
         s->eta2 = malloc(K * sizeof(double));
     }
-    if (!s || !s->w || !s->rng || !s->x0 || !s->x1 || !s->x2 || !s->eta2) {
+    int warm = s && s->w && !s->w->delta && p->warm_users > 0 &&
+               ds->n_users >= 2 * p->warm_users;
+    if (warm) {
+        s->warm_all = malloc(ds->n_users * sizeof(size_t));
+        s->warm_pick = malloc(p->warm_users * sizeof(size_t));
+        for (size_t i = 0; s->warm_all && i < ds->n_users; i++) s->warm_all[i] = i;
+    }
+    if (!s || !s->w || !s->rng || !s->x0 || !s->x1 || !s->x2 || !s->eta2 ||
+        (warm && (!s->warm_all || !s->warm_pick))) {
         mix_em_free(s);
         *err = pref_set_error(PREF_ENOMEM, "out of memory for the fit");
         return NULL;
@@ -961,6 +979,41 @@ static int e_step(mix_em *s)
     return PREF_OK;
 }
 
+static int run_start(mix_em *s, size_t start, int *converged);
+
+/* The warm start of start `start` (see mix_em_set): the start run on
+ * warm_users users drawn by its own generator, one thread (so its result
+ * does not depend on the thread count), then its end point copied into s
+ * with its re-seeds and largest decrease. The subsample and its EM state
+ * are allocated per start (not per pass). PREF_OK, PREF_ENUM or
+ * PREF_ENOMEM. */
+static int warm_run(mix_em *s, size_t start)
+{
+    mix_ws *w = s->w;
+    size_t K = w->K, n = s->p.warm_users;
+    gsl_rng_set(s->rng, rngs_seed(s->p.seed, start, MIX_WARM_STREAM));
+    gsl_ran_choose(s->rng, s->warm_pick, n, s->warm_all, s->ds->n_users,
+                   sizeof(size_t));
+    gsl_rng_set(s->rng, rngs_seed(s->p.seed, start, MIX_STREAM));
+    int st, conv;
+    data_set *sub = data_subset_users(s->ds, s->warm_pick, n, &st);
+    mix_params p1 = s->p;
+    p1.threads = 1;
+    p1.warm_users = 0;
+    p1.progress = NULL;
+    mix_em *e = sub ? mix_em_alloc(sub, K, &p1, &st) : NULL;
+    if (e) st = run_start(e, start, &conv);
+    if (e && !st) {
+        memcpy(w->theta, e->w->theta, K * w->d * sizeof(double));
+        memcpy(w->eta, e->w->eta, K * sizeof(double));
+        s->empty = e->empty;
+        s->max_decrease = e->max_decrease;
+    }
+    mix_em_free(e);
+    data_free(sub);
+    return st;
+}
+
 int mix_em_set(mix_em *s, size_t start)
 {
     mix_ws *w = s->w;
@@ -978,6 +1031,12 @@ int mix_em_set(mix_em *s, size_t start)
     s->newton_fails = 0;
     s->newton_on = s->p.accelerate && s->p.newton;
     w->info = 0;
+    if (s->warm_all) {
+        PREF_TRY(warm_run(s, start));
+        w->info = s->newton_on; /* a Newton step next (Newton's region) */
+        s->grow_steps = 2;
+        return e_step(s);
+    }
     random_assignment(w, s->rng);
     memset(w->theta, 0, K * w->d * sizeof(double));
     for (size_t k = 0; k < K; k++) w->eta[k] = 1.0 / (double)K;
