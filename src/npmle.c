@@ -17,6 +17,7 @@
 #include "err.h"
 #include "nnls.h"
 #include "pl.h"
+#include "vecops.h"
 
 #define NPMLE_BACKTRACK 60 /* halvings of the SQUAREM step towards EM */
 #define NPMLE_ARMIJO 0.25  /* sufficient-increase fraction of the Newton step */
@@ -467,23 +468,25 @@ static size_t newton_active(npmle_workspace *w)
 static void newton_problem(npmle_workspace *w, size_t s)
 {
     size_t N = w->N, G = w->G;
-#pragma omp parallel for schedule(static) num_threads(w->nthreads)
-    for (size_t a = 0; a < s; a++) {
-        double *col = w->st + a * N, sum = 0.0;
-        for (size_t i = 0; i < N; i++) {
-            col[i] = w->e[i * G + w->act[a]] / w->f[i];
-            sum += col[i];
+    /* S by rows of e (user by user: one cache line per user and not s,
+     * the active points being few), each column summed in user order */
+    for (size_t a = 0; a < s; a++) w->qb[a] = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        const double *ei = w->e + i * G;
+        double fi = w->f[i];
+        for (size_t a = 0; a < s; a++) {
+            double v = ei[w->act[a]] / fi;
+            w->st[a * N + i] = v;
+            w->qb[a] += v;
         }
-        w->qb[a] = 2.0 * sum;
     }
+    for (size_t a = 0; a < s; a++) w->qb[a] *= 2.0;
+    /* S^T S by vecops_dot: vectorised, the same bits on every x86-64 level */
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t a = 0; a < s; a++)
-        for (size_t b = a; b < s; b++) {
-            const double *u = w->st + a * N, *v = w->st + b * N;
-            double sum = 0.0;
-            for (size_t i = 0; i < N; i++) sum += u[i] * v[i];
-            w->q[a * s + b] = w->q[b * s + a] = sum;
-        }
+        for (size_t b = a; b < s; b++)
+            w->q[a * s + b] = w->q[b * s + a] =
+                vecops_dot(w->st + a * N, w->st + b * N, N);
     /* Neighbouring grid points give nearly collinear columns: a relative
      * ridge keeps Q_PP factorisable (the line search keeps l monotone). */
     double dmax = 0.0;
