@@ -120,6 +120,49 @@ static inline VECOPS_INLINE double vecops_expneg_body(double x)
     return x < lo ? 0.0 : y;
 }
 
+/* Natural log by the classic reduction of Cody & Waite as fdlibm's e_log.c
+ * arranges it (written here branch-free, so a loop of it vectorises):
+ *   x = 2^k m with m in [sqrt(1/2), sqrt(2)): k read from the exponent bits
+ *       of x / sqrt(1/2) (adding the bit distance of sqrt(1/2) from 1 moves
+ *       the exponent exactly when m would leave the interval), m = x 2^-k by
+ *       subtracting k from the exponent field; k converted to double through
+ *       the 2^52 shifter (|k| < 1100, exact);
+ *   f = m - 1 (exact), s = f / (2 + f), so log(1 + f) = 2 atanh(s)
+ *       = f - (hfsq - s (hfsq + R(s^2))), hfsq = f^2 / 2, with R the
+ *       degree-14 minimax polynomial in s (even powers, |s| < 0.1716) of
+ *       fdlibm's Lg1..Lg7 (error < 2^-58.45 on that interval);
+ *   log x = k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f), ln 2 split
+ *       so k ln2_hi is exact.
+ * Subnormal x are scaled by 2^54 first (k less 54). Selects after the fast
+ * path: +-0 gives -inf, +inf gives +inf, x < 0 gives NaN, NaN gives NaN. */
+static inline VECOPS_INLINE double vecops_log_body(double x)
+{
+    const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
+    const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
+    const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01;
+    const double Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01;
+    const double Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01;
+    const double Lg7 = 1.479819860511658591e-01;
+    const uint64_t one = 0x3ff0000000000000u, rt_half = 0x3fe6a09e667f3bcdu;
+    int sub = x < 0x1p-1022;
+    double xs = sub ? x * 0x1p54 : x;
+    uint64_t ix = vecops_to_bits(xs);
+    uint64_t e = (ix + (one - rt_half)) >> 52; /* biased exponent of x / sqrt(1/2) */
+    double m = vecops_from_bits(ix + one - (e << 52));
+    double kd = (vecops_from_bits(0x4330000000000000u | e) - 0x1p52) - 1023.0;
+    kd = sub ? kd - 54.0 : kd;
+    double f = m - 1.0;
+    double hfsq = 0.5 * f * f, s = f / (2.0 + f), z = s * s, w = z * z;
+    double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+    double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+    double R = t2 + t1;
+    double y = kd * ln2_hi - ((hfsq - (s * (hfsq + R) + kd * ln2_lo)) - f);
+    y = x == INFINITY ? x : y;
+    y = x == 0.0 ? -INFINITY : y;
+    y = x < 0.0 ? NAN : y;
+    return x != x ? x : y;
+}
+
 /* The scalar entry point NAME1 and the target-cloned array loop NAME of one
  * element-wise body: the same inlined operations, so the same bits. */
 #define VECOPS_MAP(NAME, BODY)                                            \
@@ -131,6 +174,7 @@ static inline VECOPS_INLINE double vecops_expneg_body(double x)
 
 VECOPS_MAP(vecops_tanh, vecops_tanh_body)
 VECOPS_MAP(vecops_expneg, vecops_expneg_body)
+VECOPS_MAP(vecops_log, vecops_log_body)
 
 VECOPS_CLONES
 void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n)

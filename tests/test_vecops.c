@@ -7,7 +7,8 @@
  * must give the baseline's bits. Shapes cover the register-block tails
  * (columns not a multiple of 8, rows not a multiple of 4, inputs not a
  * multiple of 4). tanh and exp are also checked against libm (relative error,
- * whole line) and at its special values. */
+ * whole line) and at its special values, log against logl in ulps. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -147,6 +148,68 @@ static void test_expneg(gsl_rng *r)
     double *x = draw(r, n, 30.0), *v = malloc(n * sizeof *v), *s = malloc(n * sizeof *s);
     for (size_t i = 0; i < n; i++) x[i] = -fabs(x[i]) * (i % 5 ? 1.0 : 1e-4);
     check_map(vecops_expneg, vecops_expneg1, x, v, s, n, "vecops_expneg");
+    free(x);
+    free(v);
+    free(s);
+}
+
+/* The error of vecops_log1(x) in ulps of the exact log (logl, 64-bit
+ * mantissa on x86-64; 11 more bits than the result). */
+static double log_ulps(double x)
+{
+    long double ref = logl((long double)x);
+    double got = vecops_log1(x), a = fabs((double)ref);
+    double ulp = nextafter(a, INFINITY) - a;
+    return (double)(fabsl((long double)got - ref) / ulp);
+}
+
+/* log: against the exact log over random doubles of every exponent
+ * (subnormals too), near 1 (where the result is small) and at powers of
+ * two; special values; the vector loop against the scalar bit for bit. */
+static void test_log(gsl_rng *r)
+{
+    double worst = 0.0, at = 0.0;
+    size_t n = 200000;
+    double *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v),
+           *s = malloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        double u = gsl_rng_uniform(r);
+        if (i % 4 == 0) /* every binade, subnormals included */
+            x[i] = ldexp(1.0 + u, (int)gsl_rng_uniform_int(r, 2098) - 1074);
+        else if (i % 4 == 1) /* near 1 */
+            x[i] = 1.0 + ldexp(u - 0.5, -(int)gsl_rng_uniform_int(r, 52));
+        else if (i % 4 == 2) /* the passes' range: [1, 2^512] and (0, 1] */
+            x[i] = ldexp(1.0 + u, (int)gsl_rng_uniform_int(r, 512));
+        else
+            x[i] = u > 0.0 ? u : 0.5;
+        double e = log_ulps(x[i]);
+        if (e > worst) {
+            worst = e;
+            at = x[i];
+        }
+    }
+    for (int k = -1074; k <= 1023; k++) {
+        double e = log_ulps(ldexp(1.0, k));
+        if (e > worst) {
+            worst = e;
+            at = ldexp(1.0, k);
+        }
+    }
+    gsl_test(!(worst < 1.0), "vecops_log1 vs the exact log: worst %.3g ulp at "
+             "x = %.17g", worst, at);
+    gsl_test(!(vecops_log1(1.0) == 0.0 && vecops_log1(2.0) == log(2.0) &&
+               vecops_log1(0x1p-1074) == log(0x1p-1074)),
+             "log(1) = 0, log(2) and log(2^-1074) as libm's");
+    double sp[] = {0.0, -0.0, INFINITY, NAN, -1.0, -INFINITY, DBL_MAX, -0x1p-1074};
+    size_t ns = sizeof sp / sizeof sp[0];
+    double y[sizeof sp / sizeof sp[0]];
+    vecops_log(y, sp, ns);
+    gsl_test(!(y[0] == -INFINITY && y[1] == -INFINITY), "log(+-0) = -inf");
+    gsl_test(!(y[2] == INFINITY), "log(inf) = inf");
+    gsl_test(!(isnan(y[3]) && isnan(y[4]) && isnan(y[5]) && isnan(y[7])),
+             "log(NaN) and log(x < 0) are NaN");
+    gsl_test(!(y[6] == log(DBL_MAX)), "log(DBL_MAX) as libm's");
+    check_map(vecops_log, vecops_log1, x, v, s, n, "vecops_log");
     free(x);
     free(v);
     free(s);
@@ -367,6 +430,7 @@ int main(void)
     gsl_rng *r = rngs_alloc(20261127);
     test_tanh(r);
     test_expneg(r);
+    test_log(r);
     test_logistic(r);
     test_products(r);
     test_pair_kernels(r);
