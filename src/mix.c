@@ -43,6 +43,10 @@
 /* doubles per class of a thread's sub-block scratch: subblock_pairs' z, f,
  * g, h; subblock_stages' exps and per-query sums */
 #define MIX_SUBWORK (4 * MIX_PCHUNK > 2 * MIX_SCHUNK ? 4 * MIX_PCHUNK : 2 * MIX_SCHUNK)
+/* doubles of a thread's scratch for subblock_stages' per-user results
+ * (stages_user_n each): its sub-blocks hold at most MIX_BLOCK users and
+ * at most this many doubles of them */
+#define MIX_SUBUSERS 32768
 #define MIX_STREAM 0x6d69785fULL /* "mix_" */
 #define MIX_WARM_STREAM 0x77726d5fULL /* "wrm_": the warm start's users */
 #define MIX_WARM_MIN 100 /* the smallest warm-start subsample */
@@ -137,6 +141,7 @@ typedef struct mix_ws {
     size_t *qslot;      /* (n_queries + 1) with diff and sub: the stage exps
                          * per class of queries before q (pl_stages_exps),
                          * for subblock_stages; else NULL */
+    size_t sub_users;   /* the most users of one subblock_stages call */
     double *scale;      /* (K) step length of each class in the M-step */
     double *eta, *theta, *step, *g, *H, *Q, *sumg;
     double *M;          /* (P, P) upper: sum_i s_i s_i^T - sum_k gamma_ik
@@ -194,7 +199,8 @@ static size_t subblock_end(const data_set *ds, const mix_ws *w, size_t i, size_t
     if (w->pblock)
         while (j < i1 && uq[j + 1] - uq[i] <= MIX_PCHUNK) j++;
     else if (c)
-        while (j < i1 && c[uq[j + 1]] - c[uq[i]] <= MIX_SCHUNK) j++;
+        while (j < i1 && j - i < w->sub_users && c[uq[j + 1]] - c[uq[i]] <= MIX_SCHUNK)
+            j++;
     return j;
 }
 
@@ -257,6 +263,14 @@ static int ws_stages(const data_set *ds, mix_ws *w)
     for (size_t q = 0; q < nq; q++)
         w->qslot[q + 1] = w->qslot[q] + pl_stages_exps(data_m(ds, q), ds->q_r[q]);
     return 0;
+}
+
+/* Doubles per user of subblock_stages' results: acc (3 K, then la in its
+ * last K), the class exps (K), their sum, log-sum-exp and maximum, the
+ * gradients (K d) and upper Hessians (K d d). */
+static size_t stages_user_n(size_t K, size_t d)
+{
+    return K * (4 + d + d * d) + 3;
 }
 
 /* The Newton buffers of w (P, n_users, K, d set). Returns 0 or -1. */
@@ -331,6 +345,11 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads, int sub)
     w->scratch_n += K * d; /* user_missing: u (K d) */
     /* subblock_pairs, subblock_stages */
     w->scratch_n += K * MIX_SUBWORK;
+    /* subblock_stages' per-user results */
+    w->sub_users = MIX_SUBUSERS / stages_user_n(K, d);
+    if (w->sub_users > MIX_BLOCK) w->sub_users = MIX_BLOCK;
+    if (w->sub_users < 1) w->sub_users = 1;
+    w->scratch_n += w->sub_users * stages_user_n(K, d);
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -403,49 +422,70 @@ static void user_stages_accum(const data_set *ds, const mix_ws *w, size_t i,
                     ds->q_r + q0, q1 - q0, w->d, w->theta, w->K, la, gi, Hi, work);
 }
 
-/* log sum_k exp(lt_k) and, when gam is not NULL, the responsibilities
- * gam_k = exp(lt_k - mx) / sum_j exp(lt_j - mx) from the same exps (exp(0)
- * = 1 exactly at a finite maximum mx, so K = 2 takes one exp). */
-static MIX_INLINE double class_lse(const double *lt, size_t K, double *gam)
+/* The maximum of lt (K), as class_lse and stages_lse take it. */
+static MIX_INLINE double class_max(const double *lt, size_t K)
 {
-    double mx = lt[0], e[PREF_MAX_TYPES];
+    double mx = lt[0];
     for (size_t k = 1; k < K; k++)
         if (lt[k] > mx) mx = lt[k];
+    return mx;
+}
+
+/* The exps e_k = exp(lt_k - mx) (vecops_expneg1; exp(0) = 1 exactly at a
+ * finite maximum mx, so K = 2 takes one exp) and their sum *s; returns
+ * log sum_k exp(lt_k) = mx + log(*s) (vecops_log1). stages_lse gives the
+ * same bits for many users at once. */
+static MIX_INLINE double class_lse(const double *lt, size_t K, double *e, double *s)
+{
+    double mx = class_max(lt, K);
     int fin = isfinite(mx);
-    double s = 0.0;
+    double sum = 0.0;
     for (size_t k = 0; k < K; k++) {
-        e[k] = fin && lt[k] == mx ? 1.0 : exp(lt[k] - mx);
-        s += e[k];
+        e[k] = fin && lt[k] == mx ? 1.0 : vecops_expneg1(lt[k] - mx);
+        sum += e[k];
     }
-    if (gam) {
+    *s = sum;
+    return mx + vecops_log1(sum);
+}
+
+/* The end of user i's pass from its log-likelihoods la (K), class exps e
+ * (K), their sum s and log-sum-exp lse (class_lse): the check sum pC, lse
+ * into *pL and the responsibilities gamma = e / s (written to post unless
+ * given), pS += gamma and pQ += gamma la. Returns gamma. */
+static MIX_INLINE const double *user_tail(mix_ws *w, size_t K, size_t i,
+                                          const double *la, const double *e,
+                                          double s, double lse, int given,
+                                          int check, double *pQ, double *pS,
+                                          double *pC, double *pL)
+{
+    double *gam = w->post + i * K;
+    for (size_t k = 0; k < K; k++)
+        if (check) pC[k] += w->post_old[i * K + k] * la[k];
+    if (!given) {
         double is = 1.0 / s;
         for (size_t k = 0; k < K; k++) gam[k] = e[k] * is;
     }
-    return mx + log(s);
-}
-
-/* The end of user i's pass from its log-likelihoods la (K): the check sum
- * pC, the log-sum-exp into *pL and the responsibilities gamma (written to
- * post unless given), pS += gamma and pQ += gamma la. lt: K doubles of
- * scratch. Returns gamma. */
-static MIX_INLINE const double *user_post(mix_ws *w, size_t K, size_t i,
-                                          const double *la, double *lt,
-                                          const double *leta, int given, int check,
-                                          double *pQ, double *pS, double *pC,
-                                          double *pL)
-{
-    for (size_t k = 0; k < K; k++) {
-        if (check) pC[k] += w->post_old[i * K + k] * la[k];
-        lt[k] = leta[k] + la[k];
-    }
-    double *gam = w->post + i * K;
-    *pL += class_lse(lt, K, given ? NULL : gam);
+    *pL += lse;
     for (size_t k = 0; k < K; k++) {
         if (gam[k] == 0.0) continue;
         pS[k] += gam[k];
         pQ[k] += gam[k] * la[k];
     }
     return gam;
+}
+
+/* user_tail from user i's log-likelihoods la (K) alone: lt = leta + la
+ * and class_lse. lt: K doubles of scratch. Returns gamma. */
+static MIX_INLINE const double *user_post(mix_ws *w, size_t K, size_t i,
+                                          const double *la, double *lt,
+                                          const double *leta, int given, int check,
+                                          double *pQ, double *pS, double *pC,
+                                          double *pL)
+{
+    double e[PREF_MAX_TYPES], s;
+    for (size_t k = 0; k < K; k++) lt[k] = leta[k] + la[k];
+    double lse = class_lse(lt, K, e, &s);
+    return user_tail(w, K, i, la, e, s, lse, given, check, pQ, pS, pC, pL);
 }
 
 /* The pointers of a block's partial pt: g (K d), H (K d d), Q, S, C (K), L,
@@ -503,18 +543,37 @@ static MIX_INLINE void user_missing(size_t K, size_t d, const double *gam,
             M[(Kd + i) * P + Kd + j] += gam[i] * gam[j] - (i == j ? gam[i] : 0.0);
 }
 
-/* The end of user i's pass from its log-likelihoods la (K), gradients gi
- * (K, d) and upper Hessians (K, d, d) at the scratch s (user_accum's
- * layout): responsibilities (user_post), the missing information (info
+/* The first double of a thread's scratch s after user_missing's u: the
+ * per-user results of subblock_stages (stages_user_n each). */
+static double *scratch_users(const mix_ws *w, double *s)
+{
+    return scratch_u(w, s) + w->K * w->d;
+}
+
+/* User i's results for finish_body: log-likelihoods la (K), gradients gi
+ * (K, d), upper Hessians Hi (K, d, d) and, from stages_lse, its class exps
+ * e (K), their sum and its log-sum-exp (e NULL: finish_body takes them by
+ * user_post). */
+typedef struct user_res {
+    const double *la, *gi, *Hi, *e;
+    double sum, lse;
+} user_res;
+
+/* The end of user i's pass from its results r, with the scratch s:
+ * responsibilities (user_post or user_tail), the missing information (info
  * passes), and the gamma-weighted sums into the partial p. */
 static MIX_INLINE void finish_body(mix_ws *w, size_t K, size_t d, size_t i,
-                                   const double *leta, int given, int check,
-                                   pass_part p, double *s)
+                                   user_res r, const double *leta, int given,
+                                   int check, pass_part p, double *s)
 {
     size_t dd = d * d;
-    double *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
-    const double *gam = user_post(w, K, i, la, Hi + K * dd, leta, given, check,
-                                  p.Q, p.S, p.C, p.L);
+    const double *gi = r.gi, *Hi = r.Hi, *gam;
+    if (r.e)
+        gam = user_tail(w, K, i, r.la, r.e, r.sum, r.lse, given, check, p.Q, p.S,
+                        p.C, p.L);
+    else
+        gam = user_post(w, K, i, r.la, s + w->nwork + K + K * d + K * dd, leta,
+                        given, check, p.Q, p.S, p.C, p.L);
     if (w->info && !given) user_missing(K, d, gam, gi, scratch_u(w, s), p.M);
     for (size_t k = 0; k < K; k++) {
         double gk = gam[k];
@@ -527,17 +586,17 @@ static MIX_INLINE void finish_body(mix_ws *w, size_t K, size_t d, size_t i,
 }
 
 /* finish_body, with K and d constant for d = 2, K = 2, 3, 4. */
-static void user_finish(mix_ws *w, size_t i, const double *leta, int given,
-                        int check, pass_part p, double *s)
+static void user_finish(mix_ws *w, size_t i, user_res r, const double *leta,
+                        int given, int check, pass_part p, double *s)
 {
     if (w->K == 2 && w->d == 2)
-        finish_body(w, 2, 2, i, leta, given, check, p, s);
+        finish_body(w, 2, 2, i, r, leta, given, check, p, s);
     else if (w->K == 3 && w->d == 2)
-        finish_body(w, 3, 2, i, leta, given, check, p, s);
+        finish_body(w, 3, 2, i, r, leta, given, check, p, s);
     else if (w->K == 4 && w->d == 2)
-        finish_body(w, 4, 2, i, leta, given, check, p, s);
+        finish_body(w, 4, 2, i, r, leta, given, check, p, s);
     else
-        finish_body(w, w->K, w->d, i, leta, given, check, p, s);
+        finish_body(w, w->K, w->d, i, r, leta, given, check, p, s);
 }
 
 /* User i's pass by its own kernel call: la, the gradients and upper
@@ -558,34 +617,72 @@ static void user_accum(const data_set *ds, mix_ws *w, size_t i,
     else
         for (size_t k = 0; k < K; k++)
             la[k] = user_class_accum(ds, w, i, k, gi + k * d, Hi + k * dd, work);
-    user_finish(w, i, leta, given, check, p, s);
+    user_res r = {la, gi, Hi, NULL, 0.0, 0.0};
+    user_finish(w, i, r, leta, given, check, p, s);
 }
 
-/* Few candidates per query (w->qslot) for users [i, j), their stage exps
- * per class <= MIX_SCHUNK: every query's stage arguments for every class
- * (pl_stages_args), one vecops_expneg call for all of them, then each
- * user's log-likelihoods, gradients and Hessians (pl_stages_user: the bits
- * of pl_stages_accum) and user_finish, as user_accum does: the same
- * results as user by user. */
+/* The log-sum-exps of the nu users of subblock_stages from their
+ * log-likelihoods la (nu, K): per user mx = the maximum of lt = leta + la,
+ * the exps e (nu, K) of lt - mx in one vecops_expneg call, their sums sum
+ * (nu) and lse = mx + log(sum) with one vecops_log call (lg: nu doubles of
+ * scratch): class_lse's bits (its exp(0) = 1 is vecops_expneg1(0)). */
+static void stages_lse(size_t nu, size_t K, const double *la, const double *leta,
+                       double *e, double *sum, double *lse, double *lg)
+{
+    for (size_t u = 0; u < nu; u++) {
+        double *eu = e + u * K;
+        for (size_t k = 0; k < K; k++) eu[k] = leta[k] + la[u * K + k];
+        lse[u] = class_max(eu, K);
+        for (size_t k = 0; k < K; k++) eu[k] -= lse[u];
+    }
+    vecops_expneg(e, e, nu * K);
+    for (size_t u = 0; u < nu; u++) {
+        double v = 0.0;
+        for (size_t k = 0; k < K; k++) v += e[u * K + k];
+        sum[u] = v;
+    }
+    vecops_log(lg, sum, nu);
+    for (size_t u = 0; u < nu; u++) lse[u] += lg[u];
+}
+
+/* Few candidates per query (w->qslot) for users [i, j), at most
+ * w->sub_users of them, their stage exps per class <= MIX_SCHUNK: every
+ * query's stage arguments for every class (pl_stages_args), one
+ * vecops_expneg call for all of them, each user's sums, gradients and
+ * Hessians (pl_stages_user: the bits of pl_stages_accum), one vecops_log
+ * call for the logs of all their normalisers' products (pl_stages_ll), the
+ * log-sum-exps of all users (stages_lse), then user_finish for each: the
+ * same results as user by user (user_accum). */
 static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
                             const double *leta, int given, int check,
                             pass_part p, double *s)
 {
-    size_t K = w->K, d = w->d, dd = d * d, q0 = ds->user_q[i];
+    size_t K = w->K, d = w->d, dd = d * d, q0 = ds->user_q[i], nu = j - i;
     size_t nq = ds->user_q[j] - q0, n = w->qslot[ds->user_q[j]] - w->qslot[q0];
-    double *la = s + w->nwork, *gi = la + K, *Hi = gi + K * d;
-    double *e = Hi + K * dd + K, *lin = e + K * n;
+    size_t na = w->sub_users * K;
+    double *e = s + w->nwork + 2 * K + K * d + K * dd, *lin = e + K * n;
+    double *acc = scratch_users(w, s), *la = acc + 2 * na, *ex = la + na;
+    double *sum = ex + na, *lse = sum + w->sub_users, *lg = lse + w->sub_users;
+    double *gi = lg + w->sub_users, *Hi = gi + na * d;
     const size_t *cand = ds->q_cand;
     size_t shape = pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0,
                                   ds->q_r + q0, nq, d, w->theta, K, n, lin, e);
     vecops_expneg(e, e, K * n);
-    for (size_t u = i; u < j; u++) {
-        size_t q = ds->user_q[u], T = ds->user_q[u + 1] - q;
-        memset(gi, 0, K * (d + dd) * sizeof(double));
+    memset(gi, 0, nu * K * d * sizeof(double));
+    memset(Hi, 0, nu * K * dd * sizeof(double));
+    for (size_t u = 0; u < nu; u++) {
+        size_t q = ds->user_q[i + u], T = ds->user_q[i + u + 1] - q;
         pl_stages_user(w->diff + (cand[q] - q) * d, cand + q, ds->q_r + q, T, d, K,
                        shape, e + (w->qslot[q] - w->qslot[q0]), n, lin + (q - q0),
-                       nq, la, gi, Hi);
-        user_finish(w, u, leta, given, check, p, s);
+                       nq, acc + u * K, na, gi + u * K * d, Hi + u * K * dd);
+    }
+    vecops_log(la, la, nu * K);
+    for (size_t t = 0; t < nu * K; t++) la[t] = pl_stages_ll(acc[t], acc[na + t], la[t]);
+    stages_lse(nu, K, la, leta, ex, sum, lse, lg);
+    for (size_t u = 0; u < nu; u++) {
+        user_res r = {la + u * K, gi + u * K * d, Hi + u * K * dd, ex + u * K,
+                      sum[u], lse[u]};
+        user_finish(w, i + u, r, leta, given, check, p, s);
     }
 }
 

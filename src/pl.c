@@ -515,7 +515,7 @@ static PL_INLINE void stages_body(const double *D, const size_t *cand,
                          grad + k * d, hess + k * d * d);
     }
     for (size_t k = 0; k < K; k++)
-        ll[k] = acc[3 * k] - (acc[3 * k + 2] + log(acc[3 * k + 1]));
+        ll[k] = pl_stages_ll(acc[3 * k], acc[3 * k + 2], vecops_log1(acc[3 * k + 1]));
 }
 
 /* stages_body for one shape (um, ur) with d constant for d = 2, 3, 4, 8. */
@@ -610,12 +610,13 @@ size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
 }
 
 /* The body of pl_stages_user (see pl.h): stages_body's sums class by
- * class, in its chunks of queries. */
+ * class, in its chunks of queries; the log of the product left to the
+ * caller. */
 static PL_INLINE void user_body(const double *D, const size_t *cand,
                                 const uint32_t *rq, size_t um, size_t ur, size_t T,
                                 size_t d, size_t K, const double *e, size_t ne,
-                                const double *lin, size_t nl, double *ll,
-                                double *grad, double *hess)
+                                const double *lin, size_t nl, double *acc3,
+                                size_t na, double *grad, double *hess)
 {
     for (size_t k = 0; k < K; k++) {
         double acc[3] = {0.0, 1.0, 0.0};
@@ -639,19 +640,21 @@ static PL_INLINE void user_body(const double *D, const size_t *cand,
                          hess + k * d * d);
             ek += n;
         }
-        ll[k] = acc[0] - (acc[2] + log(acc[1]));
+        acc3[k] = acc[0];
+        acc3[na + k] = acc[2];
+        acc3[2 * na + k] = acc[1];
     }
 }
 
 void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
                     size_t T, size_t d, size_t K, size_t u, const double *e,
-                    size_t ne, const double *lin, size_t nl, double *ll,
-                    double *grad, double *hess)
+                    size_t ne, const double *lin, size_t nl, double *acc,
+                    size_t na, double *grad, double *hess)
 {
 #define PL_USER(um, ur, dd) \
-    user_body(D, cand, r, um, ur, T, dd, K, e, ne, lin, nl, ll, grad, hess)
+    user_body(D, cand, r, um, ur, T, dd, K, e, ne, lin, nl, acc, na, grad, hess)
 #define PL_USER2(um, ur) \
-    user_body(D, cand, r, um, ur, T, 2, 2, e, ne, lin, nl, ll, grad, hess)
+    user_body(D, cand, r, um, ur, T, 2, 2, e, ne, lin, nl, acc, na, grad, hess)
     size_t um = u ? 3 : 0;
     switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
     case 2:

@@ -113,16 +113,28 @@ size_t pl_stages_work(size_t K);
  * (0: mixed). Take y = vecops_expneg of the arguments, then pl_stages_user
  * for one user's T queries among them (its own D, cand, r; the shape code
  * u of pl_stages_args, or 0; class k's exps at e + k ne, its lin at lin +
- * k nl): ll (K), and accumulates grad (K, d) and the upper hess (K, d, d):
- * the same bits as pl_stages_accum gives that user. Nothing allocates. */
+ * k nl): class k's sum of lin at acc[k], the logs its guard took at
+ * acc[na + k] and the product of its normalisers at acc[2 na + k] (na >= K:
+ * so the caller may take the logs of many users' products in one vecops_log
+ * call), and accumulates grad (K, d) and the upper hess (K, d, d). Then
+ * pl_stages_ll(acc[k], acc[na + k], vecops_log1(acc[2 na + k])) is class k's
+ * log-likelihood: the same bits as pl_stages_accum gives that user. Nothing
+ * allocates. */
 size_t pl_stages_exps(size_t m, size_t r);
 size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
                       size_t T, size_t d, const double *theta, size_t K, size_t n,
                       double *lin, double *arg);
 void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
                     size_t T, size_t d, size_t K, size_t u, const double *e,
-                    size_t ne, const double *lin, size_t nl, double *ll,
-                    double *grad, double *hess);
+                    size_t ne, const double *lin, size_t nl, double *acc,
+                    size_t na, double *grad, double *hess);
+
+/* A log-likelihood of pl_stages_accum from its parts: the sum of lin, the
+ * guard's logs lg, and lp the log of the normalisers' product. */
+static inline double pl_stages_ll(double lin, double lg, double lp)
+{
+    return lin - (lg + lp);
+}
 
 /* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
 void pl_sym_from_upper(double *A, size_t d);
