@@ -545,9 +545,29 @@ static MIX_INLINE void user_missing(size_t K, size_t d, const double *gam,
 
 /* The first double of a thread's scratch s after user_missing's u: the
  * per-user results of subblock_stages (stages_user_n each). */
-static double *scratch_users(const mix_ws *w, double *s)
+/* The per-user results of subblock_stages in a thread's scratch s, after
+ * user_missing's u, for N = w->sub_users users (stages_user_n each): class
+ * k of user u's stage sums at acc[u K + k] (pl_stages_user's acc, na = N K),
+ * its log-likelihood la, class exp ex (na each), the sums of the exps, the
+ * log-sum-exps and the logs (N each), the gradients gi (N K d) and the upper
+ * Hessians Hi (N K d d). */
+typedef struct sub_res {
+    double *acc, *la, *ex, *sum, *lse, *lg, *gi, *Hi;
+} sub_res;
+
+static sub_res scratch_users(const mix_ws *w, double *s)
 {
-    return scratch_u(w, s) + w->K * w->d;
+    size_t N = w->sub_users, na = N * w->K;
+    sub_res r;
+    r.acc = scratch_u(w, s) + w->K * w->d;
+    r.la = r.acc + 2 * na;
+    r.ex = r.la + na;
+    r.sum = r.ex + na;
+    r.lse = r.sum + N;
+    r.lg = r.lse + N;
+    r.gi = r.lg + N;
+    r.Hi = r.gi + na * w->d;
+    return r;
 }
 
 /* User i's results for finish_body: log-likelihoods la (K), gradients gi
@@ -645,6 +665,19 @@ static void stages_lse(size_t nu, size_t K, const double *la, const double *leta
     for (size_t u = 0; u < nu; u++) lse[u] += lg[u];
 }
 
+/* finish_body for the nu users i.. of subblock_stages, their results
+ * at b, K and d constant once inlined. */
+static MIX_INLINE void stages_finish(mix_ws *w, size_t K, size_t d, size_t i,
+                                     size_t nu, sub_res b, const double *leta,
+                                     int given, int check, pass_part p, double *s)
+{
+    for (size_t u = 0; u < nu; u++) {
+        user_res r = {b.la + u * K, b.gi + u * K * d, b.Hi + u * K * d * d,
+                      b.ex + u * K, b.sum[u], b.lse[u]};
+        finish_body(w, K, d, i + u, r, leta, given, check, p, s);
+    }
+}
+
 /* Few candidates per query (w->qslot) for users [i, j), at most
  * w->sub_users of them, their stage exps per class <= MIX_SCHUNK: every
  * query's stage arguments for every class (pl_stages_args), one
@@ -661,29 +694,31 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     size_t nq = ds->user_q[j] - q0, n = w->qslot[ds->user_q[j]] - w->qslot[q0];
     size_t na = w->sub_users * K;
     double *e = s + w->nwork + 2 * K + K * d + K * dd, *lin = e + K * n;
-    double *acc = scratch_users(w, s), *la = acc + 2 * na, *ex = la + na;
-    double *sum = ex + na, *lse = sum + w->sub_users, *lg = lse + w->sub_users;
-    double *gi = lg + w->sub_users, *Hi = gi + na * d;
+    sub_res b = scratch_users(w, s);
     const size_t *cand = ds->q_cand;
     size_t shape = pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0,
                                   ds->q_r + q0, nq, d, w->theta, K, n, lin, e);
     vecops_expneg(e, e, K * n);
-    memset(gi, 0, nu * K * d * sizeof(double));
-    memset(Hi, 0, nu * K * dd * sizeof(double));
+    memset(b.gi, 0, nu * K * d * sizeof(double));
+    memset(b.Hi, 0, nu * K * dd * sizeof(double));
     for (size_t u = 0; u < nu; u++) {
         size_t q = ds->user_q[i + u], T = ds->user_q[i + u + 1] - q;
         pl_stages_user(w->diff + (cand[q] - q) * d, cand + q, ds->q_r + q, T, d, K,
                        shape, e + (w->qslot[q] - w->qslot[q0]), n, lin + (q - q0),
-                       nq, acc + u * K, na, gi + u * K * d, Hi + u * K * dd);
+                       nq, b.acc + u * K, na, b.gi + u * K * d, b.Hi + u * K * dd);
     }
-    vecops_log(la, la, nu * K);
-    for (size_t t = 0; t < nu * K; t++) la[t] = pl_stages_ll(acc[t], acc[na + t], la[t]);
-    stages_lse(nu, K, la, leta, ex, sum, lse, lg);
-    for (size_t u = 0; u < nu; u++) {
-        user_res r = {la + u * K, gi + u * K * d, Hi + u * K * dd, ex + u * K,
-                      sum[u], lse[u]};
-        user_finish(w, i + u, r, leta, given, check, p, s);
-    }
+    vecops_log(b.la, b.la, nu * K);
+    for (size_t t = 0; t < nu * K; t++)
+        b.la[t] = pl_stages_ll(b.acc[t], b.acc[na + t], b.la[t]);
+    stages_lse(nu, K, b.la, leta, b.ex, b.sum, b.lse, b.lg);
+    if (K == 2 && d == 2)
+        stages_finish(w, 2, 2, i, nu, b, leta, given, check, p, s);
+    else if (K == 3 && d == 2)
+        stages_finish(w, 3, 2, i, nu, b, leta, given, check, p, s);
+    else if (K == 4 && d == 2)
+        stages_finish(w, 4, 2, i, nu, b, leta, given, check, p, s);
+    else
+        stages_finish(w, K, d, i, nu, b, leta, given, check, p, s);
 }
 
 /* The users [i, j) of subblock_pairs, K and d constant once inlined: each
