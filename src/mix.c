@@ -547,7 +547,7 @@ static MIX_INLINE void user_missing(size_t K, size_t d, const double *gam,
  * per-user results of subblock_stages (stages_user_n each). */
 /* The per-user results of subblock_stages in a thread's scratch s, after
  * user_missing's u, for N = w->sub_users users (stages_user_n each): class
- * k of user u's stage sums at acc[u K + k] (pl_stages_user's acc, na = N K),
+ * k of user u's stage sums at acc[u K + k] (pl_stages_users' acc, na = N K),
  * its log-likelihood la, class exp ex (na each), the sums of the exps, the
  * log-sum-exps and the logs (N each), the gradients gi (N K d) and the upper
  * Hessians Hi (N K d d). */
@@ -682,10 +682,10 @@ static MIX_INLINE void stages_finish(mix_ws *w, size_t K, size_t d, size_t i,
  * w->sub_users of them, their stage exps per class <= MIX_SCHUNK: every
  * query's stage arguments for every class (pl_stages_args), one
  * vecops_expneg call for all of them, each user's sums, gradients and
- * Hessians (pl_stages_user: the bits of pl_stages_accum), one vecops_log
+ * Hessians (pl_stages_users: the bits of pl_stages_accum), one vecops_log
  * call for the logs of all their normalisers' products (pl_stages_ll), the
- * log-sum-exps of all users (stages_lse), then user_finish for each: the
- * same results as user by user (user_accum). */
+ * log-sum-exps of all users (stages_lse), then each user's tail
+ * (stages_finish): the same results as user by user (user_accum). */
 static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
                             const double *leta, int given, int check,
                             pass_part p, double *s)
@@ -701,12 +701,8 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     vecops_expneg(e, e, K * n);
     memset(b.gi, 0, nu * K * d * sizeof(double));
     memset(b.Hi, 0, nu * K * dd * sizeof(double));
-    for (size_t u = 0; u < nu; u++) {
-        size_t q = ds->user_q[i + u], T = ds->user_q[i + u + 1] - q;
-        pl_stages_user(w->diff + (cand[q] - q) * d, cand + q, ds->q_r + q, T, d, K,
-                       shape, e + (w->qslot[q] - w->qslot[q0]), n, lin + (q - q0),
-                       nq, b.acc + u * K, na, b.gi + u * K * d, b.Hi + u * K * dd);
-    }
+    pl_stages_users(w->diff, cand, ds->q_r, ds->user_q + i, w->qslot, nu, d, K,
+                    shape, e, n, lin, nq, b.acc, na, b.gi, b.Hi);
     vecops_log(b.la, b.la, nu * K);
     for (size_t t = 0; t < nu * K; t++)
         b.la[t] = pl_stages_ll(b.acc[t], b.acc[na + t], b.la[t]);

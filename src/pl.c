@@ -559,7 +559,7 @@ void pl_stages_accum(const double *D, const size_t *cand, const uint32_t *r,
 
 size_t pl_stages_work(size_t K) { return K * (2 * PL_SLOTS + 3); }
 
-/* ---- sub-blocks of users (pl_stages_args, pl_stages_user) --------------- */
+/* ---- sub-blocks of users (pl_stages_args, pl_stages_users) -------------- */
 
 size_t pl_stages_exps(size_t m, size_t r)
 {
@@ -609,7 +609,7 @@ size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
     return u;
 }
 
-/* The body of pl_stages_user (see pl.h): stages_body's sums class by
+/* One user of pl_stages_users (see pl.h): stages_body's sums class by
  * class, in its chunks of queries; the log of the product left to the
  * caller. */
 static PL_INLINE void user_body(const double *D, const size_t *cand,
@@ -646,32 +646,48 @@ static PL_INLINE void user_body(const double *D, const size_t *cand,
     }
 }
 
-void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
-                    size_t T, size_t d, size_t K, size_t u, const double *e,
-                    size_t ne, const double *lin, size_t nl, double *acc,
-                    size_t na, double *grad, double *hess)
+/* user_body for the nu users of pl_stages_users, the shape and d constant
+ * once inlined. */
+static PL_INLINE void users_body(const double *D, const size_t *cand,
+                                 const uint32_t *rq, const size_t *uq,
+                                 const size_t *slot, size_t nu, size_t um,
+                                 size_t ur, size_t d, size_t K, const double *e,
+                                 size_t ne, const double *lin, size_t nl,
+                                 double *acc, size_t na, double *grad, double *hess)
 {
-#define PL_USER(um, ur, dd) \
-    user_body(D, cand, r, um, ur, T, dd, K, e, ne, lin, nl, acc, na, grad, hess)
-#define PL_USER2(um, ur) \
-    user_body(D, cand, r, um, ur, T, 2, 2, e, ne, lin, nl, acc, na, grad, hess)
+    size_t q0 = uq[0];
+    for (size_t u = 0; u < nu; u++) {
+        size_t q = uq[u], T = uq[u + 1] - q;
+        user_body(D + (cand[q] - q) * d, cand + q, rq + q, um, ur, T, d, K,
+                  e + (slot[q] - slot[q0]), ne, lin + (q - q0), nl, acc + u * K, na,
+                  grad + u * K * d, hess + u * K * d * d);
+    }
+}
+
+void pl_stages_users(const double *D, const size_t *cand, const uint32_t *r,
+                     const size_t *uq, const size_t *slot, size_t nu, size_t d,
+                     size_t K, size_t u, const double *e, size_t ne,
+                     const double *lin, size_t nl, double *acc, size_t na,
+                     double *grad, double *hess)
+{
+#define PL_USERS(um, ur, dd, KK) users_body(D, cand, r, uq, slot, nu, um, ur, dd, \
+                                            KK, e, ne, lin, nl, acc, na, grad, hess)
     size_t um = u ? 3 : 0;
     switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
     case 2:
-        if (u == 1 && K == 2) PL_USER2(3, 1); /* K = 2 too: the common case */
-        else if (u == 1) PL_USER(3, 1, 2);
-        else if (u == 2) PL_USER(3, 2, 2);
-        else PL_USER(0, 0, 2);
+        if (u == 1 && K == 2) PL_USERS(3, 1, 2, 2); /* K = 2 too: the common case */
+        else if (u == 1) PL_USERS(3, 1, 2, K);
+        else if (u == 2) PL_USERS(3, 2, 2, K);
+        else PL_USERS(0, 0, 2, K);
         break;
     case 8:
-        if (u == 1) PL_USER(3, 1, 8);
-        else if (u == 2) PL_USER(3, 2, 8);
-        else PL_USER(0, 0, 8);
+        if (u == 1) PL_USERS(3, 1, 8, K);
+        else if (u == 2) PL_USERS(3, 2, 8, K);
+        else PL_USERS(0, 0, 8, K);
         break;
-    default: PL_USER(um, u, d); break;
+    default: PL_USERS(um, u, d, K); break;
     }
-#undef PL_USER
-#undef PL_USER2
+#undef PL_USERS
 }
 
 void pl_sym_from_upper(double *A, size_t d)

@@ -110,24 +110,29 @@ size_t pl_stages_work(size_t K);
  * them, any users) and K classes, class k's stage arguments (all <= 0) at
  * arg + k n in query order, n = the sum of their pl_stages_exps, and
  * lin[k T + t] = sum_s (v_s - max) of query t; returns their shape code
- * (0: mixed). Take y = vecops_expneg of the arguments, then pl_stages_user
- * for one user's T queries among them (its own D, cand, r; the shape code
- * u of pl_stages_args, or 0; class k's exps at e + k ne, its lin at lin +
- * k nl): class k's sum of lin at acc[k], the logs its guard took at
- * acc[na + k] and the product of its normalisers at acc[2 na + k] (na >= K:
- * so the caller may take the logs of many users' products in one vecops_log
- * call), and accumulates grad (K, d) and the upper hess (K, d, d). Then
- * pl_stages_ll(acc[k], acc[na + k], vecops_log1(acc[2 na + k])) is class k's
+ * (0: mixed). Take y = vecops_expneg of the arguments, then
+ * pl_stages_users for nu users among them: user u's queries uq[u] ..
+ * uq[u + 1] - 1 (absolute indices: D, cand and r are the whole data set's,
+ * the differences of query q at D + (cand[q] - q) d; slot[q] = the exps per
+ * class of the queries before q; uq[0] the first query of the arguments);
+ * u the shape code of pl_stages_args, or 0; class k's exps at e + k ne, its
+ * lin at lin + k nl. For user u and class k it writes the sum of lin at
+ * acc[u K + k], the logs its guard took at acc[na + u K + k] and the product
+ * of its normalisers at acc[2 na + u K + k] (na >= nu K: so the caller takes
+ * the logs of all users' products in one vecops_log call), and accumulates
+ * grad (nu, K, d) and the upper hess (nu, K, d, d). Then
+ * pl_stages_ll(acc[t], acc[na + t], vecops_log1(acc[2 na + t])) is the
  * log-likelihood: the same bits as pl_stages_accum gives that user. Nothing
  * allocates. */
 size_t pl_stages_exps(size_t m, size_t r);
 size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
                       size_t T, size_t d, const double *theta, size_t K, size_t n,
                       double *lin, double *arg);
-void pl_stages_user(const double *D, const size_t *cand, const uint32_t *r,
-                    size_t T, size_t d, size_t K, size_t u, const double *e,
-                    size_t ne, const double *lin, size_t nl, double *acc,
-                    size_t na, double *grad, double *hess);
+void pl_stages_users(const double *D, const size_t *cand, const uint32_t *r,
+                     const size_t *uq, const size_t *slot, size_t nu, size_t d,
+                     size_t K, size_t u, const double *e, size_t ne,
+                     const double *lin, size_t nl, double *acc, size_t na,
+                     double *grad, double *hess);
 
 /* A log-likelihood of pl_stages_accum from its parts: the sum of lin, the
  * guard's logs lg, and lp the log of the normalisers' product. */
