@@ -1,6 +1,7 @@
 /* vecops.h — vectorised kernels for the compact policy network (nn.c) and
  * the Bradley–Terry pair kernel (pl.c, and the latent-class pass over pairs
- * in mix.c): tanh and exp over an array, the small dense products of a
+ * in mix.c): tanh, exp and log over an array (exp and log also serve the
+ * latent-class passes over few candidates), the small dense products of a
  * training step, and the pair pass's margins and weighted sums.
  *
  * Why these exist instead of library calls: a training step of the issue-4
