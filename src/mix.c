@@ -189,15 +189,16 @@ static void ws_free(mix_ws *w)
 }
 
 /* The end j of the sub-block starting at user i of a block ending at i1:
- * whole users with at most MIX_PCHUNK pairs in all (w->pblock) or at most
- * MIX_SCHUNK stage exps per class (w->qslot); j == i when user i alone has
- * more, or the data take neither (user i takes its own kernel call). */
+ * whole users with at most MIX_PCHUNK pairs in all and at most MIX_PCHUNK
+ * users (w->pblock), or at most MIX_SCHUNK stage exps per class and
+ * w->sub_users users (w->qslot); j == i when user i alone has more, or the
+ * data take neither (user i takes its own kernel call). */
 static size_t subblock_end(const data_set *ds, const mix_ws *w, size_t i, size_t i1)
 {
     size_t j = i;
     const size_t *uq = ds->user_q, *c = w->qslot;
     if (w->pblock)
-        while (j < i1 && uq[j + 1] - uq[i] <= MIX_PCHUNK) j++;
+        while (j < i1 && j - i < MIX_PCHUNK && uq[j + 1] - uq[i] <= MIX_PCHUNK) j++;
     else if (c)
         while (j < i1 && j - i < w->sub_users && c[uq[j + 1]] - c[uq[i]] <= MIX_SCHUNK)
             j++;
@@ -349,7 +350,11 @@ static mix_ws *ws_alloc(const data_set *ds, size_t K, int threads, int sub)
     w->sub_users = MIX_SUBUSERS / stages_user_n(K, d);
     if (w->sub_users > MIX_BLOCK) w->sub_users = MIX_BLOCK;
     if (w->sub_users < 1) w->sub_users = 1;
-    w->scratch_n += w->sub_users * stages_user_n(K, d);
+    size_t nres = w->sub_users * stages_user_n(K, d);
+    /* subblock_pairs' per-user results: la, ex, sum, lse, lg of
+     * scratch_users for MIX_PCHUNK users */
+    if (nres < MIX_PCHUNK * (4 * K + 3)) nres = MIX_PCHUNK * (4 * K + 3);
+    w->scratch_n += nres;
     w->scratch_n = (w->scratch_n + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->part = malloc(w->n_blocks * w->stride * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
@@ -546,7 +551,8 @@ static MIX_INLINE void user_missing(size_t K, size_t d, const double *gam,
 /* The first double of a thread's scratch s after user_missing's u: the
  * per-user results of subblock_stages (stages_user_n each). */
 /* The per-user results of subblock_stages in a thread's scratch s, after
- * user_missing's u, for N = w->sub_users users (stages_user_n each): class
+ * user_missing's u, for N users (w->sub_users, stages_user_n each; the
+ * pair path uses la .. lg for N = MIX_PCHUNK): class
  * k of user u's stage sums at acc[u K + k] (pl_stages_users' acc, na = N K),
  * its log-likelihood la, class exp ex (na each), the sums of the exps, the
  * log-sum-exps and the logs (N each), the gradients gi (N K d) and the upper
@@ -555,9 +561,9 @@ typedef struct sub_res {
     double *acc, *la, *ex, *sum, *lse, *lg, *gi, *Hi;
 } sub_res;
 
-static sub_res scratch_users(const mix_ws *w, double *s)
+static sub_res scratch_users(const mix_ws *w, double *s, size_t N)
 {
-    size_t N = w->sub_users, na = N * w->K;
+    size_t na = N * w->K;
     sub_res r;
     r.acc = scratch_u(w, s) + w->K * w->d;
     r.la = r.acc + 2 * na;
@@ -694,7 +700,7 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     size_t nq = ds->user_q[j] - q0, n = w->qslot[ds->user_q[j]] - w->qslot[q0];
     size_t na = w->sub_users * K;
     double *e = s + w->nwork + 2 * K + K * d + K * dd, *lin = e + K * n;
-    sub_res b = scratch_users(w, s);
+    sub_res b = scratch_users(w, s, w->sub_users);
     const size_t *cand = ds->q_cand;
     size_t shape = pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0,
                                   ds->q_r + q0, nq, d, w->theta, K, n, lin, e);
@@ -718,24 +724,32 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
 }
 
 /* The users [i, j) of subblock_pairs, K and d constant once inlined: each
- * user's log-likelihoods and responsibilities, its gradients and missing
- * information (info passes), and its g and h weighted by gamma. */
+ * user's log-likelihoods, the log-sum-exps of all of them at once
+ * (stages_lse), then each user's responsibilities (user_tail), its
+ * gradients and missing information (info passes), and its g and h
+ * weighted by gamma. */
 static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
                                    size_t d, size_t i, size_t j, const double *leta,
                                    int given, int check, pass_part p, double *s)
 {
     size_t q0 = ds->user_q[i], n = ds->user_q[j] - q0;
-    double *la = s + w->nwork, *lt = la + K + K * d + K * d * d, *z = lt + K;
+    double *z = s + w->nwork + 2 * K + K * d + K * d * d;
     double *f = z + K * n, *g = f + K * n, *h = g + K * n;
     const double *X = w->delta + q0 * d;
+    sub_res b = scratch_users(w, s, MIX_PCHUNK);
     for (size_t u = i; u < j; u++) {
         size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
         for (size_t k = 0; k < K; k++)
-            la[k] = pl_pairs_loglik(z + k * n + a, f + k * n + a, T);
-        const double *gam = user_post(w, K, u, la, lt, leta, given, check, p.Q,
-                                      p.S, p.C, p.L);
+            b.la[(u - i) * K + k] = pl_pairs_loglik(z + k * n + a, f + k * n + a, T);
+    }
+    stages_lse(j - i, K, b.la, leta, b.ex, b.sum, b.lse, b.lg);
+    for (size_t u = i; u < j; u++) {
+        size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
+        size_t o = u - i;
+        const double *gam = user_tail(w, K, u, b.la + o * K, b.ex + o * K, b.sum[o],
+                                      b.lse[o], given, check, p.Q, p.S, p.C, p.L);
         if (w->info && !given) { /* the user's gradients: sum_t g_t delta_t */
-            double *gi = la + K;
+            double *gi = s + w->nwork + K;
             for (size_t k = 0; k < K; k++)
                 for (size_t c = 0; c < d; c++) {
                     double v = 0.0;
