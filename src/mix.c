@@ -671,6 +671,17 @@ static void stages_lse(size_t nu, size_t K, const double *la, const double *leta
     for (size_t u = 0; u < nu; u++) lse[u] += lg[u];
 }
 
+/* The nu users' log-likelihoods la from their parts b.acc (na apart: the
+ * logs of all products in one vecops_log call, pl_ll_parts), then their
+ * log-sum-exps (stages_lse). */
+static void sub_post(sub_res b, size_t nu, size_t K, size_t na, const double *leta)
+{
+    vecops_log(b.la, b.la, nu * K);
+    for (size_t t = 0; t < nu * K; t++)
+        b.la[t] = pl_ll_parts(b.acc[t], b.acc[na + t], b.la[t]);
+    stages_lse(nu, K, b.la, leta, b.ex, b.sum, b.lse, b.lg);
+}
+
 /* finish_body for the nu users i.. of subblock_stages, their results
  * at b, K and d constant once inlined. */
 static MIX_INLINE void stages_finish(mix_ws *w, size_t K, size_t d, size_t i,
@@ -689,8 +700,8 @@ static MIX_INLINE void stages_finish(mix_ws *w, size_t K, size_t d, size_t i,
  * query's stage arguments for every class (pl_stages_args), one
  * vecops_expneg call for all of them, each user's sums, gradients and
  * Hessians (pl_stages_users: the bits of pl_stages_accum), one vecops_log
- * call for the logs of all their normalisers' products (pl_stages_ll), the
- * log-sum-exps of all users (stages_lse), then each user's tail
+ * call for the logs of all their normalisers' products and the
+ * log-sum-exps of all users (sub_post), then each user's tail
  * (stages_finish): the same results as user by user (user_accum). */
 static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
                             const double *leta, int given, int check,
@@ -709,10 +720,7 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     memset(b.Hi, 0, nu * K * dd * sizeof(double));
     pl_stages_users(w->diff, cand, ds->q_r, ds->user_q + i, w->qslot, nu, d, K,
                     shape, e, n, lin, nq, b.acc, na, b.gi, b.Hi);
-    vecops_log(b.la, b.la, nu * K);
-    for (size_t t = 0; t < nu * K; t++)
-        b.la[t] = pl_stages_ll(b.acc[t], b.acc[na + t], b.la[t]);
-    stages_lse(nu, K, b.la, leta, b.ex, b.sum, b.lse, b.lg);
+    sub_post(b, nu, K, na, leta);
     if (K == 2 && d == 2)
         stages_finish(w, 2, 2, i, nu, b, leta, given, check, p, s);
     else if (K == 3 && d == 2)
@@ -724,8 +732,8 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
 }
 
 /* The users [i, j) of subblock_pairs, K and d constant once inlined: each
- * user's log-likelihoods, the log-sum-exps of all of them at once
- * (stages_lse), then each user's responsibilities (user_tail), its
+ * user's log-likelihoods, their logs and log-sum-exps all at once
+ * (sub_post), then each user's responsibilities (user_tail), its
  * gradients and missing information (info passes), and its g and h
  * weighted by gamma. */
 static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
@@ -740,9 +748,10 @@ static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
     for (size_t u = i; u < j; u++) {
         size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
         for (size_t k = 0; k < K; k++)
-            b.la[(u - i) * K + k] = pl_pairs_loglik(z + k * n + a, f + k * n + a, T);
+            pl_pairs_loglik(z + k * n + a, f + k * n + a, T, b.acc + (u - i) * K + k,
+                            MIX_PCHUNK * K);
     }
-    stages_lse(j - i, K, b.la, leta, b.ex, b.sum, b.lse, b.lg);
+    sub_post(b, j - i, K, MIX_PCHUNK * K, leta);
     for (size_t u = i; u < j; u++) {
         size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
         size_t o = u - i;

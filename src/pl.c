@@ -236,11 +236,14 @@ static PL_INLINE void pairs_ll_step(double z, double f, double *lin, double *pro
     }
 }
 
-double pl_pairs_loglik(const double *z, const double *f, size_t n)
+void pl_pairs_loglik(const double *z, const double *f, size_t n, double *acc,
+                     size_t na)
 {
     double lin = 0.0, prod = 1.0, lg = 0.0;
     for (size_t t = 0; t < n; t++) pairs_ll_step(z[t], f[t], &lin, &prod, &lg);
-    return lin - (lg + log(prod));
+    acc[0] = lin;
+    acc[na] = lg;
+    acc[2 * na] = prod;
 }
 
 /* The sums of one class over one chunk of n pairs with logistic parts
@@ -312,7 +315,7 @@ static PL_INLINE void pairs_body(const double *delta, size_t T, size_t d,
                         acc + 3 * k, grad + k * d, hess + k * d * d);
     }
     for (size_t k = 0; k < K; k++)
-        ll[k] = acc[3 * k] - (acc[3 * k + 2] + log(acc[3 * k + 1]));
+        ll[k] = pl_ll_parts(acc[3 * k], acc[3 * k + 2], vecops_log1(acc[3 * k + 1]));
 }
 
 void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta,
@@ -515,7 +518,7 @@ static PL_INLINE void stages_body(const double *D, const size_t *cand,
                          grad + k * d, hess + k * d * d);
     }
     for (size_t k = 0; k < K; k++)
-        ll[k] = pl_stages_ll(acc[3 * k], acc[3 * k + 2], vecops_log1(acc[3 * k + 1]));
+        ll[k] = pl_ll_parts(acc[3 * k], acc[3 * k + 2], vecops_log1(acc[3 * k + 1]));
 }
 
 /* stages_body for one shape (um, ur) with d constant for d = 2, 3, 4, 8. */

@@ -70,10 +70,23 @@ void pl_pairs_accum(const double *delta, size_t T, size_t d, const double *theta
 /* Doubles of work pl_pairs_accum needs for K classes. */
 size_t pl_pairs_work(size_t K);
 
+/* A log-likelihood of pl_pairs_accum or pl_stages_accum from its parts:
+ * lin the linear sum, lg the logs the guard took, lp the log of the
+ * product of the normalisers left. */
+static inline double pl_ll_parts(double lin, double lg, double lp)
+{
+    return lin - (lg + lp);
+}
+
 /* The log-likelihood sum_t log sigma(z_t) of n pairs from their margins z
- * and factors f (vecops_logistic), exactly as pl_pairs_accum_upper sums it
- * (the same bits for the same z). */
-double pl_pairs_loglik(const double *z, const double *f, size_t n);
+ * and factors f (vecops_logistic) in parts, exactly as pl_pairs_accum sums
+ * them: acc[0] = sum of min(z_t, 0), acc[na] = the logs the guard took,
+ * acc[2 na] = the product of the f left (na >= 1: so the caller takes the
+ * logs of many products in one vecops_log call). pl_ll_parts(acc[0],
+ * acc[na], vecops_log1(acc[2 na])) is the log-likelihood, the bits of
+ * pl_pairs_accum for the same z. */
+void pl_pairs_loglik(const double *z, const double *f, size_t n, double *acc,
+                     size_t na);
 
 /* Rankings of few candidates on differences. A query of m <= PL_STAGES_M
  * candidates depends on x only through D_j = x_j - x_0 (j = 1..m-1, the
@@ -121,7 +134,7 @@ size_t pl_stages_work(size_t K);
  * of its normalisers at acc[2 na + u K + k] (na >= nu K: so the caller takes
  * the logs of all users' products in one vecops_log call), and accumulates
  * grad (nu, K, d) and the upper hess (nu, K, d, d). Then
- * pl_stages_ll(acc[t], acc[na + t], vecops_log1(acc[2 na + t])) is the
+ * pl_ll_parts(acc[t], acc[na + t], vecops_log1(acc[2 na + t])) is the
  * log-likelihood: the same bits as pl_stages_accum gives that user. Nothing
  * allocates. */
 size_t pl_stages_exps(size_t m, size_t r);
@@ -133,13 +146,6 @@ void pl_stages_users(const double *D, const size_t *cand, const uint32_t *r,
                      size_t K, size_t u, const double *e, size_t ne,
                      const double *lin, size_t nl, double *acc, size_t na,
                      double *grad, double *hess);
-
-/* A log-likelihood of pl_stages_accum from its parts: the sum of lin, the
- * guard's logs lg, and lp the log of the normalisers' product. */
-static inline double pl_stages_ll(double lin, double lg, double lp)
-{
-    return lin - (lg + lp);
-}
 
 /* Copy the upper triangle of the (d, d) row-major A onto its lower one. */
 void pl_sym_from_upper(double *A, size_t d);
