@@ -10,6 +10,7 @@
 
 #include "pl.h"
 #include "rngs.h"
+#include "vecops.h"
 
 /* Reference values computed with Python 3.11's math module:
  *   u = (2.385, -0.7, 1.1): l1 = u0 - log(sum exp u),
@@ -377,6 +378,36 @@ static void test_pairs_classes(gsl_rng *r)
     }
 }
 
+/* The sub-block pass's parts of a pair log-likelihood (pl_pairs_loglik on
+ * vecops_logistic's factors, combined by pl_ll_parts with vecops_log1) give
+ * pl_pairs_accum's bits: 3000 random users of 1..20 pairs (vecops_log1 and
+ * libm's log differ in ~1% of their last bits, so a kernel taking the other
+ * log is caught). */
+static void test_pairs_parts(gsl_rng *r)
+{
+    enum { TM = 20, D = 3 };
+    double delta[TM * D], th[D], z[TM], f[TM], g[TM], h[TM], work[4 * 64 + 8];
+    gsl_test(pl_pairs_work(1) > sizeof work / sizeof *work, "pl_pairs_work(1) fits");
+    size_t bad = 0;
+    for (size_t trial = 0; trial < 3000; trial++) {
+        size_t T = 1 + trial % TM;
+        for (size_t j = 0; j < T * D; j++) delta[j] = 3.0 * (gsl_rng_uniform(r) - 0.5);
+        for (size_t j = 0; j < D; j++) th[j] = 2.0 * (gsl_rng_uniform(r) - 0.5);
+        double ll, gg[D] = {0}, H[D * D] = {0}, acc[3];
+        pl_pairs_accum(delta, T, D, th, 1, &ll, gg, H, work);
+        for (size_t t = 0; t < T; t++) {
+            z[t] = 0.0;
+            for (size_t j = 0; j < D; j++) z[t] += th[j] * delta[t * D + j];
+        }
+        vecops_logistic(f, g, h, z, T);
+        pl_pairs_loglik(z, f, T, acc, 1);
+        double l = pl_ll_parts(acc[0], acc[1], vecops_log1(acc[2]));
+        bad += memcmp(&l, &ll, sizeof l) != 0;
+    }
+    gsl_test(bad != 0, "pl_pairs_loglik's parts = pl_pairs_accum's bits (%zu of 3000 "
+             "differ)", bad);
+}
+
 static void test_pairs_kernel(void)
 {
     gsl_rng *r = rngs_alloc(20261130);
@@ -386,6 +417,7 @@ static void test_pairs_kernel(void)
     pairs_vs_linear(33, 11, 0.7, r);
     test_pairs_product(r);
     test_pairs_classes(r);
+    test_pairs_parts(r);
     gsl_rng_free(r);
 }
 
