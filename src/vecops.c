@@ -3,8 +3,9 @@
  * What it does: tanh over arrays through a branch-free expm1, exp and log
  * over arrays by branch-free reductions, and the dense products of small
  * layers, each written as loops across the contiguous output index so that
- * GCC vectorises them (`omp simd`) without changing the order of any sum. Built into its own convenience library with
- * -fno-trapping-math (Makefile.am): with trapping math GCC may not evaluate
+ * GCC vectorises them (`omp simd`) without changing the order of any sum.
+ * Built into its own convenience library with -fno-trapping-math
+ * (Makefile.am): with trapping math GCC may not evaluate
  * both sides of a select in a vector loop. No function here reads or sets
  * the floating-point environment, so the flag changes no value.
  *
