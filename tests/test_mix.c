@@ -1317,9 +1317,10 @@ static void test_subblocks(void)
 {
     const size_t users[] = {1, 255, 256, 257, 700};
     for (size_t u = 0; u < sizeof users / sizeof *users; u++)
-        for (int c = 0; c < 6; c++) {
-            size_t T = c % 2 ? 3 : 1, d = c == 5 ? 3 : 2, r3 = c < 2 ? 1 : 2;
-            int mixed = c >= 4;
+        for (int c = 0; c < 8; c++) {
+            size_t T = c % 2 ? 3 : 1, d = c == 5 ? 3 : c >= 6 ? 8 : 2;
+            size_t r3 = c < 2 || c == 7 ? 1 : 2;
+            int mixed = c == 4 || c == 5;
             data_set *ds = random_stages(users[u], T, d, mixed, r3, 100 * u + c);
             char what[96];
             snprintf(what, sizeof what, "%zu users, T = %zu, d = %zu, %s", users[u],
