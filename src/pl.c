@@ -593,6 +593,10 @@ size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
                       double *lin, double *arg)
 {
     size_t u = stages_uniform(cand, r, T);
+    if (u && (d == 2 || d == 8)) { /* vectorised across queries, the same bits */
+        vecops_stages3_args(D, T, u, d, theta, K, n, lin, arg);
+        return u;
+    }
 #define PL_ARGS(um, ur, dd) args_body(D, cand, r, um, ur, T, dd, theta, K, n, lin, arg)
     size_t um = u ? 3 : 0;
     switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
@@ -667,12 +671,31 @@ static PL_INLINE void users_body(const double *D, const size_t *cand,
     }
 }
 
+/* The number of queries T of each of the nu users when they all have the
+ * same T >= 1, their queries one chunk of a constant shape (um, ur) in
+ * user_body; else 0. */
+static size_t users_equal_T(const size_t *uq, size_t nu, size_t ur)
+{
+    size_t T = nu > 0 ? uq[1] - uq[0] : 0;
+    if (T == 0 || T * stages_slots(3, ur) > PL_SLOTS) return 0;
+    for (size_t u = 1; u < nu; u++)
+        if (uq[u + 1] - uq[u] != T) return 0;
+    return T;
+}
+
 void pl_stages_users(const double *D, const size_t *cand, const uint32_t *r,
                      const size_t *uq, const size_t *slot, size_t nu, size_t d,
                      size_t K, size_t u, const double *e, size_t ne,
                      const double *lin, size_t nl, double *acc, size_t na,
                      double *grad, double *hess)
 {
+    size_t T = u && (d == 2 || d == 8) ? users_equal_T(uq, nu, u) : 0;
+    if (T) { /* every user alike: vectorised across users, the same bits */
+        size_t q0 = uq[0];
+        vecops_stages3_users(D + (cand[q0] - q0) * d, nu, T, u, d, K, e, ne, lin,
+                             nl, acc, na, grad, hess);
+        return;
+    }
 #define PL_USERS(um, ur, dd, KK) users_body(D, cand, r, uq, slot, nu, um, ur, dd, \
                                             KK, e, ne, lin, nl, acc, na, grad, hess)
     size_t um = u ? 3 : 0;

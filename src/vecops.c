@@ -549,3 +549,170 @@ void vecops_pair_sums(double *grad, double *hess, const double *X, const double 
     default: vecops_pair_classes(grad, hess, X, g, h, n, 8, K); break;
     }
 }
+
+/* ---- stage arguments of queries of equal shape (vecops_stages3_args) ---- */
+
+/* vecops_stages3_args for a constant d (2 or 8) and r, vectorised across
+ * queries: per query the operations of stages_args in pl.c in its order. */
+static inline VECOPS_INLINE void vecops_stages3_args_body(
+    const double *restrict D, size_t nq, size_t r, size_t d,
+    const double *restrict theta, size_t K, size_t n, double *restrict lin,
+    double *restrict arg)
+{
+    size_t ns = r * 3 - r * (r - 1) / 2;
+    for (size_t k = 0; k < K; k++) {
+        const double *th = theta + k * d;
+        double *ak = arg + k * n, *lk = lin + k * nq;
+#pragma omp simd
+        for (size_t t = 0; t < nq; t++) {
+            const double *Dt = D + t * 2 * d;
+            double v[3], ls = 0.0, *at = ak + t * ns;
+            v[0] = 0.0;
+#pragma GCC unroll 2
+            for (size_t j = 1; j < 3; j++) {
+                double z = 0.0;
+#pragma GCC unroll 8
+                for (size_t a = 0; a < d; a++) z += th[a] * Dt[(j - 1) * d + a];
+                v[j] = z;
+            }
+#pragma GCC unroll 2
+            for (size_t s = 0; s < r; s++) {
+                double mx = v[s];
+#pragma GCC unroll 2
+                for (size_t j = s + 1; j < 3; j++) mx = v[j] > mx ? v[j] : mx;
+                ls += v[s] - mx;
+#pragma GCC unroll 3
+                for (size_t j = s; j < 3; j++) at[3 * s + j - s] = v[j] - mx;
+            }
+            lk[t] = ls;
+        }
+    }
+}
+
+VECOPS_CLONES
+void vecops_stages3_args(const double *D, size_t nq, size_t r, size_t d,
+                         const double *theta, size_t K, size_t n, double *lin,
+                         double *arg)
+{
+#define VECOPS_S3A(rr, dd) \
+    vecops_stages3_args_body(D, nq, rr, dd, theta, K, n, lin, arg)
+    if (d == 2 && r == 1) VECOPS_S3A(1, 2);
+    else if (d == 2) VECOPS_S3A(2, 2);
+    else if (r == 1) VECOPS_S3A(1, 8);
+    else VECOPS_S3A(2, 8);
+#undef VECOPS_S3A
+}
+
+/* ---- stage sums of users of equal shape (vecops_stages3_users) ---------- */
+
+/* Lanes l < nl of one block of users: user u0 + l's query t of class k,
+ * m = 3, r stages, d constant once inlined, the sums of stages_query in
+ * pl.c with the same operations in the same order per lane: prod *= z_s,
+ * gs += c_s, the upper hs -= p_j c_j c_j^T. Lane l's sums live at
+ * gs[a L + l], hs[(a d + b) L + l]. */
+static inline VECOPS_INLINE void vecops_stages3_query(
+    const double *restrict D, const double *restrict e, size_t su, size_t se,
+    size_t nl, size_t r, size_t d, double *restrict prod, double *restrict gs,
+    double *restrict hs)
+{
+    enum { L = VECOPS_LANES };
+#pragma omp simd
+    for (size_t l = 0; l < nl; l++) {
+        const double *Dl = D + l * su, *el = e + l * se;
+        double p = prod[l];
+#pragma GCC unroll 2
+        for (size_t s = 0; s < r; s++) {
+            const double *es = el + 3 * s;
+            double z = 0.0;
+#pragma GCC unroll 3
+            for (size_t j = s; j < 3; j++) z += es[j - s];
+            p *= z;
+            double iz = 1.0 / z, db[VECOPS_PAIR_D];
+#pragma GCC unroll 8
+            for (size_t a = 0; a < d; a++) db[a] = 0.0;
+#pragma GCC unroll 3
+            for (size_t j = s > 0 ? s : 1; j < 3; j++) {
+                double pj = es[j - s] * iz;
+#pragma GCC unroll 8
+                for (size_t a = 0; a < d; a++) db[a] += pj * Dl[(j - 1) * d + a];
+            }
+#pragma GCC unroll 3
+            for (size_t j = s; j < 3; j++) {
+                double pj = es[j - s] * iz;
+#pragma GCC unroll 8
+                for (size_t a = 0; a < d; a++) {
+                    double ca = (j > 0 ? Dl[(j - 1) * d + a] : 0.0) - db[a];
+                    if (j == s) gs[a * L + l] += ca;
+                    double pa = pj * ca;
+#pragma GCC unroll 8
+                    for (size_t b = a; b < d; b++)
+                        hs[(a * d + b) * L + l] -=
+                            pa * ((j > 0 ? Dl[(j - 1) * d + b] : 0.0) - db[b]);
+                }
+            }
+        }
+        prod[l] = p;
+    }
+}
+
+/* vecops_stages3_users for a constant d (2 or 8) and r: blocks of L users, each
+ * user's T queries in order, its sums in vectors across the block. */
+static inline VECOPS_INLINE void vecops_stages3_body(
+    const double *D, size_t nu, size_t T, size_t r, size_t d, size_t K,
+    const double *e, size_t ne, const double *lin, size_t nl, double *acc,
+    size_t na, double *grad, double *hess)
+{
+    enum { L = VECOPS_LANES };
+    size_t ns = r * 3 - r * (r - 1) / 2, su = T * 2 * d, se = T * ns;
+    double prod[L], gs[VECOPS_PAIR_D * L], hs[VECOPS_PAIR_D * VECOPS_PAIR_D * L];
+    for (size_t u0 = 0; u0 < nu; u0 += L) {
+        size_t nb = nu - u0 < L ? nu - u0 : L;
+        for (size_t k = 0; k < K; k++) {
+            const double *ek = e + k * ne + u0 * se, *lk = lin + k * nl + u0 * T;
+#pragma omp simd
+            for (size_t l = 0; l < L; l++) prod[l] = 1.0;
+#pragma GCC unroll 8
+            for (size_t a = 0; a < d; a++) {
+#pragma omp simd
+                for (size_t l = 0; l < L; l++) gs[a * L + l] = 0.0;
+#pragma GCC unroll 8
+                for (size_t b = a; b < d; b++)
+#pragma omp simd
+                    for (size_t l = 0; l < L; l++) hs[(a * d + b) * L + l] = 0.0;
+            }
+            for (size_t t = 0; t < T; t++)
+                vecops_stages3_query(D + u0 * su + t * 2 * d, ek + t * ns, su, se,
+                                     nb, r, d, prod, gs, hs);
+            for (size_t l = 0; l < nb; l++) {
+                size_t o = (u0 + l) * K + k;
+                double s = 0.0;
+                for (size_t t = 0; t < T; t++) s += lk[l * T + t];
+                acc[o] = s;
+                acc[na + o] = 0.0;
+                acc[2 * na + o] = prod[l];
+#pragma GCC unroll 8
+                for (size_t a = 0; a < d; a++) {
+                    grad[o * d + a] += gs[a * L + l];
+#pragma GCC unroll 8
+                    for (size_t b = a; b < d; b++)
+                        hess[o * d * d + a * d + b] += hs[(a * d + b) * L + l];
+                }
+            }
+        }
+    }
+}
+
+VECOPS_CLONES
+void vecops_stages3_users(const double *D, size_t nu, size_t T, size_t r, size_t d,
+                          size_t K, const double *e, size_t ne, const double *lin,
+                          size_t nl, double *acc, size_t na, double *grad,
+                          double *hess)
+{
+#define VECOPS_S3(rr, dd) \
+    vecops_stages3_body(D, nu, T, rr, dd, K, e, ne, lin, nl, acc, na, grad, hess)
+    if (d == 2 && r == 1) VECOPS_S3(1, 2);
+    else if (d == 2) VECOPS_S3(2, 2);
+    else if (r == 1) VECOPS_S3(1, 8);
+    else VECOPS_S3(2, 8);
+#undef VECOPS_S3
+}

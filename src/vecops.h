@@ -117,4 +117,36 @@ void vecops_pair_sums(double *grad, double *hess, const double *X, const double 
 void vecops_pair_margins(double *z, const double *X, const double *theta,
                          size_t n, size_t d, size_t K);
 
+
+/* The stage arguments of nq queries that all rank r of m = 3 candidates
+ * (r = 1 or 2), for K classes theta (K, d), d = 2 or 8: what
+ * pl_stages_args (pl.c) writes for them, the same operations in the same
+ * order per query, vectorised across queries. Query t has its differences
+ * at D + 2 t d (rows D_1, D_2); with v_0 = 0, v_j = theta_k . D_j (summed
+ * from 0, a ascending) and mx_s = the maximum of v_s .. v_2 (a NaN v_j,
+ * j > s, skipped), class k's arguments v_j - mx_s (j >= s, stages in
+ * order) go to arg + k n + t ns (ns = 3 r - r (r - 1) / 2) and
+ * lin[k nq + t] = sum_s (v_s - mx_s), summed from 0. */
+void vecops_stages3_args(const double *D, size_t nq, size_t r, size_t d,
+                         const double *theta, size_t K, size_t n, double *lin,
+                         double *arg);
+
+/* The stage sums of nu users whose queries all rank r of m = 3 candidates
+ * (r = 1 or 2), T >= 1 queries each, for K classes and d = 2 or 8:
+ * what pl_stages_users (pl.c) computes for them when their T queries make
+ * one chunk (T (3 r - r (r - 1) / 2) <= 64 exps per class), the same
+ * operations in the same order per user, vectorised across users. User u's
+ * query t has its differences at D + (u T + t) 2 d (rows D_1, D_2), class
+ * k's stage exps at e + k ne + (u T + t) ns (ns exps per query, stages in
+ * order) and its linear sum at lin[k nl + u T + t]. For user u and class k,
+ * with o = u K + k: acc[o] = the sum of its lin (t ascending from 0),
+ * acc[na + o] = 0 (T r normalisers in [1, 3] multiply to below 2^512, so
+ * pl.c's guard never takes a log), acc[2 na + o] = the product of its
+ * normalisers (from 1, in order), and grad[o d ..] and the upper
+ * hess[o d d ..] have its sums (from 0, in order) added. */
+void vecops_stages3_users(const double *D, size_t nu, size_t T, size_t r, size_t d,
+                          size_t K, const double *e, size_t ne, const double *lin,
+                          size_t nl, double *acc, size_t na, double *grad,
+                          double *hess);
+
 #endif
