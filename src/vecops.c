@@ -607,12 +607,13 @@ void vecops_stages3_args(const double *D, size_t nq, size_t r, size_t d,
 
 /* Lanes l < nl of one block of users: user u0 + l's query t of class k,
  * m = 3, r stages, d constant once inlined, the sums of stages_query in
- * pl.c with the same operations in the same order per lane: prod *= z_s,
- * gs += c_s, the upper hs -= p_j c_j c_j^T. Lane l's sums live at
- * gs[a L + l], hs[(a d + b) L + l]. */
+ * pl.c with the same operations in the same order per lane: ls += its lin,
+ * prod *= z_s, gs += c_s, the upper hs -= p_j c_j c_j^T. Lane l's sums live
+ * at ls[l], prod[l], gs[a L + l], hs[(a d + b) L + l]. */
 static inline VECOPS_INLINE void vecops_stages3_query(
-    const double *restrict D, const double *restrict e, size_t su, size_t se,
-    size_t nl, size_t r, size_t d, double *restrict prod, double *restrict gs,
+    const double *restrict D, const double *restrict e, const double *restrict lin,
+    size_t su, size_t se, size_t T, size_t nl, size_t r, size_t d,
+    double *restrict ls, double *restrict prod, double *restrict gs,
     double *restrict hs)
 {
     enum { L = VECOPS_LANES };
@@ -620,6 +621,7 @@ static inline VECOPS_INLINE void vecops_stages3_query(
     for (size_t l = 0; l < nl; l++) {
         const double *Dl = D + l * su, *el = e + l * se;
         double p = prod[l];
+        ls[l] += lin[l * T];
 #pragma GCC unroll 2
         for (size_t s = 0; s < r; s++) {
             const double *es = el + 3 * s;
@@ -664,13 +666,17 @@ static inline VECOPS_INLINE void vecops_stages3_body(
 {
     enum { L = VECOPS_LANES };
     size_t ns = r * 3 - r * (r - 1) / 2, su = T * 2 * d, se = T * ns;
-    double prod[L], gs[VECOPS_PAIR_D * L], hs[VECOPS_PAIR_D * VECOPS_PAIR_D * L];
+    double ls[L], prod[L], gs[VECOPS_PAIR_D * L];
+    double hs[VECOPS_PAIR_D * VECOPS_PAIR_D * L];
     for (size_t u0 = 0; u0 < nu; u0 += L) {
         size_t nb = nu - u0 < L ? nu - u0 : L;
         for (size_t k = 0; k < K; k++) {
             const double *ek = e + k * ne + u0 * se, *lk = lin + k * nl + u0 * T;
 #pragma omp simd
-            for (size_t l = 0; l < L; l++) prod[l] = 1.0;
+            for (size_t l = 0; l < L; l++) {
+                ls[l] = 0.0;
+                prod[l] = 1.0;
+            }
 #pragma GCC unroll 8
             for (size_t a = 0; a < d; a++) {
 #pragma omp simd
@@ -681,13 +687,11 @@ static inline VECOPS_INLINE void vecops_stages3_body(
                     for (size_t l = 0; l < L; l++) hs[(a * d + b) * L + l] = 0.0;
             }
             for (size_t t = 0; t < T; t++)
-                vecops_stages3_query(D + u0 * su + t * 2 * d, ek + t * ns, su, se,
-                                     nb, r, d, prod, gs, hs);
+                vecops_stages3_query(D + u0 * su + t * 2 * d, ek + t * ns, lk + t, su,
+                                     se, T, nb, r, d, ls, prod, gs, hs);
             for (size_t l = 0; l < nb; l++) {
                 size_t o = (u0 + l) * K + k;
-                double s = 0.0;
-                for (size_t t = 0; t < T; t++) s += lk[l * T + t];
-                acc[o] = s;
+                acc[o] = ls[l];
                 acc[na + o] = 0.0;
                 acc[2 * na + o] = prod[l];
 #pragma GCC unroll 8
