@@ -716,8 +716,6 @@ static void subblock_stages(const data_set *ds, mix_ws *w, size_t i, size_t j,
     size_t shape = pl_stages_args(w->diff + (cand[q0] - q0) * d, cand + q0,
                                   ds->q_r + q0, nq, d, w->theta, K, n, lin, e);
     vecops_expneg(e, e, K * n);
-    memset(b.gi, 0, nu * K * d * sizeof(double));
-    memset(b.Hi, 0, nu * K * dd * sizeof(double));
     pl_stages_users(w->diff, cand, ds->q_r, ds->user_q + i, w->qslot, nu, d, K,
                     shape, e, n, lin, nq, b.acc, na, b.gi, b.Hi);
     sub_post(b, nu, K, na, leta);

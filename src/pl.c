@@ -617,8 +617,8 @@ size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
 }
 
 /* One user of pl_stages_users (see pl.h): stages_body's sums class by
- * class, in its chunks of queries; the log of the product left to the
- * caller. */
+ * class, in its chunks of queries, into its gradients and upper Hessians
+ * zeroed first; the log of the product left to the caller. */
 static PL_INLINE void user_body(const double *D, const size_t *cand,
                                 const uint32_t *rq, size_t um, size_t ur, size_t T,
                                 size_t d, size_t K, const double *e, size_t ne,
@@ -628,6 +628,10 @@ static PL_INLINE void user_body(const double *D, const size_t *cand,
     for (size_t k = 0; k < K; k++) {
         double acc[3] = {0.0, 1.0, 0.0};
         const double *ek = e + k * ne;
+        for (size_t a = 0; a < d; a++) {
+            grad[k * d + a] = 0.0;
+            for (size_t b = a; b < d; b++) hess[k * d * d + a * d + b] = 0.0;
+        }
         for (size_t t0 = 0, t1; t0 < T; t0 = t1) {
             size_t n = 0;
             if (um) { /* whole queries of um exps each, at least one */

@@ -132,8 +132,9 @@ size_t pl_stages_work(size_t K);
  * lin at lin + k nl. For user u and class k it writes the sum of lin at
  * acc[u K + k], the logs its guard took at acc[na + u K + k] and the product
  * of its normalisers at acc[2 na + u K + k] (na >= nu K: so the caller takes
- * the logs of all users' products in one vecops_log call), and accumulates
- * grad (nu, K, d) and the upper hess (nu, K, d, d). Then
+ * the logs of all users' products in one vecops_log call), and writes grad
+ * (nu, K, d) and the upper hess (nu, K, d, d) (the sums from zero; the
+ * lower triangles untouched). Then
  * pl_ll_parts(acc[t], acc[na + t], vecops_log1(acc[2 na + t])) is the
  * log-likelihood: the same bits as pl_stages_accum gives that user. Nothing
  * allocates. */

@@ -696,10 +696,10 @@ static inline VECOPS_INLINE void vecops_stages3_body(
                 acc[2 * na + o] = prod[l];
 #pragma GCC unroll 8
                 for (size_t a = 0; a < d; a++) {
-                    grad[o * d + a] += gs[a * L + l];
+                    grad[o * d + a] = 0.0 + gs[a * L + l];
 #pragma GCC unroll 8
                     for (size_t b = a; b < d; b++)
-                        hess[o * d * d + a * d + b] += hs[(a * d + b) * L + l];
+                        hess[o * d * d + a * d + b] = 0.0 + hs[(a * d + b) * L + l];
                 }
             }
         }

@@ -142,8 +142,9 @@ void vecops_stages3_args(const double *D, size_t nq, size_t r, size_t d,
  * with o = u K + k: acc[o] = the sum of its lin (t ascending from 0),
  * acc[na + o] = 0 (T r normalisers in [1, 3] multiply to below 2^512, so
  * pl.c's guard never takes a log), acc[2 na + o] = the product of its
- * normalisers (from 1, in order), and grad[o d ..] and the upper
- * hess[o d d ..] have its sums (from 0, in order) added. */
+ * normalisers (from 1, in order), grad[o d ..] and the upper
+ * hess[o d d ..] = 0 + its sums (from 0, in order): written, as adding
+ * them to zeros would (the lower triangle untouched). */
 void vecops_stages3_users(const double *D, size_t nu, size_t T, size_t r, size_t d,
                           size_t K, const double *e, size_t ne, const double *lin,
                           size_t nl, double *acc, size_t na, double *grad,
