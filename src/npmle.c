@@ -24,6 +24,7 @@
 #define NPMLE_RIDGE 1e-10  /* relative ridge on the Newton normal equations */
 #define NPMLE_SUMROW 1e3  /* weight of the row sum v = 1, relative to max Q_aa */
 #define NPMLE_HALVINGS 40  /* halvings of the Newton step before EM instead */
+#define NPMLE_RCHUNK 128   /* grid points of a user's row computed together */
 
 void npmle_params_init(npmle_params *p)
 {
@@ -162,8 +163,9 @@ struct npmle_workspace {
     double *e;       /* (N, G) exp(log L_ir - m_i) */
     double *lm;      /* (N) m_i = max_r log L_ir */
     double *theta;   /* (G, d) */
+    double *tt;      /* (d, G) theta transposed */
     double *part;    /* (nb, G + 2) per-block sums of e_ir / f_i, log f_i, bad */
-    double *scratch; /* (nthreads, scratch_n) utilities */
+    double *scratch; /* (nthreads, scratch_n) a row chunk's utilities, stages */
     double *x, *fx, *c, *t1, *t2, *tp, *ftp; /* (G) each */
     double *f;       /* (N) f_i(x) / exp(m_i) at the current weights */
     size_t smax;     /* Newton: most points in one step's active set */
@@ -188,7 +190,7 @@ size_t npmle_bytes(size_t n_users, size_t G, size_t d)
     size_t nb = (n_users + NPMLE_BLOCK - 1) / NPMLE_BLOCK;
     size_t sm = G < p.newton_support ? G : p.newton_support;
     size_t terms[6] = {mul_or_max(n_users, G), mul_or_max(nb, G + 2),
-                       mul_or_max(G, d + 7), 2 * n_users,
+                       mul_or_max(G, 2 * d + 7), 2 * n_users,
                        mul_or_max(sm, n_users), mul_or_max(sm, sm + 6)};
     size_t total = 0;
     for (size_t k = 0; k < 6; k++) {
@@ -204,6 +206,7 @@ void npmle_free(npmle_workspace *w)
     free(w->e);
     free(w->lm);
     free(w->theta);
+    free(w->tt);
     free(w->part);
     free(w->scratch);
     free(w->x);
@@ -245,14 +248,16 @@ npmle_workspace *npmle_alloc(size_t n_users, size_t G, size_t d, size_t mmax,
 #else
     w->nthreads = 1;
 #endif
-    w->scratch_n = (mmax + 7) / 8 * 8 + 8; /* own cache lines per thread */
+    size_t c = G < NPMLE_RCHUNK ? G : NPMLE_RCHUNK;
+    w->scratch_n = ((mmax + 3) * c + 7) / 8 * 8 + 8; /* own cache lines */
     w->e = malloc(n_users * G * sizeof(double));
     w->lm = malloc(n_users * sizeof(double));
     w->theta = malloc(G * d * sizeof(double));
+    w->tt = malloc(G * d * sizeof(double));
     w->part = malloc(w->nb * (G + 2) * sizeof(double));
     w->scratch = malloc(w->nthreads * w->scratch_n * sizeof(double));
     double **vec[] = {&w->x, &w->fx, &w->c, &w->t1, &w->t2, &w->tp, &w->ftp};
-    int ok = w->e && w->lm && w->theta && w->part && w->scratch;
+    int ok = w->e && w->lm && w->theta && w->tt && w->part && w->scratch;
     w->f = malloc(n_users * sizeof(double));
     ok &= w->f != NULL;
     if (p->accel == NPMLE_NEWTON) {
@@ -285,31 +290,73 @@ static double *thread_scratch(const npmle_workspace *w)
 #endif
 }
 
-/* e and lm for every user. Returns the number of users with no finite
- * log-likelihood at any point. */
+/* The log-likelihoods of user i at the c grid points r0..r0+c-1, added to
+ * ll[0..c) (one query after the other, each query's stage terms summed
+ * first, as pl_loglik does): the utilities of a candidate at all c points
+ * (from tt, the grid transposed), then per stage the log-sum-exp
+ * lse = hi + log(1 + exp(lo - hi)) of pl_logaddexp with the exps and logs
+ * of all c points in one vecops_expneg and one vecops_log call. s holds
+ * (mmax + 3) c doubles. */
+static void rows_ll(const npmle_workspace *w, const data_set *ds, size_t i,
+                    size_t r0, size_t c, double *ll, double *s)
+{
+    size_t d = w->d, G = w->G;
+    double *lse = s, *hi = s + c, *ql = s + 2 * c, *u = s + 3 * c;
+    for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+        size_t m = data_m(ds, q), rq = ds->q_r[q] < m ? ds->q_r[q] : m - 1;
+        const double *x = ds->x + ds->q_cand[q] * d;
+        for (size_t j = 0; j < m; j++) { /* u_j = x_j . theta, k in order */
+            double *uj = u + j * c;
+            for (size_t r = 0; r < c; r++) uj[r] = 0.0;
+            for (size_t k = 0; k < d; k++) {
+                const double xk = x[j * d + k], *tk = w->tt + k * G + r0;
+                for (size_t r = 0; r < c; r++) uj[r] += xk * tk[r];
+            }
+        }
+        memcpy(lse, u + (m - 1) * c, c * sizeof(double));
+        for (size_t r = 0; r < c; r++) ql[r] = 0.0;
+        for (size_t st = m - 1; st-- > 0;) {
+            const double *us = u + st * c;
+            for (size_t r = 0; r < c; r++) {
+                double a = us[r], b = lse[r];
+                if (a < b) { double t = a; a = b; b = t; }
+                hi[r] = a;
+                lse[r] = b == -INFINITY ? -INFINITY : b - a;
+            }
+            vecops_expneg(lse, lse, c);
+            for (size_t r = 0; r < c; r++) lse[r] += 1.0;
+            vecops_log(lse, lse, c);
+            for (size_t r = 0; r < c; r++) lse[r] += hi[r];
+            if (st < rq)
+                for (size_t r = 0; r < c; r++) ql[r] += us[r] - lse[r];
+        }
+        for (size_t r = 0; r < c; r++) ll[r] += ql[r];
+    }
+}
+
+/* e and lm for every user, NPMLE_RCHUNK grid points at a time. Returns the
+ * number of users with no finite log-likelihood at any point. */
 static size_t pass_rows(npmle_workspace *w, const data_set *ds)
 {
-    size_t G = w->G, d = w->d, bad = 0;
+    size_t G = w->G, bad = 0;
 #pragma omp parallel for schedule(dynamic, 16) num_threads(w->nthreads) reduction(+ : bad)
     for (size_t i = 0; i < w->N; i++) {
-        double *u = thread_scratch(w), *row = w->e + i * G, mx = -INFINITY;
-        for (size_t r = 0; r < G; r++) {
-            double ll = 0.0;
-            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
-                size_t m = data_m(ds, q);
-                pl_utilities(ds->x + ds->q_cand[q] * d, m, d, w->theta + r * d, u);
-                ll += pl_loglik(u, m, ds->q_r[q]);
-            }
-            row[r] = ll;
-            if (ll > mx) mx = ll; /* NaN never becomes the max */
+        double *s = thread_scratch(w), *row = w->e + i * G, mx = -INFINITY;
+        for (size_t r0 = 0; r0 < G; r0 += NPMLE_RCHUNK) {
+            size_t c = G - r0 < NPMLE_RCHUNK ? G - r0 : NPMLE_RCHUNK;
+            for (size_t r = 0; r < c; r++) row[r0 + r] = 0.0;
+            rows_ll(w, ds, i, r0, c, row + r0, s);
         }
+        for (size_t r = 0; r < G; r++)
+            if (row[r] > mx) mx = row[r]; /* NaN never becomes the max */
         w->lm[i] = mx;
         if (!isfinite(mx)) {
             bad++;
             continue;
         }
-        for (size_t r = 0; r < G; r++)
-            row[r] = isnan(row[r]) ? 0.0 : exp(row[r] - mx);
+        for (size_t r = 0; r < G; r++) /* <= 0, or NaN: 0 below */
+            row[r] = isnan(row[r]) ? 0.0 : row[r] - mx;
+        vecops_expneg(row, row, G);
     }
     return bad;
 }
@@ -389,6 +436,8 @@ int npmle_set(npmle_workspace *w, const data_set *ds, const double *theta,
     if (fabs(s - 1.0) > 1e-9)
         PREF_ERROR(PREF_EINPUT, "npmle: start weights sum to %.17g, not 1", s);
     memcpy(w->theta, theta, w->G * w->d * sizeof(double));
+    for (size_t r = 0; r < w->G; r++)
+        for (size_t k = 0; k < w->d; k++) w->tt[k * w->G + r] = theta[r * w->d + k];
     w->iters = w->evals = 0;
     w->converged = 0;
     size_t bad = pass_rows(w, ds);
@@ -579,6 +628,12 @@ int npmle_run(npmle_workspace *w, const data_set *ds, const double *theta,
 
 const double *npmle_weights(const npmle_workspace *w) { return w->x; }
 double npmle_loglik(const npmle_workspace *w) { return w->loglik; }
+
+const double *npmle_row(const npmle_workspace *w, size_t i, double *m)
+{
+    if (m) *m = w->lm[i];
+    return w->e + i * w->G;
+}
 double npmle_certificate(const npmle_workspace *w) { return w->cert; }
 size_t npmle_iterations(const npmle_workspace *w) { return w->iters; }
 size_t npmle_evaluations(const npmle_workspace *w) { return w->evals; }

@@ -85,7 +85,8 @@ int npmle_grid(size_t G, size_t d, double R, double *theta);
 
 /* Bytes npmle_alloc needs for N users, G points and d features (the
  * likelihood rows dominate: 8 N G), or SIZE_MAX when it would overflow
- * size_t. Per-thread scratch (8 mmax bytes a thread) is not counted. */
+ * size_t. Per-thread scratch (8 (mmax + 3) min(G, 128) bytes a thread) is
+ * not counted. */
 size_t npmle_bytes(size_t n_users, size_t G, size_t d);
 
 /* The atoms of weight >= min_w among G points (weights w, points theta
@@ -139,5 +140,10 @@ double npmle_certificate(const npmle_workspace *w);
 size_t npmle_iterations(const npmle_workspace *w);
 size_t npmle_evaluations(const npmle_workspace *w);
 int npmle_converged(const npmle_workspace *w);
+
+/* User i's likelihood row after npmle_set: the G values
+ * e_ir = exp(log L_i(theta_r) - m_i), and m_i = max_r log L_i(theta_r) in
+ * *m (when m is not NULL). i < N. */
+const double *npmle_row(const npmle_workspace *w, size_t i, double *m);
 
 #endif

@@ -6,6 +6,7 @@
  * log-likelihood under EM, SQUAREM and constrained Newton, the same answer for any thread
  * count, no underflow for users with many answers, recovery of a discrete
  * truth whose atoms are grid points, and the grid itself. Seeded. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,6 +307,63 @@ static void test_underflow(void)
     data_free(ds);
 }
 
+/* The likelihood rows against their plain computation: pl_utilities,
+ * pl_loglik and libm exp, user by user and point by point. npmle.c takes
+ * the same log-sum-exps with vecops_expneg and vecops_log over many points
+ * at once, so each of a user's K log-sum-exp steps (m - 1 a query) may
+ * differ by a few ulps: the exp (relative 4e-16, vecops.h), the rounding of
+ * 1 + exp and the log (1 ulp each) give < 4 eps absolute in the step, and
+ * adding the larger argument (|u| <= U) rounds to 2 eps (1 + U) more.
+ * Each step moves log L_ir by at most that (a log-sum-exp has slopes <= 1),
+ * and e_ir = exp(log L_ir - m_i) relatively by the error of log L_ir plus
+ * that of m_i plus its own exp's: hence the relative tolerance
+ * 4 eps (3 + K (3 + 3 U)) per user, about 1e-13 here. 169 points: two
+ * chunks of the row. */
+static void test_rows(void)
+{
+    static const char *const kv[] = {
+        "population.kind", "polarised", "population.b", "1, -0.5",
+        "design.d", "2", "design.m", "5", "design.answer", "topk",
+        "design.r", "3", "design.T", "6", "design.users", "40", NULL};
+    data_set *ds = make_data(kv, 17);
+    if (!ds) return;
+    enum { G = 169 };
+    double theta[G * 2], u[64], worst = 0.0;
+    npmle_grid(G, 2, 3.0, theta);
+    npmle_workspace *w = npmle_alloc(ds->n_users, G, 2, max_m(ds), NULL);
+    gsl_test_int(npmle_set(w, ds, theta, NULL), PREF_OK, "rows: set");
+    size_t fails = 0;
+    for (size_t i = 0; i < ds->n_users; i++) {
+        double LL[G], mref = -INFINITY, mi, U = 0.0, K = 0.0;
+        for (size_t r = 0; r < G; r++) {
+            LL[r] = user_ll(ds, i, theta + 2 * r);
+            if (LL[r] > mref) mref = LL[r];
+            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                size_t m = data_m(ds, q);
+                pl_utilities(ds->x + ds->q_cand[q] * ds->d, m, ds->d,
+                             theta + 2 * r, u);
+                for (size_t j = 0; j < m; j++)
+                    if (fabs(u[j]) > U) U = fabs(u[j]);
+            }
+        }
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
+            K += (double)(data_m(ds, q) - 1);
+        double tol = 4 * DBL_EPSILON * (3 + K * (3 + 3 * U));
+        const double *row = npmle_row(w, i, &mi);
+        if (fabs(mi - mref) > tol * (1 + fabs(mref))) fails++;
+        for (size_t r = 0; r < G; r++) {
+            double ref = exp(LL[r] - mref), rel = fabs(row[r] - ref) / ref;
+            if (ref < 1e-300) continue;
+            if (rel / tol > worst) worst = rel / tol;
+            if (!(rel <= tol)) fails++;
+        }
+    }
+    gsl_test_int((int)fails, 0, "rows: e_ir and m_i match pl_loglik and exp");
+    fprintf(stderr, "test_npmle: rows' largest relative difference %.3g of the tolerance\n", worst);
+    npmle_free(w);
+    data_free(ds);
+}
+
 static void test_grid(void)
 {
     double th[27 * 3], h[3 * 5];
@@ -338,6 +396,7 @@ int main(void)
 {
     gsl_set_error_handler_off();
     test_grid();
+    test_rows();
     test_tiny();
     test_monotone();
     test_underflow();
