@@ -165,7 +165,8 @@ struct npmle_workspace {
     double *theta;   /* (G, d) */
     double *tt;      /* (d, G) theta transposed */
     double *part;    /* (nb, G + 2) per-block sums of e_ir / f_i, log f_i, bad */
-    double *scratch; /* (nthreads, scratch_n) a row chunk's utilities, stages */
+    double *scratch; /* (nthreads, scratch_n) a row chunk's utilities and
+                        stages; a block's log f_i */
     double *x, *fx, *c, *t1, *t2, *tp, *ftp; /* (G) each */
     double *f;       /* (N) f_i(x) / exp(m_i) at the current weights */
     size_t smax;     /* Newton: most points in one step's active set */
@@ -249,7 +250,8 @@ npmle_workspace *npmle_alloc(size_t n_users, size_t G, size_t d, size_t mmax,
     w->nthreads = 1;
 #endif
     size_t c = G < NPMLE_RCHUNK ? G : NPMLE_RCHUNK;
-    w->scratch_n = ((mmax + 3) * c + 7) / 8 * 8 + 8; /* own cache lines */
+    size_t sn = (mmax + 3) * c > NPMLE_BLOCK ? (mmax + 3) * c : NPMLE_BLOCK;
+    w->scratch_n = (sn + 7) / 8 * 8 + 8; /* own cache lines per thread */
     w->e = malloc(n_users * G * sizeof(double));
     w->lm = malloc(n_users * sizeof(double));
     w->theta = malloc(G * d * sizeof(double));
@@ -310,6 +312,7 @@ static void rows_ll(const npmle_workspace *w, const data_set *ds, size_t i,
             for (size_t r = 0; r < c; r++) uj[r] = 0.0;
             for (size_t k = 0; k < d; k++) {
                 const double xk = x[j * d + k], *tk = w->tt + k * G + r0;
+#pragma omp simd
                 for (size_t r = 0; r < c; r++) uj[r] += xk * tk[r];
             }
         }
@@ -324,12 +327,16 @@ static void rows_ll(const npmle_workspace *w, const data_set *ds, size_t i,
                 lse[r] = b == -INFINITY ? -INFINITY : b - a;
             }
             vecops_expneg(lse, lse, c);
+#pragma omp simd
             for (size_t r = 0; r < c; r++) lse[r] += 1.0;
             vecops_log(lse, lse, c);
+#pragma omp simd
             for (size_t r = 0; r < c; r++) lse[r] += hi[r];
             if (st < rq)
+#pragma omp simd
                 for (size_t r = 0; r < c; r++) ql[r] += us[r] - lse[r];
         }
+#pragma omp simd
         for (size_t r = 0; r < c; r++) ll[r] += ql[r];
     }
 }
@@ -363,7 +370,9 @@ static size_t pass_rows(npmle_workspace *w, const data_set *ds)
 
 /* One EM-map evaluation at weights x: c_r = (1/N) sum_i e_ir / f_i(x),
  * fx = x * c (renormalised onto the simplex), *L = l(x), *cert = max c.
- * Returns PREF_ENUM (and *L = -inf) when some f_i(x) = 0. O(N G). */
+ * Returns PREF_ENUM (and *L = -inf) when some f_i(x) = 0. O(N G). Per
+ * block, f_i is vecops_dot of x and the row, and the logs of the block's
+ * f_i are one vecops_log call (in the thread's scratch). */
 static int pass_em(npmle_workspace *w, const double *x, double *fx, double *L,
                    double *cert)
 {
@@ -372,22 +381,27 @@ static int pass_em(npmle_workspace *w, const double *x, double *fx, double *L,
     w->evals++;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(w->nthreads)
     for (size_t b = 0; b < nb; b++) {
-        double *pt = w->part + b * st;
+        double *pt = w->part + b * st, *lf = thread_scratch(w);
         memset(pt, 0, st * sizeof(double));
-        size_t i_end = (b + 1) * NPMLE_BLOCK < w->N ? (b + 1) * NPMLE_BLOCK : w->N;
-        for (size_t i = b * NPMLE_BLOCK; i < i_end; i++) {
+        size_t i0 = b * NPMLE_BLOCK;
+        size_t i_end = i0 + NPMLE_BLOCK < w->N ? i0 + NPMLE_BLOCK : w->N;
+        for (size_t i = i0; i < i_end; i++) {
             const double *row = w->e + i * G;
-            double f = 0.0;
-            for (size_t r = 0; r < G; r++) f += x[r] * row[r];
+            double f = vecops_dot(x, row, G);
             if (keep_f) w->f[i] = f;
             if (!(f > 0)) {
                 pt[G + 1] += 1.0;
+                lf[i - i0] = -1.0; /* log: NaN, skipped below */
                 continue;
             }
             double inv = 1.0 / f;
+#pragma omp simd
             for (size_t r = 0; r < G; r++) pt[r] += row[r] * inv;
-            pt[G] += w->lm[i] + log(f);
+            lf[i - i0] = f;
         }
+        vecops_log(lf, lf, i_end - i0);
+        for (size_t i = i0; i < i_end; i++)
+            if (!isnan(lf[i - i0])) pt[G] += w->lm[i] + lf[i - i0];
     }
     memset(w->c, 0, G * sizeof(double));
     double l = 0.0, bad = 0.0;
