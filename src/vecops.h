@@ -117,7 +117,6 @@ void vecops_pair_sums(double *grad, double *hess, const double *X, const double 
 void vecops_pair_margins(double *z, const double *X, const double *theta,
                          size_t n, size_t d, size_t K);
 
-
 /* The stage arguments of nq queries that all rank r of m = 3 candidates
  * (r = 1 or 2), for K classes theta (K, d), d = 2 or 8: what
  * pl_stages_args (pl.c) writes for them, the same operations in the same
