@@ -598,19 +598,10 @@ size_t pl_stages_args(const double *D, const size_t *cand, const uint32_t *r,
         return u;
     }
 #define PL_ARGS(um, ur, dd) args_body(D, cand, r, um, ur, T, dd, theta, K, n, lin, arg)
-    size_t um = u ? 3 : 0;
-    switch (d) { /* constant shapes and d = 2, 8 unroll (stages_d) */
-    case 2:
-        if (u == 1) PL_ARGS(3, 1, 2);
-        else if (u == 2) PL_ARGS(3, 2, 2);
-        else PL_ARGS(0, 0, 2);
-        break;
-    case 8:
-        if (u == 1) PL_ARGS(3, 1, 8);
-        else if (u == 2) PL_ARGS(3, 2, 8);
-        else PL_ARGS(0, 0, 8);
-        break;
-    default: PL_ARGS(um, u, d); break;
+    switch (d) { /* mixed shapes here for d = 2, 8: d unrolls (stages_d) */
+    case 2: PL_ARGS(0, 0, 2); break;
+    case 8: PL_ARGS(0, 0, 8); break;
+    default: PL_ARGS(u ? 3 : 0, u, d); break;
     }
 #undef PL_ARGS
     return u;
