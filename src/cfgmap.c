@@ -34,6 +34,8 @@ void cfgmap_emdpo_params(const cfg *c, emdpo_params *p)
               : c->emdpo_init == CFG_emdpo_init_truth   ? EMDPO_INIT_TRUTH
                                                       : EMDPO_INIT_KMEANS;
     p->warm = c->emdpo_m_step == CFG_emdpo_m_step_warm;
+    p->dpo.precision = c->emdpo_precision == CFG_emdpo_precision_single ? DPO_SINGLE
+                                                                        : DPO_DOUBLE;
     p->seed = (uint64_t)c->run_seed;
 }
 

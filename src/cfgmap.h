@@ -20,7 +20,8 @@ void cfgmap_mix_params(const cfg *c, mix_params *p);
 
 /* Defaults (emdpo_params_init), then design.d, the [emdpo] keys (hidden,
  * layers, activation, beta, batch, epochs, lr, em_iters, em_tol,
- * em_patience, init, m_step), fit.types and run.seed. c and p must not be NULL. */
+ * em_patience, init, m_step, precision), fit.types and run.seed. c and p
+ * must not be NULL. */
 void cfgmap_emdpo_params(const cfg *c, emdpo_params *p);
 
 /* npmle_params from [npmle] (threads left at the default). */

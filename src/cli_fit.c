@@ -44,6 +44,7 @@ static const char usage_fit[] =
     "                   [--batch B] [--epochs E] [--em-iters I] [--em-tol x]\n"
     "                   [--em-patience P] [--hidden H] [--layers L]\n"
     "                   [--init dirichlet|kmeans|truth] [--m-step warm|restart]\n"
+    "                   [--precision double|single]\n"
     "                   [--threads N] [--seed S] [--set section.key=value] [-o DIR]\n"
     "       hetpref fit --data CSV --model lcl|emdpo --types K1:K2 [--folds V]\n"
     "                   [options of the model] [-o DIR]\n"
@@ -255,6 +256,7 @@ static int fit_parse(int argc, char **argv, cfg *c, fit_args *a)
         {"--em-tol", "emdpo.em_tol"}, {"--em-patience", "emdpo.em_patience"},
         {"--hidden", "emdpo.hidden"}, {"--layers", "emdpo.layers"},
         {"--init", "emdpo.init"},     {"--m-step", "emdpo.m_step"},
+        {"--precision", "emdpo.precision"},
         {"--grid", "npmle.grid"},     {"--grid-radius", "npmle.radius"},
         {"--gap", "npmle.gap"},
     };

@@ -31,6 +31,13 @@
  * allocate. Everything is sequential, so the same rng state, inputs and
  * parameters give identical bits.
  *
+ * With precision DPO_SINGLE a step converts the parameters and the gathered
+ * features to float, runs the network pass in float (nnf.h) and converts
+ * f back and dL/df in: the loss, the gradient sum handed to Adam and the
+ * parameters stay double (mixed precision, as PyTorch's autocast keeps float32
+ * master weights under float16). dpo_total_loss and dpo_forward_all, which
+ * evaluate a policy rather than train it, always run in double.
+ *
  * What it deliberately does not do: EM or responsibilities (emdpo), skip
  * zero-weight queries (that would change the batch composition, hence the
  * results; their gradient is 0 anyway), learning-rate schedules, or early
@@ -44,6 +51,7 @@
 
 #include "err.h"
 #include "mathx.h"
+#include "nnf.h"
 #include "pl.h"
 
 /* Queries with at most this many candidates go through pl_loglik_du on a
@@ -128,6 +136,7 @@ void dpo_params_init(dpo_params *p)
     p->batch = 64;
     p->epochs = 1;
     adam_params_init(&p->adam);
+    p->precision = DPO_DOUBLE;
 }
 
 const char *dpo_params_check(const dpo_params *p)
@@ -136,6 +145,8 @@ const char *dpo_params_check(const dpo_params *p)
     if (p->batch < 1) return "batch must be >= 1";
     if (p->batch > 1000000) return "batch must be <= 1000000";
     if (p->epochs < 1) return "epochs must be >= 1";
+    if (p->precision != DPO_DOUBLE && p->precision != DPO_SINGLE)
+        return "precision must be DPO_DOUBLE or DPO_SINGLE";
     return adam_params_check(&p->adam);
 }
 
@@ -158,6 +169,10 @@ struct dpo_trainer {
     double *acts;         /* nn_acts_size(c, cap_n) */
     double *scratch;      /* nn_scratch_size(c, cap_n) */
     size_t *order;        /* (n_order) query order of the current call */
+    /* DPO_SINGLE only (else NULL): the step's float copies */
+    float *pf, *gf;       /* (n_params) parameters, gradient */
+    float *Xf, *ff, *dff; /* (cap_n, d) features, (cap_n) f and dL/df */
+    float *actsf, *scratchf; /* nn_acts_size, nn_scratch_size floats */
 };
 
 /* malloc of n elements (at least one, so NULL means failure) of size sz. */
@@ -229,6 +244,22 @@ dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
                               "(%zu parameters, %zu rows)", nn_num_params(c), cap_n);
         return NULL;
     }
+    if (p->precision == DPO_SINGLE) {
+        t->pf = dpo_array(t->n_params, sizeof *t->pf);
+        t->gf = dpo_array(t->n_params, sizeof *t->gf);
+        t->Xf = dpo_array(cap_n * c->d, sizeof *t->Xf);
+        t->ff = dpo_array(cap_n, sizeof *t->ff);
+        t->dff = dpo_array(cap_n, sizeof *t->dff);
+        t->actsf = dpo_array(nn_acts_size(c, cap_n), sizeof *t->actsf);
+        t->scratchf = dpo_array(nn_scratch_size(c, cap_n), sizeof *t->scratchf);
+        if (!t->pf || !t->gf || !t->Xf || !t->ff || !t->dff || !t->actsf ||
+            !t->scratchf) {
+            dpo_trainer_free(t);
+            *err = pref_set_error(PREF_ENOMEM, "out of memory for a DPO trainer "
+                                  "in single precision (%zu rows)", cap_n);
+            return NULL;
+        }
+    }
     dpo_trainer_reset(t);
     return t;
 }
@@ -249,6 +280,13 @@ void dpo_trainer_free(dpo_trainer *t)
     free(t->acts);
     free(t->scratch);
     free(t->order);
+    free(t->pf);
+    free(t->gf);
+    free(t->Xf);
+    free(t->ff);
+    free(t->dff);
+    free(t->actsf);
+    free(t->scratchf);
     free(t);
 }
 
@@ -373,7 +411,14 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
             if (n == 0)
                 PREF_ERROR(PREF_EINPUT, "dpo_train: a minibatch has more "
                            "candidates than the trainer was sized for");
-            nn_forward(&t->c, params, t->X, n, t->acts, t->f);
+            if (t->pf) {
+                for (size_t i = 0; i < t->n_params; i++) t->pf[i] = (float)params[i];
+                for (size_t i = 0; i < n * t->d; i++) t->Xf[i] = (float)t->X[i];
+                nnf_forward(&t->c, t->pf, t->Xf, n, t->actsf, t->ff);
+                for (size_t j = 0; j < n; j++) t->f[j] = t->ff[j];
+            } else {
+                nn_forward(&t->c, params, t->X, n, t->acts, t->f);
+            }
             double L = dpo_block_loss(t->f, lref, t->off, t->r, t->w, nb,
                                       t->p.beta, t->df);
             if (!isfinite(L))
@@ -387,9 +432,17 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
             }
             double scale = 1.0 / (double)nb;
             for (size_t j = 0; j < n; j++) t->df[j] *= scale;
-            nn_zero_grad(&t->c, t->grads);
-            nn_backward(&t->c, params, t->X, n, t->acts, t->df, t->grads,
-                        t->scratch);
+            if (t->pf) {
+                for (size_t j = 0; j < n; j++) t->dff[j] = (float)t->df[j];
+                for (size_t i = 0; i < t->n_params; i++) t->gf[i] = 0.0f;
+                nnf_backward(&t->c, t->pf, t->Xf, n, t->actsf, t->dff, t->gf,
+                             t->scratchf);
+                for (size_t i = 0; i < t->n_params; i++) t->grads[i] = t->gf[i];
+            } else {
+                nn_zero_grad(&t->c, t->grads);
+                nn_backward(&t->c, params, t->X, n, t->acts, t->df, t->grads,
+                            t->scratch);
+            }
             t->t++;
             adam_step(&t->p.adam, params, t->grads, t->m, t->v, t->n_params,
                       t->t);

@@ -35,11 +35,18 @@ double dpo_block_loss(const double *f, const double *logp_ref,
                       const size_t *off, const uint32_t *r, const double *w,
                       size_t n_q, double beta, double *df);
 
+/* Arithmetic of a training step's network pass (dpo_params.precision). */
+enum { DPO_DOUBLE = 0, DPO_SINGLE = 1 };
+
 typedef struct dpo_params {
     double beta;     /* DPO temperature (default 0.1) */
     size_t batch;    /* queries per minibatch (default 64) */
     size_t epochs;   /* epochs per call of dpo_train (default 1) */
     adam_params adam;
+    int precision;   /* DPO_DOUBLE (default) or DPO_SINGLE: mixed precision,
+                        the minibatch's forward and backward pass in float
+                        (nnf.h), parameters, Adam and the loss in double;
+                        dpo_total_loss and dpo_forward_all stay double */
 } dpo_params;
 
 void dpo_params_init(dpo_params *p);
