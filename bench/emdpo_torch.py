@@ -5,7 +5,8 @@
 The same algorithm as src/emdpo.c, src/dpo.c, src/nn.c:
 
   * policies: MLP d -> H (tanh) -> ... -> 1 (nn.Sequential of nn.Linear and
-    nn.Tanh), float64; the reference network has Glorot-uniform hidden
+    nn.Tanh), float64 (--dtype float32: everything in float32, the peer of
+    hetpref's --precision single); the reference network has Glorot-uniform hidden
     weights (nn.init.xavier_uniform_, bound sqrt(6 / (in + out))), zero
     biases and a ZERO output layer (f = 0: the uniform policy);
   * initial responsibilities: k-means on per-user summaries (mean over the
@@ -65,6 +66,8 @@ def parse_args(argv):
                         "has one ranked candidate and the same m (a sensitivity "
                         "check: the shortest idiomatic loss for top-1 data)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+                   help="the default tensor type: data, networks, loss, E-step")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--hetpref-posteriors", default=None,
                    help="hetpref's DIR/posteriors.csv: report the agreement of "
@@ -92,7 +95,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
-torch.set_default_dtype(torch.float64)
+torch.set_default_dtype(torch.float32 if ARGS.dtype == "float32" else torch.float64)
 
 PAD = -1e30  # utility of a padding candidate: exp(PAD - anything) == 0
 

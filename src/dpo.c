@@ -53,6 +53,7 @@
 #include "mathx.h"
 #include "nnf.h"
 #include "pl.h"
+#include "vecopsf.h"
 
 /* Queries with at most this many candidates go through pl_loglik_du on a
  * stack copy of their utilities; longer ones use the in-place evaluation
@@ -171,7 +172,8 @@ struct dpo_trainer {
     size_t *order;        /* (n_order) query order of the current call */
     /* DPO_SINGLE only (else NULL): the step's float copies */
     float *pf, *gf;       /* (n_params) parameters, gradient */
-    float *Xf, *ff, *dff; /* (cap_n, d) features, (cap_n) f and dL/df */
+    float *Xf, *ff, *dff; /* (cap_n, d) features (gathered here instead of
+                             X), (cap_n) f and dL/df */
     float *actsf, *scratchf; /* nn_acts_size, nn_scratch_size floats */
 };
 
@@ -352,7 +354,10 @@ static size_t dpo_gather(dpo_trainer *t, const data_set *ds,
     for (size_t i = 0; i < nb; i++) {
         size_t q = order[i], c0 = ds->q_cand[q], m = data_m(ds, q);
         if (m > t->cap_n - n) return 0;
-        memcpy(t->X + n * d, ds->x + c0 * d, m * d * sizeof(double));
+        if (t->Xf) /* single precision: the rows go straight to float */
+            vecopsf_from_double(t->Xf + n * d, ds->x + c0 * d, m * d);
+        else
+            memcpy(t->X + n * d, ds->x + c0 * d, m * d * sizeof(double));
         if (ds->logp_ref)
             for (size_t j = 0; j < m; j++) t->lref[n + j] = ds->logp_ref[c0 + j];
         n += m;
@@ -412,10 +417,9 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
                 PREF_ERROR(PREF_EINPUT, "dpo_train: a minibatch has more "
                            "candidates than the trainer was sized for");
             if (t->pf) {
-                for (size_t i = 0; i < t->n_params; i++) t->pf[i] = (float)params[i];
-                for (size_t i = 0; i < n * t->d; i++) t->Xf[i] = (float)t->X[i];
+                vecopsf_from_double(t->pf, params, t->n_params);
                 nnf_forward(&t->c, t->pf, t->Xf, n, t->actsf, t->ff);
-                for (size_t j = 0; j < n; j++) t->f[j] = t->ff[j];
+                vecopsf_to_double(t->f, t->ff, n);
             } else {
                 nn_forward(&t->c, params, t->X, n, t->acts, t->f);
             }
@@ -433,11 +437,11 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
             double scale = 1.0 / (double)nb;
             for (size_t j = 0; j < n; j++) t->df[j] *= scale;
             if (t->pf) {
-                for (size_t j = 0; j < n; j++) t->dff[j] = (float)t->df[j];
-                for (size_t i = 0; i < t->n_params; i++) t->gf[i] = 0.0f;
+                vecopsf_from_double(t->dff, t->df, n);
+                memset(t->gf, 0, t->n_params * sizeof *t->gf);
                 nnf_backward(&t->c, t->pf, t->Xf, n, t->actsf, t->dff, t->gf,
                              t->scratchf);
-                for (size_t i = 0; i < t->n_params; i++) t->grads[i] = t->gf[i];
+                vecopsf_to_double(t->grads, t->gf, t->n_params);
             } else {
                 nn_zero_grad(&t->c, t->grads);
                 nn_backward(&t->c, params, t->X, n, t->acts, t->df, t->grads,

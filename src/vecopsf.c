@@ -320,3 +320,17 @@ void vecopsf_outer(float *dX, const float *dy, const float *w, size_t n, size_t 
         for (size_t k = 0; k < in; k++) dX[i * in + k] = d * w[k];
     }
 }
+
+VECOPSF_CLONES
+void vecopsf_from_double(float *y, const double *x, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] = (float)x[i];
+}
+
+VECOPSF_CLONES
+void vecopsf_to_double(double *y, const float *x, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) y[i] = (double)x[i];
+}

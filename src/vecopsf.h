@@ -52,4 +52,9 @@ void vecopsf_input_grad(float *dX, const float *dY, const float *W, size_t n,
 void vecopsf_outer(float *dX, const float *dy, const float *w, size_t n,
                    size_t in);
 
+/* y[i] = (float)x[i] (round to nearest), and back: y[i] = (double)x[i]
+ * (exact), for i < n. */
+void vecopsf_from_double(float *y, const double *x, size_t n);
+void vecopsf_to_double(double *y, const float *x, size_t n);
+
 #endif
