@@ -254,6 +254,14 @@ void nn_backward(const nn_config *c, const double *params, const double *X,
         const double *in = l == 0 ? X : acts + (2 * (l - 1) + 1) * nH; /* (n, in_l) */
         double *dX = NULL;
         if (l > 0) dX = scratch + ((L - l) % 2) * nH; /* (n, H), not dY's */
+        if (l == L && l > 0 && c->act == NN_TANH && !nn_use_blas(nn_in(c, l), 1)) {
+            /* the output unit into a tanh layer: its delta and tanh' in one
+             * pass (the same bits as affine_backward then act_backward) */
+            vecops_affine_grad(g.W[l], g.b[l], in, dY, n, nn_in(c, l), 1);
+            vecops_outer_tanh_grad(dX, dY, p.W[l], in, n, nn_in(c, l));
+            dY = dX;
+            continue;
+        }
         affine_backward(dX, g.W[l], g.b[l], dY, in, p.W[l], n, nn_in(c, l),
                         nn_out(c, l));
         if (l > 0) {

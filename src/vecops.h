@@ -98,6 +98,12 @@ void vecops_input_grad(double *dX, const double *dY, const double *W,
 void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
                   size_t in);
 
+/* dX (n, in) = (dy (n) w^T) * (1 - A * A) element-wise (overwritten): the
+ * output unit's delta through a tanh layer with outputs A (n, in), the
+ * same bits as vecops_outer followed by vecops_tanh_grad in one pass. */
+void vecops_outer_tanh_grad(double *dX, const double *dy, const double *w,
+                            const double *A, size_t n, size_t in);
+
 /* The Bradley–Terry pair kernel's weighted sums over a transposed chunk
  * X (d, n) (row a holds x_a of the n items), for K classes with weights
  * g, h (K, n) and 1 <= d <= VECOPS_PAIR_D: for class k,

@@ -336,6 +336,18 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
         snprintf(why, why_len, "vecops_outer, entry %zu", at);
         ok = 0;
     }
+    /* The fused output delta through tanh: outer, then tanh', the same
+     * operations (X stands in for the layer's outputs A). */
+    vecops_outer_tanh_grad(dX, dY, W, X, n, in);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < in; k++) {
+            double a = X[i * in + k];
+            dXr[i * in + k] = (dY[i] * W[k]) * (1.0 - a * a);
+        }
+    if (ok && !same_bits(dX, dXr, n * in, &at)) {
+        snprintf(why, why_len, "vecops_outer_tanh_grad, entry %zu", at);
+        ok = 0;
+    }
     free(X);
     free(W);
     free(b);
@@ -353,7 +365,7 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
 
 static void test_products(gsl_rng *r)
 {
-    const size_t ns[] = {1, 3, 4, 5, 192}, ins[] = {1, 3, 4, 8, 9, 32},
+    const size_t ns[] = {1, 3, 4, 5, 192}, ins[] = {1, 3, 4, 8, 9, 17, 32, 35, 64},
                  outs[] = {1, 2, 7, 8, 9, 32, 33};
     char why[320] = "";
     size_t shapes = 0, bad = 0;
