@@ -229,7 +229,8 @@ dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
     t->grads = dpo_array(t->n_params, sizeof *t->grads);
     t->m = dpo_array(t->n_params, sizeof *t->m);
     t->v = dpo_array(t->n_params, sizeof *t->v);
-    t->X = dpo_array(cap_n * c->d, sizeof *t->X);
+    if (p->precision != DPO_SINGLE) /* single precision gathers into Xf */
+        t->X = dpo_array(cap_n * c->d, sizeof *t->X);
     t->lref = dpo_array(cap_n, sizeof *t->lref);
     t->f = dpo_array(cap_n, sizeof *t->f);
     t->df = dpo_array(cap_n, sizeof *t->df);
@@ -239,7 +240,7 @@ dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
     t->acts = dpo_array(nn_acts_size(c, cap_n), sizeof *t->acts);
     t->scratch = dpo_array(nn_scratch_size(c, cap_n), sizeof *t->scratch);
     t->order = dpo_array(t->n_order, sizeof *t->order);
-    if (!t->grads || !t->m || !t->v || !t->X || !t->lref || !t->f || !t->df ||
+    if (!t->grads || !t->m || !t->v || (!t->X && p->precision != DPO_SINGLE) || !t->lref || !t->f || !t->df ||
         !t->w || !t->off || !t->r || !t->acts || !t->scratch || !t->order) {
         dpo_trainer_free(t);
         *err = pref_set_error(PREF_ENOMEM, "out of memory for a DPO trainer "

@@ -21,15 +21,27 @@
 static size_t nnf_in(const nn_config *c, size_t l) { return l == 0 ? c->d : c->hidden; }
 static size_t nnf_out(const nn_config *c, size_t l) { return l < c->layers ? c->hidden : 1; }
 
-/* Pointers to W_l and b_l of a float buffer in nn.c's layout. */
+/* Offsets of W_l and b_l in a buffer of nn.c's layout. */
+static void nnf_offsets(const nn_config *c, size_t *oW, size_t *ob)
+{
+    size_t o = 0;
+    for (size_t l = 0; l <= c->layers; l++) {
+        oW[l] = o;
+        o += nnf_in(c, l) * nnf_out(c, l);
+        ob[l] = o;
+        o += nnf_out(c, l);
+    }
+}
+
+/* Pointers to W_l and b_l of a read-only float buffer. */
 static void nnf_point(const nn_config *c, const float *buf, const float **W,
                       const float **b)
 {
+    size_t oW[NN_MAX_LAYERS + 1], ob[NN_MAX_LAYERS + 1];
+    nnf_offsets(c, oW, ob);
     for (size_t l = 0; l <= c->layers; l++) {
-        W[l] = buf;
-        buf += nnf_in(c, l) * nnf_out(c, l);
-        b[l] = buf;
-        buf += nnf_out(c, l);
+        W[l] = buf + oW[l];
+        b[l] = buf + ob[l];
     }
 }
 
@@ -118,16 +130,16 @@ void nnf_backward(const nn_config *c, const float *params, const float *X,
 {
     if (n == 0) return;
     const float *W[NN_MAX_LAYERS + 1], *b[NN_MAX_LAYERS + 1];
-    const float *gW[NN_MAX_LAYERS + 1], *gb[NN_MAX_LAYERS + 1];
+    size_t oW[NN_MAX_LAYERS + 1], ob[NN_MAX_LAYERS + 1]; /* into grads */
     nnf_point(c, params, W, b);
-    nnf_point(c, grads, gW, gb); /* the caller's grads: written below */
+    nnf_offsets(c, oW, ob);
     size_t L = c->layers, nH = n * c->hidden;
     const float *dY = dout;
     for (size_t l = L + 1; l-- > 0;) {
         const float *in = l == 0 ? X : acts + (2 * (l - 1) + 1) * nH;
         float *dX = NULL;
         if (l > 0) dX = scratch + ((L - l) % 2) * nH;
-        affinef_backward(dX, (float *)gW[l], (float *)gb[l], dY, in, W[l], n,
+        affinef_backward(dX, grads + oW[l], grads + ob[l], dY, in, W[l], n,
                          nnf_in(c, l), nnf_out(c, l));
         if (l > 0) {
             const float *Z = acts + 2 * (l - 1) * nH, *A = Z + nH;
