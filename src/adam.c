@@ -24,6 +24,8 @@
 
 #include <math.h>
 
+#include "config.h"
+
 void adam_params_init(adam_params *p)
 {
     p->lr = 1e-3;
@@ -44,6 +46,13 @@ const char *adam_params_check(const adam_params *p)
     return NULL;
 }
 
+/* The step's loop is element-wise and uses only +, *, / and sqrt (each
+ * correctly rounded, no contraction in ISO C mode), so a build per x86-64
+ * level gives the same bits; the widest vectors the CPU runs cut the step's
+ * square roots and divisions per parameter. */
+#if defined(HAVE_TARGET_CLONES)
+__attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+#endif
 void adam_step(const adam_params *p, double *params, const double *grads,
                double *m, double *v, size_t n, size_t t)
 {

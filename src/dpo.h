@@ -35,6 +35,20 @@ double dpo_block_loss(const double *f, const double *logp_ref,
                       const size_t *off, const uint32_t *r, const double *w,
                       size_t n_q, double beta, double *df);
 
+/* 1 when every query q in [q0, q1) (candidates [off[q], off[q+1]), r[q]
+ * ranked) ranks exactly its first candidate among 2 <= m <= 256 (r clamped to
+ * m - 1: pairs and top 1 of m), else 0. */
+int dpo_all_top1(const size_t *off, const uint32_t *r, size_t q0, size_t q1);
+
+/* The log-sum-exps of nq queries' utilities, vectorised across them: query
+ * q's m = off[q+1] - off[q] utilities at e + (off[q] - off[0]) on entry;
+ * on exit there e_j = exp(u_j - mx[q]) with mx[q] their maximum, S[q] =
+ * sum_j e_j (in candidate order) and lg[q] = log S[q], so that the query's
+ * log-sum-exp is mx[q] + lg[q]. exp and log are vecops_expneg and vecops_log
+ * (one call each for all queries). mx, S, lg: nq doubles each. */
+void dpo_top1_lse(double *e, const size_t *off, size_t nq, double *mx,
+                  double *S, double *lg);
+
 /* Arithmetic of a training step's network pass (dpo_params.precision). */
 enum { DPO_DOUBLE = 0, DPO_SINGLE = 1 };
 

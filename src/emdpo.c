@@ -234,7 +234,14 @@ static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
     return PREF_OK;
 }
 
-/* log L_ik for all users and types; f: (K, n_cands) scratch; la: (N, K). */
+/* A user's queries and candidate rows up to which loglik_table takes
+ * dpo_top1_lse (top-1 data) on the stack. */
+enum { LL_QUERIES = 256, LL_ROWS = 2048 };
+
+/* log L_ik for all users and types; f: (K, n_cands) scratch; la: (N, K).
+ * A user whose answers are all top 1 of m (pairs included) within
+ * LL_QUERIES and LL_ROWS takes its log-sum-exps from dpo_top1_lse (vector
+ * exp and log), log P = u_0 - (mx + log S); others pl_loglik (libm). */
 static void loglik_table(const data_set *ds, const emdpo_params *p,
                          trainers *ts, const double *params, size_t np,
                          double *f, double *la)
@@ -246,13 +253,26 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
         dpo_forward_all(ts->t[k], params + k * np, ds, f + k * ds->n_cands);
 #pragma omp parallel num_threads(n_threads(p))
     {
-        double u[256];
+        double u[256], e[LL_ROWS], mx[LL_QUERIES], S[LL_QUERIES], lg[LL_QUERIES];
 #pragma omp for schedule(static)
         for (size_t i = 0; i < N; i++)
             for (size_t k = 0; k < K; k++) {
                 const double *fk = f + k * ds->n_cands;
                 double ll = 0.0;
-                for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+                size_t q0 = ds->user_q[i], q1 = ds->user_q[i + 1];
+                size_t r0 = ds->q_cand[q0], n = ds->q_cand[q1] - r0;
+                if (q1 - q0 <= LL_QUERIES && n <= LL_ROWS &&
+                    dpo_all_top1(ds->q_cand, ds->q_r, q0, q1)) {
+                    for (size_t j = 0; j < n; j++)
+                        e[j] = beta * (fk[r0 + j] -
+                                       (ds->logp_ref ? ds->logp_ref[r0 + j] : 0.0));
+                    for (size_t q = q0; q < q1; q++) u[q - q0] = e[ds->q_cand[q] - r0];
+                    dpo_top1_lse(e, ds->q_cand + q0, q1 - q0, mx, S, lg);
+                    for (size_t q = 0; q < q1 - q0; q++) ll += u[q] - (mx[q] + lg[q]);
+                    la[i * K + k] = ll;
+                    continue;
+                }
+                for (size_t q = q0; q < q1; q++) {
                     size_t c0 = ds->q_cand[q], m = data_m(ds, q);
                     for (size_t j = 0; j < m && j < 256; j++)
                         u[j] = beta * (fk[c0 + j] -

@@ -3,7 +3,8 @@
  * differences, weight and beta scaling, the long-query path, Adam against a
  * hand-computed two-step example, parameter recovery of a linear reward,
  * determinism, the minibatch order (gsl_ran_shuffle), divergence detection, dpo_forward_all and dpo_total_loss
- * against direct evaluation, and the error paths. */
+ * against direct evaluation, the vectorised top-1 path against pl_loglik_du,
+ * and the error paths. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,61 @@ static void test_block_loss(void)
      * -log(1/(1+exp(-1.683)))). */
     gsl_test_rel(dpo_block_loss(B_F, NULL, B_OFF, B_R, NULL, 1, 1.0, df),
                  0.17043088542682178, 1e-14, "Bradley-Terry pair, hand value");
+}
+
+/* Blocks of top-1 queries (pairs with r = 1 or 2, top 1 of 3 to 5) take
+ * the vectorised path in chunks of 64 queries; a block whose middle chunk
+ * holds one full ranking takes the per-query path for that chunk. Both
+ * against pl_loglik_du query by query: libm exp and log there, the vector
+ * ones here, which differ in the last bits; so L to relative 1e-13 and every
+ * df to 1e-14 w_q beta (|dlogP/du| <= 1). Each top-1 query's df sums to 0
+ * within 1e-14 w_q beta (m <= 5 terms, each rounded). */
+static void test_top1_blocks(void)
+{
+    enum { NQ = 150, MMAX = 5 };
+    gsl_rng *rng = rngs_alloc(2612);
+    size_t off[NQ + 1];
+    uint32_t r[NQ];
+    double f[NQ * MMAX], lref[NQ * MMAX], w[NQ], df[NQ * MMAX], u[MMAX], du[MMAX];
+    for (int mixed = 0; mixed < 2; mixed++) {
+        off[0] = 0;
+        for (size_t q = 0; q < NQ; q++) {
+            size_t m = 2 + gsl_rng_uniform_int(rng, MMAX - 1);
+            r[q] = m == 2 ? 1 + (uint32_t)gsl_rng_uniform_int(rng, 2) : 1;
+            if (mixed && q == 100) r[q] = (uint32_t)m; /* a full ranking */
+            off[q + 1] = off[q] + m;
+            w[q] = q % 17 == 3 ? 0.0 : gsl_rng_uniform(rng) * 2.0;
+        }
+        for (size_t c = 0; c < off[NQ]; c++) {
+            f[c] = gsl_ran_gaussian(rng, 3.0);
+            lref[c] = -gsl_rng_uniform(rng) * 2.0;
+        }
+        const double beta = 0.8;
+        double L = dpo_block_loss(f, lref, off, r, w, NQ, beta, df), ref = 0.0;
+        double worst = 0.0, worst_sum = 0.0;
+        for (size_t q = 0; q < NQ; q++) {
+            size_t m = off[q + 1] - off[q];
+            for (size_t j = 0; j < m; j++)
+                u[j] = beta * (f[off[q] + j] - lref[off[q] + j]);
+            ref -= w[q] * pl_loglik_du(u, m, r[q], du);
+            double scale = w[q] * beta, sum = 0.0;
+            if (scale == 0.0) continue;
+            for (size_t j = 0; j < m; j++) {
+                double e = fabs(df[off[q] + j] + scale * du[j]) / scale;
+                if (e > worst) worst = e;
+                sum += df[off[q] + j];
+            }
+            int top1 = r[q] == 1 || m == 2;
+            if (top1 && fabs(sum) / scale > worst_sum) worst_sum = fabs(sum) / scale;
+        }
+        gsl_test_rel(L, ref, 1e-13, "top-1 block (%s): loss vs pl_loglik_du",
+                     mixed ? "one full ranking" : "all top-1");
+        gsl_test(!(worst < 1e-14), "top-1 block (%s): df vs pl_loglik_du, worst %.1e",
+                 mixed ? "one full ranking" : "all top-1", worst);
+        gsl_test(!(worst_sum < 1e-14), "top-1 block (%s): df sums to 0 per query, "
+                 "worst %.1e", mixed ? "one full ranking" : "all top-1", worst_sum);
+    }
+    gsl_rng_free(rng);
 }
 
 /* Queries longer than the stack buffer take the in-place path: compare it
@@ -589,6 +645,7 @@ int main(void)
 {
     gsl_set_error_handler_off();
     test_block_loss();
+    test_top1_blocks();
     test_long_query();
     test_adam();
     test_recovery();
