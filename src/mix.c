@@ -513,6 +513,38 @@ static pass_part part_of(const mix_ws *w, double *pt)
     return p;
 }
 
+/* The running sums Q, S, C (K each) and L of a partial p, copied into the
+ * locals at t (3 K + 1 doubles) for a run of users, so that each user adds
+ * to registers instead of through p's pointers, which the compiler must
+ * assume alias the responsibilities it writes (a store-to-load chain per
+ * user and sum); part_put writes them back. The additions keep their
+ * order: the same bits. */
+static MIX_INLINE pass_part part_local(pass_part p, size_t K, double *t)
+{
+    pass_part q = p;
+    q.Q = t;
+    q.S = t + K;
+    q.C = t + 2 * K;
+    q.L = t + 3 * K;
+    for (size_t k = 0; k < K; k++) {
+        q.Q[k] = p.Q[k];
+        q.S[k] = p.S[k];
+        q.C[k] = p.C[k];
+    }
+    *q.L = *p.L;
+    return q;
+}
+
+static MIX_INLINE void part_put(pass_part p, pass_part q, size_t K)
+{
+    for (size_t k = 0; k < K; k++) {
+        p.Q[k] = q.Q[k];
+        p.S[k] = q.S[k];
+        p.C[k] = q.C[k];
+    }
+    *p.L = *q.L;
+}
+
 /* The K d doubles of a thread's scratch s that user_missing uses. */
 static double *scratch_u(const mix_ws *w, double *s)
 {
@@ -688,11 +720,14 @@ static MIX_INLINE void stages_finish(mix_ws *w, size_t K, size_t d, size_t i,
                                      size_t nu, sub_res b, const double *leta,
                                      int given, int check, pass_part p, double *s)
 {
+    double t[3 * PREF_MAX_TYPES + 1];
+    pass_part q = part_local(p, K, t);
     for (size_t u = 0; u < nu; u++) {
         user_res r = {b.la + u * K, b.gi + u * K * d, b.Hi + u * K * d * d,
                       b.ex + u * K, b.sum[u], b.lse[u]};
-        finish_body(w, K, d, i + u, r, leta, given, check, p, s);
+        finish_body(w, K, d, i + u, r, leta, given, check, q, s);
     }
+    part_put(p, q, K);
 }
 
 /* Few candidates per query (w->qslot) for users [i, j), at most
@@ -750,11 +785,13 @@ static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
                             MIX_PCHUNK * K);
     }
     sub_post(b, j - i, K, MIX_PCHUNK * K, leta);
+    double tl[3 * PREF_MAX_TYPES + 1];
+    pass_part q = part_local(p, K, tl);
     for (size_t u = i; u < j; u++) {
         size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
         size_t o = u - i;
         const double *gam = user_tail(w, K, u, b.la + o * K, b.ex + o * K, b.sum[o],
-                                      b.lse[o], given, check, p.Q, p.S, p.C, p.L);
+                                      b.lse[o], given, check, q.Q, q.S, q.C, q.L);
         if (w->info && !given) { /* the user's gradients: sum_t g_t delta_t */
             double *gi = s + w->nwork + K;
             for (size_t k = 0; k < K; k++)
@@ -772,6 +809,7 @@ static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
                 h[k * n + t] *= gam[k];
             }
     }
+    part_put(p, q, K);
 }
 
 /* Pairs (w->pblock) of users [i, j), n = their pairs <= MIX_PCHUNK: the
