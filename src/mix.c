@@ -1612,8 +1612,12 @@ const double *mix_em_post(const mix_em *s) { return s->w->post; }
 /* ---- standard errors ----------------------------------------------------- */
 
 /* User i's terms of the information at the current parameters: Jb +=
- * -Hess l_i, Bb += s_i s_i^T, for P parameters. scr: the thread's scratch;
- * sv: 2 P doubles (the score, then one class's gradient). */
+ * -Hess l_i, Bb += s_i s_i^T, for P parameters. The class log-likelihoods,
+ * gradients and Hessians come from the passes' kernel for few candidates
+ * (pl_stages_accum: every class in one call, one log per class; its
+ * Hessian made symmetric), else from pl_linear_accum class by class; the two
+ * agree to rounding. scr: the thread's scratch; sv: 2 P doubles (the score,
+ * then one class's gradient). */
 static void user_information(const data_set *ds, const mix_ws *w, size_t i,
                              size_t P, double *scr, double *sv, double *Jb,
                              double *Bb)
@@ -1623,14 +1627,23 @@ static void user_information(const data_set *ds, const mix_ws *w, size_t i,
     double *ak = sv + P;  /* gradient of a_k */
     memset(gi, 0, K * (d + dd) * sizeof(double));
     double mx = -INFINITY;
-    for (size_t k = 0; k < K; k++) {
-        double ll = 0.0;
-        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
-            ll += pl_linear_accum(ds->x + ds->q_cand[q] * d, data_m(ds, q),
-                                  d, ds->q_r[q], w->theta + k * d, 1.0,
-                                  gi + k * d, Hi + k * dd, work);
-        la[k] = log(w->eta[k]) + ll;
-        if (la[k] > mx) mx = la[k];
+    if (w->diff) { /* few candidates: the passes' kernel, all classes at once */
+        user_stages_accum(ds, w, i, la, gi, Hi, work);
+        for (size_t k = 0; k < K; k++) {
+            pl_sym_from_upper(Hi + k * dd, d);
+            la[k] += log(w->eta[k]);
+            if (la[k] > mx) mx = la[k];
+        }
+    } else {
+        for (size_t k = 0; k < K; k++) {
+            double ll = 0.0;
+            for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
+                ll += pl_linear_accum(ds->x + ds->q_cand[q] * d, data_m(ds, q),
+                                      d, ds->q_r[q], w->theta + k * d, 1.0,
+                                      gi + k * d, Hi + k * dd, work);
+            la[k] = log(w->eta[k]) + ll;
+            if (la[k] > mx) mx = la[k];
+        }
     }
     /* gamma = exp(a_k - mx) / z: a softmax, not mathx_logsumexp
      * (exp(a_k - lse) would round differently in the last bit) */
