@@ -255,14 +255,15 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
     {
         double u[256], e[LL_ROWS], mx[LL_QUERIES], S[LL_QUERIES], lg[LL_QUERIES];
 #pragma omp for schedule(static)
-        for (size_t i = 0; i < N; i++)
+        for (size_t i = 0; i < N; i++) {
+            size_t q0 = ds->user_q[i], q1 = ds->user_q[i + 1];
+            size_t r0 = ds->q_cand[q0], n = ds->q_cand[q1] - r0;
+            int top1 = q1 - q0 <= LL_QUERIES && n <= LL_ROWS &&
+                       dpo_all_top1(ds->q_cand, ds->q_r, q0, q1);
             for (size_t k = 0; k < K; k++) {
                 const double *fk = f + k * ds->n_cands;
                 double ll = 0.0;
-                size_t q0 = ds->user_q[i], q1 = ds->user_q[i + 1];
-                size_t r0 = ds->q_cand[q0], n = ds->q_cand[q1] - r0;
-                if (q1 - q0 <= LL_QUERIES && n <= LL_ROWS &&
-                    dpo_all_top1(ds->q_cand, ds->q_r, q0, q1)) {
+                if (top1) {
                     for (size_t j = 0; j < n; j++)
                         e[j] = beta * (fk[r0 + j] -
                                        (ds->logp_ref ? ds->logp_ref[r0 + j] : 0.0));
@@ -281,6 +282,7 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
                 }
                 la[i * K + k] = ll;
             }
+        }
     }
 }
 
