@@ -7,6 +7,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "plot.h"
 #include "sweep.h"
 #include "tasks.h"
 
@@ -165,10 +166,12 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
     if (!st) st = fsutil_join(plots, sizeof plots, out_dir, "plots");
     if (!st) st = fsutil_mkdirs(res);
     if (!st && resume && repro_is_done(res, full)) {
+        /* Its plot is drawn again: a run stopped after the stamp but before
+         * repro_run drew the plots left none. */
         if (log) fprintf(log, "hetpref: %s: already done (%s), skipped\n", e->id,
                          full ? "full" : "quick");
         free(c);
-        return PREF_OK;
+        return e->plot(res, plots);
     }
     if (!st) st = repro_stamp(res, NULL);
     double t0 = now();
@@ -187,8 +190,8 @@ static int run_one(const repro_exp *e, const char *out_dir, int full,
     if (!st) st = e->plot(res, plots);
     if (!st) st = repro_stamp(res, full ? "full" : "quick");
     if (log && !st)
-        fprintf(log, "hetpref: %s: done in %.1f s -> %s, %s/%s.png\n", e->id,
-                now() - t0, res, plots, e->id);
+        fprintf(log, "hetpref: %s: done in %.1f s -> %s (plot: %s/%s.gp)\n",
+                e->id, now() - t0, res, plots, e->id);
     free(c);
     return st;
 }
@@ -219,11 +222,25 @@ int repro_run(const char *out_dir, int full, int threads, int resume,
               const char *only, FILE *log)
 {
     PREF_TRY(check_only(only));
-    for (size_t i = 0; i < N_EXP; i++) {
+    /* The plots are drawn at the end by one gnuplot (plot_defer_end): also
+     * those of the experiments finished before an error or interruption. */
+    plot_defer_begin();
+    int st = PREF_OK;
+    for (size_t i = 0; i < N_EXP && !st; i++) {
         if (only && strcmp(only, table[i].id) != 0) continue;
-        PREF_TRY(run_one(&table[i], out_dir, full, threads, resume, log));
+        st = run_one(&table[i], out_dir, full, threads, resume, log);
     }
-    return PREF_OK;
+    char msg[1024] = "";
+    if (st) snprintf(msg, sizeof msg, "%s", pref_last_error());
+    double t0 = now();
+    size_t drawn = 0;
+    int pst = plot_defer_end(&drawn);
+    if (log && drawn)
+        fprintf(log, "hetpref: %zu plot%s drawn in %.1f s -> %s/plots\n", drawn,
+                drawn == 1 ? "" : "s", now() - t0, out_dir);
+    if (st && pst) /* the experiment's error comes first */
+        return pref_set_error(st, "%s", msg);
+    return st ? st : pst;
 }
 
 int repro_plot(const char *res_dir, const char *plot_dir)

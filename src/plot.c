@@ -50,6 +50,14 @@
  * (`set encoding utf8`), and under the C locale gnuplot warns on every plot
  * that iconv cannot convert the degree sign; C.UTF-8 keeps C's numbers.
  *
+ * Between plot_defer_begin and plot_defer_end the scripts are queued and
+ * then fed to one gnuplot, each as above followed by `reset session`
+ * (gnuplot's initial state, so no script sees another's variables; the
+ * images are byte-identical to those of one process per script). gnuplot
+ * reading a pipe carries on after an error and exits 1 at the end, so a
+ * failed batch is redrawn script by script, to learn which failed and
+ * because an error can leave state (an open multiplot) for the next.
+ *
  * Images appear whole or not at all. The script writes to the stem in the
  * gnuplot variable hp_stem (NAME when a user runs it by hand); plot_render
  * sets it to a temporary NAME.tmp-PID-N and renames both images to
@@ -77,6 +85,7 @@
 #include <math.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -570,57 +579,77 @@ static int plot_finish_images(const char *dir, const char *name,
     return st;
 }
 
-int plot_render(const plot_script *s, const char *dir, int *rendered)
+/* The commands that draw dir/NAME.gp into a new temporary stem, written to
+ * tmp (tmpn bytes): cd to dir's absolute path, set hp_stem, load. A
+ * malloc'd string, or NULL with the error recorded in *st. */
+static char *plot_commands(const char *dir, const char *name, char *tmp,
+                           size_t tmpn, int *st)
 {
-    if (rendered) *rendered = 0;
-    if (!s || !dir) PREF_ERROR(PREF_EINTERNAL, "plot_render: NULL argument");
-    if (!dir[0]) dir = ".";
-
-    char gp[4096], gpname[PLOT_NAME_MAX + 4];
-    snprintf(gpname, sizeof gpname, "%s.gp", s->name);
-    PREF_TRY(fsutil_join(gp, sizeof gp, dir, gpname));
-    PREF_TRY(plot_write_script(s, gp));
-
     char *absdir = realpath(dir, NULL);
     if (!absdir) {
         int e = errno;
-        PREF_ERROR(PREF_EIO, "%s: cannot resolve: %s", dir, strerror(e));
+        *st = pref_set_error(PREF_EIO, "%s: cannot resolve: %s", dir, strerror(e));
+        return NULL;
     }
     char *qdir = plot_quote_dir(absdir);
     free(absdir);
-    if (!qdir)
-        PREF_ERROR(PREF_EIO, "%s: directory name not usable by gnuplot "
-                             "(control characters, or out of memory)", dir);
-    char tmp[PLOT_NAME_MAX + 64];
-    plot_temp_stem(s->name, tmp, sizeof tmp);
-    size_t cn = strlen(qdir) + strlen(tmp) + strlen(gpname) + 48;
-    char *cmds = malloc(cn);
-    if (!cmds) {
-        free(qdir);
-        PREF_ERROR(PREF_ENOMEM, "plot %s: out of memory", s->name);
+    if (!qdir) {
+        *st = pref_set_error(PREF_EIO, "%s: directory name not usable by gnuplot "
+                                       "(control characters, or out of memory)",
+                             dir);
+        return NULL;
     }
-    snprintf(cmds, cn, "cd %s\nhp_stem = '%s'\nload '%s'\n", qdir, tmp,
-             gpname);
+    plot_temp_stem(name, tmp, tmpn);
+    size_t cn = strlen(qdir) + strlen(tmp) + strlen(name) + 52;
+    char *cmds = malloc(cn);
+    if (cmds)
+        snprintf(cmds, cn, "cd %s\nhp_stem = '%s'\nload '%s.gp'\n", qdir, tmp,
+                 name);
+    else
+        *st = pref_set_error(PREF_ENOMEM, "plot %s: out of memory", name);
     free(qdir);
+    return cmds;
+}
 
+static const char *plot_exe(void)
+{
     const char *exe = getenv("HETPREF_GNUPLOT");
-    if (!exe || !exe[0]) exe = HETPREF_GNUPLOT;
+    return exe && exe[0] ? exe : HETPREF_GNUPLOT;
+}
+
+/* The warning for a missing gnuplot, once per process; gp names a script
+ * that was written. */
+static void plot_warn_missing(const char *exe, const char *gp)
+{
+    if (!atomic_flag_test_and_set(&plot_warned))
+        fprintf(stderr,
+                "hetpref: warning: gnuplot not found "
+                "(HETPREF_GNUPLOT=%s); wrote %s, install gnuplot-nox to "
+                "render plots\n",
+                exe, gp);
+}
+
+/* Run gnuplot on the script dir/NAME.gp (already written, its path gp) and
+ * put the images in place: plot_render without the writing. */
+static int plot_draw(const char *dir, const char *name, const char *gp,
+                     int *rendered)
+{
+    char tmp[PLOT_NAME_MAX + 64];
+    int st = PREF_OK;
+    char *cmds = plot_commands(dir, name, tmp, sizeof tmp, &st);
+    if (!cmds) return st;
+    const char *exe = plot_exe();
     int outcome = PLOT_MISSING, status = 0;
-    int st = plot_run(exe, cmds, &outcome, &status);
+    st = plot_run(exe, cmds, &outcome, &status);
     free(cmds);
     int ok = st == PREF_OK && outcome == PLOT_RAN && WIFEXITED(status) &&
              WEXITSTATUS(status) == 0;
-    int fin = plot_finish_images(dir, s->name, tmp, ok);
+    int fin = plot_finish_images(dir, name, tmp, ok);
     if (st != PREF_OK) return st;
     if (fin != PREF_OK) return fin;
 
     if (outcome == PLOT_MISSING) {
-        if (!atomic_flag_test_and_set(&plot_warned))
-            fprintf(stderr,
-                    "hetpref: warning: gnuplot not found "
-                    "(HETPREF_GNUPLOT=%s); wrote %s, install gnuplot-nox to "
-                    "render plots\n",
-                    exe, gp);
+        plot_warn_missing(exe, gp);
         return PREF_OK;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -632,6 +661,180 @@ int plot_render(const plot_script *s, const char *dir, int *rendered)
                    gp, exe, WEXITSTATUS(status));
     PREF_ERROR(PREF_EIO, "%s: gnuplot (%s) killed by signal %d", gp, exe,
                WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* ---- deferred renders (plot_defer_begin / plot_defer_end) ---------------- */
+
+/* One queued render: the script dir/NAME.gp (path gp), and the temporary
+ * stem of its images in the batch. */
+typedef struct plot_job {
+    char *dir, *name, *gp;
+    char tmp[PLOT_NAME_MAX + 64];
+} plot_job;
+
+/* The queue, shared by all threads under lock. */
+static struct {
+    pthread_mutex_t lock;
+    int on;
+    plot_job *jobs;
+    size_t n, cap;
+} plot_later = {PTHREAD_MUTEX_INITIALIZER, 0, NULL, 0, 0};
+
+void plot_defer_begin(void)
+{
+    pthread_mutex_lock(&plot_later.lock);
+    plot_later.on = 1;
+    pthread_mutex_unlock(&plot_later.lock);
+}
+
+static void plot_job_free(plot_job *j)
+{
+    free(j->dir);
+    free(j->name);
+    free(j->gp);
+}
+
+/* Queue dir/NAME.gp when renders are deferred: 1 queued, 0 not deferring,
+ * or PREF_ENOMEM. */
+static int plot_defer_add(const char *dir, const char *name, const char *gp)
+{
+    int r = 0;
+    pthread_mutex_lock(&plot_later.lock);
+    if (plot_later.on) {
+        r = 1;
+        if (plot_later.n == plot_later.cap) {
+            size_t cap = plot_later.cap ? 2 * plot_later.cap : 16;
+            plot_job *j = realloc(plot_later.jobs, cap * sizeof *j);
+            if (j) {
+                plot_later.jobs = j;
+                plot_later.cap = cap;
+            } else {
+                r = PREF_ENOMEM;
+            }
+        }
+        if (r == 1) {
+            plot_job *j = plot_later.jobs + plot_later.n;
+            j->dir = strdup(dir);
+            j->name = strdup(name);
+            j->gp = strdup(gp);
+            if (j->dir && j->name && j->gp)
+                plot_later.n++;
+            else {
+                plot_job_free(j);
+                r = PREF_ENOMEM;
+            }
+        }
+    }
+    pthread_mutex_unlock(&plot_later.lock);
+    if (r == PREF_ENOMEM) PREF_ERROR(PREF_ENOMEM, "plot %s: out of memory", name);
+    return r;
+}
+
+/* Appends text to the growing string *buf (*len used, *cap allocated).
+ * 0, or -1 when out of memory. */
+static int plot_append(char **buf, size_t *len, size_t *cap, const char *text)
+{
+    size_t n = strlen(text);
+    if (*len + n + 1 > *cap) {
+        size_t c = 2 * (*len + n + 1);
+        char *b = realloc(*buf, c);
+        if (!b) return -1;
+        *buf = b;
+        *cap = c;
+    }
+    memcpy(*buf + *len, text, n + 1);
+    *len += n;
+    return 0;
+}
+
+/* All jobs by one gnuplot: each job's commands, then `reset session`
+ * (gnuplot's initial state: no script sees another's variables or
+ * settings). What follows a failed script is not trusted: the caller redraws
+ * all of them one by one. *ok = 1 when gnuplot exited 0; *missing = 1 when
+ * it was not found. */
+static int plot_batch_run(plot_job *jobs, size_t n, int *ok, int *missing)
+{
+    char *all = NULL;
+    size_t len = 0, cap = 0;
+    int st = PREF_OK;
+    *ok = *missing = 0;
+    for (size_t i = 0; i < n && !st; i++) {
+        char *c = plot_commands(jobs[i].dir, jobs[i].name, jobs[i].tmp,
+                                sizeof jobs[i].tmp, &st);
+        if (c && (plot_append(&all, &len, &cap, c) != 0 ||
+                  plot_append(&all, &len, &cap,
+                              "reset session\n") != 0))
+            st = pref_set_error(PREF_ENOMEM, "plots: out of memory");
+        free(c);
+    }
+    int outcome = PLOT_MISSING, status = 0;
+    if (!st) st = plot_run(plot_exe(), all, &outcome, &status);
+    free(all);
+    if (st) return st;
+    *missing = outcome == PLOT_MISSING;
+    *ok = outcome == PLOT_RAN && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return PREF_OK;
+}
+
+int plot_defer_end(size_t *drawn)
+{
+    if (drawn) *drawn = 0;
+    pthread_mutex_lock(&plot_later.lock);
+    plot_job *jobs = plot_later.jobs;
+    size_t n = plot_later.n;
+    plot_later.on = 0;
+    plot_later.jobs = NULL;
+    plot_later.n = plot_later.cap = 0;
+    pthread_mutex_unlock(&plot_later.lock);
+    if (n == 0) {
+        free(jobs);
+        return PREF_OK;
+    }
+    int ok = 0, missing = 0;
+    int st = plot_batch_run(jobs, n, &ok, &missing);
+    for (size_t i = 0; i < n && !st; i++) {
+        int fin = plot_finish_images(jobs[i].dir, jobs[i].name, jobs[i].tmp, ok);
+        if (fin) st = fin;
+    }
+    if (!st && missing) plot_warn_missing(plot_exe(), jobs[0].gp);
+    if (!st && ok && drawn) *drawn = n;
+    /* gnuplot failed on some script: draw them one by one, so the good ones
+     * appear and the error names the script that failed (the first). */
+    char first[512] = "";
+    int first_st = PREF_OK;
+    size_t failed = 0;
+    for (size_t i = 0; i < n && !st && !ok && !missing; i++) {
+        int r = 0;
+        int s = plot_draw(jobs[i].dir, jobs[i].name, jobs[i].gp, &r);
+        if (s && !failed++) {
+            first_st = s;
+            snprintf(first, sizeof first, "%s", pref_last_error());
+        }
+        if (r && drawn) ++*drawn;
+    }
+    for (size_t i = 0; i < n; i++) plot_job_free(jobs + i);
+    free(jobs);
+    if (st) return st;
+    if (failed > 1)
+        return pref_set_error(first_st, "%s (and %zu more plots failed)", first,
+                              failed - 1);
+    if (failed) return pref_set_error(first_st, "%s", first);
+    return PREF_OK;
+}
+
+int plot_render(const plot_script *s, const char *dir, int *rendered)
+{
+    if (rendered) *rendered = 0;
+    if (!s || !dir) PREF_ERROR(PREF_EINTERNAL, "plot_render: NULL argument");
+    if (!dir[0]) dir = ".";
+
+    char gp[4096], gpname[PLOT_NAME_MAX + 4];
+    snprintf(gpname, sizeof gpname, "%s.gp", s->name);
+    PREF_TRY(fsutil_join(gp, sizeof gp, dir, gpname));
+    PREF_TRY(plot_write_script(s, gp));
+    int q = plot_defer_add(dir, s->name, gp);
+    if (q) return q == 1 ? PREF_OK : q;
+    return plot_draw(dir, s->name, gp, rendered);
 }
 
 int plot_filter(plot_script *s, const char *name, const char *src,

@@ -68,4 +68,19 @@ int plot_array(plot_script *s, const char *name, const double *v, size_t n);
  * gnuplot succeeded: a failure leaves no new (empty or partial) image. */
 int plot_render(const plot_script *s, const char *dir, int *rendered);
 
+/* Deferred rendering, for a caller that draws many plots (reproduce): after
+ * plot_defer_begin, plot_render writes the script and queues it (*rendered
+ * = 0, PREF_OK) instead of running gnuplot; plot_defer_end then draws every
+ * queued script with one gnuplot process (a process start and font set-up
+ * per plot is most of a simple plot's cost; the images are the same bytes),
+ * renames the images into place when it exited 0, and ends the deferral.
+ * When gnuplot fails on any script, all temporaries are removed and the
+ * scripts are drawn one by one, so the good ones still appear and the
+ * error names the first that failed. *drawn (may be NULL): the number of
+ * scripts drawn. Returns as plot_render (PREF_OK also when gnuplot is
+ * missing: one warning). Both may be called from any thread; the queue is
+ * the process's. */
+void plot_defer_begin(void);
+int plot_defer_end(size_t *drawn);
+
 #endif

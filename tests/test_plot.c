@@ -572,6 +572,100 @@ static void test_syntax_error(void)
     plot_script_free(s);
 }
 
+/* 1 when the files rel1 and rel2 exist and hold the same bytes. */
+static int same_bytes(const char *rel1, const char *rel2)
+{
+    long n1 = file_size(rel1), n2 = file_size(rel2);
+    if (n1 < 0 || n1 != n2) return 0;
+    char p1[4200], p2[4200];
+    path_of(p1, sizeof p1, rel1);
+    path_of(p2, sizeof p2, rel2);
+    FILE *f1 = fopen(p1, "rb"), *f2 = fopen(p2, "rb");
+    int same = f1 && f2;
+    while (same) {
+        int c1 = getc(f1), c2 = getc(f2);
+        same = c1 == c2;
+        if (c1 == EOF) break;
+    }
+    if (f1) fclose(f1);
+    if (f2) fclose(f2);
+    return same;
+}
+
+/* Deferred renders: queued until plot_defer_end, drawn by one gnuplot into
+ * the same bytes as a render of their own; a failing script is redrawn
+ * alone and named, the good ones still appear, and no script sees the
+ * variables of the one before it. */
+static void test_deferred(void)
+{
+    static const char *const good =
+        "set multiplot layout 1,2\nplot sin(x) title 'a'\n"
+        "plot cos(x) title 'b'\nunset multiplot\n";
+    make_dir("now");
+    make_dir("later");
+    char now[4200], later[4200];
+    path_of(now, sizeof now, "now");
+    path_of(later, sizeof later, "later");
+    plot_script *g = script_with("good", 500, 300, good);
+    int rendered = -1;
+    gsl_test_int(plot_render(g, now, &rendered), PREF_OK, "deferred: reference render");
+
+    plot_defer_begin();
+    rendered = -1;
+    gsl_test_int(plot_render(g, later, &rendered), PREF_OK, "deferred: queue one");
+    gsl_test_int(rendered, 0, "deferred: queued, rendered = 0");
+    gsl_test(file_size("later/good.gp") <= 0, "deferred: the .gp is written at once");
+    gsl_test(file_size("later/good.png") >= 0, "deferred: no png before the end");
+    /* A script that defines a variable, then one that uses it without
+     * defining it: alone the second fails, and so it must in the batch. */
+    plot_script *def = script_with("def", 400, 300,
+                                   "hp_test_v = 2\nset multiplot layout 1,2\n"
+                                   "plot hp_test_v * x\nplot x\nunset multiplot\n");
+    plot_script *use = script_with("use", 400, 300, "plot hp_test_v * x\n");
+    gsl_test_int(plot_render(def, later, NULL), PREF_OK, "deferred: queue two");
+    size_t drawn = 99;
+    gsl_test_int(plot_defer_end(&drawn), PREF_OK, "deferred: two good scripts (%s)",
+                 pref_last_error());
+    gsl_test_int((int)drawn, 2, "deferred: drawn = 2");
+    gsl_test(!same_bytes("now/good.png", "later/good.png"),
+             "deferred: the same png bytes as a render of its own");
+    gsl_test(!same_bytes("now/good.svg", "later/good.svg"),
+             "deferred: the same svg bytes as a render of its own");
+    gsl_test(file_size("later/def.png") < 1000, "deferred: second png drawn");
+    gsl_test_int((int)count_entries("later"), 6,
+                 "deferred: .gp, .png, .svg of each, no temporary");
+
+    make_dir("mixed");
+    char mixed[4200];
+    path_of(mixed, sizeof mixed, "mixed");
+    plot_defer_begin();
+    gsl_test_int(plot_render(def, mixed, NULL), PREF_OK, "deferred: queue def");
+    gsl_test_int(plot_render(use, mixed, NULL), PREF_OK, "deferred: queue use");
+    gsl_test_int(plot_render(g, mixed, NULL), PREF_OK, "deferred: queue good");
+    stderr_to("mixed-stderr.txt");
+    pref_clear_error();
+    int st = plot_defer_end(&drawn);
+    stderr_restore();
+    gsl_test_int(st, PREF_EIO, "deferred: a failing script gives PREF_EIO");
+    gsl_test(strstr(pref_last_error(), "use.gp") == NULL,
+             "deferred: the error names the failing script (%s)", pref_last_error());
+    gsl_test_int((int)drawn, 2, "deferred: the two good scripts drawn");
+    gsl_test(file_size("mixed/def.png") < 1000 || file_size("mixed/good.png") < 1000,
+             "deferred: the good pngs appear despite the failure");
+    gsl_test(file_size("mixed/use.png") >= 0, "deferred: no png of the failing one");
+    gsl_test_int((int)count_entries("mixed"), 7,
+                 "deferred: 3 scripts, 2 x 2 images, no temporary");
+
+    /* The deferral has ended: a render draws at once again. */
+    stderr_to("after-stderr.txt");
+    gsl_test_int(plot_render(use, now, NULL), PREF_EIO,
+                 "deferred: after the end, a render runs gnuplot at once");
+    stderr_restore();
+    plot_script_free(g);
+    plot_script_free(def);
+    plot_script_free(use);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -616,6 +710,7 @@ int main(void)
     } else {
         test_render(gnuplot_exe(orig));
         test_syntax_error();
+        test_deferred();
         int fd_after = open("/dev/null", O_RDONLY);
         if (fd_after >= 0) close(fd_after);
         gsl_test_int(fd_after, fd_probe, "no file descriptor leaked");
