@@ -778,12 +778,7 @@ static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
     double *f = z + K * n, *g = f + K * n, *h = g + K * n;
     const double *X = w->delta + q0 * d;
     sub_res b = scratch_users(w, s, MIX_PCHUNK);
-    for (size_t u = i; u < j; u++) {
-        size_t a = ds->user_q[u] - q0, T = ds->user_q[u + 1] - ds->user_q[u];
-        for (size_t k = 0; k < K; k++)
-            pl_pairs_loglik(z + k * n + a, f + k * n + a, T, b.acc + (u - i) * K + k,
-                            MIX_PCHUNK * K);
-    }
+    pl_pairs_users(z, f, n, ds->user_q + i, j - i, K, b.acc, MIX_PCHUNK * K);
     sub_post(b, j - i, K, MIX_PCHUNK * K, leta);
     double tl[3 * PREF_MAX_TYPES + 1];
     pass_part q = part_local(p, K, tl);
@@ -815,7 +810,7 @@ static MIX_INLINE void pairs_users(const data_set *ds, mix_ws *w, size_t K,
 /* Pairs (w->pblock) of users [i, j), n = their pairs <= MIX_PCHUNK: the
  * margins and logistic parts of all n pairs and K classes at once from
  * their transposed differences (ws_pairs), each user's log-likelihoods
- * (pl_pairs_loglik: the bits of pl_pairs_accum) and responsibilities
+ * (pl_pairs_users: the bits of pl_pairs_accum) and responsibilities
  * (pairs_users, K and d constant for d = 2, K = 2, 3, 4), then the gradient and
  * upper Hessian of the whole sub-block as sums over its pairs weighted by
  * gamma_ik g_t and gamma_ik h_t (vecops_pair_sums: vectorised across

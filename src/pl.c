@@ -236,14 +236,20 @@ static PL_INLINE void pairs_ll_step(double z, double f, double *lin, double *pro
     }
 }
 
-void pl_pairs_loglik(const double *z, const double *f, size_t n, double *acc,
-                     size_t na)
+void pl_pairs_users(const double *z, const double *f, size_t n,
+                    const size_t *uq, size_t nu, size_t K, double *acc, size_t na)
 {
-    double lin = 0.0, prod = 1.0, lg = 0.0;
-    for (size_t t = 0; t < n; t++) pairs_ll_step(z[t], f[t], &lin, &prod, &lg);
-    acc[0] = lin;
-    acc[na] = lg;
-    acc[2 * na] = prod;
+    for (size_t u = 0; u < nu; u++) {
+        size_t a = uq[u] - uq[0], T = uq[u + 1] - uq[u];
+        for (size_t k = 0; k < K; k++) {
+            const double *zk = z + k * n + a, *fk = f + k * n + a;
+            double lin = 0.0, prod = 1.0, lg = 0.0;
+            for (size_t t = 0; t < T; t++) pairs_ll_step(zk[t], fk[t], &lin, &prod, &lg);
+            acc[u * K + k] = lin;
+            acc[na + u * K + k] = lg;
+            acc[2 * na + u * K + k] = prod;
+        }
+    }
 }
 
 /* The sums of one class over one chunk of n pairs with logistic parts

@@ -78,15 +78,17 @@ static inline double pl_ll_parts(double lin, double lg, double lp)
     return lin - (lg + lp);
 }
 
-/* The log-likelihood sum_t log sigma(z_t) of n pairs from their margins z
- * and factors f (vecops_logistic) in parts, exactly as pl_pairs_accum sums
- * them: acc[0] = sum of min(z_t, 0), acc[na] = the logs the guard took,
- * acc[2 na] = the product of the f left (na >= 1: so the caller takes the
- * logs of many products in one vecops_log call). pl_ll_parts(acc[0],
- * acc[na], vecops_log1(acc[2 na])) is the log-likelihood, the bits of
- * pl_pairs_accum for the same z. */
-void pl_pairs_loglik(const double *z, const double *f, size_t n, double *acc,
-                     size_t na);
+/* The log-likelihoods sum_t log sigma(z_t) of nu users' pairs from their
+ * margins z and factors f (vecops_logistic), both (K, n) with user u's
+ * pairs at columns uq[u] - uq[0] .. uq[u + 1] - uq[0] (n >= uq[nu] - uq[0]),
+ * in parts, exactly as pl_pairs_accum sums them: for user u and class k,
+ * at e = u K + k, acc[e] = the sum of min(z_t, 0), acc[na + e] = the logs
+ * the guard took, acc[2 na + e] = the product of the f left (na >= nu K:
+ * so the caller takes the logs of many products in one vecops_log call).
+ * pl_ll_parts(acc[e], acc[na + e], vecops_log1(acc[2 na + e])) is the
+ * log-likelihood, the bits of pl_pairs_accum for the same z. */
+void pl_pairs_users(const double *z, const double *f, size_t n,
+                    const size_t *uq, size_t nu, size_t K, double *acc, size_t na);
 
 /* Rankings of few candidates on differences. A query of m <= PL_STAGES_M
  * candidates depends on x only through D_j = x_j - x_0 (j = 1..m-1, the

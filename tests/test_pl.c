@@ -378,34 +378,45 @@ static void test_pairs_classes(gsl_rng *r)
     }
 }
 
-/* The sub-block pass's parts of a pair log-likelihood (pl_pairs_loglik on
+/* The sub-block pass's parts of a pair log-likelihood (pl_pairs_users on
  * vecops_logistic's factors, combined by pl_ll_parts with vecops_log1) give
- * pl_pairs_accum's bits: 3000 random users of 1..20 pairs (vecops_log1 and
- * libm's log differ in ~1% of their last bits, so a kernel taking the other
- * log is caught). */
+ * pl_pairs_accum's bits: 600 sub-blocks of 5 random users of 1..20 pairs
+ * and K = 2 classes (each user and class checked: a wrong column or slot
+ * is caught; vecops_log1 and libm's log differ in ~1% of their last bits,
+ * so a kernel taking the other log is caught too). */
 static void test_pairs_parts(gsl_rng *r)
 {
-    enum { TM = 20, D = 3 };
-    double delta[TM * D], th[D], z[TM], f[TM], g[TM], h[TM], work[4 * 64 + 8];
+    enum { TM = 20, D = 3, NU = 5, K = 2, NA = NU * K + 1 };
+    double delta[NU * TM * D], th[K * D], z[K * NU * TM], f[K * NU * TM];
+    double g[K * NU * TM], h[K * NU * TM], work[4 * 64 + 8], acc[3 * NA];
     gsl_test(pl_pairs_work(1) > sizeof work / sizeof *work, "pl_pairs_work(1) fits");
-    size_t bad = 0;
-    for (size_t trial = 0; trial < 3000; trial++) {
-        size_t T = 1 + trial % TM;
-        for (size_t j = 0; j < T * D; j++) delta[j] = 3.0 * (gsl_rng_uniform(r) - 0.5);
-        for (size_t j = 0; j < D; j++) th[j] = 2.0 * (gsl_rng_uniform(r) - 0.5);
-        double ll, gg[D] = {0}, H[D * D] = {0}, acc[3];
-        pl_pairs_accum(delta, T, D, th, 1, &ll, gg, H, work);
-        for (size_t t = 0; t < T; t++) {
-            z[t] = 0.0;
-            for (size_t j = 0; j < D; j++) z[t] += th[j] * delta[t * D + j];
-        }
-        vecops_logistic(f, g, h, z, T);
-        pl_pairs_loglik(z, f, T, acc, 1);
-        double l = pl_ll_parts(acc[0], acc[1], vecops_log1(acc[2]));
-        bad += memcmp(&l, &ll, sizeof l) != 0;
+    size_t bad = 0, uq[NU + 1];
+    for (size_t trial = 0; trial < 600; trial++) {
+        uq[0] = 7; /* the sub-block's first pair need not be 0 */
+        for (size_t u = 0; u < NU; u++) uq[u + 1] = uq[u] + 1 + gsl_rng_uniform_int(r, TM);
+        size_t n = uq[NU] - uq[0];
+        for (size_t j = 0; j < n * D; j++) delta[j] = 3.0 * (gsl_rng_uniform(r) - 0.5);
+        for (size_t j = 0; j < K * D; j++) th[j] = 2.0 * (gsl_rng_uniform(r) - 0.5);
+        for (size_t k = 0; k < K; k++)
+            for (size_t t = 0; t < n; t++) {
+                z[k * n + t] = 0.0;
+                for (size_t j = 0; j < D; j++)
+                    z[k * n + t] += th[k * D + j] * delta[t * D + j];
+            }
+        vecops_logistic(f, g, h, z, K * n);
+        pl_pairs_users(z, f, n, uq, NU, K, acc, NA);
+        for (size_t u = 0; u < NU; u++)
+            for (size_t k = 0; k < K; k++) {
+                double ll, gg[D] = {0}, H[D * D] = {0};
+                size_t a = uq[u] - uq[0], e = u * K + k;
+                pl_pairs_accum(delta + a * D, uq[u + 1] - uq[u], D, th + k * D, 1,
+                               &ll, gg, H, work);
+                double l = pl_ll_parts(acc[e], acc[NA + e], vecops_log1(acc[2 * NA + e]));
+                bad += memcmp(&l, &ll, sizeof l) != 0;
+            }
     }
-    gsl_test(bad != 0, "pl_pairs_loglik's parts = pl_pairs_accum's bits (%zu of 3000 "
-             "differ)", bad);
+    gsl_test(bad != 0, "pl_pairs_users' parts = pl_pairs_accum's bits (%zu of "
+             "6000 differ)", bad);
 }
 
 static void test_pairs_kernel(void)
