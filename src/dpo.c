@@ -408,16 +408,6 @@ static const char *dpo_nonfinite_name(double x)
     return isnan(x) ? "NaN" : (x > 0 ? "+inf" : "-inf");
 }
 
-/* dst[0..n) = src[0..n) in blocks of 8 doubles, each a memcpy of constant
- * size that the compiler inlines (a query's rows are a few hundred bytes:
- * the library call and its size dispatch cost more than the copy). */
-static inline void dpo_copy_rows(double *dst, const double *src, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) memcpy(dst + i, src + i, 8 * sizeof(double));
-    for (; i < n; i++) dst[i] = src[i];
-}
-
 /* Gather queries order[0..nb) into the trainer's block; returns the number
  * of candidate rows, or 0 if they do not fit (a data set other than the one
  * the trainer was sized for). Then asks the caches for what the next two
@@ -442,7 +432,7 @@ static size_t dpo_gather(dpo_trainer *t, const data_set *ds,
         if (t->Xf) /* single precision: the rows go straight to float */
             vecopsf_from_double(t->Xf + n * d, ds->x + c0 * d, m * d);
         else
-            dpo_copy_rows(t->X + n * d, ds->x + c0 * d, m * d);
+            data_copy_features(t->X + n * d, ds->x + c0 * d, m * d);
         if (ds->logp_ref)
             for (size_t j = 0; j < m; j++) t->lref[n + j] = ds->logp_ref[c0 + j];
         n += m;

@@ -439,7 +439,7 @@ static void sim_ref_logp(const sim_design *g, const double *x, uint32_t prompt,
 static void sim_put(data_set *ds, size_t c, size_t j, const double *x,
                     const uint32_t *items, const double *lq)
 {
-    memcpy(ds->x + c * ds->d, x + j * ds->d, ds->d * sizeof(double));
+    data_copy_features(ds->x + c * ds->d, x + j * ds->d, ds->d);
     if (lq) ds->logp_ref[c] = lq[j];
     ds->c_item[c] = items[j];
 }
