@@ -790,24 +790,28 @@ int plot_defer_end(size_t *drawn)
         free(jobs);
         return PREF_OK;
     }
+    /* A batch that could not run (a directory gone, out of memory) is
+     * redrawn one by one below, like one that failed: each script then
+     * meets its own error. */
     int ok = 0, missing = 0;
-    int st = plot_batch_run(jobs, n, &ok, &missing);
-    for (size_t i = 0; i < n && !st; i++) {
+    if (plot_batch_run(jobs, n, &ok, &missing) != PREF_OK) ok = missing = 0;
+    int st = PREF_OK;
+    for (size_t i = 0; i < n; i++) {
         int fin = plot_finish_images(jobs[i].dir, jobs[i].name, jobs[i].tmp, ok);
-        if (fin) st = fin;
+        if (fin && !st) st = fin;
     }
-    if (!st && missing) plot_warn_missing(plot_exe(), jobs[0].gp);
-    if (!st && ok && drawn) *drawn = n;
+    if (missing) plot_warn_missing(plot_exe(), jobs[0].gp);
+    if (ok && !st && drawn) *drawn = n;
     /* gnuplot failed on some script: draw them one by one, so the good ones
      * appear and the error names the script that failed (the first). */
     char first[512] = "";
     int first_st = PREF_OK;
     size_t failed = 0;
-    for (size_t i = 0; i < n && !st && !ok && !missing; i++) {
+    for (size_t i = 0; i < n && !ok && !missing; i++) {
         int r = 0;
-        int s = plot_draw(jobs[i].dir, jobs[i].name, jobs[i].gp, &r);
-        if (s && !failed++) {
-            first_st = s;
+        int e = plot_draw(jobs[i].dir, jobs[i].name, jobs[i].gp, &r);
+        if (e && !failed++) {
+            first_st = e;
             snprintf(first, sizeof first, "%s", pref_last_error());
         }
         if (r && drawn) ++*drawn;

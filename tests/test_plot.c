@@ -656,6 +656,26 @@ static void test_deferred(void)
     gsl_test_int((int)count_entries("mixed"), 7,
                  "deferred: 3 scripts, 2 x 2 images, no temporary");
 
+    /* A queued script whose directory is gone by the end: the batch cannot
+     * run, so each is drawn alone; the other still appears. */
+    make_dir("gone");
+    make_dir("stays");
+    char gone[4200], stays[4200];
+    path_of(gone, sizeof gone, "gone");
+    path_of(stays, sizeof stays, "stays");
+    plot_defer_begin();
+    gsl_test_int(plot_render(g, gone, NULL), PREF_OK, "deferred: queue into gone");
+    gsl_test_int(plot_render(g, stays, NULL), PREF_OK, "deferred: queue into stays");
+    remove_tree(gone);
+    stderr_to("gone-stderr.txt");
+    st = plot_defer_end(&drawn);
+    stderr_restore();
+    gsl_test_int(st, PREF_EIO, "deferred: a directory gone gives PREF_EIO");
+    gsl_test(strstr(pref_last_error(), "gone") == NULL,
+             "deferred: the error names the directory (%s)", pref_last_error());
+    gsl_test_int((int)drawn, 1, "deferred: the other script drawn");
+    gsl_test(file_size("stays/good.png") < 1000, "deferred: its png appears");
+
     /* The deferral has ended: a render draws at once again. */
     stderr_to("after-stderr.txt");
     gsl_test_int(plot_render(use, now, NULL), PREF_EIO,
