@@ -666,7 +666,8 @@ static int plot_draw(const char *dir, const char *name, const char *gp,
 /* ---- deferred renders (plot_defer_begin / plot_defer_end) ---------------- */
 
 /* One queued render: the script dir/NAME.gp (path gp), and the temporary
- * stem of its images in the batch. */
+ * stem of its images in the batch ("" until the batch's commands name
+ * one). */
 typedef struct plot_job {
     char *dir, *name, *gp;
     char tmp[PLOT_NAME_MAX + 64];
@@ -717,6 +718,7 @@ static int plot_defer_add(const char *dir, const char *name, const char *gp)
             j->dir = strdup(dir);
             j->name = strdup(name);
             j->gp = strdup(gp);
+            j->tmp[0] = '\0'; /* no images until the batch names them */
             if (j->dir && j->name && j->gp)
                 plot_later.n++;
             else {
@@ -797,6 +799,7 @@ int plot_defer_end(size_t *drawn)
     if (plot_batch_run(jobs, n, &ok, &missing) != PREF_OK) ok = missing = 0;
     int st = PREF_OK;
     for (size_t i = 0; i < n; i++) {
+        if (!jobs[i].tmp[0]) continue; /* the batch stopped before it */
         int fin = plot_finish_images(jobs[i].dir, jobs[i].name, jobs[i].tmp, ok);
         if (fin && !st) st = fin;
     }
