@@ -732,23 +732,6 @@ static int plot_defer_add(const char *dir, const char *name, const char *gp)
     return r;
 }
 
-/* Appends text to the growing string *buf (*len used, *cap allocated).
- * 0, or -1 when out of memory. */
-static int plot_append(char **buf, size_t *len, size_t *cap, const char *text)
-{
-    size_t n = strlen(text);
-    if (*len + n + 1 > *cap) {
-        size_t c = 2 * (*len + n + 1);
-        char *b = realloc(*buf, c);
-        if (!b) return -1;
-        *buf = b;
-        *cap = c;
-    }
-    memcpy(*buf + *len, text, n + 1);
-    *len += n;
-    return 0;
-}
-
 /* All jobs by one gnuplot: each job's commands, then `reset session`
  * (gnuplot's initial state: no script sees another's variables or
  * settings). What follows a failed script is not trusted: the caller redraws
@@ -756,22 +739,19 @@ static int plot_append(char **buf, size_t *len, size_t *cap, const char *text)
  * it was not found. */
 static int plot_batch_run(plot_job *jobs, size_t n, int *ok, int *missing)
 {
-    char *all = NULL;
-    size_t len = 0, cap = 0;
-    int st = PREF_OK;
     *ok = *missing = 0;
+    plot_script *all = plot_script_alloc("batch", 1, 1); /* a growing buffer */
+    if (!all) return PREF_ENOMEM;
+    int st = PREF_OK;
     for (size_t i = 0; i < n && !st; i++) {
         char *c = plot_commands(jobs[i].dir, jobs[i].name, jobs[i].tmp,
                                 sizeof jobs[i].tmp, &st);
-        if (c && (plot_append(&all, &len, &cap, c) != 0 ||
-                  plot_append(&all, &len, &cap,
-                              "reset session\n") != 0))
-            st = pref_set_error(PREF_ENOMEM, "plots: out of memory");
+        if (c) st = plot_printf(all, "%sreset session\n", c);
         free(c);
     }
     int outcome = PLOT_MISSING, status = 0;
-    if (!st) st = plot_run(plot_exe(), all, &outcome, &status);
-    free(all);
+    if (!st) st = plot_run(plot_exe(), all->body, &outcome, &status);
+    plot_script_free(all);
     if (st) return st;
     *missing = outcome == PLOT_MISSING;
     *ok = outcome == PLOT_RAN && WIFEXITED(status) && WEXITSTATUS(status) == 0;
