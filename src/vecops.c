@@ -50,7 +50,8 @@ static inline uint64_t vecops_to_bits(double d)
     return u;
 }
 
-/* expm1 of the reduced argument, the core of tanh and exp below.
+/* expm1 of the reduced argument, the core of exp below (vecops_net.h has
+ * the network's tanh: the same steps in fused multiply-adds).
  *   k = round(x / ln 2) (the 1.5 * 2^52 shifter: after the addition the low
  *       mantissa bits hold k), r = x - k ln2_hi - k ln2_lo, |r| <= ln2 / 2,
  *       with fdlibm's split of ln 2 (k ln2_hi is exact for |k| < 2^11);
@@ -72,7 +73,7 @@ static inline VECOPS_INLINE double vecops_expm1_reduced(double x, double *two_k)
     /* 1 + r/2! + ... + r^12/13! by Estrin's scheme: the same terms as
      * Horner's rule in a tree of depth 4 instead of a chain of 12, so
      * consecutive elements overlap in the pipeline (34% faster, the same
-     * accuracy: 6.5e-16 worst relative error of tanh either way). */
+     * accuracy, measured on tanh when it used this function). */
     double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
     double q0 = 1.0 + 0.5 * r, q1 = 1.0 / 6.0 + (1.0 / 24.0) * r;
     double q2 = 1.0 / 120.0 + (1.0 / 720.0) * r;
@@ -85,26 +86,6 @@ static inline VECOPS_INLINE double vecops_expm1_reduced(double x, double *two_k)
     double p = t0 + t1 * r8;
     *two_k = vecops_from_bits((kbits + 1023u) << 52);
     return p * r;
-}
-
-/* tanh through expm1, branch-free so a loop of it vectorises.
- *
- * With a = min(|z|, 20) and x = -2a in [-40, 0], k and r as in
- * vecops_expm1_reduced (k >= -58: 2^k normal):
- *   expm1(x) = 2^k expm1(r) + (2^k - 1), which is exactly expm1(r) when
- *       k = 0, so small |z| keep full relative precision without a separate
- *       branch;
- *   tanh(a) = -expm1(x) / (2 + expm1(x)), and the sign of z copied back.
- * |z| > 20 gives tanh = 1 to double precision (1 - tanh(20) < 1e-17); NaN
- * propagates (the clamp keeps it, the polynomial spreads it). */
-static inline VECOPS_INLINE double vecops_tanh_body(double z)
-{
-    double a = fabs(z);
-    a = a > 20.0 ? 20.0 : a;
-    double two_k;
-    double em1_r = vecops_expm1_reduced(-2.0 * a, &two_k);
-    double em1 = two_k * em1_r + (two_k - 1.0);
-    return copysign(-em1 / (2.0 + em1), z);
 }
 
 /* exp(x) for x <= 0: 2^k (1 + expm1(r)). x below ln(DBL_MIN) (a subnormal
@@ -173,7 +154,6 @@ static inline VECOPS_INLINE double vecops_log_body(double x)
         _Pragma("omp simd") for (size_t i = 0; i < n; i++) y[i] = BODY(x[i]); \
     }
 
-VECOPS_MAP(vecops_tanh, vecops_tanh_body)
 VECOPS_MAP(vecops_expneg, vecops_expneg_body)
 VECOPS_MAP(vecops_log, vecops_log_body)
 
@@ -192,140 +172,171 @@ void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n)
     }
 }
 
-VECOPS_CLONES
-void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n)
-{
-#pragma omp simd
-    for (size_t i = 0; i < n; i++) dz[i] = da[i] * (1.0 - a[i] * a[i]);
-}
-
 /* Lanes of the register blocks below: eight doubles, one AVX-512 register,
  * two AVX2 or four SSE2 registers; GCC keeps each block in registers. */
 #define VECOPS_LANES 8
 
-/* Y[i0 .. i0 + R) for R rows, R <= 4, columns j0 .. j0 + 8: R independent
- * accumulators share each load of W (k ascending in every sum). */
-static inline VECOPS_INLINE void vecops_affine_block(double *restrict Y, const double *restrict X,
-                                       const double *restrict W,
-                                       const double *restrict b, size_t R,
-                                       size_t in, size_t out, size_t j0)
+/* ---- the network's kernels, one build per level (vecops_net.h) ----------
+ *
+ * The network's products and tanh use fused multiply-adds. A training step
+ * is bound by arithmetic, not memory, and with the instruction an EM-DPO
+ * fit takes about 10% less CPU (tanh 20% less; bench/README.md). An FMA
+ * has one correct result, so every level gives the same bits if the level
+ * without the instruction computes it exactly: vecops_fma_emul below, at
+ * a price: there an EM-DPO fit takes about 12 times the CPU it took with
+ * separate products and sums (x86-64 CPUs without FMA: before 2013, and
+ * some low-power or emulated ones). GCC's target_clones
+ * cannot do that (one body for every clone), so the header is compiled
+ * once per level under `#pragma GCC target`, and the public functions call
+ * the level __builtin_cpu_supports reports. */
+
+/* fma(a, b, c) = a b + c rounded once, without the instruction:
+ * Dekker's exact product a b = p + e (Veltkamp's split by 2^27 + 1), Knuth's
+ * TwoSum c + p = s + t, then t + e rounded to odd (rounded to nearest, then
+ * moved one ulp towards the exact sum when that was inexact and the
+ * nearest is even), and s plus that rounded to nearest. Boldo and
+ * Melquiond (IEEE Trans. Computers 57(4), 2008, "Emulation of FMA and
+ * correctly rounded sums: proved algorithms using rounding to odd") prove
+ * the last two steps give the correctly rounded a b + c when nothing
+ * overflows or underflows: here |a|, |b| < 2^995 and |a b| > 2^-968, far
+ * beyond a network's weights and activations. Infinite or NaN operands give
+ * NaN (the instruction may give an infinity). Branch-free, so the loops
+ * still vectorise; about 40 operations instead of one.
+ * tests/test_vecops.c checks it against libm's fma on 10^6 triples. */
+static inline VECOPS_INLINE double vecops_fma_emul(double a, double b, double c)
 {
-    double a0[VECOPS_LANES], a1[VECOPS_LANES], a2[VECOPS_LANES], a3[VECOPS_LANES];
-#pragma omp simd
-    for (size_t l = 0; l < VECOPS_LANES; l++) a0[l] = a1[l] = a2[l] = a3[l] = b[j0 + l];
-    const double *x0 = X, *x1 = X + (R > 1) * in, *x2 = X + (R > 2) * 2 * in,
-                 *x3 = X + (R > 3) * 3 * in;
-    for (size_t k = 0; k < in; k++) {
-        const double *w = W + k * out + j0;
-        const double v0 = x0[k], v1 = x1[k], v2 = x2[k], v3 = x3[k];
-#pragma omp simd
-        for (size_t l = 0; l < VECOPS_LANES; l++) {
-            a0[l] += v0 * w[l];
-            a1[l] += v1 * w[l];
-            a2[l] += v2 * w[l];
-            a3[l] += v3 * w[l];
-        }
-    }
-    double *y = Y + j0;
-#pragma omp simd
-    for (size_t l = 0; l < VECOPS_LANES; l++) y[l] = a0[l];
-    if (R > 1) {
-#pragma omp simd
-        for (size_t l = 0; l < VECOPS_LANES; l++) y[out + l] = a1[l];
-    }
-    if (R > 2) {
-#pragma omp simd
-        for (size_t l = 0; l < VECOPS_LANES; l++) y[2 * out + l] = a2[l];
-    }
-    if (R > 3) {
-#pragma omp simd
-        for (size_t l = 0; l < VECOPS_LANES; l++) y[3 * out + l] = a3[l];
-    }
+    const double split = 134217729.0; /* 2^27 + 1 */
+    double ta = split * a, ah = ta - (ta - a), al = a - ah;
+    double tb = split * b, bh = tb - (tb - b), bl = b - bh;
+    double p = a * b;
+    double e = ((ah * bh - p) + ah * bl + al * bh) + al * bl; /* p + e = a b */
+    double s = c + p, sb = s - c, t = (c - (s - sb)) + (p - sb); /* s + t = c + p */
+    double u = t + e, uv = u - t, v = (t - (u - uv)) + (e - uv); /* u + v = t + e */
+    /* Rounding to odd in integer operations only (SSE2 has no 64-bit
+     * compare, and a select would keep GCC from vectorising the baseline):
+     * move = 1 when v != 0 and u's last bit is 0; the step is +1 (away from
+     * 0) when v has u's sign, else -1. */
+    uint64_t ubits = vecops_to_bits(u), vbits = vecops_to_bits(v);
+    uint64_t vmag = vbits << 1, nonzero = (vmag | (0u - vmag)) >> 63;
+    uint64_t move = nonzero & ~ubits & 1u, opposite = (ubits ^ vbits) >> 63;
+    return s + vecops_from_bits(ubits + move - ((move & opposite) << 1));
 }
 
-/* The same for columns j0 .. j0 + 16 as two groups of eight lanes: eight
- * accumulators share each row's loads. Measured at n = 192, in = 8,
- * out = 32: 13% faster than two 8-column blocks with AVX-512, 4x with AVX2
- * (where GCC keeps the 8-column block's accumulators on the stack). */
-static inline VECOPS_INLINE void vecops_affine_block16(double *restrict Y,
-                                                       const double *restrict X,
-                                                       const double *restrict W,
-                                                       const double *restrict b,
-                                                       size_t R, size_t in,
-                                                       size_t out, size_t j0)
+#if defined(HAVE_FMA_LEVELS)
+#define VN_INLINE VECOPS_INLINE
+#define VN_FN(x) vecops_net0_##x
+#define VN_MADD(a, b, c) vecops_fma_emul(a, b, c)
+#include "vecops_net.h"
+#undef VN_FN
+#undef VN_MADD
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v3")
+#define VN_FN(x) vecops_net3_##x
+#define VN_MADD(a, b, c) __builtin_fma(a, b, c)
+#include "vecops_net.h"
+#undef VN_FN
+#undef VN_MADD
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+#define VN_FN(x) vecops_net4_##x
+#define VN_MADD(a, b, c) __builtin_fma(a, b, c)
+#include "vecops_net.h"
+#undef VN_FN
+#undef VN_MADD
+#pragma GCC pop_options
+#undef VN_INLINE
+
+static int vecops_net_cap = 4;
+
+int vecops_net_level(int cap)
 {
-    enum { L = VECOPS_LANES };
-    double a0[L], a1[L], a2[L], a3[L], c0[L], c1[L], c2[L], c3[L];
-#pragma omp simd
-    for (size_t l = 0; l < L; l++) {
-        a0[l] = a1[l] = a2[l] = a3[l] = b[j0 + l];
-        c0[l] = c1[l] = c2[l] = c3[l] = b[j0 + L + l];
-    }
-    const double *x0 = X, *x1 = X + (R > 1) * in, *x2 = X + (R > 2) * 2 * in,
-                 *x3 = X + (R > 3) * 3 * in;
-    for (size_t k = 0; k < in; k++) {
-        const double *w = W + k * out + j0;
-        const double v0 = x0[k], v1 = x1[k], v2 = x2[k], v3 = x3[k];
-#pragma omp simd
-        for (size_t l = 0; l < L; l++) {
-            a0[l] += v0 * w[l];
-            a1[l] += v1 * w[l];
-            a2[l] += v2 * w[l];
-            a3[l] += v3 * w[l];
-            c0[l] += v0 * w[L + l];
-            c1[l] += v1 * w[L + l];
-            c2[l] += v2 * w[L + l];
-            c3[l] += v3 * w[L + l];
-        }
-    }
-    double *y = Y + j0;
-#pragma omp simd
-    for (size_t l = 0; l < L; l++) {
-        y[l] = a0[l];
-        y[L + l] = c0[l];
-    }
-    if (R > 1) {
-#pragma omp simd
-        for (size_t l = 0; l < L; l++) {
-            y[out + l] = a1[l];
-            y[out + L + l] = c1[l];
-        }
-    }
-    if (R > 2) {
-#pragma omp simd
-        for (size_t l = 0; l < L; l++) {
-            y[2 * out + l] = a2[l];
-            y[2 * out + L + l] = c2[l];
-        }
-    }
-    if (R > 3) {
-#pragma omp simd
-        for (size_t l = 0; l < L; l++) {
-            y[3 * out + l] = a3[l];
-            y[3 * out + L + l] = c3[l];
-        }
-    }
+    if (cap >= 0) vecops_net_cap = cap;
+    int level = __builtin_cpu_supports("x86-64-v4")   ? 4
+                : __builtin_cpu_supports("x86-64-v3") ? 3
+                                                      : 0;
+    if (level > vecops_net_cap) level = vecops_net_cap >= 3 ? 3 : 0;
+    return level;
 }
 
-VECOPS_CLONES
+/* The public kernel NAME calls the build of the level in use. */
+#define VECOPS_NET_CALL(NAME, ...)                          \
+    do {                                                    \
+        int level_ = vecops_net_level(-1);                  \
+        if (level_ == 4) vecops_net4_##NAME(__VA_ARGS__);   \
+        else if (level_ == 3) vecops_net3_##NAME(__VA_ARGS__); \
+        else vecops_net0_##NAME(__VA_ARGS__);               \
+    } while (0)
+#else
+/* No levels: one build, the instruction where the target has a fast one. */
+#define VN_INLINE VECOPS_INLINE
+#define VN_FN(x) vecops_net0_##x
+#if defined(FP_FAST_FMA)
+#define VN_MADD(a, b, c) fma(a, b, c)
+#else
+#define VN_MADD(a, b, c) vecops_fma_emul(a, b, c)
+#endif
+#include "vecops_net.h"
+#undef VN_FN
+#undef VN_MADD
+#undef VN_INLINE
+
+int vecops_net_level(int cap)
+{
+    (void)cap;
+    return 0;
+}
+
+#define VECOPS_NET_CALL(NAME, ...) vecops_net0_##NAME(__VA_ARGS__)
+#endif
+
+double vecops_tanh1(double z)
+{
+    double y;
+    VECOPS_NET_CALL(tanh, &y, &z, 1);
+    return y;
+}
+
+void vecops_tanh(double *y, const double *z, size_t n)
+{
+    VECOPS_NET_CALL(tanh, y, z, n);
+}
+
+void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n)
+{
+    VECOPS_NET_CALL(tanh_grad, dz, da, a, n);
+}
+
 void vecops_affine(double *restrict Y, const double *restrict X,
                    const double *restrict W, const double *restrict b,
                    size_t n, size_t in, size_t out)
 {
-    size_t out8 = out - out % VECOPS_LANES, out16 = out - out % (2 * VECOPS_LANES);
-    for (size_t i0 = 0; i0 < n; i0 += 4) {
-        size_t R = n - i0 < 4 ? n - i0 : 4;
-        for (size_t j0 = 0; j0 < out16; j0 += 2 * VECOPS_LANES)
-            vecops_affine_block16(Y + i0 * out, X + i0 * in, W, b, R, in, out, j0);
-        if (out8 > out16)
-            vecops_affine_block(Y + i0 * out, X + i0 * in, W, b, R, in, out, out16);
-        for (size_t i = i0; i < i0 + R; i++)
-            for (size_t j = out8; j < out; j++) { /* the same sums, one column */
-                double acc = b[j];
-                for (size_t k = 0; k < in; k++) acc += X[i * in + k] * W[k * out + j];
-                Y[i * out + j] = acc;
-            }
-    }
+    VECOPS_NET_CALL(affine, Y, X, W, b, n, in, out);
+}
+
+void vecops_affine1(double *y, const double *X, const double *w, double b,
+                    size_t n, size_t in)
+{
+    VECOPS_NET_CALL(affine1, y, X, w, b, n, in);
+}
+
+void vecops_affine_grad(double *restrict dW, double *restrict db,
+                        const double *restrict X, const double *restrict dY,
+                        size_t n, size_t in, size_t out)
+{
+    VECOPS_NET_CALL(affine_grad, dW, db, X, dY, n, in, out);
+}
+
+void vecops_input_grad(double *dX, const double *dY, const double *W,
+                       size_t n, size_t in, size_t out)
+{
+    VECOPS_NET_CALL(input_grad, dX, dY, W, n, in, out);
+}
+
+void vecops_outer_tanh_grad(double *dX, const double *dy, const double *w,
+                            const double *A, size_t n, size_t in)
+{
+    VECOPS_NET_CALL(outer_tanh_grad, dX, dy, w, A, n, in);
 }
 
 /* The body of vecops_dot, inlined into the callers' loops. */
@@ -347,73 +358,6 @@ double vecops_dot(const double *a, const double *b, size_t n)
     return vecops_dot_body(a, b, n);
 }
 
-/* y[0 .. R) = b + the dot products of R <= 4 rows of X with w, each exactly
- * vecops_dot_body's sums: the rows share the loads of w and their partial
- * sums run side by side instead of one chain after another. */
-static inline VECOPS_INLINE void vecops_affine1_rows4(double *restrict y,
-                                                      const double *restrict X,
-                                                      const double *restrict w,
-                                                      double b, size_t R, size_t in)
-{
-    double s0[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s1[8] = {0, 0, 0, 0, 0, 0, 0, 0},
-           s2[8] = {0, 0, 0, 0, 0, 0, 0, 0}, s3[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    const double *x0 = X, *x1 = X + (R > 1) * in, *x2 = X + (R > 2) * 2 * in,
-                 *x3 = X + (R > 3) * 3 * in;
-    size_t j = 0;
-    for (; j + 8 <= in; j += 8) {
-#pragma omp simd
-        for (size_t l = 0; l < 8; l++) {
-            s0[l] += x0[j + l] * w[j + l];
-            s1[l] += x1[j + l] * w[j + l];
-            s2[l] += x2[j + l] * w[j + l];
-            s3[l] += x3[j + l] * w[j + l];
-        }
-    }
-    for (size_t l = 0; j + l < in; l++) {
-        s0[l] += x0[j + l] * w[j + l];
-        s1[l] += x1[j + l] * w[j + l];
-        s2[l] += x2[j + l] * w[j + l];
-        s3[l] += x3[j + l] * w[j + l];
-    }
-#define VECOPS_TREE(s) (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])))
-    y[0] = b + VECOPS_TREE(s0);
-    if (R > 1) y[1] = b + VECOPS_TREE(s1);
-    if (R > 2) y[2] = b + VECOPS_TREE(s2);
-    if (R > 3) y[3] = b + VECOPS_TREE(s3);
-#undef VECOPS_TREE
-}
-
-VECOPS_CLONES
-void vecops_affine1(double *y, const double *X, const double *w, double b,
-                    size_t n, size_t in)
-{
-    for (size_t i0 = 0; i0 < n; i0 += 4)
-        vecops_affine1_rows4(y + i0, X + i0 * in, w, b, n - i0 < 4 ? n - i0 : 4, in);
-}
-
-#define VG_T double
-#define VG_LANES VECOPS_LANES
-#define VG_INLINE VECOPS_INLINE
-#define VG_FN(x) vecops_##x
-#include "vecops_grad.h"
-
-VECOPS_CLONES
-void vecops_affine_grad(double *restrict dW, double *restrict db,
-                        const double *restrict X, const double *restrict dY,
-                        size_t n, size_t in, size_t out)
-{
-    vecops_affine_grad_body(dW, db, X, dY, n, in, out);
-}
-
-VECOPS_CLONES
-void vecops_input_grad(double *dX, const double *dY, const double *W,
-                       size_t n, size_t in, size_t out)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < in; k++)
-            dX[i * in + k] = vecops_dot_body(dY + i * out, W + k * out, out);
-}
-
 VECOPS_CLONES
 void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
                   size_t in)
@@ -423,18 +367,6 @@ void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
         double *x = dX + i * in;
 #pragma omp simd
         for (size_t k = 0; k < in; k++) x[k] = d * w[k];
-    }
-}
-
-VECOPS_CLONES
-void vecops_outer_tanh_grad(double *dX, const double *dy, const double *w,
-                            const double *A, size_t n, size_t in)
-{
-    for (size_t i = 0; i < n; i++) {
-        const double d = dy[i], *a = A + i * in;
-        double *x = dX + i * in;
-#pragma omp simd
-        for (size_t k = 0; k < in; k++) x[k] = (d * w[k]) * (1.0 - a[k] * a[k]);
     }
 }
 

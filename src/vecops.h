@@ -20,8 +20,14 @@
  * the vector lanes, sums over rows or over k run in a fixed sequential order,
  * and dot products use eight fixed partial sums combined by a fixed tree;
  * the build uses ISO C floating point (-std=c11: no FMA contraction, no
- * reassociation). tests/test_nn.c checks the kernels bit for bit against
- * plain scalar loops written in the test.
+ * reassociation). The network's kernels (tanh, tanh_grad, affine, affine1,
+ * affine_grad, input_grad, outer_tanh_grad) write every product-and-sum as
+ * a fused multiply-add, one rounding: the instruction at x86-64-v3 and v4,
+ * an exact emulation at the baseline (vecops.c), so their bits do not depend
+ * on the level either. The latent-class kernels (exp, log, logistic, dot,
+ * outer, the pair and stage kernels) round products and sums separately.
+ * tests/test_vecops.c checks the kernels bit for bit against plain scalar
+ * loops written in the test, at every level the machine runs.
  *
  * Matrices are row major, dense (leading dimension = number of columns).
  * Pointers are never NULL unless a count is 0; outputs must not alias
@@ -32,8 +38,14 @@
 
 #include <stddef.h>
 
+/* The level of the network's kernels: 4 (x86-64-v4), 3 (x86-64-v3) or 0
+ * (baseline, FMA emulated; also where there are no levels). cap >= 0 first
+ * caps the level for the whole process (tests compare the levels with it;
+ * not thread-safe: call it before any kernel runs); cap < 0 only reads. */
+int vecops_net_level(int cap);
+
 /* tanh(z) through one expm1 evaluated by a degree-13 polynomial (relative
- * error < 1e-15 against libm's tanh: 4.6e-16 measured); NaN in, NaN out. */
+ * error < 1e-15 against libm's tanh); NaN in, NaN out. */
 double vecops_tanh1(double z);
 
 /* y[i] = vecops_tanh1(z[i]), i < n; y may equal z. */
@@ -66,16 +78,17 @@ void vecops_log(double *y, const double *x, size_t n);
  * min(z_i, 0) - log f[i]. Outputs must not alias z or each other. */
 void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n);
 
-/* dz[i] = da[i] * (1 - a[i] * a[i]) (tanh' from its output), i < n; dz may
+/* dz[i] = da[i] * fma(-a[i], a[i], 1) (tanh' from its output), i < n; dz may
  * equal da. */
 void vecops_tanh_grad(double *dz, const double *da, const double *a, size_t n);
 
-/* Y (n, out) = b (out) + X (n, in) W (in, out), each entry summed as
- * ((b_j + x_0 w_0j) + x_1 w_1j) + ... (k ascending). */
+/* Y (n, out) = b (out) + X (n, in) W (in, out), each entry a chain of fused
+ * multiply-adds fma(x_1, w_1j, fma(x_0, w_0j, b_j)) ... (k ascending). */
 void vecops_affine(double *Y, const double *X, const double *W,
                    const double *b, size_t n, size_t in, size_t out);
 
-/* y (n) = b + X (n, in) w (in): the dot products of vecops_dot. */
+/* y (n) = b + X (n, in) w (in): dot products summed as vecops_dot's, each
+ * partial sum a chain of fused multiply-adds. */
 void vecops_affine1(double *y, const double *X, const double *w, double b,
                     size_t n, size_t in);
 
@@ -85,12 +98,13 @@ void vecops_affine1(double *y, const double *X, const double *w, double b,
 double vecops_dot(const double *a, const double *b, size_t n);
 
 /* dW (in, out) += X^T dY and, when db is not NULL, db (out) += column sums
- * of dY; rows i = 0..n-1 added in order. X (n, in), dY (n, out). */
+ * of dY; rows i = 0..n-1 added in order, dW's by fused multiply-adds.
+ * X (n, in), dY (n, out). */
 void vecops_affine_grad(double *dW, double *db, const double *X,
                         const double *dY, size_t n, size_t in, size_t out);
 
-/* dX (n, in) = dY (n, out) W^T for W (in, out): dX_ik = vecops_dot(dY_i, W_k)
- * (overwritten). */
+/* dX (n, in) = dY (n, out) W^T for W (in, out): dX_ik = dY_i . W_k summed
+ * as vecops_affine1's dot products (overwritten). */
 void vecops_input_grad(double *dX, const double *dY, const double *W,
                        size_t n, size_t in, size_t out);
 
@@ -98,7 +112,7 @@ void vecops_input_grad(double *dX, const double *dY, const double *W,
 void vecops_outer(double *dX, const double *dy, const double *w, size_t n,
                   size_t in);
 
-/* dX (n, in) = (dy (n) w^T) * (1 - A * A) element-wise (overwritten): the
+/* dX (n, in) = (dy (n) w^T) * fma(-A, A, 1) element-wise (overwritten): the
  * output unit's delta through a tanh layer with outputs A (n, in), the
  * same bits as vecops_outer followed by vecops_tanh_grad in one pass. */
 void vecops_outer_tanh_grad(double *dX, const double *dy, const double *w,

@@ -1,21 +1,25 @@
 /* vecops_grad.h — the weight-gradient kernels of vecops.c and vecopsf.c,
  * written once for both element types.
  *
- * Not a public header: vecops.c (double) and vecopsf.c (float) each include
- * it once, after defining
+ * Not a public header: vecops.c (double: once per instruction-set level of
+ * its network kernels, through vecops_net.h) and vecopsf.c (float: once)
+ * include it after defining
  *   VG_T       the element type,
  *   VG_LANES   the lanes of a register block (8),
  *   VG_INLINE  their always-inline attribute (so every helper is inlined
  *              into each target clone of the caller),
- *   VG_FN(x)   the name of helper x in that file (vecops_x, vecopsf_x);
+ *   VG_FN(x)   the name of helper x in that file (vecops_x, vecopsf_x),
+ *   VG_MADD(a, b, c)  a b + c: rounded once (a fused multiply-add) in
+ *              vecops.c, twice (a plain product and sum) in vecopsf.c;
  * it defines static inline helpers only, and VG_FN(affine_grad_body), which
  * the file's public affine_grad calls. The sums are the same in both types:
  * every entry of dW and db adds its rows i = 0..n-1 in order, so the bits do
  * not depend on the register blocking or the vector width (test_vecops and
  * test_nnf check them against scalar loops). It deliberately holds nothing
  * else: the forward products differ between the two files. */
-#if !defined(VG_T) || !defined(VG_LANES) || !defined(VG_INLINE) || !defined(VG_FN)
-#error "vecops_grad.h: define VG_T, VG_LANES, VG_INLINE and VG_FN first"
+#if !defined(VG_T) || !defined(VG_LANES) || !defined(VG_INLINE) || !defined(VG_FN) || \
+    !defined(VG_MADD)
+#error "vecops_grad.h: define VG_T, VG_LANES, VG_INLINE, VG_FN and VG_MADD first"
 #endif
 
 /* dW[k0 .. k0 + 4, j0 .. j0 + 8) += X[:, k0 .. k0 + 4]^T dY[:, j0 .. j0 + 8):
@@ -44,10 +48,10 @@ static inline VG_INLINE void VG_FN(grad_block4)(VG_T *restrict dW,
         const VG_T x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
 #pragma omp simd
         for (size_t l = 0; l < VG_LANES; l++) {
-            a0[l] += x0 * dy[l];
-            a1[l] += x1 * dy[l];
-            a2[l] += x2 * dy[l];
-            a3[l] += x3 * dy[l];
+            a0[l] = VG_MADD(x0, dy[l], a0[l]);
+            a1[l] = VG_MADD(x1, dy[l], a1[l]);
+            a2[l] = VG_MADD(x2, dy[l], a2[l]);
+            a3[l] = VG_MADD(x3, dy[l], a3[l]);
         }
     }
 #pragma omp simd
@@ -91,14 +95,14 @@ static inline VG_INLINE void VG_FN(grad_block8)(VG_T *restrict dW,
                      x5 = x[5], x6 = x[6], x7 = x[7];
 #pragma omp simd
         for (size_t l = 0; l < L; l++) {
-            a0[l] += x0 * dy[l];
-            a1[l] += x1 * dy[l];
-            a2[l] += x2 * dy[l];
-            a3[l] += x3 * dy[l];
-            a4[l] += x4 * dy[l];
-            a5[l] += x5 * dy[l];
-            a6[l] += x6 * dy[l];
-            a7[l] += x7 * dy[l];
+            a0[l] = VG_MADD(x0, dy[l], a0[l]);
+            a1[l] = VG_MADD(x1, dy[l], a1[l]);
+            a2[l] = VG_MADD(x2, dy[l], a2[l]);
+            a3[l] = VG_MADD(x3, dy[l], a3[l]);
+            a4[l] = VG_MADD(x4, dy[l], a4[l]);
+            a5[l] = VG_MADD(x5, dy[l], a5[l]);
+            a6[l] = VG_MADD(x6, dy[l], a6[l]);
+            a7[l] = VG_MADD(x7, dy[l], a7[l]);
         }
     }
 #pragma omp simd
@@ -127,7 +131,7 @@ static inline VG_INLINE void VG_FN(grad_row)(VG_T *restrict dW,
     for (size_t i = 0; i < n; i++) {
         const VG_T xk = X[i * in + k], *dy = dY + i * out + j0;
 #pragma omp simd
-        for (size_t l = 0; l < VG_LANES; l++) a[l] += xk * dy[l];
+        for (size_t l = 0; l < VG_LANES; l++) a[l] = VG_MADD(xk, dy[l], a[l]);
     }
 #pragma omp simd
     for (size_t l = 0; l < VG_LANES; l++) w[l] = a[l];
@@ -181,10 +185,10 @@ static inline VG_INLINE void VG_FN(grad1_block)(VG_T *restrict dW,
         const VG_T *x = X + i * in + k0, dy = dY[i];
 #pragma omp simd
         for (size_t l = 0; l < VG_LANES; l++) {
-            a0[l] += x[l] * dy;
-            a1[l] += x[o1 + l] * dy;
-            a2[l] += x[o2 + l] * dy;
-            a3[l] += x[o3 + l] * dy;
+            a0[l] = VG_MADD(x[l], dy, a0[l]);
+            a1[l] = VG_MADD(x[o1 + l], dy, a1[l]);
+            a2[l] = VG_MADD(x[o2 + l], dy, a2[l]);
+            a3[l] = VG_MADD(x[o3 + l], dy, a3[l]);
         }
     }
 #pragma omp simd
@@ -222,7 +226,7 @@ static inline VG_INLINE void VG_FN(affine_grad_body)(VG_T *restrict dW, VG_T *re
         }
         for (size_t k = k0; k < in; k++) { /* the same sums, one entry */
             VG_T a = dW[k];
-            for (size_t i = 0; i < n; i++) a += X[i * in + k] * dY[i];
+            for (size_t i = 0; i < n; i++) a = VG_MADD(X[i * in + k], dY[i], a);
             dW[k] = a;
         }
         if (db) {
@@ -242,7 +246,7 @@ static inline VG_INLINE void VG_FN(affine_grad_body)(VG_T *restrict dW, VG_T *re
     for (size_t j = out8; j < out; j++) /* the same sums, one column */
         for (size_t k = 0; k < in; k++) {
             VG_T a = dW[k * out + j];
-            for (size_t i = 0; i < n; i++) a += X[i * in + k] * dY[i * out + j];
+            for (size_t i = 0; i < n; i++) a = VG_MADD(X[i * in + k], dY[i * out + j], a);
             dW[k * out + j] = a;
         }
     if (db) VG_FN(grad_bias)(db, dY, n, out);

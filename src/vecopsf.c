@@ -269,6 +269,7 @@ void vecopsf_affine1(float *y, const float *X, const float *w, float b, size_t n
 #define VG_LANES VECOPSF_LANES
 #define VG_INLINE VECOPSF_INLINE
 #define VG_FN(x) vecopsf_##x
+#define VG_MADD(a, b, c) ((a) * (b) + (c)) /* two roundings: no FMA here */
 #include "vecops_grad.h"
 
 VECOPSF_CLONES

@@ -4,7 +4,11 @@
  * same IEEE operations in the same order (this file is compiled once, for
  * the baseline ISA, without target clones), so the check is bit for bit:
  * whichever clone the loader picked on this machine (SSE2, AVX2 or AVX-512)
- * must give the baseline's bits. Shapes cover the register-block tails
+ * must give the baseline's bits. The network's kernels (tanh, the products
+ * and their gradients) are fused multiply-adds: their references call libm's
+ * fma (correctly rounded with or without the instruction), and they run at
+ * every level of vecops_net_level this machine has, the baseline's emulated
+ * FMA included, which is also checked on its own against libm's fma. Shapes cover the register-block tails
  * (columns not a multiple of 8, rows not a multiple of 4, inputs not a
  * multiple of 4). tanh and exp are also checked against libm (relative error,
  * whole line) and at its special values, log against logl in ulps. */
@@ -20,6 +24,9 @@
 
 #include "rngs.h"
 #include "vecops.h"
+
+/* The level of the network's kernels under test (vecops_net_level). */
+static int level_now;
 
 static int same_bits(const double *a, const double *b, size_t n, size_t *at)
 {
@@ -38,12 +45,24 @@ static double *draw(gsl_rng *r, size_t n, double sd)
     return v;
 }
 
-/* The eight-partial-sum dot product, as vecops.h specifies it. */
-static double ref_dot(const double *a, const double *b, size_t n)
+/* The eight-partial-sum dot product, as vecops.h specifies it; fused: each
+ * partial sum a chain of fused multiply-adds (the network's kernels). */
+static double ref_dot_mode(const double *a, const double *b, size_t n, int fused)
 {
     double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (size_t j = 0; j < n; j++) s[j % 8] += a[j] * b[j];
+    for (size_t j = 0; j < n; j++)
+        s[j % 8] = fused ? fma(a[j], b[j], s[j % 8]) : s[j % 8] + a[j] * b[j];
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+static double ref_dot(const double *a, const double *b, size_t n)
+{
+    return ref_dot_mode(a, b, n, 0);
+}
+
+static double ref_dotf(const double *a, const double *b, size_t n)
+{
+    return ref_dot_mode(a, b, n, 1);
 }
 
 /* The vector loop gives the scalar function's bits: n draws, every length
@@ -69,6 +88,69 @@ static void check_map(void (*vec)(double *, const double *, size_t),
     gsl_test(!same_bits(v, s, n, &at_i), "%s in place", name);
 }
 
+/* The fused multiply-add of the network's kernels at the current level:
+ * vecops_affine with one row, one input and one column is fma(x, w, b).
+ * Against libm's fma (correctly rounded, with or without the instruction)
+ * on 10^6 triples: random exponents, near-cancelling c = -(a b)(1 + j 2^-52),
+ * exact products of 26-bit mantissas (ties of the final rounding), the
+ * false ties that rounding to odd exists for (without it, half of those
+ * differ), and a few zeros. */
+/* +-m 2^e with a full 53-bit significand m in [1, 2) (two 32-bit draws) and
+ * e uniform in [emin, emax]; the sign + with probability 1/2. */
+static double draw_full(gsl_rng *r, int emin, int emax)
+{
+    uint64_t hi = gsl_rng_uniform_int(r, 1ul << 26), lo = gsl_rng_uniform_int(r, 1ul << 26);
+    double m = 1.0 + ldexp((double)((hi << 26) | lo), -52);
+    double v = ldexp(m, emin + (int)gsl_rng_uniform_int(r, (unsigned long)(emax - emin + 1)));
+    return gsl_rng_uniform(r) < 0.5 ? -v : v;
+}
+
+static void test_fma(gsl_rng *r)
+{
+    size_t bad = 0, n = 1000000;
+    double first[3] = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double a = draw_full(r, -30, 30), b = draw_full(r, -30, 30);
+        double c = draw_full(r, -60, 60);
+        switch (i % 4) {
+        case 1: /* c cancels a b to a few ulps */
+            c = -(a * b) * (1.0 + ((double)gsl_rng_uniform_int(r, 9) - 4.0) * 0x1p-52);
+            break;
+        case 2: /* a b exact: ties decide */
+            a = ldexp(floor(ldexp(a, 25 - ilogb(a))), ilogb(a) - 25);
+            b = ldexp(floor(ldexp(b, 25 - ilogb(b))), ilogb(b) - 25);
+            break;
+        case 3: { /* t + e rounds to a false tie unless rounded to odd */
+            double p, e, h;
+            for (;;) { /* |e| in (3/4, 7/8) of half an ulp of p: 1 draw in 8 */
+                p = a * b;
+                e = fma(a, b, -p);
+                h = copysign(ldexp(1.0, ilogb(p) - 53), e);
+                if (fabs(e) > 0.75 * fabs(h) && fabs(e) < 0.875 * fabs(h)) break;
+                a = draw_full(r, -10, 10);
+                b = draw_full(r, -10, 10);
+            }
+            /* c + e = h +- ulp(h) / 8, both exact: s = p, and t + e rounds
+             * to h, a tie in s + h that the exact sum is not */
+            c = (h - e) + (i % 8 == 3 ? 1.0 : -1.0) * ldexp(fabs(h), -55);
+            if (i % 1000 == 3) c = 0.0;
+            if (i % 1000 == 7) a = 0.0;
+            break;
+        }
+        }
+        double y = 0.0, want = fma(a, b, c);
+        vecops_affine(&y, &a, &b, &c, 1, 1, 1);
+        if (memcmp(&y, &want, sizeof y) != 0 && !bad++) {
+            first[0] = a;
+            first[1] = b;
+            first[2] = c;
+        }
+    }
+    gsl_test(bad != 0, "level %d: the kernels' FMA = libm's fma on %zu triples (%zu "
+             "differ; first a = %a, b = %a, c = %a)", level_now, n, bad, first[0],
+             first[1], first[2]);
+}
+
 static void test_tanh(gsl_rng *r)
 {
     /* Accuracy against libm over the whole line: log-spaced magnitudes from
@@ -84,8 +166,8 @@ static void test_tanh(gsl_rng *r)
                 at = z;
             }
         }
-    gsl_test(!(worst < 1e-15), "vecops_tanh1 vs libm tanh: worst relative error "
-             "%.3g at z = %.17g", worst, at);
+    gsl_test(!(worst < 1e-15), "vecops_tanh1 vs libm tanh (level %d): worst relative "
+             "error %.3g at z = %.17g", level_now, worst, at);
 
     /* Special values. */
     double sp[] = {0.0, -0.0, INFINITY, -INFINITY, NAN, 20.0, -20.0, 1e300, 5e-324};
@@ -107,8 +189,8 @@ static void test_tanh(gsl_rng *r)
     /* tanh' from the output. */
     double *da = draw(r, n, 1.0), *g = malloc(n * sizeof *g);
     vecops_tanh_grad(g, da, s, n);
-    for (size_t i = 0; i < n; i++) v[i] = da[i] * (1.0 - s[i] * s[i]);
-    gsl_test(!same_bits(g, v, n, &at_i), "vecops_tanh_grad bit for bit");
+    for (size_t i = 0; i < n; i++) v[i] = da[i] * fma(-s[i], s[i], 1.0);
+    gsl_test(!same_bits(g, v, n, &at_i), "vecops_tanh_grad bit for bit (level %d)", level_now);
     free(z);
     free(v);
     free(s);
@@ -269,12 +351,12 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
     size_t at = 0;
     int ok = 1;
 
-    /* Y = b + X W, k ascending. */
+    /* Y = b + X W, k ascending, fused. */
     vecops_affine(Y, X, W, b, n, in, out);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < out; j++) {
             double a = b[j];
-            for (size_t k = 0; k < in; k++) a += X[i * in + k] * W[k * out + j];
+            for (size_t k = 0; k < in; k++) a = fma(X[i * in + k], W[k * out + j], a);
             R[i * out + j] = a;
         }
     if (ok && !same_bits(Y, R, n * out, &at)) {
@@ -284,7 +366,7 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
 
     /* y = b + X w (out = 1 view of W's first column... use W as (in) vector). */
     vecops_affine1(Y, X, W, b[0], n, in);
-    for (size_t i = 0; i < n; i++) R[i] = b[0] + ref_dot(X + i * in, W, in);
+    for (size_t i = 0; i < n; i++) R[i] = b[0] + ref_dotf(X + i * in, W, in);
     if (ok && !same_bits(Y, R, n, &at)) {
         snprintf(why, why_len, "vecops_affine1, row %zu", at);
         ok = 0;
@@ -300,7 +382,8 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
     vecops_affine_grad(dW, db, X, dY, n, in, out);
     for (size_t k = 0; k < in; k++)
         for (size_t j = 0; j < out; j++)
-            for (size_t i = 0; i < n; i++) dWr[k * out + j] += X[i * in + k] * dY[i * out + j];
+            for (size_t i = 0; i < n; i++)
+                dWr[k * out + j] = fma(X[i * in + k], dY[i * out + j], dWr[k * out + j]);
     for (size_t j = 0; j < out; j++)
         for (size_t i = 0; i < n; i++) dbr[j] += dY[i * out + j];
     if (ok && !same_bits(dW, dWr, in * out, &at)) {
@@ -315,7 +398,8 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
     vecops_affine_grad(dW, NULL, X, dY, n, in, out);
     for (size_t k = 0; k < in; k++)
         for (size_t j = 0; j < out; j++)
-            for (size_t i = 0; i < n; i++) dWr[k * out + j] += X[i * in + k] * dY[i * out + j];
+            for (size_t i = 0; i < n; i++)
+                dWr[k * out + j] = fma(X[i * in + k], dY[i * out + j], dWr[k * out + j]);
     if (ok && !same_bits(dW, dWr, in * out, &at)) {
         snprintf(why, why_len, "vecops_affine_grad (db NULL) dW, entry %zu", at);
         ok = 0;
@@ -324,7 +408,7 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
     /* dX = dY W^T by eight-partial-sum dots; dX = dy w^T. */
     vecops_input_grad(dX, dY, W, n, in, out);
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < in; k++) dXr[i * in + k] = ref_dot(dY + i * out, W + k * out, out);
+        for (size_t k = 0; k < in; k++) dXr[i * in + k] = ref_dotf(dY + i * out, W + k * out, out);
     if (ok && !same_bits(dX, dXr, n * in, &at)) {
         snprintf(why, why_len, "vecops_input_grad, entry %zu", at);
         ok = 0;
@@ -342,7 +426,7 @@ static int check_shape(gsl_rng *r, size_t n, size_t in, size_t out, char *why,
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < in; k++) {
             double a = X[i * in + k];
-            dXr[i * in + k] = (dY[i] * W[k]) * (1.0 - a * a);
+            dXr[i * in + k] = (dY[i] * W[k]) * fma(-a, a, 1.0);
         }
     if (ok && !same_bits(dX, dXr, n * in, &at)) {
         snprintf(why, why_len, "vecops_outer_tanh_grad, entry %zu", at);
@@ -380,8 +464,8 @@ static void test_products(gsl_rng *r)
                                  ns[a], ins[c], outs[e], w);
                 }
             }
-    gsl_test(bad != 0, "products bit for bit against scalar loops on %zu shapes "
-             "(%zu differ; first: %s)", shapes, bad, bad ? why : "none");
+    gsl_test(bad != 0, "products bit for bit against scalar loops on %zu shapes, level %d "
+             "(%zu differ; first: %s)", shapes, level_now, bad, bad ? why : "none");
     /* n = 0 touches nothing. */
     double y = 7.0;
     vecops_affine(&y, NULL, NULL, NULL, 0, 3, 3);
@@ -440,11 +524,24 @@ static void test_pair_kernels(gsl_rng *r)
 int main(void)
 {
     gsl_rng *r = rngs_alloc(20261127);
-    test_tanh(r);
+    /* The network's kernels at every level this machine runs, widest first;
+     * the reference loops are the same at each. */
+    int seen[5] = {0, 0, 0, 0, 0}, levels = 0;
+    for (int cap = 4; cap >= 0; cap--) {
+        level_now = vecops_net_level(cap);
+        if (seen[level_now]) continue;
+        seen[level_now] = 1;
+        levels++;
+        test_fma(r);
+        test_tanh(r);
+        test_products(r);
+    }
+    gsl_test(!seen[0] || levels < 1, "the baseline level (emulated FMA) ran (%d levels)",
+             levels);
+    vecops_net_level(4);
     test_expneg(r);
     test_log(r);
     test_logistic(r);
-    test_products(r);
     test_pair_kernels(r);
     gsl_rng_free(r);
     exit(gsl_test_summary());
