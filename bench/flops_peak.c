@@ -2,10 +2,11 @@
  * arithmetic, so that bench/run_emdpo.sh reads the machine's peak instead of
  * assuming a number of flops per cycle (which differs between cores of one
  * vector width: Zen 4 splits a 512-bit operation in two, Zen 5 does not).
- * Both numbers are printed: the rate a default build of hetpref can reach
- * (baseline x86-64: SSE2, no FMA) and the core's own (-march=native).
+ * Both numbers are printed: the rate of a baseline x86-64 build (SSE2, no
+ * FMA: hetpref's code outside the kernels it builds per x86-64 level) and
+ * the core's own (-march=native).
  *
- *   gcc -O2 -o flops_peak bench/flops_peak.c                 # what hetpref builds use
+ *   gcc -O2 -o flops_peak bench/flops_peak.c                 # baseline x86-64
  *   gcc -O2 -march=native -o flops_peak_native bench/flops_peak.c   # the core's widest vectors, FMA
  *   flops_peak [seconds]
  *

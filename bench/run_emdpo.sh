@@ -34,7 +34,7 @@
 #   DGEMM peak: OpenBLAS's 512 x 512 dgemm rate (bench/dgemm_peak.c linked
 #   to OpenBLAS; 1 process, and 2 at once), with GSL cblas's rate (what
 #   hetpref links) beside it, and the core's measured peak
-#   (bench/flops_peak.c, built twice: baseline x86-64 as hetpref is, and
+#   (bench/flops_peak.c, built twice: baseline x86-64 (SSE2, no FMA), and
 #   -march=native for the widest vectors with FMA; no assumed flops per
 #   cycle: they differ between cores of one vector width). The training step's five products alone are timed three ways on
 #   the same shapes (192 rows, d = 8, H = 32): GSL cblas and OpenBLAS
@@ -193,7 +193,7 @@ if [ -n "$OB" ]; then
     wait "$pa" "$pb"
 fi
 bench/bench_nn 192 > "$OUT/bench_nn.txt"
-# the core's measured peak: a baseline build (what hetpref builds use) and
+# the core's measured peak: a baseline build (hetpref outside its per-level kernels) and
 # the core's widest vectors with FMA, one process and two at once
 "$OUT/flops_peak" 3 > "$OUT/flops_base_1.txt"
 "$OUT/flops_peak_native" 3 > "$OUT/flops_native_1.txt"
@@ -353,7 +353,7 @@ g() { awk -F, -v t="$1" -v th="$2" -v m="$3" '$1 == t && $2 == th && $3 == m {
         "$(g nn 1 step_us)" "$(g nn 1 step_gflops)"
     printf '  measured peak (bench/flops_peak.c): the core'"'"'s widest vectors with FMA (%s lanes) %.1f GFLOP/s/core, %.1f GFLOP/s on %s cores;\n' \
         "$LANES" "$PEAK_THEO1" "$PEAK_THEO" "$NPROC"
-    printf '    a baseline x86-64 build (SSE2, no FMA: what hetpref builds use) %.1f GFLOP/s/core\n' "$PEAK_BASE1"
+    printf '    a baseline x86-64 build (SSE2, no FMA: hetpref outside its per-level kernels) %.1f GFLOP/s/core\n' "$PEAK_BASE1"
     printf '  training loop / %s dgemm peak: 1 thr %.1f%%, 2 thr %.1f%%; / measured peak: 1 thr %.2f%%, 2 thr %.2f%%\n\n' \
         "$PEAKN" "$(calc "100 * $(g hetpref 1 train_gflops) / $PEAK1")" \
         "$(calc "100 * $(g hetpref 2 train_gflops) / $PEAK2")" \
