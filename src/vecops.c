@@ -185,10 +185,10 @@ void vecops_logistic(double *f, double *g, double *h, const double *z, size_t n)
  * without the instruction computes it exactly: vecops_fma_emul below, at
  * a price: there an EM-DPO fit takes about 12 times the CPU it took with
  * separate products and sums (x86-64 CPUs without FMA: before 2013, and
- * some low-power or emulated ones). GCC's target_clones
- * cannot do that (one body for every clone), so the header is compiled
- * once per level under `#pragma GCC target`, and the public functions call
- * the level __builtin_cpu_supports reports. */
+ * some low-power or emulated ones). GCC's target_clones cannot do that (one
+ * body for every clone), so the header is compiled once per level under
+ * `#pragma GCC target`, and the public functions call the level
+ * __builtin_cpu_supports reports. */
 
 /* fma(a, b, c) = a b + c rounded once, without the instruction:
  * Dekker's exact product a b = p + e (Veltkamp's split by 2^27 + 1), Knuth's
