@@ -50,43 +50,48 @@ static inline uint64_t vecops_to_bits(double d)
     return u;
 }
 
-/* expm1 of the reduced argument, the core of exp below (vecops_net.h has
- * the network's tanh: the same steps in fused multiply-adds).
+/* expm1 of the reduced argument, the core of exp below and of the network's
+ * tanh (vecops_net.h), written once for both roundings: MADD(a, b, c) is
+ * a b + c, two roundings in exp (VECOPS_MUL_ADD), one in tanh (a fused
+ * multiply-add).
  *   k = round(x / ln 2) (the 1.5 * 2^52 shifter: after the addition the low
  *       mantissa bits hold k), r = x - k ln2_hi - k ln2_lo, |r| <= ln2 / 2,
  *       with fdlibm's split of ln 2 (k ln2_hi is exact for |k| < 2^11);
  *   expm1(r) = r + r^2/2! + ... + r^13/13! (the first omitted term is below
  *       (ln2/2)^14 / 14! < 4.1e-18 relative to e^r), as r times a
- *       polynomial evaluated by Estrin's scheme.
- * Returns expm1(r) and writes 2^k (k >= -1022 for a normal result; x must be
- * in [-1022 ln 2, 1023 ln 2]). */
-static inline VECOPS_INLINE double vecops_expm1_reduced(double x, double *two_k)
-{
-    const double shifter = 0x1.8p52;
-    const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
-    const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
-    const double log2e = 1.44269504088896338700e+00;
-    double kd = x * log2e + shifter;
-    uint64_t kbits = vecops_to_bits(kd) - vecops_to_bits(shifter); /* k mod 2^64 */
-    kd -= shifter;
-    double r = (x - kd * ln2_hi) - kd * ln2_lo;
-    /* 1 + r/2! + ... + r^12/13! by Estrin's scheme: the same terms as
-     * Horner's rule in a tree of depth 4 instead of a chain of 12, so
-     * consecutive elements overlap in the pipeline (34% faster, the same
-     * accuracy, measured on tanh when it used this function). */
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    double q0 = 1.0 + 0.5 * r, q1 = 1.0 / 6.0 + (1.0 / 24.0) * r;
-    double q2 = 1.0 / 120.0 + (1.0 / 720.0) * r;
-    double q3 = 1.0 / 5040.0 + (1.0 / 40320.0) * r;
-    double q4 = 1.0 / 362880.0 + (1.0 / 3628800.0) * r;
-    double q5 = 1.0 / 39916800.0 + (1.0 / 479001600.0) * r;
-    double q6 = 1.0 / 6227020800.0;
-    double s0 = q0 + q1 * r2, s1 = q2 + q3 * r2, s2 = q4 + q5 * r2;
-    double t0 = s0 + s1 * r4, t1 = s2 + q6 * r4;
-    double p = t0 + t1 * r8;
-    *two_k = vecops_from_bits((kbits + 1023u) << 52);
-    return p * r;
-}
+ *       polynomial evaluated by Estrin's scheme: the same terms as Horner's
+ *       rule in a tree of depth 4 instead of a chain of 12, so consecutive
+ *       elements overlap in the pipeline (34% faster, the same accuracy).
+ * NAME(x, &two_k) returns expm1(r) and writes 2^k (k >= -1022 for a normal
+ * result; x must be in [-1022 ln 2, 1023 ln 2]). */
+#define VECOPS_DEFINE_EXPM1_REDUCED(NAME, MADD)                                  \
+    static inline VECOPS_INLINE double NAME(double x, double *two_k)             \
+    {                                                                            \
+        const double shifter = 0x1.8p52;                                         \
+        const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */ \
+        const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */ \
+        const double log2e = 1.44269504088896338700e+00;                         \
+        double kd = MADD(x, log2e, shifter);                                     \
+        uint64_t kbits = vecops_to_bits(kd) - vecops_to_bits(shifter); /* k mod 2^64 */ \
+        kd -= shifter;                                                           \
+        double r = MADD(-kd, ln2_lo, MADD(-kd, ln2_hi, x));                      \
+        double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;                           \
+        double q0 = MADD(0.5, r, 1.0), q1 = MADD(1.0 / 24.0, r, 1.0 / 6.0);      \
+        double q2 = MADD(1.0 / 720.0, r, 1.0 / 120.0);                           \
+        double q3 = MADD(1.0 / 40320.0, r, 1.0 / 5040.0);                        \
+        double q4 = MADD(1.0 / 3628800.0, r, 1.0 / 362880.0);                    \
+        double q5 = MADD(1.0 / 479001600.0, r, 1.0 / 39916800.0);                \
+        double q6 = 1.0 / 6227020800.0;                                          \
+        double s0 = MADD(q1, r2, q0), s1 = MADD(q3, r2, q2), s2 = MADD(q5, r2, q4); \
+        double t0 = MADD(s1, r4, s0), t1 = MADD(q6, r4, s2);                     \
+        *two_k = vecops_from_bits((kbits + 1023u) << 52);                        \
+        return MADD(t1, r8, t0) * r;                                             \
+    }
+
+/* a b + c in two roundings (the product, then the sum). */
+#define VECOPS_MUL_ADD(a, b, c) ((a) * (b) + (c))
+
+VECOPS_DEFINE_EXPM1_REDUCED(vecops_expm1_reduced, VECOPS_MUL_ADD)
 
 /* exp(x) for x <= 0: 2^k (1 + expm1(r)). x below ln(DBL_MIN) (a subnormal
  * or zero result) gives 0, selected after the clamp that keeps k >= -1022;

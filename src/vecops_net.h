@@ -5,7 +5,8 @@
  *
  * Not a public header: vecops.c includes it once per instruction-set level
  * (baseline x86-64, x86-64-v3, x86-64-v4; or once where there are no
- * levels), after defining
+ * levels), after its helpers (vecops_to_bits, vecops_from_bits,
+ * VECOPS_DEFINE_EXPM1_REDUCED, VECOPS_LANES) and after defining
  *   VN_FN(x)          the name of kernel x at that level (static),
  *   VN_MADD(a, b, c)  the fused multiply-add: the FMA instruction where the
  *                     level has it, else vecops.c's exact emulation,
@@ -36,47 +37,25 @@ static inline VN_INLINE double VN_FN(dot)(const double *a, const double *b, size
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+VECOPS_DEFINE_EXPM1_REDUCED(VN_FN(expm1_reduced), VN_MADD)
+
 /* tanh through expm1, branch-free so a loop of it vectorises.
  *
- * With a = min(|z|, 20) and x = -2a in [-40, 0]:
- *   k = round(x / ln 2) (the 1.5 * 2^52 shifter: after the addition the low
- *       mantissa bits hold k), r = x - k ln2_hi - k ln2_lo, |r| <= ln2 / 2,
- *       with fdlibm's split of ln 2; k >= -58, so 2^k is normal;
- *   expm1(r) = r + r^2/2! + ... + r^13/13! (the first omitted term is below
- *       (ln2/2)^14 / 14! < 4.1e-18 relative to e^r), as r times a
- *       polynomial evaluated by Estrin's scheme (a tree of depth 4, so
- *       consecutive elements overlap in the pipeline);
+ * With a = min(|z|, 20) and x = -2a in [-40, 0], k and r as in vecops.c's
+ * VECOPS_DEFINE_EXPM1_REDUCED (here in fused multiply-adds; k >= -58, so
+ * 2^k is normal):
  *   expm1(x) = 2^k expm1(r) + (2^k - 1), exactly expm1(r) when k = 0, so
  *       small |z| keep full relative precision without a separate branch;
  *   tanh(a) = -expm1(x) / (2 + expm1(x)), and the sign of z copied back.
- * Each product-and-sum is one fused multiply-add. |z| > 20 gives 1 to
- * double precision (1 - tanh(20) < 1e-17); NaN propagates (the clamp keeps
- * it, the polynomial spreads it). Relative error < 1e-15 against libm
- * (tests/test_vecops.c). */
+ * |z| > 20 gives 1 to double precision (1 - tanh(20) < 1e-17); NaN
+ * propagates (the clamp keeps it, the polynomial spreads it). Relative
+ * error < 1e-15 against libm (tests/test_vecops.c). */
 static inline VN_INLINE double VN_FN(tanh_body)(double z)
 {
-    const double shifter = 0x1.8p52;
-    const double ln2_hi = 6.93147180369123816490e-01; /* 0x3fe62e42fee00000 */
-    const double ln2_lo = 1.90821492927058770002e-10; /* 0x3dea39ef35793c76 */
-    const double log2e = 1.44269504088896338700e+00;
     double a = fabs(z);
     a = a > 20.0 ? 20.0 : a;
-    double x = -2.0 * a;
-    double kd = VN_MADD(x, log2e, shifter);
-    uint64_t kbits = vecops_to_bits(kd) - vecops_to_bits(shifter); /* k mod 2^64 */
-    kd -= shifter;
-    double r = VN_MADD(-kd, ln2_lo, VN_MADD(-kd, ln2_hi, x));
-    double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    double q0 = VN_MADD(0.5, r, 1.0), q1 = VN_MADD(1.0 / 24.0, r, 1.0 / 6.0);
-    double q2 = VN_MADD(1.0 / 720.0, r, 1.0 / 120.0);
-    double q3 = VN_MADD(1.0 / 40320.0, r, 1.0 / 5040.0);
-    double q4 = VN_MADD(1.0 / 3628800.0, r, 1.0 / 362880.0);
-    double q5 = VN_MADD(1.0 / 479001600.0, r, 1.0 / 39916800.0);
-    double q6 = 1.0 / 6227020800.0;
-    double s0 = VN_MADD(q1, r2, q0), s1 = VN_MADD(q3, r2, q2), s2 = VN_MADD(q5, r2, q4);
-    double t0 = VN_MADD(s1, r4, s0), t1 = VN_MADD(q6, r4, s2);
-    double em1_r = VN_MADD(t1, r8, t0) * r;
-    double two_k = vecops_from_bits((kbits + 1023u) << 52);
+    double two_k;
+    double em1_r = VN_FN(expm1_reduced)(-2.0 * a, &two_k);
     double em1 = VN_MADD(two_k, em1_r, two_k - 1.0);
     return copysign(-em1 / (2.0 + em1), z);
 }
