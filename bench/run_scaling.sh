@@ -21,7 +21,10 @@
 # The ratio column divides each N's µs per answer by REF_N's (10^4).
 # Verdict per command: linear when every N's µs per answer (and, apart,
 # per answer per pass) is within +-15% of REF_N's. The two fits are also
-# run at 2 threads for N in NS2 (wall and user + sys CPU).
+# run at 2 threads for N in NS2 (wall and user + sys CPU). Last,
+# bench/gather_floor.c reads the largest N's queries (and a hundredth of
+# them) at random with no arithmetic: the memory system's floor for
+# EM-DPO's minibatch gather, and what it alone adds per answer at that N.
 #
 # Environment: NS (default "1000 10000 100000 1000000"), REPS (runs per N,
 # default 3 below 10^6 and 1 at 10^6), NS2 (default "100000 1000000"),
@@ -139,6 +142,15 @@ FAILED=$(cat "$OUT/failed.txt")
 ini() { awk -F' *= *' -v s="[$1]" -v k="$2" '/^\[/ { in_s = ($0 == s) }
                                            in_s && $1 == k { print $2; exit }' "$OUT/data_config.ini"; }
 T=$(ini design T); M=$(ini design m); KIND=$(ini design answer); D=$(ini design d)
+EPOCHS=$(ini emdpo epochs)
+
+# The memory floor of EM-DPO's minibatch gather at the largest N and at a
+# hundredth of it (bench/gather_floor.c: the reads alone, no arithmetic).
+NMAX=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
+if [ "${TABLE_ONLY:-0}" != 1 ]; then
+    gcc -O2 -o "$OUT/gather_floor" bench/gather_floor.c
+    "$OUT/gather_floor" $((NMAX * T)) $((M * D * 8)) > "$OUT/gather_floor.txt"
+fi
 
 # ---- medians per (command, N) ---------------------------------------------------
 col() { awk -F, -v c="$1" -v n="$2" -v k="$3" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == k) j = i }
@@ -202,6 +214,18 @@ verdict() {
         printf '  %-8s per answer: %s\n' "$cmd" "$(verdict "$cmd" us_per_answer)"
         printf '  %-8s per answer per pass: %s\n' "" "$(verdict "$cmd" us_per_answer_pass)"
     done
+    GF=$OUT/gather_floor.txt
+    reads=$((EM_ITERS * 2 * EPOCHS))
+    printf '\nmemory floor of the EM-DPO gather (bench/gather_floor.c: a query'"'"'s %s-byte rows and\n' "$(val "$GF" row_bytes)"
+    printf 'three entries read in a shuffled order, no arithmetic; ns per query, user CPU, median of 3):\n'
+    printf '  %s queries (N = %s): %s plain, %s prefetching 64 queries ahead\n' "$(val "$GF" large_queries)" \
+        "$NMAX" "$(val "$GF" large_plain_ns_per_query)" "$(val "$GF" large_ahead_64_ns_per_query)"
+    printf '  %s queries (N = %s): %s plain, %s prefetching 64 queries ahead\n' "$(val "$GF" small_queries)" \
+        "$((NMAX / 100))" "$(val "$GF" small_plain_ns_per_query)" "$(val "$GF" small_ahead_64_ns_per_query)"
+    printf '  the fit reads each query %s times (%s EM iterations x 2 types x %s epochs): %.3f µs per answer\n' \
+        "$reads" "$EM_ITERS" "$EPOCHS" \
+        "$(calc "$reads * ($(val "$GF" large_ahead_64_ns_per_query) - $(val "$GF" small_ahead_64_ns_per_query)) / 1000")"
+    printf '  more at N = %s than at N = %s from the memory system alone\n' "$NMAX" "$((NMAX / 100))"
     printf '\n2 threads (fits only; user + sys CPU against the 1-thread median):\n'
     printf '%-9s %8s %10s %10s %12s %12s\n' command N "wall s" "CPU s" "1-thr wall" "1-thr CPU"
     tail -n +2 "$OUT/threads2.csv" | while IFS=, read -r cmd n u s w; do
