@@ -244,6 +244,9 @@ struct dpo_trainer {
     double *acts;         /* nn_acts_size(c, cap_n) */
     double *scratch;      /* nn_scratch_size(c, cap_n) */
     size_t *order;        /* (n_order) query order of the current call */
+    const qpack *pack;    /* borrowed; NULL: gather from the data set */
+    double *fu;           /* (pack->n_rows) when the pack owns its rows:
+                             dpo_forward_all's outputs per distinct row */
     /* DPO_SINGLE only (else NULL): the step's float copies */
     float *pf, *gf;       /* (n_params) parameters, gradient */
     float *Xf, *ff, *dff; /* (cap_n, d) features (gathered here instead of
@@ -357,6 +360,7 @@ void dpo_trainer_free(dpo_trainer *t)
     free(t->acts);
     free(t->scratch);
     free(t->order);
+    free(t->fu);
     free(t->pf);
     free(t->gf);
     free(t->Xf);
@@ -460,6 +464,74 @@ static size_t dpo_gather(dpo_trainer *t, const data_set *ds,
     return n;
 }
 
+/* dpo_gather for a trainer with a pack of ds: each query is one record
+ * (m, r, row indices) and its rows come from the pack's table, bit for bit
+ * the data set's, so the block is the same as dpo_gather's. The hints ask
+ * for the next minibatch's rows (whose indices this call's records, read
+ * one minibatch ahead, have brought in) and for the records and weights of
+ * the one after. */
+static size_t dpo_gather_pack(dpo_trainer *t, const size_t *order, size_t nb,
+                              const double *qweight, size_t n_after)
+{
+    const qpack *pk = t->pack;
+    size_t n = 0, d = t->d;
+    t->off[0] = 0;
+    for (size_t i = 0; i < nb; i++) {
+        size_t q = order[i];
+        const uint32_t *rec = qpack_record(pk, q);
+        size_t m = qpack_m(rec);
+        if (m > t->cap_n - n) return 0;
+        for (size_t j = 0; j < m; j++) {
+            const double *row = pk->x + (size_t)rec[1 + j] * d;
+            if (t->Xf)
+                vecopsf_from_double(t->Xf + (n + j) * d, row, d);
+            else
+                data_copy_features(t->X + (n + j) * d, row, d);
+            if (pk->logp_ref) t->lref[n + j] = pk->logp_ref[rec[1 + j]];
+        }
+        n += m;
+        t->off[i + 1] = n;
+        t->r[i] = qpack_r(rec);
+        t->w[i] = qweight ? qweight[q] : 1.0;
+    }
+#if defined(__GNUC__)
+    size_t n1 = n_after < t->cap_q ? n_after : t->cap_q;
+    size_t n2 = n_after - n1 < t->cap_q ? n_after - n1 : t->cap_q;
+    if (!pk->x_own) /* the data set's rows: as large as the data */
+        for (size_t i = nb; i < nb + n1; i++) {
+            const uint32_t *rec = qpack_record(pk, order[i]);
+            for (size_t j = 0; j < qpack_m(rec); j++) {
+                const char *a = (const char *)(pk->x + (size_t)rec[1 + j] * d);
+                for (size_t o = 0; o < d * sizeof(double); o += 64)
+                    __builtin_prefetch(a + o, 0, 2);
+            }
+        }
+    for (size_t i = nb + n1; i < nb + n1 + n2; i++) {
+        __builtin_prefetch(qpack_record(pk, order[i]), 0, 2);
+        if (qweight) __builtin_prefetch(qweight + order[i], 0, 2);
+    }
+#endif
+    return n;
+}
+
+int dpo_trainer_set_pack(dpo_trainer *t, const qpack *pk)
+{
+    free(t->fu);
+    t->fu = NULL;
+    t->pack = NULL;
+    if (!pk) return PREF_OK;
+    if (pk->d != t->d)
+        PREF_ERROR(PREF_EINPUT, "dpo_trainer_set_pack: the pack has d = %zu, "
+                   "the trainer d = %zu", pk->d, t->d);
+    if (pk->n_queries > t->n_order)
+        PREF_ERROR(PREF_EINPUT, "dpo_trainer_set_pack: %zu queries, but the "
+                   "trainer was sized for %zu", pk->n_queries, t->n_order);
+    if (pk->x_own && !(t->fu = dpo_array(pk->n_rows, sizeof *t->fu)))
+        PREF_ERROR(PREF_ENOMEM, "out of memory for %zu outputs", pk->n_rows);
+    t->pack = pk;
+    return PREF_OK;
+}
+
 int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
               const size_t *qidx, size_t n_q, const double *qweight,
               gsl_rng *rng, double *loss)
@@ -478,6 +550,7 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
                        "(%zu queries)", t->order[i], ds->n_queries);
     }
     const double *lref = ds->logp_ref ? t->lref : NULL;
+    int packed = t->pack && t->pack->ds == ds;
     double epoch_loss = 0.0;
     for (size_t e = 0; e < t->p.epochs; e++) {
         dpo_shuffle(rng, t->order, n_q);
@@ -486,8 +559,10 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
         for (size_t b0 = 0; b0 < n_q; b0 += t->cap_q) {
             size_t nb = n_q - b0 < t->cap_q ? n_q - b0 : t->cap_q;
             step++;
-            size_t n = dpo_gather(t, ds, t->order + b0, nb, qweight,
-                                  n_q - b0 - nb);
+            size_t n = packed ? dpo_gather_pack(t, t->order + b0, nb,
+                                                qweight, n_q - b0 - nb)
+                              : dpo_gather(t, ds, t->order + b0, nb, qweight,
+                                           n_q - b0 - nb);
             if (n == 0)
                 PREF_ERROR(PREF_EINPUT, "dpo_train: a minibatch has more "
                            "candidates than the trainer was sized for");
@@ -565,6 +640,21 @@ double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
 void dpo_forward_all(dpo_trainer *t, const double *params, const data_set *ds,
                      double *f)
 {
+    const qpack *pk = t->pack;
+    if (pk && pk->ds == ds && pk->x_own) {
+        /* each distinct row once, then each candidate its row's output */
+        for (size_t c0 = 0; c0 < pk->n_rows; c0 += t->cap_n) {
+            size_t n = pk->n_rows - c0 < t->cap_n ? pk->n_rows - c0 : t->cap_n;
+            nn_forward(&t->c, params, pk->x + c0 * ds->d, n, t->acts,
+                       t->fu + c0);
+        }
+        for (size_t q = 0; q < ds->n_queries; q++) {
+            const uint32_t *rec = qpack_record(pk, q);
+            double *fq = f + ds->q_cand[q];
+            for (size_t j = 0; j < qpack_m(rec); j++) fq[j] = t->fu[rec[1 + j]];
+        }
+        return;
+    }
     for (size_t c0 = 0; c0 < ds->n_cands; c0 += t->cap_n) {
         size_t n = ds->n_cands - c0 < t->cap_n ? ds->n_cands - c0 : t->cap_n;
         nn_forward(&t->c, params, ds->x + c0 * ds->d, n, t->acts, f + c0);

@@ -25,6 +25,7 @@
 #include "adam.h"
 #include "data.h"
 #include "nn.h"
+#include "qpack.h"
 
 /* Loss of a block of queries already evaluated: f (n_cands) network outputs
  * for the candidates of n_q queries laid out contiguously, query q owning
@@ -76,6 +77,16 @@ typedef struct dpo_trainer dpo_trainer;
 dpo_trainer *dpo_trainer_alloc(const nn_config *c, const data_set *ds,
                                const dpo_params *p, int *err);
 void dpo_trainer_free(dpo_trainer *t); /* NULL is a no-op */
+
+/* Read ds's queries through the pack pk (qpack.h; borrowed, NULL: none)
+ * whenever dpo_train or dpo_forward_all is given the data set pk was built
+ * from: one record per query instead of its scattered entries and rows,
+ * and, when pk holds the distinct rows, dpo_forward_all evaluates each
+ * distinct row once. The same numbers either way, bit for bit. Allocates
+ * pk->n_rows outputs when pk owns its rows. PREF_OK, PREF_EINPUT (pk has
+ * another d, or more queries than the trainer was sized for) or
+ * PREF_ENOMEM; on error the trainer has no pack. */
+int dpo_trainer_set_pack(dpo_trainer *t, const qpack *pk);
 
 /* Zero the Adam moments and step counter (for a restart from scratch). */
 void dpo_trainer_reset(dpo_trainer *t);

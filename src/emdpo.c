@@ -166,6 +166,8 @@ static int n_threads(const emdpo_params *p)
 typedef struct trainers {
     size_t K;
     dpo_trainer **t;
+    qpack *pack; /* the data's queries packed, shared by the K trainers;
+                    NULL where the data cannot be packed */
 } trainers;
 
 static void trainers_free(trainers *ts)
@@ -174,6 +176,8 @@ static void trainers_free(trainers *ts)
     for (size_t k = 0; k < ts->K; k++) dpo_trainer_free(ts->t[k]);
     free(ts->t);
     ts->t = NULL;
+    qpack_free(ts->pack);
+    ts->pack = NULL;
 }
 
 static int trainers_alloc(trainers *ts, const data_set *ds, const emdpo_params *p,
@@ -182,12 +186,19 @@ static int trainers_alloc(trainers *ts, const data_set *ds, const emdpo_params *
     nn_config c = p->net;
     c.d = ds->d;
     ts->K = K;
+    ts->pack = NULL;
     ts->t = calloc(K, sizeof *ts->t);
     if (!ts->t) PREF_ERROR(PREF_ENOMEM, "out of memory");
+    int err;
+    ts->pack = qpack_alloc(ds, &err);
+    if (!ts->pack && err != PREF_EINPUT) { /* EINPUT: read ds directly */
+        trainers_free(ts);
+        return err;
+    }
     for (size_t k = 0; k < K; k++) {
-        int err;
         ts->t[k] = dpo_trainer_alloc(&c, ds, &p->dpo, &err);
-        if (!ts->t[k]) {
+        if (ts->t[k]) err = dpo_trainer_set_pack(ts->t[k], ts->pack);
+        if (!ts->t[k] || err) {
             trainers_free(ts);
             return err;
         }

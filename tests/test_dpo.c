@@ -4,7 +4,8 @@
  * hand-computed two-step example, parameter recovery of a linear reward,
  * determinism, the minibatch order (gsl_ran_shuffle), divergence detection, dpo_forward_all and dpo_total_loss
  * against direct evaluation, the vectorised top-1 path against pl_loglik_du,
- * and the error paths. */
+ * packed queries (qpack.h) against the data set read directly, and the
+ * error paths. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -608,6 +609,117 @@ static void test_trainer_properties(void)
  * failure. lr = 1e200 makes the one-hidden-layer softplus network overflow
  * at step 2 (hidden units of 1e200 times output weights of 1e200: inf - inf
  * = NaN), and training must stop with PREF_ENUM, saying where. */
+/* train_once with the trainer reading pk (NULL: none), on data `on`. */
+static int train_pk(const data_set *on, const qpack *pk, const nn_config *c,
+                    const dpo_params *p, const size_t *qidx, size_t n_q,
+                    const double *qw, double *params, double *loss)
+{
+    dpo_trainer *t = dpo_trainer_alloc(c, on, p, NULL);
+    int s = dpo_trainer_set_pack(t, pk);
+    gsl_rng *rng = rngs_alloc(41);
+    nn_init_params(c, params, rng);
+    if (!s) s = dpo_train(t, params, on, qidx, n_q, qw, rng, loss);
+    gsl_rng_free(rng);
+    dpo_trainer_free(t);
+    return s;
+}
+
+/* A trainer reading packed queries (qpack.h) computes the same bits as one
+ * reading the data set: with a table of distinct rows (300 queries whose
+ * rows and logp_ref repeat those of the first 30) and with the data's own
+ * rows (no repeats), in double and single precision, with weights and a
+ * subset of queries; dpo_forward_all too. A pack of another data set is
+ * not used; a pack of another d is refused. */
+static void test_packed(void)
+{
+    nn_config c = {4, 6, 2, NN_TANH};
+    size_t P = nn_num_params(&c);
+    double *a = malloc(P * sizeof *a), *b = malloc(P * sizeof *b);
+    data_set *plain = make_data(300, 3, 2, 556, 1);
+    data_set *rep = make_data(300, 3, 2, 557, 1);
+    for (size_t q = 30; q < 300; q++) {
+        memcpy(rep->x + q * 12, rep->x + (q % 30) * 12, 12 * sizeof(double));
+        memcpy(rep->logp_ref + q * 3, rep->logp_ref + (q % 30) * 3,
+               3 * sizeof(double));
+    }
+    double *w = malloc(300 * sizeof *w);
+    size_t qidx[120];
+    for (size_t q = 0; q < 300; q++) w[q] = 0.25 + (double)(q % 5) / 4.0;
+    for (size_t i = 0; i < 120; i++) qidx[i] = (7 * i) % 300;
+    data_set *sets[2] = {rep, plain};
+    for (size_t s = 0; s < 2; s++) {
+        data_set *ds = sets[s];
+        qpack *pk = qpack_alloc(ds, NULL);
+        gsl_test(!pk, "packs");
+        gsl_test(pk && (pk->x_own != NULL) != (s == 0),
+                 s ? "no repeats: the data's rows" : "repeats: a table of rows");
+        if (pk && s == 0) gsl_test_int((int)pk->n_rows, 90, "90 distinct rows");
+        for (int prec = DPO_DOUBLE; prec <= DPO_SINGLE; prec++) {
+            dpo_params p;
+            dpo_params_init(&p);
+            p.batch = 16;
+            p.epochs = 2;
+            p.precision = prec;
+            double la, lb;
+            int sa = train_pk(ds, NULL, &c, &p, NULL, 0, w, a, &la);
+            int sb = train_pk(ds, pk, &c, &p, NULL, 0, w, b, &lb);
+            gsl_test(sa || sb || memcmp(a, b, P * sizeof *a) || la != lb,
+                     "packed = direct, %s rows, precision %d, all queries",
+                     s ? "own" : "distinct", prec);
+            sa = train_pk(ds, NULL, &c, &p, qidx, 120, NULL, a, &la);
+            sb = train_pk(ds, pk, &c, &p, qidx, 120, NULL, b, &lb);
+            gsl_test(sa || sb || memcmp(a, b, P * sizeof *a) || la != lb,
+                     "packed = direct, %s rows, precision %d, 120 queries",
+                     s ? "own" : "distinct", prec);
+        }
+        /* dpo_forward_all */
+        dpo_trainer *t = dpo_trainer_alloc(&c, ds, NULL, NULL);
+        double *f1 = malloc(ds->n_cands * sizeof *f1);
+        double *f2 = malloc(ds->n_cands * sizeof *f2);
+        gsl_rng *rng = rngs_alloc(8);
+        nn_init_params(&c, a, rng);
+        gsl_rng_free(rng);
+        dpo_forward_all(t, a, ds, f1);
+        gsl_test(dpo_trainer_set_pack(t, pk) != PREF_OK, "set_pack");
+        dpo_forward_all(t, a, ds, f2);
+        gsl_test(memcmp(f1, f2, ds->n_cands * sizeof *f1) != 0,
+                 "dpo_forward_all packed = direct (%s rows)", s ? "own" : "distinct");
+        dpo_forward_all(t, a, sets[1 - s], f2); /* another data set: direct */
+        dpo_trainer_set_pack(t, NULL);
+        dpo_forward_all(t, a, sets[1 - s], f1);
+        gsl_test(memcmp(f1, f2, ds->n_cands * sizeof *f1) != 0,
+                 "a pack of another data set is not read");
+        dpo_trainer_free(t);
+        free(f1);
+        free(f2);
+        if (s == 0) { /* rep's pack on plain's trainer and data */
+            dpo_params p;
+            dpo_params_init(&p);
+            double la, lb;
+            train_pk(plain, NULL, &c, &p, NULL, 0, NULL, a, &la);
+            train_pk(plain, pk, &c, &p, NULL, 0, NULL, b, &lb);
+            gsl_test(memcmp(a, b, P * sizeof *a) != 0,
+                     "dpo_train ignores a pack of another data set");
+        }
+        qpack_free(pk);
+    }
+    /* A pack of d = 4 on a trainer of d = 3. */
+    data_set *d3 = data_alloc(1, 1, 2, 3, 0);
+    nn_config c3 = {3, 2, 1, NN_TANH};
+    dpo_trainer *t3 = dpo_trainer_alloc(&c3, d3, NULL, NULL);
+    qpack *pk = qpack_alloc(rep, NULL);
+    gsl_test(dpo_trainer_set_pack(t3, pk) != PREF_EINPUT,
+             "a pack of d = 4 on a trainer of d = 3: PREF_EINPUT");
+    qpack_free(pk);
+    dpo_trainer_free(t3);
+    data_free(d3);
+    data_free(plain);
+    data_free(rep);
+    free(w);
+    free(a);
+    free(b);
+}
+
 static void test_divergence(void)
 {
     data_set *ds = make_data(40, 3, 1, 8080, 0);
@@ -652,5 +764,6 @@ int main(void)
     test_trainer_properties();
     test_minibatch_order();
     test_divergence();
+    test_packed();
     exit(gsl_test_summary());
 }
