@@ -254,6 +254,13 @@ struct dpo_trainer {
     float *actsf, *scratchf; /* nn_acts_size, nn_scratch_size floats */
 };
 
+/* The weights of a dpo_train call: per query (q), or per user (u, user i's
+ * at u[i * ustride], found through the pack's records), or 1 (both NULL). */
+typedef struct dpo_weights {
+    const double *q, *u;
+    size_t ustride;
+} dpo_weights;
+
 /* malloc of n elements (at least one, so NULL means failure) of size sz. */
 static void *dpo_array(size_t n, size_t sz)
 {
@@ -471,8 +478,9 @@ static size_t dpo_gather(dpo_trainer *t, const data_set *ds,
  * one minibatch ahead, have brought in) and for the records and weights of
  * the one after. */
 static size_t dpo_gather_pack(dpo_trainer *t, const size_t *order, size_t nb,
-                              const double *qweight, size_t n_after)
+                              const dpo_weights *wt, size_t n_after)
 {
+    const double *qweight = wt->q, *uweight = wt->u;
     const qpack *pk = t->pack;
     size_t n = 0, d = t->d;
     t->off[0] = 0;
@@ -482,26 +490,30 @@ static size_t dpo_gather_pack(dpo_trainer *t, const size_t *order, size_t nb,
         size_t m = qpack_m(rec);
         if (m > t->cap_n - n) return 0;
         for (size_t j = 0; j < m; j++) {
-            const double *row = pk->x + (size_t)rec[1 + j] * d;
+            const double *row = pk->x + (size_t)qpack_rows(rec)[j] * d;
             if (t->Xf)
                 vecopsf_from_double(t->Xf + (n + j) * d, row, d);
             else
                 data_copy_features(t->X + (n + j) * d, row, d);
-            if (pk->logp_ref) t->lref[n + j] = pk->logp_ref[rec[1 + j]];
+            if (pk->logp_ref) t->lref[n + j] = pk->logp_ref[qpack_rows(rec)[j]];
         }
         n += m;
         t->off[i + 1] = n;
         t->r[i] = qpack_r(rec);
-        t->w[i] = qweight ? qweight[q] : 1.0;
+        t->w[i] = uweight ? uweight[qpack_user(rec) * wt->ustride]
+                          : qweight ? qweight[q] : 1.0;
     }
 #if defined(__GNUC__)
     size_t n1 = n_after < t->cap_q ? n_after : t->cap_q;
     size_t n2 = n_after - n1 < t->cap_q ? n_after - n1 : t->cap_q;
-    if (!pk->x_own) /* the data set's rows: as large as the data */
+    if (!pk->x_own || uweight)
         for (size_t i = nb; i < nb + n1; i++) {
             const uint32_t *rec = qpack_record(pk, order[i]);
+            if (uweight)
+                __builtin_prefetch(uweight + qpack_user(rec) * wt->ustride, 0, 2);
+            if (pk->x_own) continue; /* else the data's rows: as large as it */
             for (size_t j = 0; j < qpack_m(rec); j++) {
-                const char *a = (const char *)(pk->x + (size_t)rec[1 + j] * d);
+                const char *a = (const char *)(pk->x + (size_t)qpack_rows(rec)[j] * d);
                 for (size_t o = 0; o < d * sizeof(double); o += 64)
                     __builtin_prefetch(a + o, 0, 2);
             }
@@ -532,10 +544,13 @@ int dpo_trainer_set_pack(dpo_trainer *t, const qpack *pk)
     return PREF_OK;
 }
 
-int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
-              const size_t *qidx, size_t n_q, const double *qweight,
-              gsl_rng *rng, double *loss)
+/* dpo_train and dpo_train_by_user: the weights wt (per query, per user
+ * through the pack, or 1). */
+static int dpo_train_w(dpo_trainer *t, double *params, const data_set *ds,
+                       const size_t *qidx, size_t n_q, const dpo_weights *wt,
+                       gsl_rng *rng, double *loss)
 {
+    const double *qweight = wt->q;
     if (ds->d != t->d)
         PREF_ERROR(PREF_EINPUT, "dpo_train: data has d = %zu, the trainer d = %zu",
                    ds->d, t->d);
@@ -559,8 +574,8 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
         for (size_t b0 = 0; b0 < n_q; b0 += t->cap_q) {
             size_t nb = n_q - b0 < t->cap_q ? n_q - b0 : t->cap_q;
             step++;
-            size_t n = packed ? dpo_gather_pack(t, t->order + b0, nb,
-                                                qweight, n_q - b0 - nb)
+            size_t n = packed ? dpo_gather_pack(t, t->order + b0, nb, wt,
+                                                n_q - b0 - nb)
                               : dpo_gather(t, ds, t->order + b0, nb, qweight,
                                            n_q - b0 - nb);
             if (n == 0)
@@ -613,6 +628,25 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
     return PREF_OK;
 }
 
+int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
+              const size_t *qidx, size_t n_q, const double *qweight,
+              gsl_rng *rng, double *loss)
+{
+    dpo_weights wt = {qweight, NULL, 0};
+    return dpo_train_w(t, params, ds, qidx, n_q, &wt, rng, loss);
+}
+
+int dpo_train_by_user(dpo_trainer *t, double *params, const data_set *ds,
+                      const double *uweight, size_t ustride, gsl_rng *rng,
+                      double *loss)
+{
+    if (!t->pack || t->pack->ds != ds)
+        PREF_ERROR(PREF_EINPUT, "dpo_train_by_user: the trainer has no pack "
+                   "of this data set");
+    dpo_weights wt = {NULL, uweight, ustride};
+    return dpo_train_w(t, params, ds, NULL, ds->n_queries, &wt, rng, loss);
+}
+
 double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
                       const double *qweight)
 {
@@ -637,21 +671,26 @@ double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
     return total;
 }
 
+void dpo_forward_rows(dpo_trainer *t, const double *params, double *f)
+{
+    const qpack *pk = t->pack;
+    for (size_t c0 = 0; c0 < pk->n_rows; c0 += t->cap_n) {
+        size_t n = pk->n_rows - c0 < t->cap_n ? pk->n_rows - c0 : t->cap_n;
+        nn_forward(&t->c, params, pk->x + c0 * pk->d, n, t->acts, f + c0);
+    }
+}
+
 void dpo_forward_all(dpo_trainer *t, const double *params, const data_set *ds,
                      double *f)
 {
     const qpack *pk = t->pack;
     if (pk && pk->ds == ds && pk->x_own) {
         /* each distinct row once, then each candidate its row's output */
-        for (size_t c0 = 0; c0 < pk->n_rows; c0 += t->cap_n) {
-            size_t n = pk->n_rows - c0 < t->cap_n ? pk->n_rows - c0 : t->cap_n;
-            nn_forward(&t->c, params, pk->x + c0 * ds->d, n, t->acts,
-                       t->fu + c0);
-        }
+        dpo_forward_rows(t, params, t->fu);
         for (size_t q = 0; q < ds->n_queries; q++) {
             const uint32_t *rec = qpack_record(pk, q);
             double *fq = f + ds->q_cand[q];
-            for (size_t j = 0; j < qpack_m(rec); j++) fq[j] = t->fu[rec[1 + j]];
+            for (size_t j = 0; j < qpack_m(rec); j++) fq[j] = t->fu[qpack_rows(rec)[j]];
         }
         return;
     }

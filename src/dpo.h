@@ -100,6 +100,15 @@ int dpo_train(dpo_trainer *t, double *params, const data_set *ds,
               const size_t *qidx, size_t n_q, const double *qweight,
               gsl_rng *rng, double *loss);
 
+/* dpo_train over all queries of ds with the weight of each query its
+ * user's, uweight[i * ustride] for user i (the E-step's responsibilities of
+ * one type: ustride = K), read through the trainer's pack, which must be
+ * of ds (else PREF_EINPUT). The same bits as dpo_train given each query its
+ * user's weight. */
+int dpo_train_by_user(dpo_trainer *t, double *params, const data_set *ds,
+                      const double *uweight, size_t ustride, gsl_rng *rng,
+                      double *loss);
+
 /* Total weighted loss over all queries of ds (no training), for monitoring. */
 double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
                       const double *qweight);
@@ -108,5 +117,9 @@ double dpo_total_loss(dpo_trainer *t, const double *params, const data_set *ds,
  * computed in chunks through the trainer's buffers (no allocation). */
 void dpo_forward_all(dpo_trainer *t, const double *params, const data_set *ds,
                      double *f);
+
+/* Network outputs for each row of the trainer's pack (which must be set;
+ * f: pack->n_rows), through the trainer's buffers (no allocation). */
+void dpo_forward_rows(dpo_trainer *t, const double *params, double *f);
 
 #endif

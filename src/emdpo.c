@@ -206,6 +206,9 @@ static int trainers_alloc(trainers *ts, const data_set *ds, const emdpo_params *
     return PREF_OK;
 }
 
+/* Train the K policies on responsibilities w (N, K), from ref unless warm.
+ * With a pack the trainers weight each query by its user's column of w;
+ * without one qw (K, queries) is their per-query scratch. */
 static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
                  const double *w, const double *ref, size_t iteration,
                  int warm, double *params, double *qw)
@@ -218,8 +221,8 @@ static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
     char msg[1024] = "";
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads(p))
     for (size_t k = 0; k < K; k++) {
-        double *qwk = qw + k * ds->n_queries;
-        for (size_t i = 0; i < N; i++)
+        double *qwk = ts->pack ? NULL : qw + k * ds->n_queries;
+        for (size_t i = 0; qwk && i < N; i++)
             for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++)
                 qwk[q] = w[i * K + k];
         double *pk = params + k * np;
@@ -228,8 +231,9 @@ static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
             dpo_trainer_reset(ts->t[k]);
         }
         gsl_rng *r = rngs_alloc(rngs_seed(p->seed, iteration, EMDPO_STREAM_M + k));
-        int s = r ? dpo_train(ts->t[k], pk, ds, NULL, ds->n_queries, qwk, r, NULL)
-                  : pref_set_error(PREF_ENOMEM, "out of memory");
+        int s = !r ? pref_set_error(PREF_ENOMEM, "out of memory")
+              : qwk ? dpo_train(ts->t[k], pk, ds, NULL, ds->n_queries, qwk, r, NULL)
+                    : dpo_train_by_user(ts->t[k], pk, ds, w + k, K, r, NULL);
         gsl_rng_free(r);
         if (!s && p->progress) p->progress(p->progress_ctx, 1);
         if (s) {
@@ -245,11 +249,37 @@ static int mstep(const data_set *ds, const emdpo_params *p, trainers *ts,
     return PREF_OK;
 }
 
+/* Outputs per type that loglik_table keeps: one per distinct row when the
+ * pack holds the distinct rows, else one per candidate. */
+static size_t n_outputs(const trainers *ts, const data_set *ds)
+{
+    return ts->pack && ts->pack->x_own ? ts->pack->n_rows : ds->n_cands;
+}
+
+/* u[0..m) = beta (f - logp_ref) for the m <= 256 candidates of query q:
+ * fk holds one output per candidate, or, when pk is not NULL (a pack
+ * holding the distinct rows), one per row of pk. */
+static void query_utilities(const data_set *ds, const qpack *pk,
+                            const double *fk, size_t q, double beta, double *u)
+{
+    size_t m = data_m(ds, q);
+    if (pk) {
+        const uint32_t *rows = qpack_rows(qpack_record(pk, q));
+        for (size_t j = 0; j < m; j++)
+            u[j] = beta * (fk[rows[j]] -
+                           (pk->logp_ref ? pk->logp_ref[rows[j]] : 0.0));
+        return;
+    }
+    size_t c0 = ds->q_cand[q];
+    for (size_t j = 0; j < m; j++)
+        u[j] = beta * (fk[c0 + j] - (ds->logp_ref ? ds->logp_ref[c0 + j] : 0.0));
+}
+
 /* A user's queries and candidate rows up to which loglik_table takes
  * dpo_top1_lse (top-1 data) on the stack. */
 enum { LL_QUERIES = 256, LL_ROWS = 2048 };
 
-/* log L_ik for all users and types; f: (K, n_cands) scratch; la: (N, K).
+/* log L_ik for all users and types; f: (K, n_outputs) scratch; la: (N, K).
  * A user whose answers are all top 1 of m (pairs included) within
  * LL_QUERIES and LL_ROWS takes its log-sum-exps from dpo_top1_lse (vector
  * exp and log), log P = u_0 - (mx + log S); others pl_loglik (libm). */
@@ -257,11 +287,16 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
                          trainers *ts, const double *params, size_t np,
                          double *f, double *la)
 {
-    size_t K = ts->K, N = ds->n_users;
+    size_t K = ts->K, N = ds->n_users, nf = n_outputs(ts, ds);
+    const qpack *pk = nf == ds->n_cands ? NULL : ts->pack;
     double beta = p->dpo.beta;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads(p))
-    for (size_t k = 0; k < K; k++)
-        dpo_forward_all(ts->t[k], params + k * np, ds, f + k * ds->n_cands);
+    for (size_t k = 0; k < K; k++) {
+        if (pk)
+            dpo_forward_rows(ts->t[k], params + k * np, f + k * nf);
+        else
+            dpo_forward_all(ts->t[k], params + k * np, ds, f + k * nf);
+    }
 #pragma omp parallel num_threads(n_threads(p))
     {
         double u[256], e[LL_ROWS], mx[LL_QUERIES], S[LL_QUERIES], lg[LL_QUERIES];
@@ -272,24 +307,22 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
             int top1 = q1 - q0 <= LL_QUERIES && n <= LL_ROWS &&
                        dpo_all_top1(ds->q_cand, ds->q_r, q0, q1);
             for (size_t k = 0; k < K; k++) {
-                const double *fk = f + k * ds->n_cands;
+                const double *fk = f + k * nf;
                 double ll = 0.0;
                 if (top1) {
-                    for (size_t j = 0; j < n; j++)
-                        e[j] = beta * (fk[r0 + j] -
-                                       (ds->logp_ref ? ds->logp_ref[r0 + j] : 0.0));
-                    for (size_t q = q0; q < q1; q++) u[q - q0] = e[ds->q_cand[q] - r0];
+                    for (size_t q = q0; q < q1; q++) {
+                        double *eq = e + (ds->q_cand[q] - r0);
+                        query_utilities(ds, pk, fk, q, beta, eq);
+                        u[q - q0] = eq[0];
+                    }
                     dpo_top1_lse(e, ds->q_cand + q0, q1 - q0, mx, S, lg);
                     for (size_t q = 0; q < q1 - q0; q++) ll += u[q] - (mx[q] + lg[q]);
                     la[i * K + k] = ll;
                     continue;
                 }
                 for (size_t q = q0; q < q1; q++) {
-                    size_t c0 = ds->q_cand[q], m = data_m(ds, q);
-                    for (size_t j = 0; j < m && j < 256; j++)
-                        u[j] = beta * (fk[c0 + j] -
-                                       (ds->logp_ref ? ds->logp_ref[c0 + j] : 0.0));
-                    ll += pl_loglik(u, m, ds->q_r[q]);
+                    query_utilities(ds, pk, fk, q, beta, u);
+                    ll += pl_loglik(u, data_m(ds, q), ds->q_r[q]);
                 }
                 la[i * K + k] = ll;
             }
@@ -335,11 +368,13 @@ int emdpo_train_weighted(const data_set *ds, const emdpo_params *p,
     c.d = ds->d;
     size_t np = nn_num_params(&c);
     trainers ts = {0};
-    double *own = NULL, *qw = malloc(p->K * ds->n_queries * sizeof(double));
+    double *own = NULL, *qw = NULL;
     if (!ref) ref = own = malloc(np * sizeof(double));
-    int st = (!qw || !ref) ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
+    int st = !ref ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
     if (!st && own) st = emdpo_reference(p, ds->d, own);
     if (!st) st = trainers_alloc(&ts, ds, p, p->K);
+    if (!st && !ts.pack && !(qw = malloc(p->K * ds->n_queries * sizeof(double))))
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) st = mstep(ds, p, &ts, w, ref, iteration, 0, params, qw);
     trainers_free(&ts);
     free(own);
@@ -356,9 +391,10 @@ static int estep_table(const data_set *ds, const emdpo_params *p,
     size_t np = nn_num_params(&c), K = p->K;
     PREF_TRY(check_data(ds, 1));
     trainers ts = {0};
-    double *f = malloc(K * ds->n_cands * sizeof(double));
-    int st = !f ? pref_set_error(PREF_ENOMEM, "out of memory") : PREF_OK;
-    if (!st) st = trainers_alloc(&ts, ds, p, K);
+    double *f = NULL;
+    int st = trainers_alloc(&ts, ds, p, K);
+    if (!st && !(f = malloc(K * n_outputs(&ts, ds) * sizeof(double))))
+        st = pref_set_error(PREF_ENOMEM, "out of memory");
     if (!st) loglik_table(ds, p, &ts, params, np, f, la);
     trainers_free(&ts);
     free(f);
@@ -431,7 +467,8 @@ struct emdpo_em {
     emdpo_params p;
     emdpo_fit *f;       /* the fit so far (owned until emdpo_em_take) */
     trainers ts;
-    double *qw, *fo, *la; /* query weights (K, queries), outputs (K, cands),
+    double *qw, *fo, *la; /* query weights (K, queries; NULL when the
+                             trainers have a pack), outputs (K, n_outputs),
                              log L_ik (N, K) */
     /* the current iterate (the fit holds the best one) */
     double *params, *eta, *post; /* (K, n_params), (K), (N, K) */
@@ -496,15 +533,12 @@ emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err)
         s->p = *p;
         s->prev = NAN;
         s->f = fit_alloc(K, N, nn_num_params(&c), p->em_iters);
-        s->qw = malloc(K * ds->n_queries * sizeof(double));
-        s->fo = malloc(K * ds->n_cands * sizeof(double));
         s->la = malloc(N * K * sizeof(double));
         s->params = malloc(K * nn_num_params(&c) * sizeof(double));
         s->eta = malloc(K * sizeof(double));
         s->post = malloc(N * K * sizeof(double));
     }
-    if (!s || !s->f || !s->qw || !s->fo || !s->la || !s->params || !s->eta ||
-        !s->post) {
+    if (!s || !s->f || !s->la || !s->params || !s->eta || !s->post) {
         emdpo_em_free(s);
         *err = pref_set_error(PREF_ENOMEM, "out of memory");
         return NULL;
@@ -513,6 +547,14 @@ emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err)
     s->f->beta = p->dpo.beta;
     if ((*err = trainers_alloc(&s->ts, ds, p, K)) != PREF_OK) {
         emdpo_em_free(s);
+        return NULL;
+    }
+    /* per-query weights only where the queries are not packed */
+    if (!s->ts.pack) s->qw = malloc(K * ds->n_queries * sizeof(double));
+    s->fo = malloc(K * n_outputs(&s->ts, ds) * sizeof(double));
+    if ((!s->ts.pack && !s->qw) || !s->fo) {
+        emdpo_em_free(s);
+        *err = pref_set_error(PREF_ENOMEM, "out of memory");
         return NULL;
     }
     return s;

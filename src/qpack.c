@@ -127,7 +127,7 @@ static void qpack_identity(qpack *p, const data_set *ds)
     for (size_t q = 0; q < ds->n_queries; q++) {
         uint32_t *rec = p->rec + q * p->stride;
         for (size_t j = 0; j < qpack_m(rec); j++)
-            rec[1 + j] = (uint32_t)(ds->q_cand[q] + j);
+            rec[2 + j] = (uint32_t)(ds->q_cand[q] + j);
     }
     p->n_rows = ds->n_cands;
     p->x = ds->x;
@@ -136,7 +136,7 @@ static void qpack_identity(qpack *p, const data_set *ds)
 
 /* Fill the records' row indices from a table of distinct rows, or (more
  * than limit rows) leave it and fill them with the data set's rows. */
-static int qpack_rows(qpack *p, const data_set *ds, size_t limit)
+static int qpack_table(qpack *p, const data_set *ds, size_t limit)
 {
     rowset s = {ds, NULL, 1024, NULL, 0, 1024};
     s.slot = malloc(s.cap * sizeof *s.slot);
@@ -146,7 +146,7 @@ static int qpack_rows(qpack *p, const data_set *ds, size_t limit)
     for (size_t q = 0; !st && q < ds->n_queries && s.n <= limit; q++) {
         uint32_t *rec = p->rec + q * p->stride;
         for (size_t j = 0; !st && j < qpack_m(rec); j++)
-            st = rowset_find(&s, ds->q_cand[q] + j, rec + 1 + j);
+            st = rowset_find(&s, ds->q_cand[q] + j, rec + 2 + j);
     }
     if (!st && s.n <= limit) {
         size_t d = ds->d;
@@ -180,7 +180,8 @@ qpack *qpack_alloc(const data_set *ds, int *err)
     size_t max_m = 2;
     for (size_t q = 0; q < ds->n_queries; q++)
         if (data_m(ds, q) > max_m) max_m = data_m(ds, q);
-    if (ds->n_cands >= QPACK_EMPTY || max_m > 0xffffu) {
+    if (ds->n_cands >= QPACK_EMPTY || ds->n_users > UINT32_MAX ||
+        max_m > 0xffffu) {
         *err = pref_set_error(PREF_EINPUT, "cannot pack the queries: %zu "
                               "candidate rows, up to %zu per query", ds->n_cands,
                               max_m);
@@ -194,7 +195,7 @@ qpack *qpack_alloc(const data_set *ds, int *err)
     p->n_queries = ds->n_queries;
     p->d = ds->d;
     p->ds = ds;
-    p->stride = 1 + max_m;
+    p->stride = 2 + max_m;
     if (p->stride <= 16)
         while (p->stride & (p->stride - 1)) p->stride++;
     size_t nrec = ds->n_queries ? ds->n_queries : 1;
@@ -206,9 +207,12 @@ qpack *qpack_alloc(const data_set *ds, int *err)
         return NULL;
     }
     memset(p->rec, 0, nrec * p->stride * sizeof *p->rec);
-    for (size_t q = 0; q < ds->n_queries; q++)
-        p->rec[q * p->stride] = (uint32_t)data_m(ds, q) | ds->q_r[q] << 16;
-    if (qpack_rows(p, ds, ds->n_cands / 4)) {
+    for (size_t i = 0; i < ds->n_users; i++)
+        for (size_t q = ds->user_q[i]; q < ds->user_q[i + 1]; q++) {
+            p->rec[q * p->stride] = (uint32_t)data_m(ds, q) | ds->q_r[q] << 16;
+            p->rec[q * p->stride + 1] = (uint32_t)i;
+        }
+    if (qpack_table(p, ds, ds->n_cands / 4)) {
         qpack_free(p);
         *err = pref_set_error(PREF_ENOMEM, "out of memory packing the rows "
                               "of %zu queries", ds->n_queries);

@@ -647,6 +647,13 @@ static void test_packed(void)
     for (size_t q = 0; q < 300; q++) w[q] = 0.25 + (double)(q % 5) / 4.0;
     for (size_t i = 0; i < 120; i++) qidx[i] = (7 * i) % 300;
     data_set *sets[2] = {rep, plain};
+    for (size_t s = 0; s < 2; s++) { /* 100 users of 3 queries */
+        sets[s]->n_users = 100;
+        for (size_t i = 0; i <= 100; i++) sets[s]->user_q[i] = 3 * i;
+    }
+    double uw[200], *qw = malloc(300 * sizeof *qw);
+    for (size_t i = 0; i < 200; i++) uw[i] = 0.1 + (double)((7 * i) % 11) / 5.0;
+    for (size_t q = 0; q < 300; q++) qw[q] = uw[(q / 3) * 2 + 1];
     for (size_t s = 0; s < 2; s++) {
         data_set *ds = sets[s];
         qpack *pk = qpack_alloc(ds, NULL);
@@ -666,6 +673,21 @@ static void test_packed(void)
             gsl_test(sa || sb || memcmp(a, b, P * sizeof *a) || la != lb,
                      "packed = direct, %s rows, precision %d, all queries",
                      s ? "own" : "distinct", prec);
+            /* by user: column 1 of uw (stride 2) against its expansion */
+            sa = train_pk(ds, NULL, &c, &p, NULL, 0, qw, a, &la);
+            dpo_trainer *t = dpo_trainer_alloc(&c, ds, &p, NULL);
+            sb = dpo_trainer_set_pack(t, pk);
+            gsl_rng *rng = rngs_alloc(41);
+            nn_init_params(&c, b, rng);
+            if (!sb) sb = dpo_train_by_user(t, b, ds, uw + 1, 2, rng, &lb);
+            gsl_test(sa || sb || memcmp(a, b, P * sizeof *a) || la != lb,
+                     "weights by user = per query, %s rows, precision %d",
+                     s ? "own" : "distinct", prec);
+            dpo_trainer_set_pack(t, NULL);
+            gsl_test(dpo_train_by_user(t, b, ds, uw, 2, rng, &lb) != PREF_EINPUT,
+                     "weights by user without a pack: PREF_EINPUT");
+            gsl_rng_free(rng);
+            dpo_trainer_free(t);
             sa = train_pk(ds, NULL, &c, &p, qidx, 120, NULL, a, &la);
             sb = train_pk(ds, pk, &c, &p, qidx, 120, NULL, b, &lb);
             gsl_test(sa || sb || memcmp(a, b, P * sizeof *a) || la != lb,
@@ -684,6 +706,18 @@ static void test_packed(void)
         dpo_forward_all(t, a, ds, f2);
         gsl_test(memcmp(f1, f2, ds->n_cands * sizeof *f1) != 0,
                  "dpo_forward_all packed = direct (%s rows)", s ? "own" : "distinct");
+        if (pk && pk->x_own) { /* dpo_forward_rows: row j = its candidates' */
+            double *fr = malloc(pk->n_rows * sizeof *fr);
+            dpo_forward_rows(t, a, fr);
+            int same = 1;
+            for (size_t q = 0; q < ds->n_queries; q++)
+                for (size_t j = 0; j < 3; j++)
+                    same &= !memcmp(fr + qpack_rows(qpack_record(pk, q))[j],
+                                    f1 + 3 * q + j, sizeof *fr);
+            gsl_test(!same, "dpo_forward_rows: each row's output is its "
+                     "candidates'");
+            free(fr);
+        }
         dpo_forward_all(t, a, sets[1 - s], f2); /* another data set: direct */
         dpo_trainer_set_pack(t, NULL);
         dpo_forward_all(t, a, sets[1 - s], f1);
@@ -715,6 +749,7 @@ static void test_packed(void)
     data_free(d3);
     data_free(plain);
     data_free(rep);
+    free(qw);
     free(w);
     free(a);
     free(b);

@@ -19,7 +19,7 @@
 #include "qpack.h"
 #include "rngs.h"
 
-/* n_q queries of m = 2 + (q % span) candidates (r = 1 + q % (m - 1)), each
+/* n_q queries (users of three) of m = 2 + (q % span) candidates (r = 1 + q % (m - 1)), each
  * candidate a row of a pool of n_pool random rows (row (7 q + 3 j) mod
  * n_pool), with its log-probability when with_logp. *distinct: the pool
  * rows used. */
@@ -28,14 +28,17 @@ static data_set *pool_data(size_t n_q, size_t span, size_t n_pool, size_t d,
 {
     size_t n_c = 0;
     for (size_t q = 0; q < n_q; q++) n_c += 2 + q % span;
-    data_set *ds = data_alloc(1, n_q, n_c, d, with_logp ? DATA_HAS_LOGP : 0);
+    size_t n_u = (n_q + 2) / 3;
+    data_set *ds = data_alloc(n_u, n_q, n_c, d, with_logp ? DATA_HAS_LOGP : 0);
     gsl_rng *rng = rngs_alloc(seed);
     double *pool = malloc(n_pool * (d + 1) * sizeof *pool);
     unsigned char *used = calloc(n_pool, 1);
     for (size_t i = 0; i < n_pool * (d + 1); i++)
         pool[i] = gsl_ran_gaussian(rng, 1.0);
-    ds->user_q[1] = n_q;
-    ds->user_name[0] = 0;
+    for (size_t i = 0; i < n_u; i++) { /* users of 3 queries, the last fewer */
+        ds->user_q[i + 1] = 3 * (i + 1) < n_q ? 3 * (i + 1) : n_q;
+        ds->user_name[i] = (uint32_t)i;
+    }
     size_t c = 0;
     *distinct = 0;
     for (size_t q = 0; q < n_q; q++) {
@@ -58,7 +61,7 @@ static data_set *pool_data(size_t n_q, size_t span, size_t n_pool, size_t d,
     return ds;
 }
 
-/* Every record against the data set: m, r, and bitwise rows; and the row
+/* Every record against the data set: m, r, user and bitwise rows; and the row
  * indices numbered in order of first appearance (a new row is the largest
  * index so far plus one). Returns the number of records that fail. */
 static size_t check_records(const qpack *p, const data_set *ds)
@@ -66,9 +69,11 @@ static size_t check_records(const qpack *p, const data_set *ds)
     size_t bad = 0, next = 0, d = ds->d;
     for (size_t q = 0; q < ds->n_queries; q++) {
         const uint32_t *rec = qpack_record(p, q);
-        int ok = qpack_m(rec) == data_m(ds, q) && qpack_r(rec) == ds->q_r[q];
+        size_t u = qpack_user(rec);
+        int ok = qpack_m(rec) == data_m(ds, q) && qpack_r(rec) == ds->q_r[q] &&
+                 u < ds->n_users && ds->user_q[u] <= q && q < ds->user_q[u + 1];
         for (size_t j = 0; ok && j < qpack_m(rec); j++) {
-            size_t c = ds->q_cand[q] + j, row = rec[1 + j];
+            size_t c = ds->q_cand[q] + j, row = qpack_rows(rec)[j];
             ok = row < p->n_rows &&
                  !memcmp(p->x + row * d, ds->x + c * d, d * sizeof(double)) &&
                  (!ds->logp_ref ||
@@ -100,7 +105,7 @@ static void test_pool(size_t n_q, size_t span, size_t n_pool, int with_logp)
     gsl_test(p->x != p->x_own || p->x == ds->x, "the distinct rows are a copy");
     gsl_test((p->logp_ref != NULL) != with_logp, "logp_ref present iff the data's");
     gsl_test_int((int)check_records(p, ds), 0,
-                 "records of %zu queries: m, r, bitwise rows, first-appearance "
+                 "records of %zu queries: m, r, user, bitwise rows, first-appearance "
                  "order", n_q);
     qpack_free(p);
     data_free(ds);
@@ -176,8 +181,8 @@ static void test_limit(void)
         } else {
             int ident = p->n_rows == 16 && p->x == ds->x && !p->x_own;
             for (size_t q = 0; ident && q < 8; q++)
-                ident = qpack_record(p, q)[1] == 2 * q &&
-                        qpack_record(p, q)[2] == 2 * q + 1;
+                ident = qpack_rows(qpack_record(p, q))[0] == 2 * q &&
+                        qpack_rows(qpack_record(p, q))[1] == 2 * q + 1;
             gsl_test(!ident, "5 distinct of 16: the data's own rows, row c = "
                      "candidate c");
         }
@@ -188,10 +193,10 @@ static void test_limit(void)
     }
 }
 
-/* Stride: 1 + max m, rounded up to a power of two up to 16. */
+/* Stride: 2 + max m, rounded up to a power of two up to 16. */
 static void test_stride(void)
 {
-    const size_t span[4] = {2, 4, 14, 16}, want[4] = {4, 8, 16, 18};
+    const size_t span[4] = {2, 4, 13, 16}, want[4] = {8, 8, 16, 19};
     for (size_t i = 0; i < 4; i++) {
         size_t distinct;
         data_set *ds = pool_data(40, span[i], 50, 2, 0, 5, &distinct);
