@@ -18,6 +18,13 @@
  *   ahead_D:  the entries of the query 2D ahead and the row of the query D
  *             ahead asked for with __builtin_prefetch, D = 16, 64, 256,
  *             so that D queries' reads are in flight.
+ * Then the same reads as hetpref makes them (src/qpack.h): each query one
+ * 32-byte record (m and r, its user, three row indices) on huge pages, its
+ * weight its user's (one double per user, 16 queries a user; on huge pages
+ * too, as hetpref's responsibilities), and its rows
+ * copied from a table of 1600 distinct rows (the two-traits design: 200
+ * prompts x 8 responses) at the record's indices ("packed_" keys; ahead_D
+ * asks for the record 2D ahead and the user's weight D ahead).
  * The same at queries / 100 (10^4 users' worth) for comparison. Prints
  * key=value lines: ns per query for each mode and size (user CPU, median of
  * reps runs: the machine is shared) and a checksum. Helpers from
@@ -50,6 +57,8 @@ static uint64_t xs(uint64_t *s)
     return *s;
 }
 
+enum { DISTINCT = 1600, PER_USER = 16 };
+
 typedef struct {
     size_t nq, row;
     unsigned char *x;
@@ -57,6 +66,9 @@ typedef struct {
     uint32_t *rank;
     double *w;
     size_t *order;
+    uint32_t *rec;       /* packed: (nq, 8) m | r << 16, user, 3 rows */
+    double *uw;          /* packed: (nq / PER_USER + 1) user weights */
+    unsigned char *tab;  /* packed: (DISTINCT, row) distinct rows */
 } layout;
 
 static int layout_alloc(layout *L, size_t nq, size_t row)
@@ -68,7 +80,21 @@ static int layout_alloc(layout *L, size_t nq, size_t row)
     L->rank = huge(nq * sizeof *L->rank);
     L->w = huge(nq * sizeof *L->w);
     L->order = huge(nq * sizeof *L->order);
-    if (!L->x || !L->off || !L->rank || !L->w || !L->order) return -1;
+    L->rec = huge(nq * 8 * sizeof *L->rec);
+    L->uw = huge((nq / PER_USER + 1) * sizeof *L->uw);
+    L->tab = malloc(DISTINCT * row);
+    if (!L->x || !L->off || !L->rank || !L->w || !L->order || !L->rec ||
+        !L->uw || !L->tab)
+        return -1;
+    uint64_t s = 88172645463325252ull;
+    memset(L->tab, 7, DISTINCT * row);
+    for (size_t u = 0; u <= nq / PER_USER; u++) L->uw[u] = 0.5;
+    for (size_t q = 0; q < nq; q++) {
+        uint32_t *r = L->rec + 8 * q;
+        r[0] = 3u | 1u << 16;
+        r[1] = (uint32_t)(q / PER_USER);
+        for (int j = 0; j < 6; j++) r[2 + j] = (uint32_t)(xs(&s) % DISTINCT);
+    }
     for (size_t q = 0; q < nq; q++) {
         memset(L->x + q * row, (int)(q & 0xff), row);
         L->off[q] = q * row;
@@ -76,7 +102,6 @@ static int layout_alloc(layout *L, size_t nq, size_t row)
         L->w[q] = 0.5;
         L->order[q] = q;
     }
-    uint64_t s = 88172645463325252ull;
     for (size_t i = nq - 1; i > 0; i--) {
         size_t j = (size_t)(xs(&s) % (i + 1)), t = L->order[i];
         L->order[i] = L->order[j];
@@ -92,6 +117,30 @@ static void layout_free(layout *L)
     free(L->rank);
     free(L->w);
     free(L->order);
+    free(L->rec);
+    free(L->uw);
+    free(L->tab);
+}
+
+/* pass() for the packed layout: a record, its user's weight, and its three
+ * rows (row / 3 bytes each) from the table. */
+static double pass_packed(const layout *L, size_t ahead, unsigned char *buf)
+{
+    double acc = 0.0;
+    size_t part = L->row / 3;
+    for (size_t i = 0; i < L->nq; i++) {
+        if (ahead) {
+            if (i + 2 * ahead < L->nq)
+                __builtin_prefetch(L->rec + 8 * L->order[i + 2 * ahead], 0, 2);
+            if (i + ahead < L->nq)
+                __builtin_prefetch(L->uw + L->rec[8 * L->order[i + ahead] + 1], 0, 2);
+        }
+        const uint32_t *r = L->rec + 8 * L->order[i];
+        for (size_t j = 0; j < 3; j++)
+            memcpy(buf + j * part, L->tab + (size_t)r[2 + j] * L->row, part);
+        acc += L->uw[r[1]] * (double)((r[0] >> 16) + buf[L->row - 1]);
+    }
+    return acc;
 }
 
 /* One pass in the shuffled order; ahead = 0: no prefetching. Returns a
@@ -141,19 +190,21 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("%s_queries=%zu\n", size == 0 ? "large" : "small", n);
-        for (size_t a = 0; a < sizeof ahead / sizeof *ahead; a++) {
+        for (size_t a = 0; a < 2 * sizeof ahead / sizeof *ahead; a++) {
+            size_t ah = ahead[a % (sizeof ahead / sizeof *ahead)];
+            int packed = a >= sizeof ahead / sizeof *ahead;
             double t[99];
             for (int r = 0; r < reps; r++) {
                 double t0 = bench_user_cpu();
-                check += pass(&L, ahead[a], buf);
+                check += packed ? pass_packed(&L, ah, buf) : pass(&L, ah, buf);
                 t[r] = bench_user_cpu() - t0;
             }
             qsort(t, (size_t)reps, sizeof *t, bench_cmp_double);
             char name[32];
-            if (ahead[a]) snprintf(name, sizeof name, "ahead_%zu", ahead[a]);
+            if (ah) snprintf(name, sizeof name, "ahead_%zu", ah);
             else snprintf(name, sizeof name, "plain");
-            printf("%s_%s_ns_per_query=%.1f\n", size == 0 ? "large" : "small", name,
-                   1e9 * t[reps / 2] / (double)n);
+            printf("%s_%s%s_ns_per_query=%.1f\n", size == 0 ? "large" : "small",
+                   packed ? "packed_" : "", name, 1e9 * t[reps / 2] / (double)n);
         }
         layout_free(&L);
     }

@@ -23,8 +23,9 @@
 # per answer per pass) is within +-15% of REF_N's. The two fits are also
 # run at 2 threads for N in NS2 (wall and user + sys CPU). Last,
 # bench/gather_floor.c reads the largest N's queries (and a hundredth of
-# them) at random with no arithmetic: the memory system's floor for
-# EM-DPO's minibatch gather, and what it alone adds per answer at that N.
+# them) at random with no arithmetic, from the data set's own layout and as
+# hetpref's packed records: the memory system's floor for EM-DPO's
+# minibatch gather, and what it alone adds per answer at that N.
 #
 # Environment: NS (default "1000 10000 100000 1000000"), REPS (runs per N,
 # default 3 below 10^6 and 1 at 10^6), NS2 (default "100000 1000000"),
@@ -216,16 +217,20 @@ verdict() {
     done
     GF=$OUT/gather_floor.txt
     reads=$((EM_ITERS * 2 * EPOCHS))
-    printf '\nmemory floor of the EM-DPO gather (bench/gather_floor.c: a query'"'"'s %s-byte rows and\n' "$(val "$GF" row_bytes)"
-    printf 'three entries read in a shuffled order, no arithmetic; ns per query, user CPU, median of 3):\n'
-    printf '  %s queries (N = %s): %s plain, %s prefetching 64 queries ahead\n' "$(val "$GF" large_queries)" \
-        "$NMAX" "$(val "$GF" large_plain_ns_per_query)" "$(val "$GF" large_ahead_64_ns_per_query)"
-    printf '  %s queries (N = %s): %s plain, %s prefetching 64 queries ahead\n' "$(val "$GF" small_queries)" \
-        "$((NMAX / 100))" "$(val "$GF" small_plain_ns_per_query)" "$(val "$GF" small_ahead_64_ns_per_query)"
-    printf '  the fit reads each query %s times (%s EM iterations x 2 types x %s epochs): %.3f µs per answer\n' \
-        "$reads" "$EM_ITERS" "$EPOCHS" \
+    printf '\nmemory floor of the EM-DPO gather (bench/gather_floor.c: queries read in a shuffled\n'
+    printf 'order, no arithmetic; ns per query, user CPU, median of 3), prefetching 64 queries ahead:\n'
+    printf '  %-52s %12s %12s\n' "" "N = $NMAX" "N = $((NMAX / 100))"
+    printf '  %-52s %12s %12s\n' "$(val "$GF" row_bytes)-byte rows and three entries (the data set itself)" \
+        "$(val "$GF" large_ahead_64_ns_per_query)" "$(val "$GF" small_ahead_64_ns_per_query)"
+    printf '  %-52s %12s %12s\n' "a packed record, its user's weight, rows from a table" \
+        "$(val "$GF" large_packed_ahead_64_ns_per_query)" "$(val "$GF" small_packed_ahead_64_ns_per_query)"
+    printf '  the fit reads each query %s times (%s EM iterations x 2 types x %s epochs) as packed\n' \
+        "$reads" "$EM_ITERS" "$EPOCHS"
+    printf '  records (hetpref, repeated rows): %.3f µs per answer more at N = %s than at N = %s\n' \
+        "$(calc "$reads * ($(val "$GF" large_packed_ahead_64_ns_per_query) - $(val "$GF" small_packed_ahead_64_ns_per_query)) / 1000")" \
+        "$NMAX" "$((NMAX / 100))"
+    printf '  from the memory system alone (%.3f read from the data set itself)\n' \
         "$(calc "$reads * ($(val "$GF" large_ahead_64_ns_per_query) - $(val "$GF" small_ahead_64_ns_per_query)) / 1000")"
-    printf '  more at N = %s than at N = %s from the memory system alone\n' "$NMAX" "$((NMAX / 100))"
     printf '\n2 threads (fits only; user + sys CPU against the 1-thread median):\n'
     printf '%-9s %8s %10s %10s %12s %12s\n' command N "wall s" "CPU s" "1-thr wall" "1-thr CPU"
     tail -n +2 "$OUT/threads2.csv" | while IFS=, read -r cmd n u s w; do

@@ -536,7 +536,9 @@ emdpo_em *emdpo_em_alloc(const data_set *ds, const emdpo_params *p, int *err)
         s->la = malloc(N * K * sizeof(double));
         s->params = malloc(K * nn_num_params(&c) * sizeof(double));
         s->eta = malloc(K * sizeof(double));
-        s->post = malloc(N * K * sizeof(double));
+        /* read at random by the trainers (each query's user's weight):
+         * huge pages spare those reads the TLB misses */
+        s->post = data_huge_alloc(N * K * sizeof(double));
     }
     if (!s || !s->f || !s->la || !s->params || !s->eta || !s->post) {
         emdpo_em_free(s);

@@ -12,7 +12,11 @@
  *   log L_ik = sum_q log P_PL(o_q | u = beta (f_k - logp_ref)).
  * The K policies train in parallel (one OpenMP thread each); every policy k
  * of iteration t draws from its own generator rngs_seed(seed, t, k), so the
- * result is identical for any thread count.
+ * result is identical for any thread count. The queries are packed once
+ * (qpack.h) and the pack shared by the K trainers: they read each query's
+ * weight gamma_(user of q),k through it, and the E-step evaluates each
+ * distinct candidate row once instead of every candidate (the same bits
+ * as reading the data set; data that cannot be packed are read directly).
  *
  * The M-steps are stochastic (minibatch Adam), so the log-likelihood can
  * fall between iterations: the fit keeps the best iterate by observed
