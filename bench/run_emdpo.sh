@@ -330,7 +330,9 @@ g() { awk -F, -v t="$1" -v th="$2" -v m="$3" '$1 == t && $2 == th && $3 == m {
     printf 'hetpref output identical for 1 and 2 threads: %s; torch accuracy the same in every run: 1 thr %s, 2 thr %s\n\n' \
         "$HP_SAME" "$(g torch 1 runs_same_accuracy)" "$(g torch 2 runs_same_accuracy)"
     printf 'GFLOP/s (dgemm flops: n H (4d + 6) per minibatch of n rows = %s per policy-epoch;\n' "$F_EPOCH"
-    printf '         an EM iteration = %s incl. the E-step forward)\n' "$F_ITER"
+    printf '         an EM iteration = %s incl. the E-step forward over every candidate row, as torch\n' "$F_ITER"
+    printf '         runs it; hetpref evaluates each distinct row once, so its whole-iteration figure\n'
+    printf '         counts work it does not do: compare the training loops)\n'
     for th in 1 2; do
         printf '  hetpref %s thr: training loop %.3f GFLOP/s (%s policy-epochs in %.3f s); whole EM iteration %.3f GFLOP/s\n' \
             "$th" "$(g hetpref "$th" train_gflops)" "$(g hetpref "$th" train_policy_epochs)" \
