@@ -288,7 +288,7 @@ static void loglik_table(const data_set *ds, const emdpo_params *p,
                          double *f, double *la)
 {
     size_t K = ts->K, N = ds->n_users, nf = n_outputs(ts, ds);
-    const qpack *pk = nf == ds->n_cands ? NULL : ts->pack;
+    const qpack *pk = ts->pack && ts->pack->x_own ? ts->pack : NULL;
     double beta = p->dpo.beta;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(n_threads(p))
     for (size_t k = 0; k < K; k++) {

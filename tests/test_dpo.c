@@ -740,11 +740,15 @@ static void test_packed(void)
         qpack_free(pk);
     }
     /* A pack of d = 4 on a trainer of d = 3. */
-    data_set *d3 = data_alloc(1, 1, 2, 3, 0);
+    data_set *d3 = data_alloc(1, 1, 2, 3, 0); /* one pair */
+    d3->user_q[1] = 1;
+    d3->q_cand[1] = 2;
+    d3->q_r[0] = 1;
     nn_config c3 = {3, 2, 1, NN_TANH};
     dpo_trainer *t3 = dpo_trainer_alloc(&c3, d3, NULL, NULL);
+    gsl_test(t3 == NULL, "a trainer of d = 3");
     qpack *pk = qpack_alloc(rep, NULL);
-    gsl_test(dpo_trainer_set_pack(t3, pk) != PREF_EINPUT,
+    gsl_test(!t3 || dpo_trainer_set_pack(t3, pk) != PREF_EINPUT,
              "a pack of d = 4 on a trainer of d = 3: PREF_EINPUT");
     qpack_free(pk);
     dpo_trainer_free(t3);
